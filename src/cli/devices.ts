@@ -1,0 +1,90 @@
+import { DeviceRegistry } from '../devices/index.js';
+import { maskNhsNumber, systemClock } from '../domain/index.js';
+import { loadProfiles } from '../profiles/index.js';
+import type { DeviceRecord } from '../store/device-store.js';
+import { SqliteStore } from '../store/sqlite/index.js';
+import { commandConfig, type GlobalOptions } from './context.js';
+import { isoTime, stdout } from './output.js';
+
+/** Runs `fn` with a device registry on the configured store, closing the store after. */
+async function withRegistry<T>(global: GlobalOptions, fn: (registry: DeviceRegistry, store: SqliteStore) => Promise<T> | T): Promise<T> {
+  const config = commandConfig(global);
+  const profiles = loadProfiles(config.profilesDir);
+  const store = new SqliteStore(config.dbFile);
+  try {
+    return await fn(new DeviceRegistry(store.devices, profiles, systemClock), store);
+  } finally {
+    store.close();
+  }
+}
+
+const view = (d: DeviceRecord) => ({
+  deviceId: d.id,
+  profile: d.profileId,
+  patient: d.patientNhs,
+  serial: d.serial,
+  status: d.status,
+  createdAt: isoTime(d.createdAtMs),
+  revokedAt: isoTime(d.revokedAtMs),
+  secretRotatedAt: isoTime(d.secretRotatedAtMs),
+});
+
+export interface AddOptions {
+  readonly profile: string;
+  readonly patient: string;
+  readonly id?: string | undefined;
+  readonly serial?: string | undefined;
+  readonly json?: boolean | undefined;
+}
+
+export async function devicesAdd(global: GlobalOptions, o: AddOptions): Promise<void> {
+  const creds = await withRegistry(global, (r) => r.add({ profileId: o.profile, patient: o.patient, deviceId: o.id, serial: o.serial }));
+  if (o.json) return stdout.json(creds);
+  stdout.line(`device ${creds.deviceId} registered (profile ${o.profile})`);
+  stdout.line(`MQTT username: ${creds.deviceId}`);
+  stdout.line(`MQTT password: ${creds.secret}`);
+  stdout.line('The secret is shown only now; it is stored only as a hash.');
+}
+
+export async function devicesList(global: GlobalOptions, o: { patient?: string | undefined; json?: boolean | undefined }): Promise<void> {
+  const devices = await withRegistry(global, (r) => r.list(o.patient).map(view));
+  if (o.json) return stdout.json(devices);
+  stdout.table(
+    devices.map((d) => ({ device: d.deviceId, profile: d.profile, patient: maskNhsNumber(d.patient), status: d.status, created: d.createdAt })),
+    'no devices',
+  );
+}
+
+export async function devicesShow(global: GlobalOptions, id: string, o: { json?: boolean | undefined }): Promise<void> {
+  const shown = await withRegistry(global, (r, store) => {
+    const health = store.devices.health(id);
+    return {
+      ...view(r.get(id)),
+      health: health && {
+        lastSeenAt: isoTime(health.lastSeenAtMs),
+        lastReadingAt: isoTime(health.lastReadingAtMs),
+        batteryPct: health.batteryPct,
+        signalDbm: health.signalDbm,
+        firmware: health.firmware,
+        clockOffsetMs: health.clockOffsetMs,
+        clockDrift: health.clockDrift,
+      },
+    };
+  });
+  if (o.json) return stdout.json(shown);
+  const { health, ...device } = shown;
+  for (const [k, v] of Object.entries({ ...device, ...health })) if (v !== undefined) stdout.line(`${k.padEnd(16)} ${String(v)}`);
+}
+
+export async function devicesRevoke(global: GlobalOptions, id: string, o: { json?: boolean | undefined }): Promise<void> {
+  const device = await withRegistry(global, (r) => view(r.revoke(id)));
+  if (o.json) return stdout.json(device);
+  stdout.line(`device ${id} revoked; it can no longer connect`);
+}
+
+export async function devicesRotateSecret(global: GlobalOptions, id: string, o: { json?: boolean | undefined }): Promise<void> {
+  const creds = await withRegistry(global, (r) => r.rotateSecret(id));
+  if (o.json) return stdout.json(creds);
+  stdout.line(`new MQTT password for ${id}: ${creds.secret}`);
+  stdout.line('The old secret stops working at the next connection.');
+}

@@ -1,0 +1,86 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
+import { profilesList } from './profiles.js';
+import { deadLetters, readings } from './readings.js';
+import { start } from './start.js';
+import type { GlobalOptions } from './context.js';
+
+const integer = (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return Number(value);
+};
+
+/** The command line (the one file that speaks commander). */
+export function buildProgram(version: string): Command {
+  const program = new Command('vitals-gateway')
+    .description('Remote-monitoring device gateway: health devices in over MQTT, validated readings kept durably.')
+    .version(version)
+    .option('--config <file>', 'JSON config file (also VG_CONFIG)')
+    .option('--data-dir <dir>', 'directory of the SQLite store (default ./data; also VG_DATA_DIR)')
+    .showHelpAfterError()
+    .exitOverride();
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+  const json = new Option('--json', 'print JSON');
+
+  program
+    .command('start')
+    .description('run the gateway with its embedded MQTT broker')
+    .option('--mqtt-port <n>', 'MQTT port (0 = any free port)', integer)
+    .option('--mqtt-host <host>', 'MQTT listen address')
+    .option('--profiles-dir <dir>', 'device profile directory')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
+    .action((o) => start(g(), o));
+
+  const devices = program.command('devices').description('provision and manage devices');
+  devices
+    .command('add')
+    .description('register a device and print its credentials once')
+    .requiredOption('--profile <id>', 'device profile id')
+    .requiredOption('--patient <nhs>', 'NHS number of the patient using the device')
+    .option('--id <deviceId>', 'device id (default: generated)')
+    .option('--serial <serial>', 'manufacturer serial number')
+    .addOption(json)
+    .action((o) => devicesAdd(g(), o));
+  devices
+    .command('list')
+    .description('list devices')
+    .option('--patient <nhs>', 'only this patient\'s devices')
+    .addOption(json)
+    .action((o) => devicesList(g(), o));
+  devices.command('show <deviceId>').description('one device with its health').addOption(json).action((id, o) => devicesShow(g(), id, o));
+  devices.command('revoke <deviceId>').description('revoke a device').addOption(json).action((id, o) => devicesRevoke(g(), id, o));
+  devices
+    .command('rotate-secret <deviceId>')
+    .description('issue a new secret (printed once)')
+    .addOption(json)
+    .action((id, o) => devicesRotateSecret(g(), id, o));
+
+  program
+    .command('readings')
+    .description('stored readings of a patient, oldest first')
+    .requiredOption('--patient <nhs>', 'NHS number')
+    .option('--metric <name>', 'only this metric (e.g. systolic)')
+    .option('--since <date>', 'only readings taken at or after this ISO 8601 date')
+    .option('--limit <n>', 'at most n rows', integer)
+    .addOption(json)
+    .action((o) => readings(g(), o));
+
+  program
+    .command('dead-letters')
+    .description('rejected messages and their reasons, newest first')
+    .option('--device <deviceId>', 'only this device')
+    .option('--limit <n>', 'at most n rows (default 50)', integer)
+    .addOption(json)
+    .action((o) => deadLetters(g(), o));
+
+  program
+    .command('profiles')
+    .description('device profiles')
+    .command('list')
+    .description('list the loaded device profiles (validating them)')
+    .option('--profiles-dir <dir>', 'device profile directory')
+    .addOption(json)
+    .action((o) => profilesList(g(), o));
+
+  return program;
+}

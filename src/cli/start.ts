@@ -1,0 +1,42 @@
+import { Gateway } from '../gateway.js';
+import { createLogger } from '../observability/index.js';
+import { commandConfig, type GlobalOptions } from './context.js';
+import { stdout } from './output.js';
+
+export interface StartOptions {
+  readonly mqttPort?: number | undefined;
+  readonly mqttHost?: string | undefined;
+  readonly profilesDir?: string | undefined;
+  readonly logLevel?: string | undefined;
+}
+
+/** `vitals-gateway start`: runs until SIGINT/SIGTERM, then stops gracefully (a second signal forces exit). */
+export async function start(global: GlobalOptions, options: StartOptions): Promise<void> {
+  const config = commandConfig(global, {
+    'mqtt.port': options.mqttPort,
+    'mqtt.host': options.mqttHost,
+    profilesDir: options.profilesDir,
+    'log.level': options.logLevel,
+  });
+  const log = createLogger({ level: config.log.level, name: config.gatewayId });
+  const gateway = new Gateway(config, log);
+  const { mqttPort } = await gateway.start();
+  const scheme = config.mqtt.tls === undefined ? 'mqtt' : 'mqtts';
+  stdout.line(`vitals-gateway listening on ${scheme}://${config.mqtt.host}:${mqttPort} (data: ${config.dataDir})`);
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    log.info({ signal }, 'stopping');
+    gateway.stop().then(
+      () => log.flush(() => process.exit(0)),
+      (error: unknown) => {
+        log.error({ err: String(error) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}

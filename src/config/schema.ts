@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const Port = z.number().int().min(0).max(65535);
+const Ms = z.number().int().min(0);
+
+/**
+ * The gateway's one configuration schema. Every default works on a fresh machine with no file;
+ * unknown keys are errors, so a misspelt setting never silently does nothing.
+ */
+export const ConfigSchema = z
+  .object({
+    /** Names this gateway instance in logs (and, later, in provenance). */
+    gatewayId: z.string().min(1).max(64).default('vitals-gateway'),
+    /** Holds the SQLite store (`gateway.db`). */
+    dataDir: z.string().min(1).default('./data'),
+    /** Directory of device profile JSON files; default: the profiles shipped with the gateway. */
+    profilesDir: z.string().min(1).optional(),
+    mqtt: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        /** 0 picks any free port (printed at start-up). */
+        port: Port.default(1883),
+        /** Set both files to serve MQTT over TLS on `port`. */
+        tls: z
+          .object({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1).optional() })
+          .strict()
+          .optional(),
+        /** Larger reading/status payloads are rejected with `payload-too-large`. */
+        maxPayloadBytes: z.number().int().min(256).max(1_048_576).default(65_536),
+        /** A client sending a larger MQTT packet is disconnected before the packet is buffered. */
+        maxPacketBytes: z.number().int().min(1024).max(268_435_455).default(1_048_576),
+        /** A connection that has not sent CONNECT by then is closed. */
+        connectTimeoutMs: Ms.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    ingest: z
+      .object({
+        /** Readings per message (array or vendor batch). */
+        maxBatchReadings: z.number().int().min(1).max(10_000).default(1_000),
+        /** A group commit is flushed early once it holds this many rows. */
+        maxRowsPerCommit: z.number().int().min(1).max(100_000).default(5_000),
+        /** How far ahead of the gateway's clock a reading's (corrected) time may be. */
+        maxFutureSkewMs: Ms.default(5 * 60_000),
+        /** A device clock off by more than this is flagged as drifting and corrected. */
+        clockDriftToleranceMs: Ms.default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -1,0 +1,47 @@
+import { timingSafeEqual } from 'node:crypto';
+import { err, ok, type Result } from '../domain/index.js';
+import type { ProfileCatalog } from '../profiles/index.js';
+import type { DeviceContext } from '../pipeline/index.js';
+import type { DeviceStore } from '../store/device-store.js';
+import { fingerprint, verifySecret } from './secret.js';
+
+/** Why a connection was refused; the broker maps each to its CONNACK return code. */
+export const AuthFailure = {
+  /** No such device, no credentials, or the wrong secret: [MQTT-3.2.2] return code 4. */
+  BadCredentials: 'bad-credentials',
+  /** The device is revoked, or its profile is no longer loaded: return code 5. */
+  NotAuthorized: 'not-authorized',
+} as const;
+export type AuthFailure = (typeof AuthFailure)[keyof typeof AuthFailure];
+
+/**
+ * Checks a device's id and secret against the registry. A successful scrypt check is remembered
+ * (as a SHA-256 fingerprint, in memory, tied to the stored hash) so a reconnect storm does not
+ * cost one slow hash per connection; rotating or revoking the secret invalidates it.
+ */
+export class Authenticator {
+  private readonly verified = new Map<string, { secretHash: string; fingerprint: Buffer }>();
+
+  constructor(
+    private readonly devices: DeviceStore,
+    private readonly profiles: ProfileCatalog,
+  ) {}
+
+  async authenticate(deviceId: string | undefined, secret: Buffer | undefined): Promise<Result<DeviceContext, AuthFailure>> {
+    if (deviceId === undefined || secret === undefined || deviceId === '') return err(AuthFailure.BadCredentials);
+    const device = this.devices.get(deviceId);
+    if (device === undefined) return err(AuthFailure.BadCredentials);
+    const cached = this.verified.get(deviceId);
+    const print = fingerprint(secret);
+    const good =
+      cached !== undefined && cached.secretHash === device.secretHash
+        ? timingSafeEqual(cached.fingerprint, print)
+        : await verifySecret(secret.toString('utf8'), device.secretHash);
+    if (!good) return err(AuthFailure.BadCredentials);
+    this.verified.set(deviceId, { secretHash: device.secretHash, fingerprint: print });
+    if (device.status !== 'active') return err(AuthFailure.NotAuthorized);
+    const profile = this.profiles.get(device.profileId);
+    if (profile === undefined) return err(AuthFailure.NotAuthorized);
+    return ok({ deviceId: device.id, patientNhs: device.patientNhs, profile });
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Devices: provisioning (ids, secrets, patient binding) and authentication of connecting devices.
+ * Secrets exist in clear only in the answer to `devices add` / `rotate-secret`.
+ */
+export { DeviceRegistry, type AddDevice, type DeviceCredentials } from './registry.js';
+export { Authenticator, AuthFailure } from './authenticator.js';
+export { generateSecret, hashSecret, verifySecret } from './secret.js';

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { GatewayError, parseNhsNumber, type Clock } from '../domain/index.js';
+import type { ProfileCatalog } from '../profiles/index.js';
+import type { DeviceRecord, DeviceStore } from '../store/device-store.js';
+import { generateSecret, hashSecret } from './secret.js';
+
+const DEVICE_ID = /^[A-Za-z0-9_-]{3,64}$/;
+/** Crockford base32: no I, L, O, U — easy to read aloud to a support line. */
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** Credentials shown once, when a device is added or its secret rotated. */
+export interface DeviceCredentials {
+  readonly deviceId: string;
+  readonly secret: string;
+}
+
+export interface AddDevice {
+  readonly profileId: string;
+  readonly patient: string;
+  readonly deviceId?: string | undefined;
+  readonly serial?: string | undefined;
+}
+
+/** Provisioning: binds a device to a profile and a patient, and issues its secret (stored only as a scrypt hash). */
+export class DeviceRegistry {
+  constructor(
+    private readonly store: DeviceStore,
+    private readonly profiles: ProfileCatalog,
+    private readonly clock: Clock,
+  ) {}
+
+  async add(req: AddDevice): Promise<DeviceCredentials> {
+    const nhs = parseNhsNumber(req.patient);
+    if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
+    if (!this.profiles.has(req.profileId)) {
+      const known = [...this.profiles.keys()].join(', ');
+      throw new GatewayError('GW_PROFILE_UNKNOWN', `--profile: no device profile "${req.profileId}" (known: ${known})`);
+    }
+    const deviceId = req.deviceId ?? newDeviceId();
+    if (!DEVICE_ID.test(deviceId)) {
+      throw new GatewayError('GW_DEVICE_ID_INVALID', `--id: "${deviceId}" must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_"`);
+    }
+    if (this.store.get(deviceId) !== undefined) throw new GatewayError('GW_DEVICE_EXISTS', `device ${deviceId} already exists`);
+    const secret = generateSecret();
+    this.store.insert({
+      id: deviceId,
+      profileId: req.profileId,
+      patientNhs: nhs.value,
+      serial: req.serial,
+      secretHash: await hashSecret(secret),
+      status: 'active',
+      createdAtMs: this.clock.now(),
+      revokedAtMs: undefined,
+      secretRotatedAtMs: undefined,
+    });
+    return { deviceId, secret };
+  }
+
+  get(deviceId: string): DeviceRecord {
+    const device = this.store.get(deviceId);
+    if (device === undefined) throw new GatewayError('GW_DEVICE_UNKNOWN', `no device ${deviceId}`);
+    return device;
+  }
+
+  list(patient?: string): DeviceRecord[] {
+    if (patient === undefined) return this.store.list();
+    const nhs = parseNhsNumber(patient);
+    if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
+    return this.store.list({ patientNhs: nhs.value });
+  }
+
+  /** Revokes a device: it can no longer connect. Idempotent. */
+  revoke(deviceId: string): DeviceRecord {
+    this.get(deviceId);
+    this.store.revoke(deviceId, this.clock.now());
+    return this.get(deviceId);
+  }
+
+  /** Issues a new secret; the old one stops working at the device's next connection. */
+  async rotateSecret(deviceId: string): Promise<DeviceCredentials> {
+    const device = this.get(deviceId);
+    if (device.status !== 'active') throw new GatewayError('GW_DEVICE_UNKNOWN', `device ${deviceId} is revoked`);
+    const secret = generateSecret();
+    this.store.setSecretHash(deviceId, await hashSecret(secret), this.clock.now());
+    return { deviceId, secret };
+  }
+}
+
+function newDeviceId(): string {
+  const bytes = randomBytes(10);
+  let id = 'dev-';
+  for (const b of bytes) id += ALPHABET[b & 31];
+  return id;
+}

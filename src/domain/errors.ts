@@ -1,0 +1,47 @@
+/**
+ * Exceptions are for broken infrastructure and bugs. Each carries a `GW_*` code from
+ * this one registry (documented in docs/errors.md, kept in step by a test) and a retry class.
+ */
+export const RetryClass = {
+  /** Try again later. */
+  Transient: 'transient',
+  /** May have reached the other side: retry idempotent writes only. */
+  Ambiguous: 'ambiguous',
+  /** Never retry. */
+  Permanent: 'permanent',
+} as const;
+export type RetryClass = (typeof RetryClass)[keyof typeof RetryClass];
+
+export const GatewayErrorCode = {
+  // Configuration
+  GW_CONFIG_INVALID: { retry: RetryClass.Permanent, summary: 'The configuration does not match its schema.' },
+  GW_CONFIG_FILE_UNREADABLE: { retry: RetryClass.Permanent, summary: 'The config file cannot be read or is not JSON.' },
+  // Device profiles
+  GW_PROFILE_INVALID: { retry: RetryClass.Permanent, summary: 'A device profile file does not match the profile schema.' },
+  GW_PROFILE_UNKNOWN: { retry: RetryClass.Permanent, summary: 'No loaded device profile has the requested id.' },
+  // Devices
+  GW_DEVICE_EXISTS: { retry: RetryClass.Permanent, summary: 'A device with this id is already registered.' },
+  GW_DEVICE_UNKNOWN: { retry: RetryClass.Permanent, summary: 'No device with this id is registered.' },
+  GW_NHS_NUMBER_INVALID: { retry: RetryClass.Permanent, summary: 'The NHS number fails the modulus 11 check.' },
+  GW_DEVICE_ID_INVALID: { retry: RetryClass.Permanent, summary: 'A device id must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_".' },
+  // Store
+  GW_STORE_MIGRATION_FAILED: { retry: RetryClass.Permanent, summary: 'A schema migration of the SQLite store failed.' },
+  GW_STORE_NEWER_SCHEMA: { retry: RetryClass.Permanent, summary: 'The store was written by a newer gateway version.' },
+  GW_STORE_CLOSED: { retry: RetryClass.Transient, summary: 'The store is closed (the gateway is stopping).' },
+  // Broker
+  GW_BROKER_LISTEN_FAILED: { retry: RetryClass.Permanent, summary: 'The MQTT listener could not bind its host and port.' },
+  GW_TLS_FILES_UNREADABLE: { retry: RetryClass.Permanent, summary: 'The TLS certificate or key file cannot be read.' },
+} as const satisfies Record<string, { retry: RetryClass; summary: string }>;
+export type GatewayErrorCode = keyof typeof GatewayErrorCode;
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly retry: RetryClass;
+
+  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.retry = GatewayErrorCode[code].retry;
+  }
+}

@@ -1,0 +1,36 @@
+/** A reading as the pipeline sees it once a device's payload is mapped to canonical form. */
+export interface CanonicalReading {
+  /** The device's own message id, if it sent one (the basis of the idempotency key). */
+  readonly messageId: string | undefined;
+  /** The device's timestamp exactly as sent (ISO 8601 string, or epoch milliseconds from a vendor shape). */
+  readonly takenAt: string | number | undefined;
+  /** The device's own clock at the moment it sent the message (HL7 PHD coincident timestamp), if sent. */
+  readonly deviceTime: string | number | undefined;
+  /** metric → value as sent. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** metric → unit as sent (absent: the profile's canonical unit). */
+  readonly units: Readonly<Record<string, string>>;
+}
+
+/** One stored value: a reading becomes one row per metric. */
+export interface ReadingRow {
+  readonly idempotencyKey: string;
+  readonly deviceId: string;
+  readonly patientNhs: string;
+  readonly profileId: string;
+  readonly metric: string;
+  readonly value: number;
+  /** UCUM code of the profile's canonical unit (values are converted before storage). */
+  readonly unit: string;
+  /** The unit the device sent, when it was converted. */
+  readonly sourceUnit: string | undefined;
+  /** When the measurement was taken, in the device's own clock (ms since epoch). */
+  readonly deviceTakenAtMs: number;
+  /** When it was taken, corrected for the device's known clock offset (ms since epoch). */
+  readonly takenAtMs: number;
+  /** When the gateway received it (ms since epoch). */
+  readonly receivedAtMs: number;
+  /** Gateway clock minus device clock, when the device sent its current time; else undefined. */
+  readonly clockOffsetMs: number | undefined;
+  readonly messageId: string | undefined;
+}

@@ -1,0 +1,203 @@
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
+import { GatewayError, type Result } from '../../domain/index.js';
+import type { AuthFailure } from '../../devices/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { DeviceContext, IngestOutcome } from '../../pipeline/index.js';
+import { guardConnection } from './packet-guard.js';
+import { Channel, mayPublish, maySubscribe, parseDeviceTopic, topicFor } from './topic.js';
+
+export interface BrokerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string | undefined } | undefined;
+  readonly maxPacketBytes: number;
+  readonly connectTimeoutMs: number;
+}
+
+/** What the broker needs from the rest of the gateway: narrow ports, never the gateway itself. */
+export interface BrokerPorts {
+  authenticate(deviceId: string | undefined, secret: Buffer | undefined): Promise<Result<DeviceContext, AuthFailure>>;
+  ingest(device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome>;
+}
+
+export interface BrokerMetrics {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  authFailed(reason: string): void;
+  aclDenied(action: 'publish' | 'subscribe'): void;
+  oversizedPacket(): void;
+}
+
+/** [MQTT 3.1.1 §3.2.2.3] CONNACK return codes. */
+const CONNACK = { IdentifierRejected: 2, ServerUnavailable: 3, BadCredentials: 4, NotAuthorized: 5 } as const;
+
+const refusal = (returnCode: number, message: string): AuthenticateError =>
+  Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+
+/**
+ * The embedded MQTT broker: aedes behind a TCP or TLS server the gateway owns. Every hook is
+ * explicit and denies by default. A QoS 1 PUBACK is held in `authorizePublish` until the pipeline
+ * has durably committed the message (aedes writes PUBACK when that callback is called).
+ */
+export class MqttBroker {
+  private aedes: Aedes | undefined;
+  private server: Server | undefined;
+  private readonly sessions = new WeakMap<Client, DeviceContext>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private draining = false;
+
+  constructor(
+    private readonly options: BrokerOptions,
+    private readonly ports: BrokerPorts,
+    private readonly metrics: BrokerMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Listens; resolves with the bound port (useful when configured as 0). */
+  async start(): Promise<number> {
+    const aedes = await Aedes.createBroker({
+      id: 'vitals-gateway',
+      connectTimeout: this.options.connectTimeoutMs,
+      maxClientsIdLength: 64,
+      maxTopicLevels: 8,
+      authenticate: (client, username, password, done) => {
+        this.authenticate(client, username, password).then(
+          (e) => done(e, e === null),
+          (e: Error) => {
+            this.log.error({ err: e.message }, 'authentication failed with an error');
+            done(refusal(CONNACK.ServerUnavailable, 'server unavailable'), false);
+          },
+        );
+      },
+      authorizePublish: (client, packet, done) => {
+        this.authorizePublish(client, packet).then(() => done(null), (e: Error) => done(e));
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        if (this.sessions.has(client) && maySubscribe((this.sessions.get(client) as DeviceContext).deviceId, sub.topic)) {
+          done(null, sub);
+        } else {
+          this.metrics.aclDenied('subscribe');
+          this.log.warn({ clientId: client.id, filter: sub.topic }, 'subscription denied');
+          done(null, null); // [MQTT-3.9.3] SUBACK 0x80 for this filter; the connection stays
+        }
+      },
+      authorizeForward: (client, packet) => {
+        const device = this.sessions.get(client);
+        return device !== undefined && parseDeviceTopic(packet.topic)?.deviceId === device.deviceId ? packet : null;
+      },
+    });
+    aedes.on('clientReady', (client) => {
+      if (this.sessions.has(client)) this.metrics.connectionOpened();
+    });
+    aedes.on('clientDisconnect', (client) => {
+      if (this.sessions.has(client)) this.metrics.connectionClosed();
+    });
+    aedes.on('clientError', (client, error) => this.log.debug({ clientId: client.id, err: error.message }, 'client error'));
+    aedes.on('connectionError', (_client, error) => this.log.debug({ err: error.message }, 'connection error'));
+    this.aedes = aedes;
+
+    const onConnection = (conn: Duplex): void => {
+      guardConnection(conn, this.options.maxPacketBytes, () => {
+        this.metrics.oversizedPacket();
+        this.log.warn({ maxPacketBytes: this.options.maxPacketBytes }, 'connection closed: MQTT packet over the size limit');
+      });
+      aedes.handle(conn);
+    };
+    const server = this.options.tls === undefined ? createServer(onConnection) : createTlsServer(tlsOptions(this.options.tls), onConnection);
+    server.on('error', (error) => this.log.error({ err: error.message }, 'mqtt server error'));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: Error): void =>
+        reject(new GatewayError('GW_BROKER_LISTEN_FAILED', `cannot listen on ${this.options.host}:${this.options.port}: ${error.message}`, { cause: error }));
+      server.once('error', fail);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', fail);
+        resolve();
+      });
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Stops accepting connections, lets in-flight messages finish their commit, then closes every client. Idempotent. */
+  async stop(): Promise<void> {
+    this.draining = true;
+    const server = this.server;
+    this.server = undefined;
+    const closed = server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.allSettled([...this.inflight]);
+    const aedes = this.aedes;
+    this.aedes = undefined;
+    if (aedes !== undefined) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await closed;
+  }
+
+  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    if (this.draining) return refusal(CONNACK.ServerUnavailable, 'server stopping');
+    const result = await this.ports.authenticate(username, password);
+    if (!result.ok) {
+      this.metrics.authFailed(result.error);
+      this.log.warn({ clientId: client.id, reason: result.error }, 'connection refused');
+      return refusal(result.error === 'not-authorized' ? CONNACK.NotAuthorized : CONNACK.BadCredentials, result.error);
+    }
+    // One device, one client id: otherwise a device could take over another's session.
+    if (client.id !== result.value.deviceId) {
+      this.metrics.authFailed('client-id-mismatch');
+      this.log.warn({ clientId: client.id, deviceId: result.value.deviceId }, 'connection refused: client id must equal device id');
+      return refusal(CONNACK.IdentifierRejected, 'client id must equal the device id');
+    }
+    this.sessions.set(client, result.value);
+    return null;
+  }
+
+  private async authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> {
+    if (client === null) return; // the broker's own publishes (rejections)
+    const device = this.sessions.get(client);
+    if (device === undefined || !mayPublish(device.deviceId, packet.topic)) {
+      this.metrics.aclDenied('publish');
+      this.log.warn({ clientId: client.id, topic: packet.topic }, 'publish denied: not the device\'s own topic');
+      throw new Error('publish not authorized'); // [MQTT-3.3.5-2] the broker closes the connection
+    }
+    if (this.draining) throw new Error('gateway stopping'); // no PUBACK: the device will redeliver
+    packet.retain = false; // readings are never kept in the broker
+    const work = this.ports.ingest(device, (parseDeviceTopic(packet.topic) as { channel: string }).channel, packet.topic, packet.payload as Buffer);
+    this.inflight.add(work);
+    try {
+      const outcome = await work;
+      if (outcome.issues.length > 0) this.publishRejection(device, packet.topic, outcome);
+    } finally {
+      this.inflight.delete(work);
+    }
+  }
+
+  private publishRejection(device: DeviceContext, topic: string, outcome: IngestOutcome): void {
+    this.log.info({ deviceId: device.deviceId, topic, codes: [...new Set(outcome.issues.map((i) => i.code))] }, 'message rejected');
+    const body = { messageId: outcome.messageId ?? null, topic, accepted: outcome.accepted, issues: outcome.issues };
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic: topicFor(device.deviceId, Channel.Rejected),
+      payload: Buffer.from(JSON.stringify(body)),
+      qos: 1,
+      retain: false,
+      dup: false,
+    };
+    this.aedes?.publish(packet, (error) => {
+      if (error) this.log.warn({ err: error.message }, 'could not publish rejection');
+    });
+  }
+}
+
+function tlsOptions(tls: NonNullable<BrokerOptions['tls']>) {
+  try {
+    return {
+      cert: readFileSync(tls.certFile),
+      key: readFileSync(tls.keyFile),
+      ...(tls.caFile !== undefined ? { ca: readFileSync(tls.caFile) } : {}),
+    };
+  } catch (cause) {
+    throw new GatewayError('GW_TLS_FILES_UNREADABLE', `cannot read TLS files: ${(cause as Error).message}`, { cause });
+  }
+}

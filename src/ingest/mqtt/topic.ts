@@ -1,0 +1,40 @@
+/**
+ * Device topics: `devices/<deviceId>/<channel>`. Devices publish `readings` and `status`; the
+ * gateway publishes `rejected`. A device may touch nothing outside its own `devices/<id>/` prefix.
+ */
+export const Channel = {
+  Readings: 'readings',
+  Status: 'status',
+  Rejected: 'rejected',
+} as const;
+export type Channel = (typeof Channel)[keyof typeof Channel];
+
+/** Channels only the gateway publishes on. */
+const GATEWAY_CHANNELS: ReadonlySet<string> = new Set([Channel.Rejected]);
+
+export interface DeviceTopic {
+  readonly deviceId: string;
+  /** The rest of the topic after `devices/<id>/` (e.g. `readings`). */
+  readonly channel: string;
+}
+
+/** Splits `devices/<id>/<channel>`; undefined for any other shape. */
+export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== 'devices' || !parts[1] || !parts[2]) return undefined;
+  return { deviceId: parts[1], channel: parts[2] };
+}
+
+/** A device may publish only under its own prefix, and never on a channel the gateway owns. */
+export function mayPublish(deviceId: string, topic: string): boolean {
+  const t = parseDeviceTopic(topic);
+  return t !== undefined && t.deviceId === deviceId && !GATEWAY_CHANNELS.has(t.channel);
+}
+
+/** A device may subscribe to filters inside its own prefix only (wildcards allowed after it). */
+export function maySubscribe(deviceId: string, filter: string): boolean {
+  const parts = filter.split('/');
+  return parts.length >= 3 && parts[0] === 'devices' && parts[1] === deviceId && parts.slice(2).every((p) => p !== '');
+}
+
+export const topicFor = (deviceId: string, channel: Channel): string => `devices/${deviceId}/${channel}`;

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import { buildProgram } from './cli/program.js';
+import { GatewayError } from './domain/index.js';
+
+/** Exit codes: 0 ok, 1 failure, 2 invalid configuration or usage. */
+const EXIT_USAGE = 2;
+
+function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // try the next location (source tree vs dist/)
+    }
+  }
+  return '0.0.0';
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram(version()).parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    if (error instanceof GatewayError) {
+      process.stderr.write(`vitals-gateway: ${error.message}\n`);
+      process.exitCode = error.code.startsWith('GW_CONFIG') ? EXIT_USAGE : 1;
+      return;
+    }
+    process.stderr.write(`vitals-gateway: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

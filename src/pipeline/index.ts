@@ -1,0 +1,11 @@
+/**
+ * The pipeline a message passes: rate-limit → decode → map (profile) → validate (units, limits,
+ * rules, time) → dedupe and store (group commit). Stages are pure functions; the Ingestor strings
+ * them together and the CommitQueue makes each result durable before the caller acknowledges.
+ */
+export { Ingestor, type DeviceContext, type IngestOutcome, type IngestMetrics, type IngestLimits } from './ingest.js';
+export { CommitQueue, type CommitStats } from './commit-queue.js';
+export { RateLimiter } from './rate-limit.js';
+export { validateReading, type ValidationContext } from './validate.js';
+export { parseTimestamp, resolveTime, type TimePolicy, type ReadingTime } from './time.js';
+export { decodeJson } from './decode.js';

@@ -1,0 +1,157 @@
+import { atPath, err, IssueCode, issue, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
+import { mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '../profiles/index.js';
+import type { DeadLetter, HealthUpdate } from '../store/reading-store.js';
+import type { CommitQueue } from './commit-queue.js';
+import { decodeJson } from './decode.js';
+import type { RateLimiter } from './rate-limit.js';
+import { parseTimestamp } from './time.js';
+import { validateReading } from './validate.js';
+
+/** Who sent a message: bound at authentication, never taken from the payload. */
+export interface DeviceContext {
+  readonly deviceId: string;
+  readonly patientNhs: string;
+  readonly profile: DeviceProfile;
+}
+
+/** What happened to one message. `issues` non-empty means (part of) it was rejected. */
+export interface IngestOutcome {
+  readonly messageId: string | undefined;
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: number;
+  readonly issues: readonly Issue[];
+  readonly clockDrift: boolean;
+}
+
+/** Counters the pipeline reports; implemented over prom-client in observability/. */
+export interface IngestMetrics {
+  readingsAccepted(profileId: string, values: number): void;
+  readingsDuplicate(profileId: string, values: number): void;
+  messageRejected(codes: readonly string[]): void;
+  clockDrift(profileId: string): void;
+}
+
+export interface IngestLimits {
+  readonly maxPayloadBytes: number;
+  readonly maxBatchReadings: number;
+  readonly maxFutureSkewMs: number;
+  readonly clockDriftToleranceMs: number;
+}
+
+/**
+ * The pipeline for one message: rate-limit → decode → map → validate → dedupe → store. Accepted
+ * rows, the dead letter of anything rejected and the device's health go to the store in one group
+ * commit; the returned promise settles only once that commit is durable.
+ */
+export class Ingestor {
+  constructor(
+    private readonly queue: CommitQueue,
+    private readonly limiter: RateLimiter,
+    private readonly clock: Clock,
+    private readonly metrics: IngestMetrics,
+    private readonly limits: IngestLimits,
+  ) {}
+
+  /** `devices/<id>/readings` */
+  async readings(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
+    const receivedAtMs = this.clock.now();
+    const json = this.admit(device, payload);
+    if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
+    const mapped = mapPayload(device.profile, json.value);
+    if (!mapped.ok) return this.reject(device, topic, payload, receivedAtMs, mapped.error, undefined);
+    const readings = mapped.value;
+    const single = readings.length === 1 ? readings[0]?.messageId : undefined;
+    if (readings.length > this.limits.maxBatchReadings) {
+      const why = `a batch may hold at most ${this.limits.maxBatchReadings} readings; this one has ${readings.length}`;
+      return this.reject(device, topic, payload, receivedAtMs, [issue(IssueCode.BatchTooLarge, '', why)], single);
+    }
+
+    const rows: ReadingRow[] = [];
+    const issues: Issue[] = [];
+    let rejected = 0;
+    let clockDrift = false;
+    let clockOffsetMs: number | undefined;
+    const ctx = { deviceId: device.deviceId, patientNhs: device.patientNhs, receivedAtMs, ...this.limits };
+    readings.forEach((reading, i) => {
+      const result = validateReading(device.profile, reading, ctx);
+      if (result.ok) {
+        rows.push(...result.value.rows);
+        clockDrift ||= result.value.time.clockDrift;
+        clockOffsetMs = result.value.time.clockOffsetMs ?? clockOffsetMs;
+      } else {
+        rejected += 1;
+        issues.push(...(readings.length > 1 || Array.isArray(json.value) ? atPath(`[${i}]`, result.error) : result.error));
+      }
+    });
+    const health: HealthUpdate = {
+      deviceId: device.deviceId,
+      seenAtMs: receivedAtMs,
+      ...(rows.length > 0 ? { readingAtMs: Math.max(...rows.map((r) => r.takenAtMs)) } : {}),
+      ...(clockOffsetMs !== undefined ? { clockOffsetMs, clockDrift } : {}),
+    };
+    const deadLetters = issues.length > 0 ? [deadLetter(device, topic, payload, receivedAtMs, issues)] : [];
+    const inserted = await this.queue.submit({ rows, deadLetters, health: [health] });
+    const stored = inserted.filter(Boolean).length;
+    if (stored > 0) this.metrics.readingsAccepted(device.profile.id, stored);
+    if (stored < rows.length) this.metrics.readingsDuplicate(device.profile.id, rows.length - stored);
+    if (issues.length > 0) this.metrics.messageRejected(issues.map((i) => i.code));
+    if (clockDrift) this.metrics.clockDrift(device.profile.id);
+    return { messageId: single, accepted: stored, duplicates: rows.length - stored, rejected, issues, clockDrift };
+  }
+
+  /** `devices/<id>/status`: battery, signal, firmware and the device's clock. */
+  async status(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
+    const receivedAtMs = this.clock.now();
+    const json = this.admit(device, payload);
+    if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
+    const parsed = StatusPayloadSchema.safeParse(json.value);
+    if (!parsed.success) return this.reject(device, topic, payload, receivedAtMs, toIssues(parsed.error), undefined);
+    const { deviceTime, ...status } = parsed.data;
+    let clock: Pick<HealthUpdate, 'clockOffsetMs' | 'clockDrift'> = {};
+    if (deviceTime !== undefined) {
+      const t = parseTimestamp(deviceTime, 'deviceTime', device.profile.timeZone);
+      if (!t.ok) return this.reject(device, topic, payload, receivedAtMs, [t.error], undefined);
+      const clockOffsetMs = receivedAtMs - t.value;
+      clock = { clockOffsetMs, clockDrift: Math.abs(clockOffsetMs) > this.limits.clockDriftToleranceMs };
+    }
+    await this.queue.submit({ rows: [], deadLetters: [], health: [{ deviceId: device.deviceId, seenAtMs: receivedAtMs, status, ...clock }] });
+    if (clock.clockDrift === true) this.metrics.clockDrift(device.profile.id);
+    return { messageId: undefined, accepted: 0, duplicates: 0, rejected: 0, issues: [], clockDrift: clock.clockDrift ?? false };
+  }
+
+  /** A message on a topic the gateway does not handle (still under the device's own prefix). */
+  unknownTopic(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
+    const why = issue(IssueCode.TopicUnknown, '', `devices publish to devices/${device.deviceId}/readings or /status`);
+    return this.reject(device, topic, payload, this.clock.now(), [why], undefined);
+  }
+
+  /** Rate limit, then size and JSON: the first stages of every device message. */
+  private admit(device: DeviceContext, payload: Buffer): Result<unknown, Issue[]> {
+    if (!this.limiter.take(device.deviceId, device.profile.maxMessagesPerMinute)) {
+      return err([issue(IssueCode.RateLimited, '', `more than ${device.profile.maxMessagesPerMinute} messages per minute`)]);
+    }
+    return decodeJson(payload, this.limits.maxPayloadBytes);
+  }
+
+  private async reject(
+    device: DeviceContext,
+    topic: string,
+    payload: Buffer,
+    receivedAtMs: number,
+    issues: Issue[],
+    messageId: string | undefined,
+  ): Promise<IngestOutcome> {
+    await this.queue.submit({
+      rows: [],
+      deadLetters: [deadLetter(device, topic, payload, receivedAtMs, issues)],
+      health: [{ deviceId: device.deviceId, seenAtMs: receivedAtMs }],
+    });
+    this.metrics.messageRejected(issues.map((i) => i.code));
+    return { messageId, accepted: 0, duplicates: 0, rejected: 1, issues, clockDrift: false };
+  }
+}
+
+function deadLetter(device: DeviceContext, topic: string, payload: Buffer, receivedAtMs: number, issues: Issue[]): DeadLetter {
+  return { deviceId: device.deviceId, topic, receivedAtMs, payload, issues };
+}

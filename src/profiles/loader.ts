@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canConvert, GatewayError, toUcum } from '../domain/index.js';
+import { DeviceProfileSchema, type DeviceProfile } from './schema.js';
+
+/** Loaded profiles by id. */
+export type ProfileCatalog = ReadonlyMap<string, DeviceProfile>;
+
+/**
+ * Reads every `*.json` in `dir`, validates each against the profile schema and the checks a schema
+ * cannot express (units convertible, rules naming declared metrics, a real time zone). All problems
+ * are reported at once, each naming its file and field; any problem fails start-up.
+ */
+export function loadProfiles(dir: string): ProfileCatalog {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  } catch (cause) {
+    throw new GatewayError('GW_PROFILE_INVALID', `cannot read device profile directory ${dir}: ${String(cause)}`, { cause });
+  }
+  const problems: string[] = [];
+  const catalog = new Map<string, DeviceProfile>();
+  for (const file of files) {
+    const where = join(dir, file);
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(where, 'utf8'));
+    } catch (cause) {
+      problems.push(`${where}: not valid JSON (${(cause as Error).message})`);
+      continue;
+    }
+    const parsed = DeviceProfileSchema.safeParse(json);
+    if (!parsed.success) {
+      for (const i of parsed.error.issues) problems.push(`${where}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+      continue;
+    }
+    const semantic = checkProfile(parsed.data);
+    for (const p of semantic) problems.push(`${where}: ${p}`);
+    if (semantic.length > 0) continue;
+    const other = catalog.get(parsed.data.id);
+    if (other !== undefined) problems.push(`${where}: id: "${parsed.data.id}" is used by another profile`);
+    catalog.set(parsed.data.id, parsed.data);
+  }
+  if (problems.length > 0) {
+    throw new GatewayError('GW_PROFILE_INVALID', `invalid device profiles:\n  ${problems.join('\n  ')}`);
+  }
+  return catalog;
+}
+
+/** Checks a schema cannot express; returns `field: problem` strings. */
+export function checkProfile(p: DeviceProfile): string[] {
+  const problems: string[] = [];
+  const declared = new Set(Object.keys(p.metrics));
+  for (const [name, m] of Object.entries(p.metrics)) {
+    if (m.limits.min >= m.limits.max) problems.push(`metrics.${name}.limits: min must be below max`);
+    for (const [i, u] of m.alternativeUnits.entries()) {
+      if (!canConvert(u, m.unit)) problems.push(`metrics.${name}.alternativeUnits.${i}: no known conversion from ${u} to ${m.unit}`);
+    }
+  }
+  for (const [i, r] of p.rules.entries()) {
+    for (const key of ['metric', 'than'] as const) {
+      if (!declared.has(r[key])) problems.push(`rules.${i}.${key}: "${r[key]}" is not a metric of this profile`);
+    }
+  }
+  for (const [i, a] of p.alerts.entries()) {
+    if (!declared.has(a.metric)) problems.push(`alerts.${i}.metric: "${a.metric}" is not a metric of this profile`);
+  }
+  if (p.payload.format === 'vendor') {
+    for (const [name, v] of Object.entries(p.payload.values)) {
+      const spec = p.metrics[name];
+      if (spec === undefined) problems.push(`payload.values.${name}: not a metric of this profile`);
+      else if (v.unit !== undefined) {
+        const ucum = toUcum(v.unit);
+        if (ucum !== spec.unit && !spec.alternativeUnits.includes(ucum)) {
+          problems.push(`payload.values.${name}.unit: ${v.unit} is not ${spec.unit} nor one of its alternative units`);
+        }
+      }
+    }
+  }
+  if (p.timeZone !== undefined && !isTimeZone(p.timeZone)) problems.push(`timeZone: "${p.timeZone}" is not an IANA time zone`);
+  return problems;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

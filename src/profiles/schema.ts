@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/** A field path into a vendor payload: dot-separated keys and array indexes, e.g. `data.bp.sys` or `samples.0.v`. */
+const FieldPath = z.string().min(1).regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dot-separated field path');
+const UcumCode = z.string().min(1).max(32);
+const MetricName = z.string().regex(/^[a-z][a-zA-Z0-9]*$/, 'a camelCase metric name');
+
+/** How a timestamp is written in the device's payload. */
+const TimeFormat = z.enum(['iso-8601', 'epoch-s', 'epoch-ms']);
+
+const Metric = z
+  .object({
+    /** Canonical UCUM unit: values are stored in it. */
+    unit: UcumCode,
+    /** Other UCUM units the device may send; each must have a known conversion to `unit` (src/domain/units.ts). */
+    alternativeUnits: z.array(UcumCode).default([]),
+    /** Hard plausibility limits in the canonical unit: outside them a value is rejected. */
+    limits: z.object({ min: z.number(), max: z.number() }).strict(),
+    /** Whether every reading must carry this metric. */
+    required: z.boolean().default(false),
+    /** Decimal places kept after unit conversion. */
+    decimals: z.number().int().min(0).max(6).default(2),
+  })
+  .strict();
+
+const Rule = z
+  .object({
+    type: z.literal('greater-than'),
+    metric: MetricName,
+    than: MetricName,
+    message: z.string().optional(),
+  })
+  .strict();
+
+const TimeField = z.object({ path: FieldPath, format: TimeFormat.default('iso-8601') }).strict();
+
+const VendorValue = z
+  .object({
+    path: FieldPath,
+    /** The unit the device always uses for this field (UCUM or a common spelling). */
+    unit: z.string().optional(),
+    /** Or a path to the field naming the unit. */
+    unitPath: FieldPath.optional(),
+  })
+  .strict();
+
+const Payload = z.discriminatedUnion('format', [
+  z.object({ format: z.literal('canonical') }).strict(),
+  z
+    .object({
+      format: z.literal('vendor'),
+      /** Path to an array of readings when the device batches; absent: the payload is one reading (or an array of them). */
+      batchPath: FieldPath.optional(),
+      messageId: FieldPath.optional(),
+      takenAt: TimeField,
+      deviceTime: TimeField.optional(),
+      values: z.record(MetricName, VendorValue),
+    })
+    .strict(),
+]);
+
+/** Alert rules are declared with the profile; the alerting module reads them. */
+const AlertRule = z
+  .object({
+    id: z.string().min(1),
+    metric: MetricName,
+    above: z.number().optional(),
+    below: z.number().optional(),
+    severity: z.enum(['info', 'warning', 'critical']),
+  })
+  .strict();
+
+/** A device profile: what a device model measures, in which units, within which limits, in which payload shape. */
+export const DeviceProfileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and "-"'),
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, 'a semantic version such as 1.0.0'),
+    name: z.string().min(1),
+    deviceClass: z.enum([
+      'blood-pressure-monitor',
+      'pulse-oximeter',
+      'thermometer',
+      'weight-scale',
+      'glucose-meter',
+      'wearable',
+    ]),
+    manufacturer: z.string().optional(),
+    model: z.string().optional(),
+    /** Episodic: one measurement when the person takes it. Continuous: a stream of samples. */
+    sampling: z.enum(['episodic', 'continuous']),
+    /** Token-bucket limit on messages (a batch counts once); the bucket holds one minute's worth. */
+    maxMessagesPerMinute: z.number().int().positive(),
+    /** Readings older than this (after clock correction) are rejected; devices that keep records upload late. */
+    maxReadingAgeDays: z.number().positive().default(30),
+    /** IANA zone of the device's clock, for devices that send local time without a UTC offset. */
+    timeZone: z.string().optional(),
+    metrics: z.record(MetricName, Metric).refine((m) => Object.keys(m).length > 0, 'at least one metric'),
+    rules: z.array(Rule).default([]),
+    payload: Payload.default({ format: 'canonical' }),
+    alerts: z.array(AlertRule).default([]),
+  })
+  .strict();
+
+export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
+export type MetricSpec = DeviceProfile['metrics'][string];
+export type VendorPayload = Extract<DeviceProfile['payload'], { format: 'vendor' }>;
+export type TimeFieldSpec = VendorPayload['takenAt'];

@@ -1,0 +1,33 @@
+/** A provisioned device. `secretHash` is a salted scrypt hash; the secret itself is never stored. */
+export interface DeviceRecord {
+  readonly id: string;
+  readonly profileId: string;
+  readonly patientNhs: string;
+  readonly serial: string | undefined;
+  readonly secretHash: string;
+  readonly status: 'active' | 'revoked';
+  readonly createdAtMs: number;
+  readonly revokedAtMs: number | undefined;
+  readonly secretRotatedAtMs: number | undefined;
+}
+
+export interface DeviceHealth {
+  readonly deviceId: string;
+  readonly lastSeenAtMs: number | undefined;
+  readonly lastReadingAtMs: number | undefined;
+  readonly batteryPct: number | undefined;
+  readonly signalDbm: number | undefined;
+  readonly firmware: string | undefined;
+  readonly clockOffsetMs: number | undefined;
+  readonly clockDrift: boolean;
+}
+
+/** Persistence of the device registry. */
+export interface DeviceStore {
+  insert(device: DeviceRecord): void;
+  get(id: string): DeviceRecord | undefined;
+  list(filter?: { patientNhs?: string }): DeviceRecord[];
+  setSecretHash(id: string, secretHash: string, atMs: number): boolean;
+  revoke(id: string, atMs: number): boolean;
+  health(id: string): DeviceHealth | undefined;
+}

@@ -1,0 +1,54 @@
+import type { Issue, ReadingRow } from '../domain/index.js';
+
+/** A message the gateway could not accept (or not wholly), kept for inspection and replay. */
+export interface DeadLetter {
+  readonly deviceId: string | undefined;
+  readonly topic: string;
+  readonly receivedAtMs: number;
+  readonly payload: Buffer;
+  readonly issues: readonly Issue[];
+}
+
+/** Device health learned from traffic and the `status` topic. */
+export interface HealthUpdate {
+  readonly deviceId: string;
+  readonly seenAtMs: number;
+  readonly readingAtMs?: number;
+  readonly clockOffsetMs?: number;
+  readonly clockDrift?: boolean;
+  readonly status?: {
+    readonly batteryPct?: number | undefined;
+    readonly signalDbm?: number | undefined;
+    readonly firmware?: string | undefined;
+  };
+}
+
+/** Everything one group commit writes, in one durable transaction. */
+export interface CommitBatch {
+  readonly rows: readonly ReadingRow[];
+  readonly deadLetters: readonly DeadLetter[];
+  readonly health: readonly HealthUpdate[];
+}
+
+/** For each row of the batch (same order): true if stored now, false if its idempotency key was already there. */
+export interface CommitReceipt {
+  readonly inserted: readonly boolean[];
+}
+
+export interface StoredReading extends ReadingRow {
+  readonly id: number;
+}
+
+export interface ReadingQuery {
+  readonly patientNhs?: string | undefined;
+  readonly deviceId?: string | undefined;
+  readonly metric?: string | undefined;
+  readonly sinceMs?: number | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** The durable store of readings. `commit` returns only once the batch is durable. */
+export interface ReadingStore {
+  commit(batch: CommitBatch): CommitReceipt;
+  query(q: ReadingQuery): StoredReading[];
+}

@@ -1,0 +1,65 @@
+import type { DeviceHealth, DeviceRecord, DeviceStore } from '../device-store.js';
+import type { SqliteConnection } from './database.js';
+import type { SqliteDeviceHealth } from './health.js';
+
+/** DeviceStore on SQLite. */
+export class SqliteDeviceStore implements DeviceStore {
+  constructor(
+    private readonly db: SqliteConnection,
+    private readonly healthStore: SqliteDeviceHealth,
+  ) {}
+
+  insert(d: DeviceRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO devices (id, profile_id, patient_nhs, serial, secret_hash, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(d.id, d.profileId, d.patientNhs, d.serial ?? null, d.secretHash, d.status, d.createdAtMs);
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return r === undefined ? undefined : toRecord(r);
+  }
+
+  list(filter: { patientNhs?: string } = {}): DeviceRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM devices WHERE (@p IS NULL OR patient_nhs = @p) ORDER BY created_at, id')
+      .all({ p: filter.patientNhs ?? null }) as Record<string, unknown>[];
+    return rows.map(toRecord);
+  }
+
+  setSecretHash(id: string, secretHash: string, atMs: number): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE devices SET secret_hash = ?, secret_rotated_at = ? WHERE id = ? AND status = 'active'`)
+        .run(secretHash, atMs, id).changes === 1
+    );
+  }
+
+  revoke(id: string, atMs: number): boolean {
+    return (
+      this.db.prepare(`UPDATE devices SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'`).run(atMs, id)
+        .changes === 1
+    );
+  }
+
+  health(id: string): DeviceHealth | undefined {
+    return this.healthStore.get(id);
+  }
+}
+
+function toRecord(r: Record<string, unknown>): DeviceRecord {
+  return {
+    id: r['id'] as string,
+    profileId: r['profile_id'] as string,
+    patientNhs: r['patient_nhs'] as string,
+    serial: (r['serial'] as string | null) ?? undefined,
+    secretHash: r['secret_hash'] as string,
+    status: r['status'] as 'active' | 'revoked',
+    createdAtMs: r['created_at'] as number,
+    revokedAtMs: (r['revoked_at'] as number | null) ?? undefined,
+    secretRotatedAtMs: (r['secret_rotated_at'] as number | null) ?? undefined,
+  };
+}

@@ -1,0 +1,30 @@
+import { openDatabase, type SqliteConnection } from './database.js';
+import { SqliteDeadLetters } from './dead-letters.js';
+import { SqliteDeviceStore } from './devices.js';
+import { SqliteDeviceHealth } from './health.js';
+import { SqliteReadingStore } from './readings.js';
+
+export { SCHEMA_VERSION } from './migrations.js';
+export type { StoredDeadLetter } from './dead-letters.js';
+export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters };
+
+/** The gateway's embedded store: one SQLite file holding devices, readings, dead letters and device health. */
+export class SqliteStore {
+  readonly readings: SqliteReadingStore;
+  readonly devices: SqliteDeviceStore;
+  readonly deadLetters: SqliteDeadLetters;
+  private readonly db: SqliteConnection;
+
+  constructor(file: string) {
+    this.db = openDatabase(file);
+    const health = new SqliteDeviceHealth(this.db);
+    this.deadLetters = new SqliteDeadLetters(this.db);
+    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health);
+    this.devices = new SqliteDeviceStore(this.db, health);
+  }
+
+  /** Idempotent. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

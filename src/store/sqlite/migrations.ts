@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+import { GatewayError } from '../../domain/index.js';
+
+/**
+ * Versioned schema migrations. `PRAGMA user_version` holds the number of migrations applied;
+ * each runs in its own transaction. Append only: never edit a migration that has shipped.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE devices (
+     id TEXT PRIMARY KEY,
+     profile_id TEXT NOT NULL,
+     patient_nhs TEXT NOT NULL,
+     serial TEXT,
+     secret_hash TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER,
+     secret_rotated_at INTEGER
+   ) STRICT;
+   CREATE INDEX devices_patient ON devices (patient_nhs);
+
+   CREATE TABLE readings (
+     id INTEGER PRIMARY KEY,
+     idempotency_key TEXT NOT NULL UNIQUE,
+     device_id TEXT NOT NULL REFERENCES devices (id),
+     patient_nhs TEXT NOT NULL,
+     profile_id TEXT NOT NULL,
+     metric TEXT NOT NULL,
+     value REAL NOT NULL,
+     unit TEXT NOT NULL,
+     source_unit TEXT,
+     taken_at INTEGER NOT NULL,
+     device_taken_at INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     clock_offset_ms INTEGER,
+     message_id TEXT
+   ) STRICT;
+   CREATE INDEX readings_patient_metric_time ON readings (patient_nhs, metric, taken_at);
+   CREATE INDEX readings_device_time ON readings (device_id, taken_at);
+
+   CREATE TABLE dead_letters (
+     id INTEGER PRIMARY KEY,
+     device_id TEXT,
+     topic TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     payload BLOB NOT NULL,
+     payload_bytes INTEGER NOT NULL,
+     payload_sha256 TEXT NOT NULL,
+     issues TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX dead_letters_device_time ON dead_letters (device_id, received_at);
+
+   CREATE TABLE device_health (
+     device_id TEXT PRIMARY KEY REFERENCES devices (id),
+     last_seen_at INTEGER,
+     last_reading_at INTEGER,
+     battery_pct REAL,
+     signal_dbm REAL,
+     firmware TEXT,
+     clock_offset_ms INTEGER,
+     clock_drift INTEGER NOT NULL DEFAULT 0,
+     status_at INTEGER
+   ) STRICT;`,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new GatewayError(
+      'GW_STORE_NEWER_SCHEMA',
+      `store schema version ${current} is newer than this gateway's ${SCHEMA_VERSION}; upgrade the gateway`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    const apply = db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    });
+    try {
+      apply.immediate();
+    } catch (cause) {
+      throw new GatewayError('GW_STORE_MIGRATION_FAILED', `migration ${version + 1} failed: ${String(cause)}`, { cause });
+    }
+  }
+}
