@@ -12,8 +12,9 @@ const CanonicalReadingSchema = z
   })
   .strict();
 
-export const CanonicalPayloadSchema = z.union([CanonicalReadingSchema, z.array(CanonicalReadingSchema).min(1)]);
-export type CanonicalPayload = z.infer<typeof CanonicalPayloadSchema>;
+/** One reading, or a batch of them. (Two schemas rather than a union, so errors point at the bad field.) */
+export const CanonicalReadingPayload = CanonicalReadingSchema;
+export const CanonicalBatchPayload = z.array(CanonicalReadingSchema).min(1, 'a batch holds at least one reading');
 
 /** Device status (`devices/<id>/status`): every field optional. */
 export const StatusPayloadSchema = z

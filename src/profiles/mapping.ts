@@ -1,5 +1,5 @@
 import { err, IssueCode, issue, ok, type CanonicalReading, type Issue, type Result } from '../domain/index.js';
-import { CanonicalPayloadSchema, toIssues } from './canonical.js';
+import { CanonicalBatchPayload, CanonicalReadingPayload, toIssues } from './canonical.js';
 import type { DeviceProfile, TimeFieldSpec, VendorPayload } from './schema.js';
 
 /**
@@ -9,7 +9,7 @@ import type { DeviceProfile, TimeFieldSpec, VendorPayload } from './schema.js';
  */
 export function mapPayload(profile: DeviceProfile, json: unknown): Result<CanonicalReading[], Issue[]> {
   if (profile.payload.format === 'vendor') return mapVendor(profile.payload, json);
-  const parsed = CanonicalPayloadSchema.safeParse(json);
+  const parsed = Array.isArray(json) ? CanonicalBatchPayload.safeParse(json) : CanonicalReadingPayload.safeParse(json);
   if (!parsed.success) return err(toIssues(parsed.error));
   const list = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
   return ok(

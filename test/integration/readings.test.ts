@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
+import { connectDevice } from '../helpers/mqtt.js';
+
+let gw: TestGateway;
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(async () => {
+  tmp = tempDir();
+  gw = await startGateway(tmp.dir);
+});
+afterEach(async () => {
+  await gw.stop();
+  tmp.remove();
+});
+
+const nowIso = () => new Date().toISOString();
+
+describe('readings over MQTT', () => {
+  it('has the reading committed when the QoS 1 PUBACK arrives', async () => {
+    const creds = await gw.addDevice('bp-upper-arm');
+    const device = await connectDevice(gw.url, creds);
+    try {
+      await device.publishAsync(
+        `devices/${creds.deviceId}/readings`,
+        JSON.stringify({ messageId: 'm-1', takenAt: nowIso(), values: { systolic: 128, diastolic: 82, pulse: 71 } }),
+        { qos: 1 },
+      );
+      // No waiting: the rows must already be in the SQLite file when PUBACK is received.
+      const rows = gw.store.readings.query({ deviceId: creds.deviceId });
+      expect(rows.map((r) => [r.metric, r.value, r.unit])).toEqual([
+        ['systolic', 128, 'mm[Hg]'],
+        ['diastolic', 82, 'mm[Hg]'],
+        ['pulse', 71, '/min'],
+      ]);
+      expect(rows[0]).toMatchObject({ patientNhs: TEST_NHS, profileId: 'bp-upper-arm', messageId: 'm-1' });
+    } finally {
+      await device.endAsync();
+    }
+  });
+
+  it('stores a duplicate publish once, whether keyed by message id or by content', async () => {
+    const creds = await gw.addDevice('pulse-oximeter');
+    const device = await connectDevice(gw.url, creds);
+    try {
+      const withId = JSON.stringify({ messageId: 'ox-1', takenAt: nowIso(), values: { spo2: 97, pulse: 64 } });
+      const withoutId = JSON.stringify({ takenAt: '2026-11-01T08:00:00Z', values: { spo2: 96 } });
+      for (const payload of [withId, withId, withoutId, withoutId, withId]) {
+        await device.publishAsync(`devices/${creds.deviceId}/readings`, payload, { qos: 1 });
+      }
+      expect(gw.store.readings.count()).toBe(3);
+      expect(await gw.metrics.render()).toMatch(/vg_readings_duplicate_total\{profile="pulse-oximeter"\} 5/);
+    } finally {
+      await device.endAsync();
+    }
+  });
+
+  it('stores every reading of a batch, and the wearable\'s continuous stream', async () => {
+    const creds = await gw.addDevice('wrist-wearable');
+    const device = await connectDevice(gw.url, creds);
+    try {
+      const start = Date.now() - 60_000;
+      const batch = Array.from({ length: 60 }, (_, i) => ({
+        takenAt: new Date(start + i * 1000).toISOString(),
+        values: { heartRate: 60 + (i % 7), ...(i % 30 === 0 ? { steps: 12 } : {}) },
+      }));
+      await device.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify(batch), { qos: 1 });
+      expect(gw.store.readings.query({ metric: 'heartRate' })).toHaveLength(60);
+      expect(gw.store.readings.query({ metric: 'steps' })).toHaveLength(2);
+    } finally {
+      await device.endAsync();
+    }
+  });
+
+  it('accepts vendor-shaped payloads through their profiles, converting units', async () => {
+    const cuff = await gw.addDevice('northwind-bp3');
+    const scale = await gw.addDevice('contoso-scale');
+    const a = await connectDevice(gw.url, cuff);
+    const b = await connectDevice(gw.url, scale);
+    try {
+      const ts = Math.floor(Date.now() / 1000) - 120;
+      await a.publishAsync(`devices/${cuff.deviceId}/readings`, JSON.stringify({ seq: 9, ts, clock: Math.floor(Date.now() / 1000), bp: { sys: 17.3, dia: 11.2, unit: 'kPa' }, hr: 66 }), { qos: 1 });
+      await b.publishAsync(
+        `devices/${scale.deviceId}/readings`,
+        JSON.stringify({ device: 'WS-20', measurements: [{ id: 'w1', time: '2026-11-20T07:15:00', weight_lb: 165.3 }] }),
+        { qos: 1 },
+      );
+      expect(gw.store.readings.query({ deviceId: cuff.deviceId }).map((r) => [r.metric, r.value, r.sourceUnit])).toEqual([
+        ['systolic', 130, 'kPa'],
+        ['diastolic', 84, 'kPa'],
+        ['pulse', 66, undefined],
+      ]);
+      const [weight] = gw.store.readings.query({ deviceId: scale.deviceId });
+      expect(weight).toMatchObject({ value: 74.98, unit: 'kg', sourceUnit: '[lb_av]', takenAtMs: Date.parse('2026-11-20T07:15:00Z') });
+    } finally {
+      await a.endAsync();
+      await b.endAsync();
+    }
+  });
+
+  it('keeps device time, receive time and offset, and corrects a drifting clock', async () => {
+    const creds = await gw.addDevice('thermometer');
+    const device = await connectDevice(gw.url, creds);
+    try {
+      const hour = 3_600_000;
+      const deviceNow = Date.now() - hour; // the thermometer's clock is an hour slow
+      await device.publishAsync(
+        `devices/${creds.deviceId}/readings`,
+        JSON.stringify({ takenAt: new Date(deviceNow - 60_000).toISOString(), deviceTime: new Date(deviceNow).toISOString(), values: { bodyTemperature: 37.1 } }),
+        { qos: 1 },
+      );
+      const [row] = gw.store.readings.query({ deviceId: creds.deviceId });
+      expect(row?.clockOffsetMs).toBeGreaterThanOrEqual(hour);
+      expect((row?.takenAtMs ?? 0) - (row?.deviceTakenAtMs ?? 0)).toBe(row?.clockOffsetMs);
+      expect(Math.abs((row?.receivedAtMs ?? 0) - 60_000 - (row?.takenAtMs ?? 0))).toBeLessThan(1_000);
+      expect(gw.store.devices.health(creds.deviceId)).toMatchObject({ clockDrift: true });
+      expect(await gw.metrics.render()).toMatch(/vg_clock_drift_messages_total\{profile="thermometer"\} 1/);
+    } finally {
+      await device.endAsync();
+    }
+  });
+
+  it('records device status (battery, signal, firmware) and last-seen', async () => {
+    const creds = await gw.addDevice('glucose-meter');
+    const device = await connectDevice(gw.url, creds);
+    try {
+      await device.publishAsync(`devices/${creds.deviceId}/status`, JSON.stringify({ batteryPct: 64, signalDbm: -71, firmware: '2.4.1', deviceTime: nowIso() }), { qos: 1 });
+      await device.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify({ takenAt: nowIso(), values: { bloodGlucose: 5.4 } }), { qos: 1 });
+      expect(gw.store.devices.health(creds.deviceId)).toMatchObject({ batteryPct: 64, signalDbm: -71, firmware: '2.4.1', clockDrift: false });
+      expect(gw.store.devices.health(creds.deviceId)?.lastReadingAtMs).toBeGreaterThan(Date.now() - 10_000);
+    } finally {
+      await device.endAsync();
+    }
+  });
+});

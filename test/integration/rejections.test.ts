@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import type { DeviceCredentials } from '../../src/devices/index.js';
+import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { collect, connectDevice } from '../helpers/mqtt.js';
+
+let gw: TestGateway;
+let tmp: ReturnType<typeof tempDir>;
+beforeAll(async () => {
+  tmp = tempDir();
+  gw = await startGateway(tmp.dir, { 'mqtt.maxPayloadBytes': 1024 });
+});
+afterAll(async () => {
+  await gw.stop();
+  tmp.remove();
+});
+
+interface Rejection {
+  messageId: string | null;
+  topic: string;
+  accepted: number;
+  issues: { code: string; path: string; message: string }[];
+}
+
+/** A fresh device per case (rate limits stay per case), subscribed to its rejected topic. */
+async function device(profile = 'bp-upper-arm'): Promise<{ creds: DeviceCredentials; client: MqttClient; next: () => Promise<Rejection> }> {
+  const creds = await gw.addDevice(profile);
+  const client = await connectDevice(gw.url, creds);
+  const inbox = await collect(client, `devices/${creds.deviceId}/rejected`);
+  return { creds, client, next: inbox.next as () => Promise<Rejection> };
+}
+
+const iso = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
+const bp = (values: Record<string, unknown>, extra: Record<string, unknown> = {}) => JSON.stringify({ takenAt: iso(), values, ...extra });
+
+const cases: [string, string | Buffer, string, string][] = [
+  ['malformed JSON', '{"takenAt": ', 'payload-malformed-json', ''],
+  ['a payload over the size limit', JSON.stringify({ takenAt: iso(), values: { systolic: 120, diastolic: 80 }, pad: 'x'.repeat(2000) }), 'payload-too-large', ''],
+  ['bytes that are not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'payload-malformed-json', ''],
+  ['a payload of the wrong shape', JSON.stringify({ when: 'now' }), 'payload-invalid', 'takenAt'],
+  ['an unknown metric', bp({ systolic: 120, diastolic: 80, glucose: 5 }), 'metric-unknown', 'values.glucose'],
+  ['a wrong unit', bp({ systolic: 120, diastolic: 80 }, { units: { systolic: 'cmH2O' } }), 'unit-not-accepted', 'units.systolic'],
+  ['an out-of-range value', bp({ systolic: 420, diastolic: 80 }), 'value-out-of-range', 'values.systolic'],
+  ['systolic not above diastolic', bp({ systolic: 80, diastolic: 90 }), 'rule-violated', 'values.systolic'],
+  ['a timestamp far in the future', JSON.stringify({ takenAt: iso(86_400_000), values: { systolic: 120, diastolic: 80 } }), 'timestamp-in-future', 'takenAt'],
+  ['an unparsable timestamp', JSON.stringify({ takenAt: 'tuesday', values: { systolic: 120, diastolic: 80 } }), 'timestamp-invalid', 'takenAt'],
+  ['a timestamp without offset', JSON.stringify({ takenAt: '2026-11-25T08:00:00', values: { systolic: 120, diastolic: 80 } }), 'timestamp-missing-offset', 'takenAt'],
+];
+
+describe('rejections', () => {
+  it.each(cases)('rejects %s with a reason on the rejected topic and a dead letter', async (_name, payload, code, path) => {
+    const { creds, client, next } = await device();
+    try {
+      await client.publishAsync(`devices/${creds.deviceId}/readings`, payload, { qos: 1 });
+      const rejection = await next();
+      expect(rejection).toMatchObject({ topic: `devices/${creds.deviceId}/readings`, accepted: 0 });
+      expect(rejection.issues).toContainEqual(expect.objectContaining({ code, path }));
+      const [dead] = gw.store.deadLetters.list({ deviceId: creds.deviceId });
+      expect(dead?.issues.map((i) => i.code)).toContain(code);
+      expect(dead?.payloadBytes).toBe(Buffer.byteLength(payload));
+      expect(gw.store.readings.query({ deviceId: creds.deviceId })).toEqual([]);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it('rate-limits a flooding device without disturbing another device', async () => {
+    const flood = await device();
+    const calm = await device('thermometer');
+    try {
+      const sends = Array.from({ length: 10 }, (_, i) =>
+        flood.client.publishAsync(`devices/${flood.creds.deviceId}/readings`, bp({ systolic: 120 + i, diastolic: 80 }, { messageId: `f-${i}` }), { qos: 1 }),
+      );
+      const calmSend = calm.client.publishAsync(`devices/${calm.creds.deviceId}/readings`, JSON.stringify({ takenAt: iso(), values: { bodyTemperature: 36.8 } }), { qos: 1 });
+      await Promise.all([...sends, calmSend]);
+      // bp-upper-arm allows 6 messages a minute: 6 stored (2 values each), 4 rate-limited
+      expect(gw.store.readings.query({ deviceId: flood.creds.deviceId })).toHaveLength(12);
+      const rejected = await Promise.all([flood.next(), flood.next(), flood.next(), flood.next()]);
+      expect(rejected.every((r) => r.issues[0]?.code === 'rate-limited')).toBe(true);
+      expect(gw.store.readings.query({ deviceId: calm.creds.deviceId })).toHaveLength(1);
+    } finally {
+      await flood.client.endAsync();
+      await calm.client.endAsync();
+    }
+  });
+
+  it('stores the good readings of a batch and reports the bad ones by index', async () => {
+    const { creds, client, next } = await device();
+    try {
+      const batch = [
+        { messageId: 'a', takenAt: iso(), values: { systolic: 121, diastolic: 79 } },
+        { messageId: 'b', takenAt: iso(), values: { systolic: 70, diastolic: 90 } },
+        { messageId: 'c', takenAt: iso(), values: { systolic: 122, diastolic: 78 } },
+      ];
+      await client.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify(batch), { qos: 1 });
+      expect(await next()).toMatchObject({ messageId: null, accepted: 4, issues: [{ code: 'rule-violated', path: '[1].values.systolic' }] });
+      expect(gw.store.readings.query({ deviceId: creds.deviceId }).map((r) => r.messageId)).toEqual(['a', 'a', 'c', 'c']);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it('rejects a message on an unknown channel of the device\'s own prefix', async () => {
+    const { creds, client, next } = await device();
+    try {
+      await client.publishAsync(`devices/${creds.deviceId}/telemetry`, '{}', { qos: 1 });
+      expect(await next()).toMatchObject({ topic: `devices/${creds.deviceId}/telemetry`, issues: [{ code: 'topic-unknown' }] });
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it('counts rejections by code in the metrics', async () => {
+    const text = await gw.metrics.render();
+    for (const code of ['payload-malformed-json', 'value-out-of-range', 'rate-limited']) expect(text).toMatch(new RegExp(`vg_messages_rejected_total\\{code="${code}"\\} [1-9]`));
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigSchema, fileLayer, loadConfig, readEnv } from '../../src/config/index.js';
+import { GatewayError } from '../../src/domain/index.js';
+import { tempDir } from '../helpers/gateway.js';
+
+const configError = (fn: () => unknown): GatewayError => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof GatewayError) return e;
+    throw e;
+  }
+  throw new Error('expected a GatewayError');
+};
+
+describe('config', () => {
+  it('runs on defaults with no file', () => {
+    const c = loadConfig([]);
+    expect(c.mqtt.port).toBe(1883);
+    expect(c.mqtt.tls).toBeUndefined();
+    expect(c.dbFile).toMatch(/data[/\\]gateway\.db$/);
+    expect(c.profilesDir).toMatch(/device-profiles$/);
+    expect(Object.isFrozen(c) && Object.isFrozen(c.mqtt)).toBe(true);
+  });
+
+  it('applies file, then environment, then flags', () => {
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, 'gw.json');
+      writeFileSync(file, JSON.stringify({ mqtt: { port: 1000, host: '127.0.0.1' }, dataDir: 'store', log: { level: 'warn' } }));
+      const c = loadConfig([
+        fileLayer(file),
+        { source: 'environment', values: readEnv({ VG_MQTT_PORT: '2000', VG_LOG_LEVEL: 'debug' }) },
+        { source: 'command line', values: { 'mqtt.port': 3000 } },
+      ]);
+      expect(c.mqtt).toMatchObject({ port: 3000, host: '127.0.0.1' });
+      expect(c.log.level).toBe('debug');
+      expect(c.dataDir).toBe(join(tmp.dir, 'store')); // relative to the config file
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('reports every bad key at once, naming key and source', () => {
+    const e = configError(() =>
+      loadConfig([
+        { source: 'config file x.json', values: { 'mqtt.prot': 1, 'log.level': 'loud' } },
+        { source: 'environment', values: readEnv({ VG_MQTT_PORT: 'eighty' }) },
+      ]),
+    );
+    expect(e.code).toBe('GW_CONFIG_INVALID');
+    expect(e.message).toMatch(/mqtt\.prot: unknown setting \(from config file x\.json\)/);
+    expect(e.message).toMatch(/log\.level: .*\(from config file x\.json\)/);
+    expect(e.message).toMatch(/mqtt\.port: .*\(from environment\)/);
+  });
+
+  it('rejects an out-of-range port and a half-configured TLS', () => {
+    expect(configError(() => loadConfig([{ source: 'flags', values: { 'mqtt.port': 70000 } }])).message).toMatch(/mqtt\.port/);
+    expect(configError(() => loadConfig([{ source: 'flags', values: { 'mqtt.tls.certFile': 'c.pem' } }])).message).toMatch(/mqtt\.tls\.keyFile/);
+  });
+
+  it('says clearly when the config file is unreadable', () => {
+    expect(configError(() => fileLayer('/nonexistent/gw.json')).code).toBe('GW_CONFIG_FILE_UNREADABLE');
+  });
+
+  it('every environment variable maps to a real key', () => {
+    const all = readEnv(Object.fromEntries(Object.keys(readEnvNames()).map((n) => [n, '1'])));
+    for (const key of Object.keys(all)) expect(key.split('.')[0]! in ConfigSchema.shape).toBe(true);
+  });
+});
+
+function readEnvNames(): Record<string, string> {
+  return Object.fromEntries(
+    ['VG_GATEWAY_ID', 'VG_DATA_DIR', 'VG_PROFILES_DIR', 'VG_MQTT_HOST', 'VG_MQTT_PORT', 'VG_MQTT_TLS_CERT_FILE', 'VG_MQTT_TLS_KEY_FILE', 'VG_MQTT_TLS_CA_FILE', 'VG_MQTT_MAX_PAYLOAD_BYTES', 'VG_LOG_LEVEL'].map((n) => [n, n]),
+  );
+}
