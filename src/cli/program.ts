@@ -27,6 +27,7 @@ export function buildProgram(version: string): Command {
     .description('run the gateway with its embedded MQTT broker')
     .option('--mqtt-port <n>', 'MQTT port (0 = any free port)', integer)
     .option('--mqtt-host <host>', 'MQTT listen address')
+    .option('--http-port <n>', 'port of /metrics and /healthz (0 = any free port)', integer)
     .option('--profiles-dir <dir>', 'device profile directory')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .action((o) => start(g(), o));

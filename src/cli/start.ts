@@ -6,6 +6,7 @@ import { stdout } from './output.js';
 export interface StartOptions {
   readonly mqttPort?: number | undefined;
   readonly mqttHost?: string | undefined;
+  readonly httpPort?: number | undefined;
   readonly profilesDir?: string | undefined;
   readonly logLevel?: string | undefined;
 }
@@ -15,14 +16,16 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
   const config = commandConfig(global, {
     'mqtt.port': options.mqttPort,
     'mqtt.host': options.mqttHost,
+    'http.port': options.httpPort,
     profilesDir: options.profilesDir,
     'log.level': options.logLevel,
   });
   const log = createLogger({ level: config.log.level, name: config.gatewayId });
   const gateway = new Gateway(config, log);
-  const { mqttPort } = await gateway.start();
+  const { mqttPort, httpPort } = await gateway.start();
   const scheme = config.mqtt.tls === undefined ? 'mqtt' : 'mqtts';
   stdout.line(`vitals-gateway listening on ${scheme}://${config.mqtt.host}:${mqttPort} (data: ${config.dataDir})`);
+  if (httpPort !== undefined) stdout.line(`metrics and health on http://${config.http.host}:${httpPort}/metrics and /healthz`);
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -12,6 +12,8 @@ export const ENV_VARS = {
   VG_MQTT_TLS_KEY_FILE: { key: 'mqtt.tls.keyFile', type: 'string' },
   VG_MQTT_TLS_CA_FILE: { key: 'mqtt.tls.caFile', type: 'string' },
   VG_MQTT_MAX_PAYLOAD_BYTES: { key: 'mqtt.maxPayloadBytes', type: 'number' },
+  VG_HTTP_HOST: { key: 'http.host', type: 'string' },
+  VG_HTTP_PORT: { key: 'http.port', type: 'number' },
   VG_LOG_LEVEL: { key: 'log.level', type: 'string' },
 } as const satisfies Record<string, { key: string; type: 'string' | 'number' }>;
 

@@ -47,6 +47,17 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    http: z
+      .object({
+        /** Serve `/metrics` and `/healthz`. */
+        enabled: z.boolean().default(true),
+        /** Loopback by default: expose deliberately. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks any free port. */
+        port: Port.default(9464),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -59,6 +59,7 @@ export class MqttBroker {
 
   /** Listens; resolves with the bound port (useful when configured as 0). */
   async start(): Promise<number> {
+    const tls = this.options.tls === undefined ? undefined : tlsOptions(this.options.tls);
     const aedes = await Aedes.createBroker({
       id: 'vitals-gateway',
       connectTimeout: this.options.connectTimeoutMs,
@@ -107,8 +108,9 @@ export class MqttBroker {
       });
       aedes.handle(conn);
     };
-    const server = this.options.tls === undefined ? createServer(onConnection) : createTlsServer(tlsOptions(this.options.tls), onConnection);
+    const server = tls === undefined ? createServer(onConnection) : createTlsServer(tls, onConnection);
     server.on('error', (error) => this.log.error({ err: error.message }, 'mqtt server error'));
+    server.on('tlsClientError', (error: Error) => this.log.debug({ err: error.message }, 'TLS handshake failed'));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const fail = (error: Error): void =>

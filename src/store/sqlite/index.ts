@@ -23,6 +23,10 @@ export class SqliteStore {
     this.devices = new SqliteDeviceStore(this.db, health);
   }
 
+  isOpen(): boolean {
+    return this.db.open;
+  }
+
   /** Idempotent. */
   close(): void {
     if (this.db.open) this.db.close();
