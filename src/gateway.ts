@@ -1,10 +1,10 @@
 import type { LoadedConfig } from './config/index.js';
-import { Authenticator } from './devices/index.js';
+import { Authenticator, RevocationWatch } from './devices/index.js';
 import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
-import { CommitQueue, Ingestor, RateLimiter, type DeviceContext } from './pipeline/index.js';
+import { CommitQueue, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome } from './pipeline/index.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import { SqliteStore } from './store/sqlite/index.js';
 
@@ -18,11 +18,13 @@ export interface GatewayParts {
 }
 
 /**
- * Wires the parts — profiles, store, pipeline, broker — and owns their lifecycle. `start()` opens
- * files and sockets; `stop()` closes them in reverse order and is safe to call at any time.
+ * Wires the parts — profiles, store, pipeline, broker, HTTP — and owns their lifecycle. `start()`
+ * opens files and sockets, registering how to close each; `stop()` (and a failed start) closes
+ * them in reverse order: HTTP, revocation watch, broker (finishing in-flight writes), pipeline,
+ * store. `stop()` is safe to call at any time and more than once.
  */
 export class Gateway {
-  private parts: (GatewayParts & { broker: MqttBroker; queue: CommitQueue; http: HttpServer | undefined }) | undefined;
+  private readonly closers: (() => unknown)[] = [];
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -34,64 +36,59 @@ export class Gateway {
   async start(): Promise<GatewayParts> {
     const { config, log, clock } = this;
     const profiles = loadProfiles(config.profilesDir);
-    const store = new SqliteStore(config.dbFile);
-    let broker: MqttBroker | undefined;
-    let http: HttpServer | undefined;
     try {
+      const store = new SqliteStore(config.dbFile);
+      this.closers.push(() => store.close());
       const metrics = new GatewayMetrics();
       const queue = new CommitQueue(store.readings, config.ingest.maxRowsPerCommit, metrics);
-      const ingestor = new Ingestor(queue, new RateLimiter(clock), clock, metrics, {
-        maxPayloadBytes: config.mqtt.maxPayloadBytes,
-        ...config.ingest,
-      });
+      this.closers.push(() => queue.close());
+      const ingestor = new Ingestor(queue, new RateLimiter(clock), clock, metrics, { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest });
       const authenticator = new Authenticator(store.devices, profiles);
-      const route = (device: DeviceContext, channel: string, topic: string, payload: Buffer) => {
-        switch (channel) {
-          case Channel.Readings:
-            return ingestor.readings(device, topic, payload);
-          case Channel.Status:
-            return ingestor.status(device, topic, payload);
-          default:
-            return ingestor.unknownTopic(device, topic, payload);
-        }
-      };
-      broker = new MqttBroker(
-        config.mqtt,
-        { authenticate: (id, secret) => authenticator.authenticate(id, secret), ingest: route },
-        metrics,
-        log.child({ component: 'mqtt' }),
-      );
+
+      const ports = { authenticate: authenticator.authenticate.bind(authenticator), ingest: channelRouter(ingestor) };
+      const broker = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }));
+      this.closers.push(() => broker.stop());
       const mqttPort = await broker.start();
+
+      const revocations = new RevocationWatch(store.devices, (id) => broker.disconnect(id), clock, config.mqtt.revocationCheckMs);
+      this.closers.push(() => revocations.stop());
+      revocations.start();
+
       let httpPort: number | undefined;
       if (config.http.enabled) {
-        http = new HttpServer(config.http, {
-          metrics: () => metrics.render(),
-          health: () => ({ ok: store.isOpen(), mqttPort, store: store.isOpen() ? 'open' : 'closed' }),
-        });
+        const health = () => ({ ok: store.isOpen(), mqttPort, store: store.isOpen() ? 'open' : 'closed' });
+        const http = new HttpServer(config.http, { metrics: () => metrics.render(), health });
+        this.closers.push(() => http.stop());
         httpPort = await http.start();
       }
-      this.parts = { store, profiles, metrics, mqttPort, httpPort, broker, queue, http };
       log.info({ mqttPort, httpPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
-      return this.parts;
+      return { store, profiles, metrics, mqttPort, httpPort };
     } catch (error) {
-      await http?.stop();
-      await broker?.stop();
-      store.close();
+      await this.closeAll();
       throw error;
     }
   }
 
-  /** Stop accepting, finish in-flight writes, close: HTTP, broker, pipeline, store. Idempotent. */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      const parts = this.parts;
-      if (parts === undefined) return;
-      await parts.http?.stop();
-      await parts.broker.stop();
-      parts.queue.close();
-      parts.store.close();
-      this.log.info('gateway stopped');
-    })();
+    this.stopping ??= this.closeAll().then(() => this.log.info('gateway stopped'));
     return this.stopping;
   }
+
+  private async closeAll(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) await close();
+  }
+}
+
+/** Sends each device message to the pipeline entry for its channel. */
+function channelRouter(ingestor: Ingestor) {
+  return (device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome> => {
+    switch (channel) {
+      case Channel.Readings:
+        return ingestor.readings(device, topic, payload);
+      case Channel.Status:
+        return ingestor.status(device, topic, payload);
+      default:
+        return ingestor.unknownTopic(device, topic, payload);
+    }
+  };
 }

@@ -5,3 +5,4 @@
 export { DeviceRegistry, type AddDevice, type DeviceCredentials } from './registry.js';
 export { Authenticator, AuthFailure } from './authenticator.js';
 export { generateSecret, hashSecret, verifySecret } from './secret.js';
+export { RevocationWatch } from './revocation-watch.js';

@@ -29,5 +29,7 @@ export interface DeviceStore {
   list(filter?: { patientNhs?: string }): DeviceRecord[];
   setSecretHash(id: string, secretHash: string, atMs: number): boolean;
   revoke(id: string, atMs: number): boolean;
+  /** Ids of devices revoked at or after `sinceMs`. */
+  revokedSince(sinceMs: number): string[];
   health(id: string): DeviceHealth | undefined;
 }

@@ -9,7 +9,7 @@ let gw: TestGateway;
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
   tmp = tempDir();
-  gw = await startGateway(tmp.dir, { 'mqtt.maxPacketBytes': 4096, 'mqtt.maxPayloadBytes': 1024 });
+  gw = await startGateway(tmp.dir, { 'mqtt.maxPacketBytes': 4096, 'mqtt.maxPayloadBytes': 1024, 'mqtt.revocationCheckMs': 20 });
 });
 afterAll(async () => {
   await gw.stop();
@@ -44,6 +44,15 @@ describe('device authentication', () => {
   it('refuses a revoked device with CONNACK 5', async () => {
     const creds = await gw.addDevice('bp-upper-arm');
     new DeviceRegistry(gw.store.devices, gw.profiles, systemClock).revoke(creds.deviceId);
+    expect(await refusal({ clientId: creds.deviceId, username: creds.deviceId, password: creds.secret })).toBe(5);
+  });
+
+  it('disconnects a connected device once it is revoked', async () => {
+    const creds = await gw.addDevice('bp-upper-arm');
+    const client = await connectDevice(gw.url, creds);
+    const gone = closed(client);
+    new DeviceRegistry(gw.store.devices, gw.profiles, systemClock).revoke(creds.deviceId);
+    await gone;
     expect(await refusal({ clientId: creds.deviceId, username: creds.deviceId, password: creds.secret })).toBe(5);
   });
 

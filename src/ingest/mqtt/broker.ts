@@ -47,6 +47,8 @@ export class MqttBroker {
   private aedes: Aedes | undefined;
   private server: Server | undefined;
   private readonly sessions = new WeakMap<Client, DeviceContext>();
+  /** Connected clients by device id (one per device: the client id is the device id). */
+  private readonly connected = new Map<string, Client>();
   private readonly inflight = new Set<Promise<unknown>>();
   private draining = false;
 
@@ -92,10 +94,16 @@ export class MqttBroker {
       },
     });
     aedes.on('clientReady', (client) => {
-      if (this.sessions.has(client)) this.metrics.connectionOpened();
+      const device = this.sessions.get(client);
+      if (device === undefined) return;
+      this.connected.set(device.deviceId, client);
+      this.metrics.connectionOpened();
     });
     aedes.on('clientDisconnect', (client) => {
-      if (this.sessions.has(client)) this.metrics.connectionClosed();
+      const device = this.sessions.get(client);
+      if (device === undefined) return;
+      if (this.connected.get(device.deviceId) === client) this.connected.delete(device.deviceId);
+      this.metrics.connectionClosed();
     });
     aedes.on('clientError', (client, error) => this.log.debug({ clientId: client.id, err: error.message }, 'client error'));
     aedes.on('connectionError', (_client, error) => this.log.debug({ err: error.message }, 'connection error'));
@@ -135,6 +143,15 @@ export class MqttBroker {
     this.aedes = undefined;
     if (aedes !== undefined) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await closed;
+  }
+
+  /** Closes a device's connection (e.g. once it is revoked); true if it was connected. */
+  disconnect(deviceId: string): boolean {
+    const client = this.connected.get(deviceId);
+    if (client === undefined) return false;
+    this.log.info({ deviceId }, 'disconnecting device');
+    client.close();
+    return true;
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {

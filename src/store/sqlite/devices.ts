@@ -45,6 +45,11 @@ export class SqliteDeviceStore implements DeviceStore {
     );
   }
 
+  revokedSince(sinceMs: number): string[] {
+    const rows = this.db.prepare(`SELECT id FROM devices WHERE status = 'revoked' AND revoked_at >= ?`).all(sinceMs) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
   health(id: string): DeviceHealth | undefined {
     return this.healthStore.get(id);
   }
