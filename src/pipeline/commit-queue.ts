@@ -1,5 +1,5 @@
 import { GatewayError } from '../domain/index.js';
-import type { CommitBatch, ReadingStore } from '../store/reading-store.js';
+import type { CommitBatch, HealthUpdate, ReadingStore } from '../store/reading-store.js';
 
 interface Pending {
   readonly work: CommitBatch;
@@ -55,7 +55,7 @@ export class CommitQueue {
       inserted = this.store.commit({
         rows: batch.flatMap((p) => p.work.rows),
         deadLetters: batch.flatMap((p) => p.work.deadLetters),
-        health: batch.flatMap((p) => p.work.health),
+        health: mergeHealth(batch.flatMap((p) => p.work.health)),
       }).inserted;
     } catch (error) {
       for (const p of batch) p.reject(error);
@@ -74,4 +74,28 @@ export class CommitQueue {
     this.flush();
     this.closed = true;
   }
+}
+
+/**
+ * One health update per device per commit: the latest seen/reading times, and the newest clock and
+ * status facts (later messages override earlier ones), so a busy device costs one upsert a batch.
+ */
+export function mergeHealth(updates: readonly HealthUpdate[]): HealthUpdate[] {
+  const byDevice = new Map<string, HealthUpdate>();
+  for (const u of updates) {
+    const prev = byDevice.get(u.deviceId);
+    if (prev === undefined) {
+      byDevice.set(u.deviceId, u);
+      continue;
+    }
+    const readingAtMs = Math.max(prev.readingAtMs ?? -Infinity, u.readingAtMs ?? -Infinity);
+    byDevice.set(u.deviceId, {
+      ...prev,
+      ...u,
+      seenAtMs: Math.max(prev.seenAtMs, u.seenAtMs),
+      ...(Number.isFinite(readingAtMs) ? { readingAtMs } : {}),
+      ...(prev.status !== undefined || u.status !== undefined ? { status: { ...prev.status, ...u.status } } : {}),
+    });
+  }
+  return [...byDevice.values()];
 }

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { GatewayError } from '../../src/domain/index.js';
+import { CommitQueue } from '../../src/pipeline/index.js';
+import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite/index.js';
+import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
+import { tempDir } from '../helpers/gateway.js';
+
+function openStore() {
+  const tmp = tempDir();
+  const store = new SqliteStore(join(tmp.dir, 'gateway.db'));
+  const addDevice = (id: string, patientNhs: string) =>
+    store.devices.insert({ id, profileId: 'bp-upper-arm', patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+  return { tmp, store, addDevice };
+}
+
+describeReadingStoreContract('SqliteReadingStore', () => {
+  const { tmp, store, addDevice } = openStore();
+  return { store: store.readings, addDevice, close: () => (store.close(), tmp.remove()) };
+});
+
+describe('SQLite store', () => {
+  it('opens in WAL mode with full sync and the current schema version', () => {
+    const { tmp, store } = openStore();
+    store.close();
+    const db = new Database(join(tmp.dir, 'gateway.db'));
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      db.close();
+      tmp.remove();
+    }
+  });
+
+  it('reopens an existing store without re-running migrations, keeping its data', () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    store.readings.commit({ rows: [row()], deadLetters: [], health: [] });
+    store.close();
+    const again = new SqliteStore(join(tmp.dir, 'gateway.db'));
+    expect(again.readings.count()).toBe(1);
+    again.close();
+    tmp.remove();
+  });
+
+  it('refuses a store written by a newer version', () => {
+    const { tmp, store } = openStore();
+    store.close();
+    const db = new Database(join(tmp.dir, 'gateway.db'));
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    let error: unknown;
+    try {
+      new SqliteStore(join(tmp.dir, 'gateway.db'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).code).toBe('GW_STORE_NEWER_SCHEMA');
+    tmp.remove();
+  });
+});
+
+describe('CommitQueue (group commit)', () => {
+  it('writes work submitted in one turn in one transaction and settles each with its own flags', async () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    const commits: number[] = [];
+    const queue = new CommitQueue(store.readings, 1_000, { committed: (messages) => commits.push(messages) });
+    const a = queue.submit({ rows: [row({ idempotencyKey: 'a' }), row({ idempotencyKey: 'b' })], deadLetters: [], health: [] });
+    const b = queue.submit({ rows: [row({ idempotencyKey: 'b' })], deadLetters: [], health: [{ deviceId: 'd1', seenAtMs: 5 }] });
+    expect(await Promise.all([a, b])).toEqual([[true, true], [false]]);
+    expect(commits).toEqual([2]);
+    expect(store.devices.health('d1')?.lastSeenAtMs).toBe(5);
+    queue.close();
+    store.close();
+    tmp.remove();
+  });
+
+  it('flushes early at the row cap', async () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    const commits: number[] = [];
+    const queue = new CommitQueue(store.readings, 2, { committed: (_m, rows) => commits.push(rows) });
+    await Promise.all([1, 2, 3].map((i) => queue.submit({ rows: [row({ idempotencyKey: `k${i}` })], deadLetters: [], health: [] })));
+    expect(commits).toEqual([2, 1]);
+    queue.close();
+    store.close();
+    tmp.remove();
+  });
+
+  it('rejects every submitter of a failed commit (no PUBACK), and refuses work once closed', async () => {
+    const { tmp, store } = openStore();
+    const queue = new CommitQueue(store.readings, 1_000);
+    const failing = queue.submit({ rows: [row({ deviceId: 'unknown' })], deadLetters: [], health: [] });
+    const other = queue.submit({ rows: [], deadLetters: [], health: [] });
+    await expect(failing).rejects.toThrow();
+    await expect(other).rejects.toThrow();
+    queue.close();
+    await expect(queue.submit({ rows: [], deadLetters: [], health: [] })).rejects.toMatchObject({ code: 'GW_STORE_CLOSED' });
+    store.close();
+    tmp.remove();
+  });
+});
