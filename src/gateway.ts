@@ -1,5 +1,5 @@
 import type { LoadedConfig } from './config/index.js';
-import { Authenticator, RevocationWatch } from './devices/index.js';
+import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
 import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, MqttBroker } from './ingest/mqtt/index.js';
@@ -43,7 +43,7 @@ export class Gateway {
       const queue = new CommitQueue(store.readings, config.ingest.maxRowsPerCommit, metrics);
       this.closers.push(() => queue.close());
       const ingestor = new Ingestor(queue, new RateLimiter(clock), clock, metrics, { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest });
-      const authenticator = new Authenticator(store.devices, profiles);
+      const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(clock));
 
       const ports = { authenticate: authenticator.authenticate.bind(authenticator), ingest: channelRouter(ingestor) };
       const broker = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }));

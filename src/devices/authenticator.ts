@@ -3,6 +3,7 @@ import { err, ok, type Result } from '../domain/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
 import type { DeviceContext } from '../pipeline/index.js';
 import type { DeviceStore } from '../store/device-store.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { fingerprint, verifySecret } from './secret.js';
 
 /** Why a connection was refused; the broker maps each to its CONNACK return code. */
@@ -11,13 +12,16 @@ export const AuthFailure = {
   BadCredentials: 'bad-credentials',
   /** The device is revoked, or its profile is no longer loaded: return code 5. */
   NotAuthorized: 'not-authorized',
+  /** Too many wrong secrets for this device id lately: refused as bad credentials (code 4) without hashing. */
+  Throttled: 'throttled',
 } as const;
 export type AuthFailure = (typeof AuthFailure)[keyof typeof AuthFailure];
 
 /**
  * Checks a device's id and secret against the registry. A successful scrypt check is remembered
  * (as a SHA-256 fingerprint, in memory, tied to the stored hash) so a reconnect storm does not
- * cost one slow hash per connection; rotating or revoking the secret invalidates it.
+ * cost one slow hash per connection; rotating or revoking the secret invalidates it. Repeated
+ * wrong secrets lock the device id out for a while (LoginThrottle).
  */
 export class Authenticator {
   private readonly verified = new Map<string, { secretHash: string; fingerprint: Buffer }>();
@@ -25,10 +29,12 @@ export class Authenticator {
   constructor(
     private readonly devices: DeviceStore,
     private readonly profiles: ProfileCatalog,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async authenticate(deviceId: string | undefined, secret: Buffer | undefined): Promise<Result<DeviceContext, AuthFailure>> {
     if (deviceId === undefined || secret === undefined || deviceId === '') return err(AuthFailure.BadCredentials);
+    if (this.throttle.locked(deviceId)) return err(AuthFailure.Throttled);
     const device = this.devices.get(deviceId);
     if (device === undefined) return err(AuthFailure.BadCredentials);
     const cached = this.verified.get(deviceId);
@@ -37,7 +43,11 @@ export class Authenticator {
       cached !== undefined && cached.secretHash === device.secretHash
         ? timingSafeEqual(cached.fingerprint, print)
         : await verifySecret(secret.toString('utf8'), device.secretHash);
-    if (!good) return err(AuthFailure.BadCredentials);
+    if (!good) {
+      this.throttle.failed(deviceId);
+      return err(AuthFailure.BadCredentials);
+    }
+    this.throttle.succeeded(deviceId);
     this.verified.set(deviceId, { secretHash: device.secretHash, fingerprint: print });
     if (device.status !== 'active') return err(AuthFailure.NotAuthorized);
     const profile = this.profiles.get(device.profileId);

@@ -6,3 +6,4 @@ export { DeviceRegistry, type AddDevice, type DeviceCredentials } from './regist
 export { Authenticator, AuthFailure } from './authenticator.js';
 export { generateSecret, hashSecret, verifySecret } from './secret.js';
 export { RevocationWatch } from './revocation-watch.js';
+export { LoginThrottle } from './login-throttle.js';

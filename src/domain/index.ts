@@ -6,6 +6,7 @@ export * from './result.js';
 export * from './issue.js';
 export * from './errors.js';
 export * from './clock.js';
+export * from './time-zone.js';
 export * from './nhs-number.js';
 export * from './units.js';
 export * from './reading.js';

@@ -1,4 +1,4 @@
-import { err, IssueCode, issue, ok, type Issue, type Result } from '../domain/index.js';
+import { err, IssueCode, issue, ok, zonedToUtc, type Issue, type Result } from '../domain/index.js';
 
 /** ISO 8601 date-time, offset optional: groups y, m, d, h, min, s, fraction, offset. */
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -35,29 +35,6 @@ function offsetMs(offset: string): number {
   const sign = offset.startsWith('-') ? -1 : 1;
   const digits = offset.slice(1).replace(':', '');
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
-}
-
-/** Offset of `zone` from UTC at the instant `utcMs`, in ms. */
-function zoneOffsetMs(utcMs: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(utcMs);
-  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
-}
-
-/** A wall-clock time in `zone` → UTC ms. In a DST gap or overlap the earlier offset wins. */
-function zonedToUtc(wallMs: number, zone: string): number {
-  const first = wallMs - zoneOffsetMs(wallMs, zone);
-  return wallMs - zoneOffsetMs(first, zone);
 }
 
 export interface TimePolicy {

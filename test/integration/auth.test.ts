@@ -41,6 +41,14 @@ describe('device authentication', () => {
     expect(await gw.metrics.render()).toMatch(/vg_mqtt_auth_failures_total\{reason="bad-credentials"\} 3/);
   });
 
+  it('locks a device id out after repeated wrong secrets, without hashing', async () => {
+    const creds = await gw.addDevice('bp-upper-arm');
+    const login = { clientId: creds.deviceId, username: creds.deviceId };
+    for (let i = 0; i < 5; i++) expect(await refusal({ ...login, password: `guess-${i}` })).toBe(4);
+    expect(await refusal({ ...login, password: creds.secret })).toBe(4);
+    expect(await gw.metrics.render()).toMatch(/vg_mqtt_auth_failures_total\{reason="throttled"\} 1/);
+  });
+
   it('refuses a revoked device with CONNACK 5', async () => {
     const creds = await gw.addDevice('bp-upper-arm');
     new DeviceRegistry(gw.store.devices, gw.profiles, systemClock).revoke(creds.deviceId);

@@ -1,0 +1,50 @@
+/** Wall-clock time in IANA time zones, read through Intl (no zone data of our own). */
+
+/** An instant as a clock in some zone shows it. */
+export interface ZonedParts {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+  readonly millisecond: number;
+  /** The zone's offset from UTC at that instant, in ms (UTC+01:00 → 3 600 000). */
+  readonly offsetMs: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      fractionalSecondDigits: 3,
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** Reads the instant `utcMs` on a clock in `zone` (throws RangeError for an unknown zone). */
+export function zonedParts(utcMs: number, zone: string): ZonedParts {
+  const parts = formatter(zone).formatToParts(utcMs);
+  const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value);
+  const wall = { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second'), millisecond: get('fractionalSecond') };
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.millisecond);
+  return { ...wall, offsetMs: asUtc - Math.trunc(utcMs) };
+}
+
+/** A wall-clock time in `zone` (given as ms as if it were UTC) → the UTC instant. In a DST gap or overlap the earlier offset wins. */
+export function zonedToUtc(wallMs: number, zone: string): number {
+  const first = wallMs - zonedParts(wallMs, zone).offsetMs;
+  return wallMs - zonedParts(first, zone).offsetMs;
+}
