@@ -47,10 +47,12 @@ export async function devicesAdd(global: GlobalOptions, o: AddOptions): Promise<
 }
 
 export async function devicesList(global: GlobalOptions, o: { patient?: string | undefined; json?: boolean | undefined }): Promise<void> {
-  const devices = await withRegistry(global, (r) => r.list(o.patient).map(view));
+  const devices = await withRegistry(global, (r, store) =>
+    r.list(o.patient).map((d) => ({ ...view(d), lastSeenAt: isoTime(store.devices.health(d.id)?.lastSeenAtMs) })),
+  );
   if (o.json) return stdout.json(devices);
   stdout.table(
-    devices.map((d) => ({ device: d.deviceId, profile: d.profile, patient: maskNhsNumber(d.patient), status: d.status, created: d.createdAt })),
+    devices.map((d) => ({ device: d.deviceId, profile: d.profile, patient: maskNhsNumber(d.patient), status: d.status, lastSeen: d.lastSeenAt ?? 'never' })),
     'no devices',
   );
 }

@@ -69,7 +69,7 @@ describe('command line', () => {
 
   it('lists, rotates and revokes devices', async () => {
     const list = await runCli(['devices', 'list', ...dataArgs]);
-    expect(list.stdout).toMatch(/cuff-7\s+bp-upper-arm\s+\*{6}5919\s+active/);
+    expect(list.stdout).toMatch(/cuff-7\s+bp-upper-arm\s+\*{6}5919\s+active\s+2\d{3}-/);
     const rotated = await runCli(['devices', 'rotate-secret', 'cuff-7', '--json', ...dataArgs]);
     expect(JSON.parse(rotated.stdout).secret).not.toBe(device.secret);
     const revoked = await runCli(['devices', 'revoke', 'cuff-7', '--json', ...dataArgs]);
