@@ -39,7 +39,7 @@ describe('crash safety', () => {
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.port}`, login);
     client.on('error', () => {});
 
-    const sent = new Map<string, number>();
+    const sent = new Map<string, string>(); // message id → the exact payload, as a device keeps it for redelivery
     const acked = new Set<string>();
     let n = 0;
     let killed = false;
@@ -48,9 +48,9 @@ describe('crash safety', () => {
       const pump = (): void => {
         if (killed) return;
         const id = `t-${n}`;
-        sent.set(id, n);
+        sent.set(id, payload(id, n));
         n += 1;
-        client.publish(`devices/${creds.deviceId}/readings`, payload(id, n), { qos: 1 }, (error) => {
+        client.publish(`devices/${creds.deviceId}/readings`, sent.get(id) ?? '', { qos: 1 }, (error) => {
           if (error !== undefined && error !== null) return;
           acked.add(id);
           if (acked.size >= 400 && !killed) {
@@ -76,9 +76,9 @@ describe('crash safety', () => {
     const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.port}`, login);
     cleanups.push(() => again.endAsync());
     const unacked = [...sent.keys()].filter((id) => !ackedAtKill.has(id));
-    await Promise.all(unacked.map((id) => again.publishAsync(`devices/${creds.deviceId}/readings`, payload(id, sent.get(id) ?? 0), { qos: 1, dup: true })));
+    await Promise.all(unacked.map((id) => again.publishAsync(`devices/${creds.deviceId}/readings`, sent.get(id) ?? '', { qos: 1, dup: true })));
     // and, being unsure, replays a slice of what was acknowledged too
-    await Promise.all([...ackedAtKill].slice(0, 50).map((id) => again.publishAsync(`devices/${creds.deviceId}/readings`, payload(id, sent.get(id) ?? 0), { qos: 1 })));
+    await Promise.all([...ackedAtKill].slice(0, 50).map((id) => again.publishAsync(`devices/${creds.deviceId}/readings`, sent.get(id) ?? '', { qos: 1 })));
 
     const store = new SqliteStore(join(tmp.dir, 'gateway.db'));
     cleanups.push(() => store.close());

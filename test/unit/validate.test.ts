@@ -91,6 +91,8 @@ describe('validateReading', () => {
     };
     expect(key(reading({ messageId: 'a' }))).toBe(key(reading({ messageId: 'a', values: { systolic: 130, diastolic: 82 } })));
     expect(key(reading({ messageId: 'a' }))).not.toBe(key(reading({ messageId: 'b' })));
+    // a message counter that restarts does not swallow a new measurement
+    expect(key(reading({ messageId: 'a' }))).not.toBe(key(reading({ messageId: 'a', takenAt: '2026-03-14T08:45:00+00:00' })));
     expect(key(reading({}))).toBe(key(reading({})));
     expect(key(reading({}))).not.toBe(key(reading({ values: { systolic: 129, diastolic: 82 } })));
     expect(key(reading({}))).not.toBe(key(reading({ takenAt: '2026-03-14T08:31:00+00:00' })));
