@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+
+/** What one `npm run bench` does; every figure can be changed on the command line. */
+export interface BenchOptions {
+  /** Simulated devices publishing readings. */
+  readonly devices: number;
+  /** Devices connected idle for the memory measurement (0 skips it). */
+  readonly idleDevices: number;
+  /** Load-generator processes the publishing devices are shared between. */
+  readonly workers: number;
+  /** QoS 1 publishes each device keeps in flight. */
+  readonly window: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  /** Where to write the results as JSON (besides the table on stdout). */
+  readonly out: string | undefined;
+  /** Where the brokers under test write V8 CPU profiles (`node --cpu-prof`). */
+  readonly cpuProfDir: string | undefined;
+}
+
+/** The `--help` text. */
+export const USAGE = `usage: npm run bench -- [options]
+  --devices N        publishing devices (default 100)
+  --idle-devices N   idle devices for the memory measurement, 0 to skip (default 2000)
+  --workers N        load-generator processes (default 2)
+  --window N         QoS 1 publishes in flight per device (default 8)
+  --warmup S         warm-up seconds per broker (default 3)
+  --seconds S        measured seconds per broker (default 10)
+  --out FILE         also write the results as JSON to FILE
+  --cpu-prof DIR     write a CPU profile of each broker under test to DIR`;
+
+/** Parses the command line (`'help'` for `--help`); throws with the usage text on anything it does not understand. */
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      devices: { type: 'string', default: '100' },
+      'idle-devices': { type: 'string', default: '2000' },
+      workers: { type: 'string', default: '2' },
+      window: { type: 'string', default: '8' },
+      warmup: { type: 'string', default: '3' },
+      seconds: { type: 'string', default: '10' },
+      out: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const number = (name: string, raw: string, min: number, integer = true): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      throw new Error(`--${name} must be ${integer ? 'a whole number' : 'a number'} ≥ ${min}, not "${raw}"\n${USAGE}`);
+    }
+    return n;
+  };
+  return {
+    devices: number('devices', values.devices, 1),
+    idleDevices: number('idle-devices', values['idle-devices'], 0),
+    workers: number('workers', values.workers, 1),
+    window: number('window', values.window, 1),
+    warmupMs: number('warmup', values.warmup, 0, false) * 1000,
+    measureMs: number('seconds', values.seconds, 1, false) * 1000,
+    out: values.out,
+    cpuProfDir: values['cpu-prof'],
+  };
+}
