@@ -4,9 +4,9 @@ import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
-import { CommitQueue, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome } from './pipeline/index.js';
+import { CommitQueue, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
-import { SqliteStore } from './store/sqlite/index.js';
+import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
 
 export interface GatewayParts {
   readonly store: SqliteStore;
@@ -21,7 +21,7 @@ export interface GatewayParts {
  * Wires the parts — profiles, store, pipeline, broker, HTTP — and owns their lifecycle. `start()`
  * opens files and sockets, registering how to close each; `stop()` (and a failed start) closes
  * them in reverse order: HTTP, revocation watch, broker (finishing in-flight writes), pipeline,
- * store. `stop()` is safe to call at any time and more than once.
+ * writer thread, store. `stop()` is safe to call at any time and more than once.
  */
 export class Gateway {
   private readonly closers: (() => unknown)[] = [];
@@ -40,7 +40,13 @@ export class Gateway {
       const store = new SqliteStore(config.dbFile);
       this.closers.push(() => store.close());
       const metrics = new GatewayMetrics();
-      const queue = new CommitQueue(store.readings, config.ingest.maxRowsPerCommit, metrics);
+      let writer: ReadingWriter = store.readings;
+      if (config.store.writerThread) {
+        const thread = new SqliteWriterThread(config.dbFile);
+        this.closers.push(() => thread.stop());
+        writer = thread;
+      }
+      const queue = new CommitQueue(writer, config.ingest.maxRowsPerCommit, metrics);
       this.closers.push(() => queue.close());
       const ingestor = new Ingestor(queue, new RateLimiter(clock), clock, metrics, { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest });
       const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(clock));

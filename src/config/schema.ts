@@ -49,6 +49,13 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    store: z
+      .object({
+        /** Commit readings on a dedicated thread (its own SQLite connection), beside the MQTT event loop. */
+        writerThread: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     http: z
       .object({
         /** Serve `/metrics` and `/healthz`. */

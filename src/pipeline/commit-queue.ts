@@ -1,10 +1,15 @@
 import { GatewayError } from '../domain/index.js';
-import type { CommitBatch, HealthUpdate, ReadingStore } from '../store/reading-store.js';
+import type { CommitBatch, CommitReceipt, HealthUpdate } from '../store/reading-store.js';
 
 interface Pending {
   readonly work: CommitBatch;
   readonly resolve: (inserted: boolean[]) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** Where a group commit goes: the SQLite store in this thread, or its writer thread. */
+export interface ReadingWriter {
+  commit(batch: CommitBatch): Promise<CommitReceipt> | CommitReceipt;
 }
 
 export interface CommitStats {
@@ -13,19 +18,21 @@ export interface CommitStats {
 }
 
 /**
- * Group commit: work submitted during one turn of the event loop is written in one SQLite
- * transaction, and every submitter's promise settles only after that transaction is durable. This
- * is what lets the broker hold each QoS 1 PUBACK until its reading is committed while still
- * writing thousands of rows per second (one fsync per batch, not per message).
+ * Group commit: work submitted while the previous commit is being written (or during one turn of
+ * the event loop when the writer is idle) goes to the store as one transaction, and every
+ * submitter's promise settles only after that transaction is durable. This is what lets the broker
+ * hold each QoS 1 PUBACK until its reading is committed while still writing tens of thousands of
+ * rows per second: one fsync per batch, not per message, and batches grow with the load.
  */
 export class CommitQueue {
   private pending: Pending[] = [];
   private pendingRows = 0;
   private scheduled: NodeJS.Immediate | undefined;
+  private writing: Promise<void> | undefined;
   private closed = false;
 
   constructor(
-    private readonly store: ReadingStore,
+    private readonly writer: ReadingWriter,
     private readonly maxRowsPerCommit: number,
     private readonly stats: CommitStats = { committed: () => {} },
   ) {}
@@ -36,27 +43,36 @@ export class CommitQueue {
     return new Promise((resolve, reject) => {
       this.pending.push({ work, resolve, reject });
       this.pendingRows += work.rows.length;
+      if (this.writing !== undefined) return; // the running commit's completion flushes
       if (this.pendingRows >= this.maxRowsPerCommit) this.flush();
       else this.scheduled ??= setImmediate(() => this.flush());
     });
   }
 
-  /** Commits everything pending now. */
-  flush(): void {
+  /** Starts a commit of everything pending, unless one is running. */
+  private flush(): void {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
+    if (this.writing !== undefined || this.pending.length === 0) return;
     const batch = this.pending;
-    if (batch.length === 0) return;
     this.pending = [];
     this.pendingRows = 0;
+    this.writing = this.write(batch).finally(() => {
+      this.writing = undefined;
+      this.flush();
+    });
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
     const started = performance.now();
     let inserted: readonly boolean[];
     try {
-      inserted = this.store.commit({
+      const receipt = await this.writer.commit({
         rows: batch.flatMap((p) => p.work.rows),
         deadLetters: batch.flatMap((p) => p.work.deadLetters),
         health: mergeHealth(batch.flatMap((p) => p.work.health)),
-      }).inserted;
+      });
+      inserted = receipt.inserted;
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
@@ -69,10 +85,11 @@ export class CommitQueue {
     }
   }
 
-  /** Commits what is pending and refuses new work. Idempotent. */
-  close(): void {
-    this.flush();
+  /** Refuses new work and resolves once everything submitted is committed. Idempotent. */
+  async close(): Promise<void> {
     this.closed = true;
+    this.flush();
+    while (this.writing !== undefined) await this.writing;
   }
 }
 

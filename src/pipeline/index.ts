@@ -4,7 +4,7 @@
  * them together and the CommitQueue makes each result durable before the caller acknowledges.
  */
 export { Ingestor, type DeviceContext, type IngestOutcome, type IngestMetrics, type IngestLimits } from './ingest.js';
-export { CommitQueue, type CommitStats } from './commit-queue.js';
+export { CommitQueue, mergeHealth, type CommitStats, type ReadingWriter } from './commit-queue.js';
 export { RateLimiter } from './rate-limit.js';
 export { validateReading, type ValidationContext } from './validate.js';
 export { parseTimestamp, resolveTime, type TimePolicy, type ReadingTime } from './time.js';

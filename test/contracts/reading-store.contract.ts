@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReadingRow } from '../../src/domain/index.js';
+import { idempotencyKey, type ReadingRow } from '../../src/domain/index.js';
 import type { ReadingStore } from '../../src/store/reading-store.js';
 
 export interface ReadingStoreFixture {
@@ -9,8 +9,13 @@ export interface ReadingStoreFixture {
   close(): void;
 }
 
-export const row = (over: Partial<ReadingRow> = {}): ReadingRow => ({
-  idempotencyKey: 'k1',
+/** A row; its idempotency key is built from its fields as the pipeline builds it (message id `k1` by default). */
+export const row = (over: Partial<ReadingRow> = {}): ReadingRow => {
+  const r = { ...base, ...over };
+  return { ...r, idempotencyKey: over.idempotencyKey ?? idempotencyKey(r) };
+};
+
+const base: Omit<ReadingRow, 'idempotencyKey'> = {
   deviceId: 'd1',
   patientNhs: '9434765919',
   profileId: 'bp-upper-arm',
@@ -22,9 +27,8 @@ export const row = (over: Partial<ReadingRow> = {}): ReadingRow => ({
   takenAtMs: 1_000,
   receivedAtMs: 2_000,
   clockOffsetMs: undefined,
-  messageId: 'm1',
-  ...over,
-});
+  messageId: 'k1',
+};
 
 /** The behaviour every ReadingStore adapter must have. */
 export function describeReadingStoreContract(name: string, create: () => ReadingStoreFixture): void {
@@ -34,6 +38,7 @@ export function describeReadingStoreContract(name: string, create: () => Reading
       try {
         f.addDevice('d1', '9434765919');
         f.addDevice('d2', '4010232137');
+        f.addDevice('d10', '4010232137');
         fn(f);
       } finally {
         f.close();
@@ -41,8 +46,8 @@ export function describeReadingStoreContract(name: string, create: () => Reading
     };
 
     it('reports which rows were new and which were duplicates by idempotency key', withStore(({ store }) => {
-      expect(store.commit({ rows: [row(), row({ idempotencyKey: 'k2', metric: 'diastolic', value: 80 })], deadLetters: [], health: [] }).inserted).toEqual([true, true]);
-      expect(store.commit({ rows: [row({ idempotencyKey: 'k2' }), row({ idempotencyKey: 'k3' }), row({ idempotencyKey: 'k3' })], deadLetters: [], health: [] }).inserted).toEqual([false, true, false]);
+      expect(store.commit({ rows: [row(), row({ messageId: 'k2' })], deadLetters: [], health: [] }).inserted).toEqual([true, true]);
+      expect(store.commit({ rows: [row({ messageId: 'k2' }), row({ messageId: 'k3' }), row({ messageId: 'k3' })], deadLetters: [], health: [] }).inserted).toEqual([false, true, false]);
       expect(store.query({})).toHaveLength(3);
     }));
 
@@ -56,23 +61,26 @@ export function describeReadingStoreContract(name: string, create: () => Reading
     it('filters by patient, device, metric and time, oldest first, with a limit', withStore(({ store }) => {
       store.commit({
         rows: [
-          row({ idempotencyKey: 'a', takenAtMs: 3_000 }),
-          row({ idempotencyKey: 'b', takenAtMs: 1_000, metric: 'pulse' }),
-          row({ idempotencyKey: 'c', takenAtMs: 2_000, deviceId: 'd2', patientNhs: '4010232137' }),
+          row({ messageId: 'a', takenAtMs: 3_000 }),
+          row({ messageId: 'b', takenAtMs: 1_000, metric: 'pulse' }),
+          row({ messageId: 'c', takenAtMs: 2_000, deviceId: 'd2', patientNhs: '4010232137' }),
+          row({ messageId: 'x', takenAtMs: 2_500, deviceId: 'd10', patientNhs: '4010232137' }),
         ],
         deadLetters: [],
         health: [],
       });
-      expect(store.query({}).map((r) => r.idempotencyKey)).toEqual(['b', 'c', 'a']);
-      expect(store.query({ patientNhs: '9434765919' }).map((r) => r.idempotencyKey)).toEqual(['b', 'a']);
-      expect(store.query({ deviceId: 'd2' }).map((r) => r.idempotencyKey)).toEqual(['c']);
-      expect(store.query({ metric: 'pulse' }).map((r) => r.idempotencyKey)).toEqual(['b']);
-      expect(store.query({ sinceMs: 2_000 }).map((r) => r.idempotencyKey)).toEqual(['c', 'a']);
-      expect(store.query({ limit: 1 }).map((r) => r.idempotencyKey)).toEqual(['b']);
+      const ids = (q: Parameters<ReadingStore['query']>[0]) => store.query(q).map((r) => r.messageId);
+      expect(ids({})).toEqual(['b', 'c', 'x', 'a']);
+      expect(ids({ patientNhs: '9434765919' })).toEqual(['b', 'a']);
+      expect(ids({ deviceId: 'd2' })).toEqual(['c']);
+      expect(ids({ deviceId: 'd1' })).toEqual(['b', 'a']);
+      expect(ids({ metric: 'pulse' })).toEqual(['b']);
+      expect(ids({ sinceMs: 2_000 })).toEqual(['c', 'x', 'a']);
+      expect(ids({ limit: 1 })).toEqual(['b']);
     }));
 
     it('writes nothing of a batch that fails', withStore(({ store }) => {
-      expect(() => store.commit({ rows: [row({ idempotencyKey: 'ok' }), row({ idempotencyKey: 'bad', deviceId: 'no-such-device' })], deadLetters: [], health: [] })).toThrow();
+      expect(() => store.commit({ rows: [row({ messageId: 'ok' }), row({ messageId: 'bad', deviceId: 'no-such-device' })], deadLetters: [], health: [] })).toThrow();
       expect(store.query({})).toEqual([]);
     }));
   });

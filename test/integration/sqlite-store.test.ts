@@ -69,8 +69,8 @@ describe('CommitQueue (group commit)', () => {
     addDevice('d1', '9434765919');
     const commits: number[] = [];
     const queue = new CommitQueue(store.readings, 1_000, { committed: (messages) => commits.push(messages) });
-    const a = queue.submit({ rows: [row({ idempotencyKey: 'a' }), row({ idempotencyKey: 'b' })], deadLetters: [], health: [] });
-    const b = queue.submit({ rows: [row({ idempotencyKey: 'b' })], deadLetters: [], health: [{ deviceId: 'd1', seenAtMs: 5 }] });
+    const a = queue.submit({ rows: [row({ messageId: 'a' }), row({ messageId: 'b' })], deadLetters: [], health: [] });
+    const b = queue.submit({ rows: [row({ messageId: 'b' })], deadLetters: [], health: [{ deviceId: 'd1', seenAtMs: 5 }] });
     expect(await Promise.all([a, b])).toEqual([[true, true], [false]]);
     expect(commits).toEqual([2]);
     expect(store.devices.health('d1')?.lastSeenAtMs).toBe(5);
@@ -84,7 +84,7 @@ describe('CommitQueue (group commit)', () => {
     addDevice('d1', '9434765919');
     const commits: number[] = [];
     const queue = new CommitQueue(store.readings, 2, { committed: (_m, rows) => commits.push(rows) });
-    await Promise.all([1, 2, 3].map((i) => queue.submit({ rows: [row({ idempotencyKey: `k${i}` })], deadLetters: [], health: [] })));
+    await Promise.all([1, 2, 3].map((i) => queue.submit({ rows: [row({ messageId: `k${i}` })], deadLetters: [], health: [] })));
     expect(commits).toEqual([2, 1]);
     queue.close();
     store.close();

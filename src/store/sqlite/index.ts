@@ -6,6 +6,7 @@ import { SqliteReadingStore } from './readings.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
 export type { StoredDeadLetter } from './dead-letters.js';
+export { SqliteWriterThread } from './writer.js';
 export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters };
 
 /** The gateway's embedded store: one SQLite file holding devices, readings, dead letters and device health. */

@@ -35,8 +35,9 @@ const MIGRATIONS: readonly string[] = [
      clock_offset_ms INTEGER,
      message_id TEXT
    ) STRICT;
+   -- The idempotency key starts with device id and time (src/domain/idempotency.ts): its unique
+   -- index also serves look-ups by device, so there is no separate device index to maintain.
    CREATE INDEX readings_patient_metric_time ON readings (patient_nhs, metric, taken_at);
-   CREATE INDEX readings_device_time ON readings (device_id, taken_at);
 
    CREATE TABLE dead_letters (
      id INTEGER PRIMARY KEY,

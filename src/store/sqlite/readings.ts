@@ -1,12 +1,35 @@
+import { deviceKeyRange, type ReadingRow } from '../../domain/index.js';
 import type { CommitBatch, CommitReceipt, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceHealth } from './health.js';
 
+/** A row as bound to the INSERT, column values in order: compact to hand to the writer thread. */
+export type RowTuple = readonly [string, string, string, string, string, number, string, string | null, number, number, number, number | null, string | null];
+
+export const toTuple = (r: ReadingRow): RowTuple => [
+  r.idempotencyKey,
+  r.deviceId,
+  r.patientNhs,
+  r.profileId,
+  r.metric,
+  r.value,
+  r.unit,
+  r.sourceUnit ?? null,
+  r.takenAtMs,
+  r.deviceTakenAtMs,
+  r.receivedAtMs,
+  r.clockOffsetMs ?? null,
+  r.messageId ?? null,
+];
+
+/** A commit batch with its rows as tuples. */
+export type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly rows: readonly RowTuple[] };
+
 /** ReadingStore on SQLite: one transaction per group commit, duplicates ignored by the idempotency key. */
 export class SqliteReadingStore implements ReadingStore {
   private readonly insertStmt: SqliteStatement;
-  private readonly commitTx: SqliteTransaction<(batch: CommitBatch) => boolean[]>;
+  private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
 
   constructor(
     private readonly db: SqliteConnection,
@@ -18,25 +41,8 @@ export class SqliteReadingStore implements ReadingStore {
          source_unit, taken_at, device_taken_at, received_at, clock_offset_ms, message_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.commitTx = db.transaction((batch: CommitBatch) => {
-      const inserted = batch.rows.map(
-        (r) =>
-          this.insertStmt.run(
-            r.idempotencyKey,
-            r.deviceId,
-            r.patientNhs,
-            r.profileId,
-            r.metric,
-            r.value,
-            r.unit,
-            r.sourceUnit ?? null,
-            r.takenAtMs,
-            r.deviceTakenAtMs,
-            r.receivedAtMs,
-            r.clockOffsetMs ?? null,
-            r.messageId ?? null,
-          ).changes === 1,
-      );
+    this.commitTx = db.transaction((batch: EncodedBatch) => {
+      const inserted = batch.rows.map((t) => this.insertStmt.run(...t).changes === 1);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
       return inserted;
@@ -44,6 +50,11 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   commit(batch: CommitBatch): CommitReceipt {
+    return this.commitEncoded({ ...batch, rows: batch.rows.map(toTuple) });
+  }
+
+  /** Commits a batch whose rows are already tuples (the writer thread's input). */
+  commitEncoded(batch: EncodedBatch): CommitReceipt {
     return { inserted: this.commitTx.immediate(batch) };
   }
 
@@ -52,7 +63,7 @@ export class SqliteReadingStore implements ReadingStore {
       .prepare(
         `SELECT * FROM readings
          WHERE (@patient IS NULL OR patient_nhs = @patient)
-           AND (@device IS NULL OR device_id = @device)
+           AND (@device IS NULL OR (idempotency_key >= @deviceFrom AND idempotency_key < @deviceTo AND device_id = @device))
            AND (@metric IS NULL OR metric = @metric)
            AND (@since IS NULL OR taken_at >= @since)
          ORDER BY taken_at, id LIMIT @limit`,
@@ -60,6 +71,8 @@ export class SqliteReadingStore implements ReadingStore {
       .all({
         patient: q.patientNhs ?? null,
         device: q.deviceId ?? null,
+        deviceFrom: q.deviceId === undefined ? null : deviceKeyRange(q.deviceId).from,
+        deviceTo: q.deviceId === undefined ? null : deviceKeyRange(q.deviceId).to,
         metric: q.metric ?? null,
         since: q.sinceMs ?? null,
         limit: q.limit ?? -1,

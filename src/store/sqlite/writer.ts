@@ -1,0 +1,65 @@
+import { Worker } from 'node:worker_threads';
+import { GatewayError } from '../../domain/index.js';
+import type { CommitBatch, CommitReceipt } from '../reading-store.js';
+import { toTuple } from './readings.js';
+import type { CommitReply, CommitRequest } from './writer-thread.js';
+
+interface Waiting {
+  readonly resolve: (receipt: CommitReceipt) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * Commits readings on a dedicated thread with its own SQLite connection (WAL lets the main
+ * thread's connection read meanwhile). A commit's promise settles once the writer reports the
+ * transaction durable. If the thread dies, waiting commits fail (their PUBACKs are never sent, so
+ * devices redeliver) and the next commit starts a new thread.
+ */
+export class SqliteWriterThread {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 0;
+
+  constructor(private readonly file: string) {}
+
+  commit(batch: CommitBatch): Promise<CommitReceipt> {
+    const worker = (this.worker ??= this.spawn());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, batch: { ...batch, rows: batch.rows.map(toTuple) } } satisfies CommitRequest);
+    });
+  }
+
+  /** Ends the thread after the commits already sent. Idempotent. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ close: true });
+    await exited;
+  }
+
+  private spawn(): Worker {
+    const entry = new URL(import.meta.url.endsWith('.ts') ? './writer-thread.ts' : './writer-thread.js', import.meta.url);
+    const worker = import.meta.url.endsWith('.ts')
+      ? new Worker(new URL('./writer-bootstrap.mjs', import.meta.url), { workerData: { file: this.file, entry: entry.href } })
+      : new Worker(entry, { workerData: { file: this.file } });
+    worker.on('message', (reply: CommitReply) => {
+      const w = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if (w === undefined) return;
+      if ('error' in reply) w.reject(new GatewayError('GW_STORE_WRITE_FAILED', `commit failed: ${reply.error}`));
+      else w.resolve({ inserted: reply.inserted });
+    });
+    const fail = (why: string): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const w of this.waiting.values()) w.reject(new GatewayError('GW_STORE_WRITE_FAILED', why));
+      this.waiting.clear();
+    };
+    worker.on('error', (error) => fail(`writer thread failed: ${error.message}`));
+    worker.on('exit', (code) => fail(`writer thread exited (${code})`));
+    return worker;
+  }
+}
