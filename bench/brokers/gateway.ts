@@ -35,7 +35,6 @@ const config = loadConfig([
       'mqtt.port': 0,
       'http.port': 0,
       'log.level': 'silent',
-      'store.writerThread': process.env['BENCH_WRITER_THREAD'] !== '0',
     },
   },
 ]);
