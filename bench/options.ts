@@ -23,7 +23,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --devices N        publishing devices (default 100)
   --idle-devices N   idle devices for the memory measurement, 0 to skip (default 2000)
   --workers N        load-generator processes (default 2)
-  --window N         QoS 1 publishes in flight per device (default 8)
+  --window N         QoS 1 publishes in flight per device (default 32)
   --warmup S         warm-up seconds per broker (default 3)
   --seconds S        measured seconds per broker (default 10)
   --out FILE         also write the results as JSON to FILE
@@ -37,7 +37,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       devices: { type: 'string', default: '100' },
       'idle-devices': { type: 'string', default: '2000' },
       workers: { type: 'string', default: '2' },
-      window: { type: 'string', default: '8' },
+      window: { type: 'string', default: '32' },
       warmup: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '10' },
       out: { type: 'string' },

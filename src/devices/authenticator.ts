@@ -34,18 +34,21 @@ export class Authenticator {
 
   async authenticate(deviceId: string | undefined, secret: Buffer | undefined): Promise<Result<DeviceContext, AuthFailure>> {
     if (deviceId === undefined || secret === undefined || deviceId === '') return err(AuthFailure.BadCredentials);
-    if (this.throttle.locked(deviceId)) return err(AuthFailure.Throttled);
     const device = this.devices.get(deviceId);
     if (device === undefined) return err(AuthFailure.BadCredentials);
-    const cached = this.verified.get(deviceId);
     const print = fingerprint(secret);
-    const good =
-      cached !== undefined && cached.secretHash === device.secretHash
-        ? timingSafeEqual(cached.fingerprint, print)
-        : await verifySecret(secret.toString('utf8'), device.secretHash);
-    if (!good) {
-      this.throttle.failed(deviceId);
-      return err(AuthFailure.BadCredentials);
+    const cached = this.verified.get(deviceId);
+    const cachedHashCurrent = cached !== undefined && cached.secretHash === device.secretHash;
+    // A device that proved this very secret before gets in even while its id is locked out by
+    // someone else's guessing; anyone else waits out the lock.
+    if (!(cachedHashCurrent && timingSafeEqual(cached.fingerprint, print))) {
+      if (this.throttle.locked(deviceId)) return err(AuthFailure.Throttled);
+      // With a current cached fingerprint, a mismatch is wrong for certain: no scrypt needed.
+      const good = !cachedHashCurrent && (await verifySecret(secret.toString('utf8'), device.secretHash));
+      if (!good) {
+        this.throttle.failed(deviceId);
+        return err(AuthFailure.BadCredentials);
+      }
     }
     this.throttle.succeeded(deviceId);
     this.verified.set(deviceId, { secretHash: device.secretHash, fingerprint: print });

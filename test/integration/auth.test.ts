@@ -49,6 +49,14 @@ describe('device authentication', () => {
     expect(await gw.metrics.render()).toMatch(/vg_mqtt_auth_failures_total\{reason="throttled"\} 1/);
   });
 
+  it('still lets in a device that proved its secret before, while others guess at its id', async () => {
+    const creds = await gw.addDevice('bp-upper-arm');
+    const login = { clientId: creds.deviceId, username: creds.deviceId };
+    expect(await refusal({ ...login, password: creds.secret })).toBe(0);
+    for (let i = 0; i < 6; i++) expect(await refusal({ ...login, password: `guess-${i}` })).toBe(4);
+    expect(await refusal({ ...login, password: creds.secret })).toBe(0);
+  });
+
   it('refuses a revoked device with CONNACK 5', async () => {
     const creds = await gw.addDevice('bp-upper-arm');
     new DeviceRegistry(gw.store.devices, gw.profiles, systemClock).revoke(creds.deviceId);
