@@ -7,7 +7,8 @@ interface Bucket {
 
 /**
  * Per-device token buckets. A bucket holds one minute's allowance and refills continuously, so a
- * device may burst up to its per-minute limit and then sustain its rate.
+ * device may burst up to its per-minute limit and then sustain its rate. Buckets outlive
+ * connections: reconnecting does not refill them. A bucket exists only for devices that published.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
@@ -24,10 +25,5 @@ export class RateLimiter {
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
-  }
-
-  /** Forgets a device (e.g. on disconnect) so idle devices cost no memory. */
-  forget(key: string): void {
-    this.buckets.delete(key);
   }
 }

@@ -80,7 +80,8 @@ export class MqttBroker {
         this.authorizePublish(client, packet).then(() => done(null), (e: Error) => done(e));
       },
       authorizeSubscribe: (client, sub, done) => {
-        if (this.sessions.has(client) && maySubscribe((this.sessions.get(client) as DeviceContext).deviceId, sub.topic)) {
+        const device = this.sessions.get(client);
+        if (device !== undefined && maySubscribe(device.deviceId, sub.topic)) {
           done(null, sub);
         } else {
           this.metrics.aclDenied('subscribe');
