@@ -4,7 +4,7 @@ import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
-import { CommitQueue, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
+import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
 
@@ -48,10 +48,16 @@ export class Gateway {
       }
       const queue = new CommitQueue(writer, config.ingest.maxRowsPerCommit, metrics);
       this.closers.push(() => queue.close());
-      const ingestor = new Ingestor(queue, new RateLimiter(clock), clock, metrics, { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest });
+      const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
+      const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
+      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits);
       const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(clock));
 
-      const ports = { authenticate: authenticator.authenticate.bind(authenticator), ingest: channelRouter(ingestor) };
+      const ports = {
+        authenticate: authenticator.authenticate.bind(authenticator),
+        ingest: channelRouter(ingestor),
+        banned: (deviceId: string) => flood.banned(deviceId),
+      };
       const broker = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }));
       this.closers.push(() => broker.stop());
       const mqttPort = await broker.start();

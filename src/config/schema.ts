@@ -46,6 +46,10 @@ export const ConfigSchema = z
         maxFutureSkewMs: Ms.default(5 * 60_000),
         /** A device clock off by more than this is flagged as drifting and corrected. */
         clockDriftToleranceMs: Ms.default(60_000),
+        /** A device with this many rate-limited messages within a minute is disconnected and banned... */
+        floodDisconnectAfter: z.number().int().min(1).default(100),
+        /** ...for this long (refused with CONNACK 3, server unavailable). */
+        floodBanMs: Ms.default(60_000),
       })
       .strict()
       .prefault({}),

@@ -15,6 +15,7 @@ export class GatewayMetrics {
   private readonly authFailures = new Counter({ name: 'vg_mqtt_auth_failures_total', help: 'Refused connections by reason', labelNames: ['reason'], registers: [this.registry] });
   private readonly aclDenials = new Counter({ name: 'vg_mqtt_acl_denied_total', help: 'Publishes and subscriptions outside the device\'s own topics', labelNames: ['action'], registers: [this.registry] });
   private readonly oversizedPackets = new Counter({ name: 'vg_mqtt_oversized_packets_total', help: 'Connections closed for an MQTT packet over mqtt.maxPacketBytes', registers: [this.registry] });
+  private readonly floodDisconnects = new Counter({ name: 'vg_mqtt_flood_disconnects_total', help: 'Devices disconnected and banned for flooding', registers: [this.registry] });
   private readonly drift = new Counter({ name: 'vg_clock_drift_messages_total', help: 'Messages from devices whose clock is off by more than the tolerance', labelNames: ['profile'], registers: [this.registry] });
 
   readingsAccepted(profileId: string, values: number): void {
@@ -48,6 +49,9 @@ export class GatewayMetrics {
   }
   oversizedPacket(): void {
     this.oversizedPackets.inc();
+  }
+  floodDisconnected(): void {
+    this.floodDisconnects.inc();
   }
 
   render(): Promise<string> {

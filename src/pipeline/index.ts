@@ -6,6 +6,7 @@
 export { Ingestor, type DeviceContext, type IngestOutcome, type IngestMetrics, type IngestLimits } from './ingest.js';
 export { CommitQueue, mergeHealth, type CommitStats, type ReadingWriter } from './commit-queue.js';
 export { RateLimiter } from './rate-limit.js';
+export { FloodGuard } from './flood-guard.js';
 export { validateReading, type ValidationContext } from './validate.js';
 export { parseTimestamp, resolveTime, type TimePolicy, type ReadingTime } from './time.js';
 export { decodeJson } from './decode.js';

@@ -3,6 +3,7 @@ import { mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '.
 import type { DeadLetter, HealthUpdate } from '../store/reading-store.js';
 import type { CommitQueue } from './commit-queue.js';
 import { decodeJson } from './decode.js';
+import type { FloodGuard } from './flood-guard.js';
 import type { RateLimiter } from './rate-limit.js';
 import { parseTimestamp } from './time.js';
 import { validateReading } from './validate.js';
@@ -22,6 +23,8 @@ export interface IngestOutcome {
   readonly rejected: number;
   readonly issues: readonly Issue[];
   readonly clockDrift: boolean;
+  /** The device flooded (FloodGuard): close its connection. */
+  readonly disconnect?: boolean;
 }
 
 /** Counters the pipeline reports; implemented over prom-client in observability/. */
@@ -48,6 +51,7 @@ export class Ingestor {
   constructor(
     private readonly queue: CommitQueue,
     private readonly limiter: RateLimiter,
+    private readonly flood: FloodGuard,
     private readonly clock: Clock,
     private readonly metrics: IngestMetrics,
     private readonly limits: IngestLimits,
@@ -148,7 +152,8 @@ export class Ingestor {
       health: [{ deviceId: device.deviceId, seenAtMs: receivedAtMs }],
     });
     this.metrics.messageRejected(issues.map((i) => i.code));
-    return { messageId, accepted: 0, duplicates: 0, rejected: 1, issues, clockDrift: false };
+    const flooded = issues[0]?.code === IssueCode.RateLimited && this.flood.refused(device.deviceId);
+    return { messageId, accepted: 0, duplicates: 0, rejected: 1, issues, clockDrift: false, ...(flooded ? { disconnect: true } : {}) };
   }
 }
 

@@ -115,3 +115,35 @@ describe('rejections', () => {
     for (const code of ['payload-malformed-json', 'value-out-of-range', 'rate-limited']) expect(text).toMatch(new RegExp(`vg_messages_rejected_total\\{code="${code}"\\} [1-9]`));
   });
 });
+
+describe('flooding', () => {
+  it('disconnects a device that keeps flooding and refuses it for a while (CONNACK 3), others unaffected', async () => {
+    const dir = tempDir();
+    const floodGw = await startGateway(dir.dir, { 'ingest.floodDisconnectAfter': 5, 'ingest.floodBanMs': 600_000 });
+    try {
+      const flooder = await floodGw.addDevice('bp-upper-arm');
+      const calm = await floodGw.addDevice('thermometer');
+      const client = await connectDevice(floodGw.url, flooder);
+      client.on('error', () => {});
+      const gone = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      for (let i = 0; i < 30; i++) client.publish(`devices/${flooder.deviceId}/readings`, bp({ systolic: 120, diastolic: 80 }, { messageId: `f${i}` }), { qos: 1 });
+      await gone;
+      // 6 fit the per-minute allowance; the 5th rate-limited one ends the connection (messages already
+      // received in the same burst are still rejected and dead-lettered one by one)
+      expect(floodGw.store.readings.query({ deviceId: flooder.deviceId })).toHaveLength(12);
+      expect(floodGw.store.deadLetters.list({ deviceId: flooder.deviceId }).length).toBeGreaterThanOrEqual(5);
+      const retry = await connectDevice(floodGw.url, flooder).then(
+        async (c) => (await c.endAsync(), 0),
+        (e: { code?: number }) => e.code,
+      );
+      expect(retry).toBe(3);
+      const other = await connectDevice(floodGw.url, calm);
+      await other.publishAsync(`devices/${calm.deviceId}/readings`, JSON.stringify({ takenAt: iso(), values: { bodyTemperature: 36.6 } }), { qos: 1 });
+      await other.endAsync();
+      expect(await floodGw.metrics.render()).toMatch(/vg_mqtt_flood_disconnects_total 1/);
+    } finally {
+      await floodGw.stop();
+      dir.remove();
+    }
+  });
+});

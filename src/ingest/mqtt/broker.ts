@@ -22,6 +22,8 @@ export interface BrokerOptions {
 export interface BrokerPorts {
   authenticate(deviceId: string | undefined, secret: Buffer | undefined): Promise<Result<DeviceContext, AuthFailure>>;
   ingest(device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome>;
+  /** True while a device is banned for flooding. */
+  banned(deviceId: string): boolean;
 }
 
 export interface BrokerMetrics {
@@ -30,6 +32,7 @@ export interface BrokerMetrics {
   authFailed(reason: string): void;
   aclDenied(action: 'publish' | 'subscribe'): void;
   oversizedPacket(): void;
+  floodDisconnected(): void;
 }
 
 /** [MQTT 3.1.1 §3.2.2.3] CONNACK return codes. */
@@ -163,6 +166,10 @@ export class MqttBroker {
       this.log.warn({ clientId: client.id, reason: result.error }, 'connection refused');
       return refusal(result.error === 'not-authorized' ? CONNACK.NotAuthorized : CONNACK.BadCredentials, result.error);
     }
+    if (this.ports.banned(result.value.deviceId)) {
+      this.metrics.authFailed('flood-ban');
+      return refusal(CONNACK.ServerUnavailable, 'banned for flooding; try later');
+    }
     // One device, one client id: otherwise a device could take over another's session.
     if (client.id !== result.value.deviceId) {
       this.metrics.authFailed('client-id-mismatch');
@@ -188,6 +195,11 @@ export class MqttBroker {
     try {
       const outcome = await work;
       if (outcome.issues.length > 0) this.publishRejection(device, packet.topic, outcome);
+      if (outcome.disconnect === true) {
+        this.metrics.floodDisconnected();
+        this.log.warn({ deviceId: device.deviceId }, 'device disconnected and banned for a while: flooding');
+        client.close();
+      }
     } finally {
       this.inflight.delete(work);
     }
