@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../src/domain/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
-import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite/index.js';
+import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { tempDir } from '../helpers/gateway.js';
 
@@ -102,5 +102,44 @@ describe('CommitQueue (group commit)', () => {
     await expect(queue.submit({ rows: [], deadLetters: [], health: [] })).rejects.toMatchObject({ code: 'GW_STORE_CLOSED' });
     store.close();
     tmp.remove();
+  });
+});
+
+describe('SqliteWriterThread', () => {
+  it('commits on its own thread and connection, reporting new and duplicate rows', async () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
+    try {
+      const batch = { rows: [row({ messageId: 'a' }), row({ messageId: 'b' })], deadLetters: [{ deviceId: 'd1', topic: 't', receivedAtMs: 1, payload: Buffer.from('{x'), issues: [] }], health: [{ deviceId: 'd1', seenAtMs: 9 }] };
+      expect(await writer.commit(batch)).toEqual({ inserted: [true, true] });
+      expect(await writer.commit(batch)).toEqual({ inserted: [false, false] });
+      // visible to the main thread's connection at once
+      expect(store.readings.count()).toBe(2);
+      expect(store.deadLetters.list()[0]?.payload.toString()).toBe('{x');
+      expect(store.devices.health('d1')?.lastSeenAtMs).toBe(9);
+    } finally {
+      await writer.stop();
+      await writer.stop();
+      store.close();
+      tmp.remove();
+    }
+  });
+
+  it('fails a commit the store refuses with GW_STORE_WRITE_FAILED, writing none of it, and carries on', async () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
+    try {
+      await expect(writer.commit({ rows: [row({ messageId: 'ok' }), row({ deviceId: 'ghost' })], deadLetters: [], health: [] })).rejects.toMatchObject({
+        code: 'GW_STORE_WRITE_FAILED',
+      });
+      expect(store.readings.count()).toBe(0);
+      expect(await writer.commit({ rows: [row({ messageId: 'ok' })], deadLetters: [], health: [] })).toEqual({ inserted: [true] });
+    } finally {
+      await writer.stop();
+      store.close();
+      tmp.remove();
+    }
   });
 });
