@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
 import { profilesList } from './profiles.js';
-import { deadLetters, readings } from './readings.js';
+import { deadLetters } from './dead-letters.js';
+import { readings } from './readings.js';
 import { start } from './start.js';
 import type { GlobalOptions } from './context.js';
 
