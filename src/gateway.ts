@@ -68,7 +68,10 @@ export class Gateway {
 
       let httpPort: number | undefined;
       if (config.http.enabled) {
-        const health = () => ({ ok: store.isOpen(), mqttPort, store: store.isOpen() ? 'open' : 'closed' });
+        const health = () => {
+          const committing = queue.healthy();
+          return { ok: store.isOpen() && committing, mqttPort, store: store.isOpen() ? 'open' : 'closed', commits: committing ? 'ok' : 'failing' };
+        };
         const http = new HttpServer(config.http, { metrics: () => metrics.render(), health });
         this.closers.push(() => http.stop());
         httpPort = await http.start();

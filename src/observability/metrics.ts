@@ -10,6 +10,7 @@ export class GatewayMetrics {
   private readonly duplicates = new Counter({ name: 'vg_readings_duplicate_total', help: 'Values already stored (acknowledged, not stored again)', labelNames: ['profile'], registers: [this.registry] });
   private readonly rejected = new Counter({ name: 'vg_messages_rejected_total', help: 'Rejection issues by code', labelNames: ['code'], registers: [this.registry] });
   private readonly commits = new Histogram({ name: 'vg_commit_rows', help: 'Rows per group commit', buckets: [1, 10, 50, 100, 500, 1000, 5000], registers: [this.registry] });
+  private readonly commitFailures = new Counter({ name: 'vg_commit_failed_messages_total', help: 'Messages whose commit failed (no PUBACK; devices redeliver)', registers: [this.registry] });
   private readonly commitSeconds = new Histogram({ name: 'vg_commit_duration_seconds', help: 'Group commit duration', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5], registers: [this.registry] });
   private readonly connections = new Gauge({ name: 'vg_mqtt_connections', help: 'Authenticated MQTT connections', registers: [this.registry] });
   private readonly authFailures = new Counter({ name: 'vg_mqtt_auth_failures_total', help: 'Refused connections by reason', labelNames: ['reason'], registers: [this.registry] });
@@ -18,6 +19,9 @@ export class GatewayMetrics {
   private readonly floodDisconnects = new Counter({ name: 'vg_mqtt_flood_disconnects_total', help: 'Devices disconnected and banned for flooding', registers: [this.registry] });
   private readonly drift = new Counter({ name: 'vg_clock_drift_messages_total', help: 'Messages from devices whose clock is off by more than the tolerance', labelNames: ['profile'], registers: [this.registry] });
 
+  commitFailed(messages: number): void {
+    this.commitFailures.inc(messages);
+  }
   readingsAccepted(profileId: string, values: number): void {
     this.accepted.inc({ profile: profileId }, values);
   }

@@ -15,6 +15,8 @@ export interface ReadingWriter {
 export interface CommitStats {
   /** Called after each durable commit with the number of messages and rows it held. */
   committed(messages: number, rows: number, durationMs: number): void;
+  /** Called when a commit fails (its messages get no PUBACK). */
+  commitFailed(messages: number): void;
 }
 
 /**
@@ -30,11 +32,12 @@ export class CommitQueue {
   private scheduled: NodeJS.Immediate | undefined;
   private writing: Promise<void> | undefined;
   private closed = false;
+  private lastCommitFailed = false;
 
   constructor(
     private readonly writer: ReadingWriter,
     private readonly maxRowsPerCommit: number,
-    private readonly stats: CommitStats = { committed: () => {} },
+    private readonly stats: CommitStats = { committed: () => {}, commitFailed: () => {} },
   ) {}
 
   /** Resolves with, for each row of `work`, whether it was new (true) or a duplicate (false). */
@@ -74,15 +77,28 @@ export class CommitQueue {
       });
       inserted = receipt.inserted;
     } catch (error) {
+      // One bad message must not sink the others that shared its transaction: commit each alone.
+      if (batch.length > 1) {
+        for (const p of batch) await this.write([p]);
+        return;
+      }
+      this.lastCommitFailed = true;
+      this.stats.commitFailed(batch.length);
       for (const p of batch) p.reject(error);
       return;
     }
+    this.lastCommitFailed = false;
     this.stats.committed(batch.length, inserted.length, performance.now() - started);
     let offset = 0;
     for (const p of batch) {
       p.resolve(inserted.slice(offset, offset + p.work.rows.length));
       offset += p.work.rows.length;
     }
+  }
+
+  /** False from a failed commit until the next one succeeds (for `/healthz`). */
+  healthy(): boolean {
+    return !this.lastCommitFailed;
   }
 
   /** Refuses new work and resolves once everything submitted is committed. Idempotent. */

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { loadConfig } from '../../src/config/index.js';
 import { GatewayError } from '../../src/domain/index.js';
@@ -71,5 +72,36 @@ describe('gateway lifecycle', () => {
     const metrics = await fetch(`${base}/metrics`);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await metrics.text()).toMatch(/# TYPE vg_readings_accepted_total counter/);
+  });
+
+  it('when a commit fails, sends no PUBACK, closes the connection, logs and reports unhealthy until commits succeed again', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const gw = await startGateway(tmp.dir);
+    cleanups.push(() => gw.stop());
+    const doomed = await gw.addDevice('thermometer');
+    const healthy = await gw.addDevice('thermometer');
+    const client = await mqtt.connectAsync(gw.url, { clientId: doomed.deviceId, username: doomed.deviceId, password: doomed.secret, reconnectPeriod: 0 });
+    client.on('error', () => {});
+    // Pull the device's row out from under its live session: its readings now break a foreign key.
+    const raw = new Database(gw.config.dbFile);
+    raw.prepare('DELETE FROM devices WHERE id = ?').run(doomed.deviceId);
+    raw.close();
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    let acked = false;
+    client.publish(`devices/${doomed.deviceId}/readings`, JSON.stringify({ takenAt: new Date().toISOString(), values: { bodyTemperature: 37 } }), { qos: 1 }, (e) => {
+      acked = e === undefined || e === null;
+    });
+    await closed;
+    expect(acked).toBe(false);
+    const health = await fetch(`http://127.0.0.1:${gw.httpPort}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ ok: false, commits: 'failing' });
+    expect(await gw.metrics.render()).toMatch(/vg_commit_failed_messages_total [1-9]/);
+
+    const other = await mqtt.connectAsync(gw.url, { clientId: healthy.deviceId, username: healthy.deviceId, password: healthy.secret, reconnectPeriod: 0 });
+    await other.publishAsync(`devices/${healthy.deviceId}/readings`, JSON.stringify({ takenAt: new Date().toISOString(), values: { bodyTemperature: 36.5 } }), { qos: 1 });
+    await other.endAsync();
+    expect((await fetch(`http://127.0.0.1:${gw.httpPort}/healthz`)).status).toBe(200);
   });
 });

@@ -68,7 +68,7 @@ describe('CommitQueue (group commit)', () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');
     const commits: number[] = [];
-    const queue = new CommitQueue(store.readings, 1_000, { committed: (messages) => commits.push(messages) });
+    const queue = new CommitQueue(store.readings, 1_000, { committed: (messages) => commits.push(messages), commitFailed: () => {} });
     const a = queue.submit({ rows: [row({ messageId: 'a' }), row({ messageId: 'b' })], deadLetters: [], health: [] });
     const b = queue.submit({ rows: [row({ messageId: 'b' })], deadLetters: [], health: [{ deviceId: 'd1', seenAtMs: 5 }] });
     expect(await Promise.all([a, b])).toEqual([[true, true], [false]]);
@@ -83,7 +83,7 @@ describe('CommitQueue (group commit)', () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');
     const commits: number[] = [];
-    const queue = new CommitQueue(store.readings, 2, { committed: (_m, rows) => commits.push(rows) });
+    const queue = new CommitQueue(store.readings, 2, { committed: (_m, rows) => commits.push(rows), commitFailed: () => {} });
     await Promise.all([1, 2, 3].map((i) => queue.submit({ rows: [row({ messageId: `k${i}` })], deadLetters: [], health: [] })));
     expect(commits).toEqual([2, 1]);
     queue.close();
@@ -91,13 +91,20 @@ describe('CommitQueue (group commit)', () => {
     tmp.remove();
   });
 
-  it('rejects every submitter of a failed commit (no PUBACK), and refuses work once closed', async () => {
-    const { tmp, store } = openStore();
+  it('fails only the message that breaks a commit (no PUBACK for it), and refuses work once closed', async () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
     const queue = new CommitQueue(store.readings, 1_000);
     const failing = queue.submit({ rows: [row({ deviceId: 'unknown' })], deadLetters: [], health: [] });
-    const other = queue.submit({ rows: [], deadLetters: [], health: [] });
+    const other = queue.submit({ rows: [row({ messageId: 'fine' })], deadLetters: [], health: [] });
     await expect(failing).rejects.toThrow();
-    await expect(other).rejects.toThrow();
+    expect(await other).toEqual([true]);
+    expect(store.readings.query({}).map((r) => r.messageId)).toEqual(['fine']);
+    const alone = queue.submit({ rows: [row({ deviceId: 'unknown' })], deadLetters: [], health: [] });
+    await expect(alone).rejects.toThrow();
+    expect(queue.healthy()).toBe(false);
+    await queue.submit({ rows: [], deadLetters: [], health: [] });
+    expect(queue.healthy()).toBe(true);
     queue.close();
     await expect(queue.submit({ rows: [], deadLetters: [], health: [] })).rejects.toMatchObject({ code: 'GW_STORE_CLOSED' });
     store.close();

@@ -193,7 +193,11 @@ export class MqttBroker {
     const work = this.ports.ingest(device, (parseDeviceTopic(packet.topic) as { channel: string }).channel, packet.topic, packet.payload as Buffer);
     this.inflight.add(work);
     try {
-      const outcome = await work;
+      const outcome = await work.catch((error: unknown) => {
+        // Infrastructure failure (e.g. the store): no PUBACK, the connection closes, the device redelivers.
+        this.log.error({ deviceId: device.deviceId, err: error instanceof Error ? error.message : String(error) }, 'message not committed');
+        throw error;
+      });
       if (outcome.issues.length > 0) this.publishRejection(device, packet.topic, outcome);
       if (outcome.disconnect === true) {
         this.metrics.floodDisconnected();
