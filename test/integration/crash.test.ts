@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { join } from 'node:path';
 import { DeviceRegistry, type DeviceCredentials } from '../../src/devices/index.js';
@@ -7,11 +7,9 @@ import { loadProfiles } from '../../src/profiles/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir, TEST_NHS } from '../helpers/gateway.js';
 import { spawnGateway, unlimitedProfiles, type GatewayProcess } from '../helpers/process.js';
+import { useCleanups } from '../helpers/cleanup.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const defer = useCleanups();
 
 async function provision(dataDir: string, profilesDir: string): Promise<DeviceCredentials> {
   const store = new SqliteStore(join(dataDir, 'gateway.db'));
@@ -28,13 +26,13 @@ const payload = (id: string, i: number) =>
 describe('crash safety', () => {
   it('after SIGKILL under a QoS 1 stream, every acknowledged reading is stored exactly once after restart and redelivery', async () => {
     const tmp = tempDir();
-    cleanups.push(tmp.remove);
+    defer(tmp.remove);
     const profilesDir = unlimitedProfiles(tmp.dir);
     const creds = await provision(tmp.dir, profilesDir);
     const args = ['--data-dir', tmp.dir, '--profiles-dir', profilesDir, '--log-level', 'silent'];
 
     const first: GatewayProcess = await spawnGateway(args);
-    cleanups.push(() => first.child.kill('SIGKILL'));
+    defer(() => first.child.kill('SIGKILL'));
     const login = { clientId: creds.deviceId, username: creds.deviceId, password: creds.secret, reconnectPeriod: 0 };
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.port}`, login);
     client.on('error', () => {});
@@ -69,19 +67,19 @@ describe('crash safety', () => {
 
     // Restart on the same data dir; the device redelivers everything it has no PUBACK for.
     const second = await spawnGateway(args);
-    cleanups.push(async () => {
+    defer(async () => {
       second.child.kill('SIGTERM');
       await second.exited;
     });
     const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.port}`, login);
-    cleanups.push(() => again.endAsync());
+    defer(() => again.endAsync());
     const unacked = [...sent.keys()].filter((id) => !ackedAtKill.has(id));
     await Promise.all(unacked.map((id) => again.publishAsync(`devices/${creds.deviceId}/readings`, sent.get(id) ?? '', { qos: 1, dup: true })));
     // and, being unsure, replays a slice of what was acknowledged too
     await Promise.all([...ackedAtKill].slice(0, 50).map((id) => again.publishAsync(`devices/${creds.deviceId}/readings`, sent.get(id) ?? '', { qos: 1 })));
 
     const store = new SqliteStore(join(tmp.dir, 'gateway.db'));
-    cleanups.push(() => store.close());
+    defer(() => store.close());
     const rows = store.readings.query({ deviceId: creds.deviceId });
     const perMessage = new Map<string, number>();
     for (const r of rows) perMessage.set(r.messageId ?? '', (perMessage.get(r.messageId ?? '') ?? 0) + 1);

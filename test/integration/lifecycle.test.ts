@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { loadConfig } from '../../src/config/index.js';
@@ -7,16 +7,14 @@ import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { startGateway, tempDir } from '../helpers/gateway.js';
+import { useCleanups } from '../helpers/cleanup.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const defer = useCleanups();
 
 describe('gateway lifecycle', () => {
   it('stop() is safe before start() and idempotent after', async () => {
     const tmp = tempDir();
-    cleanups.push(tmp.remove);
+    defer(tmp.remove);
     const idle = new Gateway(loadConfig([{ source: 'test', values: { dataDir: tmp.dir } }]), createLogger({ level: 'silent' }));
     await idle.stop();
     const gw = await startGateway(tmp.dir);
@@ -27,9 +25,10 @@ describe('gateway lifecycle', () => {
   it('fails clearly when the MQTT port is taken, leaving nothing open', async () => {
     const a = tempDir();
     const b = tempDir();
-    cleanups.push(a.remove, b.remove);
+    defer(a.remove);
+    defer(b.remove);
     const first = await startGateway(a.dir);
-    cleanups.push(() => first.stop());
+    defer(() => first.stop());
     const failed = await startGateway(b.dir, { 'mqtt.port': first.mqttPort }).then(() => undefined, (e: unknown) => e);
     expect(failed).toBeInstanceOf(GatewayError);
     expect((failed as GatewayError).code).toBe('GW_BROKER_LISTEN_FAILED');
@@ -40,7 +39,7 @@ describe('gateway lifecycle', () => {
 
   it('on stop, commits in-flight readings, then closes connections', async () => {
     const tmp = tempDir();
-    cleanups.push(tmp.remove);
+    defer(tmp.remove);
     const gw = await startGateway(tmp.dir);
     const creds = await gw.addDevice('wrist-wearable');
     const client = await mqtt.connectAsync(gw.url, { clientId: creds.deviceId, username: creds.deviceId, password: creds.secret, reconnectPeriod: 0 });
@@ -54,7 +53,7 @@ describe('gateway lifecycle', () => {
     await closed;
     // Every acknowledged message is stored; nothing is stored that was not handled completely.
     const store = new SqliteStore(gw.config.dbFile);
-    cleanups.push(() => store.close());
+    defer(() => store.close());
     const stored = new Set(store.readings.query({ deviceId: creds.deviceId }).map((r) => r.messageId));
     for (const i of acked) expect(stored).toContain(`b${i}`);
     expect(stored.size).toBeGreaterThanOrEqual(acked.length);
@@ -62,9 +61,9 @@ describe('gateway lifecycle', () => {
 
   it('serves /metrics and /healthz over HTTP', async () => {
     const tmp = tempDir();
-    cleanups.push(tmp.remove);
+    defer(tmp.remove);
     const gw = await startGateway(tmp.dir);
-    cleanups.push(() => gw.stop());
+    defer(() => gw.stop());
     const base = `http://127.0.0.1:${gw.httpPort}`;
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
@@ -76,9 +75,9 @@ describe('gateway lifecycle', () => {
 
   it('when a commit fails, sends no PUBACK, closes the connection, logs and reports unhealthy until commits succeed again', async () => {
     const tmp = tempDir();
-    cleanups.push(tmp.remove);
+    defer(tmp.remove);
     const gw = await startGateway(tmp.dir);
-    cleanups.push(() => gw.stop());
+    defer(() => gw.stop());
     const doomed = await gw.addDevice('thermometer');
     const healthy = await gw.addDevice('thermometer');
     const client = await mqtt.connectAsync(gw.url, { clientId: doomed.deviceId, username: doomed.deviceId, password: doomed.secret, reconnectPeriod: 0 });
