@@ -131,4 +131,29 @@ describe('readings over MQTT', () => {
       await device.endAsync();
     }
   });
+
+  it('stores QoS 0 readings too (no acknowledgement to wait for)', async () => {
+    const creds = await gw.addDevice('wrist-wearable');
+    const device = await connectDevice(gw.url, creds);
+    try {
+      await device.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify({ messageId: 'q0', takenAt: nowIso(), values: { heartRate: 64 } }), { qos: 0 });
+      // a QoS 1 publish behind it on the same connection is handled after it
+      await device.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify({ messageId: 'q1', takenAt: nowIso(), values: { heartRate: 65 } }), { qos: 1 });
+      expect(gw.store.readings.query({ deviceId: creds.deviceId }).map((r) => r.messageId).sort()).toEqual(['q0', 'q1']);
+    } finally {
+      await device.endAsync();
+    }
+  });
+
+  it('refuses MQTT 5 connections cleanly (the embedded broker speaks 3.1.1)', async () => {
+    const creds = await gw.addDevice('thermometer');
+    const outcome = await connectDevice(gw.url, creds, { protocolVersion: 5, connectTimeout: 2_000 }).then(
+      async (c) => (await c.endAsync(), 'connected'),
+      () => 'refused',
+    );
+    expect(outcome).toBe('refused');
+    // and the gateway carries on
+    const v4 = await connectDevice(gw.url, creds);
+    await v4.endAsync();
+  });
 });
