@@ -11,3 +11,4 @@ export * from './nhs-number.js';
 export * from './units.js';
 export * from './reading.js';
 export * from './idempotency.js';
+export * from './pseudonym.js';

@@ -1,0 +1,85 @@
+import { HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { RetryClass } from '../../domain/index.js';
+import type { PointData } from './point.js';
+
+export interface InfluxOptions {
+  readonly url: string;
+  readonly token: string | undefined;
+  readonly org: string;
+  readonly bucket: string;
+  readonly timeoutMs: number;
+  /** Most points per write() (one HTTP request). */
+  readonly batchSize: number;
+}
+
+/** A failed write, with what the caller may do about it. */
+export class SinkWriteError extends Error {
+  constructor(
+    message: string,
+    readonly retry: RetryClass,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+    this.name = 'SinkWriteError';
+  }
+}
+
+/**
+ * Writes points to InfluxDB (v2 write API: millisecond precision, gzip above 1 KB) with the
+ * official client. The client's in-memory retries are off: durability and retries belong to the
+ * gateway's SQLite outbox, so a failed write is reported, classified, and nothing is held here.
+ */
+export class InfluxPointSink {
+  private readonly writeApi: WriteApi;
+
+  constructor(private readonly options: InfluxOptions) {
+    // The client logs failed writes to the console itself; the gateway reports them through its own logs.
+    setLogger({ error: () => {}, warn: () => {} });
+    const client = new InfluxDB({ url: options.url, token: options.token ?? '', timeout: options.timeoutMs });
+    this.writeApi = client.getWriteApi(options.org, options.bucket, 'ms', {
+      batchSize: options.batchSize + 1, // never sends on its own: write() flushes
+      flushInterval: 0,
+      maxRetries: 0,
+      gzipThreshold: 1_000,
+    });
+  }
+
+  /** Writes all points in one request; resolves once the server accepted them. */
+  async write(points: readonly PointData[]): Promise<void> {
+    if (points.length > this.options.batchSize) throw new RangeError(`at most ${this.options.batchSize} points per write`);
+    this.writeApi.writePoints(points.map(toPoint));
+    try {
+      await this.writeApi.flush();
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  /** Idempotent. */
+  async close(): Promise<void> {
+    this.writeApi.dispose();
+  }
+}
+
+function toPoint(p: PointData): Point {
+  const point = new Point(p.measurement).timestamp(p.timeMs);
+  for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
+  for (const [k, v] of Object.entries(p.fields)) point.floatField(k, v);
+  return point;
+}
+
+/**
+ * [HTTP semantics, InfluxDB v2 write API] 4xx other than 408/429 means the request itself is bad:
+ * retrying cannot help (permanent). 408, 429, 5xx and network errors are transient; a server's
+ * Retry-After is honoured. A write is idempotent (same series and time overwrite), so an
+ * ambiguous outcome is retried like a transient one.
+ */
+export function classify(error: unknown): SinkWriteError {
+  if (error instanceof HttpError) {
+    const transient = error.statusCode === 408 || error.statusCode === 429 || error.statusCode >= 500;
+    const retryAfterMs = error.retryAfter() > 0 ? error.retryAfter() * 1000 : undefined;
+    return new SinkWriteError(`InfluxDB answered ${error.statusCode}: ${error.message}`, transient ? RetryClass.Transient : RetryClass.Permanent, retryAfterMs);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new SinkWriteError(`InfluxDB unreachable: ${message}`, RetryClass.Transient, undefined);
+}

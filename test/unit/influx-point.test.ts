@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { patientPseudonym } from '../../src/domain/index.js';
+import { readingPoint } from '../../src/outputs/influx/index.js';
+import { row } from '../contracts/reading-store.contract.js';
+import { shippedProfile } from '../helpers/profiles.js';
+
+describe('readingPoint', () => {
+  it('makes one point per reading: measurement per metric family, values as fields, bounded tags, reading time', () => {
+    const rows = [row({ metric: 'systolic', value: 128, takenAtMs: 5_000 }), row({ metric: 'diastolic', value: 82, takenAtMs: 5_000 }), row({ metric: 'pulse', value: 71, takenAtMs: 5_000 })];
+    expect(readingPoint(shippedProfile('bp-upper-arm'), rows, 'pk')).toEqual({
+      measurement: 'blood_pressure',
+      tags: { device: 'd1', profile: 'bp-upper-arm', patient: 'pk' },
+      fields: { systolic: 128, diastolic: 82, pulse: 71 },
+      timeMs: 5_000,
+    });
+    expect(readingPoint(shippedProfile('wrist-wearable'), [row({ metric: 'heartRate', value: 61 })], 'pk').measurement).toBe('wearable');
+  });
+
+  it('never puts the NHS number in a tag', () => {
+    const point = readingPoint(shippedProfile('thermometer'), [row({ metric: 'bodyTemperature', value: 37 })], patientPseudonym(Buffer.alloc(32, 1), '9434765919'));
+    expect(JSON.stringify(point)).not.toContain('9434765919');
+  });
+});
+
+describe('patientPseudonym', () => {
+  it('is stable for one key, differs across keys and patients, and is 128 bits', () => {
+    const k1 = Buffer.alloc(32, 1);
+    const k2 = Buffer.alloc(32, 2);
+    const p = patientPseudonym(k1, '9434765919');
+    expect(p).toBe(patientPseudonym(k1, '9434765919'));
+    expect(p).not.toBe(patientPseudonym(k2, '9434765919'));
+    expect(p).not.toBe(patientPseudonym(k1, '4010232137'));
+    expect(Buffer.from(p, 'base64url')).toHaveLength(16);
+  });
+});
