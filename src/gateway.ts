@@ -4,8 +4,11 @@ import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
-import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
+import { CommitQueue, FloodGuard, Ingestor, noOutputs, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
+import { INFLUX_SINK, influxPlanner, influxSender } from './outputs/influx/index.js';
+import { loadPseudonymKey } from './outputs/pseudonym-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
+import type { OutboxResult } from './store/reading-store.js';
 import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
 
 export interface GatewayParts {
@@ -50,7 +53,17 @@ export class Gateway {
       this.closers.push(() => queue.close());
       const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
-      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits);
+      const influxUrl = config.influx.url;
+      const outputs = influxUrl === undefined ? noOutputs : influxPlanner(loadPseudonymKey(config.pseudonymKeyFile));
+      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, outputs);
+      if (influxUrl !== undefined) {
+        const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
+        const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
+        this.closers.push(() => sink.close());
+        this.closers.push(() => sender.stop());
+        sender.start();
+        metrics.watchOutbox(INFLUX_SINK, () => store.outbox.stats(INFLUX_SINK), () => clock.now());
+      }
       const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(clock));
 
       const ports = {

@@ -29,6 +29,10 @@ export function buildProgram(version: string): Command {
     .option('--mqtt-port <n>', 'MQTT port (0 = any free port)', integer)
     .option('--mqtt-host <host>', 'MQTT listen address')
     .option('--http-port <n>', 'port of /metrics and /healthz (0 = any free port)', integer)
+    .option('--influx-url <url>', 'send readings to InfluxDB (v2 write API) at this URL')
+    .option('--influx-token <token>', 'InfluxDB API token (prefer VG_INFLUX_TOKEN: flags show in process lists)')
+    .option('--influx-org <org>', 'InfluxDB organisation')
+    .option('--influx-bucket <bucket>', 'InfluxDB bucket')
     .option('--profiles-dir <dir>', 'device profile directory')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .action((o) => start(g(), o));

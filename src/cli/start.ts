@@ -7,6 +7,10 @@ export interface StartOptions {
   readonly mqttPort?: number | undefined;
   readonly mqttHost?: string | undefined;
   readonly httpPort?: number | undefined;
+  readonly influxUrl?: string | undefined;
+  readonly influxToken?: string | undefined;
+  readonly influxOrg?: string | undefined;
+  readonly influxBucket?: string | undefined;
   readonly profilesDir?: string | undefined;
   readonly logLevel?: string | undefined;
 }
@@ -17,6 +21,10 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
     'mqtt.port': options.mqttPort,
     'mqtt.host': options.mqttHost,
     'http.port': options.httpPort,
+    'influx.url': options.influxUrl,
+    'influx.token': options.influxToken,
+    'influx.org': options.influxOrg,
+    'influx.bucket': options.influxBucket,
     profilesDir: options.profilesDir,
     'log.level': options.logLevel,
   });

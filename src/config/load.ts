@@ -11,7 +11,7 @@ export interface ConfigLayer {
 }
 
 /** A loaded config: validated, with paths resolved, frozen. */
-export type LoadedConfig = Readonly<Config> & { readonly profilesDir: string; readonly dbFile: string };
+export type LoadedConfig = Readonly<Config> & { readonly profilesDir: string; readonly dbFile: string; readonly pseudonymKeyFile: string };
 
 /**
  * Validates the config built from layers applied in order (file, then env, then flags, each
@@ -47,6 +47,7 @@ export function loadConfig(layers: readonly ConfigLayer[]): LoadedConfig {
     dataDir: resolve(config.dataDir),
     profilesDir: resolve(config.profilesDir ?? bundledProfilesDir()),
     dbFile: join(resolve(config.dataDir), 'gateway.db'),
+    pseudonymKeyFile: resolve(config.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key')),
   });
 }
 
@@ -63,7 +64,7 @@ export function fileLayer(file: string): ConfigLayer {
   }
   const values = flatten(json as Record<string, unknown>);
   // Relative paths in a config file are relative to the file.
-  for (const key of ['dataDir', 'profilesDir', 'mqtt.tls.certFile', 'mqtt.tls.keyFile', 'mqtt.tls.caFile']) {
+  for (const key of ['dataDir', 'profilesDir', 'pseudonymKeyFile', 'mqtt.tls.certFile', 'mqtt.tls.keyFile', 'mqtt.tls.caFile']) {
     if (typeof values[key] === 'string') values[key] = resolve(dirname(file), values[key] as string);
   }
   return { source: `config file ${file}`, values };

@@ -53,6 +53,26 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** InfluxDB v2 (or compatible) time-series output; off unless `url` is set. */
+    influx: z
+      .object({
+        url: z.url().optional(),
+        token: z.string().min(1).optional(),
+        org: z.string().min(1).default('vitals'),
+        bucket: z.string().min(1).default('vitals'),
+        /** Points per write request. */
+        batchSize: z.number().int().min(1).max(50_000).default(1_000),
+        /** How often the outbox is checked for points to send. */
+        flushIntervalMs: z.number().int().min(10).default(1_000),
+        timeoutMs: z.number().int().min(100).default(10_000),
+        /** Back-off after failed writes: doubles from the base up to the max, with jitter. */
+        retryBaseMs: z.number().int().min(1).default(1_000),
+        retryMaxMs: z.number().int().min(1).default(300_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Key of patient pseudonyms in outputs (default `<dataDir>/pseudonym.key`, created on first use). */
+    pseudonymKeyFile: z.string().min(1).optional(),
     store: z
       .object({
         /** Commit readings on a dedicated thread (its own SQLite connection), beside the MQTT event loop. */

@@ -17,6 +17,8 @@ export class GatewayMetrics {
   private readonly aclDenials = new Counter({ name: 'vg_mqtt_acl_denied_total', help: 'Publishes and subscriptions outside the device\'s own topics', labelNames: ['action'], registers: [this.registry] });
   private readonly oversizedPackets = new Counter({ name: 'vg_mqtt_oversized_packets_total', help: 'Connections closed for an MQTT packet over mqtt.maxPacketBytes', registers: [this.registry] });
   private readonly floodDisconnects = new Counter({ name: 'vg_mqtt_flood_disconnects_total', help: 'Devices disconnected and banned for flooding', registers: [this.registry] });
+  private readonly outboxSent = new Counter({ name: 'vg_outbox_delivered_total', help: 'Outbox entries delivered (InfluxDB: points written)', labelNames: ['sink'], registers: [this.registry] });
+  private readonly outboxFailures = new Counter({ name: 'vg_outbox_failures_total', help: 'Failed deliveries by retry class', labelNames: ['sink', 'retry'], registers: [this.registry] });
   private readonly drift = new Counter({ name: 'vg_clock_drift_messages_total', help: 'Messages from devices whose clock is off by more than the tolerance', labelNames: ['profile'], registers: [this.registry] });
 
   commitFailed(messages: number): void {
@@ -56,6 +58,41 @@ export class GatewayMetrics {
   }
   floodDisconnected(): void {
     this.floodDisconnects.inc();
+  }
+
+  outboxDelivered(sink: string, entries: number): void {
+    this.outboxSent.inc({ sink }, entries);
+  }
+  outboxFailed(sink: string, retry: string): void {
+    this.outboxFailures.inc({ sink, retry });
+  }
+  /** Exposes an output's queue (pending, dead, oldest pending age), read from the store at each scrape. */
+  watchOutbox(sink: string, stats: () => { pending: number; dead: number; oldestPendingAtMs: number | undefined }, now: () => number): void {
+    new Gauge({
+      name: `vg_outbox_${sink}_pending`,
+      help: `Entries waiting to be sent to ${sink}`,
+      registers: [this.registry],
+      collect() {
+        this.set(stats().pending);
+      },
+    });
+    new Gauge({
+      name: `vg_outbox_${sink}_dead`,
+      help: `Entries ${sink} refused for good (kept in the outbox as dead)`,
+      registers: [this.registry],
+      collect() {
+        this.set(stats().dead);
+      },
+    });
+    new Gauge({
+      name: `vg_outbox_${sink}_oldest_pending_age_seconds`,
+      help: `Age of the oldest entry waiting for ${sink}`,
+      registers: [this.registry],
+      collect() {
+        const oldest = stats().oldestPendingAtMs;
+        this.set(oldest === undefined ? 0 : Math.max(0, (now() - oldest) / 1000));
+      },
+    });
   }
 
   render(): Promise<string> {

@@ -1,5 +1,5 @@
 import { GatewayError } from '../domain/index.js';
-import type { CommitBatch, CommitReceipt, HealthUpdate } from '../store/reading-store.js';
+import type { CommitBatch, CommitReceipt, HealthUpdate, OutboxEntry } from '../store/reading-store.js';
 
 interface Pending {
   readonly work: CommitBatch;
@@ -70,11 +70,7 @@ export class CommitQueue {
     const started = performance.now();
     let inserted: readonly boolean[];
     try {
-      const receipt = await this.writer.commit({
-        rows: batch.flatMap((p) => p.work.rows),
-        deadLetters: batch.flatMap((p) => p.work.deadLetters),
-        health: mergeHealth(batch.flatMap((p) => p.work.health)),
-      });
+      const receipt = await this.writer.commit(combine(batch.map((p) => p.work)));
       inserted = receipt.inserted;
     } catch (error) {
       // One bad message must not sink the others that shared its transaction: commit each alone.
@@ -107,6 +103,25 @@ export class CommitQueue {
     this.flush();
     while (this.writing !== undefined) await this.writing;
   }
+}
+
+/** Many submissions as one batch: rows concatenated (outbox entries' row indexes shifted to match). */
+function combine(works: readonly CommitBatch[]): CommitBatch {
+  if (works.length === 1 && works[0] !== undefined) return { ...works[0], health: mergeHealth(works[0].health) };
+  let offset = 0;
+  const outbox: OutboxEntry[] = [];
+  for (const w of works) {
+    const shift = offset;
+    for (const e of w.outbox ?? []) outbox.push(shift === 0 ? e : { ...e, rows: e.rows.map((i) => i + shift) });
+    offset += w.rows.length;
+  }
+  return {
+    rows: works.flatMap((w) => w.rows),
+    deadLetters: works.flatMap((w) => w.deadLetters),
+    health: mergeHealth(works.flatMap((w) => w.health)),
+    outbox,
+    outboxResults: works.flatMap((w) => w.outboxResults ?? []),
+  };
 }
 
 /**

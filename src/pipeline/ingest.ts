@@ -1,6 +1,6 @@
 import { atPath, err, IssueCode, issue, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
 import { mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '../profiles/index.js';
-import type { DeadLetter, HealthUpdate } from '../store/reading-store.js';
+import type { DeadLetter, HealthUpdate, OutboxEntry } from '../store/reading-store.js';
 import type { CommitQueue } from './commit-queue.js';
 import { decodeJson } from './decode.js';
 import type { FloodGuard } from './flood-guard.js';
@@ -35,6 +35,12 @@ export interface IngestMetrics {
   clockDrift(profileId: string): void;
 }
 
+/** What each stored reading must also be sent to, as outbox entries (e.g. a time-series point). */
+export type OutputPlanner = (profile: DeviceProfile, rows: readonly ReadingRow[]) => readonly { readonly sink: string; readonly payload: string }[];
+
+/** No outputs configured. */
+export const noOutputs: OutputPlanner = () => [];
+
 export interface IngestLimits {
   readonly maxPayloadBytes: number;
   readonly maxBatchReadings: number;
@@ -55,6 +61,7 @@ export class Ingestor {
     private readonly clock: Clock,
     private readonly metrics: IngestMetrics,
     private readonly limits: IngestLimits,
+    private readonly outputs: OutputPlanner = noOutputs,
   ) {}
 
   /** `devices/<id>/readings` */
@@ -72,6 +79,7 @@ export class Ingestor {
     }
 
     const rows: ReadingRow[] = [];
+    const outbox: OutboxEntry[] = [];
     const issues: Issue[] = [];
     let rejected = 0;
     let clockDrift = false;
@@ -80,7 +88,10 @@ export class Ingestor {
     readings.forEach((reading, i) => {
       const result = validateReading(device.profile, reading, ctx);
       if (result.ok) {
+        const first = rows.length;
         rows.push(...result.value.rows);
+        const carried = result.value.rows.map((_, n) => first + n);
+        for (const o of this.outputs(device.profile, result.value.rows)) outbox.push({ ...o, rows: carried });
         clockDrift ||= result.value.time.clockDrift;
         clockOffsetMs = result.value.time.clockOffsetMs ?? clockOffsetMs;
       } else {
@@ -95,7 +106,7 @@ export class Ingestor {
       ...(clockOffsetMs !== undefined ? { clockOffsetMs, clockDrift } : {}),
     };
     const deadLetters = issues.length > 0 ? [deadLetter(device, topic, payload, receivedAtMs, issues)] : [];
-    const inserted = await this.queue.submit({ rows, deadLetters, health: [health] });
+    const inserted = await this.queue.submit({ rows, deadLetters, health: [health], outbox });
     const stored = inserted.filter(Boolean).length;
     if (stored > 0) this.metrics.readingsAccepted(device.profile.id, stored);
     if (stored < rows.length) this.metrics.readingsDuplicate(device.profile.id, rows.length - stored);

@@ -23,11 +23,27 @@ export interface HealthUpdate {
   };
 }
 
+/**
+ * Something an output must receive, written with the rows it carries. `rows` indexes the batch's
+ * rows: the entry is kept only if one of them is new (a duplicate reading sends nothing again);
+ * with no rows it is always kept (backfill).
+ */
+export interface OutboxEntry {
+  readonly sink: string;
+  readonly payload: string;
+  readonly rows: readonly number[];
+}
+
+/** What became of sent outbox entries: delivered (deleted), or refused for good (kept as dead). */
+export type OutboxResult = { readonly id: number; readonly delivered: true } | { readonly id: number; readonly delivered: false; readonly error: string };
+
 /** Everything one group commit writes, in one durable transaction. */
 export interface CommitBatch {
   readonly rows: readonly ReadingRow[];
   readonly deadLetters: readonly DeadLetter[];
   readonly health: readonly HealthUpdate[];
+  readonly outbox?: readonly OutboxEntry[];
+  readonly outboxResults?: readonly OutboxResult[];
 }
 
 /** For each row of the batch (same order): true if stored now, false if its idempotency key was already there. */

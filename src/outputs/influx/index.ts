@@ -1,6 +1,8 @@
 /**
- * InfluxDB output: the line-protocol model of a reading (`readingPoint`, pure) and the sink that
- * writes points with the official client. Durable hand-off through the SQLite outbox comes before it.
+ * InfluxDB output: the line-protocol model of a reading (`readingPoint`, pure), the planner that
+ * puts one point per stored reading into the SQLite outbox (same transaction as the reading), and
+ * the sender that ships the outbox with the official client.
  */
 export { readingPoint, type PointData } from './point.js';
 export { InfluxPointSink, SinkWriteError, classify, type InfluxOptions } from './sink.js';
+export { INFLUX_SINK, encodePoint, influxPlanner, influxSender, pseudonymizer } from './output.js';

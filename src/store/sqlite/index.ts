@@ -2,10 +2,13 @@ import { openDatabase, type SqliteConnection } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceStore } from './devices.js';
 import { SqliteDeviceHealth } from './health.js';
+import { SqliteOutbox } from './outbox.js';
 import { SqliteReadingStore } from './readings.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
 export type { StoredDeadLetter } from './dead-letters.js';
+export type { OutboxStats, PendingOutboxEntry } from './outbox.js';
+export { SqliteOutbox };
 export { SqliteWriterThread } from './writer.js';
 export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters };
 
@@ -14,13 +17,15 @@ export class SqliteStore {
   readonly readings: SqliteReadingStore;
   readonly devices: SqliteDeviceStore;
   readonly deadLetters: SqliteDeadLetters;
+  readonly outbox: SqliteOutbox;
   private readonly db: SqliteConnection;
 
   constructor(file: string) {
     this.db = openDatabase(file);
     const health = new SqliteDeviceHealth(this.db);
     this.deadLetters = new SqliteDeadLetters(this.db);
-    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health);
+    this.outbox = new SqliteOutbox(this.db);
+    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox);
     this.devices = new SqliteDeviceStore(this.db, health);
   }
 

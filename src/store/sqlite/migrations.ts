@@ -62,6 +62,17 @@ const MIGRATIONS: readonly string[] = [
      clock_drift INTEGER NOT NULL DEFAULT 0,
      status_at INTEGER
    ) STRICT;`,
+  // Durable hand-off to outputs (InfluxDB, later FHIR): entries are written in the same transaction
+  // as the readings they carry and deleted once the output has them.
+  `CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY,
+     sink TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'dead')),
+     last_error TEXT
+   ) STRICT;
+   CREATE INDEX outbox_pending ON outbox (sink, state, id);`,
 ];
 
 /** The schema version this build writes. */

@@ -3,6 +3,7 @@ import type { CommitBatch, CommitReceipt, ReadingQuery, ReadingStore, StoredRead
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceHealth } from './health.js';
+import type { SqliteOutbox } from './outbox.js';
 
 /** A row as bound to the INSERT, column values in order: compact to hand to the writer thread. */
 export type RowTuple = readonly [string, string, string, string, string, number, string, string | null, number, number, number, number | null, string | null];
@@ -35,6 +36,7 @@ export class SqliteReadingStore implements ReadingStore {
     private readonly db: SqliteConnection,
     private readonly deadLetters: SqliteDeadLetters,
     private readonly health: SqliteDeviceHealth,
+    private readonly outbox: SqliteOutbox,
   ) {
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit,
@@ -45,6 +47,7 @@ export class SqliteReadingStore implements ReadingStore {
       const inserted = batch.rows.map((t) => this.insertStmt.run(...t).changes === 1);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
+      this.outbox.apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
       return inserted;
     });
   }

@@ -1,0 +1,49 @@
+import { patientPseudonym, type Clock, type ReadingRow } from '../../domain/index.js';
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { OutputPlanner } from '../../pipeline/index.js';
+import type { DeviceProfile } from '../../profiles/index.js';
+import type { OutboxResult } from '../../store/reading-store.js';
+import { OutboxSender, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
+import { readingPoint, type PointData } from './point.js';
+import { InfluxPointSink } from './sink.js';
+
+export const INFLUX_SINK = 'influx';
+
+/** The point an outbox entry carries, as it was planned at ingest (JSON). */
+export const encodePoint = (profile: DeviceProfile, rows: readonly ReadingRow[], pseudonym: string): string =>
+  JSON.stringify(readingPoint(profile, rows, pseudonym));
+
+/** Patient pseudonyms under one key, remembered per NHS number. */
+export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
+  const known = new Map<string, string>();
+  return (nhs) => {
+    let p = known.get(nhs);
+    if (p === undefined) known.set(nhs, (p = patientPseudonym(key, nhs)));
+    return p;
+  };
+}
+
+/** Plans one InfluxDB point per stored reading (written to the outbox with the reading). */
+export function influxPlanner(key: Uint8Array): OutputPlanner {
+  const pseudonym = pseudonymizer(key);
+  return (profile, rows) => {
+    const first = rows[0];
+    return first === undefined ? [] : [{ sink: INFLUX_SINK, payload: encodePoint(profile, rows, pseudonym(first.patientNhs)) }];
+  };
+}
+
+/** The sender that ships the InfluxDB outbox through the official client. */
+export function influxSender(
+  config: Config['influx'] & { url: string },
+  outbox: OutboxSource,
+  record: (results: readonly OutboxResult[]) => Promise<unknown>,
+  clock: Clock,
+  metrics: SenderMetrics,
+  log: Logger,
+): { sender: OutboxSender; sink: InfluxPointSink } {
+  const sink = new InfluxPointSink({ url: config.url, token: config.token, org: config.org, bucket: config.bucket, timeoutMs: config.timeoutMs, batchSize: config.batchSize });
+  const deliver = (payloads: readonly string[]) => sink.write(payloads.map((p) => JSON.parse(p) as PointData));
+  const options = { sink: INFLUX_SINK, batchSize: config.batchSize, pollIntervalMs: config.flushIntervalMs, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } };
+  return { sink, sender: new OutboxSender(options, outbox, deliver, record, clock, Math.random, metrics, log) };
+}

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
+import { connectDevice } from '../helpers/mqtt.js';
+import { unlimitedProfiles } from '../helpers/process.js';
+import { VictoriaMetrics, victoriaMetricsMissing, type ExportedSeries } from '../helpers/victoria-metrics.js';
+import type { DeviceCredentials } from '../../src/devices/index.js';
+
+let profilesDir: string;
+const influxSettings = (url: string) => ({ profilesDir, 'influx.url': url, 'influx.flushIntervalMs': 50, 'influx.retryBaseMs': 50, 'influx.retryMaxMs': 200 });
+const values = (series: ExportedSeries[], name: string) => series.find((s) => s.metric['__name__'] === name)?.values ?? [];
+
+describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metrics) through the durable outbox', () => {
+  let vm: VictoriaMetrics;
+  const shared = tempDir();
+  beforeAll(async () => {
+    profilesDir = unlimitedProfiles(shared.dir); // a bp cuff may publish 6 readings a minute
+    vm = await VictoriaMetrics.start();
+  });
+  afterAll(async () => {
+    await vm?.stop();
+    shared.remove();
+  });
+
+  const publish = async (client: MqttClient, creds: DeviceCredentials, i: number, takenAtMs: number) =>
+    client.publishAsync(
+      `devices/${creds.deviceId}/readings`,
+      JSON.stringify({ messageId: `m${i}`, takenAt: new Date(takenAtMs).toISOString(), values: { systolic: 120 + i, diastolic: 80, pulse: 60 } }),
+      { qos: 1 },
+    );
+
+  it('turns each stored reading into one point with pseudonymous tags; a duplicate publish sends nothing again', async () => {
+    const tmp = tempDir();
+    const gw = await startGateway(tmp.dir, influxSettings(vm.url));
+    try {
+      const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-influx-1' });
+      const client = await connectDevice(gw.url, creds);
+      const t0 = Date.now() - 120_000;
+      for (const i of [0, 1, 2, 2]) await publish(client, creds, i, t0 + i * 1000);
+      await client.endAsync();
+      const series = await vm.waitFor('{device="cuff-influx-1"}', (s) => values(s, 'blood_pressure_systolic').length === 3);
+      expect(values(series, 'blood_pressure_systolic')).toEqual([120, 121, 122]);
+      expect(values(series, 'blood_pressure_pulse')).toEqual([60, 60, 60]);
+      const tags = series[0]?.metric ?? {};
+      expect(tags).toMatchObject({ device: 'cuff-influx-1', profile: 'bp-upper-arm', patient: expect.stringMatching(/^[\w-]{22}$/) });
+      expect(JSON.stringify(series)).not.toContain(TEST_NHS);
+      expect(await gw.metrics.render()).toMatch(/vg_outbox_delivered_total\{sink="influx"\} 3/);
+      expect(gw.store.outbox.stats('influx')).toEqual({ pending: 0, dead: 0, oldestPendingAtMs: undefined });
+    } finally {
+      await gw.stop();
+      tmp.remove();
+    }
+  });
+
+  it('loses and doubles nothing through an outage spanning a gateway restart', async () => {
+    const tmp = tempDir();
+    let gw: TestGateway | undefined = await startGateway(tmp.dir, influxSettings(vm.url));
+    try {
+      const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-influx-2' });
+      await vm.pause();
+      const t0 = Date.now() - 300_000;
+      let client = await connectDevice(gw.url, creds);
+      for (let i = 0; i < 10; i++) await publish(client, creds, i, t0 + i * 1000);
+      await client.endAsync();
+      expect(gw.store.outbox.stats('influx').pending).toBe(10);
+      const failing = /vg_outbox_failures_total\{sink="influx",retry="transient"\} [1-9]/;
+      const until = Date.now() + 10_000;
+      while (!failing.test(await gw.metrics.render()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(await gw.metrics.render()).toMatch(failing);
+      await gw.stop();
+
+      gw = await startGateway(tmp.dir, influxSettings(vm.url));
+      client = await connectDevice(gw.url, creds);
+      for (let i = 10; i < 20; i++) await publish(client, creds, i, t0 + i * 1000);
+      for (let i = 5; i < 15; i++) await publish(client, creds, i, t0 + i * 1000); // redeliveries
+      await client.endAsync();
+      await vm.resume();
+
+      const series = await vm.waitFor('{device="cuff-influx-2"}', (s) => values(s, 'blood_pressure_systolic').length >= 20);
+      expect(values(series, 'blood_pressure_systolic')).toEqual(Array.from({ length: 20 }, (_, i) => 120 + i));
+      const deadline = Date.now() + 10_000;
+      while (gw.store.outbox.stats('influx').pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(gw.store.outbox.stats('influx').pending).toBe(0);
+    } finally {
+      await vm.resume();
+      await gw?.stop();
+      tmp.remove();
+    }
+  });
+});
