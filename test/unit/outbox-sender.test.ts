@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock, RetryClass } from '../../src/domain/index.js';
+import { createLogger } from '../../src/observability/index.js';
+import { backoffMs, OutboxSender } from '../../src/outputs/outbox/index.js';
+import type { OutboxResult } from '../../src/store/reading-store.js';
+
+/** An in-memory outbox table, applying results the way the SQLite adapter does. */
+function harness(deliver: (payloads: readonly string[]) => Promise<void>) {
+  const clock = new ManualClock(0);
+  let entries = ['a', 'b', 'c', 'd'].map((payload, i) => ({ id: i + 1, payload, dead: false }));
+  const failures: string[] = [];
+  const sender = new OutboxSender(
+    { sink: 'test', batchSize: 10, pollIntervalMs: 1_000, backoff: { baseMs: 1_000, maxMs: 60_000 } },
+    { pending: (_sink, limit) => entries.filter((e) => !e.dead).slice(0, limit) },
+    deliver,
+    async (results: readonly OutboxResult[]) => {
+      for (const r of results) {
+        if (r.delivered) entries = entries.filter((e) => e.id !== r.id);
+        else entries = entries.map((e) => (e.id === r.id ? { ...e, dead: true } : e));
+      }
+    },
+    clock,
+    () => 1, // no jitter: the longest wait
+    { outboxDelivered: () => {}, outboxFailed: (_s, retry) => failures.push(retry) },
+    createLogger({ level: 'silent' }),
+  );
+  return { clock, sender, failures, entries: () => entries };
+}
+
+const failWith = (retry: RetryClass, retryAfterMs?: number) => Object.assign(new Error('no'), { retry, retryAfterMs });
+
+describe('OutboxSender', () => {
+  it('delivers the oldest entries and deletes them', async () => {
+    const sent: string[][] = [];
+    const h = harness(async (p) => void sent.push([...p]));
+    await h.sender.tick();
+    expect(sent).toEqual([['a', 'b', 'c', 'd']]);
+    expect(h.entries()).toEqual([]);
+  });
+
+  it('keeps every entry through a transient failure and backs off before trying again', async () => {
+    let up = false;
+    const h = harness(async () => {
+      if (!up) throw failWith(RetryClass.Transient);
+    });
+    await h.sender.tick();
+    expect(h.entries()).toHaveLength(4);
+    up = true;
+    h.clock.advance(999);
+    await h.sender.tick(); // still backing off (1 s after the first failure)
+    expect(h.entries()).toHaveLength(4);
+    h.clock.advance(1);
+    await h.sender.tick();
+    expect(h.entries()).toEqual([]);
+    expect(h.failures).toEqual(['transient']);
+  });
+
+  it('keeps a permanently refused entry as dead and delivers the others of its batch', async () => {
+    const h = harness(async (p) => {
+      if (p.includes('c')) throw failWith(RetryClass.Permanent);
+    });
+    await h.sender.tick();
+    expect(h.entries()).toEqual([{ id: 3, payload: 'c', dead: true }]);
+  });
+});
+
+describe('backoffMs', () => {
+  const policy = { baseMs: 1_000, maxMs: 30_000 };
+  it('doubles per failure within [ceiling/2, ceiling], capped, and honours a longer Retry-After', () => {
+    expect([1, 2, 3, 4].map((n) => backoffMs(n, policy, () => 1))).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(backoffMs(3, policy, () => 0)).toBe(2_000);
+    expect(backoffMs(20, policy, () => 1)).toBe(30_000);
+    expect(backoffMs(1, policy, () => 1, 45_000)).toBe(45_000);
+  });
+});
