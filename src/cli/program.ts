@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
+import { influxBackfill } from './influx.js';
 import { profilesList } from './profiles.js';
 import { deadLetters } from './dead-letters.js';
 import { readings } from './readings.js';
@@ -78,6 +79,15 @@ export function buildProgram(version: string): Command {
     .option('--limit <n>', 'at most n rows (default 50)', integer)
     .addOption(json)
     .action((o) => deadLetters(g(), o));
+
+  program
+    .command('influx')
+    .description('the InfluxDB time-series output')
+    .command('backfill')
+    .description('queue stored readings for InfluxDB (sent by a gateway running with InfluxDB configured)')
+    .requiredOption('--since <date>', 'readings taken at or after this ISO 8601 date')
+    .addOption(json)
+    .action((o) => influxBackfill(g(), o));
 
   program
     .command('profiles')

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
-import { unlimitedProfiles } from '../helpers/process.js';
+import { runCli, unlimitedProfiles } from '../helpers/process.js';
 import { VictoriaMetrics, victoriaMetricsMissing, type ExportedSeries } from '../helpers/victoria-metrics.js';
 import type { DeviceCredentials } from '../../src/devices/index.js';
 
@@ -84,6 +84,30 @@ describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metri
     } finally {
       await vm.resume();
       await gw?.stop();
+      tmp.remove();
+    }
+  });
+
+  it('backfills stored readings into a newly configured InfluxDB', async () => {
+    const tmp = tempDir();
+    let gw = await startGateway(tmp.dir, { profilesDir }); // no InfluxDB yet
+    try {
+      const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-influx-3' });
+      const client = await connectDevice(gw.url, creds);
+      const t0 = Date.now() - 600_000;
+      for (let i = 0; i < 5; i++) await publish(client, creds, i, t0 + i * 1000);
+      await client.endAsync();
+      expect(gw.store.outbox.stats('influx').pending).toBe(0);
+      await gw.stop();
+
+      const cli = await runCli(['influx', 'backfill', '--since', new Date(t0 - 1000).toISOString(), '--json', '--data-dir', tmp.dir]);
+      expect(JSON.parse(cli.stdout)).toMatchObject({ queued: 5, skippedUnknownProfile: 0 });
+
+      gw = await startGateway(tmp.dir, influxSettings(vm.url));
+      const series = await vm.waitFor('{device="cuff-influx-3"}', (s) => values(s, 'blood_pressure_systolic').length === 5);
+      expect(values(series, 'blood_pressure_systolic')).toEqual([120, 121, 122, 123, 124]);
+    } finally {
+      await gw.stop();
       tmp.remove();
     }
   });
