@@ -5,7 +5,7 @@ import { backoffMs, OutboxSender } from '../../src/outputs/outbox/index.js';
 import type { OutboxResult } from '../../src/store/reading-store.js';
 
 /** An in-memory outbox table, applying results the way the SQLite adapter does. */
-function harness(deliver: (payloads: readonly string[]) => Promise<void>) {
+function harness(deliver: (payloads: readonly string[]) => Promise<void>, recordFails = false) {
   const clock = new ManualClock(0);
   let entries = ['a', 'b', 'c', 'd'].map((payload, i) => ({ id: i + 1, payload, dead: false }));
   const failures: string[] = [];
@@ -14,6 +14,7 @@ function harness(deliver: (payloads: readonly string[]) => Promise<void>) {
     { pending: (_sink, limit) => entries.filter((e) => !e.dead).slice(0, limit) },
     deliver,
     async (results: readonly OutboxResult[]) => {
+      if (recordFails) throw new Error('store closed');
       for (const r of results) {
         if (r.delivered) entries = entries.filter((e) => e.id !== r.id);
         else entries = entries.map((e) => (e.id === r.id ? { ...e, dead: true } : e));
@@ -61,6 +62,15 @@ describe('OutboxSender', () => {
     });
     await h.sender.tick();
     expect(h.entries()).toEqual([{ id: 3, payload: 'c', dead: true }]);
+  });
+});
+
+describe('OutboxSender when results cannot be recorded', () => {
+  it('keeps the entries (they are sent again later, which the output absorbs) and does not throw', async () => {
+    const h = harness(async () => {}, true);
+    await expect(h.sender.tick()).resolves.toBeUndefined();
+    expect(h.entries()).toHaveLength(4);
+    await h.sender.stop();
   });
 });
 

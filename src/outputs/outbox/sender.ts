@@ -55,9 +55,14 @@ export class OutboxSender {
 
   /** Sends what is due, until the outbox is empty or a failure pauses the sender. */
   tick(): Promise<void> {
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
-    });
+    this.running ??= this.drain()
+      .catch((error: unknown) => {
+        // e.g. the store closing under a stop: the entries stay in the outbox for the next run
+        this.log.warn({ sink: this.options.sink, err: error instanceof Error ? error.message : String(error) }, 'outbox results not recorded');
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
     return this.running;
   }
 
