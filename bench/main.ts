@@ -1,14 +1,17 @@
 /**
  * `npm run bench`: QoS 1 throughput and publish→PUBACK latency of the full gateway pipeline against
- * raw aedes under the same load, and resident memory per 1,000 idle authenticated devices. Each
- * broker runs in its own process, the load in others; see `--help` for the knobs.
+ * raw aedes under the same load, resident memory per 1,000 idle authenticated devices, and the
+ * gateway again with its InfluxDB output writing to a local VictoriaMetrics (throughput cost,
+ * points per second shipped). Each broker runs in its own process, the load in others; see
+ * `--help` for the knobs.
  */
 import { writeFileSync } from 'node:fs';
-import { parseOptions, USAGE } from './options.js';
+import { INFLUX_SKIPPED, startInfluxServer } from './influx-server.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { formatReport } from './report.js';
-import { summarize } from './results.js';
-import { benchTarget, TARGETS } from './target.js';
+import { failed, summarize } from './results.js';
+import { benchTarget, influxTarget, TARGETS } from './target.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -18,14 +21,26 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const raw = await benchTarget(TARGETS.raw, options);
   const gateway = await benchTarget(TARGETS.gateway, options);
-  const results = summarize(options, raw, gateway);
+  const results = summarize(options, raw, gateway, await benchInflux(options));
   process.stdout.write(`\n${formatReport(results)}\n`);
   if (options.out !== undefined) {
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
-  // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings) fails.
-  return results.errors.length > 0 || !results.storedRows.ok ? 1 : 0;
+  // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings or points) fails.
+  return failed(results) ? 1 : 0;
+}
+
+/** The gateway with its InfluxDB output on, without the idle-memory phase; skipped when there is no server to write to. */
+async function benchInflux(options: BenchOptions) {
+  const server = await startInfluxServer();
+  if (server === undefined) return { skipped: INFLUX_SKIPPED };
+  try {
+    const influxOptions = { ...options, idleDevices: 0 };
+    return { result: await benchTarget(influxTarget(server), influxOptions), options: influxOptions };
+  } finally {
+    await server.stop();
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -12,6 +12,8 @@ export interface BenchOptions {
   readonly window: number;
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** Points per InfluxDB write (undefined: the gateway's default). */
+  readonly influxBatch: number | undefined;
   /** Where to write the results as JSON (besides the table on stdout). */
   readonly out: string | undefined;
   /** Where the brokers under test write V8 CPU profiles (`node --cpu-prof`). */
@@ -26,6 +28,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --window N         QoS 1 publishes in flight per device (default 32)
   --warmup S         warm-up seconds per broker (default 3)
   --seconds S        measured seconds per broker (default 10)
+  --influx-batch N   points per InfluxDB write (default: the gateway's, influx.batchSize)
   --out FILE         also write the results as JSON to FILE
   --cpu-prof DIR     write a CPU profile of each broker under test to DIR`;
 
@@ -40,6 +43,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       window: { type: 'string', default: '32' },
       warmup: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '10' },
+      'influx-batch': { type: 'string' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -60,6 +64,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     window: number('window', values.window, 1),
     warmupMs: number('warmup', values.warmup, 0, false) * 1000,
     measureMs: number('seconds', values.seconds, 1, false) * 1000,
+    influxBatch: values['influx-batch'] === undefined ? undefined : number('influx-batch', values['influx-batch'], 1),
     out: values.out,
     cpuProfDir: values['cpu-prof'],
   };

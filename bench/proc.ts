@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** [proc(5)] utime and stime are in clock ticks; USER_HZ is 100 on Linux. */
 const MS_PER_TICK = 10;
@@ -10,12 +10,33 @@ export function rssBytes(pid: number): number {
   return Number(line[1]) * 1024;
 }
 
+/** A process's command name and the fields of /proc/<pid>/stat after it (the first is field 3, state). */
+function stat(pid: number | string): { comm: string; fields: string[] } {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // [proc(5)] "pid (comm) state ppid …": comm may hold spaces and parentheses, so it ends at the last ")".
+  return { comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), fields: text.slice(text.lastIndexOf(')') + 2).split(' ') };
+}
+
 /** CPU time (user + system, all threads) a process has used so far, in ms. */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // [proc(5)] fields after "(comm)": state is field 3, utime 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // [proc(5)] utime is field 14, stime 15.
+  const { fields } = stat(pid);
   return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
+}
+
+/** The id of a process this one started, found by its command name (which the kernel cuts to 15 bytes). */
+export function childPid(comm: string): number | undefined {
+  const name = comm.slice(0, 15);
+  const ours = (pid: string): boolean => {
+    try {
+      const s = stat(pid);
+      return s.comm === name && Number(s.fields[1]) === process.pid; // [proc(5)] ppid is field 4
+    } catch {
+      return false; // gone since the directory was listed
+    }
+  };
+  const found = readdirSync('/proc').find((entry) => /^\d+$/.test(entry) && ours(entry));
+  return found === undefined ? undefined : Number(found);
 }
 
 /** CPU time all processes on the machine have used so far (every core, from /proc/stat), in ms. */

@@ -1,8 +1,12 @@
-import { GOALS, VALUES_PER_READING, type BenchResults, type TargetSummary } from './results.js';
+import { GOALS, VALUES_PER_READING, type BenchResults, type InfluxResults, type StoredRows, type TargetSummary } from './results.js';
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-GB');
 const fixed = (digits: number) => (n: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const verdict = (met: boolean): string => (met ? 'PASS' : 'BELOW TARGET');
+const check = (ok: boolean): string => (ok ? 'OK' : 'MISMATCH');
+const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
+/** A line of the sections under the table: its label in a column of its own. */
+const line = (label: string, text: string): string => `  ${label.padEnd(42)}${text}`;
 
 /** One table row: a label and how to read its value off each broker's summary. */
 type Row = readonly [label: string, value: (t: TargetSummary) => string];
@@ -15,6 +19,7 @@ const ROWS: readonly Row[] = [
   ['broker CPU per message (µs)', (t) => fixed(1)(t.brokerCpuUsPerMessage)],
   ['broker capacity at 1 core (msgs/s)', (t) => int(1e6 / t.brokerCpuUsPerMessage)],
   ['load-generator CPU (cores)', (t) => fixed(2)(t.loadCores)],
+  ['InfluxDB server CPU (cores)', (t) => (t.serverCores === undefined ? '–' : fixed(2)(t.serverCores))],
   ['other processes CPU (cores)', (t) => fixed(2)(t.otherCores)],
   ['messages per group commit', (t) => (t.groupCommit === undefined ? '–' : int(t.groupCommit.messagesPerCommit))],
   ['group commit mean (ms)', (t) => (t.groupCommit === undefined ? '–' : fixed(1)(t.groupCommit.meanMs))],
@@ -26,47 +31,93 @@ const ROWS: readonly Row[] = [
   ['idle devices per GiB of RSS', (t) => (t.idle === undefined ? '–' : int(t.idle.devicesPerGiB))],
 ];
 
-/** The human-readable report: a table of both brokers, then the ratios against the goals. */
+/** The human-readable report: a table of the brokers, the ratios against the goals, then the InfluxDB output's figures. */
 export function formatReport(r: BenchResults): string {
   const o = r.options;
-  const head = `vitals-gateway benchmark: ${r.machine.cpus} CPUs, Node ${r.machine.node}; ${o.devices} devices × ${o.window} QoS 1 in flight, ${o.workers} load processes, ${o.warmupMs / 1000} s warm-up + ${o.measureMs / 1000} s measured per broker`;
+  const influx = 'skipped' in r.influx ? undefined : r.influx;
+  const head = [
+    `vitals-gateway benchmark: ${r.machine.cpus} CPUs, Node ${r.machine.node}; ${o.devices} devices × ${o.window} QoS 1 in flight, ${o.workers} load processes, ${o.warmupMs / 1000} s warm-up + ${o.measureMs / 1000} s measured per broker`,
+    ...(influx === undefined ? [] : [`gateway + InfluxDB: the same load, ${influx.options.warmupMs / 1000} s warm-up + ${influx.options.measureMs / 1000} s measured, no idle-memory phase`]),
+  ];
+  const columns: readonly (readonly [name: string, t: TargetSummary])[] = [
+    ['raw aedes', r.raw],
+    ['gateway', r.gateway],
+    ...(influx === undefined ? [] : [['gateway + InfluxDB', influx.target] as const]),
+  ];
   const width = Math.max(...ROWS.map(([label]) => label.length)) + 2;
-  const cell = (s: string): string => s.padStart(16);
+  const cell = (s: string): string => s.padStart(20);
   const table = [
-    `${''.padEnd(width)}${cell('raw aedes')}${cell('gateway')}`,
-    ...ROWS.map(([label, value]) => `${label.padEnd(width)}${cell(value(r.raw))}${cell(value(r.gateway))}`),
+    `${''.padEnd(width)}${columns.map(([name]) => cell(name)).join('')}`,
+    ...ROWS.map(([label, value]) => `${label.padEnd(width)}${columns.map(([, t]) => cell(value(t))).join('')}`),
   ];
   const times = (a: number, b: number): string => `×${fixed(1)(b / a)}`;
-  const rows = r.storedRows;
   const ratios = [
     'ratios',
-    `  throughput gateway / raw aedes   ${(r.throughputRatio * 100).toFixed(1)}% (target ≥ ${GOALS.throughputRatio * 100}%)   ${verdict(r.throughputRatio >= GOALS.throughputRatio)}`,
-    `  broker CPU per message           raw aedes ${fixed(1)(r.raw.brokerCpuUsPerMessage)} µs, gateway ${fixed(1)(r.gateway.brokerCpuUsPerMessage)} µs (${times(r.raw.brokerCpuUsPerMessage, r.gateway.brokerCpuUsPerMessage)})`,
-    `  p99 publish→PUBACK               raw aedes ${fixed(2)(r.raw.p99Ms)} ms, gateway ${fixed(2)(r.gateway.p99Ms)} ms (${times(r.raw.p99Ms, r.gateway.p99Ms)})`,
+    line('throughput gateway / raw aedes', `${percent(r.throughputRatio)} (target ≥ ${GOALS.throughputRatio * 100}%)   ${verdict(r.throughputRatio >= GOALS.throughputRatio)}`),
+    line('broker CPU per message', `raw aedes ${fixed(1)(r.raw.brokerCpuUsPerMessage)} µs, gateway ${fixed(1)(r.gateway.brokerCpuUsPerMessage)} µs (${times(r.raw.brokerCpuUsPerMessage, r.gateway.brokerCpuUsPerMessage)})`),
+    line('p99 publish→PUBACK', `raw aedes ${fixed(2)(r.raw.p99Ms)} ms, gateway ${fixed(2)(r.gateway.p99Ms)} ms (${times(r.raw.p99Ms, r.gateway.p99Ms)})`),
   ];
   const rawIdle = r.raw.idle;
   const gwIdle = r.gateway.idle;
   if (rawIdle !== undefined && gwIdle !== undefined) {
     ratios.push(
-      `  RSS per 1,000 idle devices       raw aedes ${fixed(1)(rawIdle.miBPer1000)} MiB, gateway ${fixed(1)(gwIdle.miBPer1000)} MiB (${times(rawIdle.miBPer1000, gwIdle.miBPer1000)})`,
-      `  gateway idle devices per GiB     ${int(gwIdle.devicesPerGiB)} (target ≥ ${int(GOALS.idleDevicesPerGiB)})   ${verdict(gwIdle.devicesPerGiB >= GOALS.idleDevicesPerGiB)}`,
+      line('RSS per 1,000 idle devices', `raw aedes ${fixed(1)(rawIdle.miBPer1000)} MiB, gateway ${fixed(1)(gwIdle.miBPer1000)} MiB (${times(rawIdle.miBPer1000, gwIdle.miBPer1000)})`),
+      line('gateway idle devices per GiB', `${int(gwIdle.devicesPerGiB)} (target ≥ ${int(GOALS.idleDevicesPerGiB)})   ${verdict(gwIdle.devicesPerGiB >= GOALS.idleDevicesPerGiB)}`),
     );
   }
-  ratios.push(
-    `  stored rows                      ${int(rows.rows)} ${rows.rows === rows.expected ? '=' : '≠'} ${VALUES_PER_READING} × ${int(rows.expected / VALUES_PER_READING)} acknowledged, ${int(rows.deadLetters)} dead letters   ${rows.ok ? 'OK' : 'MISMATCH'}`,
-  );
-  const notes = [...caveats('raw aedes', r.raw, r.machine.cpus), ...caveats('gateway', r.gateway, r.machine.cpus)];
+  ratios.push(storedRowsLine('stored rows', r.storedRows));
+  const notes = columns.flatMap(([name, t]) => caveats(name, t, r.machine.cpus));
   const errors = r.errors.length === 0 ? [] : ['', 'errors', ...r.errors.map((e) => `  ${e}`)];
-  return [head, '', ...table, '', ...ratios, ...(notes.length === 0 ? [] : ['', 'notes', ...notes]), ...errors].join('\n');
+  return [
+    ...head,
+    '',
+    ...table,
+    '',
+    ...ratios,
+    '',
+    ...('skipped' in r.influx ? [r.influx.skipped] : influxSection(r.influx)),
+    ...(notes.length === 0 ? [] : ['', 'notes', ...notes]),
+    ...errors,
+  ].join('\n');
+}
+
+/** Throughput with the InfluxDB output against without, the points shipped under load and after, and the checks. */
+function influxSection(x: InfluxResults): string[] {
+  const { batching, underLoad, drain, points } = x;
+  const how = batching === undefined ? '' : ` (≤ ${int(batching.batchSize)} points per write, outbox polled every ${int(batching.flushIntervalMs)} ms)`;
+  const drained = (): string => {
+    if (drain.backlog === 0) return 'nothing queued when the load stopped';
+    const took = `${int(drain.backlog)} points in ${fixed(2)(drain.seconds)} s`;
+    if (!drain.drained) return `NOT DRAINED: ${took}, ${int(points.pending)} still pending`;
+    const oneWrite = batching !== undefined && drain.backlog <= batching.batchSize ? ' (one write or less: the sender had kept up)' : '';
+    return `${took}: ${int(drain.pointsPerS)} points/s${oneWrite}`;
+  };
+  return [
+    `InfluxDB output${how}`,
+    line('throughput gateway + InfluxDB / gateway', `${percent(x.throughputRatio)} (target ≥ ${GOALS.influxThroughputRatio * 100}%)   ${verdict(x.throughputRatio >= GOALS.influxThroughputRatio)}`),
+    line('points/s to the server while measured', `${int(underLoad.pointsPerS)} (readings acknowledged: ${int(x.target.messagesPerS)}/s)`),
+    line('backlog at the end of the measured time', `${int(underLoad.backlogAtEnd)} points`),
+    line('drain after the load stopped', drained()),
+    line(
+      'points delivered',
+      `${int(points.delivered)} ${points.delivered === points.expected ? '=' : '≠'} ${int(points.expected)} acknowledged, ${int(points.pending)} pending, ${int(points.dead)} dead   ${check(points.ok)}`,
+    ),
+    storedRowsLine('stored rows', x.storedRows),
+  ];
+}
+
+function storedRowsLine(label: string, rows: StoredRows): string {
+  const relation = rows.rows === rows.expected ? '=' : '≠';
+  return line(label, `${int(rows.rows)} ${relation} ${VALUES_PER_READING} × ${int(rows.expected / VALUES_PER_READING)} acknowledged, ${int(rows.deadLetters)} dead letters   ${check(rows.ok)}`);
 }
 
 /** Why a throughput figure may understate a broker: the machine was full, or something else ran. */
 function caveats(name: string, t: TargetSummary, cpus: number): string[] {
   const notes: string[] = [];
-  const busy = t.brokerCores + t.loadCores + t.otherCores;
+  const busy = t.brokerCores + t.loadCores + (t.serverCores ?? 0) + t.otherCores;
   if (t.brokerCores < 0.9 && busy > 0.9 * cpus) {
     notes.push(
-      `  ${name}: its process used ${fixed(2)(t.brokerCores)} of a core while the machine's ${cpus} cores were ${fixed(0)((busy / cpus) * 100)}% busy: its throughput is bounded by the cores it shares with the load generator; "broker capacity at 1 core" compares CPU cost instead`,
+      `  ${name}: its process used ${fixed(2)(t.brokerCores)} of a core while the machine's ${cpus} cores were ${fixed(0)((busy / cpus) * 100)}% busy: its throughput is bounded by the cores it shares with the load generator${t.serverCores === undefined ? '' : ' and the InfluxDB server'}; "broker capacity at 1 core" compares CPU cost instead`,
     );
   }
   if (t.otherCores > 0.2) notes.push(`  ${name}: other processes used ${fixed(2)(t.otherCores)} cores while it was measured: rerun on a quiet machine`);

@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import type { InfluxBatching } from './brokers/control.js';
 import type { BenchOptions } from './options.js';
 import type { TargetResult } from './target.js';
 
@@ -8,6 +9,8 @@ export const GOALS = {
   throughputRatio: 0.5,
   /** Authenticated idle devices one GiB of gateway RSS holds. */
   idleDevicesPerGiB: 20_000,
+  /** Gateway QoS 1 throughput with its InfluxDB output on, as a share of the gateway without it. */
+  influxThroughputRatio: 0.9,
 } as const;
 
 /** Readings stored per BP message: systolic, diastolic, pulse. */
@@ -26,6 +29,8 @@ export interface TargetSummary {
   readonly brokerCores: number;
   readonly brokerCpuUsPerMessage: number;
   readonly loadCores: number;
+  /** The InfluxDB-compatible server the broker writes to (if it has one). */
+  readonly serverCores?: number;
   readonly otherCores: number;
   /** Group commits while under load (brokers that store only). */
   readonly groupCommit?: {
@@ -45,6 +50,31 @@ export interface TargetSummary {
   };
 }
 
+/** A gateway's stored values against its acknowledged readings, and its dead letters. */
+export interface StoredRows {
+  readonly rows: number;
+  readonly expected: number;
+  readonly deadLetters: number;
+  readonly ok: boolean;
+}
+
+/** The gateway with its InfluxDB output on: its figures, and the points its sender shipped. */
+export interface InfluxResults {
+  /** Its warm-up and measured time (it has no idle-memory phase). */
+  readonly options: Pick<BenchOptions, 'warmupMs' | 'measureMs'>;
+  readonly target: TargetSummary;
+  /** Its throughput as a share of the gateway's without the output. */
+  readonly throughputRatio: number;
+  readonly storedRows: StoredRows;
+  readonly batching: InfluxBatching | undefined;
+  /** Points written to the server per second over the measured interval, and those still queued at its end. */
+  readonly underLoad: { readonly pointsPerS: number; readonly backlogAtEnd: number };
+  /** After the load stopped: the backlog, how long the outbox took to empty, and the rate it was sent at. */
+  readonly drain: { readonly backlog: number; readonly seconds: number; readonly pointsPerS: number; readonly drained: boolean };
+  /** Points delivered in all against acknowledged readings (one point each), once drained. */
+  readonly points: { readonly delivered: number; readonly expected: number; readonly pending: number; readonly dead: number; readonly ok: boolean };
+}
+
 /** The whole run, as written to `--out`. */
 export interface BenchResults {
   readonly machine: { readonly cpus: number; readonly node: string };
@@ -52,25 +82,70 @@ export interface BenchResults {
   readonly raw: TargetSummary;
   readonly gateway: TargetSummary;
   readonly throughputRatio: number;
-  readonly storedRows: { readonly rows: number; readonly expected: number; readonly deadLetters: number; readonly ok: boolean };
+  readonly storedRows: StoredRows;
+  /** Or why it was skipped. */
+  readonly influx: InfluxResults | { readonly skipped: string };
   readonly errors: readonly string[];
 }
 
-/** Turns both brokers' measurements into the figures reported, the ratio and the stored-rows check. */
-export function summarize(options: BenchOptions, raw: TargetResult, gateway: TargetResult): BenchResults {
-  const rows = gateway.stats?.rows ?? 0;
-  const deadLetters = gateway.stats?.deadLetters ?? 0;
-  const expected = VALUES_PER_READING * gateway.load.totalAcked;
+/**
+ * Turns the brokers' measurements into the figures reported, the ratios and the checks; `influx`
+ * is the gateway run with its InfluxDB output on (with the options it ran with), or why it was skipped.
+ */
+export function summarize(
+  options: BenchOptions,
+  raw: TargetResult,
+  gateway: TargetResult,
+  influx: { readonly result: TargetResult; readonly options: BenchOptions } | { readonly skipped: string },
+): BenchResults {
   const base = summarizeTarget(raw);
   const gw = summarizeTarget(gateway);
+  const runs = 'result' in influx ? [raw, gateway, influx.result] : [raw, gateway];
   return {
     machine: { cpus: cpus().length, node: process.version },
     options,
     raw: base,
     gateway: gw,
     throughputRatio: gw.messagesPerS / base.messagesPerS,
-    storedRows: { rows, expected, deadLetters, ok: rows === expected && deadLetters === 0 },
-    errors: [...raw.load.errors.map((e) => `raw aedes: ${e}`), ...gateway.load.errors.map((e) => `gateway: ${e}`)],
+    storedRows: storedRows(gateway),
+    influx: 'result' in influx ? summarizeInflux(influx.result, influx.options, gw) : influx,
+    errors: runs.flatMap((run) => run.load.errors.map((e) => `${run.target.name}: ${e}`)),
+  };
+}
+
+/** Whether the run is broken (publish errors, lost or rejected readings, points not delivered): targets missed are not. */
+export function failed(r: BenchResults): boolean {
+  const influxOk = 'skipped' in r.influx || (r.influx.storedRows.ok && r.influx.points.ok);
+  return r.errors.length > 0 || !r.storedRows.ok || !influxOk;
+}
+
+function storedRows({ stats, load }: TargetResult): StoredRows {
+  const rows = stats?.rows ?? 0;
+  const deadLetters = stats?.deadLetters ?? 0;
+  const expected = VALUES_PER_READING * load.totalAcked;
+  return { rows, expected, deadLetters, ok: rows === expected && deadLetters === 0 };
+}
+
+function summarizeInflux(result: TargetResult, options: BenchOptions, gateway: TargetSummary): InfluxResults {
+  if (result.influx === undefined) throw new Error(`${result.target.name}: its outbox was not watched`);
+  const { window, drain, final } = result.influx.outbox;
+  const target = summarizeTarget(result);
+  const expected = result.load.totalAcked;
+  return {
+    options: { warmupMs: options.warmupMs, measureMs: options.measureMs },
+    target,
+    throughputRatio: target.messagesPerS / gateway.messagesPerS,
+    storedRows: storedRows(result),
+    batching: result.influx.batching,
+    underLoad: { pointsPerS: window.delivered / window.seconds, backlogAtEnd: window.backlogAtEnd },
+    drain: { backlog: drain.backlog, seconds: drain.seconds, pointsPerS: drain.delivered / drain.seconds, drained: drain.drained },
+    points: {
+      delivered: final.delivered,
+      expected,
+      pending: final.pending,
+      dead: final.dead,
+      ok: final.delivered === expected && final.pending === 0 && final.dead === 0,
+    },
   };
 }
 
@@ -84,6 +159,7 @@ function summarizeTarget({ load, idle, commitsUnderLoad: commits }: TargetResult
     brokerCores: load.brokerCores,
     brokerCpuUsPerMessage: (load.brokerCores * 1e6) / load.messagesPerS,
     loadCores: load.loadCores,
+    ...(load.serverCores === undefined ? {} : { serverCores: load.serverCores }),
     otherCores: load.otherCores,
     ...(commits === undefined || commits.commits === 0
       ? {}

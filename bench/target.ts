@@ -1,10 +1,12 @@
 import type { GatewayStats } from './brokers/gateway.js';
-import type { BrokerReady } from './brokers/control.js';
+import type { BrokerReady, InfluxBatching } from './brokers/control.js';
 import { BenchChild } from './child.js';
 import { anonymousDevices } from './devices.js';
 import { measureIdle, type IdleResult } from './idle.js';
+import type { InfluxServer } from './influx-server.js';
 import { runLoad, type LoadResult } from './load/generator.js';
 import type { BenchOptions } from './options.js';
+import { OutboxWatch, type OutboxResult } from './outbox.js';
 import { progress } from './progress.js';
 
 /** A broker under test: a script that starts it in its own process. */
@@ -13,6 +15,8 @@ export interface Target {
   readonly script: URL;
   /** Whether it stores readings (and answers `stats`), so stored rows can be checked. */
   readonly stores: boolean;
+  /** The server its InfluxDB output writes to (gateway only): the outbox is watched, the server's CPU counted apart. */
+  readonly influx?: InfluxServer;
 }
 
 /** The two brokers compared. */
@@ -20,6 +24,16 @@ export const TARGETS = {
   raw: { name: 'raw aedes', script: new URL('./brokers/raw-aedes.ts', import.meta.url), stores: false },
   gateway: { name: 'gateway', script: new URL('./brokers/gateway.ts', import.meta.url), stores: true },
 } as const satisfies Record<string, Target>;
+
+/** The gateway again, with its InfluxDB output writing to `server`. */
+export const influxTarget = (server: InfluxServer): Target => ({ ...TARGETS.gateway, name: 'gateway + InfluxDB', influx: server });
+
+/** What tells the gateway to write to the server, with the batching asked for. */
+const influxArgs = (server: InfluxServer, options: BenchOptions): string[] => [
+  '--influx-url',
+  server.url,
+  ...(options.influxBatch === undefined ? [] : ['--influx-batch', String(options.influxBatch)]),
+];
 
 /** Everything measured on one broker. */
 export interface TargetResult {
@@ -29,6 +43,8 @@ export interface TargetResult {
   /** For a broker that stores: the store at the end, and the group commits made while under load. */
   readonly stats: GatewayStats | undefined;
   readonly commitsUnderLoad: { readonly commits: number; readonly seconds: number } | undefined;
+  /** With an InfluxDB output: how it batches, and its outbox under load and after. */
+  readonly influx: { readonly batching: InfluxBatching | undefined; readonly outbox: OutboxResult } | undefined;
 }
 
 /** Starts the broker in a child process, measures idle memory, then throughput and latency; stops it. */
@@ -36,7 +52,8 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
   const total = options.devices + options.idleDevices;
   progress(`${target.name}: starting${target.stores ? ` and provisioning ${total} devices` : ''}`);
   const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
-  const broker = await BenchChild.start<BrokerReady>(target.script, ['--devices', String(total)], ['--expose-gc', ...profile]);
+  const args = ['--devices', String(total), ...(target.influx === undefined ? [] : influxArgs(target.influx, options))];
+  const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...profile]);
   try {
     const url = `mqtt://127.0.0.1:${broker.ready.port}`;
     const devices = broker.ready.devices ?? anonymousDevices(total);
@@ -48,13 +65,16 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
     progress(`${target.name}: ${options.devices} devices publishing (${options.warmupMs / 1000} s warm-up, ${options.measureMs / 1000} s measured)`);
     const stats = () => (target.stores ? broker.call<GatewayStats>('stats') : Promise.resolve(undefined));
     const before = await stats();
-    const load = await runLoad(broker, url, devices.slice(0, options.devices), options);
+    const outbox = target.influx === undefined ? undefined : new OutboxWatch(broker);
+    const load = await runLoad(broker, url, devices.slice(0, options.devices), options, { serverPid: target.influx?.pid, onEdge: outbox?.mark });
     const after = await stats();
+    if (outbox !== undefined) progress(`${target.name}: waiting for the outbox to drain`);
+    const influx = outbox === undefined ? undefined : { batching: broker.ready.influx, outbox: await outbox.drain() };
     const commitsUnderLoad =
       before === undefined || after === undefined
         ? undefined
         : { commits: after.commits - before.commits, seconds: after.commitSeconds - before.commitSeconds };
-    return { target, idle, load, stats: after, commitsUnderLoad };
+    return { target, idle, load, stats: after, commitsUnderLoad, influx };
   } finally {
     await broker.close();
     if (options.cpuProfDir !== undefined) progress(`${target.name}: CPU profile written to ${options.cpuProfDir}`);

@@ -1,10 +1,20 @@
 import type { DeviceCredentials } from '../../src/devices/index.js';
 import { serveCommands, type CommandHandlers } from '../ipc.js';
 
-/** What a broker under test prints when it is listening: its port, and the devices it provisioned (if it checks credentials). */
+/**
+ * What a broker under test prints when it is listening: its port, the devices it provisioned (if
+ * it checks credentials), and the batching of its InfluxDB output (if that is on).
+ */
 export interface BrokerReady {
   readonly port: number;
   readonly devices?: readonly DeviceCredentials[];
+  readonly influx?: InfluxBatching;
+}
+
+/** How the gateway's InfluxDB sender batches: at most `batchSize` points per write, the outbox polled every `flushIntervalMs`. */
+export interface InfluxBatching {
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
 }
 
 /** What `gc` answers: the JS heap in use and the memory of buffers outside it, after the collection. */

@@ -1,8 +1,10 @@
 /**
  * The gateway under test: the real `Gateway` (full pipeline, SQLite with group commit) on
  * 127.0.0.1, MQTT and HTTP on port 0, with a temp data directory, logging silenced and a BP
- * profile without a rate limit. Provisions `--devices` devices through the real registry (scrypt and all) before it
- * reports ready, and prints `{"port":…,"devices":[{deviceId,secret},…]}`.
+ * profile without a rate limit. With `--influx-url` its InfluxDB output is on and writes to that
+ * server, in batches of `--influx-batch` points (default: the gateway's). Provisions `--devices`
+ * devices through the real registry (scrypt and all) before it reports ready, and prints
+ * `{"port":…,"devices":[{deviceId,secret},…]}`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { DeviceRegistry } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/index.js';
+import { INFLUX_SINK } from '../../src/outputs/influx/index.js';
 import { mapLimit } from '../../simulators/concurrency.js';
 import { benchDeviceIds } from '../devices.js';
 import { BENCH_PROFILE_ID, writeBenchProfiles } from './bench-profile.js';
@@ -23,7 +26,11 @@ const PATIENT_NHS = '9434765919';
 /** Hashes in flight while provisioning: enough to keep every core's share of libuv's pool busy. */
 const PROVISIONING_CONCURRENCY = 16;
 
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '100' } } });
+const { values } = parseArgs({
+  options: { devices: { type: 'string', default: '100' }, 'influx-url': { type: 'string' }, 'influx-batch': { type: 'string' } },
+});
+const influxUrl = values['influx-url'];
+const influxBatch = values['influx-batch'];
 const dir = mkdtempSync(join(tmpdir(), 'vg-bench-'));
 const config = loadConfig([
   {
@@ -35,6 +42,8 @@ const config = loadConfig([
       'mqtt.port': 0,
       'http.port': 0,
       'log.level': 'silent',
+      ...(influxUrl === undefined ? {} : { 'influx.url': influxUrl }),
+      ...(influxBatch === undefined ? {} : { 'influx.batchSize': Number(influxBatch) }),
     },
   },
 ]);
@@ -65,15 +74,31 @@ export interface GatewayStats {
   readonly commitSeconds: number;
 }
 
-/** A sum or count of one of the gateway's Prometheus histograms. */
-async function histogramTotal(metric: string, total: '_sum' | '_count'): Promise<number> {
-  const histogram = await parts.metrics.registry.getSingleMetric(metric)?.get();
-  const values = (histogram?.values ?? []) as readonly { metricName?: string; value: number }[];
-  return values.find((v) => v.metricName === `${metric}${total}`)?.value ?? 0;
+/** What `outbox` answers: InfluxDB points delivered so far (`vg_outbox_delivered_total`), and those queued or refused for good. */
+export interface OutboxStats {
+  readonly delivered: number;
+  readonly pending: number;
+  readonly dead: number;
 }
 
+type MetricValue = { readonly metricName?: string; readonly labels: Readonly<Record<string, string | number | undefined>>; readonly value: number };
+
+/** The first value of one of the gateway's Prometheus metrics that `match` picks (0 if none). */
+async function metricValue(metric: string, match: (v: MetricValue) => boolean): Promise<number> {
+  const values = ((await parts.metrics.registry.getSingleMetric(metric)?.get())?.values ?? []) as readonly MetricValue[];
+  return values.find(match)?.value ?? 0;
+}
+
+/** A sum or count of one of the gateway's Prometheus histograms. */
+const histogramTotal = (metric: string, total: '_sum' | '_count'): Promise<number> =>
+  metricValue(metric, (v) => v.metricName === `${metric}${total}`);
+
 serveBroker(
-  { port: parts.mqttPort, devices },
+  {
+    port: parts.mqttPort,
+    devices,
+    ...(influxUrl === undefined ? {} : { influx: { batchSize: config.influx.batchSize, flushIntervalMs: config.influx.flushIntervalMs } }),
+  },
   {
     stats: async (): Promise<GatewayStats> => ({
       rows: parts.store.readings.count(),
@@ -81,6 +106,10 @@ serveBroker(
       commits: await histogramTotal('vg_commit_rows', '_count'),
       commitSeconds: await histogramTotal('vg_commit_duration_seconds', '_sum'),
     }),
+    outbox: async (): Promise<OutboxStats> => {
+      const { pending, dead } = parts.store.outbox.stats(INFLUX_SINK);
+      return { delivered: await metricValue('vg_outbox_delivered_total', (v) => v.labels['sink'] === INFLUX_SINK), pending, dead };
+    },
   },
   stop,
 );

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceCredentials } from '../../src/devices/index.js';
 import { BenchChild } from '../child.js';
 import { Histogram } from '../histogram.js';
-import { machineBusyMs } from '../proc.js';
+import { cpuMs, machineBusyMs } from '../proc.js';
 import type { LoadReport } from './publisher.js';
 
 /** How the load is shaped. */
@@ -11,6 +11,17 @@ export interface LoadOptions {
   readonly window: number;
   readonly warmupMs: number;
   readonly measureMs: number;
+}
+
+/** The start and the end of the measured interval, and the moment the last PUBACK arrived. */
+export type LoadEdge = 'measure-start' | 'measure-end' | 'load-end';
+
+/** What else the load watches besides the broker. */
+export interface LoadWatch {
+  /** A server the broker writes to: its CPU is counted apart from everything else's. */
+  readonly serverPid?: number | undefined;
+  /** Called at each edge, before the load goes on (beside the CPU readings, at the edges of the measured interval). */
+  readonly onEdge?: ((edge: LoadEdge) => Promise<void>) | undefined;
 }
 
 /** The merged result of all load workers, with the CPU the broker and the load used while measured. */
@@ -24,6 +35,8 @@ export interface LoadResult {
   /** CPU time over the measured interval, as a share of one core (1 = one core busy). */
   readonly brokerCores: number;
   readonly loadCores: number;
+  /** The server the broker writes to (`LoadWatch.serverPid`), if any. */
+  readonly serverCores: number | undefined;
   /** Everything else on the machine (this orchestrator included): a busy neighbour skews the figures. */
   readonly otherCores: number;
   readonly errors: readonly string[];
@@ -33,7 +46,13 @@ export interface LoadResult {
  * Runs QoS 1 publish load against `broker` from `options.workers` processes, the devices dealt
  * round-robin between them: connect, warm up, measure for a fixed time, drain.
  */
-export async function runLoad(broker: BenchChild, url: string, devices: readonly DeviceCredentials[], options: LoadOptions): Promise<LoadResult> {
+export async function runLoad(
+  broker: BenchChild,
+  url: string,
+  devices: readonly DeviceCredentials[],
+  options: LoadOptions,
+  watch: LoadWatch = {},
+): Promise<LoadResult> {
   const workerCount = Math.min(options.workers, devices.length);
   const workers = await Promise.all(Array.from({ length: workerCount }, () => BenchChild.start(new URL('./worker.ts', import.meta.url))));
   try {
@@ -44,13 +63,23 @@ export async function runLoad(broker: BenchChild, url: string, devices: readonly
     const startedAt = performance.now();
     await everyone('start');
     await sleep(options.warmupMs);
-    const cpu = () => ({ at: performance.now(), machine: machineBusyMs(), broker: broker.cpuMs(), load: sum(workers.map((w) => w.cpuMs())) });
+    const { serverPid } = watch;
+    const cpu = () => ({
+      at: performance.now(),
+      machine: machineBusyMs(),
+      broker: broker.cpuMs(),
+      load: sum(workers.map((w) => w.cpuMs())),
+      server: serverPid === undefined ? 0 : cpuMs(serverPid),
+    });
+    await watch.onEdge?.('measure-start');
     const cpuBefore = cpu();
     await everyone('measure');
     await sleep(options.measureMs);
     const cpuAfter = cpu();
-    const cores = (of: 'machine' | 'broker' | 'load'): number => (cpuAfter[of] - cpuBefore[of]) / (cpuAfter.at - cpuBefore.at);
+    await watch.onEdge?.('measure-end');
+    const cores = (of: 'machine' | 'broker' | 'load' | 'server'): number => (cpuAfter[of] - cpuBefore[of]) / (cpuAfter.at - cpuBefore.at);
     const reports = await everyone('finish');
+    await watch.onEdge?.('load-end');
     const wallMs = performance.now() - startedAt;
     const measuredMs = Math.max(...reports.map((r) => r.measuredMs));
     const measuredAcks = sum(reports.map((r) => r.measuredAcks));
@@ -64,7 +93,8 @@ export async function runLoad(broker: BenchChild, url: string, devices: readonly
       latency,
       brokerCores: cores('broker'),
       loadCores: cores('load'),
-      otherCores: cores('machine') - cores('broker') - cores('load'),
+      serverCores: serverPid === undefined ? undefined : cores('server'),
+      otherCores: cores('machine') - cores('broker') - cores('load') - cores('server'),
       errors: reports.flatMap((r) => r.errors),
     };
   } finally {
