@@ -61,7 +61,7 @@ export const ConfigSchema = z
         org: z.string().min(1).default('vitals'),
         bucket: z.string().min(1).default('vitals'),
         /** Points per write request. */
-        batchSize: z.number().int().min(1).max(50_000).default(1_000),
+        batchSize: z.number().int().min(1).max(50_000).default(5_000),
         /** How often the outbox is checked for points to send. */
         flushIntervalMs: z.number().int().min(10).default(1_000),
         timeoutMs: z.number().int().min(100).default(10_000),

@@ -9,10 +9,14 @@ function harness(deliver: (payloads: readonly string[]) => Promise<void>, record
   const clock = new ManualClock(0);
   let entries = ['a', 'b', 'c', 'd'].map((payload, i) => ({ id: i + 1, payload, dead: false }));
   const failures: string[] = [];
+  const delivered: number[] = [];
   const sender = new OutboxSender(
     { sink: 'test', batchSize: 10, pollIntervalMs: 1_000, backoff: { baseMs: 1_000, maxMs: 60_000 } },
-    { pending: (_sink, limit) => entries.filter((e) => !e.dead).slice(0, limit) },
-    deliver,
+    { pending: (_sink, afterId, limit) => entries.filter((e) => !e.dead && e.id > afterId).slice(0, limit) },
+    async (payloads) => {
+      await deliver(payloads);
+      return payloads.length;
+    },
     async (results: readonly OutboxResult[]) => {
       if (recordFails) throw new Error('store closed');
       for (const r of results) {
@@ -22,10 +26,10 @@ function harness(deliver: (payloads: readonly string[]) => Promise<void>, record
     },
     clock,
     () => 1, // no jitter: the longest wait
-    { outboxDelivered: () => {}, outboxFailed: (_s, retry) => failures.push(retry) },
+    { outboxDelivered: (_s, n) => delivered.push(n), outboxFailed: (_s, retry) => failures.push(retry) },
     createLogger({ level: 'silent' }),
   );
-  return { clock, sender, failures, entries: () => entries };
+  return { clock, sender, failures, delivered, entries: () => entries };
 }
 
 const failWith = (retry: RetryClass, retryAfterMs?: number) => Object.assign(new Error('no'), { retry, retryAfterMs });
@@ -37,6 +41,7 @@ describe('OutboxSender', () => {
     await h.sender.tick();
     expect(sent).toEqual([['a', 'b', 'c', 'd']]);
     expect(h.entries()).toEqual([]);
+    expect(h.delivered).toEqual([4]); // counted once recorded
   });
 
   it('keeps every entry through a transient failure and backs off before trying again', async () => {
@@ -70,6 +75,7 @@ describe('OutboxSender when results cannot be recorded', () => {
     const h = harness(async () => {}, true);
     await expect(h.sender.tick()).resolves.toBeUndefined();
     expect(h.entries()).toHaveLength(4);
+    expect(h.delivered).toEqual([]);
     await h.sender.stop();
   });
 });

@@ -10,6 +10,9 @@ import { InfluxPointSink } from './sink.js';
 
 export const INFLUX_SINK = 'influx';
 
+/** Outbox rows (each one commit's points) read per send cycle. */
+const OUTBOX_ROWS_PER_SEND = 8;
+
 /** The point an outbox entry carries, as it was planned at ingest (JSON). */
 export const encodePoint = (profile: DeviceProfile, rows: readonly ReadingRow[], pseudonym: string): string =>
   JSON.stringify(readingPoint(profile, rows, pseudonym));
@@ -43,7 +46,12 @@ export function influxSender(
   log: Logger,
 ): { sender: OutboxSender; sink: InfluxPointSink } {
   const sink = new InfluxPointSink({ url: config.url, token: config.token, org: config.org, bucket: config.bucket, timeoutMs: config.timeoutMs, batchSize: config.batchSize });
-  const deliver = (payloads: readonly string[]) => sink.write(payloads.map((p) => JSON.parse(p) as PointData));
-  const options = { sink: INFLUX_SINK, batchSize: config.batchSize, pollIntervalMs: config.flushIntervalMs, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } };
+  // Each outbox row holds one commit's points; requests carry at most `batchSize` points.
+  const deliver = async (payloads: readonly string[]): Promise<number> => {
+    const points = payloads.flatMap((p) => JSON.parse(p) as PointData[]);
+    for (let i = 0; i < points.length; i += config.batchSize) await sink.write(points.slice(i, i + config.batchSize));
+    return points.length;
+  };
+  const options = { sink: INFLUX_SINK, batchSize: OUTBOX_ROWS_PER_SEND, pollIntervalMs: config.flushIntervalMs, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } };
   return { sink, sender: new OutboxSender(options, outbox, deliver, record, clock, Math.random, metrics, log) };
 }

@@ -4,8 +4,12 @@ import type { OutboxResult } from '../../store/reading-store.js';
 import { backoffMs } from './backoff.js';
 
 export interface OutboxSource {
-  pending(sink: string, limit: number): readonly { readonly id: number; readonly payload: string }[];
+  /** Pending rows after `afterId`, oldest first; each payload is a JSON array of the sink's items. */
+  pending(sink: string, afterId: number, limit: number): readonly { readonly id: number; readonly payload: string }[];
 }
+
+/** Sends outbox rows' payloads; resolves with the number of items (e.g. points) delivered. */
+export type Deliver = (payloads: readonly string[]) => Promise<number>;
 
 export interface SenderMetrics {
   outboxDelivered(sink: string, entries: number): void;
@@ -37,11 +41,14 @@ export class OutboxSender {
   private failures = 0;
   private pausedUntilMs = 0;
   private stopped = false;
+  /** Highest outbox id sent in this run: the next batch is read after it while the last one's results commit. */
+  private cursor = 0;
+  private recording: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: SenderOptions,
     private readonly source: OutboxSource,
-    private readonly deliver: (payloads: readonly string[]) => Promise<void>,
+    private readonly deliver: Deliver,
     private readonly record: (results: readonly OutboxResult[]) => Promise<unknown>,
     private readonly clock: Clock,
     private readonly random: () => number,
@@ -76,21 +83,32 @@ export class OutboxSender {
 
   private async drain(): Promise<void> {
     while (!this.stopped && this.clock.now() >= this.pausedUntilMs) {
-      const batch = this.source.pending(this.options.sink, this.options.batchSize);
-      if (batch.length === 0) return;
-      const results = await this.send(batch);
-      if (results.length > 0) await this.record(results);
-      if (results.length < batch.length) return; // paused
+      const batch = this.source.pending(this.options.sink, this.cursor, this.options.batchSize);
+      if (batch.length === 0) break;
+      const { results, items } = await this.send(batch);
+      if (results.length > 0) {
+        this.cursor = (batch[results.length - 1] as { id: number }).id;
+        // One results commit in flight, overlapping the next send.
+        await this.recording;
+        this.recording = this.record(results).then(
+          () => this.metrics.outboxDelivered(this.options.sink, items),
+          (error: unknown) => {
+            this.cursor = 0; // not recorded: read them again (a resend is absorbed by the output)
+            throw error;
+          },
+        );
+      }
+      if (results.length < batch.length) break; // paused
     }
+    await this.recording;
   }
 
-  /** Results for the entries settled; fewer than sent means a transient failure paused the sender. */
-  private async send(batch: readonly { id: number; payload: string }[]): Promise<OutboxResult[]> {
+  /** Results for the rows settled, in order; fewer than sent means a transient failure paused the sender. */
+  private async send(batch: readonly { id: number; payload: string }[]): Promise<{ results: OutboxResult[]; items: number }> {
     try {
-      await this.deliver(batch.map((e) => e.payload));
+      const items = await this.deliver(batch.map((e) => e.payload));
       this.failures = 0;
-      this.metrics.outboxDelivered(this.options.sink, batch.length);
-      return batch.map((e) => ({ id: e.id, delivered: true }));
+      return { results: batch.map((e) => ({ id: e.id, delivered: true })), items };
     } catch (error) {
       const { retry, retryAfterMs } = retryOf(error);
       const message = error instanceof Error ? error.message : String(error);
@@ -98,22 +116,23 @@ export class OutboxSender {
       if (retry === RetryClass.Permanent) {
         if (batch.length === 1) {
           this.log.error({ sink: this.options.sink, outboxId: batch[0]?.id, err: message }, 'output refused an entry for good: kept as dead');
-          return [{ id: (batch[0] as { id: number }).id, delivered: false, error: message }];
+          return { results: [{ id: (batch[0] as { id: number }).id, delivered: false, error: message }], items: 0 };
         }
-        // Find the entries the server refuses: each alone (the others go through).
-        const results: OutboxResult[] = [];
+        // Find the rows the server refuses: each alone (the others go through).
+        const settled = { results: [] as OutboxResult[], items: 0 };
         for (const entry of batch) {
-          const settled = await this.send([entry]);
-          if (settled.length === 0) break;
-          results.push(...settled);
+          const one = await this.send([entry]);
+          if (one.results.length === 0) break;
+          settled.results.push(...one.results);
+          settled.items += one.items;
         }
-        return results;
+        return settled;
       }
       this.failures += 1;
       const waitMs = backoffMs(this.failures, this.options.backoff, this.random, retryAfterMs);
       this.pausedUntilMs = this.clock.now() + waitMs;
       this.log.warn({ sink: this.options.sink, failures: this.failures, retryInMs: waitMs, err: message }, 'output unavailable: entries kept, retrying later');
-      return [];
+      return { results: [], items: 0 };
     }
   }
 }

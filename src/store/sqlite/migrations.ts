@@ -62,12 +62,14 @@ const MIGRATIONS: readonly string[] = [
      clock_drift INTEGER NOT NULL DEFAULT 0,
      status_at INTEGER
    ) STRICT;`,
-  // Durable hand-off to outputs (InfluxDB, later FHIR): entries are written in the same transaction
-  // as the readings they carry and deleted once the output has them.
+  // Durable hand-off to outputs (InfluxDB, later FHIR): written in the same transaction as the
+  // readings they carry (one row per sink per commit: a JSON array of `items` payloads) and deleted
+  // once the output has them.
   `CREATE TABLE outbox (
      id INTEGER PRIMARY KEY,
      sink TEXT NOT NULL,
      payload TEXT NOT NULL,
+     items INTEGER NOT NULL,
      created_at INTEGER NOT NULL,
      state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'dead')),
      last_error TEXT

@@ -1,54 +1,72 @@
 import type { OutboxEntry, OutboxResult } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
+/** One outbox row: the payloads of one commit for one sink, as a JSON array. */
 export interface PendingOutboxEntry {
   readonly id: number;
+  /** JSON array of the sink's payloads. */
   readonly payload: string;
 }
 
 export interface OutboxStats {
+  /** Payloads (e.g. points) waiting. */
   readonly pending: number;
+  /** Payloads refused for good. */
   readonly dead: number;
   /** Creation time of the oldest pending entry. */
   readonly oldestPendingAtMs: number | undefined;
 }
 
-/** The outbox table: entries written inside the commit transaction, read by each output's sender. */
+/**
+ * The outbox table, written inside the commit transaction and read by each output's sender. A
+ * commit's entries for one sink are stored as one row holding a JSON array of payloads: one extra
+ * insert per commit rather than per reading keeps the hand-off cheap on the hot path.
+ */
 export class SqliteOutbox {
   private readonly insertStmt: SqliteStatement;
   private readonly deleteStmt: SqliteStatement;
   private readonly deadStmt: SqliteStatement;
+  private readonly pendingStmt: SqliteStatement;
+  private readonly statsStmt: SqliteStatement;
 
-  constructor(private readonly db: SqliteConnection) {
-    this.insertStmt = db.prepare('INSERT INTO outbox (sink, payload, created_at) VALUES (?, ?, ?)');
+  constructor(db: SqliteConnection) {
+    this.insertStmt = db.prepare('INSERT INTO outbox (sink, payload, items, created_at) VALUES (?, ?, ?, ?)');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.deadStmt = db.prepare(`UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?`);
+    this.pendingStmt = db.prepare(`SELECT id, payload FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`);
+    this.statsStmt = db.prepare(
+      `SELECT SUM(CASE WHEN state = 'pending' THEN items END) AS pending, SUM(CASE WHEN state = 'dead' THEN items END) AS dead,
+              MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest
+       FROM outbox WHERE sink = ?`,
+    );
   }
 
-  /** Call inside the commit transaction, with the inserted flags of the batch's rows. */
+  /**
+   * Call inside the commit transaction, with the inserted flags of the batch's rows: an entry is
+   * kept only if one of its rows is new (or it carries no rows, as a backfill does).
+   */
   apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): void {
+    const bySink = new Map<string, string[]>();
     for (const e of entries) {
-      if (e.rows.length === 0 || e.rows.some((i) => inserted[i] === true)) this.insertStmt.run(e.sink, e.payload, nowMs);
+      if (e.rows.length > 0 && !e.rows.some((i) => inserted[i] === true)) continue;
+      const payloads = bySink.get(e.sink);
+      if (payloads === undefined) bySink.set(e.sink, [e.payload]);
+      else payloads.push(e.payload);
     }
+    for (const [sink, payloads] of bySink) this.insertStmt.run(sink, `[${payloads.join(',')}]`, payloads.length, nowMs);
     for (const r of results) {
       if (r.delivered) this.deleteStmt.run(r.id);
       else this.deadStmt.run(r.error.slice(0, 1_000), r.id);
     }
   }
 
-  /** The oldest pending entries of a sink, in the order they were written. */
-  pending(sink: string, limit: number): PendingOutboxEntry[] {
-    return this.db.prepare(`SELECT id, payload FROM outbox WHERE sink = ? AND state = 'pending' ORDER BY id LIMIT ?`).all(sink, limit) as PendingOutboxEntry[];
+  /** Pending rows of a sink after `afterId`, oldest first. */
+  pending(sink: string, afterId: number, limit: number): PendingOutboxEntry[] {
+    return this.pendingStmt.all(sink, afterId, limit) as PendingOutboxEntry[];
   }
 
   stats(sink: string): OutboxStats {
-    const r = this.db
-      .prepare(
-        `SELECT SUM(state = 'pending') AS pending, SUM(state = 'dead') AS dead,
-                MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest
-         FROM outbox WHERE sink = ?`,
-      )
-      .get(sink) as { pending: number | null; dead: number | null; oldest: number | null };
+    const r = this.statsStmt.get(sink) as { pending: number | null; dead: number | null; oldest: number | null };
     return { pending: r.pending ?? 0, dead: r.dead ?? 0, oldestPendingAtMs: r.oldest ?? undefined };
   }
 }
