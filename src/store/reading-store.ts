@@ -30,6 +30,7 @@ export interface HealthUpdate {
  */
 export interface OutboxEntry {
   readonly sink: string;
+  /** A single line of text (no newline): the outbox stores a commit's payloads one per line. */
   readonly payload: string;
   readonly rows: readonly number[];
 }

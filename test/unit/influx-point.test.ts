@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { patientPseudonym } from '../../src/domain/index.js';
-import { readingPoint } from '../../src/outputs/influx/index.js';
+import { readingPoint, toLine } from '../../src/outputs/influx/index.js';
 import { row } from '../contracts/reading-store.contract.js';
 import { shippedProfile } from '../helpers/profiles.js';
 
@@ -19,6 +19,13 @@ describe('readingPoint', () => {
   it('never puts the NHS number in a tag', () => {
     const point = readingPoint(shippedProfile('thermometer'), [row({ metric: 'bodyTemperature', value: 37 })], patientPseudonym(Buffer.alloc(32, 1), '9434765919'));
     expect(JSON.stringify(point)).not.toContain('9434765919');
+  });
+});
+
+describe('toLine', () => {
+  it('writes line protocol with sorted, escaped tags and fields and a millisecond time', () => {
+    const line = toLine({ measurement: 'blood_pressure', tags: { profile: 'bp', device: 'd 1', patient: 'p,k' }, fields: { systolic: 128, diastolic: 82.5 }, timeMs: 1_773_477_000_123 });
+    expect(line).toBe('blood_pressure,device=d\\ 1,patient=p\\,k,profile=bp diastolic=82.5,systolic=128 1773477000123');
   });
 });
 

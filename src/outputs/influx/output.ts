@@ -5,17 +5,17 @@ import type { OutputPlanner } from '../../pipeline/index.js';
 import type { DeviceProfile } from '../../profiles/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
 import { OutboxSender, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
-import { readingPoint, type PointData } from './point.js';
-import { InfluxPointSink } from './sink.js';
+import { readingPoint } from './point.js';
+import { InfluxPointSink, toLine } from './sink.js';
 
 export const INFLUX_SINK = 'influx';
 
 /** Outbox rows (each one commit's points) read per send cycle. */
 const OUTBOX_ROWS_PER_SEND = 8;
 
-/** The point an outbox entry carries, as it was planned at ingest (JSON). */
+/** The point an outbox entry carries, as it was planned at ingest: one line of line protocol. */
 export const encodePoint = (profile: DeviceProfile, rows: readonly ReadingRow[], pseudonym: string): string =>
-  JSON.stringify(readingPoint(profile, rows, pseudonym));
+  toLine(readingPoint(profile, rows, pseudonym));
 
 /** Patient pseudonyms under one key, remembered per NHS number. */
 export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
@@ -46,11 +46,11 @@ export function influxSender(
   log: Logger,
 ): { sender: OutboxSender; sink: InfluxPointSink } {
   const sink = new InfluxPointSink({ url: config.url, token: config.token, org: config.org, bucket: config.bucket, timeoutMs: config.timeoutMs, batchSize: config.batchSize });
-  // Each outbox row holds one commit's points; requests carry at most `batchSize` points.
+  // Each outbox row holds one commit's points, one line each; requests carry at most `batchSize`.
   const deliver = async (payloads: readonly string[]): Promise<number> => {
-    const points = payloads.flatMap((p) => JSON.parse(p) as PointData[]);
-    for (let i = 0; i < points.length; i += config.batchSize) await sink.write(points.slice(i, i + config.batchSize));
-    return points.length;
+    const lines = payloads.flatMap((p) => p.split('\n'));
+    for (let i = 0; i < lines.length; i += config.batchSize) await sink.writeLines(lines.slice(i, i + config.batchSize));
+    return lines.length;
   };
   const options = { sink: INFLUX_SINK, batchSize: OUTBOX_ROWS_PER_SEND, pollIntervalMs: config.flushIntervalMs, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } };
   return { sink, sender: new OutboxSender(options, outbox, deliver, record, clock, Math.random, metrics, log) };

@@ -45,9 +45,14 @@ export class InfluxPointSink {
   }
 
   /** Writes all points in one request; resolves once the server accepted them. */
-  async write(points: readonly PointData[]): Promise<void> {
-    if (points.length > this.options.batchSize) throw new RangeError(`at most ${this.options.batchSize} points per write`);
-    this.writeApi.writePoints(points.map(toPoint));
+  write(points: readonly PointData[]): Promise<void> {
+    return this.writeLines(points.map(toLine));
+  }
+
+  /** Writes line-protocol lines (as `toLine` makes them) in one request. */
+  async writeLines(lines: readonly string[]): Promise<void> {
+    if (lines.length > this.options.batchSize) throw new RangeError(`at most ${this.options.batchSize} points per write`);
+    this.writeApi.writeRecords(lines as string[]);
     try {
       await this.writeApi.flush();
     } catch (error) {
@@ -61,11 +66,20 @@ export class InfluxPointSink {
   }
 }
 
-function toPoint(p: PointData): Point {
+/** Millisecond timestamps, as the write API is told (`precision=ms`). */
+const MS_PRECISION = { convertTime: (time: unknown) => String(time) };
+
+/**
+ * A point as one line of InfluxDB line protocol (escaping by the official client), with its time
+ * in milliseconds: what the outbox keeps, so sending needs no re-encoding.
+ */
+export function toLine(p: PointData): string {
   const point = new Point(p.measurement).timestamp(p.timeMs);
   for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
   for (const [k, v] of Object.entries(p.fields)) point.floatField(k, v);
-  return point;
+  const line = point.toLineProtocol(MS_PRECISION);
+  if (line === undefined) throw new Error(`point without fields: ${p.measurement}`);
+  return line;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { OutboxResult } from '../../store/reading-store.js';
 import { backoffMs } from './backoff.js';
 
 export interface OutboxSource {
-  /** Pending rows after `afterId`, oldest first; each payload is a JSON array of the sink's items. */
+  /** Pending rows after `afterId`, oldest first; each payload holds the sink's items one per line. */
   pending(sink: string, afterId: number, limit: number): readonly { readonly id: number; readonly payload: string }[];
 }
 

@@ -63,7 +63,7 @@ const MIGRATIONS: readonly string[] = [
      status_at INTEGER
    ) STRICT;`,
   // Durable hand-off to outputs (InfluxDB, later FHIR): written in the same transaction as the
-  // readings they carry (one row per sink per commit: a JSON array of `items` payloads) and deleted
+  // readings they carry (one row per sink per commit: `items` payloads, one per line) and deleted
   // once the output has them.
   `CREATE TABLE outbox (
      id INTEGER PRIMARY KEY,

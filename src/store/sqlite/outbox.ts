@@ -1,10 +1,10 @@
 import type { OutboxEntry, OutboxResult } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
-/** One outbox row: the payloads of one commit for one sink, as a JSON array. */
+/** One outbox row: the payloads of one commit for one sink, one per line. */
 export interface PendingOutboxEntry {
   readonly id: number;
-  /** JSON array of the sink's payloads. */
+  /** The sink's payloads (single-line texts: line protocol, compact JSON), newline-separated. */
   readonly payload: string;
 }
 
@@ -19,8 +19,8 @@ export interface OutboxStats {
 
 /**
  * The outbox table, written inside the commit transaction and read by each output's sender. A
- * commit's entries for one sink are stored as one row holding a JSON array of payloads: one extra
- * insert per commit rather than per reading keeps the hand-off cheap on the hot path.
+ * commit's entries for one sink are stored as one row, payloads one per line: one extra insert per
+ * commit rather than per reading keeps the hand-off cheap on the hot path.
  */
 export class SqliteOutbox {
   private readonly insertStmt: SqliteStatement;
@@ -53,7 +53,7 @@ export class SqliteOutbox {
       if (payloads === undefined) bySink.set(e.sink, [e.payload]);
       else payloads.push(e.payload);
     }
-    for (const [sink, payloads] of bySink) this.insertStmt.run(sink, `[${payloads.join(',')}]`, payloads.length, nowMs);
+    for (const [sink, payloads] of bySink) this.insertStmt.run(sink, payloads.join('\n'), payloads.length, nowMs);
     for (const r of results) {
       if (r.delivered) this.deleteStmt.run(r.id);
       else this.deadStmt.run(r.error.slice(0, 1_000), r.id);
