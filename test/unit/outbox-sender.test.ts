@@ -5,7 +5,7 @@ import { backoffMs, OutboxSender } from '../../src/outputs/outbox/index.js';
 import type { OutboxResult } from '../../src/store/reading-store.js';
 
 /** An in-memory outbox table, applying results the way the SQLite adapter does. */
-function harness(deliver: (payloads: readonly string[]) => Promise<void>, recordFails = false) {
+function harness(deliver: (payloads: readonly string[]) => Promise<void>, recording = { fails: false }) {
   const clock = new ManualClock(0);
   let entries = ['a', 'b', 'c', 'd'].map((payload, i) => ({ id: i + 1, payload, dead: false }));
   const failures: string[] = [];
@@ -18,7 +18,7 @@ function harness(deliver: (payloads: readonly string[]) => Promise<void>, record
       return payloads.length;
     },
     async (results: readonly OutboxResult[]) => {
-      if (recordFails) throw new Error('store closed');
+      if (recording.fails) throw new Error('store closed');
       for (const r of results) {
         if (r.delivered) entries = entries.filter((e) => e.id !== r.id);
         else entries = entries.map((e) => (e.id === r.id ? { ...e, dead: true } : e));
@@ -71,11 +71,18 @@ describe('OutboxSender', () => {
 });
 
 describe('OutboxSender when results cannot be recorded', () => {
-  it('keeps the entries (they are sent again later, which the output absorbs) and does not throw', async () => {
-    const h = harness(async () => {}, true);
+  it('keeps the entries, sends them again on the next tick (the output absorbs it), and never throws', async () => {
+    const recording = { fails: true };
+    const sent: string[][] = [];
+    const h = harness(async (p) => void sent.push([...p]), recording);
     await expect(h.sender.tick()).resolves.toBeUndefined();
     expect(h.entries()).toHaveLength(4);
     expect(h.delivered).toEqual([]);
+    recording.fails = false;
+    await h.sender.tick();
+    expect(h.entries()).toEqual([]);
+    expect(sent).toEqual([['a', 'b', 'c', 'd'], ['a', 'b', 'c', 'd']]);
+    expect(h.delivered).toEqual([4]);
     await h.sender.stop();
   });
 });

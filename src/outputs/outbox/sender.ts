@@ -64,8 +64,8 @@ export class OutboxSender {
   tick(): Promise<void> {
     this.running ??= this.drain()
       .catch((error: unknown) => {
-        // e.g. the store closing under a stop: the entries stay in the outbox for the next run
-        this.log.warn({ sink: this.options.sink, err: error instanceof Error ? error.message : String(error) }, 'outbox results not recorded');
+        // e.g. the store failing under a read: the entries stay in the outbox for the next tick
+        this.log.error({ sink: this.options.sink, err: error instanceof Error ? error.message : String(error) }, 'outbox send cycle failed');
       })
       .finally(() => {
         this.running = undefined;
@@ -94,7 +94,7 @@ export class OutboxSender {
           () => this.metrics.outboxDelivered(this.options.sink, items),
           (error: unknown) => {
             this.cursor = 0; // not recorded: read them again (a resend is absorbed by the output)
-            throw error;
+            this.log.warn({ sink: this.options.sink, err: error instanceof Error ? error.message : String(error) }, 'outbox results not recorded: entries will be sent again');
           },
         );
       }
