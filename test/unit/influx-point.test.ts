@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { patientPseudonym } from '../../src/domain/index.js';
-import { readingPoint, toLine } from '../../src/outputs/influx/index.js';
+import { encodePoint, influxPlanner, pseudonymizer, readingPoint, toLine } from '../../src/outputs/influx/index.js';
 import { row } from '../contracts/reading-store.contract.js';
 import { shippedProfile } from '../helpers/profiles.js';
 
@@ -26,6 +26,23 @@ describe('toLine', () => {
   it('writes line protocol with sorted, escaped tags and fields and a millisecond time', () => {
     const line = toLine({ measurement: 'blood_pressure', tags: { profile: 'bp', device: 'd 1', patient: 'p,k' }, fields: { systolic: 128, diastolic: 82.5 }, timeMs: 1_773_477_000_123 });
     expect(line).toBe('blood_pressure,device=d\\ 1,patient=p\\,k,profile=bp diastolic=82.5,systolic=128 1773477000123');
+  });
+});
+
+describe('influxPlanner', () => {
+  it('plans exactly the line encodePoint makes, for every device again and again', () => {
+    const key = Buffer.alloc(32, 7);
+    const plan = influxPlanner(key);
+    const pseudonym = pseudonymizer(key);
+    for (const [profileId, values] of [
+      ['bp-upper-arm', { systolic: 128, diastolic: 82.5, pulse: 71 }],
+      ['wrist-wearable', { spo2: 97, heartRate: 64, steps: 12 }],
+      ['bp-upper-arm', { systolic: 131, diastolic: 84 }],
+    ] as const) {
+      const profile = shippedProfile(profileId);
+      const rows = Object.entries(values).map(([metric, value]) => row({ metric, value, takenAtMs: 1_773_477_000_123, deviceId: `dev ${profileId}` }));
+      expect(plan(profile, rows)).toEqual([{ sink: 'influx', payload: encodePoint(profile, rows, pseudonym(rows[0]!.patientNhs)) }]);
+    }
   });
 });
 

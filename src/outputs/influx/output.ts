@@ -6,7 +6,7 @@ import type { DeviceProfile } from '../../profiles/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
 import { OutboxSender, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
 import { readingPoint } from './point.js';
-import { InfluxPointSink, toLine } from './sink.js';
+import { InfluxPointSink, seriesKey, toLine } from './sink.js';
 
 export const INFLUX_SINK = 'influx';
 
@@ -27,12 +27,26 @@ export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
   };
 }
 
-/** Plans one InfluxDB point per stored reading (written to the outbox with the reading). */
+/**
+ * Plans one InfluxDB point per stored reading (written to the outbox with the reading). This runs
+ * for every reading, so the series key (measurement and escaped tags) is built once per device and
+ * the line assembled from it — the same line `encodePoint` makes (a test holds them equal). Metric
+ * names need no escaping: the profile schema allows only letters and digits.
+ */
 export function influxPlanner(key: Uint8Array): OutputPlanner {
   const pseudonym = pseudonymizer(key);
+  const series = new Map<string, string>();
   return (profile, rows) => {
     const first = rows[0];
-    return first === undefined ? [] : [{ sink: INFLUX_SINK, payload: encodePoint(profile, rows, pseudonym(first.patientNhs)) }];
+    if (first === undefined) return [];
+    const id = `${first.deviceId}|${profile.id}|${first.patientNhs}`;
+    let prefix = series.get(id);
+    if (prefix === undefined) {
+      const { measurement, tags } = readingPoint(profile, [first], pseudonym(first.patientNhs));
+      series.set(id, (prefix = seriesKey(measurement, tags)));
+    }
+    const fields = rows.map((r) => `${r.metric}=${String(r.value)}`).sort().join(',');
+    return [{ sink: INFLUX_SINK, payload: `${prefix} ${fields} ${Math.trunc(first.takenAtMs)}` }];
   };
 }
 

@@ -1,4 +1,4 @@
-import { HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { escape, HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { RetryClass } from '../../domain/index.js';
 import type { PointData } from './point.js';
 
@@ -64,6 +64,13 @@ export class InfluxPointSink {
   async close(): Promise<void> {
     this.writeApi.dispose();
   }
+}
+
+/** `measurement,tag=value,…`: a series key with the client's escaping, tags sorted as `Point` sorts them. */
+export function seriesKey(measurement: string, tags: Readonly<Record<string, string>>): string {
+  let key = escape.measurement(measurement);
+  for (const name of Object.keys(tags).sort()) key += `,${escape.tag(name)}=${escape.tag(tags[name] as string)}`;
+  return key;
 }
 
 /** Millisecond timestamps, as the write API is told (`precision=ms`). */
