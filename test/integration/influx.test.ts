@@ -7,7 +7,8 @@ import { VictoriaMetrics, victoriaMetricsMissing, type ExportedSeries } from '..
 import type { DeviceCredentials } from '../../src/devices/index.js';
 
 let profilesDir: string;
-const influxSettings = (url: string) => ({ profilesDir, 'influx.url': url, 'influx.flushIntervalMs': 50, 'influx.retryBaseMs': 50, 'influx.retryMaxMs': 200 });
+// Requests of at most 4 points: rows are grouped into requests, and a larger row (a backfill) split.
+const influxSettings = (url: string) => ({ profilesDir, 'influx.url': url, 'influx.batchSize': 4, 'influx.flushIntervalMs': 50, 'influx.retryBaseMs': 50, 'influx.retryMaxMs': 200 });
 const values = (series: ExportedSeries[], name: string) => series.find((s) => s.metric['__name__'] === name)?.values ?? [];
 
 describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metrics) through the durable outbox', () => {

@@ -7,15 +7,15 @@ import type { OutboxResult } from '../../src/store/reading-store.js';
 /** An in-memory outbox table, applying results the way the SQLite adapter does. */
 function harness(deliver: (payloads: readonly string[]) => Promise<void>, recording = { fails: false }) {
   const clock = new ManualClock(0);
-  let entries = ['a', 'b', 'c', 'd'].map((payload, i) => ({ id: i + 1, payload, dead: false }));
+  let entries = ['a', 'b', 'c', 'd'].map((payload, i) => ({ id: i + 1, payload, items: 1, dead: false }));
   const failures: string[] = [];
   const delivered: number[] = [];
   const sender = new OutboxSender(
     { sink: 'test', batchSize: 10, pollIntervalMs: 1_000, backoff: { baseMs: 1_000, maxMs: 60_000 } },
     { pending: (_sink, afterId, limit) => entries.filter((e) => !e.dead && e.id > afterId).slice(0, limit) },
-    async (payloads) => {
-      await deliver(payloads);
-      return payloads.length;
+    async (rows) => {
+      await deliver(rows.map((r) => r.payload));
+      return rows.length;
     },
     async (results: readonly OutboxResult[]) => {
       if (recording.fails) throw new Error('store closed');
@@ -66,7 +66,7 @@ describe('OutboxSender', () => {
       if (p.includes('c')) throw failWith(RetryClass.Permanent);
     });
     await h.sender.tick();
-    expect(h.entries()).toEqual([{ id: 3, payload: 'c', dead: true }]);
+    expect(h.entries()).toEqual([{ id: 3, payload: 'c', items: 1, dead: true }]);
   });
 });
 

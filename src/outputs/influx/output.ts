@@ -4,7 +4,7 @@ import type { Logger } from '../../observability/index.js';
 import type { OutputPlanner } from '../../pipeline/index.js';
 import type { DeviceProfile } from '../../profiles/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
-import { OutboxSender, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
+import { OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
 import { readingPoint } from './point.js';
 import { InfluxPointSink, seriesKey, toLine } from './sink.js';
 
@@ -60,11 +60,32 @@ export function influxSender(
   log: Logger,
 ): { sender: OutboxSender; sink: InfluxPointSink } {
   const sink = new InfluxPointSink({ url: config.url, token: config.token, org: config.org, bucket: config.bucket, timeoutMs: config.timeoutMs, batchSize: config.batchSize });
-  // Each outbox row holds one commit's points, one line each; requests carry at most `batchSize`.
-  const deliver = async (payloads: readonly string[]): Promise<number> => {
-    const lines = payloads.flatMap((p) => p.split('\n'));
-    for (let i = 0; i < lines.length; i += config.batchSize) await sink.writeLines(lines.slice(i, i + config.batchSize));
-    return lines.length;
+  // Each outbox row holds one commit's points, one line each, already a valid request body:
+  // rows are sent whole, several to a request up to `batchSize` points (a larger row is split).
+  const deliver = async (rows: readonly OutboxRow[]): Promise<number> => {
+    let body: string[] = [];
+    let points = 0;
+    let total = 0;
+    const send = async (): Promise<void> => {
+      if (body.length > 0) await sink.writeLines(body, points);
+      total += points;
+      body = [];
+      points = 0;
+    };
+    for (const row of rows) {
+      if (row.items > config.batchSize) {
+        await send();
+        const lines = row.payload.split('\n');
+        for (let i = 0; i < lines.length; i += config.batchSize) await sink.writeLines(lines.slice(i, i + config.batchSize), Math.min(config.batchSize, lines.length - i));
+        total += lines.length;
+        continue;
+      }
+      if (points + row.items > config.batchSize) await send();
+      body.push(row.payload);
+      points += row.items;
+    }
+    await send();
+    return total;
   };
   const options = { sink: INFLUX_SINK, batchSize: OUTBOX_ROWS_PER_SEND, pollIntervalMs: config.flushIntervalMs, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } };
   return { sink, sender: new OutboxSender(options, outbox, deliver, record, clock, Math.random, metrics, log) };

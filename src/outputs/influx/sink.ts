@@ -49,10 +49,13 @@ export class InfluxPointSink {
     return this.writeLines(points.map(toLine));
   }
 
-  /** Writes line-protocol lines (as `toLine` makes them) in one request. */
-  async writeLines(lines: readonly string[]): Promise<void> {
-    if (lines.length > this.options.batchSize) throw new RangeError(`at most ${this.options.batchSize} points per write`);
-    this.writeApi.writeRecords(lines as string[]);
+  /**
+   * Writes line protocol in one request: `chunks` are lines or newline-joined groups of lines,
+   * holding `points` points in all (at most `batchSize`).
+   */
+  async writeLines(chunks: readonly string[], points = chunks.length): Promise<void> {
+    if (points > this.options.batchSize) throw new RangeError(`at most ${this.options.batchSize} points per write`);
+    this.writeApi.writeRecords(chunks as string[]);
     try {
       await this.writeApi.flush();
     } catch (error) {

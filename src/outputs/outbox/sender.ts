@@ -3,13 +3,20 @@ import type { Logger } from '../../observability/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
 import { backoffMs } from './backoff.js';
 
-export interface OutboxSource {
-  /** Pending rows after `afterId`, oldest first; each payload holds the sink's items one per line. */
-  pending(sink: string, afterId: number, limit: number): readonly { readonly id: number; readonly payload: string }[];
+/** A pending outbox row: `items` payloads, one per line. */
+export interface OutboxRow {
+  readonly id: number;
+  readonly payload: string;
+  readonly items: number;
 }
 
-/** Sends outbox rows' payloads; resolves with the number of items (e.g. points) delivered. */
-export type Deliver = (payloads: readonly string[]) => Promise<number>;
+export interface OutboxSource {
+  /** Pending rows after `afterId`, oldest first. */
+  pending(sink: string, afterId: number, limit: number): readonly OutboxRow[];
+}
+
+/** Sends outbox rows; resolves with the number of items (e.g. points) delivered. */
+export type Deliver = (rows: readonly OutboxRow[]) => Promise<number>;
 
 export interface SenderMetrics {
   outboxDelivered(sink: string, entries: number): void;
@@ -104,9 +111,9 @@ export class OutboxSender {
   }
 
   /** Results for the rows settled, in order; fewer than sent means a transient failure paused the sender. */
-  private async send(batch: readonly { id: number; payload: string }[]): Promise<{ results: OutboxResult[]; items: number }> {
+  private async send(batch: readonly OutboxRow[]): Promise<{ results: OutboxResult[]; items: number }> {
     try {
-      const items = await this.deliver(batch.map((e) => e.payload));
+      const items = await this.deliver(batch);
       this.failures = 0;
       return { results: batch.map((e) => ({ id: e.id, delivered: true })), items };
     } catch (error) {

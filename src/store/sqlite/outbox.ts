@@ -6,6 +6,8 @@ export interface PendingOutboxEntry {
   readonly id: number;
   /** The sink's payloads (single-line texts: line protocol, compact JSON), newline-separated. */
   readonly payload: string;
+  /** How many payloads the row holds. */
+  readonly items: number;
 }
 
 export interface OutboxStats {
@@ -33,7 +35,7 @@ export class SqliteOutbox {
     this.insertStmt = db.prepare('INSERT INTO outbox (sink, payload, items, created_at) VALUES (?, ?, ?, ?)');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.deadStmt = db.prepare(`UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?`);
-    this.pendingStmt = db.prepare(`SELECT id, payload FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`);
+    this.pendingStmt = db.prepare(`SELECT id, payload, items FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`);
     this.statsStmt = db.prepare(
       `SELECT SUM(CASE WHEN state = 'pending' THEN items END) AS pending, SUM(CASE WHEN state = 'dead' THEN items END) AS dead,
               MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest
