@@ -37,7 +37,7 @@ export function influxBackfill(global: GlobalOptions, o: { since: string; json?:
         skipped += 1;
         continue;
       }
-      pending.push({ sink: INFLUX_SINK, payload: encodePoint(profile, rows, pseudonym(first.patientNhs)), rows: [] });
+      pending.push({ sink: INFLUX_SINK, payload: encodePoint(profile, rows, pseudonym(first.patientNhs)), firstRow: 0, rowCount: 0 });
       if (pending.length >= ENTRIES_PER_COMMIT) flush();
     }
     flush();

@@ -112,7 +112,7 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
   const outbox: OutboxEntry[] = [];
   for (const w of works) {
     const shift = offset;
-    for (const e of w.outbox ?? []) outbox.push(shift === 0 ? e : { ...e, rows: e.rows.map((i) => i + shift) });
+    for (const e of w.outbox ?? []) outbox.push(shift === 0 ? e : { ...e, firstRow: e.firstRow + shift });
     offset += w.rows.length;
   }
   return {

@@ -90,8 +90,8 @@ export class Ingestor {
       if (result.ok) {
         const first = rows.length;
         rows.push(...result.value.rows);
-        const carried = result.value.rows.map((_, n) => first + n);
-        for (const o of this.outputs(device.profile, result.value.rows)) outbox.push({ ...o, rows: carried });
+        const rowCount = result.value.rows.length;
+        for (const o of this.outputs(device.profile, result.value.rows)) outbox.push({ sink: o.sink, payload: o.payload, firstRow: first, rowCount });
         clockDrift ||= result.value.time.clockDrift;
         clockOffsetMs = result.value.time.clockOffsetMs ?? clockOffsetMs;
       } else {

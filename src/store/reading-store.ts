@@ -24,15 +24,16 @@ export interface HealthUpdate {
 }
 
 /**
- * Something an output must receive, written with the rows it carries. `rows` indexes the batch's
- * rows: the entry is kept only if one of them is new (a duplicate reading sends nothing again);
- * with no rows it is always kept (backfill).
+ * Something an output must receive, written with the rows it carries: the batch's rows
+ * `firstRow … firstRow + rowCount - 1`. The entry is kept only if one of them is new (a duplicate
+ * reading sends nothing again); with `rowCount` 0 it is always kept (backfill).
  */
 export interface OutboxEntry {
   readonly sink: string;
   /** A single line of text (no newline): the outbox stores a commit's payloads one per line. */
   readonly payload: string;
-  readonly rows: readonly number[];
+  readonly firstRow: number;
+  readonly rowCount: number;
 }
 
 /** What became of sent outbox entries: delivered (deleted), or refused for good (kept as dead). */

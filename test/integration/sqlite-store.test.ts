@@ -79,6 +79,24 @@ describe('CommitQueue (group commit)', () => {
     tmp.remove();
   });
 
+  it('keeps an outbox entry only when its rows are new, across submissions sharing a commit', async () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    const queue = new CommitQueue(store.readings, 1_000);
+    const entry = (payload: string) => ({ sink: 's', payload, firstRow: 0, rowCount: 1 });
+    const a = queue.submit({ rows: [row({ messageId: 'x' })], deadLetters: [], health: [], outbox: [entry('A')] });
+    const b = queue.submit({ rows: [row({ messageId: 'x' })], deadLetters: [], health: [], outbox: [entry('B')] });
+    const c = queue.submit({ rows: [], deadLetters: [], health: [], outbox: [{ sink: 's', payload: 'C', firstRow: 0, rowCount: 0 }] });
+    expect(await Promise.all([a, b, c])).toEqual([[true], [false], []]);
+    expect(store.outbox.pending('s', 0, 10)).toEqual([{ id: 1, payload: 'A\nC', items: 2 }]);
+    expect(store.outbox.stats('s')).toMatchObject({ pending: 2, dead: 0 });
+    await queue.submit({ rows: [], deadLetters: [], health: [], outboxResults: [{ id: 1, delivered: true }] });
+    expect(store.outbox.stats('s')).toEqual({ pending: 0, dead: 0, oldestPendingAtMs: undefined });
+    await queue.close();
+    store.close();
+    tmp.remove();
+  });
+
   it('flushes early at the row cap', async () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');

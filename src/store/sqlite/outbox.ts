@@ -50,7 +50,7 @@ export class SqliteOutbox {
   apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): void {
     const bySink = new Map<string, string[]>();
     for (const e of entries) {
-      if (e.rows.length > 0 && !e.rows.some((i) => inserted[i] === true)) continue;
+      if (e.rowCount > 0 && !anyInserted(inserted, e.firstRow, e.rowCount)) continue;
       const payloads = bySink.get(e.sink);
       if (payloads === undefined) bySink.set(e.sink, [e.payload]);
       else payloads.push(e.payload);
@@ -71,4 +71,9 @@ export class SqliteOutbox {
     const r = this.statsStmt.get(sink) as { pending: number | null; dead: number | null; oldest: number | null };
     return { pending: r.pending ?? 0, dead: r.dead ?? 0, oldestPendingAtMs: r.oldest ?? undefined };
   }
+}
+
+function anyInserted(inserted: readonly boolean[], first: number, count: number): boolean {
+  for (let i = first; i < first + count; i++) if (inserted[i] === true) return true;
+  return false;
 }
