@@ -1,5 +1,5 @@
 import { GatewayError, type ReadingRow } from '../domain/index.js';
-import { INFLUX_SINK, encodePoint, pseudonymizer } from '../outputs/influx/index.js';
+import { influxPlanner } from '../outputs/influx/index.js';
 import { loadPseudonymKey } from '../outputs/pseudonym-key.js';
 import { loadProfiles } from '../profiles/index.js';
 import type { OutboxEntry } from '../store/reading-store.js';
@@ -19,7 +19,7 @@ export function influxBackfill(global: GlobalOptions, o: { since: string; json?:
   if (Number.isNaN(sinceMs)) throw new GatewayError('GW_CONFIG_INVALID', `--since: "${o.since}" is not a date`);
   const config = commandConfig(global);
   const profiles = loadProfiles(config.profilesDir);
-  const pseudonym = pseudonymizer(loadPseudonymKey(config.pseudonymKeyFile));
+  const plan = influxPlanner(loadPseudonymKey(config.pseudonymKeyFile));
   const store = new SqliteStore(config.dbFile);
   try {
     let queued = 0;
@@ -31,13 +31,13 @@ export function influxBackfill(global: GlobalOptions, o: { since: string; json?:
       pending = [];
     };
     for (const rows of readingsOf(store.readings.query({ sinceMs }))) {
-      const first = rows[0] as ReadingRow;
-      const profile = profiles.get(first.profileId);
+      const profile = profiles.get((rows[0] as ReadingRow).profileId);
       if (profile === undefined) {
         skipped += 1;
         continue;
       }
-      pending.push({ sink: INFLUX_SINK, payload: encodePoint(profile, rows, pseudonym(first.patientNhs)), firstRow: 0, rowCount: 0 });
+      // The same planning as at ingest; no rows in this commit, so every entry is kept.
+      for (const o of plan(profile, rows)) pending.push({ ...o, firstRow: 0, rowCount: 0 });
       if (pending.length >= ENTRIES_PER_COMMIT) flush();
     }
     flush();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { patientPseudonym } from '../../src/domain/index.js';
-import { encodePoint, influxPlanner, pseudonymizer, readingPoint, toLine } from '../../src/outputs/influx/index.js';
+import { influxPlanner, pseudonymizer, readingPoint, toLine } from '../../src/outputs/influx/index.js';
 import { row } from '../contracts/reading-store.contract.js';
 import { shippedProfile } from '../helpers/profiles.js';
 
@@ -30,7 +30,7 @@ describe('toLine', () => {
 });
 
 describe('influxPlanner', () => {
-  it('plans exactly the line encodePoint makes, for every device again and again', () => {
+  it('plans exactly the line the client\'s Point makes, for every device again and again', () => {
     const key = Buffer.alloc(32, 7);
     const plan = influxPlanner(key);
     const pseudonym = pseudonymizer(key);
@@ -41,7 +41,7 @@ describe('influxPlanner', () => {
     ] as const) {
       const profile = shippedProfile(profileId);
       const rows = Object.entries(values).map(([metric, value]) => row({ metric, value, takenAtMs: 1_773_477_000_123, deviceId: `dev ${profileId}` }));
-      expect(plan(profile, rows)).toEqual([{ sink: 'influx', payload: encodePoint(profile, rows, pseudonym(rows[0]!.patientNhs)) }]);
+      expect(plan(profile, rows)).toEqual([{ sink: 'influx', payload: toLine(readingPoint(profile, rows, pseudonym(rows[0]!.patientNhs))) }]);
     }
   });
 });

@@ -1,21 +1,16 @@
-import { patientPseudonym, type Clock, type ReadingRow } from '../../domain/index.js';
+import { patientPseudonym, type Clock } from '../../domain/index.js';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { OutputPlanner } from '../../pipeline/index.js';
-import type { DeviceProfile } from '../../profiles/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
 import { OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
 import { readingPoint } from './point.js';
-import { InfluxPointSink, seriesKey, toLine } from './sink.js';
+import { InfluxPointSink, seriesKey } from './sink.js';
 
 export const INFLUX_SINK = 'influx';
 
 /** Outbox rows (each one commit's points) read per send cycle. */
 const OUTBOX_ROWS_PER_SEND = 8;
-
-/** The point an outbox entry carries, as it was planned at ingest: one line of line protocol. */
-export const encodePoint = (profile: DeviceProfile, rows: readonly ReadingRow[], pseudonym: string): string =>
-  toLine(readingPoint(profile, rows, pseudonym));
 
 /** Patient pseudonyms under one key, remembered per NHS number. */
 export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
@@ -30,7 +25,7 @@ export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
 /**
  * Plans one InfluxDB point per stored reading (written to the outbox with the reading). This runs
  * for every reading, so the series key (measurement and escaped tags) is built once per device and
- * the line assembled from it — the same line `encodePoint` makes (a test holds them equal). Metric
+ * the line assembled from it — the same line `toLine(readingPoint(…))` makes (a test holds them equal). Metric
  * names need no escaping: the profile schema allows only letters and digits.
  */
 export function influxPlanner(key: Uint8Array): OutputPlanner {
