@@ -1,11 +1,13 @@
-import type { LoadedConfig } from './config/index.js';
+import { gatewayVersion, type LoadedConfig } from './config/index.js';
 import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
 import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
-import { CommitQueue, FloodGuard, Ingestor, noOutputs, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
+import { allOutputs, CommitQueue, FloodGuard, Ingestor, noOutputs, type OutputPlanner, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxPlanner, influxSender } from './outputs/influx/index.js';
+import { bearerAuth, ClientCredentialsAuth, FHIR_SINK, FhirClient, FhirDelivery, fhirPlanner, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
+import type { OutboxSender } from './outputs/outbox/index.js';
 import { loadPseudonymKey } from './outputs/pseudonym-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import type { OutboxResult } from './store/reading-store.js';
@@ -54,15 +56,23 @@ export class Gateway {
       const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
       const influxUrl = config.influx.url;
-      const outputs = influxUrl === undefined ? noOutputs : influxPlanner(loadPseudonymKey(config.pseudonymKeyFile));
-      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, outputs);
+      const planners: OutputPlanner[] = [];
+      if (influxUrl !== undefined) planners.push(influxPlanner(loadPseudonymKey(config.pseudonymKeyFile)));
+      if (config.fhir.url !== undefined) planners.push(fhirPlanner({ id: config.gatewayId, version: gatewayVersion() }));
+      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, planners.length === 0 ? noOutputs : allOutputs(planners));
+      const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       if (influxUrl !== undefined) {
-        const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
         this.closers.push(() => sink.close());
         this.closers.push(() => sender.stop());
         sender.start();
         metrics.watchOutbox(INFLUX_SINK, () => store.outbox.stats(INFLUX_SINK), () => clock.now());
+      }
+      if (config.fhir.url !== undefined) {
+        const sender = this.fhirOutput(config.fhir.url, store, record, metrics);
+        this.closers.push(() => sender.stop());
+        sender.start();
+        metrics.watchOutbox(FHIR_SINK, () => store.outbox.stats(FHIR_SINK), () => clock.now());
       }
       const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(clock));
 
@@ -95,6 +105,22 @@ export class Gateway {
       await this.closeAll();
       throw error;
     }
+  }
+
+  /** The FHIR sender, its validator compiled now (about a second) rather than on the first send. */
+  private fhirOutput(url: string, store: SqliteStore, record: (r: readonly OutboxResult[]) => Promise<unknown>, metrics: GatewayMetrics): OutboxSender {
+    const { fhir } = this.config;
+    const auth =
+      fhir.oauth !== undefined
+        ? new ClientCredentialsAuth({ ...fhir.oauth, timeoutMs: fhir.timeoutMs })
+        : fhir.token !== undefined
+          ? bearerAuth(fhir.token)
+          : noAuth;
+    const validator = new FhirValidator();
+    validator.warm();
+    const log = this.log.child({ component: 'fhir' });
+    const delivery = new FhirDelivery(new FhirClient({ baseUrl: url, timeoutMs: fhir.timeoutMs, auth }), validator, fhir.batchSize, log);
+    return fhirSender(fhir, delivery, store.outbox, record, this.clock, metrics, log);
   }
 
   stop(): Promise<void> {

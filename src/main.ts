@@ -1,26 +1,15 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
+import { gatewayVersion } from './config/version.js';
 import { GatewayError } from './domain/index.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 invalid configuration or usage. */
 const EXIT_USAGE = 2;
 
-function version(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      // try the next location (source tree vs dist/)
-    }
-  }
-  return '0.0.0';
-}
-
 async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram(version()).parseAsync(argv);
+    await buildProgram(gatewayVersion()).parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;

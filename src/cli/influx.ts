@@ -37,7 +37,7 @@ export function influxBackfill(global: GlobalOptions, o: { since: string; json?:
         continue;
       }
       // The same planning as at ingest; no rows in this commit, so every entry is kept.
-      for (const o of plan(profile, rows)) pending.push({ ...o, firstRow: 0, rowCount: 0 });
+      for (const o of plan({ deviceId: (rows[0] as ReadingRow).deviceId, patientNhs: (rows[0] as ReadingRow).patientNhs, profile }, rows, Buffer.alloc(0))) pending.push({ ...o, firstRow: 0, rowCount: 0 });
       if (pending.length >= ENTRIES_PER_COMMIT) flush();
     }
     flush();

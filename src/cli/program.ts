@@ -34,6 +34,8 @@ export function buildProgram(version: string): Command {
     .option('--influx-token <token>', 'InfluxDB API token (prefer VG_INFLUX_TOKEN: flags show in process lists)')
     .option('--influx-org <org>', 'InfluxDB organisation')
     .option('--influx-bucket <bucket>', 'InfluxDB bucket')
+    .option('--fhir-url <url>', 'send Observations to the FHIR R4 server at this base URL')
+    .option('--fhir-token <token>', 'FHIR bearer token (prefer VG_FHIR_TOKEN: flags show in process lists)')
     .option('--profiles-dir <dir>', 'device profile directory')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .action((o) => start(g(), o));

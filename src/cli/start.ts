@@ -11,6 +11,8 @@ export interface StartOptions {
   readonly influxToken?: string | undefined;
   readonly influxOrg?: string | undefined;
   readonly influxBucket?: string | undefined;
+  readonly fhirUrl?: string | undefined;
+  readonly fhirToken?: string | undefined;
   readonly profilesDir?: string | undefined;
   readonly logLevel?: string | undefined;
 }
@@ -25,6 +27,8 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
     'influx.token': options.influxToken,
     'influx.org': options.influxOrg,
     'influx.bucket': options.influxBucket,
+    'fhir.url': options.fhirUrl,
+    'fhir.token': options.fhirToken,
     profilesDir: options.profilesDir,
     'log.level': options.logLevel,
   });

@@ -71,6 +71,38 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** FHIR R4 care record: clinically relevant Observations are sent to it; off unless `url` is set. */
+    fhir: z
+      .object({
+        /** Base URL of the FHIR R4 server (e.g. `https://fhir.example.nhs.uk/R4`). */
+        url: z.url().optional(),
+        /** A fixed bearer token… */
+        token: z.string().min(1).optional(),
+        /** …or OAuth 2.0 client credentials (SMART Backend Services: `privateKeyFile` signs a JWT assertion). */
+        oauth: z
+          .object({
+            tokenUrl: z.url(),
+            clientId: z.string().min(1),
+            clientSecret: z.string().min(1).optional(),
+            privateKeyFile: z.string().min(1).optional(),
+            keyId: z.string().min(1).optional(),
+            scope: z.string().min(1).default('system/Patient.write system/Device.write system/Observation.write'),
+          })
+          .strict()
+          .refine((o) => !(o.clientSecret !== undefined && o.privateKeyFile !== undefined), 'set clientSecret or privateKeyFile, not both')
+          .optional(),
+        /** Entries per transaction Bundle (Observations plus the Patients and Devices they introduce). */
+        batchSize: z.number().int().min(3).max(1_000).default(50),
+        /** How often the outbox is checked for Observations to send. */
+        flushIntervalMs: z.number().int().min(10).default(1_000),
+        timeoutMs: z.number().int().min(100).default(30_000),
+        /** Back-off after failed sends: doubles from the base up to the max, with jitter. */
+        retryBaseMs: z.number().int().min(1).default(1_000),
+        retryMaxMs: z.number().int().min(1).default(300_000),
+      })
+      .strict()
+      .refine((f) => !(f.token !== undefined && f.oauth !== undefined), 'set token or oauth, not both')
+      .prefault({}),
     /** Key of patient pseudonyms in outputs (default `<dataDir>/pseudonym.key`, created on first use). */
     pseudonymKeyFile: z.string().min(1).optional(),
     store: z

@@ -55,6 +55,6 @@ export class Authenticator {
     if (device.status !== 'active') return err(AuthFailure.NotAuthorized);
     const profile = this.profiles.get(device.profileId);
     if (profile === undefined) return err(AuthFailure.NotAuthorized);
-    return ok({ deviceId: device.id, patientNhs: device.patientNhs, profile });
+    return ok({ deviceId: device.id, patientNhs: device.patientNhs, profile, serial: device.serial });
   }
 }

@@ -4,8 +4,8 @@ import { maskNhsNumber } from '../domain/index.js';
 export type Logger = pino.Logger;
 
 /** Keys whose values never reach a log: secrets and tokens are censored, NHS numbers show their last 4 digits. */
-const SECRET_KEYS = ['secret', 'password', 'token', 'authorization', 'secretHash'];
-const NHS_KEYS = ['patient', 'patientNhs', 'nhsNumber'];
+const SECRET_KEYS = ['secret', 'password', 'token', 'authorization', 'secretHash', 'clientSecret'];
+const NHS_KEYS = ['patient', 'patientNhs', 'nhsNumber', 'nhs'];
 const paths = (keys: string[]): string[] => keys.flatMap((k) => [k, `*.${k}`]);
 
 /**

@@ -13,6 +13,8 @@ export interface DeviceContext {
   readonly deviceId: string;
   readonly patientNhs: string;
   readonly profile: DeviceProfile;
+  /** The manufacturer's serial number, when registered. */
+  readonly serial?: string | undefined;
 }
 
 /** What happened to one message. `issues` non-empty means (part of) it was rejected. */
@@ -35,11 +37,20 @@ export interface IngestMetrics {
   clockDrift(profileId: string): void;
 }
 
-/** What each stored reading must also be sent to, as outbox entries (e.g. a time-series point). */
-export type OutputPlanner = (profile: DeviceProfile, rows: readonly ReadingRow[]) => readonly { readonly sink: string; readonly payload: string }[];
+/**
+ * What one stored reading (its rows) must also be sent to, as outbox entries (e.g. a time-series
+ * point, an Observation). `payload` is the raw message that carried it.
+ */
+export type OutputPlanner = (device: DeviceContext, rows: readonly ReadingRow[], payload: Buffer) => readonly { readonly sink: string; readonly payload: string }[];
 
 /** No outputs configured. */
 export const noOutputs: OutputPlanner = () => [];
+
+/** Every planner's entries, in order. */
+export const allOutputs =
+  (planners: readonly OutputPlanner[]): OutputPlanner =>
+  (device, rows, payload) =>
+    planners.flatMap((plan) => plan(device, rows, payload));
 
 export interface IngestLimits {
   readonly maxPayloadBytes: number;
@@ -91,7 +102,7 @@ export class Ingestor {
         const first = rows.length;
         rows.push(...result.value.rows);
         const rowCount = result.value.rows.length;
-        for (const o of this.outputs(device.profile, result.value.rows)) outbox.push({ sink: o.sink, payload: o.payload, firstRow: first, rowCount });
+        for (const o of this.outputs(device, result.value.rows, payload)) outbox.push({ sink: o.sink, payload: o.payload, firstRow: first, rowCount });
         clockDrift ||= result.value.time.clockDrift;
         clockOffsetMs = result.value.time.clockOffsetMs ?? clockOffsetMs;
       } else {

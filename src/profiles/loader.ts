@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canConvert, GatewayError, toUcum } from '../domain/index.js';
-import { DeviceProfileSchema, type DeviceProfile } from './schema.js';
+import { DeviceProfileSchema, OBSERVATION_UNITS, type DeviceProfile, type ForwardSpec } from './schema.js';
 
 /** Loaded profiles by id. */
 export type ProfileCatalog = ReadonlyMap<string, DeviceProfile>;
@@ -65,6 +65,7 @@ export function checkProfile(p: DeviceProfile): string[] {
   for (const [i, a] of p.alerts.entries()) {
     if (!declared.has(a.metric)) problems.push(`alerts.${i}.metric: "${a.metric}" is not a metric of this profile`);
   }
+  for (const [i, f] of (p.fhir?.forward ?? []).entries()) problems.push(...checkForward(f, p.metrics).map((m) => `fhir.forward.${i}.${m}`));
   if (p.payload.format === 'vendor') {
     for (const [name, v] of Object.entries(p.payload.values)) {
       const spec = p.metrics[name];
@@ -78,6 +79,23 @@ export function checkProfile(p: DeviceProfile): string[] {
     }
   }
   if (p.timeZone !== undefined && !isTimeZone(p.timeZone)) problems.push(`timeZone: "${p.timeZone}" is not an IANA time zone`);
+  return problems;
+}
+
+/** A forwarded observation names metrics of the profile: systolic and diastolic for blood pressure, one metric otherwise. */
+function checkForward(f: ForwardSpec, metrics: DeviceProfile['metrics']): string[] {
+  const named = f.observation === 'blood-pressure' ? (['systolic', 'diastolic'] as const) : (['metric'] as const);
+  const problems: string[] = [];
+  for (const key of named) {
+    const metric = f[key];
+    const unit = metric === undefined ? undefined : metrics[metric]?.unit;
+    if (metric === undefined) problems.push(`${key}: required for ${f.observation}`);
+    else if (unit === undefined) problems.push(`${key}: "${metric}" is not a metric of this profile`);
+    else if (unit !== OBSERVATION_UNITS[f.observation]) problems.push(`${key}: ${f.observation} is forwarded in ${OBSERVATION_UNITS[f.observation]}, but "${metric}" is stored in ${unit}`);
+  }
+  for (const key of ['metric', 'systolic', 'diastolic'] as const) {
+    if (!(named as readonly string[]).includes(key) && f[key] !== undefined) problems.push(`${key}: not used by ${f.observation}`);
+  }
   return problems;
 }
 

@@ -8,6 +8,8 @@ const MetricName = z.string().regex(/^[a-z][a-zA-Z0-9]*$/, 'a camelCase metric n
 /** How a timestamp is written in the device's payload. */
 const TimeFormat = z.enum(['iso-8601', 'epoch-s', 'epoch-ms']);
 
+const Range = z.object({ low: z.number().optional(), high: z.number().optional() }).strict();
+
 const Metric = z
   .object({
     /** Canonical UCUM unit: values are stored in it. */
@@ -20,6 +22,12 @@ const Metric = z
     required: z.boolean().default(false),
     /** Decimal places kept after unit conversion. */
     decimals: z.number().int().min(0).max(6).default(2),
+    /**
+     * Reference range in the canonical unit: outside it a forwarded value is interpreted L or H;
+     * outside `critical`, LL or HH [FHIR R4 v3-ObservationInterpretation]. Absent: no interpretation.
+     */
+    normal: Range.optional(),
+    critical: Range.optional(),
   })
   .strict();
 
@@ -70,6 +78,41 @@ const AlertRule = z
   })
   .strict();
 
+/**
+ * Clinical concepts the FHIR output knows how to code (src/outputs/fhir/codes.ts), each with the
+ * UCUM unit its Observation carries [FHIR R4 vital-signs profile; UK Core; clinical.md codes table]:
+ * a forwarded metric must be stored in that unit.
+ */
+export const OBSERVATION_UNITS = {
+  'blood-pressure': 'mm[Hg]',
+  'heart-rate': '/min',
+  'respiratory-rate': '/min',
+  'oxygen-saturation': '%',
+  'body-temperature': 'Cel',
+  'body-weight': 'kg',
+  'blood-glucose': 'mmol/L',
+} as const;
+export type ObservationKind = keyof typeof OBSERVATION_UNITS;
+const ObservationKind = z.enum(Object.keys(OBSERVATION_UNITS) as [ObservationKind, ...ObservationKind[]]);
+
+const Forward = z
+  .object({
+    observation: ObservationKind,
+    /** The metric carrying the value (every kind but blood-pressure). */
+    metric: MetricName.optional(),
+    /** blood-pressure: the metrics of its systolic and diastolic components. */
+    systolic: MetricName.optional(),
+    diastolic: MetricName.optional(),
+  })
+  .strict();
+
+/** What reaches the care record as FHIR Observations; absent: nothing from this profile. */
+const Fhir = z
+  .object({
+    forward: z.array(Forward).min(1),
+  })
+  .strict();
+
 /** A device profile: what a device model measures, in which units, within which limits, in which payload shape. */
 export const DeviceProfileSchema = z
   .object({
@@ -99,10 +142,12 @@ export const DeviceProfileSchema = z
     rules: z.array(Rule).default([]),
     payload: Payload.default({ format: 'canonical' }),
     alerts: z.array(AlertRule).default([]),
+    fhir: Fhir.optional(),
   })
   .strict();
 
 export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
+export type ForwardSpec = NonNullable<DeviceProfile['fhir']>['forward'][number];
 export type MetricSpec = DeviceProfile['metrics'][string];
 export type VendorPayload = Extract<DeviceProfile['payload'], { format: 'vendor' }>;
 export type TimeFieldSpec = VendorPayload['takenAt'];

@@ -36,8 +36,20 @@ export interface OutboxEntry {
   readonly rowCount: number;
 }
 
-/** What became of sent outbox entries: delivered (deleted), or refused for good (kept as dead). */
-export type OutboxResult = { readonly id: number; readonly delivered: true } | { readonly id: number; readonly delivered: false; readonly error: string };
+/** One payload of a delivered row that the output refused for good: kept alone as a dead entry. */
+export interface RefusedItem {
+  readonly sink: string;
+  readonly payload: string;
+  readonly error: string;
+}
+
+/**
+ * What became of sent outbox entries: delivered (deleted; any payloads refused on their own kept
+ * as dead entries), or refused for good as a whole (kept as dead).
+ */
+export type OutboxResult =
+  | { readonly id: number; readonly delivered: true; readonly refused?: readonly RefusedItem[] }
+  | { readonly id: number; readonly delivered: false; readonly error: string };
 
 /** Everything one group commit writes, in one durable transaction. */
 export interface CommitBatch {

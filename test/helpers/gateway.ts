@@ -31,9 +31,9 @@ export async function startGateway(
   clock: Clock = systemClock,
 ): Promise<TestGateway> {
   const config = loadConfig([
-    { source: 'test', values: { dataDir, 'mqtt.port': 0, 'mqtt.host': '127.0.0.1', 'http.port': 0, 'log.level': 'silent', ...overrides } },
+    { source: 'test', values: { dataDir, 'mqtt.port': 0, 'mqtt.host': '127.0.0.1', 'http.port': 0, 'log.level': process.env['VG_TEST_LOG'] ?? 'silent', ...overrides } },
   ]);
-  const gateway = new Gateway(config, createLogger({ level: 'silent' }), clock);
+  const gateway = new Gateway(config, createLogger({ level: process.env['VG_TEST_LOG'] ?? 'silent' }), clock);
   const parts = await gateway.start();
   const registry = new DeviceRegistry(parts.store.devices, parts.profiles, clock);
   return {

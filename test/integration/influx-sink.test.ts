@@ -37,7 +37,7 @@ describe.skipIf(victoriaMetricsMissing)('InfluxPointSink against a real InfluxDB
     await vm.pause();
     try {
       const error = await sinkFor(vm.url).write([point(Date.now(), 120)]).then(() => undefined, (e: unknown) => e);
-      expect(error).toMatchObject({ name: 'SinkWriteError', retry: 'transient' });
+      expect(error).toMatchObject({ name: 'DeliveryError', retry: 'transient' });
     } finally {
       await vm.resume();
     }

@@ -41,7 +41,7 @@ describe('influxPlanner', () => {
     ] as const) {
       const profile = shippedProfile(profileId);
       const rows = Object.entries(values).map(([metric, value]) => row({ metric, value, takenAtMs: 1_773_477_000_123, deviceId: `dev ${profileId}` }));
-      expect(plan(profile, rows)).toEqual([{ sink: 'influx', payload: toLine(readingPoint(profile, rows, pseudonym(rows[0]!.patientNhs))) }]);
+      expect(plan({ deviceId: rows[0]!.deviceId, patientNhs: rows[0]!.patientNhs, profile }, rows, Buffer.alloc(0))).toEqual([{ sink: 'influx', payload: toLine(readingPoint(profile, rows, pseudonym(rows[0]!.patientNhs))) }]);
     }
   });
 });

@@ -31,7 +31,7 @@ export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
 export function influxPlanner(key: Uint8Array): OutputPlanner {
   const pseudonym = pseudonymizer(key);
   const series = new Map<string, string>();
-  return (profile, rows) => {
+  return ({ profile }, rows) => {
     const first = rows[0];
     if (first === undefined) return [];
     const id = `${first.deviceId}|${profile.id}|${first.patientNhs}`;

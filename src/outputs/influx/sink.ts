@@ -1,5 +1,6 @@
 import { escape, HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { RetryClass } from '../../domain/index.js';
+import { DeliveryError } from '../outbox/index.js';
 import type { PointData } from './point.js';
 
 export interface InfluxOptions {
@@ -10,18 +11,6 @@ export interface InfluxOptions {
   readonly timeoutMs: number;
   /** Most points per write() (one HTTP request). */
   readonly batchSize: number;
-}
-
-/** A failed write, with what the caller may do about it. */
-export class SinkWriteError extends Error {
-  constructor(
-    message: string,
-    readonly retry: RetryClass,
-    readonly retryAfterMs: number | undefined,
-  ) {
-    super(message);
-    this.name = 'SinkWriteError';
-  }
 }
 
 /**
@@ -98,12 +87,12 @@ export function toLine(p: PointData): string {
  * Retry-After is honoured. A write is idempotent (same series and time overwrite), so an
  * ambiguous outcome is retried like a transient one.
  */
-export function classify(error: unknown): SinkWriteError {
+export function classify(error: unknown): DeliveryError {
   if (error instanceof HttpError) {
     const transient = error.statusCode === 408 || error.statusCode === 429 || error.statusCode >= 500;
     const retryAfterMs = error.retryAfter() > 0 ? error.retryAfter() * 1000 : undefined;
-    return new SinkWriteError(`InfluxDB answered ${error.statusCode}: ${error.message}`, transient ? RetryClass.Transient : RetryClass.Permanent, retryAfterMs);
+    return new DeliveryError(`InfluxDB answered ${error.statusCode}: ${error.message}`, transient ? RetryClass.Transient : RetryClass.Permanent, retryAfterMs);
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new SinkWriteError(`InfluxDB unreachable: ${message}`, RetryClass.Transient, undefined);
+  return new DeliveryError(`InfluxDB unreachable: ${message}`, RetryClass.Transient, undefined);
 }

@@ -1,6 +1,6 @@
 import { RetryClass, type Clock } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
-import type { OutboxResult } from '../../store/reading-store.js';
+import type { OutboxResult, RefusedItem } from '../../store/reading-store.js';
 import { backoffMs } from './backoff.js';
 
 /** A pending outbox row: `items` payloads, one per line. */
@@ -15,8 +15,24 @@ export interface OutboxSource {
   pending(sink: string, afterId: number, limit: number): readonly OutboxRow[];
 }
 
-/** Sends outbox rows; resolves with the number of items (e.g. points) delivered. */
-export type Deliver = (rows: readonly OutboxRow[]) => Promise<number>;
+/**
+ * Sends outbox rows; resolves with the number of items (e.g. points) delivered, and any items the
+ * output refused for good on their own (the rest of their rows went through). Throws a
+ * {@link DeliveryError} (or anything else: transient) when the rows were not delivered.
+ */
+export type Deliver = (rows: readonly OutboxRow[]) => Promise<number | { delivered: number; refused: readonly Omit<RefusedItem, 'sink'>[] }>;
+
+/** A failed delivery, with what the sender may do about it. */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retry: RetryClass,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
 
 export interface SenderMetrics {
   outboxDelivered(sink: string, entries: number): void;
@@ -113,9 +129,17 @@ export class OutboxSender {
   /** Results for the rows settled, in order; fewer than sent means a transient failure paused the sender. */
   private async send(batch: readonly OutboxRow[]): Promise<{ results: OutboxResult[]; items: number }> {
     try {
-      const items = await this.deliver(batch);
+      const outcome = await this.deliver(batch);
       this.failures = 0;
-      return { results: batch.map((e) => ({ id: e.id, delivered: true })), items };
+      const items = typeof outcome === 'number' ? outcome : outcome.delivered;
+      const results: OutboxResult[] = batch.map((e) => ({ id: e.id, delivered: true }));
+      if (typeof outcome !== 'number' && outcome.refused.length > 0) {
+        const { sink } = this.options;
+        for (const r of outcome.refused) this.log.error({ sink, err: r.error }, 'output refused an item for good: kept as dead');
+        this.metrics.outboxFailed(sink, RetryClass.Permanent);
+        results[0] = { id: (batch[0] as OutboxRow).id, delivered: true, refused: outcome.refused.map((r) => ({ sink, ...r })) };
+      }
+      return { results, items };
     } catch (error) {
       const { retry, retryAfterMs } = retryOf(error);
       const message = error instanceof Error ? error.message : String(error);

@@ -10,6 +10,11 @@ export interface PendingOutboxEntry {
   readonly items: number;
 }
 
+export interface DeadOutboxEntry extends PendingOutboxEntry {
+  readonly error: string;
+  readonly createdAtMs: number;
+}
+
 export interface OutboxStats {
   /** Payloads (e.g. points) waiting. */
   readonly pending: number;
@@ -28,14 +33,18 @@ export class SqliteOutbox {
   private readonly insertStmt: SqliteStatement;
   private readonly deleteStmt: SqliteStatement;
   private readonly deadStmt: SqliteStatement;
+  private readonly insertDeadStmt: SqliteStatement;
   private readonly pendingStmt: SqliteStatement;
   private readonly statsStmt: SqliteStatement;
+  private readonly deadListStmt: SqliteStatement;
 
   constructor(db: SqliteConnection) {
     this.insertStmt = db.prepare('INSERT INTO outbox (sink, payload, items, created_at) VALUES (?, ?, ?, ?)');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.deadStmt = db.prepare(`UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?`);
+    this.insertDeadStmt = db.prepare(`INSERT INTO outbox (sink, payload, items, created_at, state, last_error) VALUES (?, ?, 1, ?, 'dead', ?)`);
     this.pendingStmt = db.prepare(`SELECT id, payload, items FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`);
+    this.deadListStmt = db.prepare(`SELECT id, payload, items, last_error AS error, created_at AS createdAtMs FROM outbox WHERE sink = ? AND state = 'dead' ORDER BY id LIMIT ?`);
     this.statsStmt = db.prepare(
       `SELECT SUM(CASE WHEN state = 'pending' THEN items END) AS pending, SUM(CASE WHEN state = 'dead' THEN items END) AS dead,
               MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest
@@ -57,8 +66,10 @@ export class SqliteOutbox {
     }
     for (const [sink, payloads] of bySink) this.insertStmt.run(sink, payloads.join('\n'), payloads.length, nowMs);
     for (const r of results) {
-      if (r.delivered) this.deleteStmt.run(r.id);
-      else this.deadStmt.run(r.error.slice(0, 1_000), r.id);
+      if (r.delivered) {
+        this.deleteStmt.run(r.id);
+        for (const item of r.refused ?? []) this.insertDeadStmt.run(item.sink, item.payload, nowMs, item.error.slice(0, MAX_ERROR_CHARS));
+      } else this.deadStmt.run(r.error.slice(0, MAX_ERROR_CHARS), r.id);
     }
   }
 
@@ -67,11 +78,19 @@ export class SqliteOutbox {
     return this.pendingStmt.all(sink, afterId, limit) as PendingOutboxEntry[];
   }
 
+  /** Entries of a sink refused for good, oldest first, with the reason. */
+  dead(sink: string, limit = 100): DeadOutboxEntry[] {
+    return this.deadListStmt.all(sink, limit) as DeadOutboxEntry[];
+  }
+
   stats(sink: string): OutboxStats {
     const r = this.statsStmt.get(sink) as { pending: number | null; dead: number | null; oldest: number | null };
     return { pending: r.pending ?? 0, dead: r.dead ?? 0, oldestPendingAtMs: r.oldest ?? undefined };
   }
 }
+
+/** Enough for a server's OperationOutcome. */
+const MAX_ERROR_CHARS = 8_000;
 
 function anyInserted(inserted: readonly boolean[], first: number, count: number): boolean {
   for (let i = first; i < first + count; i++) if (inserted[i] === true) return true;

@@ -1,0 +1,76 @@
+import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import { RetryClass } from '../../domain/index.js';
+import { DeliveryError } from '../outbox/index.js';
+
+/** Supplies the `Authorization` header value (or none), and forgets a token the server refused. */
+export interface FhirAuth {
+  header(): Promise<string | undefined>;
+  /** The server answered 401: the next `header()` must fetch a new token. */
+  invalidate(): void;
+}
+
+export interface FhirClientOptions {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly auth: FhirAuth;
+}
+
+/**
+ * A FHIR R4 REST client for what the gateway sends: transactions [FHIR R4 http.html#transaction].
+ * Failures are classified for the outbox: 408, 429 and 5xx are transient (Retry-After honoured);
+ * other 4xx are permanent, carrying the server's OperationOutcome; a network error or timeout is
+ * ambiguous — the transaction may have been applied — and is retried, which is safe because
+ * every entry is a conditional create or update.
+ */
+export class FhirClient {
+  constructor(private readonly options: FhirClientOptions) {}
+
+  async transaction(bundle: Bundle): Promise<Bundle> {
+    return (await this.post('', bundle)) as Bundle;
+  }
+
+  private async post(path: string, body: unknown, retriedAuth = false): Promise<unknown> {
+    const auth = await this.options.auth.header();
+    let res: Response;
+    try {
+      res = await fetch(`${this.options.baseUrl.replace(/\/$/, '')}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(auth !== undefined ? { authorization: auth } : {}) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : String(error));
+      throw new DeliveryError(`FHIR server unreachable (${cause})`, RetryClass.Ambiguous, undefined);
+    }
+    const text = await res.text().catch(() => '');
+    if (res.ok) return text === '' ? undefined : JSON.parse(text);
+    if (res.status === 401 && !retriedAuth) {
+      // An expired or revoked token: fetch a new one and try once more.
+      this.options.auth.invalidate();
+      return this.post(path, body, true);
+    }
+    const transient = res.status === 408 || res.status === 429 || res.status >= 500;
+    throw new DeliveryError(`FHIR server answered ${res.status}: ${outcomeText(text)}`, transient ? RetryClass.Transient : RetryClass.Permanent, retryAfterMs(res.headers.get('retry-after')));
+  }
+}
+
+/** The OperationOutcome as compact JSON when the body is one, else the body's start. */
+function outcomeText(text: string): string {
+  try {
+    const body = JSON.parse(text) as OperationOutcome;
+    if (body.resourceType === 'OperationOutcome') return JSON.stringify(body);
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 500);
+}
+
+/** [RFC 9110 §10.2.3] Retry-After: delay in seconds, or an HTTP date. */
+export function retryAfterMs(value: string | null, nowMs = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}

@@ -1,0 +1,91 @@
+import type { CodeableConcept, Coding } from '@medplum/fhirtypes';
+import type { ObservationKind } from '../../profiles/index.js';
+
+export const LOINC = 'http://loinc.org';
+export const SNOMED = 'http://snomed.info/sct';
+export const UCUM = 'http://unitsofmeasure.org';
+export const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
+export const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+export const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+
+const loinc = (code: string, display: string): Coding => ({ system: LOINC, code, display });
+const snomed = (code: string, display: string): Coding => ({ system: SNOMED, code, display });
+
+/** How one kind of Observation is coded. */
+export interface ObservationCoding {
+  readonly code: CodeableConcept;
+  readonly category: 'vital-signs' | 'laboratory';
+  /** The FHIR R4 vital-signs profile the Observation claims [FHIR R4 §observation-vitalsigns]. */
+  readonly profile: string | undefined;
+  /** Human-readable unit for `valueQuantity.unit` (the code is the profile's UCUM unit). */
+  readonly unitDisplay: string;
+}
+
+/**
+ * Codes per kind [clinical.md "FHIR R4 codes and units"]: LOINC as the FHIR R4 vital-signs profiles
+ * require, with the SNOMED CT concept UK Core also asks for [UK Core Observation vital signs].
+ * Oxygen saturation carries both 2708-6 (the vital-signs profile's code) and 59408-5 (by pulse oximetry).
+ */
+export const CODES: Readonly<Record<ObservationKind, ObservationCoding>> = {
+  'blood-pressure': {
+    code: { coding: [loinc('85354-9', 'Blood pressure panel with all children optional'), snomed('75367002', 'Blood pressure')], text: 'Blood pressure' },
+    category: 'vital-signs',
+    profile: 'http://hl7.org/fhir/StructureDefinition/bp',
+    unitDisplay: 'mmHg',
+  },
+  'heart-rate': {
+    code: { coding: [loinc('8867-4', 'Heart rate'), snomed('364075005', 'Heart rate')], text: 'Heart rate' },
+    category: 'vital-signs',
+    profile: 'http://hl7.org/fhir/StructureDefinition/heartrate',
+    unitDisplay: 'beats/minute',
+  },
+  'respiratory-rate': {
+    code: { coding: [loinc('9279-1', 'Respiratory rate'), snomed('86290005', 'Respiratory rate')], text: 'Respiratory rate' },
+    category: 'vital-signs',
+    profile: 'http://hl7.org/fhir/StructureDefinition/resprate',
+    unitDisplay: 'breaths/minute',
+  },
+  'oxygen-saturation': {
+    code: {
+      coding: [
+        loinc('2708-6', 'Oxygen saturation in Arterial blood'),
+        loinc('59408-5', 'Oxygen saturation in Arterial blood by Pulse oximetry'),
+        snomed('431314004', 'Peripheral oxygen saturation'),
+      ],
+      text: 'Oxygen saturation',
+    },
+    category: 'vital-signs',
+    profile: 'http://hl7.org/fhir/StructureDefinition/oxygensat',
+    unitDisplay: '%',
+  },
+  'body-temperature': {
+    code: { coding: [loinc('8310-5', 'Body temperature'), snomed('276885007', 'Core body temperature')], text: 'Body temperature' },
+    category: 'vital-signs',
+    profile: 'http://hl7.org/fhir/StructureDefinition/bodytemp',
+    unitDisplay: 'Cel',
+  },
+  'body-weight': {
+    code: { coding: [loinc('29463-7', 'Body weight'), snomed('27113001', 'Body weight')], text: 'Body weight' },
+    category: 'vital-signs',
+    profile: 'http://hl7.org/fhir/StructureDefinition/bodyweight',
+    unitDisplay: 'kg',
+  },
+  // Not a vital sign: a capillary glucose is a point-of-care laboratory result; UK units are mmol/L
+  // [clinical.md: glucose 15074-8 (moles)].
+  'blood-glucose': {
+    code: { coding: [loinc('15074-8', 'Glucose [Moles/volume] in Blood')], text: 'Blood glucose' },
+    category: 'laboratory',
+    profile: undefined,
+    unitDisplay: 'mmol/L',
+  },
+};
+
+/** Blood pressure components [FHIR R4 bp profile: component systolic 8480-6, diastolic 8462-4]. */
+export const BP_COMPONENTS = {
+  systolic: { coding: [loinc('8480-6', 'Systolic blood pressure'), snomed('72313002', 'Systolic arterial pressure')], text: 'Systolic blood pressure' },
+  diastolic: { coding: [loinc('8462-4', 'Diastolic blood pressure'), snomed('1091811000000102', 'Diastolic arterial pressure')], text: 'Diastolic blood pressure' },
+} as const satisfies Record<string, CodeableConcept>;
+
+export const categoryConcept = (category: ObservationCoding['category']): CodeableConcept => ({
+  coding: [{ system: CATEGORY, code: category, display: category === 'vital-signs' ? 'Vital Signs' : 'Laboratory' }],
+});

@@ -1,0 +1,13 @@
+/**
+ * FHIR R4 output: readings a profile forwards become Observations (vital-signs profiles, UK Core
+ * codes, PHD-style identifiers and provenance tags), validated, queued in the durable outbox with
+ * the reading, and sent to the care record in transactions of conditional creates — once, through
+ * outages and restarts.
+ */
+export { bearerAuth, ClientCredentialsAuth, noAuth, type ClientCredentials } from './auth.js';
+export { learnIds, transaction, type KnownIds, type Transaction } from './bundle.js';
+export { FhirClient, retryAfterMs, type FhirAuth, type FhirClientOptions } from './client.js';
+export { CODES, BP_COMPONENTS, LOINC, SNOMED, UCUM, NHS_NUMBER } from './codes.js';
+export { deviceResource, flag, hashUuid, readingObservations, VG, type PlannedObservation, type ReadingOrigin } from './observation.js';
+export { FHIR_SINK, FhirDelivery, fhirPlanner, fhirSender } from './output.js';
+export { FhirValidator, type ResourceProblem } from './validate.js';

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { Bundle } from '@medplum/fhirtypes';
+import { RetryClass, type Clock } from '../../domain/index.js';
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { OutputPlanner } from '../../pipeline/index.js';
+import type { OutboxResult } from '../../store/reading-store.js';
+import { DeliveryError, OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
+import { learnIds, transaction, type KnownIds } from './bundle.js';
+import type { FhirClient } from './client.js';
+import { readingObservations, type PlannedObservation } from './observation.js';
+import type { FhirValidator } from './validate.js';
+
+export const FHIR_SINK = 'fhir';
+
+/** Outbox rows read per send cycle. */
+const OUTBOX_ROWS_PER_SEND = 16;
+
+/**
+ * Plans the Observations of each stored reading whose profile forwards any (`fhir.forward`), as
+ * outbox entries written with the reading. The raw payload's hash is computed once per message.
+ */
+export function fhirPlanner(gateway: { id: string; version: string }): OutputPlanner {
+  let lastPayload: Buffer | undefined;
+  let lastHash = '';
+  return (device, rows, payload) => {
+    if (device.profile.fhir === undefined) return [];
+    if (payload !== lastPayload) {
+      lastPayload = payload;
+      lastHash = createHash('sha256').update(payload).digest('hex');
+    }
+    const origin = { gatewayId: gateway.id, gatewayVersion: gateway.version, deviceId: device.deviceId, serial: device.serial, profile: device.profile, payloadSha256: lastHash };
+    return readingObservations(origin, rows).map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
+  };
+}
+
+type Refused = { payload: string; error: string };
+
+/**
+ * Delivers planned Observations in transactions of at most `batchSize` entries. Every resource is
+ * validated first: an invalid one is a bug — logged with its failing paths and kept as dead, never
+ * sent. A transaction the server refuses as a whole (4xx) is retried one Observation at a time, so
+ * only the Observations the server refuses are kept as dead, with its OperationOutcome.
+ */
+export class FhirDelivery {
+  private readonly known: KnownIds = { patients: new Map(), devices: new Map() };
+
+  constructor(
+    private readonly client: FhirClient,
+    private readonly validator: FhirValidator,
+    private readonly batchSize: number,
+    private readonly log: Logger,
+  ) {}
+
+  readonly deliver = async (rows: readonly OutboxRow[]): Promise<{ delivered: number; refused: Refused[] }> => {
+    const refused: Refused[] = [];
+    const valid: { planned: PlannedObservation; line: string }[] = [];
+    for (const row of rows) {
+      for (const line of row.payload.split('\n')) {
+        const planned = JSON.parse(line) as PlannedObservation;
+        const problem = this.invalid(planned);
+        if (problem === undefined) valid.push({ planned, line });
+        else refused.push({ payload: line, error: problem });
+      }
+    }
+    let delivered = 0;
+    for (const group of this.groups(valid)) {
+      try {
+        await this.send(group.map((g) => g.planned));
+        delivered += group.length;
+      } catch (error) {
+        if (!(error instanceof DeliveryError) || error.retry !== RetryClass.Permanent) throw error;
+        // Find the Observations the server refuses: each alone; the others go through.
+        for (const one of group) {
+          try {
+            await this.send([one.planned]);
+            delivered += 1;
+          } catch (e) {
+            if (!(e instanceof DeliveryError) || e.retry !== RetryClass.Permanent) throw e;
+            refused.push({ payload: one.line, error: e.message });
+          }
+        }
+      }
+    }
+    return { delivered, refused };
+  };
+
+  private async send(items: readonly PlannedObservation[]): Promise<void> {
+    const tx = transaction(items, this.known);
+    const response: Bundle = await this.client.transaction(tx.bundle);
+    learnIds(tx, response, this.known);
+  }
+
+  /** Why the resources of this Observation's transaction are invalid, or undefined. */
+  private invalid(planned: PlannedObservation): string | undefined {
+    const { bundle } = transaction([planned], { patients: new Map(), devices: new Map() });
+    const problems = (bundle.entry ?? []).flatMap((e) => (e.resource === undefined ? [] : this.validator.validate(e.resource).map((p) => `${e.resource?.resourceType}${p.path}: ${p.message}`)));
+    if (problems.length === 0) return undefined;
+    this.log.error({ observation: planned.id, problems }, 'BUG: an Observation built by the gateway is not valid FHIR R4: not sent, kept as dead');
+    return `invalid FHIR resource (not sent): ${problems.join('; ')}`;
+  }
+
+  /** Consecutive groups whose transactions stay within `batchSize` entries. */
+  private groups<T extends { planned: PlannedObservation }>(items: readonly T[]): T[][] {
+    const groups: T[][] = [];
+    let current: T[] = [];
+    let entries = 0;
+    let patients = new Set<string>();
+    let devices = new Set<string>();
+    for (const item of items) {
+      const { nhs, device } = item.planned;
+      const deviceKey = device.identifier?.[0]?.value ?? '';
+      const cost = (): number => 1 + (this.known.patients.has(nhs) || patients.has(nhs) ? 0 : 1) + (this.known.devices.has(deviceKey) || devices.has(deviceKey) ? 0 : 1);
+      if (current.length > 0 && entries + cost() > this.batchSize) {
+        groups.push(current);
+        current = [];
+        entries = 0;
+        patients = new Set();
+        devices = new Set();
+      }
+      entries += cost();
+      current.push(item);
+      patients.add(nhs);
+      devices.add(deviceKey);
+    }
+    if (current.length > 0) groups.push(current);
+    return groups;
+  }
+}
+
+/** The sender that ships the FHIR outbox. */
+export function fhirSender(
+  config: Config['fhir'],
+  delivery: FhirDelivery,
+  outbox: OutboxSource,
+  record: (results: readonly OutboxResult[]) => Promise<unknown>,
+  clock: Clock,
+  metrics: SenderMetrics,
+  log: Logger,
+): OutboxSender {
+  const options = { sink: FHIR_SINK, batchSize: OUTBOX_ROWS_PER_SEND, pollIntervalMs: config.flushIntervalMs, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } };
+  return new OutboxSender(options, outbox, delivery.deliver, record, clock, Math.random, metrics, log);
+}

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { FhirTestServer } from '../helpers/fhir-server/index.js';
+import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
+import { connectDevice } from '../helpers/mqtt.js';
+import { unlimitedProfiles } from '../helpers/process.js';
+import { useCleanups } from '../helpers/cleanup.js';
+import type { DeviceCredentials } from '../../src/devices/index.js';
+
+let profilesDir: string;
+// Transactions of at most 8 entries (the test server's cap on conditional entries in one transaction).
+const fhirSettings = (url: string) => ({ profilesDir, 'fhir.url': url, 'fhir.batchSize': 8, 'fhir.flushIntervalMs': 50, 'fhir.retryBaseMs': 50, 'fhir.retryMaxMs': 200 });
+
+const bp = (i: number, takenAtMs: number, values: Record<string, number> = { systolic: 120 + i, diastolic: 80, pulse: 60 }) =>
+  JSON.stringify({ messageId: `m${i}`, takenAt: new Date(takenAtMs).toISOString(), values });
+
+async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${Array.isArray(v) ? `${v.length} found` : JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('readings reach the care record as FHIR R4 Observations', () => {
+  let server: FhirTestServer;
+  const shared = tempDir();
+  const defer = useCleanups();
+  beforeAll(async () => {
+    profilesDir = unlimitedProfiles(shared.dir);
+    server = await FhirTestServer.start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    shared.remove();
+  });
+  beforeEach(() => server.reset());
+
+  const gateway = async (dir: string): Promise<TestGateway> => {
+    const gw = await startGateway(dir, fhirSettings(server.url));
+    defer(() => gw.stop());
+    return gw;
+  };
+  const device = async (gw: TestGateway, id: string): Promise<{ creds: DeviceCredentials; client: MqttClient }> => {
+    const creds = await gw.addDevice('bp-upper-arm', { id });
+    const client = await connectDevice(gw.url, creds);
+    defer(() => client.endAsync());
+    return { creds, client };
+  };
+
+  it('a BP reading becomes a valid panel Observation, searchable by patient and code, with the patient, the device and provenance', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(tmp.dir);
+    const { creds, client } = await device(gw, 'cuff-fhir-1');
+    const takenAtMs = Date.parse('2026-11-20T08:30:00Z');
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(1, takenAtMs, { systolic: 185, diastolic: 90, pulse: 72 }), { qos: 1 });
+
+    const observations = await until(() => server.search('Observation'), (o) => o.length === 2, 'two Observations');
+    const [patient] = await server.search('Patient', { identifier: `https://fhir.nhs.uk/Id/nhs-number|${TEST_NHS}` });
+    expect(patient).toBeDefined();
+    const found = await server.search('Observation', { patient: `Patient/${patient!.id}`, code: 'http://loinc.org|85354-9' });
+    expect(found).toHaveLength(1);
+    const panel = found[0] as Record<string, any>;
+    expect(panel).toMatchObject({
+      status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: expect.arrayContaining([{ system: 'http://snomed.info/sct', code: '75367002', display: 'Blood pressure' }]) },
+      effectiveDateTime: '2026-11-20T08:30:00.000Z',
+      subject: { reference: `Patient/${patient!.id}` },
+      interpretation: [{ coding: [{ code: 'HH' }] }],
+      meta: { profile: ['http://hl7.org/fhir/StructureDefinition/bp'] },
+    });
+    expect(panel['component']).toEqual([
+      expect.objectContaining({ code: expect.objectContaining({ coding: expect.arrayContaining([expect.objectContaining({ code: '8480-6' })]) }), valueQuantity: { value: 185, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' }, interpretation: [expect.objectContaining({ coding: [expect.objectContaining({ code: 'HH' })] })] }),
+      expect.objectContaining({ code: expect.objectContaining({ coding: expect.arrayContaining([expect.objectContaining({ code: '8462-4' })]) }), valueQuantity: { value: 90, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } }),
+    ]);
+    const tags = Object.fromEntries((panel['meta'].tag as { system: string; code: string }[]).map((t) => [t.system, t.code]));
+    expect(tags).toMatchObject({ 'urn:vitals-gateway:profile': 'bp-upper-arm@1.0.0', 'urn:vitals-gateway:decoder': 'canonical-json', 'urn:vitals-gateway:payload-sha256': expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const heartRate = observations.find((o) => o !== undefined && JSON.stringify(o['code']).includes('8867-4')) as Record<string, any>;
+    expect(heartRate).toMatchObject({ valueQuantity: { value: 72, code: '/min' }, interpretation: [{ coding: [{ code: 'N' }] }] });
+    const devices = await server.search('Device');
+    expect(devices).toHaveLength(1);
+    expect(devices[0]).toMatchObject({ identifier: [{ system: 'urn:vitals-gateway:device-id', value: 'vitals-gateway/cuff-fhir-1' }] });
+    expect(panel['device']).toEqual({ reference: `Device/${devices[0]!.id}` });
+    expect(gw.store.outbox.stats('fhir')).toEqual({ pending: 0, dead: 0, oldestPendingAtMs: undefined });
+  });
+
+  it('makes one Observation of a reading published twice, and of the same messages replayed into a fresh store (restored from a backup)', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    let gw = await gateway(tmp.dir);
+    const { creds, client } = await device(gw, 'cuff-fhir-2');
+    const t0 = Date.parse('2026-11-20T08:30:00Z');
+    for (const i of [0, 1, 1, 2]) await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i, t0 + i * 60_000), { qos: 1 });
+    await until(() => server.search('Observation'), (o) => o.length === 6, 'six Observations');
+    await client.endAsync();
+    await gw.stop();
+
+    // The store forgets nothing, but a replay of the same messages to a new store (e.g. restored from a backup) is absorbed by the server.
+    const other = tempDir();
+    defer(other.remove);
+    gw = await gateway(other.dir);
+    const again = await device(gw, 'cuff-fhir-2');
+    for (const i of [0, 1, 2, 3]) await again.client.publishAsync(`devices/${again.creds.deviceId}/readings`, bp(i, t0 + i * 60_000), { qos: 1 });
+    await until(() => server.search('Observation'), (o) => o.length === 8, 'eight Observations');
+    await until(async () => gw.store.outbox.stats('fhir').pending, (n) => n === 0, 'an empty outbox');
+    expect(await server.search('Observation')).toHaveLength(8);
+    expect(await server.search('Patient')).toHaveLength(1);
+    expect(await server.search('Device')).toHaveLength(1);
+  });
+
+  it('keeps every Observation through a server outage and sends each once when it is back', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(tmp.dir);
+    const { creds, client } = await device(gw, 'cuff-fhir-3');
+    await server.down();
+    defer(() => server.up());
+    const t0 = Date.parse('2026-11-21T08:30:00Z');
+    for (let i = 0; i < 10; i++) await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i, t0 + i * 60_000), { qos: 1 });
+    await until(async () => (await gw.metrics.render()).match(/vg_outbox_failures_total\{sink="fhir",retry="ambiguous"\} (\d+)/)?.[1], (n) => Number(n) >= 2, 'failed sends');
+    expect(gw.store.outbox.stats('fhir').pending).toBe(20);
+    await server.up();
+    await until(async () => gw.store.outbox.stats('fhir').pending, (n) => n === 0, 'an empty outbox');
+    const observations = await server.search('Observation');
+    expect(observations).toHaveLength(20);
+    expect(new Set(observations.map((o) => JSON.stringify(o['identifier']))).size).toBe(20);
+  });
+
+  it('keeps an Observation the server refuses (400) as dead with its OperationOutcome, and sends the others', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(tmp.dir);
+    const { creds, client } = await device(gw, 'cuff-fhir-4');
+    const outcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'business-rule', diagnostics: 'patient not registered with this practice' }] };
+    // The batch is refused, then the first Observation alone; the second alone goes through.
+    await server.fail(400, 2, outcome);
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse('2026-11-22T08:30:00Z')), { qos: 1 });
+    await until(async () => gw.store.outbox.stats('fhir'), (s) => s.pending === 0 && s.dead === 1, 'one dead entry');
+    expect(await server.search('Observation')).toHaveLength(1);
+    const dead = gw.store.outbox.dead('fhir');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.error).toContain('FHIR server answered 400');
+    expect(dead[0]!.error).toContain('patient not registered with this practice');
+    expect(JSON.parse(dead[0]!.payload)).toMatchObject({ observation: { resourceType: 'Observation' } });
+  });
+});
