@@ -1,14 +1,14 @@
-import { gatewayVersion, type LoadedConfig } from './config/index.js';
+import type { LoadedConfig } from './config/index.js';
 import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
 import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
-import { allOutputs, CommitQueue, FloodGuard, Ingestor, noOutputs, type OutputPlanner, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
-import { INFLUX_SINK, influxPlanner, influxSender } from './outputs/influx/index.js';
-import { bearerAuth, ClientCredentialsAuth, FHIR_SINK, FhirClient, FhirDelivery, fhirPlanner, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
+import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
+import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
+import { bearerAuth, ClientCredentialsAuth, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
 import type { OutboxSender } from './outputs/outbox/index.js';
-import { loadPseudonymKey } from './outputs/pseudonym-key.js';
+import { outputPlanner } from './outputs/planner.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import type { OutboxResult } from './store/reading-store.js';
 import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
@@ -56,10 +56,7 @@ export class Gateway {
       const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
       const influxUrl = config.influx.url;
-      const planners: OutputPlanner[] = [];
-      if (influxUrl !== undefined) planners.push(influxPlanner(loadPseudonymKey(config.pseudonymKeyFile)));
-      if (config.fhir.url !== undefined) planners.push(fhirPlanner({ id: config.gatewayId, version: gatewayVersion() }));
-      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, planners.length === 0 ? noOutputs : allOutputs(planners));
+      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, outputPlanner(config));
       const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       if (influxUrl !== undefined) {
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
@@ -141,6 +138,8 @@ function channelRouter(ingestor: Ingestor) {
         return ingestor.readings(device, topic, payload);
       case Channel.Status:
         return ingestor.status(device, topic, payload);
+      case Channel.Corrections:
+        return ingestor.corrections(device, topic, payload);
       default:
         return ingestor.unknownTopic(device, topic, payload);
     }

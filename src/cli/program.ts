@@ -3,7 +3,7 @@ import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesSho
 import { influxBackfill } from './influx.js';
 import { profilesList } from './profiles.js';
 import { deadLetters } from './dead-letters.js';
-import { readings } from './readings.js';
+import { readings, readingsRetract } from './readings.js';
 import { start } from './start.js';
 import type { GlobalOptions } from './context.js';
 
@@ -64,15 +64,22 @@ export function buildProgram(version: string): Command {
     .addOption(json)
     .action((id, o) => devicesRotateSecret(g(), id, o));
 
-  program
+  const readingsCommand = program
     .command('readings')
     .description('stored readings of a patient, oldest first')
-    .requiredOption('--patient <nhs>', 'NHS number')
+    // Checked by the action: a required option here would be required of `readings retract` too.
+    .option('--patient <nhs>', 'NHS number (required)')
     .option('--metric <name>', 'only this metric (e.g. systolic)')
     .option('--since <date>', 'only readings taken at or after this ISO 8601 date')
     .option('--limit <n>', 'at most n rows', integer)
     .addOption(json)
     .action((o) => readings(g(), o));
+  readingsCommand
+    .command('retract <id>')
+    .description('mark a reading (every value of it; id of any of its rows) entered in error, here and in the care record')
+    .option('--reason <text>', 'why, kept with the correction')
+    .addOption(json)
+    .action((id: string, _o, command: Command) => readingsRetract(g(), integer(id), command.optsWithGlobals()));
 
   program
     .command('dead-letters')

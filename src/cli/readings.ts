@@ -1,10 +1,14 @@
+import { userInfo } from 'node:os';
 import { GatewayError, parseNhsNumber } from '../domain/index.js';
+import { outputPlanner } from '../outputs/planner.js';
+import { planCorrection } from '../pipeline/index.js';
+import { loadProfiles } from '../profiles/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { commandConfig, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 export interface ReadingsOptions {
-  readonly patient: string;
+  readonly patient?: string | undefined;
   readonly metric?: string | undefined;
   readonly since?: string | undefined;
   readonly limit?: number | undefined;
@@ -13,6 +17,7 @@ export interface ReadingsOptions {
 
 /** `vitals-gateway readings --patient <nhs>`: stored readings, oldest first. */
 export function readings(global: GlobalOptions, o: ReadingsOptions): void {
+  if (o.patient === undefined) throw new GatewayError('GW_CONFIG_INVALID', `--patient <nhs> is required`);
   const nhs = parseNhsNumber(o.patient);
   if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
   const sinceMs = o.since === undefined ? undefined : Date.parse(o.since);
@@ -28,11 +33,43 @@ export function readings(global: GlobalOptions, o: ReadingsOptions): void {
         value: r.value,
         unit: r.unit,
         device: r.deviceId,
+        status: r.status,
         receivedAt: isoTime(r.receivedAtMs),
         ...(o.json ? { deviceTakenAt: isoTime(r.deviceTakenAtMs), clockOffsetMs: r.clockOffsetMs, sourceUnit: r.sourceUnit, messageId: r.messageId, idempotencyKey: r.idempotencyKey } : {}),
       }));
     if (o.json) stdout.json(rows);
     else stdout.table(rows, 'no readings');
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `vitals-gateway readings retract <id>`: marks the reading holding row `id` (all its values)
+ * entered in error, and queues the retraction for the outputs (FHIR: the Observation becomes
+ * `entered-in-error`), in one transaction. A running gateway sends it.
+ */
+export function readingsRetract(global: GlobalOptions, id: number, o: { reason?: string | undefined; json?: boolean | undefined }): void {
+  const config = commandConfig(global);
+  const profiles = loadProfiles(config.profilesDir);
+  const store = new SqliteStore(config.dbFile);
+  try {
+    const rows = store.readings.readingOf(id);
+    const first = rows[0];
+    if (first === undefined) throw new GatewayError('GW_READING_UNKNOWN', `no stored reading has id ${id}`);
+    const profile = profiles.get(first.profileId);
+    if (profile === undefined) throw new GatewayError('GW_PROFILE_UNKNOWN', `profile ${first.profileId} of reading ${id} is not loaded`);
+    const request = { action: 'retract' as const, reason: o.reason, requestedBy: `cli:${userInfo().username}` };
+    const planned = planCorrection(profile, rows, request, Date.now());
+    if (!planned.ok) throw new GatewayError('GW_CORRECTION_INVALID', planned.error.map((i) => i.message).join('; '));
+    const { correction, corrected, original, status, unchanged } = planned.value;
+    const device = { deviceId: first.deviceId, patientNhs: first.patientNhs, profile, serial: store.devices.get(first.deviceId)?.serial };
+    const payload = Buffer.from(JSON.stringify({ retract: id, reason: o.reason ?? null, by: request.requestedBy }));
+    const outbox = unchanged ? [] : outputPlanner(config)(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstRow: 0, rowCount: 0 }));
+    if (!unchanged) store.readings.commit({ rows: [], deadLetters: [], health: [], outbox, corrections: [correction] });
+    const result = { id, values: rows.length, status: 'entered-in-error', alreadyRetracted: unchanged, queued: outbox.map((e) => e.sink) };
+    if (o.json) stdout.json(result);
+    else stdout.line(unchanged ? `reading ${id} was already retracted` : `reading ${id} retracted (${rows.length} values)${outbox.length > 0 ? `; queued for ${[...new Set(result.queued)].join(', ')}` : ''}`);
   } finally {
     store.close();
   }

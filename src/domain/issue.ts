@@ -33,6 +33,10 @@ export const IssueCode = {
   TimestampTooOld: 'timestamp-too-old',
   /** The device publishes faster than its profile's maximum rate. */
   RateLimited: 'rate-limited',
+  /** A correction names no stored reading of this device (or several: give the messageId). */
+  ReadingUnknown: 'reading-unknown',
+  /** A correction targets a reading already retracted. */
+  ReadingRetracted: 'reading-retracted',
   /** The topic's last level is not one the gateway handles. */
   TopicUnknown: 'topic-unknown',
 } as const;

@@ -121,6 +121,7 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
     health: mergeHealth(works.flatMap((w) => w.health)),
     outbox,
     outboxResults: works.flatMap((w) => w.outboxResults ?? []),
+    corrections: works.flatMap((w) => w.corrections ?? []),
   };
 }
 

@@ -1,6 +1,7 @@
 import { atPath, err, IssueCode, issue, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
-import { mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '../profiles/index.js';
-import type { DeadLetter, HealthUpdate, OutboxEntry } from '../store/reading-store.js';
+import { CorrectionPayloadSchema, mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '../profiles/index.js';
+import type { DeadLetter, HealthUpdate, OutboxEntry, ReadingStore } from '../store/reading-store.js';
+import { planCorrection } from './correct.js';
 import type { CommitQueue } from './commit-queue.js';
 import { decodeJson } from './decode.js';
 import type { FloodGuard } from './flood-guard.js';
@@ -35,13 +36,28 @@ export interface IngestMetrics {
   readingsDuplicate(profileId: string, values: number): void;
   messageRejected(codes: readonly string[]): void;
   clockDrift(profileId: string): void;
+  readingCorrected(action: 'retract' | 'amend'): void;
 }
+
+/** Finds stored readings to correct. */
+export type ReadingLookup = Pick<ReadingStore, 'readingsAt'>;
 
 /**
  * What one stored reading (its rows) must also be sent to, as outbox entries (e.g. a time-series
  * point, an Observation). `payload` is the raw message that carried it.
  */
-export type OutputPlanner = (device: DeviceContext, rows: readonly ReadingRow[], payload: Buffer) => readonly { readonly sink: string; readonly payload: string }[];
+export type OutputPlanner = (
+  device: DeviceContext,
+  rows: readonly ReadingRow[],
+  payload: Buffer,
+  correction?: CorrectionContext,
+) => readonly { readonly sink: string; readonly payload: string }[];
+
+/** Planning for a corrected reading: `rows` are as corrected; `original` as first stored. */
+export interface CorrectionContext {
+  readonly status: 'amended' | 'entered-in-error';
+  readonly original: readonly ReadingRow[];
+}
 
 /** No outputs configured. */
 export const noOutputs: OutputPlanner = () => [];
@@ -49,8 +65,8 @@ export const noOutputs: OutputPlanner = () => [];
 /** Every planner's entries, in order. */
 export const allOutputs =
   (planners: readonly OutputPlanner[]): OutputPlanner =>
-  (device, rows, payload) =>
-    planners.flatMap((plan) => plan(device, rows, payload));
+  (device, rows, payload, correction) =>
+    planners.flatMap((plan) => plan(device, rows, payload, correction));
 
 export interface IngestLimits {
   readonly maxPayloadBytes: number;
@@ -72,6 +88,7 @@ export class Ingestor {
     private readonly clock: Clock,
     private readonly metrics: IngestMetrics,
     private readonly limits: IngestLimits,
+    private readonly lookup: ReadingLookup,
     private readonly outputs: OutputPlanner = noOutputs,
   ) {}
 
@@ -146,9 +163,38 @@ export class Ingestor {
     return { messageId: undefined, accepted: 0, duplicates: 0, rejected: 0, issues: [], clockDrift: clock.clockDrift ?? false };
   }
 
+  /**
+   * `devices/<id>/corrections`: retract or amend a reading this device sent. The correction is
+   * stored with the reading's new state, and the outputs told (FHIR: the Observation becomes
+   * `entered-in-error` or `amended`), in one commit. A repeated correction changes nothing.
+   */
+  async corrections(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
+    const receivedAtMs = this.clock.now();
+    const json = this.admit(device, payload);
+    if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
+    const parsed = CorrectionPayloadSchema.safeParse(json.value);
+    if (!parsed.success) return this.reject(device, topic, payload, receivedAtMs, toIssues(parsed.error), undefined);
+    const request = parsed.data;
+    const t = parseTimestamp(request.takenAt, 'takenAt', device.profile.timeZone);
+    if (!t.ok) return this.reject(device, topic, payload, receivedAtMs, [t.error], request.messageId);
+    const rows = this.lookup.readingsAt(device.deviceId, t.value).filter((r) => request.messageId === undefined || r.messageId === request.messageId);
+    if (new Set(rows.map((r) => `${r.messageId}|${r.receivedAtMs}`)).size > 1) {
+      const why = issue(IssueCode.ReadingUnknown, 'messageId', 'several readings were taken at this time: give the messageId');
+      return this.reject(device, topic, payload, receivedAtMs, [why], request.messageId);
+    }
+    const planned = planCorrection(device.profile, rows, { ...request, requestedBy: `device:${device.deviceId}` }, receivedAtMs);
+    if (!planned.ok) return this.reject(device, topic, payload, receivedAtMs, planned.error, request.messageId);
+    const { correction, corrected, original, status, unchanged } = planned.value;
+    const outbox = unchanged ? [] : this.outputs(device, corrected, payload, { status, original }).map((o) => ({ ...o, firstRow: 0, rowCount: 0 }));
+    const health = [{ deviceId: device.deviceId, seenAtMs: receivedAtMs }];
+    await this.queue.submit({ rows: [], deadLetters: [], health, outbox, corrections: unchanged ? [] : [correction] });
+    if (!unchanged) this.metrics.readingCorrected(request.action);
+    return { messageId: request.messageId, accepted: unchanged ? 0 : 1, duplicates: unchanged ? 1 : 0, rejected: 0, issues: [], clockDrift: false };
+  }
+
   /** A message on a topic the gateway does not handle (still under the device's own prefix). */
   unknownTopic(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
-    const why = issue(IssueCode.TopicUnknown, '', `devices publish to devices/${device.deviceId}/readings or /status`);
+    const why = issue(IssueCode.TopicUnknown, '', `devices publish to devices/${device.deviceId}/readings, /status or /corrections`);
     return this.reject(device, topic, payload, this.clock.now(), [why], undefined);
   }
 

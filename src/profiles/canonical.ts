@@ -16,6 +16,25 @@ const CanonicalReadingSchema = z
 export const CanonicalReadingPayload = CanonicalReadingSchema;
 export const CanonicalBatchPayload = z.array(CanonicalReadingSchema).min(1, 'a batch holds at least one reading');
 
+/**
+ * A device's correction of a reading it sent (`devices/<id>/corrections`): the reading is named by
+ * its time exactly as first sent (and its messageId when several share it); `retract` marks it
+ * entered in error, `amend` replaces values (in the units given, or canonical).
+ */
+export const CorrectionPayloadSchema = z
+  .object({
+    takenAt: z.string().min(1).max(64),
+    messageId: z.string().min(1).max(128).optional(),
+    action: z.enum(['retract', 'amend']),
+    values: z.record(z.string(), z.unknown()).optional(),
+    units: z.record(z.string(), z.string().max(32)).optional(),
+    reason: z.string().min(1).max(500).optional(),
+  })
+  .strict()
+  .refine((c) => c.action !== 'amend' || (c.values !== undefined && Object.keys(c.values).length > 0), { message: 'an amendment gives the new values', path: ['values'] })
+  .refine((c) => c.action !== 'retract' || c.values === undefined, { message: 'a retraction takes no values', path: ['values'] });
+export type CorrectionPayload = z.infer<typeof CorrectionPayloadSchema>;
+
 /** Device status (`devices/<id>/status`): every field optional. */
 export const StatusPayloadSchema = z
   .object({

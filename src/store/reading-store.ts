@@ -51,6 +51,24 @@ export type OutboxResult =
   | { readonly id: number; readonly delivered: true; readonly refused?: readonly RefusedItem[] }
   | { readonly id: number; readonly delivered: false; readonly error: string };
 
+/** A stored reading's lifecycle [FHIR R4 observation-status]: as received, corrected, or retracted. */
+export type ReadingStatus = 'final' | 'amended' | 'entered-in-error';
+
+/** A correction of one stored reading (all its rows), applied with the commit that carries it. */
+export interface Correction {
+  readonly deviceId: string;
+  /** Idempotency keys of the reading's rows. */
+  readonly keys: readonly string[];
+  readonly action: 'retract' | 'amend';
+  /** metric → value before and (amend) after, canonical units. */
+  readonly before: Readonly<Record<string, number>>;
+  readonly after: Readonly<Record<string, number>> | undefined;
+  readonly reason: string | undefined;
+  /** `device:<id>` or `cli:<user>`. */
+  readonly requestedBy: string;
+  readonly atMs: number;
+}
+
 /** Everything one group commit writes, in one durable transaction. */
 export interface CommitBatch {
   readonly rows: readonly ReadingRow[];
@@ -58,6 +76,7 @@ export interface CommitBatch {
   readonly health: readonly HealthUpdate[];
   readonly outbox?: readonly OutboxEntry[];
   readonly outboxResults?: readonly OutboxResult[];
+  readonly corrections?: readonly Correction[];
 }
 
 /** For each row of the batch (same order): true if stored now, false if its idempotency key was already there. */
@@ -67,6 +86,9 @@ export interface CommitReceipt {
 
 export interface StoredReading extends ReadingRow {
   readonly id: number;
+  readonly status: ReadingStatus;
+  /** The value as first stored, when it has been amended since. */
+  readonly firstValue?: number;
 }
 
 export interface ReadingQuery {
@@ -81,4 +103,8 @@ export interface ReadingQuery {
 export interface ReadingStore {
   commit(batch: CommitBatch): CommitReceipt;
   query(q: ReadingQuery): StoredReading[];
+  /** The rows of one reading: those sharing the given row's device, device time and message. */
+  readingOf(rowId: number): StoredReading[];
+  /** The rows a device stored for the measurement taken at `deviceTakenAtMs` (its own clock). */
+  readingsAt(deviceId: string, deviceTakenAtMs: number): StoredReading[];
 }

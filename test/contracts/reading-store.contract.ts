@@ -55,7 +55,25 @@ export function describeReadingStoreContract(name: string, create: () => Reading
       const full = row({ sourceUnit: 'kPa', clockOffsetMs: -4_000, takenAtMs: 5_000, deviceTakenAtMs: 1_000 });
       store.commit({ rows: [full], deadLetters: [], health: [] });
       const [stored] = store.query({});
-      expect(stored).toEqual({ id: expect.any(Number), ...full });
+      expect(stored).toEqual({ id: expect.any(Number), ...full, status: 'final' });
+    }));
+
+    it('finds the rows of one reading by any row id or by device and device time, and applies corrections to all of them', withStore(({ store }) => {
+      const sys = row({ metric: 'systolic', value: 128 });
+      const dia = row({ metric: 'diastolic', value: 82 });
+      store.commit({ rows: [sys, dia, row({ messageId: 'other', deviceTakenAtMs: 9_000 }), row({ deviceId: 'd2', patientNhs: '4010232137' })], deadLetters: [], health: [] });
+      const ids = store.query({ deviceId: 'd1' }).filter((r) => r.deviceTakenAtMs === 1_000).map((r) => r.id);
+      expect(store.readingOf(ids[1]!).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
+      expect(store.readingsAt('d1', 1_000).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
+      expect(store.readingsAt('d1', 1_001)).toEqual([]);
+      const correction = { deviceId: 'd1', keys: [sys.idempotencyKey, dia.idempotencyKey], reason: 'typo', requestedBy: 'cli:test', atMs: 5_000 };
+      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 128, diastolic: 82 }, after: { systolic: 138, diastolic: 82 } }] });
+      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 138, diastolic: 82 }, after: { systolic: 139, diastolic: 82 } }] });
+      expect(store.readingsAt('d1', 1_000).map((r) => [r.value, r.status, r.firstValue])).toEqual([[139, 'amended', 128], [82, 'amended', 82]]);
+      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'retract', before: { systolic: 139, diastolic: 82 }, after: undefined }] });
+      expect(store.readingsAt('d1', 1_000).map((r) => [r.value, r.status])).toEqual([[139, 'entered-in-error'], [82, 'entered-in-error']]);
+      // A replay of the first message is still a duplicate: it does not revive the retracted reading.
+      expect(store.commit({ rows: [sys], deadLetters: [], health: [] }).inserted).toEqual([false]);
     }));
 
     it('filters by patient, device, metric and time, oldest first, with a limit', withStore(({ store }) => {

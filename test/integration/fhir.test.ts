@@ -2,14 +2,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { FhirTestServer } from '../helpers/fhir-server/index.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
-import { connectDevice } from '../helpers/mqtt.js';
-import { unlimitedProfiles } from '../helpers/process.js';
+import { collect, connectDevice } from '../helpers/mqtt.js';
+import { runCli, unlimitedProfiles } from '../helpers/process.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import type { DeviceCredentials } from '../../src/devices/index.js';
 
 let profilesDir: string;
 // Transactions of at most 8 entries (the test server's cap on conditional entries in one transaction).
-const fhirSettings = (url: string) => ({ profilesDir, 'fhir.url': url, 'fhir.batchSize': 8, 'fhir.flushIntervalMs': 50, 'fhir.retryBaseMs': 50, 'fhir.retryMaxMs': 200 });
+const fhirSettings = (url: string) => ({ profilesDir, 'fhir.url': url, 'fhir.batchSize': 8, 'fhir.flushIntervalMs': 50, 'fhir.timeoutMs': 2000, 'fhir.retryBaseMs': 50, 'fhir.retryMaxMs': 200 });
 
 const bp = (i: number, takenAtMs: number, values: Record<string, number> = { systolic: 120 + i, diastolic: 80, pulse: 60 }) =>
   JSON.stringify({ messageId: `m${i}`, takenAt: new Date(takenAtMs).toISOString(), values });
@@ -146,5 +146,55 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     expect(dead[0]!.error).toContain('FHIR server answered 400');
     expect(dead[0]!.error).toContain('patient not registered with this practice');
     expect(JSON.parse(dead[0]!.payload)).toMatchObject({ observation: { resourceType: 'Observation' } });
+  });
+
+  const observationsOf = async (status?: string) => (await server.search('Observation', status === undefined ? {} : { status })).map((o) => o as Record<string, any>);
+
+  it('a reading retracted on the command line becomes entered-in-error on the server (the same Observation, not a new one)', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(tmp.dir);
+    const { creds, client } = await device(gw, 'cuff-fhir-5');
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse('2026-11-22T08:30:00Z')), { qos: 1 });
+    await until(() => observationsOf(), (o) => o.length === 2, 'two Observations');
+    const row = gw.store.readings.query({ deviceId: creds.deviceId, metric: 'diastolic' })[0]!;
+    const cli = await runCli(['readings', 'retract', String(row.id), '--reason', 'cuff fitted over clothing', '--data-dir', tmp.dir, '--json'], { VG_FHIR_URL: server.url, VG_PROFILES_DIR: profilesDir });
+    expect(cli.stderr).toBe('');
+    expect(JSON.parse(cli.stdout)).toMatchObject({ id: row.id, values: 3, status: 'entered-in-error', queued: ['fhir', 'fhir'] });
+    const retracted = await until(() => observationsOf('entered-in-error'), (o) => o.length === 2, 'two retracted Observations');
+    expect(await observationsOf()).toHaveLength(2);
+    expect(retracted.map((o) => o['identifier'][0].value).sort()).toEqual((await observationsOf()).map((o) => o['identifier'][0].value).sort());
+    expect(gw.store.readings.query({ deviceId: creds.deviceId }).map((r) => r.status)).toEqual(['entered-in-error', 'entered-in-error', 'entered-in-error']);
+    const again = await runCli(['readings', 'retract', String(row.id), '--data-dir', tmp.dir, '--json'], { VG_FHIR_URL: server.url, VG_PROFILES_DIR: profilesDir });
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRetracted: true, queued: [] });
+  });
+
+  it('a device amends then retracts a reading on its corrections topic; a repeat changes nothing and an unknown reading is rejected', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(tmp.dir);
+    const { creds, client } = await device(gw, 'cuff-fhir-6');
+    const rejected = await collect(client, `devices/${creds.deviceId}/rejected`);
+    const takenAt = '2026-11-23T07:45:00.000Z';
+    const corrections = `devices/${creds.deviceId}/corrections`;
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse(takenAt)), { qos: 1 });
+    await until(() => observationsOf(), (o) => o.length === 2, 'two Observations');
+
+    await client.publishAsync(corrections, JSON.stringify({ takenAt, action: 'amend', values: { systolic: 18.9 }, units: { systolic: 'kPa' }, reason: 'entered in the wrong unit' }), { qos: 1 });
+    const amended = await until(() => observationsOf('amended'), (o) => o.length === 1, 'an amended panel');
+    expect(amended[0]!['component'][0].valueQuantity).toMatchObject({ value: 142, code: 'mm[Hg]' });
+    expect(amended[0]!['interpretation'][0].coding[0].code).toBe('H');
+    expect(gw.store.readings.query({ deviceId: creds.deviceId, metric: 'systolic' })[0]).toMatchObject({ value: 142, status: 'amended' });
+
+    await client.publishAsync(corrections, JSON.stringify({ takenAt, messageId: 'm0', action: 'retract' }), { qos: 1 });
+    await client.publishAsync(corrections, JSON.stringify({ takenAt, messageId: 'm0', action: 'retract' }), { qos: 1 });
+    await until(() => observationsOf('entered-in-error'), (o) => o.length === 2, 'two retracted Observations');
+    expect(await observationsOf()).toHaveLength(2);
+    expect(await gw.metrics.render()).toMatch(/vg_readings_corrected_total\{action="retract"\} 1\n/);
+
+    await client.publishAsync(corrections, JSON.stringify({ takenAt: '2026-11-23T07:46:00Z', action: 'retract' }), { qos: 1 });
+    await client.publishAsync(corrections, JSON.stringify({ takenAt, action: 'amend', values: { systolic: 150 } }), { qos: 1 });
+    await until(async () => rejected.messages.length, (n) => n === 2, 'two rejections');
+    expect(rejected.messages.map((m) => (m.json as { issues: { code: string }[] }).issues[0]?.code)).toEqual(['reading-unknown', 'reading-retracted']);
   });
 });

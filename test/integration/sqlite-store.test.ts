@@ -92,6 +92,12 @@ describe('CommitQueue (group commit)', () => {
     expect(store.outbox.stats('s')).toMatchObject({ pending: 2, dead: 0 });
     await queue.submit({ rows: [], deadLetters: [], health: [], outboxResults: [{ id: 1, delivered: true }] });
     expect(store.outbox.stats('s')).toEqual({ pending: 0, dead: 0, oldestPendingAtMs: undefined });
+    // Ids never repeat: a sender reading on after id 1 still sees the next entry once the table is empty.
+    await queue.submit({ rows: [], deadLetters: [], health: [], outbox: [{ sink: 's', payload: 'D', firstRow: 0, rowCount: 0 }] });
+    expect(store.outbox.pending('s', 1, 10)).toEqual([{ id: 2, payload: 'D', items: 1 }]);
+    // A delivered row's refused payloads are kept on their own as dead.
+    await queue.submit({ rows: [], deadLetters: [], health: [], outboxResults: [{ id: 2, delivered: true, refused: [{ sink: 's', payload: 'D', error: 'no' }] }] });
+    expect(store.outbox.dead('s')).toMatchObject([{ id: 3, payload: 'D', items: 1, error: 'no' }]);
     await queue.close();
     store.close();
     tmp.remove();

@@ -5,6 +5,7 @@
 export const Channel = {
   Readings: 'readings',
   Status: 'status',
+  Corrections: 'corrections',
   Rejected: 'rejected',
 } as const;
 export type Channel = (typeof Channel)[keyof typeof Channel];

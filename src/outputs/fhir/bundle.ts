@@ -68,7 +68,11 @@ export function transaction(items: readonly PlannedObservation[], known: KnownId
       // Not the identifier itself: servers rewrite every occurrence of a full URL in the Bundle.
       fullUrl: `urn:uuid:${hashUuid(`entry|${item.id}`)}`,
       resource: observation,
-      request: { method: 'POST', url: 'Observation', ifNoneExist: conditional(VG.observationId, item.id) },
+      // A correction replaces the Observation found by its identifier (or creates it, if the original never arrived).
+      request:
+        item.replace === true
+          ? { method: 'PUT', url: conditionalUrl('Observation', VG.observationId, item.id) }
+          : { method: 'POST', url: 'Observation', ifNoneExist: conditional(VG.observationId, item.id) },
     });
   }
   return { bundle: { resourceType: 'Bundle', type: 'transaction', entry }, creates };

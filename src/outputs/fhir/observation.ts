@@ -34,6 +34,8 @@ export interface PlannedObservation {
   readonly device: Device;
   /** Without `subject` and `device`: the transaction links them. */
   readonly observation: Observation;
+  /** A correction: replaces the Observation with this identifier (conditional update) rather than creating it. */
+  readonly replace?: boolean;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { OutboxResult } from '../../store/reading-store.js';
 import { DeliveryError, OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
 import { learnIds, transaction, type KnownIds } from './bundle.js';
 import type { FhirClient } from './client.js';
-import { readingObservations, type PlannedObservation } from './observation.js';
+import { readingObservations, VG, type PlannedObservation } from './observation.js';
 import type { FhirValidator } from './validate.js';
 
 export const FHIR_SINK = 'fhir';
@@ -23,14 +23,26 @@ const OUTBOX_ROWS_PER_SEND = 16;
 export function fhirPlanner(gateway: { id: string; version: string }): OutputPlanner {
   let lastPayload: Buffer | undefined;
   let lastHash = '';
-  return (device, rows, payload) => {
+  return (device, rows, payload, correction) => {
     if (device.profile.fhir === undefined) return [];
     if (payload !== lastPayload) {
       lastPayload = payload;
       lastHash = createHash('sha256').update(payload).digest('hex');
     }
     const origin = { gatewayId: gateway.id, gatewayVersion: gateway.version, deviceId: device.deviceId, serial: device.serial, profile: device.profile, payloadSha256: lastHash };
-    return readingObservations(origin, rows).map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
+    const planned = readingObservations(origin, rows);
+    if (correction === undefined) return planned.map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
+    // [FHIR R4 observation-status] the Observations keep their identity (computed from the reading
+    // as first stored) and are replaced with the corrected content and status.
+    // An amendment replaces only the Observations whose values changed.
+    const originals = readingObservations(origin, correction.original);
+    const values = (p: PlannedObservation | undefined) => JSON.stringify([p?.observation.valueQuantity, p?.observation.component]);
+    return planned.flatMap((p, i) => {
+      if (correction.status === 'amended' && values(p) === values(originals[i])) return [];
+      const id = originals[i]?.id ?? p.id;
+      const observation = { ...p.observation, identifier: [{ system: VG.observationId, value: id }], status: correction.status };
+      return [{ sink: FHIR_SINK, payload: JSON.stringify({ ...p, id, observation, replace: true } satisfies PlannedObservation) }];
+    });
   };
 }
 
@@ -107,19 +119,24 @@ export class FhirDelivery {
     let entries = 0;
     let patients = new Set<string>();
     let devices = new Set<string>();
+    let ids = new Set<string>();
     for (const item of items) {
-      const { nhs, device } = item.planned;
+      const { nhs, device, id } = item.planned;
       const deviceKey = device.identifier?.[0]?.value ?? '';
       const cost = (): number => 1 + (this.known.patients.has(nhs) || patients.has(nhs) ? 0 : 1) + (this.known.devices.has(deviceKey) || devices.has(deviceKey) ? 0 : 1);
-      if (current.length > 0 && entries + cost() > this.batchSize) {
+      // [FHIR R4 http.html#trules] one transaction may not touch a resource twice: a correction
+      // of an Observation created in the same batch goes in the next transaction.
+      if (current.length > 0 && (entries + cost() > this.batchSize || ids.has(id))) {
         groups.push(current);
         current = [];
         entries = 0;
         patients = new Set();
         devices = new Set();
+        ids = new Set();
       }
       entries += cost();
       current.push(item);
+      ids.add(id);
       patients.add(nhs);
       devices.add(deviceKey);
     }

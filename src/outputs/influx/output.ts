@@ -31,9 +31,11 @@ export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
 export function influxPlanner(key: Uint8Array): OutputPlanner {
   const pseudonym = pseudonymizer(key);
   const series = new Map<string, string>();
-  return ({ profile }, rows) => {
+  return ({ profile }, rows, _payload, correction) => {
     const first = rows[0];
-    if (first === undefined) return [];
+    // An amended reading is written again: the same series and time overwrite the point. The write
+    // API cannot delete, so a retracted reading's point stays (the gateway's store and FHIR say so).
+    if (first === undefined || correction?.status === 'entered-in-error') return [];
     const id = `${first.deviceId}|${profile.id}|${first.patientNhs}`;
     let prefix = series.get(id);
     if (prefix === undefined) {

@@ -75,6 +75,39 @@ const MIGRATIONS: readonly string[] = [
      last_error TEXT
    ) STRICT;
    CREATE INDEX outbox_pending ON outbox (sink, state, id);`,
+  // Corrections: a reading is retracted (entered-in-error) or amended (new values, same identity);
+  // every correction is kept with what it changed, who asked and why.
+  `ALTER TABLE readings ADD COLUMN status TEXT NOT NULL DEFAULT 'final';
+   -- The value as first stored, once amended: the reading's identity in outputs is computed from it.
+   ALTER TABLE readings ADD COLUMN first_value REAL;
+   CREATE TABLE corrections (
+     id INTEGER PRIMARY KEY,
+     device_id TEXT NOT NULL,
+     reading_key TEXT NOT NULL,
+     action TEXT NOT NULL CHECK (action IN ('retract', 'amend')),
+     before TEXT NOT NULL,
+     after TEXT,
+     reason TEXT,
+     requested_by TEXT NOT NULL,
+     at INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX corrections_reading ON corrections (reading_key);
+
+   -- Outbox ids never repeat (AUTOINCREMENT): a sender reads on from the last id it sent, and a
+   -- plain rowid would hand a deleted row's id to the next entry, behind that cursor.
+   CREATE TABLE outbox_monotonic (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     sink TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     items INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'dead')),
+     last_error TEXT
+   ) STRICT;
+   INSERT INTO outbox_monotonic SELECT id, sink, payload, items, created_at, state, last_error FROM outbox;
+   DROP TABLE outbox;
+   ALTER TABLE outbox_monotonic RENAME TO outbox;
+   CREATE INDEX outbox_pending ON outbox (sink, state, id);`,
 ];
 
 /** The schema version this build writes. */

@@ -1,5 +1,5 @@
-import { deviceKeyRange, type ReadingRow } from '../../domain/index.js';
-import type { CommitBatch, CommitReceipt, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
+import { deviceKeyRange, idempotencyKey, type ReadingRow } from '../../domain/index.js';
+import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStatus, ReadingStore, StoredReading } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceHealth } from './health.js';
@@ -30,6 +30,10 @@ export type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly rows: readonly
 /** ReadingStore on SQLite: one transaction per group commit, duplicates ignored by the idempotency key. */
 export class SqliteReadingStore implements ReadingStore {
   private readonly insertStmt: SqliteStatement;
+  private readonly correctStmt: SqliteStatement;
+  private readonly correctionStmt: SqliteStatement;
+  private readonly readingOfStmt: SqliteStatement;
+  private readonly readingsAtStmt: SqliteStatement;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
 
   constructor(
@@ -43,8 +47,19 @@ export class SqliteReadingStore implements ReadingStore {
          source_unit, taken_at, device_taken_at, received_at, clock_offset_ms, message_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.correctStmt = db.prepare('UPDATE readings SET status = ?, first_value = COALESCE(first_value, value), value = COALESCE(?, value) WHERE idempotency_key = ?');
+    this.correctionStmt = db.prepare(
+      'INSERT INTO corrections (device_id, reading_key, action, before, after, reason, requested_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.readingOfStmt = db.prepare(
+      `SELECT r.* FROM readings r JOIN readings o ON o.id = ?
+       WHERE r.idempotency_key >= o.device_id || '|' || printf('%015d', o.device_taken_at) AND r.idempotency_key < o.device_id || '|' || printf('%015d', o.device_taken_at) || '}'
+         AND r.message_id IS o.message_id AND r.received_at = o.received_at ORDER BY r.id`,
+    );
+    this.readingsAtStmt = db.prepare(`SELECT * FROM readings WHERE idempotency_key >= ? AND idempotency_key < ? ORDER BY id`);
     this.commitTx = db.transaction((batch: EncodedBatch) => {
       const inserted = batch.rows.map((t) => this.insertStmt.run(...t).changes === 1);
+      for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
       this.outbox.apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
@@ -83,6 +98,25 @@ export class SqliteReadingStore implements ReadingStore {
     return rows.map(toStoredReading);
   }
 
+  readingOf(rowId: number): StoredReading[] {
+    return (this.readingOfStmt.all(rowId) as Record<string, unknown>[]).map(toStoredReading);
+  }
+
+  readingsAt(deviceId: string, deviceTakenAtMs: number): StoredReading[] {
+    const prefix = idempotencyKey({ deviceId, deviceTakenAtMs, metric: '', messageId: undefined, value: 0 }).split('|').slice(0, 2).join('|');
+    return (this.readingsAtStmt.all(`${prefix}|`, `${prefix}}`) as Record<string, unknown>[]).map(toStoredReading);
+  }
+
+  private correct(c: Correction): void {
+    const status = c.action === 'retract' ? 'entered-in-error' : 'amended';
+    for (const key of c.keys) {
+      const metric = key.split('|')[2] as string;
+      this.correctStmt.run(status, c.after?.[metric] ?? null, key);
+    }
+    const after = c.after === undefined ? null : JSON.stringify(c.after);
+    this.correctionStmt.run(c.deviceId, c.keys[0] ?? '', c.action, JSON.stringify(c.before), after, c.reason ?? null, c.requestedBy, c.atMs);
+  }
+
   /** Count of stored values (tests and status). */
   count(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
@@ -106,5 +140,7 @@ function toStoredReading(r: Record<string, unknown>): StoredReading {
     receivedAtMs: r['received_at'] as number,
     clockOffsetMs: opt(r['clock_offset_ms']),
     messageId: opt(r['message_id']),
+    status: r['status'] as ReadingStatus,
+    ...(r['first_value'] !== null && r['first_value'] !== undefined ? { firstValue: r['first_value'] as number } : {}),
   };
 }
