@@ -122,6 +122,8 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
     outbox,
     outboxResults: works.flatMap((w) => w.outboxResults ?? []),
     corrections: works.flatMap((w) => w.corrections ?? []),
+    derived: works.flatMap((w) => w.derived ?? []),
+    derivationState: works.flatMap((w) => w.derivationState ?? []),
   };
 }
 

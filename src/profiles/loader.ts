@@ -53,6 +53,7 @@ export function checkProfile(p: DeviceProfile): string[] {
   const declared = new Set(Object.keys(p.metrics));
   for (const [name, m] of Object.entries(p.metrics)) {
     if (m.limits.min >= m.limits.max) problems.push(`metrics.${name}.limits: min must be below max`);
+    problems.push(...checkRanges(m).map((p) => `metrics.${name}.${p}`));
     for (const [i, u] of m.alternativeUnits.entries()) {
       if (!canConvert(u, m.unit)) problems.push(`metrics.${name}.alternativeUnits.${i}: no known conversion from ${u} to ${m.unit}`);
     }
@@ -79,6 +80,20 @@ export function checkProfile(p: DeviceProfile): string[] {
     }
   }
   if (p.timeZone !== undefined && !isTimeZone(p.timeZone)) problems.push(`timeZone: "${p.timeZone}" is not an IANA time zone`);
+  return problems;
+}
+
+/** Reference ranges nest: critical low ≤ normal low ≤ normal high ≤ critical high. */
+function checkRanges(m: DeviceProfile['metrics'][string]): string[] {
+  const { normal, critical } = m;
+  const problems: string[] = [];
+  const order = (a: number | undefined, b: number | undefined, what: string) => {
+    if (a !== undefined && b !== undefined && a > b) problems.push(what);
+  };
+  order(normal?.low, normal?.high, 'normal: low must not exceed high');
+  order(critical?.low, critical?.high, 'critical: low must not exceed high');
+  order(critical?.low, normal?.low, 'critical.low: must not exceed normal.low');
+  order(normal?.high, critical?.high, 'critical.high: must not be below normal.high');
   return problems;
 }
 

@@ -69,6 +69,29 @@ export interface Correction {
   readonly atMs: number;
 }
 
+/** An Observation derived from many readings, as stored. */
+export interface DerivedRecord {
+  /** e.g. `summary|<device>|heart-rate|<start>` or `hbpm|<nhs>|<start>`. */
+  readonly key: string;
+  readonly patientNhs: string;
+  readonly periodStartMs: number;
+  readonly periodEndMs: number;
+  /** `preliminary` while its period is open (not sent), then `final`, `amended` or `entered-in-error`. */
+  readonly status: 'preliminary' | 'final' | 'amended' | 'entered-in-error';
+  /** What it was computed from (compared to detect a change). */
+  readonly content: string;
+  /** The planned Observation (JSON), once there is one. */
+  readonly observation: string | undefined;
+  readonly updatedAtMs: number;
+}
+
+/** Where a derivation has read up to. */
+export interface DerivationState {
+  readonly name: string;
+  readonly lastReadingId: number;
+  readonly lastCorrectionId: number;
+}
+
 /** Everything one group commit writes, in one durable transaction. */
 export interface CommitBatch {
   readonly rows: readonly ReadingRow[];
@@ -77,6 +100,8 @@ export interface CommitBatch {
   readonly outbox?: readonly OutboxEntry[];
   readonly outboxResults?: readonly OutboxResult[];
   readonly corrections?: readonly Correction[];
+  readonly derived?: readonly DerivedRecord[];
+  readonly derivationState?: readonly DerivationState[];
 }
 
 /** For each row of the batch (same order): true if stored now, false if its idempotency key was already there. */

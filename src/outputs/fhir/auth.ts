@@ -38,6 +38,10 @@ export class ClientCredentialsAuth implements FhirAuth {
     private readonly now: () => number = Date.now,
   ) {
     this.key = options.privateKeyFile === undefined ? undefined : createPrivateKey(readFileSync(options.privateKeyFile));
+    // [SMART Backend Services] RS384 or ES384: an EC key must be on P-384.
+    const curve = this.key?.asymmetricKeyDetails?.namedCurve;
+    if (this.key?.asymmetricKeyType === 'ec' && curve !== 'secp384r1') throw new RangeError(`an EC private key for ES384 must be P-384 (secp384r1), not ${String(curve)}`);
+    if (this.key !== undefined && !['rsa', 'ec'].includes(this.key.asymmetricKeyType ?? '')) throw new RangeError('the private key must be RSA (RS384) or EC P-384 (ES384)');
   }
 
   async header(): Promise<string> {

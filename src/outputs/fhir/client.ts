@@ -26,7 +26,12 @@ export class FhirClient {
   constructor(private readonly options: FhirClientOptions) {}
 
   async transaction(bundle: Bundle): Promise<Bundle> {
-    return (await this.post('', bundle)) as Bundle;
+    const answer = await this.post('', bundle);
+    // A 2xx that is not a Bundle (a proxy's page, an empty body) may or may not have been applied.
+    if ((answer as Bundle | undefined)?.resourceType !== 'Bundle') {
+      throw new DeliveryError('FHIR server answered 2xx without a Bundle (a proxy in the way?)', RetryClass.Ambiguous, undefined);
+    }
+    return answer as Bundle;
   }
 
   private async post(path: string, body: unknown, retriedAuth = false): Promise<unknown> {
@@ -44,7 +49,13 @@ export class FhirClient {
       throw new DeliveryError(`FHIR server unreachable (${cause})`, RetryClass.Ambiguous, undefined);
     }
     const text = await res.text().catch(() => '');
-    if (res.ok) return text === '' ? undefined : JSON.parse(text);
+    if (res.ok) {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return undefined;
+      }
+    }
     if (res.status === 401 && !retriedAuth) {
       // An expired or revoked token: fetch a new one and try once more.
       this.options.auth.invalidate();
@@ -68,9 +79,10 @@ function outcomeText(text: string): string {
 
 /** [RFC 9110 §10.2.3] Retry-After: delay in seconds, or an HTTP date. */
 export function retryAfterMs(value: string | null, nowMs = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An IMF-fixdate such as `Wed, 21 Oct 2015 07:28:00 GMT`.
+  const at = /GMT$/.test(text) ? Date.parse(text) : Number.NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

@@ -141,7 +141,7 @@ export function hashUuid(text: string): string {
 
 const quantity = (value: number, unit: string, code: string): Quantity => ({ value, unit, system: UCUM, code });
 
-type Flag = 'N' | 'L' | 'H' | 'LL' | 'HH';
+type Flag = 'N' | 'L' | 'H' | 'LL' | 'HH' | 'A' | 'AA';
 
 /** [v3-ObservationInterpretation] LL/HH outside the critical range, L/H outside the normal range, else N; nothing without a declared range. */
 export function flag(value: number, spec: MetricSpec | undefined): Flag | undefined {
@@ -154,12 +154,17 @@ export function flag(value: number, spec: MetricSpec | undefined): Flag | undefi
   return 'N';
 }
 
-const SEVERITY: Readonly<Record<Flag, number>> = { N: 0, L: 1, H: 1, LL: 2, HH: 2 };
-const DISPLAY: Readonly<Record<Flag, string>> = { N: 'Normal', L: 'Low', H: 'High', LL: 'Critical low', HH: 'Critical high' };
+const SEVERITY: Readonly<Record<Flag, number>> = { N: 0, L: 1, H: 1, A: 1, LL: 2, HH: 2, AA: 2 };
+const DISPLAY: Readonly<Record<Flag, string>> = { N: 'Normal', L: 'Low', H: 'High', A: 'Abnormal', LL: 'Critical low', HH: 'Critical high', AA: 'Critical abnormal' };
 
+/** The most severe flag; one low and one high of equal severity make A (or AA) [v3-ObservationInterpretation]. */
 function mostSevere(flags: readonly (Flag | undefined)[]): Flag | undefined {
   let worst: Flag | undefined;
-  for (const f of flags) if (f !== undefined && (worst === undefined || SEVERITY[f] > SEVERITY[worst])) worst = f;
+  for (const f of flags) {
+    if (f === undefined) continue;
+    if (worst === undefined || SEVERITY[f] > SEVERITY[worst]) worst = f;
+    else if (SEVERITY[f] === SEVERITY[worst] && f !== worst && SEVERITY[f] > 0) worst = SEVERITY[f] === 2 ? 'AA' : 'A';
+  }
   return worst;
 }
 

@@ -123,7 +123,9 @@ export class FhirDelivery {
     for (const item of items) {
       const { nhs, device, id } = item.planned;
       const deviceKey = device.identifier?.[0]?.value ?? '';
-      const cost = (): number => 1 + (this.known.patients.has(nhs) || patients.has(nhs) ? 0 : 1) + (this.known.devices.has(deviceKey) || devices.has(deviceKey) ? 0 : 1);
+      // A known Device is sent again when its content changed (bundle.ts): count it then.
+      const deviceKnown = this.known.devices.get(deviceKey)?.content === JSON.stringify(device);
+      const cost = (): number => 1 + (this.known.patients.has(nhs) || patients.has(nhs) ? 0 : 1) + (deviceKnown || devices.has(deviceKey) ? 0 : 1);
       // [FHIR R4 http.html#trules] one transaction may not touch a resource twice: a correction
       // of an Observation created in the same batch goes in the next transaction.
       if (current.length > 0 && (entries + cost() > this.batchSize || ids.has(id))) {

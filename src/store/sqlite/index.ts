@@ -2,12 +2,15 @@ import { openDatabase, type SqliteConnection } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceStore } from './devices.js';
 import { SqliteDeviceHealth } from './health.js';
+import { SqliteDerived } from './derived.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteReadingStore } from './readings.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
 export type { StoredDeadLetter } from './dead-letters.js';
 export type { OutboxStats, PendingOutboxEntry } from './outbox.js';
+export type { DerivationInput } from './derived.js';
+export { SqliteDerived };
 export { SqliteOutbox };
 export { SqliteWriterThread } from './writer.js';
 export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters };
@@ -18,6 +21,7 @@ export class SqliteStore {
   readonly devices: SqliteDeviceStore;
   readonly deadLetters: SqliteDeadLetters;
   readonly outbox: SqliteOutbox;
+  readonly derived: SqliteDerived;
   private readonly db: SqliteConnection;
 
   constructor(file: string) {
@@ -25,7 +29,8 @@ export class SqliteStore {
     const health = new SqliteDeviceHealth(this.db);
     this.deadLetters = new SqliteDeadLetters(this.db);
     this.outbox = new SqliteOutbox(this.db);
-    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox);
+    this.derived = new SqliteDerived(this.db);
+    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived);
     this.devices = new SqliteDeviceStore(this.db, health);
   }
 

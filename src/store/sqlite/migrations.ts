@@ -107,7 +107,27 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO outbox_monotonic SELECT id, sink, payload, items, created_at, state, last_error FROM outbox;
    DROP TABLE outbox;
    ALTER TABLE outbox_monotonic RENAME TO outbox;
-   CREATE INDEX outbox_pending ON outbox (sink, state, id);`,
+   CREATE INDEX outbox_pending ON outbox (sink, state, id);
+
+   -- Observations derived from many readings (window summaries, home BP averages), recomputed
+   -- when their readings change; \`content\` is what they were computed from, to detect a change.
+   CREATE TABLE derived_observations (
+     key TEXT PRIMARY KEY,
+     patient_nhs TEXT NOT NULL,
+     period_start INTEGER NOT NULL,
+     period_end INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     content TEXT NOT NULL,
+     observation TEXT,
+     updated_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX derived_patient ON derived_observations (patient_nhs, period_start);
+   -- How far each derivation has read the readings and corrections tables (ids only grow).
+   CREATE TABLE derivation_state (
+     name TEXT PRIMARY KEY,
+     last_reading_id INTEGER NOT NULL,
+     last_correction_id INTEGER NOT NULL
+   ) STRICT;`,
 ];
 
 /** The schema version this build writes. */

@@ -3,6 +3,7 @@ import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStatu
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceHealth } from './health.js';
+import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
 
 /** A row as bound to the INSERT, column values in order: compact to hand to the writer thread. */
@@ -41,6 +42,7 @@ export class SqliteReadingStore implements ReadingStore {
     private readonly deadLetters: SqliteDeadLetters,
     private readonly health: SqliteDeviceHealth,
     private readonly outbox: SqliteOutbox,
+    private readonly derived: SqliteDerived,
   ) {
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit,
@@ -63,6 +65,7 @@ export class SqliteReadingStore implements ReadingStore {
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
       this.outbox.apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
+      if (batch.derived !== undefined || batch.derivationState !== undefined) this.derived.apply(batch.derived ?? [], batch.derivationState ?? []);
       return inserted;
     });
   }

@@ -1,0 +1,113 @@
+import type { DerivationState, DerivedRecord, ReadingStatus } from '../reading-store.js';
+import type { SqliteConnection, SqliteStatement } from './database.js';
+
+/** A stored value as a derivation reads it. */
+export interface DerivationInput {
+  readonly id: number;
+  readonly deviceId: string;
+  readonly patientNhs: string;
+  readonly profileId: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly takenAtMs: number;
+  readonly status: ReadingStatus;
+}
+
+const INPUT = `id, device_id AS deviceId, patient_nhs AS patientNhs, profile_id AS profileId, metric, value, taken_at AS takenAtMs, status`;
+
+/**
+ * The store side of derived Observations: what changed since a derivation last read (new readings,
+ * corrections — both tables' ids only grow), the readings of a period, and the derived records,
+ * upserted inside the commit transaction.
+ */
+export class SqliteDerived {
+  private readonly upsertStmt: SqliteStatement;
+  private readonly stateUpsertStmt: SqliteStatement;
+  private readonly stateStmt: SqliteStatement;
+  private readonly getStmt: SqliteStatement;
+  private readonly latestStmt: SqliteStatement;
+  private readonly readingsAfterStmt: SqliteStatement;
+  private readonly correctedAfterStmt: SqliteStatement;
+  private readonly periodStmt: SqliteStatement;
+  private readonly patientStmt: SqliteStatement;
+
+  constructor(db: SqliteConnection) {
+    this.upsertStmt = db.prepare(
+      `INSERT INTO derived_observations (key, patient_nhs, period_start, period_end, status, content, observation, updated_at)
+       VALUES (@key, @patientNhs, @periodStartMs, @periodEndMs, @status, @content, @observation, @updatedAtMs)
+       ON CONFLICT (key) DO UPDATE SET period_end = excluded.period_end, status = excluded.status, content = excluded.content,
+         observation = excluded.observation, updated_at = excluded.updated_at`,
+    );
+    this.stateUpsertStmt = db.prepare(
+      `INSERT INTO derivation_state (name, last_reading_id, last_correction_id) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET last_reading_id = excluded.last_reading_id, last_correction_id = excluded.last_correction_id`,
+    );
+    this.stateStmt = db.prepare(`SELECT name, last_reading_id AS lastReadingId, last_correction_id AS lastCorrectionId FROM derivation_state WHERE name = ?`);
+    this.getStmt = db.prepare(`SELECT * FROM derived_observations WHERE key = ?`);
+    this.latestStmt = db.prepare(`SELECT * FROM derived_observations WHERE key >= ? AND key < ? AND period_start <= ? ORDER BY period_start DESC LIMIT 1`);
+    this.readingsAfterStmt = db.prepare(`SELECT ${INPUT} FROM readings WHERE id > ? ORDER BY id LIMIT ?`);
+    this.correctedAfterStmt = db.prepare(
+      `SELECT c.id AS correctionId, r.id, r.device_id AS deviceId, r.patient_nhs AS patientNhs, r.profile_id AS profileId, r.metric, r.value,
+              r.taken_at AS takenAtMs, r.status
+       FROM corrections c JOIN readings r ON r.idempotency_key = c.reading_key WHERE c.id > ? ORDER BY c.id LIMIT ?`,
+    );
+    this.periodStmt = db.prepare(
+      `SELECT ${INPUT} FROM readings WHERE patient_nhs = ? AND metric = ? AND taken_at >= ? AND taken_at < ? ORDER BY taken_at, id`,
+    );
+    this.patientStmt = db.prepare(`SELECT * FROM derived_observations WHERE patient_nhs = ? ORDER BY period_start, key`);
+  }
+
+  /** Call inside the commit transaction. */
+  apply(records: readonly DerivedRecord[], states: readonly DerivationState[]): void {
+    for (const r of records) this.upsertStmt.run({ ...r, observation: r.observation ?? null });
+    for (const s of states) this.stateUpsertStmt.run(s.name, s.lastReadingId, s.lastCorrectionId);
+  }
+
+  state(name: string): DerivationState {
+    return (this.stateStmt.get(name) as DerivationState | undefined) ?? { name, lastReadingId: 0, lastCorrectionId: 0 };
+  }
+
+  /** Readings stored after id `afterId`, oldest first. */
+  readingsAfter(afterId: number, limit: number): DerivationInput[] {
+    return this.readingsAfterStmt.all(afterId, limit) as DerivationInput[];
+  }
+
+  /** Corrections after `afterId`, each with (one row of) the reading it corrected. */
+  correctedAfter(afterId: number, limit: number): (DerivationInput & { correctionId: number })[] {
+    return this.correctedAfterStmt.all(afterId, limit) as (DerivationInput & { correctionId: number })[];
+  }
+
+  /** A patient's values of one metric taken in `[fromMs, toMs)`, any status, oldest first. */
+  period(patientNhs: string, metric: string, fromMs: number, toMs: number): DerivationInput[] {
+    return this.periodStmt.all(patientNhs, metric, fromMs, toMs) as DerivationInput[];
+  }
+
+  get(key: string): DerivedRecord | undefined {
+    const r = this.getStmt.get(key) as Record<string, unknown> | undefined;
+    return r === undefined ? undefined : toRecord(r);
+  }
+
+  /** The record with the latest period start at or before `atMs` among keys starting with `prefix`. */
+  latest(prefix: string, atMs: number): DerivedRecord | undefined {
+    const r = this.latestStmt.get(prefix, `${prefix}\uffff`, atMs) as Record<string, unknown> | undefined;
+    return r === undefined ? undefined : toRecord(r);
+  }
+
+  /** A patient's derived records, oldest period first. */
+  ofPatient(patientNhs: string): DerivedRecord[] {
+    return (this.patientStmt.all(patientNhs) as Record<string, unknown>[]).map(toRecord);
+  }
+}
+
+function toRecord(r: Record<string, unknown>): DerivedRecord {
+  return {
+    key: r['key'] as string,
+    patientNhs: r['patient_nhs'] as string,
+    periodStartMs: r['period_start'] as number,
+    periodEndMs: r['period_end'] as number,
+    status: r['status'] as DerivedRecord['status'],
+    content: r['content'] as string,
+    observation: (r['observation'] as string | null) ?? undefined,
+    updatedAtMs: r['updated_at'] as number,
+  };
+}
