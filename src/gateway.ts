@@ -1,4 +1,4 @@
-import type { LoadedConfig } from './config/index.js';
+import { gatewayVersion, type LoadedConfig } from './config/index.js';
 import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
 import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
@@ -6,7 +6,7 @@ import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
-import { bearerAuth, ClientCredentialsAuth, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
+import { bearerAuth, ClientCredentialsAuth, Derivations, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
 import type { OutboxSender } from './outputs/outbox/index.js';
 import { outputPlanner } from './outputs/planner.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
@@ -17,6 +17,8 @@ export interface GatewayParts {
   readonly store: SqliteStore;
   readonly profiles: ProfileCatalog;
   readonly metrics: GatewayMetrics;
+  /** Window summaries and home BP averages, derived from stored readings. */
+  readonly derivations: Derivations;
   readonly mqttPort: number;
   /** Port of `/metrics` and `/healthz`; undefined when `http.enabled` is false. */
   readonly httpPort: number | undefined;
@@ -65,6 +67,19 @@ export class Gateway {
         sender.start();
         metrics.watchOutbox(INFLUX_SINK, () => store.outbox.stats(INFLUX_SINK), () => clock.now());
       }
+      const derivations = new Derivations(
+        { gatewayId: config.gatewayId, gatewayVersion: gatewayVersion(), timeZone: config.fhir.timeZone, graceMs: config.fhir.deriveGraceMs, intervalMs: config.fhir.deriveIntervalMs, send: config.fhir.url !== undefined },
+        store.derived,
+        (id) => store.devices.get(id),
+        profiles,
+        (batch) => queue.submit(batch),
+        clock,
+        log.child({ component: 'derive' }),
+      );
+      if (derivations.needed) {
+        this.closers.push(() => derivations.stop());
+        derivations.start();
+      }
       if (config.fhir.url !== undefined) {
         const sender = this.fhirOutput(config.fhir.url, store, record, metrics);
         this.closers.push(() => sender.stop());
@@ -97,7 +112,7 @@ export class Gateway {
         httpPort = await http.start();
       }
       log.info({ mqttPort, httpPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
-      return { store, profiles, metrics, mqttPort, httpPort };
+      return { store, profiles, metrics, derivations, mqttPort, httpPort };
     } catch (error) {
       await this.closeAll();
       throw error;

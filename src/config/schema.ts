@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../domain/index.js';
 
 const Port = z.number().int().min(0).max(65535);
 const Ms = z.number().int().min(0);
@@ -99,6 +100,12 @@ export const ConfigSchema = z
         /** Back-off after failed sends: doubles from the base up to the max, with jitter. */
         retryBaseMs: z.number().int().min(1).default(1_000),
         retryMaxMs: z.number().int().min(1).default(300_000),
+        /** Local time of summary windows and home BP monitoring days. */
+        timeZone: z.string().min(1).refine(isTimeZone, 'an IANA time zone such as Europe/London').default('Europe/London'),
+        /** How often window summaries and home BP averages are derived from stored readings. */
+        deriveIntervalMs: z.number().int().min(10).default(60_000),
+        /** A window or monitoring run is derived this long after it ends (later readings amend it). */
+        deriveGraceMs: Ms.default(120_000),
       })
       .strict()
       .refine((f) => !(f.token !== undefined && f.oauth !== undefined), 'set token or oauth, not both')

@@ -48,3 +48,13 @@ export function zonedToUtc(wallMs: number, zone: string): number {
   const first = wallMs - zonedParts(wallMs, zone).offsetMs;
   return wallMs - zonedParts(first, zone).offsetMs;
 }
+
+/** Whether `zone` is an IANA time zone this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canConvert, GatewayError, toUcum } from '../domain/index.js';
+import { canConvert, GatewayError, isTimeZone, toUcum } from '../domain/index.js';
 import { DeviceProfileSchema, OBSERVATION_UNITS, type DeviceProfile, type ForwardSpec } from './schema.js';
 
 /** Loaded profiles by id. */
@@ -66,7 +66,12 @@ export function checkProfile(p: DeviceProfile): string[] {
   for (const [i, a] of p.alerts.entries()) {
     if (!declared.has(a.metric)) problems.push(`alerts.${i}.metric: "${a.metric}" is not a metric of this profile`);
   }
-  for (const [i, f] of (p.fhir?.forward ?? []).entries()) problems.push(...checkForward(f, p.metrics).map((m) => `fhir.forward.${i}.${m}`));
+  for (const [i, f] of (p.fhir?.forward ?? []).entries()) problems.push(...checkForward(f, p).map((m) => `fhir.forward.${i}.${m}`));
+  const average = p.fhir?.homeBloodPressureAverage;
+  if (average !== undefined && !(p.fhir?.forward ?? []).some((f) => f.observation === 'blood-pressure' && f.summary === undefined)) {
+    problems.push('fhir.homeBloodPressureAverage: needs a blood-pressure forward (without summary) to average');
+  }
+  if (average !== undefined && average.minDays > average.runDays) problems.push('fhir.homeBloodPressureAverage.minDays: must not exceed runDays');
   if (p.payload.format === 'vendor') {
     for (const [name, v] of Object.entries(p.payload.values)) {
       const spec = p.metrics[name];
@@ -98,7 +103,8 @@ function checkRanges(m: DeviceProfile['metrics'][string]): string[] {
 }
 
 /** A forwarded observation names metrics of the profile: systolic and diastolic for blood pressure, one metric otherwise. */
-function checkForward(f: ForwardSpec, metrics: DeviceProfile['metrics']): string[] {
+function checkForward(f: ForwardSpec, profile: DeviceProfile): string[] {
+  const { metrics } = profile;
   const named = f.observation === 'blood-pressure' ? (['systolic', 'diastolic'] as const) : (['metric'] as const);
   const problems: string[] = [];
   for (const key of named) {
@@ -111,14 +117,12 @@ function checkForward(f: ForwardSpec, metrics: DeviceProfile['metrics']): string
   for (const key of ['metric', 'systolic', 'diastolic'] as const) {
     if (!(named as readonly string[]).includes(key) && f[key] !== undefined) problems.push(`${key}: not used by ${f.observation}`);
   }
-  return problems;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  // Continuous streams reach the record as summaries, never sample by sample.
+  if (profile.sampling === 'continuous' && f.summary === undefined) problems.push('summary: a continuous stream is forwarded as window summaries');
+  if (f.summary !== undefined && f.observation === 'blood-pressure') problems.push('summary: blood pressure is forwarded reading by reading');
+  // [LOINC 41950-7] steps are counted per 24 hours: a daily sum.
+  if (f.observation === 'steps' && (f.summary?.windowMinutes !== 1440 || f.summary.statistics.join() !== 'sum')) {
+    problems.push('summary: steps are forwarded as a daily sum ({ "windowMinutes": 1440, "statistics": ["sum"] })');
   }
+  return problems;
 }

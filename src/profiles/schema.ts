@@ -91,6 +91,7 @@ export const OBSERVATION_UNITS = {
   'body-temperature': 'Cel',
   'body-weight': 'kg',
   'blood-glucose': 'mmol/L',
+  steps: '{steps}',
 } as const;
 export type ObservationKind = keyof typeof OBSERVATION_UNITS;
 const ObservationKind = z.enum(Object.keys(OBSERVATION_UNITS) as [ObservationKind, ...ObservationKind[]]);
@@ -103,6 +104,17 @@ const Forward = z
     /** blood-pressure: the metrics of its systolic and diastolic components. */
     systolic: MetricName.optional(),
     diastolic: MetricName.optional(),
+    /**
+     * Continuous streams: one summary Observation per window (tiling the local day) instead of one
+     * per sample. mean/min/max/count describe a level such as heart rate; sum a count such as steps.
+     */
+    summary: z
+      .object({
+        windowMinutes: z.number().int().min(1).max(1440),
+        statistics: z.array(z.enum(['mean', 'min', 'max', 'count', 'sum'])).min(1).default(['mean', 'min', 'max', 'count']),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -110,6 +122,15 @@ const Forward = z
 const Fhir = z
   .object({
     forward: z.array(Forward).min(1),
+    /**
+     * Home blood pressure averages [NICE NG136 1.2.6] from the blood-pressure forward's metrics:
+     * a monitoring run covers `runDays` local days from its first reading; with readings on at least
+     * `minDays` of them, the first day is discarded and the rest averaged.
+     */
+    homeBloodPressureAverage: z
+      .object({ minDays: z.number().int().min(2).max(28).default(4), runDays: z.number().int().min(2).max(28).default(7) })
+      .strict()
+      .optional(),
   })
   .strict();
 

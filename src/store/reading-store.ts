@@ -76,8 +76,11 @@ export interface DerivedRecord {
   readonly patientNhs: string;
   readonly periodStartMs: number;
   readonly periodEndMs: number;
-  /** `preliminary` while its period is open (not sent), then `final`, `amended` or `entered-in-error`. */
-  readonly status: 'preliminary' | 'final' | 'amended' | 'entered-in-error';
+  /**
+   * `preliminary` while its period is open (nothing sent), then `final`, `amended` or
+   * `entered-in-error`; `insufficient` when the closed period held too little to derive anything.
+   */
+  readonly status: 'preliminary' | 'insufficient' | 'final' | 'amended' | 'entered-in-error';
   /** What it was computed from (compared to detect a change). */
   readonly content: string;
   /** The planned Observation (JSON), once there is one. */

@@ -63,7 +63,7 @@ export function transaction(items: readonly PlannedObservation[], known: KnownId
     return ref;
   };
   for (const item of items) {
-    const observation = { ...item.observation, subject: patientRef(item.nhs), device: deviceRef(item.device) };
+    const observation = { ...item.observation, subject: patientRef(item.nhs), ...(item.device !== undefined ? { device: deviceRef(item.device) } : {}) };
     entry.push({
       // Not the identifier itself: servers rewrite every occurrence of a full URL in the Bundle.
       fullUrl: `urn:uuid:${hashUuid(`entry|${item.id}`)}`,

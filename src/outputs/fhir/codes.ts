@@ -14,11 +14,13 @@ const snomed = (code: string, display: string): Coding => ({ system: SNOMED, cod
 /** How one kind of Observation is coded. */
 export interface ObservationCoding {
   readonly code: CodeableConcept;
-  readonly category: 'vital-signs' | 'laboratory';
+  readonly category: 'vital-signs' | 'laboratory' | 'activity';
   /** The FHIR R4 vital-signs profile the Observation claims [FHIR R4 §observation-vitalsigns]. */
   readonly profile: string | undefined;
-  /** Human-readable unit for `valueQuantity.unit` (the code is the profile's UCUM unit). */
+  /** Human-readable unit for `valueQuantity.unit` (the code is the profile's UCUM unit)… */
   readonly unitDisplay: string;
+  /** …unless the Observation states another (a daily count of steps is `/d`). */
+  readonly unitCode?: string;
 }
 
 /**
@@ -78,6 +80,14 @@ export const CODES: Readonly<Record<ObservationKind, ObservationCoding>> = {
     profile: undefined,
     unitDisplay: 'mmol/L',
   },
+  // [LOINC 41950-7] number of steps in 24 hours, measured; a physical activity observation.
+  steps: {
+    code: { coding: [loinc('41950-7', 'Number of steps in 24 hour Measured')], text: 'Steps per day' },
+    category: 'activity',
+    profile: undefined,
+    unitDisplay: 'steps/day',
+    unitCode: '/d',
+  },
 };
 
 /** Blood pressure components [FHIR R4 bp profile: component systolic 8480-6, diastolic 8462-4]. */
@@ -86,6 +96,18 @@ export const BP_COMPONENTS = {
   diastolic: { coding: [loinc('8462-4', 'Diastolic blood pressure'), snomed('1091811000000102', 'Diastolic arterial pressure')], text: 'Diastolic blood pressure' },
 } as const satisfies Record<string, CodeableConcept>;
 
+const CATEGORY_DISPLAY: Readonly<Record<ObservationCoding['category'], string>> = { 'vital-signs': 'Vital Signs', laboratory: 'Laboratory', activity: 'Activity' };
+
 export const categoryConcept = (category: ObservationCoding['category']): CodeableConcept => ({
-  coding: [{ system: CATEGORY, code: category, display: category === 'vital-signs' ? 'Vital Signs' : 'Laboratory' }],
+  coding: [{ system: CATEGORY, code: category, display: CATEGORY_DISPLAY[category] }],
 });
+
+/** [FHIR R4 observation-statistics] how a summary's components are computed. */
+export const STATISTICS = 'http://terminology.hl7.org/CodeSystem/observation-statistics';
+
+/** UK Core AverageBloodPressure [clinical.md: 723232008, systolic 413606001, diastolic 413605002]. Never LOINC 8478-0. */
+export const AVERAGE_BP = {
+  code: { coding: [snomed('723232008', 'Average blood pressure')], text: 'Average home blood pressure' },
+  systolic: { coding: [snomed('413606001', 'Average systolic blood pressure')], text: 'Average systolic blood pressure' },
+  diastolic: { coding: [snomed('413605002', 'Average diastolic blood pressure')], text: 'Average diastolic blood pressure' },
+} as const satisfies Record<string, CodeableConcept>;

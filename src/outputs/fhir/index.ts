@@ -11,3 +11,5 @@ export { CODES, BP_COMPONENTS, LOINC, SNOMED, UCUM, NHS_NUMBER } from './codes.j
 export { deviceResource, flag, hashUuid, readingObservations, VG, type PlannedObservation, type ReadingOrigin } from './observation.js';
 export { FHIR_SINK, FhirDelivery, fhirPlanner, fhirSender } from './output.js';
 export { FhirValidator, type ResourceProblem } from './validate.js';
+export { Derivations, type DerivationOptions, type DerivationSource } from './derivations.js';
+export { averageBpObservation, summaryObservation } from './derived.js';

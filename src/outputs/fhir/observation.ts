@@ -31,7 +31,8 @@ export interface PlannedObservation {
   /** Identifier value (system {@link VG.observationId}). */
   readonly id: string;
   readonly nhs: string;
-  readonly device: Device;
+  /** The monitor that measured it; absent for a value derived across devices (a home BP average). */
+  readonly device?: Device;
   /** Without `subject` and `device`: the transaction links them. */
   readonly observation: Observation;
   /** A correction: replaces the Observation with this identifier (conditional update) rather than creating it. */
@@ -51,6 +52,7 @@ export function readingObservations(origin: ReadingOrigin, rows: readonly Readin
   const device = deviceResource(origin);
   const planned: PlannedObservation[] = [];
   for (const spec of forward) {
+    if (spec.summary !== undefined) continue; // summarised over windows (derived.ts), not per reading
     const built = observation(origin, spec, byMetric, first, device);
     if (built !== undefined) planned.push(built);
   }
@@ -94,12 +96,7 @@ function observation(origin: ReadingOrigin, spec: ForwardSpec, rows: ReadonlyMap
     resourceType: 'Observation',
     meta: {
       ...(coding.profile !== undefined ? { profile: [coding.profile] } : {}),
-      tag: [
-        { system: VG.gateway, code: `${origin.gatewayId}@${origin.gatewayVersion}` },
-        { system: VG.profile, code: `${origin.profile.id}@${origin.profile.version}` },
-        { system: VG.decoder, code: origin.profile.payload.format === 'vendor' ? 'vendor-json' : 'canonical-json' },
-        { system: VG.payloadSha256, code: origin.payloadSha256 },
-      ],
+      tag: provenanceTags(origin, origin.profile, origin.profile.payload.format === 'vendor' ? 'vendor-json' : 'canonical-json', origin.payloadSha256),
     },
     ...(extension.length > 0 ? { extension } : {}),
     identifier: [{ system: VG.observationId, value: id }],
@@ -114,7 +111,7 @@ function observation(origin: ReadingOrigin, spec: ForwardSpec, rows: ReadonlyMap
 }
 
 /** The monitor as a FHIR Device, identified by the gateway's device id. */
-export function deviceResource(origin: ReadingOrigin): Device {
+export function deviceResource(origin: Omit<ReadingOrigin, 'payloadSha256' | 'gatewayVersion'>): Device {
   const { profile } = origin;
   return {
     resourceType: 'Device',
@@ -127,7 +124,17 @@ export function deviceResource(origin: ReadingOrigin): Device {
   };
 }
 
-const deviceIdentity = (o: ReadingOrigin): string =>
+/** The provenance tags of an Observation [README "FHIR provenance"]. */
+export function provenanceTags(gateway: { gatewayId: string; gatewayVersion: string }, profile: DeviceProfile, decoder: string, payloadSha256?: string): { system: string; code: string }[] {
+  return [
+    { system: VG.gateway, code: `${gateway.gatewayId}@${gateway.gatewayVersion}` },
+    { system: VG.profile, code: `${profile.id}@${profile.version}` },
+    { system: VG.decoder, code: decoder },
+    ...(payloadSha256 !== undefined ? [{ system: VG.payloadSha256, code: payloadSha256 }] : []),
+  ];
+}
+
+export const deviceIdentity = (o: Pick<ReadingOrigin, 'serial' | 'profile' | 'gatewayId' | 'deviceId'>): string =>
   o.serial !== undefined ? `serial|${o.profile.manufacturer ?? ''}|${o.profile.model ?? ''}|${o.serial}` : `device|${o.gatewayId}/${o.deviceId}`;
 
 /** A name-based UUID from SHA-256 (RFC 9562 version 8 layout). */
@@ -139,7 +146,7 @@ export function hashUuid(text: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-const quantity = (value: number, unit: string, code: string): Quantity => ({ value, unit, system: UCUM, code });
+export const quantity = (value: number, unit: string, code: string): Quantity => ({ value, unit, system: UCUM, code });
 
 type Flag = 'N' | 'L' | 'H' | 'LL' | 'HH' | 'A' | 'AA';
 
@@ -168,7 +175,7 @@ function mostSevere(flags: readonly (Flag | undefined)[]): Flag | undefined {
   return worst;
 }
 
-const interpretationConcept = (f: Flag) => ({ coding: [{ system: INTERPRETATION, code: f, display: DISPLAY[f] }] });
+export const interpretationConcept = (f: Flag) => ({ coding: [{ system: INTERPRETATION, code: f, display: DISPLAY[f] }] });
 
 function interpretationOf(value: number, spec: MetricSpec | undefined): Pick<Observation, 'interpretation'> {
   const f = flag(value, spec);

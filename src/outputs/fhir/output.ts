@@ -122,9 +122,9 @@ export class FhirDelivery {
     let ids = new Set<string>();
     for (const item of items) {
       const { nhs, device, id } = item.planned;
-      const deviceKey = device.identifier?.[0]?.value ?? '';
+      const deviceKey = device?.identifier?.[0]?.value ?? '';
       // A known Device is sent again when its content changed (bundle.ts): count it then.
-      const deviceKnown = this.known.devices.get(deviceKey)?.content === JSON.stringify(device);
+      const deviceKnown = device === undefined || this.known.devices.get(deviceKey)?.content === JSON.stringify(device);
       const cost = (): number => 1 + (this.known.patients.has(nhs) || patients.has(nhs) ? 0 : 1) + (deviceKnown || devices.has(deviceKey) ? 0 : 1);
       // [FHIR R4 http.html#trules] one transaction may not touch a resource twice: a correction
       // of an Observation created in the same batch goes in the next transaction.

@@ -30,6 +30,8 @@ export class SqliteDerived {
   private readonly correctedAfterStmt: SqliteStatement;
   private readonly periodStmt: SqliteStatement;
   private readonly patientStmt: SqliteStatement;
+  private readonly dueStmt: SqliteStatement;
+  private readonly maxIdStmt: SqliteStatement;
 
   constructor(db: SqliteConnection) {
     this.upsertStmt = db.prepare(
@@ -45,15 +47,23 @@ export class SqliteDerived {
     this.stateStmt = db.prepare(`SELECT name, last_reading_id AS lastReadingId, last_correction_id AS lastCorrectionId FROM derivation_state WHERE name = ?`);
     this.getStmt = db.prepare(`SELECT * FROM derived_observations WHERE key = ?`);
     this.latestStmt = db.prepare(`SELECT * FROM derived_observations WHERE key >= ? AND key < ? AND period_start <= ? ORDER BY period_start DESC LIMIT 1`);
-    this.readingsAfterStmt = db.prepare(`SELECT ${INPUT} FROM readings WHERE id > ? ORDER BY id LIMIT ?`);
+    this.readingsAfterStmt = db.prepare(
+      `SELECT ${INPUT} FROM readings WHERE id > ? AND id <= ? AND metric IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?`,
+    );
+    this.maxIdStmt = db.prepare(`SELECT COALESCE(MAX(id), 0) AS id FROM readings`);
     this.correctedAfterStmt = db.prepare(
       `SELECT c.id AS correctionId, r.id, r.device_id AS deviceId, r.patient_nhs AS patientNhs, r.profile_id AS profileId, r.metric, r.value,
               r.taken_at AS takenAtMs, r.status
-       FROM corrections c JOIN readings r ON r.idempotency_key = c.reading_key WHERE c.id > ? ORDER BY c.id LIMIT ?`,
+       FROM corrections c JOIN readings o ON o.idempotency_key = c.reading_key
+       JOIN readings r ON r.idempotency_key >= o.device_id || '|' || printf('%015d', o.device_taken_at)
+         AND r.idempotency_key < o.device_id || '|' || printf('%015d', o.device_taken_at) || '}'
+         AND r.message_id IS o.message_id AND r.received_at = o.received_at
+       WHERE c.id > ? ORDER BY c.id, r.id LIMIT ?`,
     );
     this.periodStmt = db.prepare(
       `SELECT ${INPUT} FROM readings WHERE patient_nhs = ? AND metric = ? AND taken_at >= ? AND taken_at < ? ORDER BY taken_at, id`,
     );
+    this.dueStmt = db.prepare(`SELECT * FROM derived_observations WHERE status = 'preliminary' AND period_end <= ? ORDER BY period_end LIMIT ?`);
     this.patientStmt = db.prepare(`SELECT * FROM derived_observations WHERE patient_nhs = ? ORDER BY period_start, key`);
   }
 
@@ -67,12 +77,17 @@ export class SqliteDerived {
     return (this.stateStmt.get(name) as DerivationState | undefined) ?? { name, lastReadingId: 0, lastCorrectionId: 0 };
   }
 
-  /** Readings stored after id `afterId`, oldest first. */
-  readingsAfter(afterId: number, limit: number): DerivationInput[] {
-    return this.readingsAfterStmt.all(afterId, limit) as DerivationInput[];
+  /**
+   * Values of the given metrics stored after id `afterId`, oldest first, and the id read up to: the
+   * last returned when `limit` were found, else the highest id in the table (nothing more to read).
+   */
+  readingsAfter(afterId: number, limit: number, metrics: readonly string[]): { inputs: DerivationInput[]; readToId: number } {
+    const maxId = (this.maxIdStmt.get() as { id: number }).id;
+    const inputs = this.readingsAfterStmt.all(afterId, maxId, JSON.stringify(metrics), limit) as DerivationInput[];
+    return { inputs, readToId: inputs.length === limit ? (inputs.at(-1) as DerivationInput).id : Math.max(afterId, maxId) };
   }
 
-  /** Corrections after `afterId`, each with (one row of) the reading it corrected. */
+  /** Corrections after `afterId`, with every row of the reading each corrected. */
   correctedAfter(afterId: number, limit: number): (DerivationInput & { correctionId: number })[] {
     return this.correctedAfterStmt.all(afterId, limit) as (DerivationInput & { correctionId: number })[];
   }
@@ -91,6 +106,11 @@ export class SqliteDerived {
   latest(prefix: string, atMs: number): DerivedRecord | undefined {
     const r = this.latestStmt.get(prefix, `${prefix}\uffff`, atMs) as Record<string, unknown> | undefined;
     return r === undefined ? undefined : toRecord(r);
+  }
+
+  /** Records still preliminary whose period ended by `endedBy`, earliest first. */
+  due(endedBy: number, limit: number): DerivedRecord[] {
+    return (this.dueStmt.all(endedBy, limit) as Record<string, unknown>[]).map(toRecord);
   }
 
   /** A patient's derived records, oldest period first. */

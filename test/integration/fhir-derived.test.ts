@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/index.js';
+import { FhirTestServer } from '../helpers/fhir-server/index.js';
+import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { connectDevice } from '../helpers/mqtt.js';
+import { unlimitedProfiles } from '../helpers/process.js';
+import { useCleanups } from '../helpers/cleanup.js';
+
+type Resource = Record<string, any>;
+
+async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const at = (iso: string): number => Date.parse(iso);
+
+describe('derived Observations: window summaries and NICE NG136 home BP averages (injected clock)', () => {
+  let server: FhirTestServer;
+  let profilesDir: string;
+  const shared = tempDir();
+  const defer = useCleanups();
+  beforeAll(async () => {
+    profilesDir = unlimitedProfiles(shared.dir);
+    server = await FhirTestServer.start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    shared.remove();
+  });
+  beforeEach(() => server.reset());
+
+  const gateway = async (clock: ManualClock): Promise<TestGateway> => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    // Derivations run only when the test says (a tick), on the test's clock.
+    const settings = { profilesDir, 'fhir.url': server.url, 'fhir.batchSize': 8, 'fhir.flushIntervalMs': 50, 'fhir.deriveIntervalMs': 3_600_000, 'fhir.deriveGraceMs': 120_000 };
+    const gw = await startGateway(tmp.dir, settings, clock);
+    defer(() => gw.stop());
+    return gw;
+  };
+  const search = async (code: string) => (await server.search('Observation', { code })) as Resource[];
+
+  it('summarises a wearable\'s heart rate per 15-minute window once it has ended, and amends it when a late sample arrives', async () => {
+    const clock = new ManualClock(at('2026-11-20T10:20:00Z'));
+    const gw = await gateway(clock);
+    const creds = await gw.addDevice('wrist-wearable', { id: 'watch-1' });
+    const client = await connectDevice(gw.url, creds);
+    defer(() => client.endAsync());
+    const sample = (iso: string, heartRate: number) =>
+      client.publishAsync(`devices/watch-1/readings`, JSON.stringify({ takenAt: iso, values: { heartRate } }), { qos: 1 });
+    for (const [iso, hr] of [['2026-11-20T10:01:00Z', 60], ['2026-11-20T10:05:00Z', 70], ['2026-11-20T10:14:59Z', 80], ['2026-11-20T10:16:00Z', 100]] as const) await sample(iso, hr);
+
+    await gw.derivations.tick();
+    const [summary] = await until(() => search('http://loinc.org|8867-4'), (o) => o.length === 1, 'one heart-rate summary');
+    expect(summary).toMatchObject({
+      status: 'final',
+      effectivePeriod: { start: '2026-11-20T10:00:00.000Z', end: '2026-11-20T10:15:00.000Z' },
+      valueQuantity: { value: 70, code: '/min' },
+      meta: { profile: ['http://hl7.org/fhir/StructureDefinition/heartrate'] },
+      method: { text: expect.stringContaining('Average of 3 device samples over a 15-minute window') },
+    });
+    const stat = (code: string) => (summary!['component'] as Resource[]).find((c) => c['code'].coding.some((k: Resource) => k['code'] === code));
+    expect(stat('minimum')?.['valueQuantity'].value).toBe(60);
+    expect(stat('maximum')?.['valueQuantity'].value).toBe(80);
+    expect(stat('count')?.['valueInteger']).toBe(3);
+
+    // A sample of the closed window arrives late: the summary is recomputed and replaced.
+    await sample('2026-11-20T10:10:00Z', 90);
+    clock.advance(60_000);
+    await gw.derivations.tick();
+    const [amended] = await until(() => search('http://loinc.org|8867-4'), (o) => o[0]?.['status'] === 'amended', 'the amended summary');
+    expect(amended).toMatchObject({ valueQuantity: { value: 75 } });
+    expect(await search('http://loinc.org|8867-4')).toHaveLength(1);
+
+    // The next window ends: a second summary; ticking again changes nothing.
+    clock.set(at('2026-11-20T10:40:00Z'));
+    await gw.derivations.tick();
+    await gw.derivations.tick();
+    const both = await until(() => search('http://loinc.org|8867-4'), (o) => o.length === 2, 'two summaries');
+    expect(both.map((o) => o['valueQuantity'].value).sort()).toEqual([100, 75]);
+    await until(async () => gw.store.outbox.stats('fhir').pending, (n) => n === 0, 'an empty outbox');
+    expect(gw.store.derived.ofPatient('9434765919').map((r) => r.status)).toEqual(['amended', 'final']);
+  });
+
+  it('averages a home BP monitoring run (first day discarded) as one UK Core average with its NG136 stage, never LOINC 8478-0', async () => {
+    const clock = new ManualClock(at('2026-11-12T09:00:00Z'));
+    const gw = await gateway(clock);
+    const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-hbpm-1' });
+    const client = await connectDevice(gw.url, creds);
+    defer(() => client.endAsync());
+    let n = 0;
+    const reading = (iso: string, systolic: number, diastolic: number) =>
+      client.publishAsync(`devices/cuff-hbpm-1/readings`, JSON.stringify({ messageId: `r${n++}`, takenAt: iso, values: { systolic, diastolic, pulse: 70 } }), { qos: 1 });
+    // Day 1 (discarded) high; days 2–5 twice a day at 140/80 and 144/82: mean 142/81 → stage 1.
+    await reading('2026-11-02T07:30:00Z', 178, 104);
+    await reading('2026-11-02T19:30:00Z', 176, 102);
+    for (const day of ['03', '04', '05', '06']) {
+      await reading(`2026-11-${day}T07:30:00Z`, 140, 80);
+      await reading(`2026-11-${day}T19:30:00Z`, 144, 82);
+    }
+    await gw.derivations.tick();
+    const [average] = await until(() => server.search('Observation', { code: 'http://snomed.info/sct|723232008' }), (o) => o.length === 1, 'one average');
+    expect(average).toMatchObject({
+      status: 'final',
+      effectivePeriod: { start: '2026-11-02T00:00:00.000Z', end: '2026-11-09T00:00:00.000Z' },
+      interpretation: [{ coding: [{ code: 'H' }], text: expect.stringContaining('Stage 1') }],
+      method: { text: expect.stringContaining('mean of 8 readings over 4 days, the first of 5 days discarded') },
+    });
+    expect((average!['component'] as Resource[]).map((c) => [c['code'].coding[0].code, c['valueQuantity'].value])).toEqual([['413606001', 142], ['413605002', 81]]);
+    expect(JSON.stringify(await server.search('Observation'))).not.toContain('8478-0');
+    expect(await server.search('Observation', { code: 'http://loinc.org|85354-9' })).toHaveLength(10);
+  });
+
+  it('derives nothing from a run of fewer than four days, and keeps what it derived without a FHIR server', async () => {
+    const clock = new ManualClock(at('2026-11-12T09:00:00Z'));
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await startGateway(tmp.dir, { profilesDir, 'fhir.deriveIntervalMs': 3_600_000 }, clock);
+    defer(() => gw.stop());
+    const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-hbpm-2' });
+    const client = await connectDevice(gw.url, creds);
+    defer(() => client.endAsync());
+    for (const day of ['02', '03', '04']) {
+      await client.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify({ takenAt: `2026-11-${day}T07:30:00Z`, values: { systolic: 150, diastolic: 90 } }), { qos: 1 });
+    }
+    await gw.derivations.tick();
+    expect(gw.store.derived.ofPatient('9434765919').map((r) => r.status)).toEqual(['insufficient']);
+    for (const day of ['05', '06']) {
+      await client.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify({ takenAt: `2026-11-${day}T07:30:00Z`, values: { systolic: 152, diastolic: 96 } }), { qos: 1 });
+    }
+    await gw.derivations.tick();
+    const [kept] = gw.store.derived.ofPatient('9434765919');
+    expect(kept).toMatchObject({ status: 'final' });
+    expect(JSON.parse(kept!.observation!)).toMatchObject({ observation: { interpretation: [{ coding: [{ code: 'HH' }] }] } });
+    expect(gw.store.outbox.stats('fhir').pending).toBe(0);
+  });
+});
