@@ -5,18 +5,10 @@ import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
 import { unlimitedProfiles } from '../helpers/process.js';
 import { useCleanups } from '../helpers/cleanup.js';
+import { until } from '../helpers/until.js';
 
 type Resource = Record<string, any>;
 
-async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const at = (iso: string): number => Date.parse(iso);
 

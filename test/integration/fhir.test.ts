@@ -5,6 +5,7 @@ import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/ga
 import { collect, connectDevice } from '../helpers/mqtt.js';
 import { runCli, unlimitedProfiles } from '../helpers/process.js';
 import { useCleanups } from '../helpers/cleanup.js';
+import { until } from '../helpers/until.js';
 import type { DeviceCredentials } from '../../src/devices/index.js';
 
 let profilesDir: string;
@@ -14,15 +15,6 @@ const fhirSettings = (url: string) => ({ profilesDir, 'fhir.url': url, 'fhir.bat
 const bp = (i: number, takenAtMs: number, values: Record<string, number> = { systolic: 120 + i, diastolic: 80, pulse: 60 }) =>
   JSON.stringify({ messageId: `m${i}`, takenAt: new Date(takenAtMs).toISOString(), values });
 
-async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${Array.isArray(v) ? `${v.length} found` : JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('readings reach the care record as FHIR R4 Observations', () => {
   let server: FhirTestServer;
