@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
+import { fhirExport } from './fhir.js';
 import { influxBackfill } from './influx.js';
 import { profilesList } from './profiles.js';
 import { deadLetters } from './dead-letters.js';
@@ -97,6 +98,15 @@ export function buildProgram(version: string): Command {
     .requiredOption('--since <date>', 'readings taken at or after this ISO 8601 date')
     .addOption(json)
     .action((o) => influxBackfill(g(), o));
+
+  program
+    .command('fhir')
+    .description('the FHIR R4 output')
+    .command('export')
+    .description("a patient's Observations as a FHIR transaction Bundle (load it into any FHIR R4 server) or NDJSON")
+    .requiredOption('--patient <nhs>', 'NHS number')
+    .option('--ndjson', 'one resource per line (FHIR Bulk Data format)')
+    .action((o) => fhirExport(g(), o));
 
   program
     .command('profiles')

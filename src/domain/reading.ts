@@ -33,4 +33,6 @@ export interface ReadingRow {
   /** Gateway clock minus device clock, when the device sent its current time; else undefined. */
   readonly clockOffsetMs: number | undefined;
   readonly messageId: string | undefined;
+  /** SHA-256 (hex) of the raw message that carried it: provenance that traces a value to its bytes. */
+  readonly payloadSha256?: string | undefined;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { atPath, err, IssueCode, issue, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
 import { CorrectionPayloadSchema, mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '../profiles/index.js';
 import type { DeadLetter, HealthUpdate, OutboxEntry, ReadingStore } from '../store/reading-store.js';
@@ -112,7 +113,8 @@ export class Ingestor {
     let rejected = 0;
     let clockDrift = false;
     let clockOffsetMs: number | undefined;
-    const ctx = { deviceId: device.deviceId, patientNhs: device.patientNhs, receivedAtMs, ...this.limits };
+    const payloadSha256 = createHash('sha256').update(payload).digest('hex');
+    const ctx = { deviceId: device.deviceId, patientNhs: device.patientNhs, receivedAtMs, payloadSha256, ...this.limits };
     readings.forEach((reading, i) => {
       const result = validateReading(device.profile, reading, ctx);
       if (result.ok) {

@@ -20,6 +20,7 @@ export interface ValidationContext {
   readonly receivedAtMs: number;
   readonly maxFutureSkewMs: number;
   readonly clockDriftToleranceMs: number;
+  readonly payloadSha256?: string | undefined;
 }
 
 export interface ValidReading {
@@ -103,6 +104,7 @@ export function validateReading(
     receivedAtMs: ctx.receivedAtMs,
     clockOffsetMs: t.clockOffsetMs,
     messageId: reading.messageId,
+    payloadSha256: ctx.payloadSha256,
   }));
   return ok({ rows, time: t });
 }

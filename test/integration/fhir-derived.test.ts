@@ -3,7 +3,8 @@ import { ManualClock } from '../../src/domain/index.js';
 import { FhirTestServer } from '../helpers/fhir-server/index.js';
 import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
-import { unlimitedProfiles } from '../helpers/process.js';
+import { runCli, unlimitedProfiles } from '../helpers/process.js';
+import { FhirValidator } from '../../src/outputs/fhir/index.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { until } from '../helpers/until.js';
 
@@ -78,6 +79,12 @@ describe('derived Observations: window summaries and NICE NG136 home BP averages
     expect(both.map((o) => o['valueQuantity'].value).sort()).toEqual([100, 75]);
     await until(async () => gw.store.outbox.stats('fhir').pending, (n) => n === 0, 'an empty outbox');
     expect(gw.store.derived.ofPatient('9434765919').map((r) => r.status)).toEqual(['amended', 'final']);
+
+    // The watch retracts the late sample: the summary that used it is recomputed.
+    await client.publishAsync('devices/watch-1/corrections', JSON.stringify({ takenAt: '2026-11-20T10:10:00Z', action: 'retract' }), { qos: 1 });
+    await gw.derivations.tick();
+    await until(() => search('http://loinc.org|8867-4'), (o) => o.some((x) => x['valueQuantity'].value === 70), 'the summary without the retracted sample');
+    expect(await search('http://loinc.org|8867-4')).toHaveLength(2);
   });
 
   it('averages a home BP monitoring run (first day discarded) as one UK Core average with its NG136 stage, never LOINC 8478-0', async () => {
@@ -131,5 +138,23 @@ describe('derived Observations: window summaries and NICE NG136 home BP averages
     expect(kept).toMatchObject({ status: 'final' });
     expect(JSON.parse(kept!.observation!)).toMatchObject({ observation: { interpretation: [{ coding: [{ code: 'HH' }] }] } });
     expect(gw.store.outbox.stats('fhir').pending).toBe(0);
+
+    // Kept, so exported: five BP panels and the average, valid FHIR R4, loadable into a server (twice: once).
+    const env = { VG_PROFILES_DIR: profilesDir };
+    const ndjson = await runCli(['fhir', 'export', '--patient', '943 476 5919', '--ndjson', '--data-dir', tmp.dir], env);
+    expect(ndjson.stderr).toBe('');
+    const lines = ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l) as Resource);
+    expect(lines.map((r) => r['resourceType'])).toEqual(['Patient', 'Device', ...Array(6).fill('Observation')]);
+    const validator = new FhirValidator();
+    expect(lines.flatMap((r) => validator.validate(r as never))).toEqual([]);
+    expect(lines.filter((r) => r['code']?.coding[0].code === '723232008')).toHaveLength(1);
+    expect(lines.find((r) => r['code']?.coding[0].code === '85354-9')).toMatchObject({ subject: { identifier: { value: '9434765919' } }, meta: { tag: expect.arrayContaining([expect.objectContaining({ system: 'urn:vitals-gateway:payload-sha256' })]) } });
+    const bundle = await runCli(['fhir', 'export', '--patient', '9434765919', '--data-dir', tmp.dir], env);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: bundle.stdout });
+      expect(res.status).toBe(200);
+    }
+    expect(await server.search('Observation')).toHaveLength(6);
+    expect(await server.search('Patient')).toHaveLength(1);
   });
 });

@@ -13,3 +13,4 @@ export { FHIR_SINK, FhirDelivery, fhirPlanner, fhirSender } from './output.js';
 export { FhirValidator, type ResourceProblem } from './validate.js';
 export { Derivations, type DerivationOptions, type DerivationSource } from './derivations.js';
 export { averageBpObservation, summaryObservation } from './derived.js';
+export { exportBundle, exportNdjson, patientObservations, type ExportSource } from './export.js';

@@ -59,6 +59,22 @@ export function readingObservations(origin: ReadingOrigin, rows: readonly Readin
   return planned;
 }
 
+/**
+ * The Observations of a corrected reading, replacing those first sent [FHIR R4 observation-status]:
+ * each keeps its identity (computed from the reading as first stored) and takes the corrected
+ * content and status. An amendment replaces only the Observations whose values changed.
+ */
+export function correctedObservations(origin: ReadingOrigin, rows: readonly ReadingRow[], original: readonly ReadingRow[], status: 'amended' | 'entered-in-error'): PlannedObservation[] {
+  const planned = readingObservations(origin, rows);
+  const originals = readingObservations(origin, original);
+  const values = (p: PlannedObservation | undefined) => JSON.stringify([p?.observation.valueQuantity, p?.observation.component]);
+  return planned.flatMap((p, i) => {
+    if (status === 'amended' && values(p) === values(originals[i])) return [];
+    const id = originals[i]?.id ?? p.id;
+    return [{ ...p, id, observation: { ...p.observation, identifier: [{ system: VG.observationId, value: id }], status }, replace: true }];
+  });
+}
+
 function observation(origin: ReadingOrigin, spec: ForwardSpec, rows: ReadonlyMap<string, ReadingRow>, first: ReadingRow, device: Device): PlannedObservation | undefined {
   const coding = CODES[spec.observation];
   const metrics = origin.profile.metrics;

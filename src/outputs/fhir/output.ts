@@ -8,7 +8,7 @@ import type { OutboxResult } from '../../store/reading-store.js';
 import { DeliveryError, OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
 import { learnIds, transaction, type KnownIds } from './bundle.js';
 import type { FhirClient } from './client.js';
-import { readingObservations, VG, type PlannedObservation } from './observation.js';
+import { correctedObservations, readingObservations, type PlannedObservation } from './observation.js';
 import type { FhirValidator } from './validate.js';
 
 export const FHIR_SINK = 'fhir';
@@ -18,31 +18,16 @@ const OUTBOX_ROWS_PER_SEND = 16;
 
 /**
  * Plans the Observations of each stored reading whose profile forwards any (`fhir.forward`), as
- * outbox entries written with the reading. The raw payload's hash is computed once per message.
+ * outbox entries written with the reading.
  */
 export function fhirPlanner(gateway: { id: string; version: string }): OutputPlanner {
-  let lastPayload: Buffer | undefined;
-  let lastHash = '';
   return (device, rows, payload, correction) => {
     if (device.profile.fhir === undefined) return [];
-    if (payload !== lastPayload) {
-      lastPayload = payload;
-      lastHash = createHash('sha256').update(payload).digest('hex');
-    }
-    const origin = { gatewayId: gateway.id, gatewayVersion: gateway.version, deviceId: device.deviceId, serial: device.serial, profile: device.profile, payloadSha256: lastHash };
-    const planned = readingObservations(origin, rows);
-    if (correction === undefined) return planned.map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
-    // [FHIR R4 observation-status] the Observations keep their identity (computed from the reading
-    // as first stored) and are replaced with the corrected content and status.
-    // An amendment replaces only the Observations whose values changed.
-    const originals = readingObservations(origin, correction.original);
-    const values = (p: PlannedObservation | undefined) => JSON.stringify([p?.observation.valueQuantity, p?.observation.component]);
-    return planned.flatMap((p, i) => {
-      if (correction.status === 'amended' && values(p) === values(originals[i])) return [];
-      const id = originals[i]?.id ?? p.id;
-      const observation = { ...p.observation, identifier: [{ system: VG.observationId, value: id }], status: correction.status };
-      return [{ sink: FHIR_SINK, payload: JSON.stringify({ ...p, id, observation, replace: true } satisfies PlannedObservation) }];
-    });
+    // A reading's own message; a correction's is the correction message.
+    const payloadSha256 = (correction === undefined ? rows[0]?.payloadSha256 : undefined) ?? createHash('sha256').update(payload).digest('hex');
+    const origin = { gatewayId: gateway.id, gatewayVersion: gateway.version, deviceId: device.deviceId, serial: device.serial, profile: device.profile, payloadSha256 };
+    if (correction === undefined) return readingObservations(origin, rows).map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
+    return correctedObservations(origin, rows, correction.original, correction.status).map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
   };
 }
 

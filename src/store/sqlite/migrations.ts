@@ -80,6 +80,8 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE readings ADD COLUMN status TEXT NOT NULL DEFAULT 'final';
    -- The value as first stored, once amended: the reading's identity in outputs is computed from it.
    ALTER TABLE readings ADD COLUMN first_value REAL;
+   -- SHA-256 of the raw message that carried the reading (provenance).
+   ALTER TABLE readings ADD COLUMN payload_sha256 TEXT;
    CREATE TABLE corrections (
      id INTEGER PRIMARY KEY,
      device_id TEXT NOT NULL,

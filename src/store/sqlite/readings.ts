@@ -7,7 +7,7 @@ import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
 
 /** A row as bound to the INSERT, column values in order: compact to hand to the writer thread. */
-export type RowTuple = readonly [string, string, string, string, string, number, string, string | null, number, number, number, number | null, string | null];
+export type RowTuple = readonly [string, string, string, string, string, number, string, string | null, number, number, number, number | null, string | null, string | null];
 
 export const toTuple = (r: ReadingRow): RowTuple => [
   r.idempotencyKey,
@@ -23,6 +23,7 @@ export const toTuple = (r: ReadingRow): RowTuple => [
   r.receivedAtMs,
   r.clockOffsetMs ?? null,
   r.messageId ?? null,
+  r.payloadSha256 ?? null,
 ];
 
 /** A commit batch with its rows as tuples. */
@@ -46,8 +47,8 @@ export class SqliteReadingStore implements ReadingStore {
   ) {
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit,
-         source_unit, taken_at, device_taken_at, received_at, clock_offset_ms, message_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         source_unit, taken_at, device_taken_at, received_at, clock_offset_ms, message_id, payload_sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.correctStmt = db.prepare('UPDATE readings SET status = ?, first_value = COALESCE(first_value, value), value = COALESCE(?, value) WHERE idempotency_key = ?');
     this.correctionStmt = db.prepare(
@@ -143,6 +144,7 @@ function toStoredReading(r: Record<string, unknown>): StoredReading {
     receivedAtMs: r['received_at'] as number,
     clockOffsetMs: opt(r['clock_offset_ms']),
     messageId: opt(r['message_id']),
+    ...(r['payload_sha256'] !== null && r['payload_sha256'] !== undefined ? { payloadSha256: r['payload_sha256'] as string } : {}),
     status: r['status'] as ReadingStatus,
     ...(r['first_value'] !== null && r['first_value'] !== undefined ? { firstValue: r['first_value'] as number } : {}),
   };
