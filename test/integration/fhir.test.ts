@@ -104,16 +104,34 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     expect(await server.search('Device')).toHaveLength(1);
   });
 
-  it('keeps every Observation through a server outage and sends each once when it is back', async () => {
+  it('sends again a transaction whose answer was lost (applied by the server), without a second Observation', async () => {
     const tmp = tempDir();
     defer(tmp.remove);
     const gw = await gateway(tmp.dir);
-    const { creds, client } = await device(gw, 'cuff-fhir-3');
+    const { creds, client } = await device(gw, 'cuff-fhir-7');
+    await server.drop(2);
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse('2026-11-21T08:30:00Z')), { qos: 1 });
+    await until(async () => gw.store.outbox.stats('fhir').pending, (n) => n === 0, 'an empty outbox');
+    expect(await gw.metrics.render()).toMatch(/vg_outbox_failures_total\{sink="fhir",retry="ambiguous"\} 2/);
+    expect(await server.search('Observation')).toHaveLength(2);
+    expect(await server.search('Patient')).toHaveLength(1);
+    expect(await server.search('Device')).toHaveLength(1);
+  });
+
+  it('keeps every Observation through a server outage spanning a gateway restart, and sends each once when it is back', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const first = await gateway(tmp.dir);
+    const { creds, client } = await device(first, 'cuff-fhir-3');
     await server.down();
     defer(() => server.up());
     const t0 = Date.parse('2026-11-21T08:30:00Z');
     for (let i = 0; i < 10; i++) await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i, t0 + i * 60_000), { qos: 1 });
-    await until(async () => (await gw.metrics.render()).match(/vg_outbox_failures_total\{sink="fhir",retry="ambiguous"\} (\d+)/)?.[1], (n) => Number(n) >= 2, 'failed sends');
+    await until(async () => (await first.metrics.render()).match(/vg_outbox_failures_total\{sink="fhir",retry="ambiguous"\} (\d+)/)?.[1], (n) => Number(n) >= 2, 'failed sends');
+    expect(first.store.outbox.stats('fhir').pending).toBe(20);
+    await client.endAsync();
+    await first.stop();
+    const gw = await gateway(tmp.dir);
     expect(gw.store.outbox.stats('fhir').pending).toBe(20);
     await server.up();
     await until(async () => gw.store.outbox.stats('fhir').pending, (n) => n === 0, 'an empty outbox');

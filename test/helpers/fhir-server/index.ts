@@ -50,6 +50,11 @@ export class FhirTestServer {
     return this.command({ cmd: 'fail', status, count, ...(body !== undefined ? { body } : {}) });
   }
 
+  /** Processes the next `count` requests, then closes the connection instead of answering. */
+  drop(count: number): Promise<void> {
+    return this.command({ cmd: 'drop', count });
+  }
+
   /** Every resource a search returns (one page of up to 1000). */
   async search(resourceType: string, query: Record<string, string> = {}): Promise<Found[]> {
     const qs = new URLSearchParams({ _count: '1000', ...query });

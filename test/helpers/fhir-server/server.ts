@@ -15,7 +15,8 @@ export type Command =
   | { readonly cmd: 'down' }
   | { readonly cmd: 'up' }
   | { readonly cmd: 'reset' }
-  | { readonly cmd: 'fail'; readonly status: number; readonly count: number; readonly body?: unknown };
+  | { readonly cmd: 'fail'; readonly status: number; readonly count: number; readonly body?: unknown }
+  | { readonly cmd: 'drop'; readonly count: number };
 
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
@@ -24,6 +25,8 @@ indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<
 const router = new FhirRouter();
 const repo = new MemoryRepository();
 let failures: { status: number; count: number; body?: unknown } | undefined;
+/** Requests to process and then answer by closing the connection (the answer is lost). */
+let drops = 0;
 let port = Number(process.argv[2] ?? 0);
 let server: Server | undefined;
 const sockets = new Set<Socket>();
@@ -56,6 +59,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     } as unknown as Parameters<FhirRouter['handleRequest']>[0],
     repo,
   );
+  if (drops > 0) {
+    drops -= 1;
+    req.socket.destroy();
+    return;
+  }
   const status = getStatus(outcome);
   const headers: Record<string, string> = {};
   const r = resource as { resourceType?: string; id?: string; meta?: { versionId?: string } } | undefined;
@@ -99,6 +107,10 @@ process.on('message', (message: Command) => {
       case 'reset':
         repo.clear();
         failures = undefined;
+        drops = 0;
+        break;
+      case 'drop':
+        drops = message.count;
         break;
       case 'fail':
         failures = { status: message.status, count: message.count, body: message.body };
