@@ -2,10 +2,12 @@
  * `npm run bench`: QoS 1 throughput and publish→PUBACK latency of the full gateway pipeline against
  * raw aedes under the same load, resident memory per 1,000 idle authenticated devices, and the
  * gateway again with its InfluxDB output writing to a local VictoriaMetrics (throughput cost,
- * points per second shipped). Each broker runs in its own process, the load in others; see
+ * points per second shipped), and the FHIR output's delivery (batched vs one request per
+ * Observation, draining 10,000 after an outage). Each broker runs in its own process, the load in others; see
  * `--help` for the knobs.
  */
 import { writeFileSync } from 'node:fs';
+import { benchFhir, formatFhir } from './fhir.js';
 import { INFLUX_SKIPPED, startInfluxServer } from './influx-server.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { progress } from './progress.js';
@@ -22,13 +24,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const raw = await benchTarget(TARGETS.raw, options);
   const gateway = await benchTarget(TARGETS.gateway, options);
   const results = summarize(options, raw, gateway, await benchInflux(options));
-  process.stdout.write(`\n${formatReport(results)}\n`);
+  const fhir = await benchFhir();
+  process.stdout.write(`\n${formatReport(results)}\n\n${formatFhir(fhir)}\n`);
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, fhir }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
-  // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings or points) fails.
-  return failed(results) ? 1 : 0;
+  // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points or Observations) fails.
+  return failed(results) || !fhir.drain.ok ? 1 : 0;
 }
 
 /** The gateway with its InfluxDB output on, without the idle-memory phase; skipped when there is no server to write to. */
