@@ -58,7 +58,7 @@ export class Gateway {
       const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
       const influxUrl = config.influx.url;
-      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, outputPlanner(config));
+      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, outputPlanner(config), config.fhir.url !== undefined);
       const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       if (influxUrl !== undefined) {
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));

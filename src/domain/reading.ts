@@ -33,6 +33,9 @@ export interface ReadingRow {
   /** Gateway clock minus device clock, when the device sent its current time; else undefined. */
   readonly clockOffsetMs: number | undefined;
   readonly messageId: string | undefined;
-  /** SHA-256 (hex) of the raw message that carried it: provenance that traces a value to its bytes. */
+  /**
+   * SHA-256 (hex) of the raw message that carried the reading: provenance that traces a value to its
+   * bytes. Kept on the first row of each reading forwarded as Observations (FHIR output on).
+   */
   readonly payloadSha256?: string | undefined;
 }

@@ -91,6 +91,8 @@ export class Ingestor {
     private readonly limits: IngestLimits,
     private readonly lookup: ReadingLookup,
     private readonly outputs: OutputPlanner = noOutputs,
+    /** Keep each message's SHA-256 with its readings (the FHIR output states it as provenance). */
+    private readonly payloadHashes = false,
   ) {}
 
   /** `devices/<id>/readings` */
@@ -113,7 +115,8 @@ export class Ingestor {
     let rejected = 0;
     let clockDrift = false;
     let clockOffsetMs: number | undefined;
-    const payloadSha256 = createHash('sha256').update(payload).digest('hex');
+    // Provenance for the care record: only Observations state it.
+    const payloadSha256 = this.payloadHashes && device.profile.fhir !== undefined ? createHash('sha256').update(payload).digest('hex') : undefined;
     const ctx = { deviceId: device.deviceId, patientNhs: device.patientNhs, receivedAtMs, payloadSha256, ...this.limits };
     readings.forEach((reading, i) => {
       const result = validateReading(device.profile, reading, ctx);

@@ -20,6 +20,7 @@ export interface ValidationContext {
   readonly receivedAtMs: number;
   readonly maxFutureSkewMs: number;
   readonly clockDriftToleranceMs: number;
+  /** SHA-256 of the message, for readings whose Observations state it (kept on each reading's first row). */
   readonly payloadSha256?: string | undefined;
 }
 
@@ -90,7 +91,7 @@ export function validateReading(
   if (issues.length > 0 || !time.ok) return err(issues);
 
   const t = time.value;
-  const rows = [...converted].map(([metric, { value, sourceUnit }]): ReadingRow => ({
+  const rows = [...converted].map(([metric, { value, sourceUnit }], i): ReadingRow => ({
     idempotencyKey: idempotencyKey({ deviceId: ctx.deviceId, metric, messageId: reading.messageId, deviceTakenAtMs: t.deviceTakenAtMs, value }),
     deviceId: ctx.deviceId,
     patientNhs: ctx.patientNhs,
@@ -104,7 +105,8 @@ export function validateReading(
     receivedAtMs: ctx.receivedAtMs,
     clockOffsetMs: t.clockOffsetMs,
     messageId: reading.messageId,
-    payloadSha256: ctx.payloadSha256,
+    // Provenance of the whole reading, kept once: on its first row.
+    payloadSha256: i === 0 ? ctx.payloadSha256 : undefined,
   }));
   return ok({ rows, time: t });
 }

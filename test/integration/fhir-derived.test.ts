@@ -148,7 +148,9 @@ describe('derived Observations: window summaries and NICE NG136 home BP averages
     const validator = new FhirValidator();
     expect(lines.flatMap((r) => validator.validate(r as never))).toEqual([]);
     expect(lines.filter((r) => r['code']?.coding[0].code === '723232008')).toHaveLength(1);
-    expect(lines.find((r) => r['code']?.coding[0].code === '85354-9')).toMatchObject({ subject: { identifier: { value: '9434765919' } }, meta: { tag: expect.arrayContaining([expect.objectContaining({ system: 'urn:vitals-gateway:payload-sha256' })]) } });
+    expect(lines.find((r) => r['code']?.coding[0].code === '85354-9')).toMatchObject({ subject: { identifier: { value: '9434765919' } }, meta: { tag: expect.arrayContaining([expect.objectContaining({ system: 'urn:vitals-gateway:profile', code: 'bp-upper-arm@1.0.0' })]) } });
+    // Payload hashes are kept only while the FHIR output is on.
+    expect(ndjson.stdout).not.toContain('urn:vitals-gateway:payload-sha256');
     const bundle = await runCli(['fhir', 'export', '--patient', '9434765919', '--data-dir', tmp.dir], env);
     for (let i = 0; i < 2; i++) {
       const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: bundle.stdout });

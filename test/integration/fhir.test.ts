@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { FhirTestServer } from '../helpers/fhir-server/index.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { collect, connectDevice } from '../helpers/mqtt.js';
-import { runCli, unlimitedProfiles } from '../helpers/process.js';
+import { runCli, spawnGateway, unlimitedProfiles } from '../helpers/process.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { until } from '../helpers/until.js';
 import type { DeviceCredentials } from '../../src/devices/index.js';
@@ -156,6 +156,10 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     expect(dead[0]!.error).toContain('FHIR server answered 400');
     expect(dead[0]!.error).toContain('patient not registered with this practice');
     expect(JSON.parse(dead[0]!.payload)).toMatchObject({ observation: { resourceType: 'Observation' } });
+    const metrics = await gw.metrics.render();
+    expect(metrics).toMatch(/vg_outbox_fhir_dead 1\n/);
+    expect(metrics).toMatch(/vg_outbox_fhir_pending 0\n/);
+    expect(metrics).toMatch(/vg_outbox_delivered_total\{sink="fhir"\} 1\n/);
   });
 
   const observationsOf = async (status?: string) => (await server.search('Observation', status === undefined ? {} : { status })).map((o) => o as Record<string, any>);
@@ -206,5 +210,33 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     await client.publishAsync(corrections, JSON.stringify({ takenAt, action: 'amend', values: { systolic: 150 } }), { qos: 1 });
     await until(async () => rejected.messages.length, (n) => n === 2, 'two rejections');
     expect(rejected.messages.map((m) => (m.json as { issues: { code: string }[] }).issues[0]?.code)).toEqual(['reading-unknown', 'reading-retracted']);
+  });
+
+  it('a gateway started with --fhir-url and killed (SIGKILL) with Observations queued sends each once after restart', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const provisioned = await runCli(['devices', 'add', '--profile', 'thermometer', '--patient', TEST_NHS, '--id', 'thermo-fhir-1', '--data-dir', tmp.dir, '--json'], { VG_PROFILES_DIR: profilesDir });
+    const creds = JSON.parse(provisioned.stdout) as DeviceCredentials;
+    const args = ['--data-dir', tmp.dir, '--profiles-dir', profilesDir, '--log-level', 'silent', '--fhir-url', server.url];
+    await server.down();
+    defer(() => server.up());
+    const first = await spawnGateway(args);
+    defer(() => first.child.kill('SIGKILL'));
+    const client = await connectDevice(`mqtt://127.0.0.1:${first.port}`, creds);
+    const t0 = Date.now() - 60_000;
+    for (let i = 0; i < 5; i++) {
+      await client.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify({ messageId: `t${i}`, takenAt: new Date(t0 + i * 1000).toISOString(), values: { bodyTemperature: 36.5 + i / 10 } }), { qos: 1 });
+    }
+    await client.endAsync(true);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await server.up();
+    const second = await spawnGateway(args);
+    defer(() => second.child.kill('SIGKILL'));
+    const observations = await until(() => server.search('Observation'), (o) => o.length === 5, 'five Observations');
+    expect(observations.map((o) => (o['valueQuantity'] as { value: number }).value).sort()).toEqual([36.5, 36.6, 36.7, 36.8, 36.9]);
+    second.child.kill('SIGTERM');
+    await second.exited;
+    expect(await server.search('Observation')).toHaveLength(5);
   });
 });

@@ -99,8 +99,9 @@ export class Derivations {
       const now = this.clock.now();
       const targets = new Map<string, Target>();
       const runs = new Map<string, Target>(); // home BP runs opened in this tick, by patient
+      const days = new Map<string, Target>(); // the run of each patient's day, found once per tick
       for (const r of [...readings, ...corrected].sort((a, b) => a.takenAtMs - b.takenAtMs)) {
-        for (const t of this.targetsOf(r, runs)) targets.set(t.key, t);
+        for (const t of this.targetsOf(r, runs, days)) targets.set(t.key, t);
       }
       for (const record of this.source.due(now - this.options.graceMs, READ_LIMIT)) {
         const t = this.parse(record);
@@ -122,7 +123,7 @@ export class Derivations {
   }
 
   /** The periods a stored (or corrected) value falls in. */
-  private targetsOf(r: DerivationInput, runs: Map<string, Target>): Target[] {
+  private targetsOf(r: DerivationInput, runs: Map<string, Target>, days: Map<string, Target>): Target[] {
     const profile = this.profiles.get(r.profileId);
     const fhir = profile?.fhir;
     if (fhir === undefined) return [];
@@ -136,6 +137,8 @@ export class Derivations {
     const average = fhir.homeBloodPressureAverage;
     if (average !== undefined && bp?.systolic === r.metric) {
       const day = localDayStart(r.takenAtMs, this.options.timeZone);
+      const known = days.get(`${r.patientNhs}|${day}`);
+      if (known !== undefined) return [...targets, known];
       // The run this day belongs to: one opened in this tick, else the latest stored one still
       // covering it, else a new run from this day [NICE NG136 1.2.6: a 4–7 day monitoring run].
       const prefix = `hbpm|${r.patientNhs}|`;
@@ -144,6 +147,7 @@ export class Derivations {
       const covering = open !== undefined && day >= open.startMs && day < open.endMs ? open : stored !== undefined && day < stored.periodEndMs ? this.parse(stored) : undefined;
       const run = covering ?? { kind: 'hbpm' as const, key: `${prefix}${day}`, nhs: r.patientNhs, deviceId: r.deviceId, startMs: day, endMs: addLocalDays(day, average.runDays, this.options.timeZone) };
       if (covering === undefined) runs.set(r.patientNhs, run);
+      days.set(`${r.patientNhs}|${day}`, run);
       targets.push(run);
     }
     return targets;

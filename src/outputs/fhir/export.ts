@@ -30,7 +30,7 @@ export function patientObservations(source: ExportSource, readings: readonly Sto
     const first = rows[0] as StoredReading;
     const profile = source.profiles.get(first.profileId);
     if (profile === undefined) continue;
-    const origin = { gatewayId: source.gatewayId, gatewayVersion: source.gatewayVersion, deviceId: first.deviceId, serial: source.serialOf(first.deviceId), profile, payloadSha256: first.payloadSha256 ?? '' };
+    const origin = { gatewayId: source.gatewayId, gatewayVersion: source.gatewayVersion, deviceId: first.deviceId, serial: source.serialOf(first.deviceId), profile, payloadSha256: rows.find((r) => r.payloadSha256 !== undefined)?.payloadSha256 };
     const original = rows.map((r) => (r.firstValue === undefined ? r : { ...r, value: r.firstValue }));
     if (first.status === 'final') planned.push(...readingObservations(origin, rows));
     else {

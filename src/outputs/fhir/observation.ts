@@ -22,8 +22,8 @@ export interface ReadingOrigin {
   readonly deviceId: string;
   readonly serial: string | undefined;
   readonly profile: DeviceProfile;
-  /** SHA-256 (hex) of the raw message payload that carried the reading. */
-  readonly payloadSha256: string;
+  /** SHA-256 (hex) of the raw message payload that carried the reading, when known. */
+  readonly payloadSha256: string | undefined;
 }
 
 /** One Observation for the record, with what the bundle needs to link it. */

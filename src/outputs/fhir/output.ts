@@ -24,7 +24,7 @@ export function fhirPlanner(gateway: { id: string; version: string }): OutputPla
   return (device, rows, payload, correction) => {
     if (device.profile.fhir === undefined) return [];
     // A reading's own message; a correction's is the correction message.
-    const payloadSha256 = (correction === undefined ? rows[0]?.payloadSha256 : undefined) ?? createHash('sha256').update(payload).digest('hex');
+    const payloadSha256 = (correction === undefined ? rows.find((r) => r.payloadSha256 !== undefined)?.payloadSha256 : undefined) ?? createHash('sha256').update(payload).digest('hex');
     const origin = { gatewayId: gateway.id, gatewayVersion: gateway.version, deviceId: device.deviceId, serial: device.serial, profile: device.profile, payloadSha256 };
     if (correction === undefined) return readingObservations(origin, rows).map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
     return correctedObservations(origin, rows, correction.original, correction.status).map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
