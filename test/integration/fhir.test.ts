@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { FhirTestServer } from '../helpers/fhir-server/index.js';
@@ -238,5 +240,33 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     second.child.kill('SIGTERM');
     await second.exited;
     expect(await server.search('Observation')).toHaveLength(5);
+  });
+
+  it('authenticates with OAuth 2.0 client credentials from the config: one token fetched, sent as a bearer token', async () => {
+    const tokenRequests: { authorization: string | undefined; body: string }[] = [];
+    const tokens = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        tokenRequests.push({ authorization: req.headers.authorization, body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-1', token_type: 'bearer', expires_in: 300 }));
+      });
+    });
+    await new Promise<void>((r) => tokens.listen(0, '127.0.0.1', r));
+    defer(() => new Promise((r) => tokens.close(r)));
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const tokenUrl = `http://127.0.0.1:${(tokens.address() as AddressInfo).port}/token`;
+    const gw = await startGateway(tmp.dir, { ...fhirSettings(server.url), 'fhir.oauth': { tokenUrl, clientId: 'gw-1', clientSecret: 's3cret' } });
+    defer(() => gw.stop());
+    const { creds, client } = await device(gw, 'cuff-fhir-8');
+    for (const i of [0, 1]) await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i, Date.parse('2026-11-24T08:30:00Z') + i * 60_000), { qos: 1 });
+    await until(() => server.search('Observation'), (o) => o.length === 4, 'four Observations');
+    const seen = await server.authorizations();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set(['Bearer tok-1']));
+    expect(tokenRequests).toHaveLength(1);
+    expect(tokenRequests[0]!.authorization).toBe(`Basic ${Buffer.from('gw-1:s3cret').toString('base64')}`);
+    expect(new URLSearchParams(tokenRequests[0]!.body).get('grant_type')).toBe('client_credentials');
   });
 });

@@ -50,6 +50,14 @@ export class FhirTestServer {
     return this.command({ cmd: 'fail', status, count, ...(body !== undefined ? { body } : {}) });
   }
 
+  /** The Authorization header of every POST (the gateway's writes) since the last reset ('' when none). */
+  authorizations(): Promise<string[]> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m: { authorizations: string[] }) => resolve(m.authorizations));
+      this.child.send({ cmd: 'seen' } satisfies Command);
+    });
+  }
+
   /** Processes the next `count` requests, then closes the connection instead of answering. */
   drop(count: number): Promise<void> {
     return this.command({ cmd: 'drop', count });

@@ -16,7 +16,8 @@ export type Command =
   | { readonly cmd: 'up' }
   | { readonly cmd: 'reset' }
   | { readonly cmd: 'fail'; readonly status: number; readonly count: number; readonly body?: unknown }
-  | { readonly cmd: 'drop'; readonly count: number };
+  | { readonly cmd: 'drop'; readonly count: number }
+  | { readonly cmd: 'seen' };
 
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
@@ -27,11 +28,14 @@ const repo = new MemoryRepository();
 let failures: { status: number; count: number; body?: unknown } | undefined;
 /** Requests to process and then answer by closing the connection (the answer is lost). */
 let drops = 0;
+/** The Authorization header of each POST (none: ''), for tests of the gateway's auth. */
+const authorizations: string[] = [];
 let port = Number(process.argv[2] ?? 0);
 let server: Server | undefined;
 const sockets = new Set<Socket>();
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method === 'POST') authorizations.push(req.headers.authorization ?? '');
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -108,7 +112,11 @@ process.on('message', (message: Command) => {
         repo.clear();
         failures = undefined;
         drops = 0;
+        authorizations.length = 0;
         break;
+      case 'seen':
+        process.send?.({ done: 'seen', authorizations });
+        return;
       case 'drop':
         drops = message.count;
         break;
