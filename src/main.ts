@@ -17,7 +17,7 @@ async function main(argv: string[]): Promise<void> {
     }
     if (error instanceof GatewayError) {
       process.stderr.write(`vitals-gateway: ${error.message}\n`);
-      process.exitCode = error.code.startsWith('GW_CONFIG') ? EXIT_USAGE : 1;
+      process.exitCode = error.code.startsWith('GW_CONFIG') || error.code === 'GW_INPUT_INVALID' ? EXIT_USAGE : 1;
       return;
     }
     process.stderr.write(`vitals-gateway: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

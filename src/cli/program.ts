@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
+import { hbpmCommand, news2Command } from './clinical.js';
 import { fhirExport } from './fhir.js';
 import { influxBackfill } from './influx.js';
 import { profilesList } from './profiles.js';
@@ -107,6 +108,18 @@ export function buildProgram(version: string): Command {
     .requiredOption('--patient <nhs>', 'NHS number')
     .option('--ndjson', 'one resource per line (FHIR Bulk Data format)')
     .action((o) => fhirExport(g(), o));
+
+  program
+    .command('news2')
+    .description('NEWS2 (RCP 2017) of a set of observations; partial, with the missing parameters listed, when some are absent')
+    .requiredOption('--json <observations>', 'e.g. \'{"respiratoryRate":18,"spo2":95,"spo2Scale":1,"onOxygen":false,"systolic":120,"pulse":80,"consciousness":"A","temperature":37.2}\'')
+    .action((o: { json: string }) => news2Command(o));
+
+  program
+    .command('hbpm')
+    .description('NICE NG136 home blood pressure average of a monitoring run (first day discarded, at least 4 days)')
+    .requiredOption('--file <readings.json>', '[{ "day": 1, "time": "morning"|"evening", "systolic", "diastolic" }, …]')
+    .action((o: { file: string }) => hbpmCommand(o));
 
   program
     .command('profiles')

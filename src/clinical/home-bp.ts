@@ -1,4 +1,4 @@
-import { addLocalDays, localDayStart } from './periods.js';
+import { localDayStart } from './periods.js';
 
 /** One home blood pressure measurement. */
 export interface HomeBpReading {
@@ -33,33 +33,42 @@ export type HomeBpAverage =
 export const HBPM_STAGE_1 = { systolic: 135, diastolic: 85 } as const;
 export const HBPM_STAGE_2 = { systolic: 150, diastolic: 95 } as const;
 
+/** One measurement on a numbered monitoring day (day 1 is the first day of the run). */
+export interface DayReading {
+  readonly day: number;
+  readonly systolic: number;
+  readonly diastolic: number;
+}
+
 /**
  * The home BP average of one monitoring run [NICE NG136 1.2.6]: readings on at least `minDays`
  * days (counting the first), the first day's measurements discarded, and the mean of all remaining
  * measurements (of readings, not of daily means) classified — a threshold is crossed when the
- * systolic or the diastolic average reaches it, stage 2 before stage 1. Days are local calendar
- * days in `zone`. Averages are rounded to whole mmHg.
+ * systolic or the diastolic average reaches it, stage 2 before stage 1. The exact means are
+ * classified; the averages are given to one decimal.
  */
+export function averageOverDays(readings: readonly DayReading[], minDays = 4): Omit<Extract<HomeBpAverage, { enough: true }>, 'fromMs' | 'toMs'> | Extract<HomeBpAverage, { enough: false }> {
+  const days = new Set(readings.map((r) => r.day));
+  if (days.size < minDays) return { enough: false, days: days.size, reason: `readings on ${days.size} days; NICE NG136 asks for at least ${minDays}` };
+  const first = Math.min(...days);
+  const kept = readings.filter((r) => r.day !== first);
+  const mean = (f: (r: DayReading) => number) => kept.reduce((s, r) => s + f(r), 0) / kept.length;
+  const systolic = mean((r) => r.systolic);
+  const diastolic = mean((r) => r.diastolic);
+  const oneDecimal = (n: number) => Math.round(n * 10) / 10;
+  return { enough: true, days: days.size, count: kept.length, systolic: oneDecimal(systolic), diastolic: oneDecimal(diastolic), classification: classifyHomeBp(systolic, diastolic) };
+}
+
+/** {@link averageOverDays} of timed readings, days being local calendar days in `zone`. */
 export function homeBpAverage(readings: readonly HomeBpReading[], zone: string, minDays = 4): HomeBpAverage {
   if (readings.length === 0) return { enough: false, days: 0, reason: 'no readings' };
   const sorted = [...readings].sort((a, b) => a.takenAtMs - b.takenAtMs);
-  const days = new Set(sorted.map((r) => localDayStart(r.takenAtMs, zone)));
-  if (days.size < minDays) return { enough: false, days: days.size, reason: `readings on ${days.size} days; NICE NG136 asks for at least ${minDays}` };
-  const firstDayEnd = addLocalDays(localDayStart((sorted[0] as HomeBpReading).takenAtMs, zone), 1, zone);
-  const kept = sorted.filter((r) => r.takenAtMs >= firstDayEnd);
-  const mean = (f: (r: HomeBpReading) => number) => Math.round(kept.reduce((s, r) => s + f(r), 0) / kept.length);
-  const systolic = mean((r) => r.systolic);
-  const diastolic = mean((r) => r.diastolic);
-  return {
-    enough: true,
-    days: days.size,
-    count: kept.length,
-    systolic,
-    diastolic,
-    classification: classifyHomeBp(systolic, diastolic),
-    fromMs: (kept[0] as HomeBpReading).takenAtMs,
-    toMs: (kept[kept.length - 1] as HomeBpReading).takenAtMs,
-  };
+  const day = (r: HomeBpReading) => localDayStart(r.takenAtMs, zone);
+  const average = averageOverDays(sorted.map((r) => ({ day: day(r), systolic: r.systolic, diastolic: r.diastolic })), minDays);
+  if (!average.enough) return average;
+  const firstDay = day(sorted[0] as HomeBpReading);
+  const kept = sorted.filter((r) => day(r) !== firstDay);
+  return { ...average, fromMs: (kept[0] as HomeBpReading).takenAtMs, toMs: (kept[kept.length - 1] as HomeBpReading).takenAtMs };
 }
 
 /** [NICE NG136, stages of hypertension] stage 2 if either average reaches 150/95, else stage 1 if either reaches 135/85. */

@@ -15,6 +15,7 @@ export type RetryClass = (typeof RetryClass)[keyof typeof RetryClass];
 export const GatewayErrorCode = {
   // Configuration
   GW_CONFIG_INVALID: { retry: RetryClass.Permanent, summary: 'The configuration does not match its schema.' },
+  GW_INPUT_INVALID: { retry: RetryClass.Permanent, summary: 'A command\'s input (a --json value or --file) is not valid.' },
   GW_CONFIG_FILE_UNREADABLE: { retry: RetryClass.Permanent, summary: 'The config file cannot be read or is not JSON.' },
   // Device profiles
   GW_PROFILE_INVALID: { retry: RetryClass.Permanent, summary: 'A device profile file does not match the profile schema.' },

@@ -76,3 +76,45 @@ describe('command line', () => {
     expect(JSON.parse(revoked.stdout)).toMatchObject({ status: 'revoked', revokedAt: expect.any(String) });
   });
 });
+
+describe('clinical commands', () => {
+  it('news2 prints the score, partial with the missing parameters, and exits 2 on bad input', async () => {
+    const full = await runCli(['news2', '--json', JSON.stringify({ respiratoryRate: 22, spo2: 93, spo2Scale: 1, onOxygen: true, systolic: 105, pulse: 112, consciousness: 'A', temperature: 38.4 })]);
+    expect(full.code).toBe(0);
+    // 2 + 2 + 2 + 1 + 2 + 0 + 1 = 10
+    expect(JSON.parse(full.stdout)).toEqual({
+      total: 10,
+      subscores: { respiratoryRate: 2, spo2: 2, onOxygen: 2, systolic: 1, pulse: 2, consciousness: 0, temperature: 1 },
+      response: 'emergency',
+      partial: false,
+      missing: [],
+      spo2Scale: 1,
+    });
+    const partial = await runCli(['news2', '--json', '{"spo2": 96, "spo2Scale": 2, "onOxygen": true, "pulse": null}']);
+    expect(JSON.parse(partial.stdout)).toMatchObject({ total: 4, partial: true, missing: ['respiratoryRate', 'systolic', 'pulse', 'consciousness', 'temperature'], response: 'ward-based' });
+    const bad = await runCli(['news2', '--json', '{"consciousness": "X"}']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('consciousness');
+  });
+
+  it('hbpm averages a monitoring run by day (first day discarded), or says it is insufficient', async () => {
+    const run = [
+      { day: 1, time: 'morning', systolic: 170, diastolic: 100 },
+      { day: 1, time: 'evening', systolic: 168, diastolic: 98 },
+      ...[2, 3, 4, 5, 6, 7].flatMap((day) => [
+        { day, time: 'morning', systolic: 151, diastolic: 88 },
+        { day, time: 'evening', systolic: 148, diastolic: 86 },
+      ]),
+    ];
+    const file = join(tmp.dir, 'hbpm.json');
+    writeFileSync(file, JSON.stringify(run));
+    const r = await runCli(['hbpm', '--file', file]);
+    expect(r.code).toBe(0);
+    // Mean 149.5/87: stage 1 (≥135/85), not stage 2 (≥150/95).
+    expect(JSON.parse(r.stdout)).toEqual({ averageSystolic: 149.5, averageDiastolic: 87, daysUsed: 6, readingsUsed: 12, classification: 'stage1' });
+    writeFileSync(file, JSON.stringify(run.filter((x) => x.day <= 3)));
+    expect(JSON.parse((await runCli(['hbpm', '--file', file])).stdout)).toMatchObject({ averageSystolic: null, daysUsed: 2, classification: 'insufficient' });
+    writeFileSync(file, '[{"day": 0}]');
+    expect((await runCli(['hbpm', '--file', file])).code).toBe(2);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addLocalDays, classifyHomeBp, homeBpAverage, localDayStart, statistics, windowOf } from '../../src/clinical/index.js';
+import { addLocalDays, averageOverDays, classifyHomeBp, homeBpAverage, localDayStart, statistics, windowOf } from '../../src/clinical/index.js';
 
 const LONDON = 'Europe/London';
 const at = (iso: string): number => Date.parse(iso);
@@ -40,8 +40,8 @@ describe('homeBpAverage [NICE NG136 1.2.6]', () => {
     const r = homeBpAverage(week, LONDON);
     expect(r).toMatchObject({ enough: true, count: 4, systolic: 136, diastolic: 83, classification: 'stage-1', fromMs: at('2026-11-03T07:30:00Z'), toMs: at('2026-11-05T07:30:00Z') });
     const skewed = homeBpAverage([...week, bp('2026-11-05T19:30:00Z', 150, 100), bp('2026-11-05T20:30:00Z', 150, 100)], LONDON);
-    // Mean of readings: (130+140+136+138+150+150)/6 = 140.7 → 141; mean of daily means would be (135+136+146)/3 = 139.
-    expect(skewed).toMatchObject({ systolic: 141, count: 6 });
+    // Mean of readings: (130+140+136+138+150+150)/6 = 140.7; mean of daily means would be (135+136+146)/3 = 139.
+    expect(skewed).toMatchObject({ systolic: 140.7, count: 6 });
   });
 
   it('counts local days: in summer a reading at 23:30 UTC is the next day in London', () => {
@@ -75,5 +75,28 @@ describe('statistics', () => {
     expect(statistics([60, 70, 81], 0)).toEqual({ count: 3, mean: 70, min: 60, max: 81, sum: 211 });
     expect(statistics([36.55, 36.6], 1)).toEqual({ count: 2, mean: 36.6, min: 36.55, max: 36.6, sum: 73.2 });
     expect(statistics([], 0)).toBeUndefined();
+  });
+});
+
+describe('averageOverDays [NICE NG136 1.2.6]', () => {
+  const day = (d: number, systolic: number, diastolic: number) => ({ day: d, systolic, diastolic });
+
+  it('needs 4 days counting the first; 4 days use 3', () => {
+    expect(averageOverDays([day(1, 140, 90), day(2, 140, 90), day(3, 140, 90)])).toMatchObject({ enough: false, days: 3 });
+    expect(averageOverDays([day(1, 200, 120), day(2, 140, 90), day(3, 140, 90), day(4, 140, 90)])).toMatchObject({ enough: true, days: 4, count: 3, systolic: 140, diastolic: 90 });
+  });
+
+  it('classifies the exact mean (134.96 is normal though it shows as 135) and gives one decimal', () => {
+    const r = averageOverDays([day(1, 0, 0), ...Array.from({ length: 20 }, (_, i) => day(2 + (i % 5), 134.96, 80))]);
+    expect(r).toMatchObject({ enough: true, systolic: 135, classification: 'normal' });
+  });
+
+  it('crosses a threshold on systolic or diastolic alone, stage 2 first', () => {
+    expect(averageOverDays([day(1, 0, 0), day(2, 120, 95), day(3, 120, 95), day(4, 120, 95)])).toMatchObject({ classification: 'stage-2' });
+    expect(averageOverDays([day(1, 0, 0), day(2, 135, 60), day(3, 135, 60), day(4, 135, 60)])).toMatchObject({ classification: 'stage-1' });
+  });
+
+  it('counts days, not readings: many readings on 3 days are not enough', () => {
+    expect(averageOverDays(Array.from({ length: 30 }, (_, i) => day(1 + (i % 3), 140, 90)))).toMatchObject({ enough: false, days: 3 });
   });
 });
