@@ -2,7 +2,9 @@ import { gatewayVersion, type LoadedConfig } from './config/index.js';
 import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
 import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
-import { Channel, MqttBroker } from './ingest/mqtt/index.js';
+import { Channel, clinicianAlertTopic, MqttBroker } from './ingest/mqtt/index.js';
+import { ClinicianRegistry } from './clinicians/index.js';
+import { AlertEngine, alertMessage } from './outputs/alerts/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
@@ -19,6 +21,8 @@ export interface GatewayParts {
   readonly metrics: GatewayMetrics;
   /** Window summaries and home BP averages, derived from stored readings. */
   readonly derivations: Derivations;
+  /** The alert rules over stored values. */
+  readonly alerts: AlertEngine;
   readonly mqttPort: number;
   /** Port of `/metrics` and `/healthz`; undefined when `http.enabled` is false. */
   readonly httpPort: number | undefined;
@@ -58,7 +62,23 @@ export class Gateway {
       const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
       const influxUrl = config.influx.url;
-      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, outputPlanner(config), config.fhir.url !== undefined);
+      let broker: MqttBroker | undefined;
+      const alerts = new AlertEngine(
+        () => store.alerts.unresolved(),
+        (nhs) => store.clinicians.cliniciansOf(nhs),
+        (batch) => queue.submit(batch),
+        (clinicianId, change) => broker?.publishJson(clinicianAlertTopic(clinicianId), alertMessage(change)),
+        clock,
+        metrics,
+        log.child({ component: 'alerts' }),
+      );
+      alerts.start();
+      this.closers.push(() => alerts.settled());
+      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, {
+        outputs: outputPlanner(config),
+        payloadHashes: config.fhir.url !== undefined,
+        observe: alerts.observe,
+      });
       const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       if (influxUrl !== undefined) {
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
@@ -87,17 +107,20 @@ export class Gateway {
         metrics.watchOutbox(FHIR_SINK, () => store.outbox.stats(FHIR_SINK), () => clock.now());
       }
       const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(clock));
+      const clinicians = new ClinicianRegistry(store.clinicians, clock);
 
       const ports = {
         authenticate: authenticator.authenticate.bind(authenticator),
         ingest: channelRouter(ingestor),
         banned: (deviceId: string) => flood.banned(deviceId),
+        authenticateClinician: (id: string, secret: Buffer | undefined) => clinicians.authenticate(id, secret),
       };
-      const broker = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }));
-      this.closers.push(() => broker.stop());
-      const mqttPort = await broker.start();
+      const mqtt = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }));
+      broker = mqtt;
+      this.closers.push(() => mqtt.stop());
+      const mqttPort = await mqtt.start();
 
-      const revocations = new RevocationWatch(store.devices, (id) => broker.disconnect(id), clock, config.mqtt.revocationCheckMs);
+      const revocations = new RevocationWatch(store.devices, (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs);
       this.closers.push(() => revocations.stop());
       revocations.start();
 
@@ -112,7 +135,7 @@ export class Gateway {
         httpPort = await http.start();
       }
       log.info({ mqttPort, httpPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
-      return { store, profiles, metrics, derivations, mqttPort, httpPort };
+      return { store, profiles, metrics, derivations, alerts, mqttPort, httpPort };
     } catch (error) {
       await this.closeAll();
       throw error;

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
+import { alertsAck, alertsList, cliniciansAdd, cliniciansAssign, cliniciansList } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
 import { fhirExport } from './fhir.js';
 import { influxBackfill } from './influx.js';
@@ -108,6 +109,38 @@ export function buildProgram(version: string): Command {
     .requiredOption('--patient <nhs>', 'NHS number')
     .option('--ndjson', 'one resource per line (FHIR Bulk Data format)')
     .action((o) => fhirExport(g(), o));
+
+  const clinicians = program.command('clinicians').description('clinician accounts and the patients whose alerts they receive');
+  clinicians
+    .command('add')
+    .description('add a clinician; prints the MQTT password once (username clinician:<id>)')
+    .requiredOption('--id <id>', 'clinician id')
+    .requiredOption('--name <name>', 'display name')
+    .addOption(json)
+    .action((o) => cliniciansAdd(g(), o));
+  clinicians
+    .command('assign <id>')
+    .description("send this patient's alerts to the clinician")
+    .requiredOption('--patient <nhs>', 'NHS number')
+    .addOption(json)
+    .action((id: string, o) => cliniciansAssign(g(), id, o));
+  clinicians.command('list').description('clinicians and their patients').addOption(json).action((o) => cliniciansList(g(), o));
+
+  const alerts = program.command('alerts').description('clinician alerts');
+  alerts
+    .command('list')
+    .description('alerts, newest first')
+    .option('--open', 'only those not resolved')
+    .option('--patient <nhs>', 'only this patient')
+    .option('--limit <n>', 'at most n (default 100)', integer)
+    .addOption(json)
+    .action((o) => alertsList(g(), o));
+  alerts
+    .command('ack <id>')
+    .description('acknowledge an open alert, with a note (kept in its audit trail)')
+    .requiredOption('--note <text>', 'what was done')
+    .addOption(json)
+    .action((id: string, o) => alertsAck(g(), id, o));
 
   program
     .command('news2')

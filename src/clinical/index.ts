@@ -20,3 +20,4 @@ export {
   type News2Input,
   type News2Score,
 } from './news2.js';
+export { evaluateThreshold, type Threshold, type ThresholdState, type ThresholdTransition } from './thresholds.js';

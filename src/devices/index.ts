@@ -4,6 +4,6 @@
  */
 export { DeviceRegistry, type AddDevice, type DeviceCredentials } from './registry.js';
 export { Authenticator, AuthFailure } from './authenticator.js';
-export { generateSecret, hashSecret, verifySecret } from './secret.js';
+export { fingerprint, generateSecret, hashSecret, verifySecret } from './secret.js';
 export { RevocationWatch } from './revocation-watch.js';
 export { LoginThrottle } from './login-throttle.js';

@@ -27,6 +27,11 @@ export const GatewayErrorCode = {
   GW_DEVICE_ID_INVALID: { retry: RetryClass.Permanent, summary: 'A device id must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_".' },
   GW_READING_UNKNOWN: { retry: RetryClass.Permanent, summary: 'No stored reading has the given id.' },
   GW_CORRECTION_INVALID: { retry: RetryClass.Permanent, summary: 'A correction cannot be applied to the reading (e.g. an amendment of a retracted reading).' },
+  // Clinicians
+  GW_CLINICIAN_EXISTS: { retry: RetryClass.Permanent, summary: 'A clinician with this id is already registered.' },
+  GW_CLINICIAN_UNKNOWN: { retry: RetryClass.Permanent, summary: 'No clinician with this id is registered.' },
+  GW_CLINICIAN_ID_INVALID: { retry: RetryClass.Permanent, summary: 'A clinician id must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_".' },
+  GW_ALERT_UNKNOWN: { retry: RetryClass.Permanent, summary: 'No alert has the given id.' },
   // Store
   GW_STORE_MIGRATION_FAILED: { retry: RetryClass.Permanent, summary: 'A schema migration of the SQLite store failed.' },
   GW_STORE_NEWER_SCHEMA: { retry: RetryClass.Permanent, summary: 'The store was written by a newer gateway version.' },

@@ -19,6 +19,7 @@ export class GatewayMetrics {
   private readonly floodDisconnects = new Counter({ name: 'vg_mqtt_flood_disconnects_total', help: 'Devices disconnected and banned for flooding', registers: [this.registry] });
   private readonly outboxSent = new Counter({ name: 'vg_outbox_delivered_total', help: 'Outbox entries delivered (InfluxDB: points written)', labelNames: ['sink'], registers: [this.registry] });
   private readonly outboxFailures = new Counter({ name: 'vg_outbox_failures_total', help: 'Failed deliveries by retry class', labelNames: ['sink', 'retry'], registers: [this.registry] });
+  private readonly alerts = new Counter({ name: 'vg_alerts_total', help: 'Alert changes by state (open, acknowledged, resolved) and severity', labelNames: ['state', 'severity'], registers: [this.registry] });
   private readonly corrections = new Counter({ name: 'vg_readings_corrected_total', help: 'Readings retracted or amended', labelNames: ['action'], registers: [this.registry] });
   private readonly drift = new Counter({ name: 'vg_clock_drift_messages_total', help: 'Messages from devices whose clock is off by more than the tolerance', labelNames: ['profile'], registers: [this.registry] });
 
@@ -34,6 +35,10 @@ export class GatewayMetrics {
   messageRejected(codes: readonly string[]): void {
     for (const code of new Set(codes)) this.rejected.inc({ code });
   }
+  alertChanged(state: string, severity: string): void {
+    this.alerts.inc({ state, severity });
+  }
+
   readingCorrected(action: 'retract' | 'amend'): void {
     this.corrections.inc({ action });
   }

@@ -124,6 +124,7 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
     corrections: works.flatMap((w) => w.corrections ?? []),
     derived: works.flatMap((w) => w.derived ?? []),
     derivationState: works.flatMap((w) => w.derivationState ?? []),
+    alerts: works.flatMap((w) => w.alerts ?? []),
   };
 }
 

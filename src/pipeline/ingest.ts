@@ -69,6 +69,16 @@ export const allOutputs =
   (device, rows, payload, correction) =>
     planners.flatMap((plan) => plan(device, rows, payload, correction));
 
+/** What else the pipeline does with stored readings. */
+export interface IngestExtras {
+  /** Outbox entries for the outputs (InfluxDB points, FHIR Observations). */
+  readonly outputs?: OutputPlanner;
+  /** Keep each message's SHA-256 with its readings (the FHIR output states it as provenance). */
+  readonly payloadHashes?: boolean;
+  /** Told of the values newly stored, once they are durable (the alert rules); must not throw. */
+  readonly observe?: (device: DeviceContext, rows: readonly ReadingRow[]) => void;
+}
+
 export interface IngestLimits {
   readonly maxPayloadBytes: number;
   readonly maxBatchReadings: number;
@@ -90,10 +100,12 @@ export class Ingestor {
     private readonly metrics: IngestMetrics,
     private readonly limits: IngestLimits,
     private readonly lookup: ReadingLookup,
-    private readonly outputs: OutputPlanner = noOutputs,
-    /** Keep each message's SHA-256 with its readings (the FHIR output states it as provenance). */
-    private readonly payloadHashes = false,
+    private readonly extras: IngestExtras = {},
   ) {}
+
+  private get outputs(): OutputPlanner {
+    return this.extras.outputs ?? noOutputs;
+  }
 
   /** `devices/<id>/readings` */
   async readings(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
@@ -116,7 +128,7 @@ export class Ingestor {
     let clockDrift = false;
     let clockOffsetMs: number | undefined;
     // Provenance for the care record: only Observations state it.
-    const payloadSha256 = this.payloadHashes && device.profile.fhir !== undefined ? createHash('sha256').update(payload).digest('hex') : undefined;
+    const payloadSha256 = this.extras.payloadHashes === true && device.profile.fhir !== undefined ? createHash('sha256').update(payload).digest('hex') : undefined;
     const ctx = { deviceId: device.deviceId, patientNhs: device.patientNhs, receivedAtMs, payloadSha256, ...this.limits };
     readings.forEach((reading, i) => {
       const result = validateReading(device.profile, reading, ctx);
@@ -145,6 +157,7 @@ export class Ingestor {
     if (stored < rows.length) this.metrics.readingsDuplicate(device.profile.id, rows.length - stored);
     if (issues.length > 0) this.metrics.messageRejected(issues.map((i) => i.code));
     if (clockDrift) this.metrics.clockDrift(device.profile.id);
+    if (stored > 0) this.extras.observe?.(device, rows.filter((_, i) => inserted[i] === true));
     return { messageId: single, accepted: stored, duplicates: rows.length - stored, rejected, issues, clockDrift };
   }
 

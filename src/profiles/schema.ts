@@ -67,16 +67,29 @@ const Payload = z.discriminatedUnion('format', [
     .strict(),
 ]);
 
-/** Alert rules are declared with the profile; the alerting module reads them. */
+/**
+ * A threshold alert: the metric above (or below) a value opens it; with `clearAt` it clears only
+ * once the value is back at or past that value (hysteresis, so it does not flap); with
+ * `durationMinutes` the condition must hold that long (continuous metrics). While open, further
+ * breaches do not alert again.
+ */
 const AlertRule = z
   .object({
-    id: z.string().min(1),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-"'),
     metric: MetricName,
     above: z.number().optional(),
     below: z.number().optional(),
+    clearAt: z.number().optional(),
+    durationMinutes: z.number().positive().max(1440).optional(),
     severity: z.enum(['info', 'warning', 'critical']),
+    message: z.string().min(1).max(200).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => (r.above === undefined) !== (r.below === undefined), 'set exactly one of above and below')
+  .refine((r) => r.clearAt === undefined || (r.above !== undefined ? r.clearAt <= r.above : r.clearAt >= (r.below as number)), {
+    message: 'clearAt must lie on the normal side of the threshold (≤ above, ≥ below)',
+    path: ['clearAt'],
+  });
 
 /**
  * Clinical concepts the FHIR output knows how to code (src/outputs/fhir/codes.ts), each with the
@@ -170,5 +183,6 @@ export const DeviceProfileSchema = z
 export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
 export type ForwardSpec = NonNullable<DeviceProfile['fhir']>['forward'][number];
 export type MetricSpec = DeviceProfile['metrics'][string];
+export type AlertRuleSpec = DeviceProfile['alerts'][number];
 export type VendorPayload = Extract<DeviceProfile['payload'], { format: 'vendor' }>;
 export type TimeFieldSpec = VendorPayload['takenAt'];

@@ -95,6 +95,31 @@ export interface DerivationState {
   readonly lastCorrectionId: number;
 }
 
+export type AlertState = 'open' | 'acknowledged' | 'resolved';
+
+/** An alert as stored. */
+export interface AlertRecord {
+  readonly id: string;
+  /** The condition it is about: `<patient>|<device>|<rule>`; one unresolved alert per key. */
+  readonly key: string;
+  readonly patientNhs: string;
+  readonly deviceId: string | undefined;
+  readonly ruleId: string;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly state: AlertState;
+  readonly message: string;
+  readonly value: number | undefined;
+  readonly openedAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+/** One change of an alert's state, stored with the alert as it stands after it (audit trail). */
+export interface AlertChange {
+  readonly alert: AlertRecord;
+  readonly by: string;
+  readonly note: string | undefined;
+}
+
 /** Everything one group commit writes, in one durable transaction. */
 export interface CommitBatch {
   readonly rows: readonly ReadingRow[];
@@ -105,6 +130,7 @@ export interface CommitBatch {
   readonly corrections?: readonly Correction[];
   readonly derived?: readonly DerivedRecord[];
   readonly derivationState?: readonly DerivationState[];
+  readonly alerts?: readonly AlertChange[];
 }
 
 /** For each row of the batch (same order): true if stored now, false if its idempotency key was already there. */

@@ -118,3 +118,32 @@ describe('clinical commands', () => {
     expect((await runCli(['hbpm', '--file', file])).code).toBe(2);
   });
 });
+
+describe('clinicians and alerts commands', () => {
+  it('adds a clinician (secret once), assigns a patient, lists, and acknowledges an alert with a note', async () => {
+    const add = await runCli(['clinicians', 'add', '--id', 'dr-fox', '--name', 'Dr Fox', '--json', ...dataArgs]);
+    expect(add.code).toBe(0);
+    expect(JSON.parse(add.stdout)).toEqual({ clinicianId: 'dr-fox', secret: expect.stringMatching(/^[\w-]{43}$/) });
+    expect((await runCli(['clinicians', 'add', '--id', 'dr-fox', '--name', 'Again', ...dataArgs])).code).toBe(1);
+    expect((await runCli(['clinicians', 'assign', 'dr-fox', '--patient', '943 476 5919', ...dataArgs])).code).toBe(0);
+    expect((await runCli(['clinicians', 'assign', 'dr-fox', '--patient', '1234567890', ...dataArgs])).stderr).toContain('--patient');
+    expect(JSON.parse((await runCli(['clinicians', 'list', '--json', ...dataArgs])).stdout)).toEqual([expect.objectContaining({ id: 'dr-fox', name: 'Dr Fox', status: 'active', patients: [TEST_NHS] })]);
+    const table = await runCli(['clinicians', 'list', ...dataArgs]);
+    expect(table.stdout).toContain('dr-fox');
+    expect(table.stdout).not.toContain(TEST_NHS);
+
+    // An alert as the rules engine stores one, then acknowledged on the command line.
+    const { SqliteStore } = await import('../../src/store/sqlite/index.js');
+    const store = new SqliteStore(join(tmp.dir, 'gateway.db'));
+    const alert = { id: 'a-1', key: `${TEST_NHS}|cuff-7|severe-hypertension`, patientNhs: TEST_NHS, deviceId: 'cuff-7', ruleId: 'severe-hypertension', severity: 'critical' as const, state: 'open' as const, message: 'Severe', value: 186, openedAtMs: 1_000, updatedAtMs: 1_000 };
+    store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [{ alert, by: 'rules', note: undefined }] });
+    store.close();
+    expect(JSON.parse((await runCli(['alerts', 'list', '--open', '--json', ...dataArgs])).stdout)).toMatchObject([{ id: 'a-1', state: 'open' }]);
+    const ack = await runCli(['alerts', 'ack', 'a-1', '--note', 'phoned the patient; repeat in 1 hour', '--json', ...dataArgs]);
+    expect(ack.code).toBe(0);
+    const [listed] = JSON.parse((await runCli(['alerts', 'list', '--patient', TEST_NHS, '--json', ...dataArgs])).stdout) as { state: string; events: { state: string; by: string; note: string | null }[] }[];
+    expect(listed).toMatchObject({ state: 'acknowledged', events: [{ state: 'open', by: 'rules' }, { state: 'acknowledged', by: expect.stringMatching(/^cli:/), note: 'phoned the patient; repeat in 1 hour' }] });
+    expect((await runCli(['alerts', 'ack', 'a-1', '--note', 'again', ...dataArgs])).code).toBe(1);
+    expect((await runCli(['alerts', 'list', '--open', ...dataArgs])).stdout).toContain('acknowledged');
+  });
+});

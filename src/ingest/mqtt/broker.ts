@@ -8,7 +8,7 @@ import type { AuthFailure } from '../../devices/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DeviceContext, IngestOutcome } from '../../pipeline/index.js';
 import { guardConnection } from './packet-guard.js';
-import { Channel, mayPublish, maySubscribe, parseDeviceTopic, topicFor } from './topic.js';
+import { Channel, CLINICIAN_USERNAME_PREFIX, clinicianAlertTopic, mayPublish, maySubscribe, parseDeviceTopic, topicFor } from './topic.js';
 
 export interface BrokerOptions {
   readonly host: string;
@@ -24,6 +24,8 @@ export interface BrokerPorts {
   ingest(device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome>;
   /** True while a device is banned for flooding. */
   banned(deviceId: string): boolean;
+  /** Clinicians (username `clinician:<id>`): they may only subscribe to their alert topic. */
+  authenticateClinician?(clinicianId: string, secret: Buffer | undefined): Promise<Result<string, AuthFailure>>;
 }
 
 export interface BrokerMetrics {
@@ -50,6 +52,8 @@ export class MqttBroker {
   private aedes: Aedes | undefined;
   private server: Server | undefined;
   private readonly sessions = new WeakMap<Client, DeviceContext>();
+  /** Clients that are clinicians, by clinician id. */
+  private readonly clinicians = new WeakMap<Client, string>();
   /** Connected clients by device id (one per device: the client id is the device id). */
   private readonly connected = new Map<string, Client>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -84,7 +88,8 @@ export class MqttBroker {
       },
       authorizeSubscribe: (client, sub, done) => {
         const device = this.sessions.get(client);
-        if (device !== undefined && maySubscribe(device.deviceId, sub.topic)) {
+        const clinician = this.clinicians.get(client);
+        if ((device !== undefined && maySubscribe(device.deviceId, sub.topic)) || (clinician !== undefined && sub.topic === clinicianAlertTopic(clinician))) {
           done(null, sub);
         } else {
           this.metrics.aclDenied('subscribe');
@@ -94,7 +99,9 @@ export class MqttBroker {
       },
       authorizeForward: (client, packet) => {
         const device = this.sessions.get(client);
-        return device !== undefined && parseDeviceTopic(packet.topic)?.deviceId === device.deviceId ? packet : null;
+        if (device !== undefined) return parseDeviceTopic(packet.topic)?.deviceId === device.deviceId ? packet : null;
+        const clinician = this.clinicians.get(client);
+        return clinician !== undefined && packet.topic === clinicianAlertTopic(clinician) ? packet : null;
       },
     });
     aedes.on('clientReady', (client) => {
@@ -158,8 +165,17 @@ export class MqttBroker {
     return true;
   }
 
+  /** Publishes JSON at QoS 1 from the broker itself (e.g. an alert to a clinician's topic). */
+  publishJson(topic: string, body: unknown): void {
+    const packet: PublishPacket = { cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: false, dup: false };
+    this.aedes?.publish(packet, (error) => {
+      if (error) this.log.warn({ topic, err: error.message }, 'could not publish');
+    });
+  }
+
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
     if (this.draining) return refusal(CONNACK.ServerUnavailable, 'server stopping');
+    if (username?.startsWith(CLINICIAN_USERNAME_PREFIX) === true) return this.authenticateClinician(client, username.slice(CLINICIAN_USERNAME_PREFIX.length), password);
     const result = await this.ports.authenticate(username, password);
     if (!result.ok) {
       this.metrics.authFailed(result.error);
@@ -180,12 +196,24 @@ export class MqttBroker {
     return null;
   }
 
+  private async authenticateClinician(client: Client, clinicianId: string, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    const result = this.ports.authenticateClinician === undefined ? undefined : await this.ports.authenticateClinician(clinicianId, password);
+    if (result === undefined || !result.ok) {
+      const reason = result?.error ?? 'bad-credentials';
+      this.metrics.authFailed(reason);
+      this.log.warn({ clientId: client.id, reason }, 'clinician connection refused');
+      return refusal(reason === 'not-authorized' ? CONNACK.NotAuthorized : CONNACK.BadCredentials, reason);
+    }
+    this.clinicians.set(client, result.value);
+    return null;
+  }
+
   private async authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> {
     if (client === null) return; // the broker's own publishes (rejections)
     const device = this.sessions.get(client);
     if (device === undefined || !mayPublish(device.deviceId, packet.topic)) {
       this.metrics.aclDenied('publish');
-      this.log.warn({ clientId: client.id, topic: packet.topic }, 'publish denied: not the device\'s own topic');
+      this.log.warn({ clientId: client.id, topic: packet.topic }, 'publish denied: not the device\'s own topic (clinicians publish nothing)');
       throw new Error('publish not authorized'); // [MQTT-3.3.5-2] the broker closes the connection
     }
     if (this.draining) throw new Error('gateway stopping'); // no PUBACK: the device will redeliver
@@ -211,18 +239,7 @@ export class MqttBroker {
 
   private publishRejection(device: DeviceContext, topic: string, outcome: IngestOutcome): void {
     this.log.info({ deviceId: device.deviceId, topic, codes: [...new Set(outcome.issues.map((i) => i.code))] }, 'message rejected');
-    const body = { messageId: outcome.messageId ?? null, topic, accepted: outcome.accepted, issues: outcome.issues };
-    const packet: PublishPacket = {
-      cmd: 'publish',
-      topic: topicFor(device.deviceId, Channel.Rejected),
-      payload: Buffer.from(JSON.stringify(body)),
-      qos: 1,
-      retain: false,
-      dup: false,
-    };
-    this.aedes?.publish(packet, (error) => {
-      if (error) this.log.warn({ err: error.message }, 'could not publish rejection');
-    });
+    this.publishJson(topicFor(device.deviceId, Channel.Rejected), { messageId: outcome.messageId ?? null, topic, accepted: outcome.accepted, issues: outcome.issues });
   }
 }
 

@@ -39,3 +39,9 @@ export function maySubscribe(deviceId: string, filter: string): boolean {
 }
 
 export const topicFor = (deviceId: string, channel: Channel): string => `devices/${deviceId}/${channel}`;
+
+/** Clinicians connect as `clinician:<id>` (device ids cannot contain `:`). */
+export const CLINICIAN_USERNAME_PREFIX = 'clinician:';
+
+/** A clinician's alert topic: the only topic a clinician may subscribe to; nothing may be published by one. */
+export const clinicianAlertTopic = (clinicianId: string): string => `clinicians/${clinicianId}/alerts`;

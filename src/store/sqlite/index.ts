@@ -2,6 +2,8 @@ import { openDatabase, type SqliteConnection } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceStore } from './devices.js';
 import { SqliteDeviceHealth } from './health.js';
+import { SqliteAlerts } from './alerts.js';
+import { SqliteClinicians } from './clinicians.js';
 import { SqliteDerived } from './derived.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteReadingStore } from './readings.js';
@@ -10,7 +12,9 @@ export { SCHEMA_VERSION } from './migrations.js';
 export type { StoredDeadLetter } from './dead-letters.js';
 export type { OutboxStats, PendingOutboxEntry } from './outbox.js';
 export type { DerivationInput } from './derived.js';
-export { SqliteDerived };
+export { SqliteDerived, SqliteAlerts, SqliteClinicians };
+export type { AlertEvent } from './alerts.js';
+export type { ClinicianRecord } from './clinicians.js';
 export { SqliteOutbox };
 export { SqliteWriterThread } from './writer.js';
 export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters };
@@ -22,6 +26,8 @@ export class SqliteStore {
   readonly deadLetters: SqliteDeadLetters;
   readonly outbox: SqliteOutbox;
   readonly derived: SqliteDerived;
+  readonly alerts: SqliteAlerts;
+  readonly clinicians: SqliteClinicians;
   private readonly db: SqliteConnection;
 
   constructor(file: string) {
@@ -30,7 +36,9 @@ export class SqliteStore {
     this.deadLetters = new SqliteDeadLetters(this.db);
     this.outbox = new SqliteOutbox(this.db);
     this.derived = new SqliteDerived(this.db);
-    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived);
+    this.alerts = new SqliteAlerts(this.db);
+    this.clinicians = new SqliteClinicians(this.db);
+    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived, this.alerts);
     this.devices = new SqliteDeviceStore(this.db, health);
   }
 

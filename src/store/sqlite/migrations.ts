@@ -130,6 +130,46 @@ const MIGRATIONS: readonly string[] = [
      last_reading_id INTEGER NOT NULL,
      last_correction_id INTEGER NOT NULL
    ) STRICT;`,
+  // Clinicians, the patients they look after, and alerts with every change of state (audit trail).
+  `CREATE TABLE clinicians (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     secret_hash TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE clinician_patients (
+     clinician_id TEXT NOT NULL REFERENCES clinicians (id),
+     patient_nhs TEXT NOT NULL,
+     assigned_at INTEGER NOT NULL,
+     PRIMARY KEY (clinician_id, patient_nhs)
+   ) STRICT;
+   CREATE INDEX clinician_patients_patient ON clinician_patients (patient_nhs);
+   CREATE TABLE alerts (
+     id TEXT PRIMARY KEY,
+     key TEXT NOT NULL,
+     patient_nhs TEXT NOT NULL,
+     device_id TEXT,
+     rule_id TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+     message TEXT NOT NULL,
+     value REAL,
+     opened_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) STRICT;
+   -- At most one unresolved alert per condition (patient, device, rule).
+   CREATE UNIQUE INDEX alerts_unresolved ON alerts (key) WHERE state != 'resolved';
+   CREATE INDEX alerts_patient ON alerts (patient_nhs, opened_at);
+   CREATE TABLE alert_events (
+     id INTEGER PRIMARY KEY,
+     alert_id TEXT NOT NULL REFERENCES alerts (id),
+     at INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     by TEXT NOT NULL,
+     note TEXT
+   ) STRICT;
+   CREATE INDEX alert_events_alert ON alert_events (alert_id, id);`,
 ];
 
 /** The schema version this build writes. */

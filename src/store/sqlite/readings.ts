@@ -3,6 +3,7 @@ import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStatu
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceHealth } from './health.js';
+import type { SqliteAlerts } from './alerts.js';
 import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
 
@@ -44,6 +45,7 @@ export class SqliteReadingStore implements ReadingStore {
     private readonly health: SqliteDeviceHealth,
     private readonly outbox: SqliteOutbox,
     private readonly derived: SqliteDerived,
+    private readonly alerts: SqliteAlerts,
   ) {
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit,
@@ -67,6 +69,7 @@ export class SqliteReadingStore implements ReadingStore {
       for (const h of batch.health) this.health.upsert(h);
       this.outbox.apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
       if (batch.derived !== undefined || batch.derivationState !== undefined) this.derived.apply(batch.derived ?? [], batch.derivationState ?? []);
+      if (batch.alerts !== undefined) this.alerts.apply(batch.alerts);
       return inserted;
     });
   }

@@ -1,0 +1,77 @@
+import { userInfo } from 'node:os';
+import { ClinicianRegistry } from '../clinicians/index.js';
+import { GatewayError, maskNhsNumber, parseNhsNumber, systemClock } from '../domain/index.js';
+import { SqliteStore } from '../store/sqlite/index.js';
+import { commandConfig, type GlobalOptions } from './context.js';
+import { isoTime, stdout } from './output.js';
+
+type Json = { json?: boolean | undefined };
+
+function withStore<T>(global: GlobalOptions, fn: (store: SqliteStore) => T): T {
+  const store = new SqliteStore(commandConfig(global).dbFile);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** `vitals-gateway clinicians add --id <id> --name <name>`: prints the secret once. */
+export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name: string } & Json): Promise<void> {
+  const store = new SqliteStore(commandConfig(global).dbFile);
+  try {
+    const creds = await new ClinicianRegistry(store.clinicians, systemClock).add(o.id, o.name);
+    if (o.json) stdout.json(creds);
+    else stdout.line(`clinician ${creds.clinicianId} added; MQTT username clinician:${creds.clinicianId}, password (shown once): ${creds.secret}`);
+  } finally {
+    store.close();
+  }
+}
+
+/** `vitals-gateway clinicians assign <id> --patient <nhs>`: the clinician receives that patient's alerts. */
+export function cliniciansAssign(global: GlobalOptions, id: string, o: { patient: string } & Json): void {
+  withStore(global, (store) => {
+    const nhs = new ClinicianRegistry(store.clinicians, systemClock).assign(id, o.patient);
+    if (o.json) stdout.json({ clinicianId: id, patient: nhs });
+    else stdout.line(`clinician ${id} now receives alerts for patient ${maskNhsNumber(nhs)}`);
+  });
+}
+
+export function cliniciansList(global: GlobalOptions, o: Json): void {
+  withStore(global, (store) => {
+    const list = new ClinicianRegistry(store.clinicians, systemClock).list();
+    if (o.json) stdout.json(list);
+    else stdout.table(list.map((c) => ({ id: c.id, name: c.name, status: c.status, patients: c.patients.map(maskNhsNumber).join(' ') })), 'no clinicians');
+  });
+}
+
+/** `vitals-gateway alerts list [--open] [--patient <nhs>]`: newest first. */
+export function alertsList(global: GlobalOptions, o: { open?: boolean | undefined; patient?: string | undefined; limit?: number | undefined } & Json): void {
+  let patientNhs: string | undefined;
+  if (o.patient !== undefined) {
+    const nhs = parseNhsNumber(o.patient);
+    if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
+    patientNhs = nhs.value;
+  }
+  withStore(global, (store) => {
+    const alerts = store.alerts.list({ patientNhs, open: o.open, limit: o.limit ?? 100 });
+    if (o.json) return stdout.json(alerts.map((a) => ({ ...a, events: store.alerts.events(a.id) })));
+    stdout.table(
+      alerts.map((a) => ({ id: a.id, state: a.state, severity: a.severity, rule: a.ruleId, patient: maskNhsNumber(a.patientNhs), device: a.deviceId, value: a.value, opened: isoTime(a.openedAtMs), message: a.message })),
+      'no alerts',
+    );
+  });
+}
+
+/** `vitals-gateway alerts ack <id> --note <text>`: acknowledged by the person at the keyboard, with the note (audit trail). */
+export function alertsAck(global: GlobalOptions, id: string, o: { note: string; by?: string | undefined } & Json): void {
+  withStore(global, (store) => {
+    const alert = store.alerts.get(id);
+    if (alert === undefined) throw new GatewayError('GW_ALERT_UNKNOWN', `no alert ${id}`);
+    if (alert.state !== 'open') throw new GatewayError('GW_ALERT_UNKNOWN', `alert ${id} is ${alert.state}, not open`);
+    const by = o.by ?? `cli:${userInfo().username}`;
+    store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [{ alert: { ...alert, state: 'acknowledged', updatedAtMs: Date.now() }, by, note: o.note }] });
+    if (o.json) stdout.json({ id, state: 'acknowledged', by, note: o.note });
+    else stdout.line(`alert ${id} acknowledged by ${by}`);
+  });
+}

@@ -1,0 +1,59 @@
+import { timingSafeEqual } from 'node:crypto';
+import { err, GatewayError, ok, parseNhsNumber, type Clock, type Result } from '../domain/index.js';
+import { AuthFailure, fingerprint, generateSecret, hashSecret, LoginThrottle, verifySecret } from '../devices/index.js';
+import type { ClinicianRecord, SqliteClinicians } from '../store/sqlite/index.js';
+
+const CLINICIAN_ID = /^[A-Za-z0-9_-]{3,64}$/;
+
+/**
+ * Clinician accounts: each gets a secret (shown once, stored as a scrypt hash) to connect to the
+ * broker as `clinician:<id>`, and is assigned the patients whose alerts they receive.
+ */
+export class ClinicianRegistry {
+  private readonly verified = new Map<string, { secretHash: string; fingerprint: Buffer }>();
+
+  constructor(
+    private readonly store: SqliteClinicians,
+    private readonly clock: Clock,
+    private readonly throttle: LoginThrottle = new LoginThrottle(clock),
+  ) {}
+
+  async add(id: string, name: string): Promise<{ clinicianId: string; secret: string }> {
+    if (!CLINICIAN_ID.test(id)) throw new GatewayError('GW_CLINICIAN_ID_INVALID', `--id: "${id}" must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_"`);
+    if (this.store.get(id) !== undefined) throw new GatewayError('GW_CLINICIAN_EXISTS', `clinician ${id} already exists`);
+    const secret = generateSecret();
+    this.store.insert({ id, name, secretHash: await hashSecret(secret), status: 'active', createdAtMs: this.clock.now() });
+    return { clinicianId: id, secret };
+  }
+
+  assign(id: string, patient: string): string {
+    if (this.store.get(id) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no clinician ${id}`);
+    const nhs = parseNhsNumber(patient);
+    if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
+    this.store.assign(id, nhs.value, this.clock.now());
+    return nhs.value;
+  }
+
+  list(): (Omit<ClinicianRecord, 'secretHash'> & { patients: string[] })[] {
+    return this.store.list().map(({ secretHash: _hidden, ...c }) => ({ ...c, patients: this.store.patientsOf(c.id) }));
+  }
+
+  /** The broker's check of a clinician's secret (throttled like devices'; a proven secret is remembered in memory). */
+  async authenticate(id: string, secret: Buffer | undefined): Promise<Result<string, AuthFailure>> {
+    const clinician = this.store.get(id);
+    if (clinician === undefined || secret === undefined) return err(AuthFailure.BadCredentials);
+    const print = fingerprint(secret);
+    const cached = this.verified.get(id);
+    const known = cached !== undefined && cached.secretHash === clinician.secretHash && timingSafeEqual(cached.fingerprint, print);
+    if (!known) {
+      if (this.throttle.locked(id)) return err(AuthFailure.Throttled);
+      if (!(await verifySecret(secret.toString('utf8'), clinician.secretHash))) {
+        this.throttle.failed(id);
+        return err(AuthFailure.BadCredentials);
+      }
+      this.verified.set(id, { secretHash: clinician.secretHash, fingerprint: print });
+    }
+    this.throttle.succeeded(id);
+    return clinician.status === 'active' ? ok(id) : err(AuthFailure.NotAuthorized);
+  }
+}

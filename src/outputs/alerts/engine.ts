@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { evaluateThreshold, type ThresholdState } from '../../clinical/index.js';
+import type { Clock, ReadingRow } from '../../domain/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { DeviceContext } from '../../pipeline/index.js';
+import type { AlertRuleSpec } from '../../profiles/index.js';
+import type { AlertChange, AlertRecord, CommitBatch } from '../../store/reading-store.js';
+
+/** Where alerts go once their change is durable (clinicians' MQTT topics, webhooks). */
+export type AlertDelivery = (clinicianId: string, change: AlertChange) => void;
+
+export interface AlertEngineMetrics {
+  alertChanged(state: AlertRecord['state'], severity: AlertRecord['severity']): void;
+}
+
+/** The condition an alert is about: one rule on one device of one patient. */
+const keyOf = (nhs: string, deviceId: string, ruleId: string): string => `${nhs}|${deviceId}|${ruleId}`;
+
+/**
+ * Threshold rules of the device profiles over each newly stored value, in time order. A breach
+ * opens one alert (none again while it is open: repeats are suppressed); a value back past the
+ * rule's `clearAt` resolves it (hysteresis, so values around a threshold do not flap). Changes
+ * are committed (with their audit entry) before they are delivered, to the clinicians of the
+ * patient. Only values stored for the first time are evaluated, so a redelivered or replayed
+ * reading never alerts twice; open alerts are reloaded from the store at start.
+ */
+export class AlertEngine {
+  private readonly states = new Map<string, { state: ThresholdState; alert?: AlertRecord | undefined }>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly unresolved: () => readonly AlertRecord[],
+    private readonly cliniciansOf: (patientNhs: string) => readonly string[],
+    private readonly submit: (batch: CommitBatch) => Promise<unknown>,
+    private readonly deliver: AlertDelivery,
+    private readonly clock: Clock,
+    private readonly metrics: AlertEngineMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    for (const alert of this.unresolved()) this.states.set(alert.key, { state: { open: true }, alert });
+  }
+
+  /** Evaluates newly stored values; the work is chained, so alerts are committed and delivered in order. */
+  readonly observe = (device: DeviceContext, rows: readonly ReadingRow[]): void => {
+    const changes = this.evaluate(device, rows);
+    if (changes.length === 0) return;
+    this.chain = this.chain.then(() => this.commitAndDeliver(changes));
+  };
+
+  /** Resolves once every change so far is committed and delivered. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private evaluate(device: DeviceContext, rows: readonly ReadingRow[]): AlertChange[] {
+    const changes: AlertChange[] = [];
+    const now = this.clock.now();
+    for (const rule of device.profile.alerts) {
+      const samples = rows.filter((r) => r.metric === rule.metric).sort((a, b) => a.takenAtMs - b.takenAtMs);
+      for (const s of samples) {
+        const key = keyOf(device.patientNhs, device.deviceId, rule.id);
+        const current = this.states.get(key) ?? { state: { open: false } };
+        const { state, transition } = evaluateThreshold(rule, current.state, s.value, s.takenAtMs);
+        let alert = current.alert;
+        if (transition === 'open') {
+          alert = { id: randomUUID(), key, patientNhs: device.patientNhs, deviceId: device.deviceId, ruleId: rule.id, severity: rule.severity, state: 'open', message: describe(rule, s), value: s.value, openedAtMs: now, updatedAtMs: now };
+          changes.push({ alert, by: 'rules', note: undefined });
+        } else if (transition === 'resolve' && alert !== undefined) {
+          changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
+          alert = undefined;
+        }
+        this.states.set(key, { state, alert });
+      }
+    }
+    return changes;
+  }
+
+  private async commitAndDeliver(changes: readonly AlertChange[]): Promise<void> {
+    try {
+      await this.submit({ rows: [], deadLetters: [], health: [], alerts: changes });
+    } catch (error) {
+      // The reading is stored; its alert is not: logged loudly (a store failure is visible on /healthz too).
+      this.log.error({ err: error instanceof Error ? error.message : String(error), alerts: changes.map((c) => c.alert.id) }, 'alert changes not stored');
+      return;
+    }
+    for (const change of changes) {
+      this.metrics.alertChanged(change.alert.state, change.alert.severity);
+      const clinicians = this.cliniciansOf(change.alert.patientNhs);
+      this.log.info({ alertId: change.alert.id, rule: change.alert.ruleId, state: change.alert.state, clinicians: clinicians.length }, 'alert changed');
+      for (const clinicianId of clinicians) this.deliver(clinicianId, change);
+    }
+  }
+}
+
+function describe(rule: AlertRuleSpec, s: ReadingRow): string {
+  const condition = rule.above !== undefined ? `above ${rule.above}` : `below ${String(rule.below)}`;
+  return rule.message ?? `${s.metric} ${s.value} ${s.unit} is ${condition}${rule.durationMinutes !== undefined ? ` for ${rule.durationMinutes} minutes` : ''}`;
+}

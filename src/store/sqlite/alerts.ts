@@ -1,0 +1,78 @@
+import type { AlertChange, AlertRecord, AlertState } from '../reading-store.js';
+import type { SqliteConnection, SqliteStatement } from './database.js';
+
+export interface AlertEvent {
+  readonly at: number;
+  readonly state: AlertState;
+  readonly by: string;
+  readonly note: string | undefined;
+}
+
+/** Alerts and their audit trail, written inside the commit transaction. */
+export class SqliteAlerts {
+  private readonly upsertStmt: SqliteStatement;
+  private readonly eventStmt: SqliteStatement;
+  private readonly unresolvedStmt: SqliteStatement;
+  private readonly getStmt: SqliteStatement;
+  private readonly listStmt: SqliteStatement;
+  private readonly eventsStmt: SqliteStatement;
+
+  constructor(db: SqliteConnection) {
+    this.upsertStmt = db.prepare(
+      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at)
+       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs)
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at`,
+    );
+    this.eventStmt = db.prepare('INSERT INTO alert_events (alert_id, at, state, by, note) VALUES (?, ?, ?, ?, ?)');
+    this.unresolvedStmt = db.prepare(`SELECT * FROM alerts WHERE state != 'resolved' ORDER BY opened_at`);
+    this.getStmt = db.prepare('SELECT * FROM alerts WHERE id = ?');
+    this.listStmt = db.prepare(
+      `SELECT * FROM alerts WHERE (@patient IS NULL OR patient_nhs = @patient) AND (@open = 0 OR state != 'resolved') ORDER BY opened_at DESC, id LIMIT @limit`,
+    );
+    this.eventsStmt = db.prepare('SELECT at, state, by, note FROM alert_events WHERE alert_id = ? ORDER BY id');
+  }
+
+  /** Call inside the commit transaction. */
+  apply(changes: readonly AlertChange[]): void {
+    for (const { alert, by, note } of changes) {
+      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null });
+      this.eventStmt.run(alert.id, alert.updatedAtMs, alert.state, by, note ?? null);
+    }
+  }
+
+  /** Every alert not yet resolved (the rules engine's state after a restart). */
+  unresolved(): AlertRecord[] {
+    return (this.unresolvedStmt.all() as Record<string, unknown>[]).map(toAlert);
+  }
+
+  get(id: string): AlertRecord | undefined {
+    const r = this.getStmt.get(id) as Record<string, unknown> | undefined;
+    return r === undefined ? undefined : toAlert(r);
+  }
+
+  list(filter: { patientNhs?: string | undefined; open?: boolean | undefined; limit?: number | undefined } = {}): AlertRecord[] {
+    const rows = this.listStmt.all({ patient: filter.patientNhs ?? null, open: filter.open === true ? 1 : 0, limit: filter.limit ?? -1 }) as Record<string, unknown>[];
+    return rows.map(toAlert);
+  }
+
+  /** An alert's changes, oldest first. */
+  events(id: string): AlertEvent[] {
+    return (this.eventsStmt.all(id) as { at: number; state: AlertState; by: string; note: string | null }[]).map((e) => ({ ...e, note: e.note ?? undefined }));
+  }
+}
+
+function toAlert(r: Record<string, unknown>): AlertRecord {
+  return {
+    id: r['id'] as string,
+    key: r['key'] as string,
+    patientNhs: r['patient_nhs'] as string,
+    deviceId: (r['device_id'] as string | null) ?? undefined,
+    ruleId: r['rule_id'] as string,
+    severity: r['severity'] as AlertRecord['severity'],
+    state: r['state'] as AlertState,
+    message: r['message'] as string,
+    value: (r['value'] as number | null) ?? undefined,
+    openedAtMs: r['opened_at'] as number,
+    updatedAtMs: r['updated_at'] as number,
+  };
+}
