@@ -4,13 +4,14 @@ import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, clinicianAlertTopic, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
-import { AlertEngine, alertMessage } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, mqttAlertDeliver, webhookAlertDeliver } from './outputs/alerts/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
 import { bearerAuth, ClientCredentialsAuth, Derivations, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
-import type { OutboxSender } from './outputs/outbox/index.js';
+import { OutboxSender } from './outputs/outbox/index.js';
 import { outputPlanner } from './outputs/planner.js';
+import { loadSecretKey } from './outputs/secret-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import type { OutboxResult } from './store/reading-store.js';
 import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
@@ -62,12 +63,17 @@ export class Gateway {
       const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
       const influxUrl = config.influx.url;
+      const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       let broker: MqttBroker | undefined;
+      const alertSenders = this.alertSenders(store, record, metrics, (id, message) => {
+        if (broker === undefined) throw new Error('the broker is not started yet'); // kept, sent once it is
+        broker.publishJson(clinicianAlertTopic(id), message);
+      });
       const alerts = new AlertEngine(
         () => store.alerts.unresolved(),
         (nhs) => store.clinicians.cliniciansOf(nhs),
         (batch) => queue.submit(batch),
-        (clinicianId, change) => broker?.publishJson(clinicianAlertTopic(clinicianId), alertMessage(change)),
+        () => alertSenders.forEach((s) => void s.tick()),
         clock,
         metrics,
         log.child({ component: 'alerts' }),
@@ -79,7 +85,6 @@ export class Gateway {
         payloadHashes: config.fhir.url !== undefined,
         observe: alerts.observe,
       });
-      const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       if (influxUrl !== undefined) {
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
         this.closers.push(() => sink.close());
@@ -120,6 +125,12 @@ export class Gateway {
       this.closers.push(() => mqtt.stop());
       const mqttPort = await mqtt.start();
 
+      for (const sender of alertSenders) {
+        this.closers.push(() => sender.stop());
+        sender.start();
+      }
+      metrics.watchOutbox('alert_webhook', () => store.outbox.stats(ALERT_WEBHOOK_SINK), () => clock.now());
+
       const revocations = new RevocationWatch(store.devices, (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs);
       this.closers.push(() => revocations.stop());
       revocations.start();
@@ -140,6 +151,18 @@ export class Gateway {
       await this.closeAll();
       throw error;
     }
+  }
+
+  /** The senders of alert deliveries: clinicians' MQTT topics (through the broker) and webhooks. */
+  private alertSenders(store: SqliteStore, record: (r: readonly OutboxResult[]) => Promise<unknown>, metrics: GatewayMetrics, publish: (clinicianId: string, message: Record<string, unknown>) => void): OutboxSender[] {
+    const { alerts } = this.config;
+    const backoff = { baseMs: alerts.retryBaseMs, maxMs: alerts.retryMaxMs };
+    const log = this.log.child({ component: 'alerts' });
+    const mqtt = new OutboxSender({ sink: ALERT_MQTT_SINK, batchSize: 16, pollIntervalMs: alerts.flushIntervalMs, backoff }, store.outbox, mqttAlertDeliver(publish), record, this.clock, Math.random, metrics, log);
+    const deliver = webhookAlertDeliver(loadSecretKey(this.config.webhookKeyFile), alerts.webhookTimeoutMs, () => this.clock.now());
+    // One row at a time: a retry after a failure resends as little as possible (receivers drop repeats by event id).
+    const webhook = new OutboxSender({ sink: ALERT_WEBHOOK_SINK, batchSize: 1, pollIntervalMs: alerts.flushIntervalMs, backoff }, store.outbox, deliver, record, this.clock, Math.random, metrics, log);
+    return [mqtt, webhook];
   }
 
   /** The FHIR sender, its validator compiled now (about a second) rather than on the first send. */

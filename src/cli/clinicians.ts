@@ -1,6 +1,8 @@
 import { userInfo } from 'node:os';
 import { ClinicianRegistry } from '../clinicians/index.js';
 import { GatewayError, maskNhsNumber, parseNhsNumber, systemClock } from '../domain/index.js';
+import { alertDeliveries } from '../outputs/alerts/index.js';
+import { loadSecretKey } from '../outputs/secret-key.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { commandConfig, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
@@ -16,13 +18,16 @@ function withStore<T>(global: GlobalOptions, fn: (store: SqliteStore) => T): T {
   }
 }
 
-/** `vitals-gateway clinicians add --id <id> --name <name>`: prints the secret once. */
-export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name: string } & Json): Promise<void> {
-  const store = new SqliteStore(commandConfig(global).dbFile);
+/** `vitals-gateway clinicians add --id <id> --name <name> [--webhook <url>]`: prints the secrets once. */
+export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name: string; webhook?: string | undefined } & Json): Promise<void> {
+  const config = commandConfig(global);
+  const store = new SqliteStore(config.dbFile);
   try {
-    const creds = await new ClinicianRegistry(store.clinicians, systemClock).add(o.id, o.name);
-    if (o.json) stdout.json(creds);
-    else stdout.line(`clinician ${creds.clinicianId} added; MQTT username clinician:${creds.clinicianId}, password (shown once): ${creds.secret}`);
+    const webhook = o.webhook === undefined ? undefined : { url: o.webhook, key: loadSecretKey(config.webhookKeyFile) };
+    const creds = await new ClinicianRegistry(store.clinicians, systemClock).add(o.id, o.name, webhook);
+    if (o.json) return stdout.json(creds);
+    stdout.line(`clinician ${creds.clinicianId} added; MQTT username clinician:${creds.clinicianId}, password (shown once): ${creds.secret}`);
+    if (creds.webhookSecret !== undefined) stdout.line(`webhook ${o.webhook ?? ''} signing secret (shown once): ${creds.webhookSecret}`);
   } finally {
     store.close();
   }
@@ -63,15 +68,21 @@ export function alertsList(global: GlobalOptions, o: { open?: boolean | undefine
   });
 }
 
-/** `vitals-gateway alerts ack <id> --note <text>`: acknowledged by the person at the keyboard, with the note (audit trail). */
-export function alertsAck(global: GlobalOptions, id: string, o: { note: string; by?: string | undefined } & Json): void {
+/**
+ * `vitals-gateway alerts ack|resolve <id> --note <text>`: by the person at the keyboard, with the
+ * note (audit trail); the change is queued for the patient's clinicians (MQTT, webhooks), which a
+ * running gateway delivers.
+ */
+export function alertsChange(global: GlobalOptions, id: string, state: 'acknowledged' | 'resolved', o: { note: string } & Json): void {
   withStore(global, (store) => {
     const alert = store.alerts.get(id);
     if (alert === undefined) throw new GatewayError('GW_ALERT_UNKNOWN', `no alert ${id}`);
-    if (alert.state !== 'open') throw new GatewayError('GW_ALERT_UNKNOWN', `alert ${id} is ${alert.state}, not open`);
-    const by = o.by ?? `cli:${userInfo().username}`;
-    store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [{ alert: { ...alert, state: 'acknowledged', updatedAtMs: Date.now() }, by, note: o.note }] });
-    if (o.json) stdout.json({ id, state: 'acknowledged', by, note: o.note });
-    else stdout.line(`alert ${id} acknowledged by ${by}`);
+    const allowed = state === 'acknowledged' ? alert.state === 'open' : alert.state !== 'resolved';
+    if (!allowed) throw new GatewayError('GW_ALERT_UNKNOWN', `alert ${id} is ${alert.state}: it cannot become ${state}`);
+    const change = { alert: { ...alert, state, updatedAtMs: Date.now() }, by: `cli:${userInfo().username}`, note: o.note };
+    const outbox = alertDeliveries([change], (nhs) => store.clinicians.cliniciansOf(nhs));
+    store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [change], outbox });
+    if (o.json) stdout.json({ id, state, by: change.by, note: o.note, deliveries: outbox.length });
+    else stdout.line(`alert ${id} ${state} by ${change.by}`);
   });
 }

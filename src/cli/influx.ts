@@ -1,6 +1,6 @@
 import { GatewayError, type ReadingRow } from '../domain/index.js';
 import { influxPlanner } from '../outputs/influx/index.js';
-import { loadPseudonymKey } from '../outputs/pseudonym-key.js';
+import { loadSecretKey } from '../outputs/secret-key.js';
 import { loadProfiles } from '../profiles/index.js';
 import type { OutboxEntry } from '../store/reading-store.js';
 import { SqliteStore } from '../store/sqlite/index.js';
@@ -19,7 +19,7 @@ export function influxBackfill(global: GlobalOptions, o: { since: string; json?:
   if (Number.isNaN(sinceMs)) throw new GatewayError('GW_CONFIG_INVALID', `--since: "${o.since}" is not a date`);
   const config = commandConfig(global);
   const profiles = loadProfiles(config.profilesDir);
-  const plan = influxPlanner(loadPseudonymKey(config.pseudonymKeyFile));
+  const plan = influxPlanner(loadSecretKey(config.pseudonymKeyFile));
   const store = new SqliteStore(config.dbFile);
   try {
     let queued = 0;

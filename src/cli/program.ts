@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
-import { alertsAck, alertsList, cliniciansAdd, cliniciansAssign, cliniciansList } from './clinicians.js';
+import { alertsChange, alertsList, cliniciansAdd, cliniciansAssign, cliniciansList } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
 import { fhirExport } from './fhir.js';
 import { influxBackfill } from './influx.js';
@@ -116,6 +116,7 @@ export function buildProgram(version: string): Command {
     .description('add a clinician; prints the MQTT password once (username clinician:<id>)')
     .requiredOption('--id <id>', 'clinician id')
     .requiredOption('--name <name>', 'display name')
+    .option('--webhook <url>', 'also POST their alerts here, signed (prints the signing secret once)')
     .addOption(json)
     .action((o) => cliniciansAdd(g(), o));
   clinicians
@@ -140,7 +141,13 @@ export function buildProgram(version: string): Command {
     .description('acknowledge an open alert, with a note (kept in its audit trail)')
     .requiredOption('--note <text>', 'what was done')
     .addOption(json)
-    .action((id: string, o) => alertsAck(g(), id, o));
+    .action((id: string, o) => alertsChange(g(), id, 'acknowledged', o));
+  alerts
+    .command('resolve <id>')
+    .description('resolve an alert by hand, with a note (alerts also resolve when their condition clears)')
+    .requiredOption('--note <text>', 'why')
+    .addOption(json)
+    .action((id: string, o) => alertsChange(g(), id, 'resolved', o));
 
   program
     .command('news2')

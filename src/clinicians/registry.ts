@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { err, GatewayError, ok, parseNhsNumber, type Clock, type Result } from '../domain/index.js';
+import { err, GatewayError, ok, parseNhsNumber, webhookSecret, type Clock, type Result } from '../domain/index.js';
 import { AuthFailure, fingerprint, generateSecret, hashSecret, LoginThrottle, verifySecret } from '../devices/index.js';
 import type { ClinicianRecord, SqliteClinicians } from '../store/sqlite/index.js';
 
@@ -18,12 +18,17 @@ export class ClinicianRegistry {
     private readonly throttle: LoginThrottle = new LoginThrottle(clock),
   ) {}
 
-  async add(id: string, name: string): Promise<{ clinicianId: string; secret: string }> {
+  /**
+   * Adds a clinician; with a webhook URL (and the gateway's webhook key), also their webhook signing
+   * secret. Both secrets are returned once: the MQTT one is stored hashed, the webhook one derived.
+   */
+  async add(id: string, name: string, webhook?: { url: string; key: Uint8Array }): Promise<{ clinicianId: string; secret: string; webhookSecret?: string }> {
     if (!CLINICIAN_ID.test(id)) throw new GatewayError('GW_CLINICIAN_ID_INVALID', `--id: "${id}" must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_"`);
     if (this.store.get(id) !== undefined) throw new GatewayError('GW_CLINICIAN_EXISTS', `clinician ${id} already exists`);
+    if (webhook !== undefined && !/^https?:\/\/\S+$/.test(webhook.url)) throw new GatewayError('GW_CONFIG_INVALID', `--webhook: "${webhook.url}" is not an http(s) URL`);
     const secret = generateSecret();
-    this.store.insert({ id, name, secretHash: await hashSecret(secret), status: 'active', createdAtMs: this.clock.now() });
-    return { clinicianId: id, secret };
+    this.store.insert({ id, name, secretHash: await hashSecret(secret), status: 'active', webhookUrl: webhook?.url, createdAtMs: this.clock.now() });
+    return { clinicianId: id, secret, ...(webhook !== undefined ? { webhookSecret: webhookSecret(webhook.key, id) } : {}) };
   }
 
   assign(id: string, patient: string): string {

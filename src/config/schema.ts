@@ -110,6 +110,19 @@ export const ConfigSchema = z
       .strict()
       .refine((f) => !(f.token !== undefined && f.oauth !== undefined), 'set token or oauth, not both')
       .prefault({}),
+    /** Key from which clinicians' webhook signing secrets are derived (default `<dataDir>/webhook.key`, created on first use). */
+    webhookKeyFile: z.string().min(1).optional(),
+    alerts: z
+      .object({
+        /** How often queued alert deliveries are checked (they are also sent at once after each change). */
+        flushIntervalMs: z.number().int().min(10).default(1_000),
+        webhookTimeoutMs: z.number().int().min(100).default(10_000),
+        /** Back-off after failed webhook deliveries. */
+        retryBaseMs: z.number().int().min(1).default(1_000),
+        retryMaxMs: z.number().int().min(1).default(300_000),
+      })
+      .strict()
+      .prefault({}),
     /** Key of patient pseudonyms in outputs (default `<dataDir>/pseudonym.key`, created on first use). */
     pseudonymKeyFile: z.string().min(1).optional(),
     store: z

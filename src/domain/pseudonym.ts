@@ -7,3 +7,6 @@ import { createHmac } from 'node:crypto';
  */
 export const patientPseudonym = (key: Uint8Array, nhsNumber: string): string =>
   createHmac('sha256', key).update(nhsNumber).digest().subarray(0, 16).toString('base64url');
+
+/** A clinician's webhook signing secret: derived from the gateway's webhook key, so it is never stored. */
+export const webhookSecret = (key: Uint8Array, clinicianId: string): string => createHmac('sha256', key).update(`webhook|${clinicianId}`).digest('base64url');

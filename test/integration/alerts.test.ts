@@ -1,3 +1,6 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
@@ -5,17 +8,23 @@ import { ManualClock, systemClock, type Clock } from '../../src/domain/index.js'
 import { useCleanups } from '../helpers/cleanup.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { collect, connectDevice } from '../helpers/mqtt.js';
-import { unlimitedProfiles } from '../helpers/process.js';
+import { runCli, unlimitedProfiles } from '../helpers/process.js';
+import { until } from '../helpers/until.js';
 
 const defer = useCleanups();
 const OTHER_NHS = '4010232137';
 
 type AlertMessage = { alertId: string; state: string; severity: string; rule: string; patient: string; value: number; message: string };
 
-async function gateway(clock: Clock = systemClock): Promise<TestGateway> {
-  const tmp = tempDir();
-  defer(tmp.remove);
-  const gw = await startGateway(tmp.dir, { profilesDir: unlimitedProfiles(tmp.dir) }, clock);
+async function gateway(clock: Clock = systemClock, dir?: string): Promise<TestGateway> {
+  let dataDir = dir;
+  if (dataDir === undefined) {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    dataDir = tmp.dir;
+  }
+  const settings = { profilesDir: unlimitedProfiles(dataDir), 'alerts.flushIntervalMs': 50, 'alerts.retryBaseMs': 50, 'alerts.retryMaxMs': 200 };
+  const gw = await startGateway(dataDir, settings, clock);
   defer(() => gw.stop());
   return gw;
 }
@@ -111,5 +120,67 @@ describe('clinician alerts', () => {
     const metrics = await gw.metrics.render();
     expect(metrics).toMatch(/vg_mqtt_acl_denied_total\{action="subscribe"\} 2\n/);
     expect(metrics).toMatch(/vg_mqtt_acl_denied_total\{action="publish"\} 1\n/);
+  });
+
+  it('delivers each state change once to a clinician\'s webhook, signed, through a receiver outage and a gateway restart', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    let gw = await gateway(systemClock, tmp.dir);
+    // The receiver: verifies the signature and its timestamp, and is down (503) at first.
+    let up = false;
+    const received: { eventId: string; state: string; valid: boolean }[] = [];
+    let secret = '';
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (!up) return void res.writeHead(503).end();
+        const sig = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-vg-signature']));
+        const expected = sig === null ? '' : createHmac('sha256', secret).update(`${sig[1]}.${body}`).digest('hex');
+        const fresh = sig !== null && Math.abs(Date.now() / 1000 - Number(sig[1])) < 300;
+        const message = JSON.parse(body) as { eventId: string; state: string };
+        received.push({ eventId: String(req.headers['x-vg-event-id']), state: message.state, valid: sig !== null && fresh && timingSafeEqual(Buffer.from(expected), Buffer.from(sig[2] ?? '')) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    defer(() => new Promise((r) => receiver.close(r)));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/alerts`;
+    const added = await runCli(['clinicians', 'add', '--id', 'dr-webb', '--name', 'Dr Webb', '--webhook', url, '--json', '--data-dir', tmp.dir]);
+    secret = (JSON.parse(added.stdout) as { webhookSecret: string }).webhookSecret;
+    expect(secret).toMatch(/^[\w-]{43}$/);
+    expect((await runCli(['clinicians', 'assign', 'dr-webb', '--patient', TEST_NHS, '--data-dir', tmp.dir])).code).toBe(0);
+
+    const cuff = await device(gw, 'bp-upper-arm', 'cuff-alert-5');
+    await cuff.publishAsync('devices/cuff-alert-5/readings', bp(0, 188), { qos: 1 });
+    await gw.alerts.settled();
+    await until(async () => (await gw.metrics.render()).match(/vg_outbox_failures_total\{sink="alert-webhook",retry="transient"\} (\d+)/)?.[1], (n) => Number(n) >= 1, 'a failed webhook delivery');
+    await cuff.endAsync();
+    await gw.stop();
+
+    up = true;
+    gw = await gateway(systemClock, tmp.dir);
+    const again = await device(gw, 'bp-upper-arm', 'cuff-alert-6');
+    await again.publishAsync('devices/cuff-alert-6/readings', bp(1, 120), { qos: 1 }); // another device: no change to the open alert
+    const [open] = gw.store.alerts.list({ open: true });
+    const ack = await runCli(['alerts', 'ack', open!.id, '--note', 'called the patient', '--data-dir', tmp.dir]);
+    expect(ack.code).toBe(0);
+    await until(async () => received.length, (n) => n >= 2, 'two deliveries');
+    await until(async () => gw.store.outbox.stats('alert-webhook').pending, (n) => n === 0, 'nothing queued');
+    expect(received.map((r) => [r.state, r.valid])).toEqual([['open', true], ['acknowledged', true]]);
+    expect(new Set(received.map((r) => r.eventId)).size).toBe(2);
+  });
+
+  it('an alert acknowledged on the command line reaches the clinician\'s MQTT topic through the running gateway', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(systemClock, tmp.dir);
+    const mine = await clinician(gw, 'dr-gray', [TEST_NHS]);
+    const cuff = await device(gw, 'bp-upper-arm', 'cuff-alert-7');
+    await cuff.publishAsync('devices/cuff-alert-7/readings', bp(0, 60, 40), { qos: 1 });
+    const opened = await mine.inbox.next();
+    expect(opened).toMatchObject({ state: 'open', rule: 'hypotension', severity: 'warning' });
+    expect((await runCli(['alerts', 'resolve', opened.alertId, '--note', 'cuff was loose', '--data-dir', tmp.dir])).code).toBe(0);
+    expect(await mine.inbox.next()).toMatchObject({ alertId: opened.alertId, state: 'resolved', note: 'cuff was loose', by: expect.stringMatching(/^cli:/) });
   });
 });

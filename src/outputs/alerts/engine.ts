@@ -5,9 +5,7 @@ import type { Logger } from '../../observability/index.js';
 import type { DeviceContext } from '../../pipeline/index.js';
 import type { AlertRuleSpec } from '../../profiles/index.js';
 import type { AlertChange, AlertRecord, CommitBatch } from '../../store/reading-store.js';
-
-/** Where alerts go once their change is durable (clinicians' MQTT topics, webhooks). */
-export type AlertDelivery = (clinicianId: string, change: AlertChange) => void;
+import { alertDeliveries, type Recipient } from './delivery.js';
 
 export interface AlertEngineMetrics {
   alertChanged(state: AlertRecord['state'], severity: AlertRecord['severity']): void;
@@ -20,8 +18,8 @@ const keyOf = (nhs: string, deviceId: string, ruleId: string): string => `${nhs}
  * Threshold rules of the device profiles over each newly stored value, in time order. A breach
  * opens one alert (none again while it is open: repeats are suppressed); a value back past the
  * rule's `clearAt` resolves it (hysteresis, so values around a threshold do not flap). Changes
- * are committed (with their audit entry) before they are delivered, to the clinicians of the
- * patient. Only values stored for the first time are evaluated, so a redelivered or replayed
+ * are committed with their audit entry and their deliveries to the patient's clinicians (outbox
+ * entries: MQTT topic, webhook), which the senders then ship. Only values stored for the first time are evaluated, so a redelivered or replayed
  * reading never alerts twice; open alerts are reloaded from the store at start.
  */
 export class AlertEngine {
@@ -30,9 +28,10 @@ export class AlertEngine {
 
   constructor(
     private readonly unresolved: () => readonly AlertRecord[],
-    private readonly cliniciansOf: (patientNhs: string) => readonly string[],
+    private readonly recipientsOf: (patientNhs: string) => readonly Recipient[],
     private readonly submit: (batch: CommitBatch) => Promise<unknown>,
-    private readonly deliver: AlertDelivery,
+    /** Told once changes (and their deliveries) are committed: the senders can go at once. */
+    private readonly committed: () => void,
     private readonly clock: Clock,
     private readonly metrics: AlertEngineMetrics,
     private readonly log: Logger,
@@ -49,7 +48,7 @@ export class AlertEngine {
     this.chain = this.chain.then(() => this.commitAndDeliver(changes));
   };
 
-  /** Resolves once every change so far is committed and delivered. */
+  /** Resolves once every change so far is committed (its deliveries queued). */
   settled(): Promise<void> {
     return this.chain;
   }
@@ -79,7 +78,8 @@ export class AlertEngine {
 
   private async commitAndDeliver(changes: readonly AlertChange[]): Promise<void> {
     try {
-      await this.submit({ rows: [], deadLetters: [], health: [], alerts: changes });
+      // The changes and their deliveries in one transaction: a delivery is never lost or made up.
+      await this.submit({ rows: [], deadLetters: [], health: [], alerts: changes, outbox: alertDeliveries(changes, this.recipientsOf) });
     } catch (error) {
       // The reading is stored; its alert is not: logged loudly (a store failure is visible on /healthz too).
       this.log.error({ err: error instanceof Error ? error.message : String(error), alerts: changes.map((c) => c.alert.id) }, 'alert changes not stored');
@@ -87,10 +87,9 @@ export class AlertEngine {
     }
     for (const change of changes) {
       this.metrics.alertChanged(change.alert.state, change.alert.severity);
-      const clinicians = this.cliniciansOf(change.alert.patientNhs);
-      this.log.info({ alertId: change.alert.id, rule: change.alert.ruleId, state: change.alert.state, clinicians: clinicians.length }, 'alert changed');
-      for (const clinicianId of clinicians) this.deliver(clinicianId, change);
+      this.log.info({ alertId: change.alert.id, rule: change.alert.ruleId, state: change.alert.state }, 'alert changed');
     }
+    this.committed();
   }
 }
 

@@ -5,24 +5,34 @@ export interface ClinicianRecord {
   readonly name: string;
   readonly secretHash: string;
   readonly status: 'active' | 'revoked';
+  /** Where alert changes are also POSTed, signed (optional). */
+  readonly webhookUrl: string | undefined;
   readonly createdAtMs: number;
 }
+
+const COLUMNS = 'id, name, secret_hash AS secretHash, status, webhook_url AS webhookUrl, created_at AS createdAtMs';
+const toRecord = (r: unknown): ClinicianRecord => {
+  const c = r as ClinicianRecord & { webhookUrl: string | null };
+  return { ...c, webhookUrl: c.webhookUrl ?? undefined };
+};
 
 /** Clinician accounts and the patients assigned to each. */
 export class SqliteClinicians {
   constructor(private readonly db: SqliteConnection) {}
 
   insert(c: ClinicianRecord): void {
-    this.db.prepare('INSERT INTO clinicians (id, name, secret_hash, status, created_at) VALUES (?, ?, ?, ?, ?)').run(c.id, c.name, c.secretHash, c.status, c.createdAtMs);
+    this.db
+      .prepare('INSERT INTO clinicians (id, name, secret_hash, status, webhook_url, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(c.id, c.name, c.secretHash, c.status, c.webhookUrl ?? null, c.createdAtMs);
   }
 
   get(id: string): ClinicianRecord | undefined {
-    const r = this.db.prepare('SELECT id, name, secret_hash AS secretHash, status, created_at AS createdAtMs FROM clinicians WHERE id = ?').get(id);
-    return r as ClinicianRecord | undefined;
+    const r = this.db.prepare(`SELECT ${COLUMNS} FROM clinicians WHERE id = ?`).get(id);
+    return r === undefined ? undefined : toRecord(r);
   }
 
   list(): ClinicianRecord[] {
-    return this.db.prepare('SELECT id, name, secret_hash AS secretHash, status, created_at AS createdAtMs FROM clinicians ORDER BY id').all() as ClinicianRecord[];
+    return this.db.prepare(`SELECT ${COLUMNS} FROM clinicians ORDER BY id`).all().map(toRecord);
   }
 
   /** Idempotent. */
@@ -39,10 +49,10 @@ export class SqliteClinicians {
   }
 
   /** Active clinicians looking after a patient. */
-  cliniciansOf(patientNhs: string): string[] {
+  cliniciansOf(patientNhs: string): ClinicianRecord[] {
     const rows = this.db
-      .prepare(`SELECT c.id FROM clinician_patients a JOIN clinicians c ON c.id = a.clinician_id WHERE a.patient_nhs = ? AND c.status = 'active' ORDER BY c.id`)
-      .all(patientNhs) as { id: string }[];
-    return rows.map((r) => r.id);
+      .prepare(`SELECT ${COLUMNS.replace(/(^|, )/g, '$1c.')} FROM clinician_patients a JOIN clinicians c ON c.id = a.clinician_id WHERE a.patient_nhs = ? AND c.status = 'active' ORDER BY c.id`)
+      .all(patientNhs);
+    return rows.map(toRecord);
   }
 }

@@ -136,6 +136,7 @@ const MIGRATIONS: readonly string[] = [
      name TEXT NOT NULL,
      secret_hash TEXT NOT NULL,
      status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+     webhook_url TEXT,
      created_at INTEGER NOT NULL
    ) STRICT;
    CREATE TABLE clinician_patients (
