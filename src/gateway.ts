@@ -79,7 +79,14 @@ export class Gateway {
         log.child({ component: 'alerts' }),
       );
       alerts.start();
-      this.closers.push(() => alerts.settled());
+      this.closers.push(() => alerts.stop());
+      alerts.watchSilence(
+        () => store.devices.activity().flatMap((d) => {
+          const profile = profiles.get(d.profileId);
+          return profile === undefined ? [] : [{ ...d, profile }];
+        }),
+        config.alerts.silenceCheckMs,
+      );
       const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, {
         outputs: outputPlanner(config),
         payloadHashes: config.fhir.url !== undefined,

@@ -114,6 +114,8 @@ export const ConfigSchema = z
     webhookKeyFile: z.string().min(1).optional(),
     alerts: z
       .object({
+        /** How often devices are checked for silence (profiles' `staleAfterMinutes`). */
+        silenceCheckMs: z.number().int().min(10).default(60_000),
         /** How often queued alert deliveries are checked (they are also sent at once after each change). */
         flushIntervalMs: z.number().int().min(10).default(1_000),
         webhookTimeoutMs: z.number().int().min(100).default(10_000),

@@ -170,6 +170,8 @@ export const DeviceProfileSchema = z
     maxMessagesPerMinute: z.number().int().positive(),
     /** Readings older than this (after clock correction) are rejected; devices that keep records upload late. */
     maxReadingAgeDays: z.number().positive().default(30),
+    /** A device silent for longer (no reading taken since) raises a "no data" alert, cleared when data returns. */
+    staleAfterMinutes: z.number().int().positive().max(60 * 24 * 31).optional(),
     /** IANA zone of the device's clock, for devices that send local time without a UTC offset. */
     timeZone: z.string().optional(),
     metrics: z.record(MetricName, Metric).refine((m) => Object.keys(m).length > 0, 'at least one metric'),

@@ -22,6 +22,15 @@ export interface DeviceHealth {
   readonly clockDrift: boolean;
 }
 
+/** An active device and the time of its latest reading (undefined: none yet). */
+export interface DeviceActivity {
+  readonly deviceId: string;
+  readonly profileId: string;
+  readonly patientNhs: string;
+  readonly createdAtMs: number;
+  readonly lastReadingAtMs: number | undefined;
+}
+
 /** Persistence of the device registry. */
 export interface DeviceStore {
   insert(device: DeviceRecord): void;

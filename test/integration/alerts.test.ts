@@ -183,4 +183,25 @@ describe('clinician alerts', () => {
     expect((await runCli(['alerts', 'resolve', opened.alertId, '--note', 'cuff was loose', '--data-dir', tmp.dir])).code).toBe(0);
     expect(await mine.inbox.next()).toMatchObject({ alertId: opened.alertId, state: 'resolved', note: 'cuff was loose', by: expect.stringMatching(/^cli:/) });
   });
+
+  it('a silenced wearable raises a "no data" alert after its window, cleared when data returns (injected clock)', async () => {
+    const t0 = Date.parse('2026-11-20T10:00:00Z');
+    const clock = new ManualClock(t0);
+    const gw = await gateway(clock);
+    const mine = await clinician(gw, 'dr-hill', [TEST_NHS]);
+    const watch = await device(gw, 'wrist-wearable', 'watch-silent-1');
+    const sample = (ms: number) => watch.publishAsync('devices/watch-silent-1/readings', JSON.stringify({ takenAt: new Date(ms).toISOString(), values: { heartRate: 72 } }), { qos: 1 });
+    await sample(t0 - 60_000);
+    clock.advance(60 * 60_000); // 61 minutes after the last sample, 60 allowed
+    gw.alerts.checkSilenceNow();
+    const silent = await mine.inbox.next();
+    expect(silent).toMatchObject({ state: 'open', rule: 'no-data', severity: 'warning', device: 'watch-silent-1', message: expect.stringContaining('No data') });
+    gw.alerts.checkSilenceNow(); // still silent: no second alert
+    await sample(clock.now());
+    expect(await mine.inbox.next()).toMatchObject({ alertId: silent.alertId, state: 'resolved', note: 'data received again' });
+    clock.advance(30 * 60_000);
+    gw.alerts.checkSilenceNow(); // 30 minutes since data: fine
+    await gw.alerts.settled();
+    expect(mine.inbox.messages).toHaveLength(2);
+  });
 });

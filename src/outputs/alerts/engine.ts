@@ -3,13 +3,17 @@ import { evaluateThreshold, type ThresholdState } from '../../clinical/index.js'
 import type { Clock, ReadingRow } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DeviceContext } from '../../pipeline/index.js';
-import type { AlertRuleSpec } from '../../profiles/index.js';
+import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
+import type { DeviceActivity } from '../../store/device-store.js';
 import type { AlertChange, AlertRecord, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
 
 export interface AlertEngineMetrics {
   alertChanged(state: AlertRecord['state'], severity: AlertRecord['severity']): void;
 }
+
+/** The rule id of "no data" alerts. */
+export const NO_DATA = 'no-data';
 
 /** The condition an alert is about: one rule on one device of one patient. */
 const keyOf = (nhs: string, deviceId: string, ruleId: string): string => `${nhs}|${deviceId}|${ruleId}`;
@@ -25,6 +29,8 @@ const keyOf = (nhs: string, deviceId: string, ruleId: string): string => `${nhs}
 export class AlertEngine {
   private readonly states = new Map<string, { state: ThresholdState; alert?: AlertRecord | undefined }>();
   private chain: Promise<void> = Promise.resolve();
+  private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
+  private silenceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly unresolved: () => readonly AlertRecord[],
@@ -41,6 +47,22 @@ export class AlertEngine {
     for (const alert of this.unresolved()) this.states.set(alert.key, { state: { open: true }, alert });
   }
 
+  /** Checks for silent devices every `intervalMs` (and now, with {@link checkSilenceNow}). */
+  watchSilence(activity: () => readonly (DeviceActivity & { profile: DeviceProfile })[], intervalMs: number): void {
+    this.activity = activity;
+    this.silenceTimer ??= setInterval(() => this.checkSilenceNow(), intervalMs).unref();
+  }
+
+  checkSilenceNow(): void {
+    if (this.activity !== undefined) this.checkSilence(this.activity());
+  }
+
+  stop(): Promise<void> {
+    clearInterval(this.silenceTimer);
+    this.silenceTimer = undefined;
+    return this.chain;
+  }
+
   /** Evaluates newly stored values; the work is chained, so alerts are committed and delivered in order. */
   readonly observe = (device: DeviceContext, rows: readonly ReadingRow[]): void => {
     const changes = this.evaluate(device, rows);
@@ -53,9 +75,35 @@ export class AlertEngine {
     return this.chain;
   }
 
+  /**
+   * Devices silent past their profile's `staleAfterMinutes` (no reading taken since; a device that
+   * never sent one counts from its registration) get a "no data" alert; it resolves when data returns.
+   */
+  checkSilence(devices: readonly (DeviceActivity & { profile: DeviceProfile })[]): void {
+    const now = this.clock.now();
+    const changes: AlertChange[] = [];
+    for (const d of devices) {
+      const staleMs = d.profile.staleAfterMinutes === undefined ? undefined : d.profile.staleAfterMinutes * 60_000;
+      const since = d.lastReadingAtMs ?? d.createdAtMs;
+      const key = keyOf(d.patientNhs, d.deviceId, NO_DATA);
+      if (staleMs === undefined || now - since <= staleMs || this.states.get(key)?.state.open === true) continue;
+      const minutes = Math.round((now - since) / 60_000);
+      const alert: AlertRecord = { id: randomUUID(), key, patientNhs: d.patientNhs, deviceId: d.deviceId, ruleId: NO_DATA, severity: 'warning', state: 'open', message: `No data from ${d.deviceId} for ${minutes} minutes (expected within ${String(d.profile.staleAfterMinutes)})`, value: undefined, openedAtMs: now, updatedAtMs: now };
+      this.states.set(key, { state: { open: true }, alert });
+      changes.push({ alert, by: 'rules', note: undefined });
+    }
+    if (changes.length > 0) this.chain = this.chain.then(() => this.commitAndDeliver(changes));
+  }
+
   private evaluate(device: DeviceContext, rows: readonly ReadingRow[]): AlertChange[] {
     const changes: AlertChange[] = [];
     const now = this.clock.now();
+    // Data returned: a "no data" alert of this device resolves.
+    const silent = this.states.get(keyOf(device.patientNhs, device.deviceId, NO_DATA));
+    if (silent?.alert !== undefined && rows.length > 0) {
+      changes.push({ alert: { ...silent.alert, state: 'resolved', updatedAtMs: now }, by: 'rules', note: 'data received again' });
+      this.states.delete(keyOf(device.patientNhs, device.deviceId, NO_DATA));
+    }
     for (const rule of device.profile.alerts) {
       const samples = rows.filter((r) => r.metric === rule.metric).sort((a, b) => a.takenAtMs - b.takenAtMs);
       for (const s of samples) {

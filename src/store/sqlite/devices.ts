@@ -1,4 +1,4 @@
-import type { DeviceHealth, DeviceRecord, DeviceStore } from '../device-store.js';
+import type { DeviceActivity, DeviceHealth, DeviceRecord, DeviceStore } from '../device-store.js';
 import type { SqliteConnection } from './database.js';
 import type { SqliteDeviceHealth } from './health.js';
 
@@ -48,6 +48,17 @@ export class SqliteDeviceStore implements DeviceStore {
   revokedSince(sinceMs: number): string[] {
     const rows = this.db.prepare(`SELECT id FROM devices WHERE status = 'revoked' AND revoked_at >= ?`).all(sinceMs) as { id: string }[];
     return rows.map((r) => r.id);
+  }
+
+  /** Active devices with the time of their latest reading (undefined: none yet). */
+  activity(): DeviceActivity[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.id AS deviceId, d.profile_id AS profileId, d.patient_nhs AS patientNhs, d.created_at AS createdAtMs, h.last_reading_at AS lastReadingAtMs
+         FROM devices d LEFT JOIN device_health h ON h.device_id = d.id WHERE d.status = 'active' ORDER BY d.id`,
+      )
+      .all() as (Omit<DeviceActivity, 'lastReadingAtMs'> & { lastReadingAtMs: number | null })[];
+    return rows.map((r) => ({ ...r, lastReadingAtMs: r.lastReadingAtMs ?? undefined }));
   }
 
   health(id: string): DeviceHealth | undefined {
