@@ -157,7 +157,7 @@ export class Ingestor {
     if (stored < rows.length) this.metrics.readingsDuplicate(device.profile.id, rows.length - stored);
     if (issues.length > 0) this.metrics.messageRejected(issues.map((i) => i.code));
     if (clockDrift) this.metrics.clockDrift(device.profile.id);
-    if (stored > 0) this.extras.observe?.(device, rows.filter((_, i) => inserted[i] === true));
+    if (stored > 0) this.extras.observe?.(device, stored === rows.length ? rows : rows.filter((_, i) => inserted[i] === true));
     return { messageId: single, accepted: stored, duplicates: rows.length - stored, rejected, issues, clockDrift };
   }
 

@@ -30,6 +30,7 @@ export class AlertEngine {
   private readonly states = new Map<string, { state: ThresholdState; alert?: AlertRecord | undefined }>();
   private chain: Promise<void> = Promise.resolve();
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
+  private readonly rules = new WeakMap<DeviceProfile, ReadonlyMap<string, readonly AlertRuleSpec[]>>();
   private silenceTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -95,22 +96,40 @@ export class AlertEngine {
     if (changes.length > 0) this.chain = this.chain.then(() => this.commitAndDeliver(changes));
   }
 
+  /** A profile's rules by metric, built once per profile: evaluating runs for every stored reading. */
+  private rulesOf(profile: DeviceProfile): ReadonlyMap<string, readonly AlertRuleSpec[]> {
+    let byMetric = this.rules.get(profile);
+    if (byMetric === undefined) {
+      const m = new Map<string, AlertRuleSpec[]>();
+      for (const rule of profile.alerts) m.set(rule.metric, [...(m.get(rule.metric) ?? []), rule]);
+      this.rules.set(profile, (byMetric = m));
+    }
+    return byMetric;
+  }
+
   private evaluate(device: DeviceContext, rows: readonly ReadingRow[]): AlertChange[] {
     const changes: AlertChange[] = [];
     const now = this.clock.now();
-    // Data returned: a "no data" alert of this device resolves.
-    const silent = this.states.get(keyOf(device.patientNhs, device.deviceId, NO_DATA));
-    if (silent?.alert !== undefined && rows.length > 0) {
-      changes.push({ alert: { ...silent.alert, state: 'resolved', updatedAtMs: now }, by: 'rules', note: 'data received again' });
-      this.states.delete(keyOf(device.patientNhs, device.deviceId, NO_DATA));
+    if (device.profile.staleAfterMinutes !== undefined) {
+      // Data returned: a "no data" alert of this device resolves.
+      const key = keyOf(device.patientNhs, device.deviceId, NO_DATA);
+      const silent = this.states.get(key);
+      if (silent?.alert !== undefined && rows.length > 0) {
+        changes.push({ alert: { ...silent.alert, state: 'resolved', updatedAtMs: now }, by: 'rules', note: 'data received again' });
+        this.states.delete(key);
+      }
     }
-    for (const rule of device.profile.alerts) {
-      const samples = rows.filter((r) => r.metric === rule.metric).sort((a, b) => a.takenAtMs - b.takenAtMs);
-      for (const s of samples) {
+    const byMetric = this.rulesOf(device.profile);
+    if (byMetric.size === 0) return changes;
+    // Samples in time order (a batch may come in any order).
+    const ordered = rows.every((r, i) => i === 0 || (rows[i - 1] as ReadingRow).takenAtMs <= r.takenAtMs) ? rows : [...rows].sort((a, b) => a.takenAtMs - b.takenAtMs);
+    for (const s of ordered) {
+      for (const rule of byMetric.get(s.metric) ?? []) {
         const key = keyOf(device.patientNhs, device.deviceId, rule.id);
-        const current = this.states.get(key) ?? { state: { open: false } };
-        const { state, transition } = evaluateThreshold(rule, current.state, s.value, s.takenAtMs);
-        let alert = current.alert;
+        const current = this.states.get(key);
+        if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember
+        const { state, transition } = evaluateThreshold(rule, current?.state ?? { open: false }, s.value, s.takenAtMs);
+        let alert = current?.alert;
         if (transition === 'open') {
           alert = { id: randomUUID(), key, patientNhs: device.patientNhs, deviceId: device.deviceId, ruleId: rule.id, severity: rule.severity, state: 'open', message: describe(rule, s), value: s.value, openedAtMs: now, updatedAtMs: now };
           changes.push({ alert, by: 'rules', note: undefined });
@@ -118,7 +137,8 @@ export class AlertEngine {
           changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
           alert = undefined;
         }
-        this.states.set(key, { state, alert });
+        if (!state.open && state.breachSinceMs === undefined) this.states.delete(key);
+        else this.states.set(key, { state, alert });
       }
     }
     return changes;
@@ -140,6 +160,8 @@ export class AlertEngine {
     this.committed();
   }
 }
+
+const breachesNow = (rule: AlertRuleSpec, value: number): boolean => (rule.above !== undefined ? value > rule.above : rule.below !== undefined && value < rule.below);
 
 function describe(rule: AlertRuleSpec, s: ReadingRow): string {
   const condition = rule.above !== undefined ? `above ${rule.above}` : `below ${String(rule.below)}`;
