@@ -79,6 +79,7 @@ export class Gateway {
         log.child({ component: 'alerts' }),
       );
       alerts.start();
+      alerts.useOverrides(() => store.patients.overrides());
       this.closers.push(() => alerts.stop());
       alerts.watchSilence(
         () => store.devices.activity().flatMap((d) => {

@@ -3,6 +3,7 @@ import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesSho
 import { alertsChange, alertsList, cliniciansAdd, cliniciansAssign, cliniciansList } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
 import { fhirExport } from './fhir.js';
+import { patientsOverride, patientsSettings, patientsShow } from './patients.js';
 import { influxBackfill } from './influx.js';
 import { profilesList } from './profiles.js';
 import { deadLetters } from './dead-letters.js';
@@ -126,6 +127,38 @@ export function buildProgram(version: string): Command {
     .addOption(json)
     .action((id: string, o) => cliniciansAssign(g(), id, o));
   clinicians.command('list').description('clinicians and their patients').addOption(json).action((o) => cliniciansList(g(), o));
+
+  const patients = program.command('patients').description("clinicians' per-patient thresholds and settings");
+  const number = (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
+    return n;
+  };
+  patients
+    .command('override')
+    .description("this patient's thresholds for a profile alert rule (kept with who set them and when)")
+    .requiredOption('--patient <nhs>', 'NHS number')
+    .requiredOption('--rule <id>', 'alert rule id, e.g. severe-hypertension')
+    .option('--above <n>', 'alert above this value', number)
+    .option('--below <n>', 'alert below this value', number)
+    .option('--clear-at <n>', 'resolve only once back at or past this value', number)
+    .requiredOption('--by <clinician>', 'the clinician setting it')
+    .addOption(json)
+    .action((o) => patientsOverride(g(), o));
+  patients
+    .command('settings')
+    .description("the patient's NEWS2 SpO2 scale (2 only when their target is 88–92 %)")
+    .requiredOption('--patient <nhs>', 'NHS number')
+    .requiredOption('--spo2-scale <n>', '1 or 2', integer)
+    .requiredOption('--by <clinician>', 'the clinician setting it')
+    .addOption(json)
+    .action((o) => patientsSettings(g(), o));
+  patients
+    .command('show')
+    .description("a patient's clinicians, settings and overrides")
+    .requiredOption('--patient <nhs>', 'NHS number')
+    .addOption(json)
+    .action((o) => patientsShow(g(), o));
 
   const alerts = program.command('alerts').description('clinician alerts');
   alerts

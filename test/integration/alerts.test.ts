@@ -204,4 +204,30 @@ describe('clinician alerts', () => {
     await gw.alerts.settled();
     expect(mine.inbox.messages).toHaveLength(2);
   });
+
+  it('a clinician\'s personal threshold for a patient replaces the profile\'s, for that patient only, and is kept with who set it', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(systemClock, tmp.dir);
+    const mine = await clinician(gw, 'dr-iqbal', [TEST_NHS, OTHER_NHS]);
+    const cli = (args: string[]) => runCli([...args, '--data-dir', tmp.dir]);
+    const set = await cli(['patients', 'override', '--patient', TEST_NHS, '--rule', 'severe-hypertension', '--above', '159', '--clear-at', '150', '--by', 'dr-iqbal', '--json']);
+    expect(set.code).toBe(0);
+    expect((await cli(['patients', 'override', '--patient', TEST_NHS, '--rule', 'no-such-rule', '--above', '1', '--by', 'dr-iqbal'])).code).toBe(2);
+    expect((await cli(['patients', 'override', '--patient', TEST_NHS, '--rule', 'severe-hypertension', '--above', '159', '--by', 'nobody'])).code).toBe(1);
+    expect((await cli(['patients', 'settings', '--patient', OTHER_NHS, '--spo2-scale', '2', '--by', 'dr-iqbal'])).code).toBe(0);
+    const shown = JSON.parse((await cli(['patients', 'show', '--patient', TEST_NHS, '--json'])).stdout) as Record<string, unknown>;
+    expect(shown).toMatchObject({ clinicians: ['dr-iqbal'], settings: null, overrides: [{ ruleId: 'severe-hypertension', above: 159, clearAt: 150, setBy: 'dr-iqbal', setAtMs: expect.any(Number) }] });
+    expect(JSON.parse((await cli(['patients', 'show', '--patient', OTHER_NHS, '--json'])).stdout)).toMatchObject({ settings: { spo2Scale: 2, setBy: 'dr-iqbal' } });
+
+    const personal = await device(gw, 'bp-upper-arm', 'cuff-alert-8');
+    const usual = await device(gw, 'bp-upper-arm', 'cuff-alert-9', OTHER_NHS);
+    await usual.publishAsync('devices/cuff-alert-9/readings', bp(0, 165), { qos: 1 });
+    await personal.publishAsync('devices/cuff-alert-8/readings', bp(0, 165), { qos: 1 });
+    const alert = await mine.inbox.next();
+    expect(alert).toMatchObject({ patient: TEST_NHS, state: 'open', rule: 'severe-hypertension', value: 165, message: expect.stringContaining('set by dr-iqbal') });
+    await gw.alerts.settled();
+    await mine.client.subscribeAsync('clinicians/dr-iqbal/alerts', { qos: 1 });
+    expect(mine.inbox.messages).toHaveLength(1);
+  });
 });

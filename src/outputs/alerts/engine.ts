@@ -12,6 +12,19 @@ export interface AlertEngineMetrics {
   alertChanged(state: AlertRecord['state'], severity: AlertRecord['severity']): void;
 }
 
+/** A clinician's thresholds for one patient and rule. */
+export interface RuleOverride {
+  readonly patientNhs: string;
+  readonly ruleId: string;
+  readonly above: number | undefined;
+  readonly below: number | undefined;
+  readonly clearAt: number | undefined;
+  readonly setBy: string;
+}
+
+/** How long per-patient overrides are cached. */
+const OVERRIDES_TTL_MS = 5_000;
+
 /** The rule id of "no data" alerts. */
 export const NO_DATA = 'no-data';
 
@@ -31,6 +44,10 @@ export class AlertEngine {
   private chain: Promise<void> = Promise.resolve();
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
   private readonly rules = new WeakMap<DeviceProfile, ReadonlyMap<string, readonly AlertRuleSpec[]>>();
+  /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
+  private overrides = new Map<string, RuleOverride>();
+  private overridesReadAtMs = -Infinity;
+  private overrideSource: (() => readonly RuleOverride[]) | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -46,6 +63,22 @@ export class AlertEngine {
 
   start(): void {
     for (const alert of this.unresolved()) this.states.set(alert.key, { state: { open: true }, alert });
+  }
+
+  /** Per-patient thresholds set by clinicians: they replace the profile rule's for that patient. */
+  useOverrides(source: () => readonly RuleOverride[]): void {
+    this.overrideSource = source;
+    this.overridesReadAtMs = -Infinity;
+  }
+
+  private ruleFor(patientNhs: string, rule: AlertRuleSpec, now: number): AlertRuleSpec {
+    if (this.overrideSource === undefined) return rule;
+    if (now - this.overridesReadAtMs > OVERRIDES_TTL_MS || now < this.overridesReadAtMs) {
+      this.overrides = new Map(this.overrideSource().map((o) => [`${o.patientNhs}|${o.ruleId}`, o]));
+      this.overridesReadAtMs = now;
+    }
+    const o = this.overrides.get(`${patientNhs}|${rule.id}`);
+    return o === undefined ? rule : { ...rule, above: o.above, below: o.below, clearAt: o.clearAt, message: `${rule.message ?? rule.id} (this patient's threshold, set by ${o.setBy})` };
   }
 
   /** Checks for silent devices every `intervalMs` (and now, with {@link checkSilenceNow}). */
@@ -124,7 +157,8 @@ export class AlertEngine {
     // Samples in time order (a batch may come in any order).
     const ordered = rows.every((r, i) => i === 0 || (rows[i - 1] as ReadingRow).takenAtMs <= r.takenAtMs) ? rows : [...rows].sort((a, b) => a.takenAtMs - b.takenAtMs);
     for (const s of ordered) {
-      for (const rule of byMetric.get(s.metric) ?? []) {
+      for (const profileRule of byMetric.get(s.metric) ?? []) {
+        const rule = this.ruleFor(device.patientNhs, profileRule, now);
         const key = keyOf(device.patientNhs, device.deviceId, rule.id);
         const current = this.states.get(key);
         if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember

@@ -6,6 +6,7 @@ import { SqliteAlerts } from './alerts.js';
 import { SqliteClinicians } from './clinicians.js';
 import { SqliteDerived } from './derived.js';
 import { SqliteOutbox } from './outbox.js';
+import { SqlitePatients } from './patients.js';
 import { SqliteReadingStore } from './readings.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
@@ -15,6 +16,8 @@ export type { DerivationInput } from './derived.js';
 export { SqliteDerived, SqliteAlerts, SqliteClinicians };
 export type { AlertEvent } from './alerts.js';
 export type { ClinicianRecord } from './clinicians.js';
+export type { PatientOverride, PatientSettings } from './patients.js';
+export { SqlitePatients };
 export { SqliteOutbox };
 export { SqliteWriterThread } from './writer.js';
 export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters };
@@ -28,6 +31,7 @@ export class SqliteStore {
   readonly derived: SqliteDerived;
   readonly alerts: SqliteAlerts;
   readonly clinicians: SqliteClinicians;
+  readonly patients: SqlitePatients;
   private readonly db: SqliteConnection;
 
   constructor(file: string) {
@@ -38,6 +42,7 @@ export class SqliteStore {
     this.derived = new SqliteDerived(this.db);
     this.alerts = new SqliteAlerts(this.db);
     this.clinicians = new SqliteClinicians(this.db);
+    this.patients = new SqlitePatients(this.db);
     this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived, this.alerts);
     this.devices = new SqliteDeviceStore(this.db, health);
   }

@@ -170,7 +170,25 @@ const MIGRATIONS: readonly string[] = [
      by TEXT NOT NULL,
      note TEXT
    ) STRICT;
-   CREATE INDEX alert_events_alert ON alert_events (alert_id, id);`,
+   CREATE INDEX alert_events_alert ON alert_events (alert_id, id);
+   -- A clinician's per-patient choices, with who set them and when: a rule's thresholds for this
+   -- patient, and settings such as the NEWS2 SpO2 scale.
+   CREATE TABLE patient_overrides (
+     patient_nhs TEXT NOT NULL,
+     rule_id TEXT NOT NULL,
+     above REAL,
+     below REAL,
+     clear_at REAL,
+     set_by TEXT NOT NULL,
+     set_at INTEGER NOT NULL,
+     PRIMARY KEY (patient_nhs, rule_id)
+   ) STRICT;
+   CREATE TABLE patient_settings (
+     patient_nhs TEXT PRIMARY KEY,
+     spo2_scale INTEGER NOT NULL CHECK (spo2_scale IN (1, 2)),
+     set_by TEXT NOT NULL,
+     set_at INTEGER NOT NULL
+   ) STRICT;`,
 ];
 
 /** The schema version this build writes. */

@@ -1,0 +1,69 @@
+import type { SqliteConnection } from './database.js';
+
+/** A clinician's thresholds for one rule and one patient (replacing the profile's). */
+export interface PatientOverride {
+  readonly patientNhs: string;
+  readonly ruleId: string;
+  readonly above: number | undefined;
+  readonly below: number | undefined;
+  readonly clearAt: number | undefined;
+  readonly setBy: string;
+  readonly setAtMs: number;
+}
+
+export interface PatientSettings {
+  readonly patientNhs: string;
+  /** NEWS2 SpO2 scale: 2 only for patients whose target is 88–92 % [NEWS2 chart 1]. */
+  readonly spo2Scale: 1 | 2;
+  readonly setBy: string;
+  readonly setAtMs: number;
+}
+
+const opt = (v: unknown): number | undefined => (v === null ? undefined : (v as number));
+
+/** Per-patient overrides and settings, each kept with who set it and when. */
+export class SqlitePatients {
+  constructor(private readonly db: SqliteConnection) {}
+
+  setOverride(o: PatientOverride): void {
+    this.db
+      .prepare(
+        `INSERT INTO patient_overrides (patient_nhs, rule_id, above, below, clear_at, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (patient_nhs, rule_id) DO UPDATE SET above = excluded.above, below = excluded.below, clear_at = excluded.clear_at,
+           set_by = excluded.set_by, set_at = excluded.set_at`,
+      )
+      .run(o.patientNhs, o.ruleId, o.above ?? null, o.below ?? null, o.clearAt ?? null, o.setBy, o.setAtMs);
+  }
+
+  removeOverride(patientNhs: string, ruleId: string): boolean {
+    return this.db.prepare('DELETE FROM patient_overrides WHERE patient_nhs = ? AND rule_id = ?').run(patientNhs, ruleId).changes === 1;
+  }
+
+  /** Every override, for the rules engine's cache. */
+  overrides(patientNhs?: string): PatientOverride[] {
+    const rows = this.db.prepare('SELECT * FROM patient_overrides WHERE (@p IS NULL OR patient_nhs = @p) ORDER BY patient_nhs, rule_id').all({ p: patientNhs ?? null }) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      patientNhs: r['patient_nhs'] as string,
+      ruleId: r['rule_id'] as string,
+      above: opt(r['above']),
+      below: opt(r['below']),
+      clearAt: opt(r['clear_at']),
+      setBy: r['set_by'] as string,
+      setAtMs: r['set_at'] as number,
+    }));
+  }
+
+  setSettings(s: PatientSettings): void {
+    this.db
+      .prepare(
+        `INSERT INTO patient_settings (patient_nhs, spo2_scale, set_by, set_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (patient_nhs) DO UPDATE SET spo2_scale = excluded.spo2_scale, set_by = excluded.set_by, set_at = excluded.set_at`,
+      )
+      .run(s.patientNhs, s.spo2Scale, s.setBy, s.setAtMs);
+  }
+
+  settings(patientNhs: string): PatientSettings | undefined {
+    const r = this.db.prepare('SELECT * FROM patient_settings WHERE patient_nhs = ?').get(patientNhs) as Record<string, unknown> | undefined;
+    return r === undefined ? undefined : { patientNhs, spo2Scale: r['spo2_scale'] as 1 | 2, setBy: r['set_by'] as string, setAtMs: r['set_at'] as number };
+  }
+}
