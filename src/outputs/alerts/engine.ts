@@ -5,6 +5,7 @@ import type { Logger } from '../../observability/index.js';
 import type { DeviceContext } from '../../pipeline/index.js';
 import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
 import type { DeviceActivity } from '../../store/device-store.js';
+import type { PatientOverride } from '../../store/patient-store.js';
 import type { AlertChange, AlertRecord, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
 
@@ -13,14 +14,7 @@ export interface AlertEngineMetrics {
 }
 
 /** A clinician's thresholds for one patient and rule. */
-export interface RuleOverride {
-  readonly patientNhs: string;
-  readonly ruleId: string;
-  readonly above: number | undefined;
-  readonly below: number | undefined;
-  readonly clearAt: number | undefined;
-  readonly setBy: string;
-}
+export type RuleOverride = Omit<PatientOverride, 'setAtMs'>;
 
 /** How long per-patient overrides are cached. */
 const OVERRIDES_TTL_MS = 5_000;

@@ -16,7 +16,7 @@ export type { DerivationInput } from './derived.js';
 export { SqliteDerived, SqliteAlerts, SqliteClinicians };
 export type { AlertEvent } from './alerts.js';
 export type { ClinicianRecord } from './clinicians.js';
-export type { PatientOverride, PatientSettings } from './patients.js';
+export type { PatientOverride, PatientSettings } from '../patient-store.js';
 export { SqlitePatients };
 export { SqliteOutbox };
 export { SqliteWriterThread } from './writer.js';
