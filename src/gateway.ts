@@ -4,7 +4,7 @@ import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, clinicianAlertTopic, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
-import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, mqttAlertDeliver, webhookAlertDeliver } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, mqttAlertDeliver, webhookAlertDeliver } from './outputs/alerts/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
@@ -80,6 +80,7 @@ export class Gateway {
       );
       alerts.start();
       alerts.useOverrides(() => store.patients.overrides());
+      alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));
       this.closers.push(() => alerts.stop());
       alerts.watchSilence(
         () => store.devices.activity().flatMap((d) => {
@@ -197,6 +198,20 @@ export class Gateway {
   private async closeAll(): Promise<void> {
     for (const close of this.closers.splice(0).reverse()) await close();
   }
+}
+
+/** Each patient's NEWS2 SpO2 scale, re-read every few seconds (clinicians set it from the command line). */
+function spo2Scales(store: SqliteStore, clock: Clock): (patientNhs: string) => 1 | 2 {
+  let scales = new Map<string, 1 | 2>();
+  let readAtMs = -Infinity;
+  return (nhs) => {
+    const now = clock.now();
+    if (now - readAtMs > 5_000 || now < readAtMs) {
+      scales = new Map(store.patients.allSettings().map((s) => [s.patientNhs, s.spo2Scale]));
+      readAtMs = now;
+    }
+    return scales.get(nhs) ?? 1;
+  };
 }
 
 /** Sends each device message to the pipeline entry for its channel. */

@@ -114,6 +114,8 @@ export const ConfigSchema = z
     webhookKeyFile: z.string().min(1).optional(),
     alerts: z
       .object({
+        /** NEWS2 is scored from the latest value of each parameter taken within this window. */
+        news2WindowMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
         /** How often devices are checked for silence (profiles' `staleAfterMinutes`). */
         silenceCheckMs: z.number().int().min(10).default(60_000),
         /** How often queued alert deliveries are checked (they are also sent at once after each change). */

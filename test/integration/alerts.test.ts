@@ -37,7 +37,15 @@ async function clinician(gw: TestGateway, id: string, patients: string[]) {
   const client = await mqtt.connectAsync(gw.url, { clientId: `${id}-app`, username: `clinician:${id}`, password: secret, reconnectPeriod: 0 });
   defer(() => client.endAsync(true));
   const inbox = await collect(client, `clinicians/${id}/alerts`);
-  return { client, secret, inbox: inbox as unknown as { messages: { topic: string; json: AlertMessage }[]; next: () => Promise<AlertMessage> } };
+  const typed = inbox as unknown as { messages: { topic: string; json: AlertMessage }[]; next: () => Promise<AlertMessage> };
+  let seen = 0;
+  /** The next message about `rule` (others, e.g. NEWS2 alerts the same values raise, are skipped). */
+  const nextOf = async (rule: string): Promise<AlertMessage> => {
+    const found = await until(async () => typed.messages.slice(seen).findIndex((m) => m.json.rule === rule), (i) => i >= 0, `an alert about ${rule}`);
+    seen += found + 1;
+    return (typed.messages[seen - 1] as { json: AlertMessage }).json;
+  };
+  return { client, secret, inbox: typed, nextOf };
 }
 
 async function device(gw: TestGateway, profile: string, id: string, patient = TEST_NHS): Promise<MqttClient> {
@@ -98,10 +106,10 @@ describe('clinician alerts', () => {
     // 135 at 10:00–10:04 (4 minutes), a normal 110 at 10:05, then 140 from 10:06 to 10:11.
     await watch.publishAsync('devices/watch-alert-1/readings', JSON.stringify([at(0, 135), at(2, 136), at(4, 138), at(5, 110)]), { qos: 1 });
     await gw.alerts.settled();
-    expect(mine.inbox.messages).toHaveLength(0);
+    expect(mine.inbox.messages.filter((m) => m.json.rule === 'sustained-tachycardia')).toHaveLength(0);
     await watch.publishAsync('devices/watch-alert-1/readings', JSON.stringify([at(6, 140), at(8, 141), at(10, 139), at(11, 142)]), { qos: 1 });
-    const alert = await mine.inbox.next();
-    expect(alert).toMatchObject({ state: 'open', rule: 'sustained-tachycardia', value: 142 });
+    const alert = await mine.nextOf('sustained-tachycardia');
+    expect(alert).toMatchObject({ state: 'open', value: 142 });
   });
 
   it('clinicians read only their own alert topic, publish nothing, and need the right secret', async () => {
@@ -178,10 +186,10 @@ describe('clinician alerts', () => {
     const mine = await clinician(gw, 'dr-gray', [TEST_NHS]);
     const cuff = await device(gw, 'bp-upper-arm', 'cuff-alert-7');
     await cuff.publishAsync('devices/cuff-alert-7/readings', bp(0, 60, 40), { qos: 1 });
-    const opened = await mine.inbox.next();
-    expect(opened).toMatchObject({ state: 'open', rule: 'hypotension', severity: 'warning' });
+    const opened = await mine.nextOf('hypotension');
+    expect(opened).toMatchObject({ state: 'open', severity: 'warning' });
     expect((await runCli(['alerts', 'resolve', opened.alertId, '--note', 'cuff was loose', '--data-dir', tmp.dir])).code).toBe(0);
-    expect(await mine.inbox.next()).toMatchObject({ alertId: opened.alertId, state: 'resolved', note: 'cuff was loose', by: expect.stringMatching(/^cli:/) });
+    expect(await mine.nextOf('hypotension')).toMatchObject({ alertId: opened.alertId, state: 'resolved', note: 'cuff was loose', by: expect.stringMatching(/^cli:/) });
   });
 
   it('a silenced wearable raises a "no data" alert after its window, cleared when data returns (injected clock)', async () => {
@@ -229,5 +237,26 @@ describe('clinician alerts', () => {
     await gw.alerts.settled();
     await mine.client.subscribeAsync('clinicians/dr-iqbal/alerts', { qos: 1 });
     expect(mine.inbox.messages).toHaveLength(1);
+  });
+
+  it('scores NEWS2 from the latest values of the patient\'s devices: a partial total of 5 alerts once, flagged partial, and resolves', async () => {
+    const gw = await gateway();
+    const mine = await clinician(gw, 'dr-jones', [TEST_NHS]);
+    const oximeter = await device(gw, 'pulse-oximeter', 'oxi-news-1');
+    const thermometer = await device(gw, 'thermometer', 'thermo-news-1');
+    const now = () => new Date(Date.now() - 1000).toISOString();
+    // SpO2 93 (2) + pulse 115 (2) = 4: ward-based, no alert.
+    await oximeter.publishAsync('devices/oxi-news-1/readings', JSON.stringify({ takenAt: now(), values: { spo2: 93, pulse: 115 } }), { qos: 1 });
+    await gw.alerts.settled();
+    // + temperature 38.5 (1) = 5: urgent.
+    await thermometer.publishAsync('devices/thermo-news-1/readings', JSON.stringify({ takenAt: now(), values: { bodyTemperature: 38.5 } }), { qos: 1 });
+    await gw.alerts.settled();
+    await oximeter.publishAsync('devices/oxi-news-1/readings', JSON.stringify({ takenAt: now(), values: { spo2: 92, pulse: 118 } }), { qos: 1 });
+    await oximeter.publishAsync('devices/oxi-news-1/readings', JSON.stringify({ takenAt: now(), values: { spo2: 97, pulse: 80 } }), { qos: 1 });
+    await gw.alerts.settled();
+    await until(async () => mine.inbox.messages.filter((m) => m.json.rule === 'news2').length, (n) => n === 2, 'the NEWS2 alert opened and resolved');
+    const [opened, resolved] = mine.inbox.messages.filter((m) => m.json.rule === 'news2').map((m) => m.json);
+    expect(opened).toMatchObject({ state: 'open', severity: 'critical', value: 5, device: null, message: 'NEWS2 5 (partial: missing respiratoryRate, onOxygen, systolic, consciousness): urgent response [RCP NEWS2 chart 2]' });
+    expect(resolved).toMatchObject({ alertId: opened!.alertId, state: 'resolved', value: 1 });
   });
 });

@@ -8,6 +8,7 @@ import type { DeviceActivity } from '../../store/device-store.js';
 import type { PatientOverride } from '../../store/patient-store.js';
 import type { AlertChange, AlertRecord, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
+import { describeNews2, type News2Watch } from './news2-watch.js';
 
 export interface AlertEngineMetrics {
   alertChanged(state: AlertRecord['state'], severity: AlertRecord['severity']): void;
@@ -18,6 +19,9 @@ export type RuleOverride = Omit<PatientOverride, 'setAtMs'>;
 
 /** How long per-patient overrides are cached. */
 const OVERRIDES_TTL_MS = 5_000;
+
+/** The rule id of NEWS2 alerts (one per patient). */
+export const NEWS2 = 'news2';
 
 /** The rule id of "no data" alerts. */
 export const NO_DATA = 'no-data';
@@ -42,6 +46,7 @@ export class AlertEngine {
   private overrides = new Map<string, RuleOverride>();
   private overridesReadAtMs = -Infinity;
   private overrideSource: (() => readonly RuleOverride[]) | undefined;
+  private news2: News2Watch | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -57,6 +62,11 @@ export class AlertEngine {
 
   start(): void {
     for (const alert of this.unresolved()) this.states.set(alert.key, { state: { open: true }, alert });
+  }
+
+  /** Scores NEWS2 from the latest values of each patient: a single 3 or a total of 5 or more alerts. */
+  useNews2(watch: News2Watch): void {
+    this.news2 = watch;
   }
 
   /** Per-patient thresholds set by clinicians: they replace the profile rule's for that patient. */
@@ -146,6 +156,7 @@ export class AlertEngine {
         this.states.delete(key);
       }
     }
+    this.evaluateNews2(device.patientNhs, rows, now, changes);
     const byMetric = this.rulesOf(device.profile);
     if (byMetric.size === 0) return changes;
     // Samples in time order (a batch may come in any order).
@@ -170,6 +181,23 @@ export class AlertEngine {
       }
     }
     return changes;
+  }
+
+  /** One NEWS2 alert per patient: opened when the response calls for one, resolved when it no longer does. */
+  private evaluateNews2(patientNhs: string, rows: readonly ReadingRow[], now: number, changes: AlertChange[]): void {
+    const score = this.news2?.update(patientNhs, rows, now);
+    if (score === undefined) return;
+    const key = keyOf(patientNhs, '', NEWS2);
+    const open = this.states.get(key)?.alert;
+    if (score.alerting && open === undefined) {
+      const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
+      const alert: AlertRecord = { id: randomUUID(), key, patientNhs, deviceId: undefined, ruleId: NEWS2, severity, state: 'open', message: describeNews2(score), value: score.total, openedAtMs: now, updatedAtMs: now };
+      this.states.set(key, { state: { open: true }, alert });
+      changes.push({ alert, by: 'rules', note: undefined });
+    } else if (!score.alerting && open !== undefined) {
+      this.states.delete(key);
+      changes.push({ alert: { ...open, state: 'resolved', value: score.total, updatedAtMs: now }, by: 'rules', note: describeNews2(score) });
+    }
   }
 
   private async commitAndDeliver(changes: readonly AlertChange[]): Promise<void> {

@@ -44,6 +44,16 @@ export class SqlitePatients {
       .run(s.patientNhs, s.spo2Scale, s.setBy, s.setAtMs);
   }
 
+  /** Every patient's settings (for caches). */
+  allSettings(): PatientSettings[] {
+    return (this.db.prepare('SELECT patient_nhs, spo2_scale, set_by, set_at FROM patient_settings').all() as Record<string, unknown>[]).map((r) => ({
+      patientNhs: r['patient_nhs'] as string,
+      spo2Scale: r['spo2_scale'] as 1 | 2,
+      setBy: r['set_by'] as string,
+      setAtMs: r['set_at'] as number,
+    }));
+  }
+
   settings(patientNhs: string): PatientSettings | undefined {
     const r = this.db.prepare('SELECT * FROM patient_settings WHERE patient_nhs = ?').get(patientNhs) as Record<string, unknown> | undefined;
     return r === undefined ? undefined : { patientNhs, spo2Scale: r['spo2_scale'] as 1 | 2, setBy: r['set_by'] as string, setAtMs: r['set_at'] as number };

@@ -37,6 +37,7 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly correctionStmt: SqliteStatement;
   private readonly readingOfStmt: SqliteStatement;
   private readonly readingsAtStmt: SqliteStatement;
+  private readonly latestStmt: SqliteStatement;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
 
   constructor(
@@ -60,6 +61,9 @@ export class SqliteReadingStore implements ReadingStore {
       `SELECT r.* FROM readings r JOIN readings o ON o.id = ?
        WHERE r.idempotency_key >= o.device_id || '|' || printf('%015d', o.device_taken_at) AND r.idempotency_key < o.device_id || '|' || printf('%015d', o.device_taken_at) || '}'
          AND r.message_id IS o.message_id AND r.received_at = o.received_at ORDER BY r.id`,
+    );
+    this.latestStmt = db.prepare(
+      `SELECT value, taken_at AS takenAtMs FROM readings WHERE patient_nhs = ? AND metric = ? AND taken_at >= ? AND status != 'entered-in-error' ORDER BY taken_at DESC LIMIT 1`,
     );
     this.readingsAtStmt = db.prepare(`SELECT * FROM readings WHERE idempotency_key >= ? AND idempotency_key < ? ORDER BY id`);
     this.commitTx = db.transaction((batch: EncodedBatch) => {
@@ -122,6 +126,11 @@ export class SqliteReadingStore implements ReadingStore {
     }
     const after = c.after === undefined ? null : JSON.stringify(c.after);
     this.correctionStmt.run(c.deviceId, c.keys[0] ?? '', c.action, JSON.stringify(c.before), after, c.reason ?? null, c.requestedBy, c.atMs);
+  }
+
+  /** A patient's latest value of `metric` taken at or after `sinceMs` (not retracted), if any. */
+  latest(patientNhs: string, metric: string, sinceMs: number): { value: number; takenAtMs: number } | undefined {
+    return this.latestStmt.get(patientNhs, metric, sinceMs) as { value: number; takenAtMs: number } | undefined;
   }
 
   /** Count of stored values (tests and status). */

@@ -1,0 +1,80 @@
+import { news2, News2Response, type News2Input, type News2Score } from '../../clinical/index.js';
+import type { ReadingRow } from '../../domain/index.js';
+
+/** Which stored metric feeds which NEWS2 parameter [NEWS2 chart 1]. Consciousness and oxygen use never come from devices. */
+export const NEWS2_METRICS = {
+  respiratoryRate: 'respiratoryRate',
+  spo2: 'spo2',
+  systolic: 'systolic',
+  pulse: 'pulse',
+  heartRate: 'pulse',
+  bodyTemperature: 'temperature',
+} as const satisfies Record<string, keyof News2Input>;
+
+type Parameter = (typeof NEWS2_METRICS)[keyof typeof NEWS2_METRICS];
+
+/** Responses that raise an alert: a single parameter scoring 3, or a total of 5 or more [NEWS2 chart 2]. */
+const ALERTING: ReadonlySet<News2Response> = new Set([News2Response.UrgentWardBased, News2Response.Urgent, News2Response.Emergency]);
+
+/**
+ * NEWS2 per patient from the latest value of each parameter inside a window [clinical.md gateway
+ * rules]: values are remembered as they are stored (loaded from the store the first time a patient
+ * is seen), those older than the window dropped. Home devices never report consciousness or oxygen
+ * use, so the score is nearly always partial: it is a floor and says what is missing.
+ */
+export class News2Watch {
+  private readonly latest = new Map<string, Map<Parameter, { value: number; atMs: number }>>();
+  /** The parameters inside the window when each patient was last scored. */
+  private readonly scored = new Map<string, string>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly load: (patientNhs: string, metric: string, sinceMs: number) => { value: number; takenAtMs: number } | undefined,
+    private readonly scaleOf: (patientNhs: string) => 1 | 2,
+  ) {}
+
+  /**
+   * The patient's NEWS2 after these newly stored values; undefined when it cannot have changed (no
+   * NEWS2 parameter among them, the same values again, none dropped out of the window).
+   */
+  update(patientNhs: string, rows: readonly ReadingRow[], nowMs: number): (News2Score & { alerting: boolean }) | undefined {
+    const relevant = rows.filter((r) => r.metric in NEWS2_METRICS);
+    if (relevant.length === 0) return undefined;
+    const since = nowMs - this.windowMs;
+    let changed = false;
+    let values = this.latest.get(patientNhs);
+    if (values === undefined) {
+      changed = true;
+      values = new Map();
+      for (const [metric, parameter] of Object.entries(NEWS2_METRICS)) {
+        const v = this.load(patientNhs, metric, since);
+        const known = values.get(parameter);
+        if (v !== undefined && (known === undefined || v.takenAtMs > known.atMs)) values.set(parameter, { value: v.value, atMs: v.takenAtMs });
+      }
+      this.latest.set(patientNhs, values);
+    }
+    for (const r of relevant) {
+      const parameter = NEWS2_METRICS[r.metric as keyof typeof NEWS2_METRICS];
+      const known = values.get(parameter);
+      if (known === undefined || r.takenAtMs >= known.atMs) {
+        if (known === undefined || known.value !== r.value || known.atMs < since) changed = true;
+        values.set(parameter, { value: r.value, atMs: r.takenAtMs });
+      }
+    }
+    // Which parameters are inside the window: one dropping out changes the score too.
+    let inWindow = '';
+    for (const [parameter, v] of values) if (v.atMs >= since) inWindow += `${parameter},`;
+    if (!changed && this.scored.get(patientNhs) === inWindow) return undefined;
+    this.scored.set(patientNhs, inWindow);
+    const input: Record<string, number | 1 | 2> = { spo2Scale: this.scaleOf(patientNhs) };
+    for (const [parameter, v] of values) if (v.atMs >= since) input[parameter] = v.value;
+    const score = news2(input as News2Input);
+    return { ...score, alerting: ALERTING.has(score.response) };
+  }
+}
+
+/** How a NEWS2 alert reads: never a full score when parameters are missing. */
+export function describeNews2(score: News2Score): string {
+  const what = score.partial ? `NEWS2 ${score.total} (partial: missing ${score.missing.join(', ')})` : `NEWS2 ${score.total}`;
+  return `${what}: ${score.response} response [RCP NEWS2 chart 2]`;
+}
