@@ -110,6 +110,7 @@ export class Gateway {
         clock,
         log.child({ component: 'derive' }),
       );
+      derivations.onHomeBpAverage((nhs, average) => alerts.homeBpAverage(nhs, average));
       if (derivations.needed) {
         this.closers.push(() => derivations.stop());
         derivations.start();

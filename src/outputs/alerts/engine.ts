@@ -20,6 +20,9 @@ export type RuleOverride = Omit<PatientOverride, 'setAtMs'>;
 /** How long per-patient overrides are cached. */
 const OVERRIDES_TTL_MS = 5_000;
 
+/** The rule id of home BP average alerts (one per patient). */
+export const HBPM = 'hbpm';
+
 /** The rule id of NEWS2 alerts (one per patient). */
 export const NEWS2 = 'news2';
 
@@ -181,6 +184,29 @@ export class AlertEngine {
       }
     }
     return changes;
+  }
+
+  /**
+   * A home BP average [NICE NG136]: stage 1 or 2 opens one `hbpm` alert for the patient (info or
+   * warning: a diagnosis to confirm, not an emergency); a later normal average resolves it.
+   */
+  homeBpAverage(patientNhs: string, average: { classification: 'normal' | 'stage-1' | 'stage-2'; systolic: number; diastolic: number }): void {
+    const now = this.clock.now();
+    const key = keyOf(patientNhs, '', HBPM);
+    const open = this.states.get(key)?.alert;
+    const stage = average.classification === 'stage-2' ? 'stage 2 hypertension (≥150/95)' : 'stage 1 hypertension (≥135/85)';
+    const message = `Home BP average ${average.systolic}/${average.diastolic} mmHg: ${average.classification === 'normal' ? 'below stage 1' : stage} [NICE NG136]`;
+    const changes: AlertChange[] = [];
+    if (average.classification !== 'normal' && open === undefined) {
+      const severity = average.classification === 'stage-2' ? 'warning' : 'info';
+      const alert: AlertRecord = { id: randomUUID(), key, patientNhs, deviceId: undefined, ruleId: HBPM, severity, state: 'open', message, value: average.systolic, openedAtMs: now, updatedAtMs: now };
+      this.states.set(key, { state: { open: true }, alert });
+      changes.push({ alert, by: 'rules', note: undefined });
+    } else if (average.classification === 'normal' && open !== undefined) {
+      this.states.delete(key);
+      changes.push({ alert: { ...open, state: 'resolved', value: average.systolic, updatedAtMs: now }, by: 'rules', note: message });
+    }
+    if (changes.length > 0) this.chain = this.chain.then(() => this.commitAndDeliver(changes));
   }
 
   /** One NEWS2 alert per patient: opened when the response calls for one, resolved when it no longer does. */

@@ -1,4 +1,4 @@
-import { addLocalDays, homeBpAverage, localDayStart, statistics, windowOf } from '../../clinical/index.js';
+import { addLocalDays, homeBpAverage, localDayStart, statistics, windowOf, type HomeBpAverage } from '../../clinical/index.js';
 import type { Clock } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DeviceProfile, ForwardSpec, ProfileCatalog } from '../../profiles/index.js';
@@ -53,6 +53,7 @@ export class Derivations {
   private running: Promise<void> | undefined;
   /** The metrics any derivation reads (summarised ones, the systolic of home BP averages). */
   private readonly metrics: readonly string[];
+  private listener: ((patientNhs: string, average: Extract<HomeBpAverage, { enough: true }>) => void) | undefined;
 
   constructor(
     private readonly options: DerivationOptions,
@@ -64,6 +65,11 @@ export class Derivations {
     private readonly log: Logger,
   ) {
     this.metrics = [...new Set([...profiles.values()].flatMap((p) => derivedMetrics(p)))];
+  }
+
+  /** Told of each home BP average derived (final or amended), e.g. to alert on its stage. */
+  onHomeBpAverage(listener: (patientNhs: string, average: Extract<HomeBpAverage, { enough: true }>) => void): void {
+    this.listener = listener;
   }
 
   /** Whether any loaded profile derives anything (else the gateway need not run this). */
@@ -185,6 +191,7 @@ export class Derivations {
       return;
     }
     const planned = result.build(sent ? 'amended' : 'final');
+    if (result.average?.enough === true) this.listener?.(t.nhs, result.average);
     derived.push({ ...base, status: planned.observation.status as 'final' | 'amended', content: result.content, observation: JSON.stringify(planned) });
     if (this.options.send) outbox.push(entry(planned));
   }
@@ -212,7 +219,7 @@ export class Derivations {
     const stats = statistics(values, device.profile.metrics[spec.metric]?.decimals ?? 2);
     const content = JSON.stringify(stats ?? null);
     const origin = { gatewayId: this.options.gatewayId, gatewayVersion: this.options.gatewayVersion, deviceId: t.deviceId, serial: device.serial, profile: device.profile, nhs: t.nhs };
-    return { content, build: stats === undefined ? undefined : (status: 'final' | 'amended') => summaryObservation(origin, spec, t, stats, status, now) };
+    return { content, average: undefined, build: stats === undefined ? undefined : (status: 'final' | 'amended') => summaryObservation(origin, spec, t, stats, status, now) };
   }
 
   private average(t: Extract<Target, { kind: 'hbpm' }>, now: number) {
@@ -229,7 +236,7 @@ export class Derivations {
     const average = homeBpAverage(readings, this.options.timeZone, fhir?.homeBloodPressureAverage?.minDays);
     const content = `device:${t.deviceId}|${JSON.stringify(average)}`;
     const gateway = { gatewayId: this.options.gatewayId, gatewayVersion: this.options.gatewayVersion };
-    return { content, build: !average.enough ? undefined : (status: 'final' | 'amended') => averageBpObservation(gateway, device.profile, t.nhs, t, average, status, now) };
+    return { content, average, build: !average.enough ? undefined : (status: 'final' | 'amended') => averageBpObservation(gateway, device.profile, t.nhs, t, average, status, now) };
   }
 }
 

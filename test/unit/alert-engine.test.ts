@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/index.js';
+import { createLogger } from '../../src/observability/index.js';
+import { AlertEngine } from '../../src/outputs/alerts/index.js';
+import type { CommitBatch } from '../../src/store/reading-store.js';
+
+function engine() {
+  const batches: CommitBatch[] = [];
+  const e = new AlertEngine(() => [], () => [{ id: 'dr-a', webhookUrl: undefined }], async (b) => batches.push(b), () => {}, new ManualClock(1_000), { alertChanged: () => {} }, createLogger({ level: 'silent' }));
+  e.start();
+  return { e, batches, changes: () => batches.flatMap((b) => b.alerts ?? []) };
+}
+
+describe('AlertEngine: home BP averages [NICE NG136]', () => {
+  it('opens one alert for a stage, keeps it through further staged averages, and resolves it on a normal one', async () => {
+    const { e, batches, changes } = engine();
+    e.homeBpAverage('p1', { classification: 'stage-2', systolic: 152, diastolic: 96 });
+    e.homeBpAverage('p1', { classification: 'stage-1', systolic: 140, diastolic: 86 });
+    e.homeBpAverage('p1', { classification: 'normal', systolic: 128, diastolic: 80 });
+    e.homeBpAverage('p1', { classification: 'normal', systolic: 126, diastolic: 79 });
+    await e.settled();
+    expect(changes().map((c) => [c.alert.state, c.alert.severity, c.alert.ruleId])).toEqual([['open', 'warning', 'hbpm'], ['resolved', 'warning', 'hbpm']]);
+    // Each change is committed with its deliveries (the clinician's MQTT topic).
+    expect(batches.map((b) => b.outbox?.map((o) => o.sink))).toEqual([['alert-mqtt'], ['alert-mqtt']]);
+  });
+});
