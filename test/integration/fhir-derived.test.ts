@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/index.js';
-import { FhirTestServer } from '../helpers/fhir-server/index.js';
+import { FhirTestServer, useFhirServer } from '../helpers/fhir-server/index.js';
 import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
-import { runCli, unlimitedProfiles } from '../helpers/process.js';
+import { runCli } from '../helpers/process.js';
 import { FhirValidator } from '../../src/outputs/fhir/index.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { until } from '../helpers/until.js';
@@ -14,19 +14,14 @@ type Resource = Record<string, any>;
 const at = (iso: string): number => Date.parse(iso);
 
 describe('derived Observations: window summaries and NICE NG136 home BP averages (injected clock)', () => {
+  const fhir = useFhirServer();
   let server: FhirTestServer;
   let profilesDir: string;
-  const shared = tempDir();
   const defer = useCleanups();
-  beforeAll(async () => {
-    profilesDir = unlimitedProfiles(shared.dir);
-    server = await FhirTestServer.start();
+  beforeEach(() => {
+    server = fhir.server();
+    profilesDir = fhir.profilesDir();
   });
-  afterAll(async () => {
-    await server?.stop();
-    shared.remove();
-  });
-  beforeEach(() => server.reset());
 
   const gateway = async (clock: ManualClock): Promise<TestGateway> => {
     const tmp = tempDir();

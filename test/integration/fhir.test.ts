@@ -1,11 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { FhirTestServer } from '../helpers/fhir-server/index.js';
+import { FhirTestServer, useFhirServer } from '../helpers/fhir-server/index.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { collect, connectDevice } from '../helpers/mqtt.js';
-import { runCli, spawnGateway, unlimitedProfiles } from '../helpers/process.js';
+import { runCli, spawnGateway } from '../helpers/process.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { until } from '../helpers/until.js';
 import type { DeviceCredentials } from '../../src/devices/index.js';
@@ -19,18 +19,13 @@ const bp = (i: number, takenAtMs: number, values: Record<string, number> = { sys
 
 
 describe('readings reach the care record as FHIR R4 Observations', () => {
+  const fhir = useFhirServer();
   let server: FhirTestServer;
-  const shared = tempDir();
   const defer = useCleanups();
-  beforeAll(async () => {
-    profilesDir = unlimitedProfiles(shared.dir);
-    server = await FhirTestServer.start();
+  beforeEach(() => {
+    server = fhir.server();
+    profilesDir = fhir.profilesDir();
   });
-  afterAll(async () => {
-    await server?.stop();
-    shared.remove();
-  });
-  beforeEach(() => server.reset());
 
   const gateway = async (dir: string): Promise<TestGateway> => {
     const gw = await startGateway(dir, fhirSettings(server.url));

@@ -1,5 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { tempDir } from '../gateway.js';
+import { unlimitedProfiles } from '../process.js';
 import type { Command } from './server.js';
 
 const SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
@@ -78,4 +81,28 @@ export class FhirTestServer {
     this.child.kill();
     await exited;
   }
+}
+
+/**
+ * A FHIR test server for a suite (started once, emptied before each test, stopped after) and a
+ * copy of the shipped profiles without rate limits, for tests that publish streams.
+ */
+export function useFhirServer(): { server: () => FhirTestServer; profilesDir: () => string } {
+  let server: FhirTestServer | undefined;
+  let profiles: string | undefined;
+  const shared = tempDir();
+  beforeAll(async () => {
+    profiles = unlimitedProfiles(shared.dir);
+    server = await FhirTestServer.start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    shared.remove();
+  });
+  beforeEach(() => server?.reset());
+  const need = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('useFhirServer: used outside a test');
+    return v;
+  };
+  return { server: () => need(server), profilesDir: () => need(profiles) };
 }
