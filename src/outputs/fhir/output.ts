@@ -41,6 +41,8 @@ type Refused = { payload: string; error: string };
  */
 export class FhirDelivery {
   private readonly known: KnownIds = { patients: new Map(), devices: new Map() };
+  /** Problems of the Patients and Devices already checked, by content (bounded: cleared when large). */
+  private readonly checked = new Map<string, string[]>();
 
   constructor(
     private readonly client: FhirClient,
@@ -50,6 +52,7 @@ export class FhirDelivery {
   ) {}
 
   readonly deliver = async (rows: readonly OutboxRow[]): Promise<{ delivered: number; refused: Refused[] }> => {
+    if (this.checked.size > 10_000) this.checked.clear();
     const refused: Refused[] = [];
     const valid: { planned: PlannedObservation; line: string }[] = [];
     for (const row of rows) {
@@ -91,7 +94,18 @@ export class FhirDelivery {
   /** Why the resources of this Observation's transaction are invalid, or undefined. */
   private invalid(planned: PlannedObservation): string | undefined {
     const { bundle } = transaction([planned], { patients: new Map(), devices: new Map() });
-    const problems = (bundle.entry ?? []).flatMap((e) => (e.resource === undefined ? [] : this.validator.validate(e.resource).map((p) => `${e.resource?.resourceType}${p.path}: ${p.message}`)));
+    const problems = (bundle.entry ?? []).flatMap((e) => {
+      const resource = e.resource;
+      if (resource === undefined) return [];
+      // Many Observations share a Patient and a Device: each distinct one is checked once.
+      const shared = resource.resourceType === 'Patient' || resource.resourceType === 'Device' ? JSON.stringify(resource) : undefined;
+      let found = shared === undefined ? undefined : this.checked.get(shared);
+      if (found === undefined) {
+        found = this.validator.validate(resource).map((p) => `${resource.resourceType}${p.path}: ${p.message}`);
+        if (shared !== undefined) this.checked.set(shared, found);
+      }
+      return found;
+    });
     if (problems.length === 0) return undefined;
     this.log.error({ observation: planned.id, problems }, 'BUG: an Observation built by the gateway is not valid FHIR R4: not sent, kept as dead');
     return `invalid FHIR resource (not sent): ${problems.join('; ')}`;
