@@ -4,7 +4,7 @@ import { systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, clinicianAlertTopic, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
-import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, mqttAlertDeliver, webhookAlertDeliver } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver } from './outputs/alerts/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
@@ -71,7 +71,7 @@ export class Gateway {
       });
       const alerts = new AlertEngine(
         () => store.alerts.unresolved(),
-        (nhs) => store.clinicians.cliniciansOf(nhs),
+        recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (id) => store.clinicians.get(id), config.alerts.escalation.contacts),
         (batch) => queue.submit(batch),
         () => alertSenders.forEach((s) => void s.tick()),
         clock,
@@ -80,6 +80,7 @@ export class Gateway {
       );
       alerts.start();
       alerts.useOverrides(() => store.patients.overrides());
+      alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, (id) => store.alerts.get(id));
       alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));
       this.closers.push(() => alerts.stop());
       alerts.watchSilence(

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { ClinicianRegistry } from '../clinicians/index.js';
 import { GatewayError, maskNhsNumber, parseNhsNumber, systemClock } from '../domain/index.js';
-import { alertDeliveries } from '../outputs/alerts/index.js';
+import { alertDeliveries, recipientsOf } from '../outputs/alerts/index.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { commandConfig, type GlobalOptions } from './context.js';
@@ -74,15 +74,31 @@ export function alertsList(global: GlobalOptions, o: { open?: boolean | undefine
  * running gateway delivers.
  */
 export function alertsChange(global: GlobalOptions, id: string, state: 'acknowledged' | 'resolved', o: { note: string } & Json): void {
+  const contacts = commandConfig(global).alerts.escalation.contacts;
   withStore(global, (store) => {
     const alert = store.alerts.get(id);
     if (alert === undefined) throw new GatewayError('GW_ALERT_UNKNOWN', `no alert ${id}`);
     const allowed = state === 'acknowledged' ? alert.state === 'open' : alert.state !== 'resolved';
     if (!allowed) throw new GatewayError('GW_ALERT_UNKNOWN', `alert ${id} is ${alert.state}: it cannot become ${state}`);
     const change = { alert: { ...alert, state, updatedAtMs: Date.now() }, by: `cli:${userInfo().username}`, note: o.note };
-    const outbox = alertDeliveries([change], (nhs) => store.clinicians.cliniciansOf(nhs));
+    const outbox = alertDeliveries([change], recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), contacts));
     store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [change], outbox });
     if (o.json) stdout.json({ id, state, by: change.by, note: o.note, deliveries: outbox.length });
     else stdout.line(`alert ${id} ${state} by ${change.by}`);
+  });
+}
+
+/** `vitals-gateway alerts snooze <id> --minutes <n> --note <text>`: no escalation until then; kept in the audit trail. */
+export function alertsSnooze(global: GlobalOptions, id: string, o: { minutes: number; note: string } & Json): void {
+  withStore(global, (store) => {
+    const alert = store.alerts.get(id);
+    if (alert === undefined || alert.state === 'resolved') throw new GatewayError('GW_ALERT_UNKNOWN', `no unresolved alert ${id}`);
+    const now = Date.now();
+    const snoozedUntilMs = now + o.minutes * 60_000;
+    const by = `cli:${userInfo().username}`;
+    const note = `snoozed until ${isoTime(snoozedUntilMs) ?? ''}: ${o.note}`;
+    store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [{ alert: { ...alert, snoozedUntilMs, updatedAtMs: now }, by, note }] });
+    if (o.json) stdout.json({ id, snoozedUntil: isoTime(snoozedUntilMs), by, note: o.note });
+    else stdout.line(`alert ${id} ${note}`);
   });
 }

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
-import { alertsChange, alertsList, cliniciansAdd, cliniciansAssign, cliniciansList } from './clinicians.js';
+import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
 import { fhirExport } from './fhir.js';
 import { patientsOverride, patientsSettings, patientsShow } from './patients.js';
@@ -175,6 +175,13 @@ export function buildProgram(version: string): Command {
     .requiredOption('--note <text>', 'what was done')
     .addOption(json)
     .action((id: string, o) => alertsChange(g(), id, 'acknowledged', o));
+  alerts
+    .command('snooze <id>')
+    .description('no escalation of this alert for a while (kept in its audit trail)')
+    .requiredOption('--minutes <n>', 'how long', integer)
+    .requiredOption('--note <text>', 'why')
+    .addOption(json)
+    .action((id: string, o) => alertsSnooze(g(), id, o));
   alerts
     .command('resolve <id>')
     .description('resolve an alert by hand, with a note (alerts also resolve when their condition clears)')

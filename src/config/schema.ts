@@ -114,6 +114,14 @@ export const ConfigSchema = z
     webhookKeyFile: z.string().min(1).optional(),
     alerts: z
       .object({
+        /**
+         * An open alert not acknowledged within `afterMinutes` goes to the next contact (clinician
+         * accounts: e.g. a team, then the on-call clinician), one more each `afterMinutes`.
+         */
+        escalation: z
+          .object({ afterMinutes: z.number().positive().default(15), contacts: z.array(z.string().min(1)).default([]) })
+          .strict()
+          .prefault({}),
         /** NEWS2 is scored from the latest value of each parameter taken within this window. */
         news2WindowMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
         /** How often devices are checked for silence (profiles' `staleAfterMinutes`). */

@@ -111,6 +111,10 @@ export interface AlertRecord {
   readonly value: number | undefined;
   readonly openedAtMs: number;
   readonly updatedAtMs: number;
+  /** How many contacts past the patient's clinicians it has been escalated to (default 0). */
+  readonly escalationLevel?: number;
+  /** Escalation waits until then (a clinician snoozed it). */
+  readonly snoozedUntilMs?: number | undefined;
 }
 
 /** One change of an alert's state, stored with the alert as it stands after it (audit trail). */

@@ -259,4 +259,55 @@ describe('clinician alerts', () => {
     expect(opened).toMatchObject({ state: 'open', severity: 'critical', value: 5, device: null, message: 'NEWS2 5 (partial: missing respiratoryRate, onOxygen, systolic, consciousness): urgent response [RCP NEWS2 chart 2]' });
     expect(resolved).toMatchObject({ alertId: opened!.alertId, state: 'resolved', value: 1 });
   });
+
+  it('escalates an unacknowledged alert to the team, then on-call; a snooze defers it; all hear of the resolution (injected clock)', async () => {
+    const t0 = Date.now();
+    const clock = new ManualClock(t0);
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const settings = { profilesDir: unlimitedProfiles(tmp.dir), 'alerts.flushIntervalMs': 50, 'alerts.escalation': { afterMinutes: 15, contacts: ['team-ward', 'dr-oncall'] } };
+    const gw = await startGateway(tmp.dir, settings, clock);
+    defer(() => gw.stop());
+    const kim = await clinician(gw, 'dr-kim', [TEST_NHS]);
+    const team = await clinician(gw, 'team-ward', []);
+    const oncall = await clinician(gw, 'dr-oncall', []);
+    const cuff = await device(gw, 'bp-upper-arm', 'cuff-alert-10');
+    const reading = (i: number, systolic: number) =>
+      cuff.publishAsync('devices/cuff-alert-10/readings', JSON.stringify({ messageId: `e${i}`, takenAt: new Date(t0 - 60_000 + i).toISOString(), values: { systolic, diastolic: 80 } }), { qos: 1 });
+    await reading(0, 190);
+    const opened = await kim.nextOf('severe-hypertension');
+    clock.set(t0 + 14 * 60_000);
+    gw.alerts.checkEscalationsNow();
+    await gw.alerts.settled();
+    expect(team.inbox.messages).toHaveLength(0);
+    clock.set(t0 + 15 * 60_000);
+    gw.alerts.checkEscalationsNow();
+    expect(await team.nextOf('severe-hypertension')).toMatchObject({ alertId: opened.alertId, state: 'open', by: 'escalation', note: 'not acknowledged: escalated to team-ward' });
+    expect(await kim.nextOf('severe-hypertension')).toMatchObject({ by: 'escalation' });
+
+    const snooze = await runCli(['alerts', 'snooze', opened.alertId, '--minutes', '60', '--note', 'patient resting, recheck in an hour', '--data-dir', tmp.dir]);
+    expect(snooze.code).toBe(0);
+    clock.set(t0 + 45 * 60_000); // level 2 would be due at 30 minutes, but the snooze runs to about 75
+    gw.alerts.checkEscalationsNow();
+    await gw.alerts.settled();
+    expect(oncall.inbox.messages).toHaveLength(0);
+    clock.set(t0 + 77 * 60_000);
+    gw.alerts.checkEscalationsNow();
+    expect(await oncall.nextOf('severe-hypertension')).toMatchObject({ escalationLevel: 2, note: 'not acknowledged: escalated to dr-oncall' });
+
+    await reading(1, 150);
+    // Everyone who heard of the alert (the escalations included) hears it is resolved.
+    for (const who of [kim, team, oncall]) {
+      let m = await who.nextOf('severe-hypertension');
+      while (m.state !== 'resolved') m = await who.nextOf('severe-hypertension');
+      expect(m).toMatchObject({ alertId: opened.alertId, escalationLevel: 2 });
+    }
+    expect(gw.store.alerts.events(opened.alertId).map((e) => [e.state, e.by])).toEqual([
+      ['open', 'rules'],
+      ['open', 'escalation'],
+      ['open', expect.stringMatching(/^cli:/)],
+      ['open', 'escalation'],
+      ['resolved', 'rules'],
+    ]);
+  });
 });

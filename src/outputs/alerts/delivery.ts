@@ -24,16 +24,32 @@ interface Delivery {
  * per clinician to their MQTT topic, and one to their webhook when they have one. Each message
  * carries an `eventId` (alert, state, time), the same on every retry, so a receiver drops repeats.
  */
-export function alertDeliveries(changes: readonly AlertChange[], recipientsOf: (patientNhs: string) => readonly Recipient[]): OutboxEntry[] {
+export function alertDeliveries(changes: readonly AlertChange[], recipientsOf: (change: AlertChange) => readonly Recipient[]): OutboxEntry[] {
   const entries: OutboxEntry[] = [];
   for (const change of changes) {
     const message = { eventId: `${change.alert.id}:${change.alert.state}:${change.alert.updatedAtMs}`, ...alertMessage(change) };
-    for (const r of recipientsOf(change.alert.patientNhs)) {
+    for (const r of recipientsOf(change)) {
       entries.push({ sink: ALERT_MQTT_SINK, payload: JSON.stringify({ clinicianId: r.id, message } satisfies Delivery), firstRow: 0, rowCount: 0 });
       if (r.webhookUrl !== undefined) entries.push({ sink: ALERT_WEBHOOK_SINK, payload: JSON.stringify({ clinicianId: r.id, url: r.webhookUrl, message } satisfies Delivery), firstRow: 0, rowCount: 0 });
     }
   }
   return entries;
+}
+
+/**
+ * Who hears of a change: the patient's clinicians, and every contact the alert has been escalated
+ * to so far (so those escalated to also learn it was acknowledged or resolved: de-escalation).
+ */
+export function recipientsOf(
+  cliniciansOf: (patientNhs: string) => readonly Recipient[],
+  contact: (clinicianId: string) => Recipient | undefined,
+  contacts: readonly string[],
+): (change: AlertChange) => Recipient[] {
+  return (change) => {
+    const escalated = contacts.slice(0, change.alert.escalationLevel ?? 0).flatMap((id) => contact(id) ?? []);
+    const all = [...cliniciansOf(change.alert.patientNhs), ...escalated];
+    return all.filter((r, i) => all.findIndex((x) => x.id === r.id) === i);
+  };
 }
 
 /** Sends alert deliveries to clinicians' MQTT topics through the broker (QoS 1). */

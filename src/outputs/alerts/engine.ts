@@ -50,11 +50,12 @@ export class AlertEngine {
   private overridesReadAtMs = -Infinity;
   private overrideSource: (() => readonly RuleOverride[]) | undefined;
   private news2: News2Watch | undefined;
+  private escalation: { afterMs: number; contacts: readonly string[]; current: (alertId: string) => AlertRecord | undefined } | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly unresolved: () => readonly AlertRecord[],
-    private readonly recipientsOf: (patientNhs: string) => readonly Recipient[],
+    private readonly recipientsOf: (change: AlertChange) => readonly Recipient[],
     private readonly submit: (batch: CommitBatch) => Promise<unknown>,
     /** Told once changes (and their deliveries) are committed: the senders can go at once. */
     private readonly committed: () => void,
@@ -96,6 +97,36 @@ export class AlertEngine {
 
   checkSilenceNow(): void {
     if (this.activity !== undefined) this.checkSilence(this.activity());
+    this.checkEscalationsNow();
+  }
+
+  /** Escalation of open, unacknowledged alerts: checked with silence, every `alerts.silenceCheckMs`. */
+  useEscalation(escalation: { afterMs: number; contacts: readonly string[] }, current: (alertId: string) => AlertRecord | undefined): void {
+    this.escalation = { ...escalation, current };
+  }
+
+  /**
+   * An alert still `open` (not acknowledged) `afterMs` after it opened goes to the next contact,
+   * and one further each `afterMs`; a snooze defers that until it ends. Its stored state is read
+   * first: it may have been acknowledged or snoozed from the command line.
+   */
+  checkEscalationsNow(): void {
+    const e = this.escalation;
+    if (e === undefined || e.contacts.length === 0) return;
+    const now = this.clock.now();
+    const changes: AlertChange[] = [];
+    for (const [key, entry] of this.states) {
+      if (entry.alert === undefined) continue;
+      const stored = e.current(entry.alert.id) ?? entry.alert;
+      const level = stored.escalationLevel ?? 0;
+      if (stored.state !== 'open' || level >= e.contacts.length) continue;
+      // A snooze defers escalation until it ends.
+      if (now < Math.max(stored.openedAtMs + e.afterMs * (level + 1), stored.snoozedUntilMs ?? 0)) continue;
+      const alert = { ...stored, escalationLevel: level + 1, updatedAtMs: now };
+      this.states.set(key, { ...entry, alert });
+      changes.push({ alert, by: 'escalation', note: `not acknowledged: escalated to ${String(e.contacts[level])}` });
+    }
+    if (changes.length > 0) this.chain = this.chain.then(() => this.commitAndDeliver(changes));
   }
 
   stop(): Promise<void> {

@@ -4,5 +4,5 @@
  */
 export { AlertEngine, HBPM, NEWS2, NO_DATA, type AlertEngineMetrics, type RuleOverride } from './engine.js';
 export { alertMessage } from './message.js';
-export { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, alertDeliveries, mqttAlertDeliver, signature, webhookAlertDeliver, type Recipient } from './delivery.js';
+export { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, alertDeliveries, mqttAlertDeliver, recipientsOf, signature, webhookAlertDeliver, type Recipient } from './delivery.js';
 export { describeNews2, News2Watch, NEWS2_METRICS } from './news2-watch.js';

@@ -14,6 +14,7 @@ export function alertMessage(change: AlertChange): Record<string, unknown> {
     value: a.value ?? null,
     openedAt: new Date(a.openedAtMs).toISOString(),
     changedAt: new Date(a.updatedAtMs).toISOString(),
+    escalationLevel: a.escalationLevel ?? 0,
     by: change.by,
     note: change.note ?? null,
   };

@@ -19,9 +19,10 @@ export class SqliteAlerts {
 
   constructor(db: SqliteConnection) {
     this.upsertStmt = db.prepare(
-      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at)
-       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at`,
+      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until)
+       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs, @escalationLevel, @snoozedUntilMs)
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
+         escalation_level = MAX(escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, snoozed_until)`,
     );
     this.eventStmt = db.prepare('INSERT INTO alert_events (alert_id, at, state, by, note) VALUES (?, ?, ?, ?, ?)');
     this.unresolvedStmt = db.prepare(`SELECT * FROM alerts WHERE state != 'resolved' ORDER BY opened_at`);
@@ -35,7 +36,7 @@ export class SqliteAlerts {
   /** Call inside the commit transaction. */
   apply(changes: readonly AlertChange[]): void {
     for (const { alert, by, note } of changes) {
-      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null });
+      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null, escalationLevel: alert.escalationLevel ?? 0, snoozedUntilMs: alert.snoozedUntilMs ?? null });
       this.eventStmt.run(alert.id, alert.updatedAtMs, alert.state, by, note ?? null);
     }
   }
@@ -74,5 +75,7 @@ function toAlert(r: Record<string, unknown>): AlertRecord {
     value: (r['value'] as number | null) ?? undefined,
     openedAtMs: r['opened_at'] as number,
     updatedAtMs: r['updated_at'] as number,
+    escalationLevel: r['escalation_level'] as number,
+    snoozedUntilMs: (r['snoozed_until'] as number | null) ?? undefined,
   };
 }

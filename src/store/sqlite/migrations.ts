@@ -157,7 +157,9 @@ const MIGRATIONS: readonly string[] = [
      message TEXT NOT NULL,
      value REAL,
      opened_at INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL
+     updated_at INTEGER NOT NULL,
+     escalation_level INTEGER NOT NULL DEFAULT 0,
+     snoozed_until INTEGER
    ) STRICT;
    -- At most one unresolved alert per condition (patient, device, rule).
    CREATE UNIQUE INDEX alerts_unresolved ON alerts (key) WHERE state != 'resolved';
