@@ -65,31 +65,10 @@ export class Gateway {
       const influxUrl = config.influx.url;
       const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       let broker: MqttBroker | undefined;
-      const alertSenders = this.alertSenders(store, record, metrics, (id, message) => {
+      const { alerts, alertSenders } = this.alerts(store, queue, profiles, record, metrics, (id, message) => {
         if (broker === undefined) throw new Error('the broker is not started yet'); // kept, sent once it is
         broker.publishJson(clinicianAlertTopic(id), message);
       });
-      const alerts = new AlertEngine(
-        () => store.alerts.unresolved(),
-        recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (id) => store.clinicians.get(id), config.alerts.escalation.contacts),
-        (batch) => queue.submit(batch),
-        () => alertSenders.forEach((s) => void s.tick()),
-        clock,
-        metrics,
-        log.child({ component: 'alerts' }),
-      );
-      alerts.start();
-      alerts.useOverrides(() => store.patients.overrides());
-      alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, (id) => store.alerts.get(id));
-      alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));
-      this.closers.push(() => alerts.stop());
-      alerts.watchSilence(
-        () => store.devices.activity().flatMap((d) => {
-          const profile = profiles.get(d.profileId);
-          return profile === undefined ? [] : [{ ...d, profile }];
-        }),
-        config.alerts.silenceCheckMs,
-      );
       const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, {
         outputs: outputPlanner(config),
         payloadHashes: config.fhir.url !== undefined,
@@ -162,6 +141,43 @@ export class Gateway {
       await this.closeAll();
       throw error;
     }
+  }
+
+  /**
+   * The alert rules engine — thresholds, per-patient overrides, escalation, live NEWS2, silent
+   * devices — and the senders of its deliveries (started once the broker is).
+   */
+  private alerts(
+    store: SqliteStore,
+    queue: CommitQueue,
+    profiles: ProfileCatalog,
+    record: (r: readonly OutboxResult[]) => Promise<unknown>,
+    metrics: GatewayMetrics,
+    publish: (clinicianId: string, message: Record<string, unknown>) => void,
+  ): { alerts: AlertEngine; alertSenders: OutboxSender[] } {
+    const { config, clock } = this;
+    const alertSenders = this.alertSenders(store, record, metrics, publish);
+    const alerts = new AlertEngine(
+      () => store.alerts.unresolved(),
+      recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (id) => store.clinicians.get(id), config.alerts.escalation.contacts),
+      (batch) => queue.submit(batch),
+      () => alertSenders.forEach((s) => void s.tick()),
+      clock,
+      metrics,
+      this.log.child({ component: 'alerts' }),
+    );
+    alerts.start();
+    alerts.useOverrides(() => store.patients.overrides());
+    alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, (id) => store.alerts.get(id));
+    alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));
+    this.closers.push(() => alerts.stop());
+    const activity = () =>
+      store.devices.activity().flatMap((d) => {
+        const profile = profiles.get(d.profileId);
+        return profile === undefined ? [] : [{ ...d, profile }];
+      });
+    alerts.watchSilence(activity, config.alerts.silenceCheckMs);
+    return { alerts, alertSenders };
   }
 
   /** The senders of alert deliveries: clinicians' MQTT topics (through the broker) and webhooks. */
