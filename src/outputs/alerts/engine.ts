@@ -160,7 +160,7 @@ export class AlertEngine {
       const key = keyOf(d.patientNhs, d.deviceId, NO_DATA);
       if (staleMs === undefined || now - since <= staleMs || this.states.get(key)?.state.open === true) continue;
       const minutes = Math.round((now - since) / 60_000);
-      const alert: AlertRecord = { id: randomUUID(), key, patientNhs: d.patientNhs, deviceId: d.deviceId, ruleId: NO_DATA, severity: 'warning', state: 'open', message: `No data from ${d.deviceId} for ${minutes} minutes (expected within ${String(d.profile.staleAfterMinutes)})`, value: undefined, openedAtMs: now, updatedAtMs: now };
+      const alert = newAlert(d.patientNhs, d.deviceId, NO_DATA, 'warning', `No data from ${d.deviceId} for ${minutes} minutes (expected within ${String(d.profile.staleAfterMinutes)})`, undefined, now);
       this.states.set(key, { state: { open: true }, alert });
       changes.push({ alert, by: 'rules', note: undefined });
     }
@@ -204,7 +204,7 @@ export class AlertEngine {
         const { state, transition } = evaluateThreshold(rule, current?.state ?? { open: false }, s.value, s.takenAtMs);
         let alert = current?.alert;
         if (transition === 'open') {
-          alert = { id: randomUUID(), key, patientNhs: device.patientNhs, deviceId: device.deviceId, ruleId: rule.id, severity: rule.severity, state: 'open', message: describe(rule, s), value: s.value, openedAtMs: now, updatedAtMs: now };
+          alert = newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now);
           changes.push({ alert, by: 'rules', note: undefined });
         } else if (transition === 'resolve' && alert !== undefined) {
           changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
@@ -222,21 +222,10 @@ export class AlertEngine {
    * warning: a diagnosis to confirm, not an emergency); a later normal average resolves it.
    */
   homeBpAverage(patientNhs: string, average: { classification: 'normal' | 'stage-1' | 'stage-2'; systolic: number; diastolic: number }): void {
-    const now = this.clock.now();
-    const key = keyOf(patientNhs, '', HBPM);
-    const open = this.states.get(key)?.alert;
     const stage = average.classification === 'stage-2' ? 'stage 2 hypertension (≥150/95)' : 'stage 1 hypertension (≥135/85)';
     const message = `Home BP average ${average.systolic}/${average.diastolic} mmHg: ${average.classification === 'normal' ? 'below stage 1' : stage} [NICE NG136]`;
-    const changes: AlertChange[] = [];
-    if (average.classification !== 'normal' && open === undefined) {
-      const severity = average.classification === 'stage-2' ? 'warning' : 'info';
-      const alert: AlertRecord = { id: randomUUID(), key, patientNhs, deviceId: undefined, ruleId: HBPM, severity, state: 'open', message, value: average.systolic, openedAtMs: now, updatedAtMs: now };
-      this.states.set(key, { state: { open: true }, alert });
-      changes.push({ alert, by: 'rules', note: undefined });
-    } else if (average.classification === 'normal' && open !== undefined) {
-      this.states.delete(key);
-      changes.push({ alert: { ...open, state: 'resolved', value: average.systolic, updatedAtMs: now }, by: 'rules', note: message });
-    }
+    const severity = average.classification === 'stage-2' ? 'warning' : 'info';
+    const changes = this.patientCondition(patientNhs, HBPM, average.classification !== 'normal', severity, message, average.systolic, this.clock.now());
     if (changes.length > 0) this.chain = this.chain.then(() => this.commitAndDeliver(changes));
   }
 
@@ -244,17 +233,24 @@ export class AlertEngine {
   private evaluateNews2(patientNhs: string, rows: readonly ReadingRow[], now: number, changes: AlertChange[]): void {
     const score = this.news2?.update(patientNhs, rows, now);
     if (score === undefined) return;
-    const key = keyOf(patientNhs, '', NEWS2);
+    const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
+    changes.push(...this.patientCondition(patientNhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now));
+  }
+
+  /** A condition of the patient as a whole (no device): opens its alert when it holds, resolves it when it no longer does. */
+  private patientCondition(patientNhs: string, ruleId: string, holds: boolean, severity: AlertRecord['severity'], message: string, value: number, now: number): AlertChange[] {
+    const key = keyOf(patientNhs, '', ruleId);
     const open = this.states.get(key)?.alert;
-    if (score.alerting && open === undefined) {
-      const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
-      const alert: AlertRecord = { id: randomUUID(), key, patientNhs, deviceId: undefined, ruleId: NEWS2, severity, state: 'open', message: describeNews2(score), value: score.total, openedAtMs: now, updatedAtMs: now };
+    if (holds && open === undefined) {
+      const alert = newAlert(patientNhs, undefined, ruleId, severity, message, value, now);
       this.states.set(key, { state: { open: true }, alert });
-      changes.push({ alert, by: 'rules', note: undefined });
-    } else if (!score.alerting && open !== undefined) {
-      this.states.delete(key);
-      changes.push({ alert: { ...open, state: 'resolved', value: score.total, updatedAtMs: now }, by: 'rules', note: describeNews2(score) });
+      return [{ alert, by: 'rules', note: undefined }];
     }
+    if (!holds && open !== undefined) {
+      this.states.delete(key);
+      return [{ alert: { ...open, state: 'resolved', value, updatedAtMs: now }, by: 'rules', note: message }];
+    }
+    return [];
   }
 
   private async commitAndDeliver(changes: readonly AlertChange[]): Promise<void> {
@@ -272,6 +268,11 @@ export class AlertEngine {
     }
     this.committed();
   }
+}
+
+/** A newly opened alert on one rule for a patient (and device). */
+function newAlert(patientNhs: string, deviceId: string | undefined, ruleId: string, severity: AlertRecord['severity'], message: string, value: number | undefined, now: number): AlertRecord {
+  return { id: randomUUID(), key: keyOf(patientNhs, deviceId ?? '', ruleId), patientNhs, deviceId, ruleId, severity, state: 'open', message, value, openedAtMs: now, updatedAtMs: now };
 }
 
 const breachesNow = (rule: AlertRuleSpec, value: number): boolean => (rule.above !== undefined ? value > rule.above : rule.below !== undefined && value < rule.below);
