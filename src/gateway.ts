@@ -1,6 +1,6 @@
 import { gatewayVersion, type LoadedConfig } from './config/index.js';
 import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
-import { systemClock, type Clock } from './domain/index.js';
+import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { Channel, clinicianAlertTopic, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
@@ -220,16 +220,8 @@ export class Gateway {
 
 /** Each patient's NEWS2 SpO2 scale, re-read every few seconds (clinicians set it from the command line). */
 function spo2Scales(store: SqliteStore, clock: Clock): (patientNhs: string) => 1 | 2 {
-  let scales = new Map<string, 1 | 2>();
-  let readAtMs = -Infinity;
-  return (nhs) => {
-    const now = clock.now();
-    if (now - readAtMs > 5_000 || now < readAtMs) {
-      scales = new Map(store.patients.allSettings().map((s) => [s.patientNhs, s.spo2Scale]));
-      readAtMs = now;
-    }
-    return scales.get(nhs) ?? 1;
-  };
+  const scales = refreshed(() => new Map(store.patients.allSettings().map((s) => [s.patientNhs, s.spo2Scale])), clock, 5_000);
+  return (nhs) => scales().get(nhs) ?? 1;
 }
 
 /** Sends each device message to the pipeline entry for its channel. */

@@ -18,3 +18,20 @@ export class ManualClock implements Clock {
     this.ms += ms;
   }
 }
+
+/**
+ * A value re-read at most every `ttlMs` of `clock` time (and again if the clock goes back): for
+ * tables other processes change, such as clinicians' per-patient settings set on the command line.
+ */
+export function refreshed<T>(read: () => T, clock: Clock, ttlMs: number): () => T {
+  let value: T | undefined;
+  let readAtMs = -Infinity;
+  return () => {
+    const now = clock.now();
+    if (value === undefined || now - readAtMs > ttlMs || now < readAtMs) {
+      value = read();
+      readAtMs = now;
+    }
+    return value;
+  };
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { evaluateThreshold, type ThresholdState } from '../../clinical/index.js';
-import type { Clock, ReadingRow } from '../../domain/index.js';
+import { refreshed, type Clock, type ReadingRow } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DeviceContext } from '../../pipeline/index.js';
 import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
@@ -46,9 +46,7 @@ export class AlertEngine {
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
   private readonly rules = new WeakMap<DeviceProfile, ReadonlyMap<string, readonly AlertRuleSpec[]>>();
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
-  private overrides = new Map<string, RuleOverride>();
-  private overridesReadAtMs = -Infinity;
-  private overrideSource: (() => readonly RuleOverride[]) | undefined;
+  private overrides: (() => ReadonlyMap<string, RuleOverride>) | undefined;
   private news2: News2Watch | undefined;
   private escalation: { afterMs: number; contacts: readonly string[]; current: (alertId: string) => AlertRecord | undefined } | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -75,17 +73,11 @@ export class AlertEngine {
 
   /** Per-patient thresholds set by clinicians: they replace the profile rule's for that patient. */
   useOverrides(source: () => readonly RuleOverride[]): void {
-    this.overrideSource = source;
-    this.overridesReadAtMs = -Infinity;
+    this.overrides = refreshed(() => new Map(source().map((o) => [`${o.patientNhs}|${o.ruleId}`, o])), this.clock, OVERRIDES_TTL_MS);
   }
 
-  private ruleFor(patientNhs: string, rule: AlertRuleSpec, now: number): AlertRuleSpec {
-    if (this.overrideSource === undefined) return rule;
-    if (now - this.overridesReadAtMs > OVERRIDES_TTL_MS || now < this.overridesReadAtMs) {
-      this.overrides = new Map(this.overrideSource().map((o) => [`${o.patientNhs}|${o.ruleId}`, o]));
-      this.overridesReadAtMs = now;
-    }
-    const o = this.overrides.get(`${patientNhs}|${rule.id}`);
+  private ruleFor(patientNhs: string, rule: AlertRuleSpec): AlertRuleSpec {
+    const o = this.overrides?.().get(`${patientNhs}|${rule.id}`);
     return o === undefined ? rule : { ...rule, above: o.above, below: o.below, clearAt: o.clearAt, message: `${rule.message ?? rule.id} (this patient's threshold, set by ${o.setBy})` };
   }
 
@@ -197,7 +189,7 @@ export class AlertEngine {
     const ordered = rows.every((r, i) => i === 0 || (rows[i - 1] as ReadingRow).takenAtMs <= r.takenAtMs) ? rows : [...rows].sort((a, b) => a.takenAtMs - b.takenAtMs);
     for (const s of ordered) {
       for (const profileRule of byMetric.get(s.metric) ?? []) {
-        const rule = this.ruleFor(device.patientNhs, profileRule, now);
+        const rule = this.ruleFor(device.patientNhs, profileRule);
         const key = keyOf(device.patientNhs, device.deviceId, rule.id);
         const current = this.states.get(key);
         if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember
