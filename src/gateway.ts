@@ -8,7 +8,7 @@ import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipient
 import { GatewayMetrics, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
-import { bearerAuth, ClientCredentialsAuth, Derivations, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
+import { alertsInCareRecord, bearerAuth, ClientCredentialsAuth, Derivations, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
 import { OutboxSender } from './outputs/outbox/index.js';
 import { outputPlanner } from './outputs/planner.js';
 import { loadSecretKey } from './outputs/secret-key.js';
@@ -167,6 +167,7 @@ export class Gateway {
       this.log.child({ component: 'alerts' }),
     );
     alerts.start();
+    if (config.fhir.url !== undefined) alerts.useCareRecord(alertsInCareRecord(config.gatewayId));
     alerts.useOverrides(() => store.patients.overrides());
     alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, (id) => store.alerts.get(id));
     alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));

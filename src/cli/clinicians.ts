@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { ClinicianRegistry } from '../clinicians/index.js';
 import { GatewayError, maskNhsNumber, parseNhsNumber, systemClock } from '../domain/index.js';
 import { alertDeliveries, recipientsOf } from '../outputs/alerts/index.js';
+import { alertsInCareRecord } from '../outputs/fhir/index.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { commandConfig, type GlobalOptions } from './context.js';
@@ -74,7 +75,8 @@ export function alertsList(global: GlobalOptions, o: { open?: boolean | undefine
  * running gateway delivers.
  */
 export function alertsChange(global: GlobalOptions, id: string, state: 'acknowledged' | 'resolved', o: { note: string } & Json): void {
-  const contacts = commandConfig(global).alerts.escalation.contacts;
+  const config = commandConfig(global);
+  const contacts = config.alerts.escalation.contacts;
   withStore(global, (store) => {
     const alert = store.alerts.get(id);
     if (alert === undefined) throw new GatewayError('GW_ALERT_UNKNOWN', `no alert ${id}`);
@@ -82,6 +84,8 @@ export function alertsChange(global: GlobalOptions, id: string, state: 'acknowle
     if (!allowed) throw new GatewayError('GW_ALERT_UNKNOWN', `alert ${id} is ${alert.state}: it cannot become ${state}`);
     const change = { alert: { ...alert, state, updatedAtMs: Date.now() }, by: `cli:${userInfo().username}`, note: o.note };
     const outbox = alertDeliveries([change], recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), contacts));
+    // Resolved by hand: its Flag in the care record becomes inactive too.
+    if (config.fhir.url !== undefined) outbox.push(...alertsInCareRecord(config.gatewayId).entries([change]));
     store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [change], outbox });
     if (o.json) stdout.json({ id, state, by: change.by, note: o.note, deliveries: outbox.length });
     else stdout.line(`alert ${id} ${state} by ${change.by}`);

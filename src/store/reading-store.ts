@@ -115,6 +115,8 @@ export interface AlertRecord {
   readonly escalationLevel?: number;
   /** Escalation waits until then (a clinician snoozed it). */
   readonly snoozedUntilMs?: number | undefined;
+  /** Identifier of the Observation whose value raised it (with the FHIR output on): the Flag points at it. */
+  readonly observationId?: string | undefined;
 }
 
 /** One change of an alert's state, stored with the alert as it stands after it (audit trail). */

@@ -77,6 +77,44 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     expect(gw.store.outbox.stats('fhir')).toEqual({ pending: 0, dead: 0, oldestPendingAtMs: undefined });
   });
 
+  it('an alert becomes one FHIR Flag pointing at the Observation that raised it, made inactive when it resolves after a restart', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    let gw = await gateway(tmp.dir);
+    const { creds, client } = await device(gw, 'cuff-flag-1');
+    const takenAtMs = Date.parse('2026-11-20T08:30:00Z');
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(1, takenAtMs, { systolic: 186, diastolic: 90 }), { qos: 1 });
+    const [flag] = await until(() => server.search('Flag'), (f) => f.length === 1, 'a Flag');
+    const [panel] = await server.search('Observation', { code: 'http://loinc.org|85354-9' });
+    const [patient] = await server.search('Patient');
+    const [alert] = gw.store.alerts.list({ open: true });
+    expect(flag).toMatchObject({
+      status: 'active',
+      identifier: [{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${alert!.id}` }],
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: 'clinical' }] }],
+      code: { coding: [{ system: 'urn:vitals-gateway:alert-rule', code: 'severe-hypertension' }], text: expect.stringContaining('≥180') },
+      subject: { reference: `Patient/${patient!.id}` },
+      author: { type: 'Device', identifier: { system: 'urn:vitals-gateway:device-id', value: 'vitals-gateway/cuff-flag-1' } },
+      period: { start: new Date(alert!.openedAtMs).toISOString() },
+      extension: [
+        { url: 'http://hl7.org/fhir/StructureDefinition/flag-priority', valueCodeableConcept: { coding: [{ system: 'http://hl7.org/fhir/flag-priority-code', code: 'PH' }] } },
+        { url: 'http://hl7.org/fhir/StructureDefinition/flag-detail', valueReference: { type: 'Observation', identifier: (panel!['identifier'] as unknown[])[0] } },
+      ],
+    });
+    await client.endAsync();
+    await gw.stop();
+
+    gw = await gateway(tmp.dir);
+    const again = await connectDevice(gw.url, creds);
+    defer(() => again.endAsync());
+    await again.publishAsync(`devices/${creds.deviceId}/readings`, bp(2, takenAtMs + 60_000, { systolic: 150, diastolic: 85 }), { qos: 1 });
+    const [resolved] = await until(() => server.search('Flag'), (f) => f[0]?.['status'] === 'inactive', 'the Flag made inactive');
+    expect(await server.search('Flag')).toHaveLength(1);
+    // The monitor, by identifier, and by id once the server has it (its Observations went first).
+    expect(flag!['author']).toMatchObject({ reference: `Device/${(await server.search('Device'))[0]!.id}` });
+    expect(resolved).toMatchObject({ id: flag!.id, period: { start: new Date(alert!.openedAtMs).toISOString(), end: expect.any(String) }, extension: flag!['extension'] });
+  });
+
   it('makes one Observation of a reading published twice, and of the same messages replayed into a fresh store (restored from a backup)', async () => {
     const tmp = tempDir();
     defer(tmp.remove);
@@ -178,6 +216,20 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     expect(gw.store.readings.query({ deviceId: creds.deviceId }).map((r) => r.status)).toEqual(['entered-in-error', 'entered-in-error', 'entered-in-error']);
     const again = await runCli(['readings', 'retract', String(row.id), '--data-dir', tmp.dir, '--json'], { VG_FHIR_URL: server.url, VG_PROFILES_DIR: profilesDir });
     expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRetracted: true, queued: [] });
+  });
+
+  it('an alert resolved by hand on the command line makes its Flag inactive', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(tmp.dir);
+    const { creds, client } = await device(gw, 'cuff-flag-2');
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse('2026-11-22T08:30:00Z'), { systolic: 190, diastolic: 100 }), { qos: 1 });
+    await until(() => server.search('Flag'), (f) => f[0]?.['status'] === 'active', 'an active Flag');
+    const [alert] = gw.store.alerts.list({ open: true });
+    const cli = await runCli(['alerts', 'resolve', alert!.id, '--note', 'cuff repositioned, 128/84 on recheck', '--data-dir', tmp.dir, '--json'], { VG_FHIR_URL: server.url, VG_PROFILES_DIR: profilesDir });
+    expect(cli.stderr).toBe('');
+    await until(() => server.search('Flag'), (f) => f[0]?.['status'] === 'inactive', 'the Flag made inactive');
+    expect(await server.search('Flag')).toHaveLength(1);
   });
 
   it('a device amends then retracts a reading on its corrections topic; a repeat changes nothing and an unknown reading is rejected', async () => {

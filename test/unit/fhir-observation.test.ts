@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReadingRow } from '../../src/domain/index.js';
-import { deviceResource, flag, hashUuid, readingObservations, type ReadingOrigin } from '../../src/outputs/fhir/index.js';
+import { deviceResource, hashUuid, interpretationCode, readingObservations, type ReadingOrigin } from '../../src/outputs/fhir/index.js';
 import type { DeviceProfile } from '../../src/profiles/index.js';
 import { shippedProfile } from '../helpers/profiles.js';
 
@@ -113,7 +113,7 @@ describe('flag', () => {
     [179, 'H'],
     [180, 'HH'],
   ] as const)('flags systolic %d as %s', (value, expected) => {
-    expect(flag(value, bp.metrics['systolic'])).toBe(expected);
+    expect(interpretationCode(value, bp.metrics['systolic'])).toBe(expected);
   });
 
   it.each([
@@ -127,23 +127,23 @@ describe('flag', () => {
     [130, 'H'],
     [131, 'HH'],
   ] as const)('flags pulse %d as %s', (value, expected) => {
-    expect(flag(value, bp.metrics['pulse'])).toBe(expected);
+    expect(interpretationCode(value, bp.metrics['pulse'])).toBe(expected);
   });
 
   it('flags against whichever edges are declared: only a critical low, only a normal high', () => {
     const limits = { min: 0, max: 100 };
     const base = { unit: '%', alternativeUnits: [], limits, required: false, decimals: 0 };
-    expect(flag(9, { ...base, critical: { low: 10 } })).toBe('LL');
-    expect(flag(10, { ...base, critical: { low: 10 } })).toBe('N');
-    expect(flag(1_000, { ...base, critical: { low: 10 } })).toBe('N');
-    expect(flag(84, { ...base, normal: { high: 84 } })).toBe('N');
-    expect(flag(85, { ...base, normal: { high: 84 } })).toBe('H');
-    expect(flag(-1, { ...base, normal: { high: 84 } })).toBe('N');
+    expect(interpretationCode(9, { ...base, critical: { low: 10 } })).toBe('LL');
+    expect(interpretationCode(10, { ...base, critical: { low: 10 } })).toBe('N');
+    expect(interpretationCode(1_000, { ...base, critical: { low: 10 } })).toBe('N');
+    expect(interpretationCode(84, { ...base, normal: { high: 84 } })).toBe('N');
+    expect(interpretationCode(85, { ...base, normal: { high: 84 } })).toBe('H');
+    expect(interpretationCode(-1, { ...base, normal: { high: 84 } })).toBe('N');
   });
 
   it('gives no flag for a metric without ranges, or an unknown metric', () => {
-    expect(flag(64, shippedProfile('wrist-wearable').metrics['heartRate'])).toBeUndefined();
-    expect(flag(64, undefined)).toBeUndefined();
+    expect(interpretationCode(64, shippedProfile('wrist-wearable').metrics['heartRate'])).toBeUndefined();
+    expect(interpretationCode(64, undefined)).toBeUndefined();
   });
 });
 

@@ -6,9 +6,17 @@ import type { DeviceContext } from '../../pipeline/index.js';
 import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
 import type { DeviceActivity } from '../../store/device-store.js';
 import type { PatientOverride } from '../../store/patient-store.js';
-import type { AlertChange, AlertRecord, CommitBatch } from '../../store/reading-store.js';
+import type { AlertChange, AlertRecord, CommitBatch, OutboxEntry } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
 import { describeNews2, type News2Watch } from './news2-watch.js';
+
+/** Where alerts meet the care record (the FHIR output). */
+export interface CareRecord {
+  /** The identifier of the Observation carrying `metric` of this reading, if one is sent. */
+  observationOf(device: DeviceContext, rows: readonly ReadingRow[], metric: string): string | undefined;
+  /** Outbox entries recording these changes in the care record. */
+  entries(changes: readonly AlertChange[]): OutboxEntry[];
+}
 
 export interface AlertEngineMetrics {
   alertChanged(state: AlertRecord['state'], severity: AlertRecord['severity']): void;
@@ -50,6 +58,7 @@ export class AlertEngine {
   private news2: News2Watch | undefined;
   private escalation: { afterMs: number; contacts: readonly string[]; current: (alertId: string) => AlertRecord | undefined } | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
+  private careRecord: CareRecord | undefined;
 
   constructor(
     private readonly unresolved: () => readonly AlertRecord[],
@@ -79,6 +88,11 @@ export class AlertEngine {
   private ruleFor(patientNhs: string, rule: AlertRuleSpec): AlertRuleSpec {
     const o = this.overrides?.().get(`${patientNhs}|${rule.id}`);
     return o === undefined ? rule : { ...rule, above: o.above, below: o.below, clearAt: o.clearAt, message: `${rule.message ?? rule.id} (this patient's threshold, set by ${o.setBy})` };
+  }
+
+  /** With the FHIR output on: an alert names the Observation that raised it, and its changes go to the care record too. */
+  useCareRecord(careRecord: CareRecord): void {
+    this.careRecord = careRecord;
   }
 
   /** Checks for silent devices every `intervalMs` (and now, with {@link checkSilenceNow}). */
@@ -196,7 +210,8 @@ export class AlertEngine {
         const { state, transition } = evaluateThreshold(rule, current?.state ?? { open: false }, s.value, s.takenAtMs);
         let alert = current?.alert;
         if (transition === 'open') {
-          alert = newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now);
+          const reading = rows.filter((r) => r.takenAtMs === s.takenAtMs);
+          alert = { ...newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now), observationId: this.careRecord?.observationOf(device, reading, s.metric) };
           changes.push({ alert, by: 'rules', note: undefined });
         } else if (transition === 'resolve' && alert !== undefined) {
           changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
@@ -248,7 +263,7 @@ export class AlertEngine {
   private async commitAndDeliver(changes: readonly AlertChange[]): Promise<void> {
     try {
       // The changes and their deliveries in one transaction: a delivery is never lost or made up.
-      await this.submit({ rows: [], deadLetters: [], health: [], alerts: changes, outbox: alertDeliveries(changes, this.recipientsOf) });
+      await this.submit({ rows: [], deadLetters: [], health: [], alerts: changes, outbox: [...alertDeliveries(changes, this.recipientsOf), ...(this.careRecord?.entries(changes) ?? [])] });
     } catch (error) {
       // The reading is stored; its alert is not: logged loudly (a store failure is visible on /healthz too).
       this.log.error({ err: error instanceof Error ? error.message : String(error), alerts: changes.map((c) => c.alert.id) }, 'alert changes not stored');

@@ -1,6 +1,12 @@
 import type { Bundle, BundleEntry, Device, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import { NHS_NUMBER } from './codes.js';
+import type { PlannedFlag } from './flag.js';
 import { hashUuid, VG, type PlannedObservation } from './observation.js';
+
+/** What the FHIR outbox carries: an Observation of a reading, or the Flag of an alert. */
+export type PlannedResource = PlannedObservation | PlannedFlag;
+
+const isFlag = (item: PlannedResource): item is PlannedFlag => 'kind' in item && item.kind === 'flag';
 
 /** Server ids learned from earlier transactions: later Bundles reference them directly. */
 export interface KnownIds {
@@ -31,7 +37,7 @@ const conditionalUrl = (type: string, system: string, value: string): string => 
  * URLs that the server resolves. Each Observation is a conditional create on its identifier, so a
  * resend after a timeout, a replay or the same reading arriving twice changes nothing.
  */
-export function transaction(items: readonly PlannedObservation[], known: KnownIds): Transaction {
+export function transaction(items: readonly PlannedResource[], known: KnownIds): Transaction {
   const entry: BundleEntry[] = [];
   const creates = new Map<number, { type: 'Patient' | 'Device'; key: string; content: string }>();
   const patientRefs = new Map<string, Reference<Patient>>();
@@ -63,6 +69,19 @@ export function transaction(items: readonly PlannedObservation[], known: KnownId
     return ref;
   };
   for (const item of items) {
+    if (isFlag(item)) {
+      // The monitor that raised it, by its identifier (a logical reference) and by server id once known.
+      const key = item.deviceKey;
+      const reference = key === undefined ? undefined : (deviceRefs.get(key)?.reference ?? (known.devices.has(key) ? `Device/${known.devices.get(key)?.id as string}` : undefined));
+      const author = key === undefined ? {} : { author: { ...(reference !== undefined ? { reference } : {}), type: 'Device' as const, identifier: { system: VG.deviceId, value: key } } };
+      entry.push({
+        fullUrl: `urn:uuid:${hashUuid(`entry|${item.id}`)}`,
+        resource: { ...item.flag, subject: patientRef(item.nhs), ...author },
+        // Opening and resolving send the whole Flag: the last state sent wins, and a resend changes nothing.
+        request: { method: 'PUT', url: conditionalUrl('Flag', VG.observationId, item.id) },
+      });
+      continue;
+    }
     const observation = { ...item.observation, subject: patientRef(item.nhs), ...(item.device !== undefined ? { device: deviceRef(item.device) } : {}) };
     entry.push({
       // Not the identifier itself: servers rewrite every occurrence of a full URL in the Bundle.
@@ -79,7 +98,7 @@ export function transaction(items: readonly PlannedObservation[], known: KnownId
 }
 
 /** How many entries a transaction for these items needs (Observations plus the Patients and Devices not yet known). */
-export function entriesNeeded(items: readonly PlannedObservation[], known: KnownIds): number {
+export function entriesNeeded(items: readonly PlannedResource[], known: KnownIds): number {
   return transaction(items, known).bundle.entry?.length ?? 0;
 }
 

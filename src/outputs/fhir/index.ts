@@ -8,9 +8,11 @@ export { bearerAuth, ClientCredentialsAuth, noAuth, type ClientCredentials } fro
 export { learnIds, transaction, type KnownIds, type Transaction } from './bundle.js';
 export { FhirClient, retryAfterMs, type FhirAuth, type FhirClientOptions } from './client.js';
 export { CODES, BP_COMPONENTS, LOINC, SNOMED, UCUM, NHS_NUMBER } from './codes.js';
-export { deviceResource, flag, hashUuid, readingObservations, VG, type PlannedObservation, type ReadingOrigin } from './observation.js';
+export { deviceResource, hashUuid, interpretationCode, observationOfMetric, readingObservations, VG, type PlannedObservation, type ReadingOrigin } from './observation.js';
 export { FHIR_SINK, FhirDelivery, fhirPlanner, fhirSender } from './output.js';
 export { FhirValidator, type ResourceProblem } from './validate.js';
 export { Derivations, type DerivationOptions, type DerivationSource } from './derivations.js';
 export { averageBpObservation, summaryObservation } from './derived.js';
 export { exportBundle, exportNdjson, patientObservations, type ExportSource } from './export.js';
+export { alertFlag, alertsInCareRecord, FLAG_DETAIL, FLAG_PRIORITY, type PlannedFlag } from './flag.js';
+export type { PlannedResource } from './bundle.js';

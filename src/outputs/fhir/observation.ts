@@ -13,6 +13,7 @@ export const VG = {
   decoder: 'urn:vitals-gateway:decoder',
   payloadSha256: 'urn:vitals-gateway:payload-sha256',
   deviceTime: 'urn:vitals-gateway:device-time',
+  alertRule: 'urn:vitals-gateway:alert-rule',
 } as const;
 
 /** The device and message a reading came from. */
@@ -75,6 +76,15 @@ export function correctedObservations(origin: ReadingOrigin, rows: readonly Read
   });
 }
 
+/** The identifier of the Observation carrying `metric` of this reading, if its profile forwards one. */
+export function observationOfMetric(origin: Omit<ReadingOrigin, 'gatewayVersion' | 'payloadSha256'>, rows: readonly ReadingRow[], metric: string): string | undefined {
+  const first = rows[0];
+  const spec = origin.profile.fhir?.forward.find((f) => f.summary === undefined && (f.metric === metric || f.systolic === metric || f.diastolic === metric));
+  if (first === undefined || spec === undefined) return undefined;
+  const full = { ...origin, gatewayVersion: '', payloadSha256: undefined };
+  return observation(full, spec, new Map(rows.map((r) => [r.metric, r])), first, deviceResource(full))?.id;
+}
+
 function observation(origin: ReadingOrigin, spec: ForwardSpec, rows: ReadonlyMap<string, ReadingRow>, first: ReadingRow, device: Device): PlannedObservation | undefined {
   const coding = CODES[spec.observation];
   const metrics = origin.profile.metrics;
@@ -89,7 +99,7 @@ function observation(origin: ReadingOrigin, spec: ForwardSpec, rows: ReadonlyMap
       { code: BP_COMPONENTS.systolic, valueQuantity: quantity(sys.value, 'mmHg', sys.unit), ...interpretationOf(sys.value, metrics[sys.metric]) },
       { code: BP_COMPONENTS.diastolic, valueQuantity: quantity(dia.value, 'mmHg', dia.unit), ...interpretationOf(dia.value, metrics[dia.metric]) },
     ];
-    const worst = mostSevere([flag(sys.value, metrics[sys.metric]), flag(dia.value, metrics[dia.metric])]);
+    const worst = mostSevere([interpretationCode(sys.value, metrics[sys.metric]), interpretationCode(dia.value, metrics[dia.metric])]);
     values = { component, ...(worst !== undefined ? { interpretation: [interpretationConcept(worst)] } : {}) };
     hashed = `${sys.value}/${dia.value}`;
   } else {
@@ -164,10 +174,10 @@ export function hashUuid(text: string): string {
 
 export const quantity = (value: number, unit: string, code: string): Quantity => ({ value, unit, system: UCUM, code });
 
-type Flag = 'N' | 'L' | 'H' | 'LL' | 'HH' | 'A' | 'AA';
+type Interpretation = 'N' | 'L' | 'H' | 'LL' | 'HH' | 'A' | 'AA';
 
 /** [v3-ObservationInterpretation] LL/HH outside the critical range, L/H outside the normal range, else N; nothing without a declared range. */
-export function flag(value: number, spec: MetricSpec | undefined): Flag | undefined {
+export function interpretationCode(value: number, spec: MetricSpec | undefined): Interpretation | undefined {
   if (spec?.normal === undefined && spec?.critical === undefined) return undefined;
   const { critical, normal } = spec;
   if (critical?.low !== undefined && value < critical.low) return 'LL';
@@ -177,12 +187,12 @@ export function flag(value: number, spec: MetricSpec | undefined): Flag | undefi
   return 'N';
 }
 
-const SEVERITY: Readonly<Record<Flag, number>> = { N: 0, L: 1, H: 1, A: 1, LL: 2, HH: 2, AA: 2 };
-const DISPLAY: Readonly<Record<Flag, string>> = { N: 'Normal', L: 'Low', H: 'High', A: 'Abnormal', LL: 'Critical low', HH: 'Critical high', AA: 'Critical abnormal' };
+const SEVERITY: Readonly<Record<Interpretation, number>> = { N: 0, L: 1, H: 1, A: 1, LL: 2, HH: 2, AA: 2 };
+const DISPLAY: Readonly<Record<Interpretation, string>> = { N: 'Normal', L: 'Low', H: 'High', A: 'Abnormal', LL: 'Critical low', HH: 'Critical high', AA: 'Critical abnormal' };
 
 /** The most severe flag; one low and one high of equal severity make A (or AA) [v3-ObservationInterpretation]. */
-function mostSevere(flags: readonly (Flag | undefined)[]): Flag | undefined {
-  let worst: Flag | undefined;
+function mostSevere(flags: readonly (Interpretation | undefined)[]): Interpretation | undefined {
+  let worst: Interpretation | undefined;
   for (const f of flags) {
     if (f === undefined) continue;
     if (worst === undefined || SEVERITY[f] > SEVERITY[worst]) worst = f;
@@ -191,9 +201,9 @@ function mostSevere(flags: readonly (Flag | undefined)[]): Flag | undefined {
   return worst;
 }
 
-export const interpretationConcept = (f: Flag) => ({ coding: [{ system: INTERPRETATION, code: f, display: DISPLAY[f] }] });
+export const interpretationConcept = (f: Interpretation) => ({ coding: [{ system: INTERPRETATION, code: f, display: DISPLAY[f] }] });
 
 function interpretationOf(value: number, spec: MetricSpec | undefined): Pick<Observation, 'interpretation'> {
-  const f = flag(value, spec);
+  const f = interpretationCode(value, spec);
   return f === undefined ? {} : { interpretation: [interpretationConcept(f)] };
 }

@@ -6,9 +6,9 @@ import type { Logger } from '../../observability/index.js';
 import type { OutputPlanner } from '../../pipeline/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
 import { DeliveryError, OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
-import { learnIds, transaction, type KnownIds } from './bundle.js';
+import { learnIds, transaction, type KnownIds, type PlannedResource } from './bundle.js';
 import type { FhirClient } from './client.js';
-import { correctedObservations, readingObservations, type PlannedObservation } from './observation.js';
+import { correctedObservations, readingObservations } from './observation.js';
 import type { FhirValidator } from './validate.js';
 
 export const FHIR_SINK = 'fhir';
@@ -54,10 +54,10 @@ export class FhirDelivery {
   readonly deliver = async (rows: readonly OutboxRow[]): Promise<{ delivered: number; refused: Refused[] }> => {
     if (this.checked.size > 10_000) this.checked.clear();
     const refused: Refused[] = [];
-    const valid: { planned: PlannedObservation; line: string }[] = [];
+    const valid: { planned: PlannedResource; line: string }[] = [];
     for (const row of rows) {
       for (const line of row.payload.split('\n')) {
-        const planned = JSON.parse(line) as PlannedObservation;
+        const planned = JSON.parse(line) as PlannedResource;
         const problem = this.invalid(planned);
         if (problem === undefined) valid.push({ planned, line });
         else refused.push({ payload: line, error: problem });
@@ -85,14 +85,14 @@ export class FhirDelivery {
     return { delivered, refused };
   };
 
-  private async send(items: readonly PlannedObservation[]): Promise<void> {
+  private async send(items: readonly PlannedResource[]): Promise<void> {
     const tx = transaction(items, this.known);
     const response: Bundle = await this.client.transaction(tx.bundle);
     learnIds(tx, response, this.known);
   }
 
   /** Why the resources of this Observation's transaction are invalid, or undefined. */
-  private invalid(planned: PlannedObservation): string | undefined {
+  private invalid(planned: PlannedResource): string | undefined {
     const { bundle } = transaction([planned], { patients: new Map(), devices: new Map() });
     const problems = (bundle.entry ?? []).flatMap((e) => {
       const resource = e.resource;
@@ -107,12 +107,12 @@ export class FhirDelivery {
       return found;
     });
     if (problems.length === 0) return undefined;
-    this.log.error({ observation: planned.id, problems }, 'BUG: an Observation built by the gateway is not valid FHIR R4: not sent, kept as dead');
+    this.log.error({ resource: planned.id, problems }, 'BUG: a resource built by the gateway is not valid FHIR R4: not sent, kept as dead');
     return `invalid FHIR resource (not sent): ${problems.join('; ')}`;
   }
 
   /** Consecutive groups whose transactions stay within `batchSize` entries. */
-  private groups<T extends { planned: PlannedObservation }>(items: readonly T[]): T[][] {
+  private groups<T extends { planned: PlannedResource }>(items: readonly T[]): T[][] {
     const groups: T[][] = [];
     let current: T[] = [];
     let entries = 0;
@@ -120,7 +120,8 @@ export class FhirDelivery {
     let devices = new Set<string>();
     let ids = new Set<string>();
     for (const item of items) {
-      const { nhs, device, id } = item.planned;
+      const { nhs, id } = item.planned;
+      const device = 'device' in item.planned ? item.planned.device : undefined;
       const deviceKey = device?.identifier?.[0]?.value ?? '';
       // A known Device is sent again when its content changed (bundle.ts): count it then.
       const deviceKnown = device === undefined || this.known.devices.get(deviceKey)?.content === JSON.stringify(device);

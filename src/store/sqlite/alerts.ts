@@ -19,8 +19,8 @@ export class SqliteAlerts {
 
   constructor(db: SqliteConnection) {
     this.upsertStmt = db.prepare(
-      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until)
-       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs, @escalationLevel, @snoozedUntilMs)
+      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id)
+       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs, @escalationLevel, @snoozedUntilMs, @observationId)
        ON CONFLICT (id) DO UPDATE SET state = excluded.state, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
          escalation_level = MAX(escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, snoozed_until)`,
     );
@@ -36,7 +36,7 @@ export class SqliteAlerts {
   /** Call inside the commit transaction. */
   apply(changes: readonly AlertChange[]): void {
     for (const { alert, by, note } of changes) {
-      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null, escalationLevel: alert.escalationLevel ?? 0, snoozedUntilMs: alert.snoozedUntilMs ?? null });
+      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null, escalationLevel: alert.escalationLevel ?? 0, snoozedUntilMs: alert.snoozedUntilMs ?? null, observationId: alert.observationId ?? null });
       this.eventStmt.run(alert.id, alert.updatedAtMs, alert.state, by, note ?? null);
     }
   }
@@ -77,5 +77,6 @@ function toAlert(r: Record<string, unknown>): AlertRecord {
     updatedAtMs: r['updated_at'] as number,
     escalationLevel: r['escalation_level'] as number,
     snoozedUntilMs: (r['snoozed_until'] as number | null) ?? undefined,
+    observationId: (r['observation_id'] as string | null) ?? undefined,
   };
 }

@@ -191,6 +191,8 @@ const MIGRATIONS: readonly string[] = [
      set_by TEXT NOT NULL,
      set_at INTEGER NOT NULL
    ) STRICT;`,
+  // 5: the Observation that raised an alert (its FHIR identifier), for the Flag sent to the care record.
+  `ALTER TABLE alerts ADD COLUMN observation_id TEXT;`,
 ];
 
 /** The schema version this build writes. */
