@@ -20,7 +20,30 @@ describe('AlertEngine: home BP averages [NICE NG136]', () => {
     e.homeBpAverage('p1', { classification: 'normal', systolic: 126, diastolic: 79 });
     await e.settled();
     expect(changes().map((c) => [c.alert.state, c.alert.severity, c.alert.ruleId])).toEqual([['open', 'warning', 'hbpm'], ['resolved', 'warning', 'hbpm']]);
-    // Each change is committed with its deliveries (the clinician's MQTT topic).
-    expect(batches.map((b) => b.outbox?.map((o) => o.sink))).toEqual([['alert-mqtt'], ['alert-mqtt']]);
+    // Changes made together share one commit, each with its delivery (the clinician's MQTT topic).
+    expect(batches.map((b) => b.outbox?.map((o) => o.sink))).toEqual([['alert-mqtt', 'alert-mqtt']]);
+  });
+});
+
+describe('AlertEngine: commits', () => {
+  it('keeps one commit in flight; changes made meanwhile go together in the next, in order', async () => {
+    const batches: CommitBatch[] = [];
+    const release: (() => void)[] = [];
+    const submit = (b: CommitBatch) => new Promise<void>((resolve) => release.push(() => resolve(void batches.push(b))));
+    const e = new AlertEngine(() => [], () => [], submit, () => {}, new ManualClock(1_000), { alertChanged: () => {} }, createLogger({ level: 'silent' }));
+    e.start();
+    const stage = (p: string, classification: 'stage-2' | 'normal') => e.homeBpAverage(p, { classification, systolic: 150, diastolic: 95 });
+    stage('p1', 'stage-2');
+    await Promise.resolve();
+    expect(release).toHaveLength(1); // the first commit is in flight
+    stage('p2', 'stage-2');
+    stage('p1', 'normal');
+    stage('p3', 'stage-2');
+    release.shift()?.();
+    await new Promise((r) => setImmediate(r));
+    expect(release).toHaveLength(1); // one more commit, for the three changes made while the first was in flight
+    release.shift()?.();
+    await e.settled();
+    expect(batches.map((b) => (b.alerts ?? []).map((c) => `${c.alert.patientNhs}:${c.alert.state}`))).toEqual([['p1:open'], ['p2:open', 'p1:resolved', 'p3:open']]);
   });
 });

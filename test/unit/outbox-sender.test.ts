@@ -5,7 +5,7 @@ import { backoffMs, OutboxSender } from '../../src/outputs/outbox/index.js';
 import type { OutboxResult } from '../../src/store/reading-store.js';
 
 /** An in-memory outbox table, applying results the way the SQLite adapter does. */
-function harness(deliver: (payloads: readonly string[]) => Promise<void>, recording = { fails: false }) {
+function harness(deliver: (payloads: readonly string[]) => Promise<void>, recording: { fails: boolean; gate?: Promise<void> } = { fails: false }) {
   const clock = new ManualClock(0);
   let entries = ['a', 'b', 'c', 'd'].map((payload, i) => ({ id: i + 1, payload, items: 1, dead: false }));
   const failures: string[] = [];
@@ -18,6 +18,7 @@ function harness(deliver: (payloads: readonly string[]) => Promise<void>, record
       return rows.length;
     },
     async (results: readonly OutboxResult[]) => {
+      await recording.gate;
       if (recording.fails) throw new Error('store closed');
       for (const r of results) {
         if (r.delivered) entries = entries.filter((e) => e.id !== r.id);
@@ -29,7 +30,8 @@ function harness(deliver: (payloads: readonly string[]) => Promise<void>, record
     { outboxDelivered: (_s, n) => delivered.push(n), outboxFailed: (_s, retry) => failures.push(retry) },
     createLogger({ level: 'silent' }),
   );
-  return { clock, sender, failures, delivered, entries: () => entries };
+  const add = (payload: string) => void entries.push({ id: Math.max(0, ...entries.map((e) => e.id)) + 1, payload, items: 1, dead: false });
+  return { clock, sender, failures, delivered, entries: () => entries, add };
 }
 
 const failWith = (retry: RetryClass, retryAfterMs?: number) => Object.assign(new Error('no'), { retry, retryAfterMs });
@@ -42,6 +44,21 @@ describe('OutboxSender', () => {
     expect(sent).toEqual([['a', 'b', 'c', 'd']]);
     expect(h.entries()).toEqual([]);
     expect(h.delivered).toEqual([4]); // counted once recorded
+  });
+
+  it('goes again after the cycle in flight when ticked during it: an entry committed meanwhile does not wait for the next poll', async () => {
+    const sent: string[][] = [];
+    let release: () => void = () => {};
+    const h = harness(async (p) => void sent.push([...p]), { fails: false, gate: new Promise<void>((r) => (release = r)) });
+    const first = h.sender.tick();
+    await new Promise((r) => setImmediate(r)); // sent, found nothing more; recording the results
+    h.add('e'); // committed after the cycle's last read…
+    void h.sender.tick(); // …and the sender told so
+    release();
+    await first;
+    for (let i = 0; i < 10 && h.entries().length > 0; i++) await new Promise((r) => setImmediate(r)); // no further tick
+    expect(sent).toEqual([['a', 'b', 'c', 'd'], ['e']]);
+    expect(h.entries()).toEqual([]);
   });
 
   it('keeps every entry through a transient failure and backs off before trying again', async () => {

@@ -51,6 +51,7 @@ const keyOf = (nhs: string, deviceId: string, ruleId: string): string => `${nhs}
 export class AlertEngine {
   private readonly states = new Map<string, { state: ThresholdState; alert?: AlertRecord | undefined }>();
   private chain: Promise<void> = Promise.resolve();
+  private queued: AlertChange[] = [];
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
   private readonly rules = new WeakMap<DeviceProfile, ReadonlyMap<string, readonly AlertRuleSpec[]>>();
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
@@ -132,7 +133,7 @@ export class AlertEngine {
       this.states.set(key, { ...entry, alert });
       changes.push({ alert, by: 'escalation', note: `not acknowledged: escalated to ${String(e.contacts[level])}` });
     }
-    if (changes.length > 0) this.chain = this.chain.then(() => this.commitAndDeliver(changes));
+    this.enqueue(changes);
   }
 
   stop(): Promise<void> {
@@ -144,8 +145,7 @@ export class AlertEngine {
   /** Evaluates newly stored values; the work is chained, so alerts are committed and delivered in order. */
   readonly observe = (device: DeviceContext, rows: readonly ReadingRow[]): void => {
     const changes = this.evaluate(device, rows);
-    if (changes.length === 0) return;
-    this.chain = this.chain.then(() => this.commitAndDeliver(changes));
+    this.enqueue(changes);
   };
 
   /** Resolves once every change so far is committed (its deliveries queued). */
@@ -170,7 +170,7 @@ export class AlertEngine {
       this.states.set(key, { state: { open: true }, alert });
       changes.push({ alert, by: 'rules', note: undefined });
     }
-    if (changes.length > 0) this.chain = this.chain.then(() => this.commitAndDeliver(changes));
+    this.enqueue(changes);
   }
 
   /** A profile's rules by metric, built once per profile: evaluating runs for every stored reading. */
@@ -233,7 +233,7 @@ export class AlertEngine {
     const message = `Home BP average ${average.systolic}/${average.diastolic} mmHg: ${average.classification === 'normal' ? 'below stage 1' : stage} [NICE NG136]`;
     const severity = average.classification === 'stage-2' ? 'warning' : 'info';
     const changes = this.patientCondition(patientNhs, HBPM, average.classification !== 'normal', severity, message, average.systolic, this.clock.now());
-    if (changes.length > 0) this.chain = this.chain.then(() => this.commitAndDeliver(changes));
+    this.enqueue(changes);
   }
 
   /** One NEWS2 alert per patient: opened when the response calls for one, resolved when it no longer does. */
@@ -258,6 +258,23 @@ export class AlertEngine {
       return [{ alert: { ...open, state: 'resolved', value, updatedAtMs: now }, by: 'rules', note: message }];
     }
     return [];
+  }
+
+  /**
+   * Queues changes for the next commit. One commit is in flight at a time and takes every change
+   * queued meanwhile, so under load alerts share group commits instead of queueing one commit each.
+   */
+  private enqueue(changes: readonly AlertChange[]): void {
+    if (changes.length === 0) return;
+    const idle = this.queued.length === 0;
+    this.queued.push(...changes);
+    if (idle) {
+      this.chain = this.chain.then(() => {
+        const taken = this.queued;
+        this.queued = [];
+        return this.commitAndDeliver(taken);
+      });
+    }
   }
 
   private async commitAndDeliver(changes: readonly AlertChange[]): Promise<void> {

@@ -38,6 +38,22 @@ type Target =
 
 const NAME = 'fhir';
 const READ_LIMIT = 2_000;
+/** Longest stretch of deriving before the event loop gets a turn. */
+const SLICE_MS = 10;
+/** A function to await often: it gives the event loop a turn once `ms` have passed since the last. */
+function slicer(ms: number): () => Promise<void> | undefined {
+  let since = performance.now();
+  return () => {
+    if (performance.now() - since < ms) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        since = performance.now();
+        resolve();
+      }),
+    );
+  };
+}
+
 const withSummary = (f: ForwardSpec): f is ForwardSpec & { summary: NonNullable<ForwardSpec['summary']> } => f.summary !== undefined;
 
 /**
@@ -98,34 +114,40 @@ export class Derivations {
   }
 
   private async run(): Promise<void> {
+    // Thousands of readings and periods may be due at once: ingest and alerts run between slices.
+    const pause = slicer(SLICE_MS);
+    const state = this.source.state(NAME);
+    const next = { name: NAME, lastReadingId: state.lastReadingId, lastCorrectionId: state.lastCorrectionId };
+    const targets = new Map<string, Target>();
+    const runs = new Map<string, Target>(); // home BP runs opened in this tick, by patient
+    const days = new Map<string, Target>(); // the run of each patient's day, found once per tick
+    // Everything changed since the last tick, read in chunks (ingest runs between them); each
+    // period is then derived once, however many of its readings came in.
     for (;;) {
-      const state = this.source.state(NAME);
-      const { inputs: readings, readToId } = this.source.readingsAfter(state.lastReadingId, READ_LIMIT, this.metrics);
-      const corrected = this.source.correctedAfter(state.lastCorrectionId, READ_LIMIT);
-      const now = this.clock.now();
-      const targets = new Map<string, Target>();
-      const runs = new Map<string, Target>(); // home BP runs opened in this tick, by patient
-      const days = new Map<string, Target>(); // the run of each patient's day, found once per tick
+      const { inputs: readings, readToId } = this.source.readingsAfter(next.lastReadingId, READ_LIMIT, this.metrics);
+      const corrected = this.source.correctedAfter(next.lastCorrectionId, READ_LIMIT);
       for (const r of [...readings, ...corrected].sort((a, b) => a.takenAtMs - b.takenAtMs)) {
         for (const t of this.targetsOf(r, runs, days)) targets.set(t.key, t);
+        await pause();
       }
-      for (const record of this.source.due(now - this.options.graceMs, READ_LIMIT)) {
-        const t = this.parse(record);
-        if (t !== undefined) targets.set(t.key, t);
-      }
-      const derived: DerivedRecord[] = [];
-      const outbox: OutboxEntry[] = [];
-      for (const t of targets.values()) this.derive(t, now, derived, outbox);
-      const next: DerivationState = {
-        name: NAME,
-        lastReadingId: readToId,
-        lastCorrectionId: corrected.at(-1)?.correctionId ?? state.lastCorrectionId,
-      };
-      const moved = next.lastReadingId !== state.lastReadingId || next.lastCorrectionId !== state.lastCorrectionId;
-      if (derived.length === 0 && !moved) return;
-      await this.submit({ rows: [], deadLetters: [], health: [], outbox, derived, derivationState: [next] });
-      if (readings.length < READ_LIMIT && corrected.length < READ_LIMIT) return;
+      next.lastReadingId = readToId;
+      next.lastCorrectionId = corrected.at(-1)?.correctionId ?? next.lastCorrectionId;
+      if (readings.length < READ_LIMIT && corrected.length < READ_LIMIT) break;
     }
+    const now = this.clock.now();
+    for (const record of this.source.due(now - this.options.graceMs, READ_LIMIT)) {
+      const t = this.parse(record);
+      if (t !== undefined) targets.set(t.key, t);
+    }
+    const derived: DerivedRecord[] = [];
+    const outbox: OutboxEntry[] = [];
+    for (const t of targets.values()) {
+      this.derive(t, now, derived, outbox);
+      await pause();
+    }
+    const moved = next.lastReadingId !== state.lastReadingId || next.lastCorrectionId !== state.lastCorrectionId;
+    if (derived.length === 0 && !moved) return;
+    await this.submit({ rows: [], deadLetters: [], health: [], outbox, derived, derivationState: [next] });
   }
 
   /** The periods a stored (or corrected) value falls in. */

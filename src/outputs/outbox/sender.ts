@@ -61,6 +61,7 @@ const retryOf = (error: unknown): { retry: RetryClass; retryAfterMs: number | un
 export class OutboxSender {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private again = false;
   private failures = 0;
   private pausedUntilMs = 0;
   private stopped = false;
@@ -85,13 +86,22 @@ export class OutboxSender {
 
   /** Sends what is due, until the outbox is empty or a failure pauses the sender. */
   tick(): Promise<void> {
-    this.running ??= this.drain()
+    if (this.running !== undefined) {
+      // Entries committed while a cycle runs may have been missed by its last read: go again after it.
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.drain()
       .catch((error: unknown) => {
         // e.g. the store failing under a read: the entries stay in the outbox for the next tick
         this.log.error({ sink: this.options.sink, err: error instanceof Error ? error.message : String(error) }, 'outbox send cycle failed');
       })
       .finally(() => {
         this.running = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          void this.tick();
+        }
       });
     return this.running;
   }
