@@ -2,7 +2,8 @@
  * `npm run bench`: QoS 1 throughput and publish→PUBACK latency of the full gateway pipeline against
  * raw aedes under the same load, resident memory per 1,000 idle authenticated devices, and the
  * gateway again with its InfluxDB output writing to a local VictoriaMetrics (throughput cost,
- * points per second shipped), and the FHIR output's delivery (batched vs one request per
+ * points per second shipped) and with its alert rules off (their cost), publish→alert-delivered
+ * latency for a clinician, and the FHIR output's delivery (batched vs one request per
  * Observation, draining 10,000 after an outage). Each broker runs in its own process, the load in others; see
  * `--help` for the knobs.
  */
@@ -12,8 +13,9 @@ import { INFLUX_SKIPPED, startInfluxServer } from './influx-server.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { formatReport } from './report.js';
-import { failed, summarize } from './results.js';
-import { benchTarget, influxTarget, TARGETS } from './target.js';
+import { failed, storedRows, summarize, summarizeTarget } from './results.js';
+import { benchTarget, influxTarget, RULES_OFF, TARGETS } from './target.js';
+import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts } from './alerts.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -24,14 +26,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const raw = await benchTarget(TARGETS.raw, options);
   const gateway = await benchTarget(TARGETS.gateway, options);
   const results = summarize(options, raw, gateway, await benchInflux(options));
+  const rulesOff = await benchTarget(RULES_OFF, { ...options, idleDevices: 0 });
+  const off = summarizeTarget(rulesOff).messagesPerS;
+  const rules = { onPerS: results.gateway.messagesPerS, offPerS: off, ratio: results.gateway.messagesPerS / off, ok: storedRows(rulesOff).ok && rulesOff.load.errors.length === 0 };
+  const alerts = options.alertDevices === 0 ? undefined : await benchAlerts({ ...ALERT_BENCH_DEFAULTS, devices: options.alertDevices });
   const fhir = await benchFhir();
-  process.stdout.write(`\n${formatReport(results)}\n\n${formatFhir(fhir)}\n`);
+  process.stdout.write(`\n${formatReport(results)}\n\n${formatAlerts(alerts, rules)}\n\n${formatFhir(fhir)}\n`);
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, fhir }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, rules }, fhir }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
-  // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points or Observations) fails.
-  return failed(results) || !fhir.drain.ok ? 1 : 0;
+  // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
+  return failed(results) || !rules.ok || alerts?.ok === false || !fhir.drain.ok ? 1 : 0;
 }
 
 /** The gateway with its InfluxDB output on, without the idle-memory phase; skipped when there is no server to write to. */

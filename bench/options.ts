@@ -18,6 +18,8 @@ export interface BenchOptions {
   readonly out: string | undefined;
   /** Where the brokers under test write V8 CPU profiles (`node --cpu-prof`). */
   readonly cpuProfDir: string | undefined;
+  /** Devices sending 1,000 readings/s in all for the alert latency (0 skips it). */
+  readonly alertDevices: number;
 }
 
 /** The `--help` text. */
@@ -30,7 +32,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --seconds S        measured seconds per broker (default 10)
   --influx-batch N   points per InfluxDB write (default: the gateway's, influx.batchSize)
   --out FILE         also write the results as JSON to FILE
-  --cpu-prof DIR     write a CPU profile of each broker under test to DIR`;
+  --cpu-prof DIR     write a CPU profile of each broker under test to DIR
+  --alert-devices N  devices sending 1,000 readings/s in all for the alert latency, 0 to skip (default 1000)`;
 
 /** Parses the command line (`'help'` for `--help`); throws with the usage text on anything it does not understand. */
 export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
@@ -46,6 +49,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       'influx-batch': { type: 'string' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'alert-devices': { type: 'string', default: '1000' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -67,5 +71,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     influxBatch: values['influx-batch'] === undefined ? undefined : number('influx-batch', values['influx-batch'], 1),
     out: values.out,
     cpuProfDir: values['cpu-prof'],
+    alertDevices: number('alert-devices', values['alert-devices'], 0),
   };
 }

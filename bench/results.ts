@@ -119,7 +119,7 @@ export function failed(r: BenchResults): boolean {
   return r.errors.length > 0 || !r.storedRows.ok || !influxOk;
 }
 
-function storedRows({ stats, load }: TargetResult): StoredRows {
+export function storedRows({ stats, load }: TargetResult): StoredRows {
   const rows = stats?.rows ?? 0;
   const deadLetters = stats?.deadLetters ?? 0;
   const expected = VALUES_PER_READING * load.totalAcked;
@@ -149,7 +149,7 @@ function summarizeInflux(result: TargetResult, options: BenchOptions, gateway: T
   };
 }
 
-function summarizeTarget({ load, idle, commitsUnderLoad: commits }: TargetResult): TargetSummary {
+export function summarizeTarget({ load, idle, commitsUnderLoad: commits }: TargetResult): TargetSummary {
   return {
     messagesPerS: load.messagesPerS,
     p50Ms: load.latency.percentile(50),

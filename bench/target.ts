@@ -17,6 +17,8 @@ export interface Target {
   readonly stores: boolean;
   /** The server its InfluxDB output writes to (gateway only): the outbox is watched, the server's CPU counted apart. */
   readonly influx?: InfluxServer;
+  /** More arguments for its script. */
+  readonly args?: readonly string[];
 }
 
 /** The two brokers compared. */
@@ -27,6 +29,9 @@ export const TARGETS = {
 
 /** The gateway again, with its InfluxDB output writing to `server`. */
 export const influxTarget = (server: InfluxServer): Target => ({ ...TARGETS.gateway, name: 'gateway + InfluxDB', influx: server });
+
+/** The gateway again, with its alert rules engine off. */
+export const RULES_OFF: Target = { ...TARGETS.gateway, name: 'gateway, rules off', args: ['--alerts-off'] };
 
 /** What tells the gateway to write to the server, with the batching asked for. */
 const influxArgs = (server: InfluxServer, options: BenchOptions): string[] => [
@@ -52,7 +57,7 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
   const total = options.devices + options.idleDevices;
   progress(`${target.name}: starting${target.stores ? ` and provisioning ${total} devices` : ''}`);
   const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
-  const args = ['--devices', String(total), ...(target.influx === undefined ? [] : influxArgs(target.influx, options))];
+  const args = ['--devices', String(total), ...(target.influx === undefined ? [] : influxArgs(target.influx, options)), ...(target.args ?? [])];
   const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...profile]);
   try {
     const url = `mqtt://127.0.0.1:${broker.ready.port}`;

@@ -72,7 +72,7 @@ export class Gateway {
       const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, {
         outputs: outputPlanner(config),
         payloadHashes: config.fhir.url !== undefined,
-        observe: alerts.observe,
+        ...(config.alerts.enabled ? { observe: alerts.observe } : {}),
       });
       if (influxUrl !== undefined) {
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
@@ -90,7 +90,7 @@ export class Gateway {
         clock,
         log.child({ component: 'derive' }),
       );
-      derivations.onHomeBpAverage((nhs, average) => alerts.homeBpAverage(nhs, average));
+      if (config.alerts.enabled) derivations.onHomeBpAverage((nhs, average) => alerts.homeBpAverage(nhs, average));
       if (derivations.needed) {
         this.closers.push(() => derivations.stop());
         derivations.start();
@@ -177,7 +177,7 @@ export class Gateway {
         const profile = profiles.get(d.profileId);
         return profile === undefined ? [] : [{ ...d, profile }];
       });
-    alerts.watchSilence(activity, config.alerts.silenceCheckMs);
+    if (config.alerts.enabled) alerts.watchSilence(activity, config.alerts.silenceCheckMs);
     return { alerts, alertSenders };
   }
 

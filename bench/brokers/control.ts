@@ -9,6 +9,8 @@ export interface BrokerReady {
   readonly port: number;
   readonly devices?: readonly DeviceCredentials[];
   readonly influx?: InfluxBatching;
+  /** The clinician account looking after the devices' patient (gateway with `--clinician`). */
+  readonly clinician?: { readonly id: string; readonly secret: string };
 }
 
 /** How the gateway's InfluxDB sender batches: at most `batchSize` points per write, the outbox polled every `flushIntervalMs`. */

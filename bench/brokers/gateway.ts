@@ -2,32 +2,42 @@
  * The gateway under test: the real `Gateway` (full pipeline, SQLite with group commit) on
  * 127.0.0.1, MQTT and HTTP on port 0, with a temp data directory, logging silenced and a BP
  * profile without a rate limit. With `--influx-url` its InfluxDB output is on and writes to that
- * server, in batches of `--influx-batch` points (default: the gateway's). Provisions `--devices`
- * devices through the real registry (scrypt and all) before it reports ready, and prints
- * `{"port":…,"devices":[{deviceId,secret},…]}`.
+ * server, in batches of `--influx-batch` points (default: the gateway's); with `--alerts-off` its
+ * rules engine is off. Provisions `--devices` devices through the real registry (scrypt and all)
+ * before it reports ready, each for a patient of its own, and with `--clinician` a clinician account
+ * looking after those patients, and prints `{"port":…,"devices":[{deviceId,secret},…],"clinician":{id,secret}}`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config/index.js';
+import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { DeviceRegistry } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/index.js';
 import { INFLUX_SINK } from '../../src/outputs/influx/index.js';
 import { mapLimit } from '../../simulators/concurrency.js';
+import { testNhsNumbers } from '../../simulators/nhs.js';
+import { seededRandom } from '../../simulators/random.js';
 import { benchDeviceIds } from '../devices.js';
 import { BENCH_PROFILE_ID, writeBenchProfiles } from './bench-profile.js';
 import { serveBroker } from './control.js';
 
-/** A valid NHS number (checksum and all) for the patient every simulated device belongs to. */
-const PATIENT_NHS = '9434765919';
+/** The clinician account `--clinician` adds. */
+const BENCH_CLINICIAN = 'bench-clinician';
 /** Hashes in flight while provisioning: enough to keep every core's share of libuv's pool busy. */
 const PROVISIONING_CONCURRENCY = 16;
 
 const { values } = parseArgs({
-  options: { devices: { type: 'string', default: '100' }, 'influx-url': { type: 'string' }, 'influx-batch': { type: 'string' } },
+  options: {
+    devices: { type: 'string', default: '100' },
+    'influx-url': { type: 'string' },
+    'influx-batch': { type: 'string' },
+    'alerts-off': { type: 'boolean', default: false },
+    clinician: { type: 'boolean', default: false },
+  },
 });
 const influxUrl = values['influx-url'];
 const influxBatch = values['influx-batch'];
@@ -44,22 +54,30 @@ const config = loadConfig([
       'log.level': 'silent',
       ...(influxUrl === undefined ? {} : { 'influx.url': influxUrl }),
       ...(influxBatch === undefined ? {} : { 'influx.batchSize': Number(influxBatch) }),
+      ...(values['alerts-off'] ? { 'alerts.enabled': false } : {}),
     },
   },
 ]);
-const gateway = new Gateway(config, createLogger({ level: 'silent' }));
+const gateway = new Gateway(config, createLogger({ level: (process.env['VG_BENCH_LOG'] ?? 'silent') as 'silent' }));
 const stop = async (): Promise<void> => {
   await gateway.stop();
   rmSync(dir, { recursive: true, force: true });
 };
-const { parts, devices } = await (async () => {
+const { parts, devices, clinician } = await (async () => {
   try {
     const parts = await gateway.start();
     const registry = new DeviceRegistry(parts.store.devices, parts.profiles, systemClock);
-    const devices = await mapLimit(benchDeviceIds(Number(values.devices)), PROVISIONING_CONCURRENCY, (deviceId) =>
-      registry.add({ profileId: BENCH_PROFILE_ID, patient: PATIENT_NHS, deviceId }),
-    );
-    return { parts, devices };
+    // One patient per device, as at home (a patient's own monitor): per-patient work (NEWS2, home BP averages) stays per patient.
+    const ids = benchDeviceIds(Number(values.devices));
+    const patients = testNhsNumbers(ids.length, seededRandom(1));
+    const devices = await mapLimit(ids, PROVISIONING_CONCURRENCY, (deviceId, i) => registry.add({ profileId: BENCH_PROFILE_ID, patient: patients[i] as string, deviceId }));
+    let clinician: { id: string; secret: string } | undefined;
+    if (values.clinician) {
+      const clinicians = new ClinicianRegistry(parts.store.clinicians, systemClock);
+      clinician = { id: BENCH_CLINICIAN, secret: (await clinicians.add(BENCH_CLINICIAN, 'Bench clinician')).secret };
+      for (const patient of patients) clinicians.assign(BENCH_CLINICIAN, patient);
+    }
+    return { parts, devices, clinician };
   } catch (error) {
     await stop();
     throw error;
@@ -97,6 +115,7 @@ serveBroker(
   {
     port: parts.mqttPort,
     devices,
+    ...(clinician === undefined ? {} : { clinician }),
     ...(influxUrl === undefined ? {} : { influx: { batchSize: config.influx.batchSize, flushIntervalMs: config.influx.flushIntervalMs } }),
   },
   {

@@ -115,6 +115,11 @@ export const ConfigSchema = z
     alerts: z
       .object({
         /**
+         * The rules engine (thresholds, NEWS2, home BP averages, silent devices). Off: no alert is
+         * raised; changes made on the command line are still delivered.
+         */
+        enabled: z.boolean().default(true),
+        /**
          * An open alert not acknowledged within `afterMinutes` goes to the next contact (clinician
          * accounts: e.g. a team, then the on-call clinician), one more each `afterMinutes`.
          */

@@ -1,0 +1,169 @@
+/**
+ * Clinician alerts: publish→alert-delivered latency with 1,000 devices sending 1,000 readings/s in
+ * all (paced, not saturating), every reading changing an alert — a severe BP opens one, the next
+ * normal one resolves it — measured at the clinician's MQTT client from the device's publish to
+ * the alert's arrival. The gateway is the real one in its own process (rules engine, group commit,
+ * alert outbox, QoS 1 to `clinicians/<id>/alerts`); devices and clinician run here, on one clock.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { BrokerReady } from './brokers/control.js';
+import { BenchChild } from './child.js';
+import { connectDevice } from './connect.js';
+import { readingsTopic } from './devices.js';
+import { Histogram } from './histogram.js';
+import { progress } from './progress.js';
+import { TARGETS } from './target.js';
+import { mapLimit } from '../simulators/concurrency.js';
+
+/** Connections opened at once: on the gateway each waits for a scrypt check. */
+const CONNECT_CONCURRENCY = 32;
+/** How often the pacer tops publishes up to the rate. */
+const PACE_MS = 5;
+/** How long the last alerts may take to arrive before they count as missing. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export interface AlertBenchOptions {
+  readonly devices: number;
+  readonly readingsPerS: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+}
+
+export const ALERT_BENCH_DEFAULTS: AlertBenchOptions = { devices: 1_000, readingsPerS: 1_000, warmupMs: 5_000, measureMs: 20_000 };
+
+export interface AlertBenchResult {
+  readonly devices: number;
+  readonly readingsPerS: number;
+  /** Readings published while measured, and the alerts they caused that arrived. */
+  readonly measured: number;
+  readonly delivered: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Alerts that never arrived, arrived twice or in the wrong state; publish errors. */
+  readonly missing: number;
+  readonly unexpected: number;
+  readonly errors: readonly string[];
+  readonly ok: boolean;
+}
+
+type Pending = { readonly sentAt: number; readonly state: 'open' | 'resolved'; readonly measured: boolean };
+
+export async function benchAlerts(options: AlertBenchOptions = ALERT_BENCH_DEFAULTS): Promise<AlertBenchResult> {
+  progress(`alerts: starting the gateway and provisioning ${options.devices} devices and a clinician`);
+  const broker = await BenchChild.start<BrokerReady>(TARGETS.gateway.script, ['--devices', String(options.devices), '--clinician']);
+  const clients: MqttClient[] = [];
+  try {
+    const { port, devices = [], clinician } = broker.ready;
+    if (clinician === undefined) throw new Error('the gateway did not add a clinician');
+    const url = `mqtt://127.0.0.1:${port}`;
+    progress(`alerts: connecting ${devices.length} devices`);
+    const connected = await mapLimit(devices, CONNECT_CONCURRENCY, (d) => connectDevice(url, d)); // in the devices' order
+    clients.push(...connected);
+    const inbox = await mqtt.connectAsync(url, { clientId: 'bench-clinician-app', username: `clinician:${clinician.id}`, password: clinician.secret, reconnectPeriod: 0 });
+    clients.push(inbox);
+
+    const pending = new Map<string, Pending[]>(devices.map((d) => [d.deviceId, []]));
+    const latency = new Histogram();
+    let unexpected = 0;
+    let outstanding = 0;
+    let drained: (() => void) | undefined;
+    inbox.on('message', (_topic, payload) => {
+      const arrivedAt = performance.now();
+      const alert = JSON.parse(payload.toString()) as { device: string; state: string };
+      const sent = pending.get(alert.device)?.shift();
+      if (sent === undefined || sent.state !== alert.state) {
+        unexpected += 1;
+        return;
+      }
+      outstanding -= 1;
+      if (sent.measured) latency.record(arrivedAt - sent.sentAt);
+      if (outstanding === 0) drained?.();
+    });
+    await inbox.subscribeAsync(`clinicians/${clinician.id}/alerts`, { qos: 1 });
+
+    const errors: string[] = [];
+    let published = 0;
+    let measured = 0;
+    let measuring = false;
+    const seq = new Array<number>(devices.length).fill(0);
+    const publishNext = (): void => {
+      const i = published % devices.length;
+      const deviceId = (devices[i] as { deviceId: string }).deviceId;
+      const k = seq[i] ?? 0;
+      seq[i] = k + 1;
+      // Even readings open the severe-hypertension alert (systolic ≥180), odd ones resolve it (≤170).
+      const severe = k % 2 === 0;
+      const payload = `{"messageId":"${deviceId}-a${k}","takenAt":"${new Date().toISOString()}","values":{"systolic":${severe ? 186 : 150},"diastolic":${severe ? 96 : 85},"pulse":71}}`;
+      pending.get(deviceId)?.push({ sentAt: performance.now(), state: severe ? 'open' : 'resolved', measured: measuring });
+      outstanding += 1;
+      published += 1;
+      if (measuring) measured += 1;
+      (connected[i] as MqttClient).publish(readingsTopic(deviceId), payload, { qos: 1 }, (error) => {
+        if (error && errors.length < 20) errors.push(`${deviceId}: ${error.message}`);
+      });
+    };
+
+    progress(`alerts: ${options.readingsPerS} readings/s (${options.warmupMs / 1000} s warm-up, ${options.measureMs / 1000} s measured)`);
+    const startedAt = performance.now();
+    const pacer = setInterval(() => {
+      const due = Math.floor(((performance.now() - startedAt) * options.readingsPerS) / 1000);
+      while (published < due) publishNext();
+    }, PACE_MS);
+    await new Promise((r) => setTimeout(r, options.warmupMs));
+    measuring = true;
+    await new Promise((r) => setTimeout(r, options.measureMs));
+    clearInterval(pacer);
+    if (outstanding > 0) {
+      const timer = new Promise<void>((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref());
+      await Promise.race([new Promise<void>((r) => (drained = r)), timer]);
+    }
+    const missing = outstanding;
+    return {
+      devices: devices.length,
+      readingsPerS: options.readingsPerS,
+      measured,
+      delivered: latency.count,
+      p50Ms: latency.percentile(50),
+      p99Ms: latency.percentile(99),
+      maxMs: latency.percentile(100),
+      missing,
+      unexpected,
+      errors,
+      ok: missing === 0 && unexpected === 0 && errors.length === 0,
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    await broker.close();
+  }
+}
+
+/** Target: alert p99 within 250 ms of the publish on this machine (reported, never enforced). */
+export const ALERT_P99_GOAL_MS = 250;
+
+/** The gateway's saturated QoS 1 throughput with the rules engine on (the main run) and off. */
+export interface RulesCost {
+  readonly onPerS: number;
+  readonly offPerS: number;
+  readonly ratio: number;
+  /** The rules-off run stored every acknowledged reading and rejected none. */
+  readonly ok: boolean;
+}
+
+export function formatAlerts(r: AlertBenchResult | undefined, rules: RulesCost): string {
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const int = (n: number): string => Math.round(n).toLocaleString('en-GB');
+  const latency =
+    r === undefined
+      ? ['  publish → alert delivered: skipped (--alert-devices 0)']
+      : [
+          `  publish → alert delivered: ${r.devices} devices, ${r.readingsPerS} readings/s paced, each opening or resolving an alert`,
+          `    p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${int(r.delivered)} of ${int(r.measured)} measured)   target p99 < ${ALERT_P99_GOAL_MS} ms   ${r.p99Ms < ALERT_P99_GOAL_MS ? 'PASS' : 'BELOW TARGET'}`,
+          `    missing ${r.missing}, duplicated or out of order ${r.unexpected}${r.errors.length > 0 ? `, errors: ${r.errors.slice(0, 3).join('; ')}` : ''}   ${r.ok ? 'OK' : 'MISMATCH'}`,
+        ];
+  return [
+    'Clinician alerts',
+    ...latency,
+    `  throughput rules on / off: ${int(rules.onPerS)} / ${int(rules.offPerS)} msgs/s = ${(rules.ratio * 100).toFixed(1)}% (saturated, readings within range: every value evaluated, none alerting)   ${rules.ok ? 'OK' : 'MISMATCH'}`,
+  ].join('\n');
+}
