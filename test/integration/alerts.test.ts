@@ -190,6 +190,12 @@ describe('clinician alerts', () => {
     expect(opened).toMatchObject({ state: 'open', severity: 'warning' });
     expect((await runCli(['alerts', 'resolve', opened.alertId, '--note', 'cuff was loose', '--data-dir', tmp.dir])).code).toBe(0);
     expect(await mine.nextOf('hypotension')).toMatchObject({ alertId: opened.alertId, state: 'resolved', note: 'cuff was loose', by: expect.stringMatching(/^cli:/) });
+    // Resolved by hand while still low: once the gateway has taken that in, a low reading alerts anew.
+    gw.alerts.checkSilenceNow();
+    await cuff.publishAsync('devices/cuff-alert-7/readings', bp(1, 62, 40), { qos: 1 });
+    const again = await mine.nextOf('hypotension');
+    expect(again).toMatchObject({ state: 'open', value: 62 });
+    expect(again.alertId).not.toBe(opened.alertId);
   });
 
   it('a silenced wearable raises a "no data" alert after its window, cleared when data returns (injected clock)', async () => {

@@ -25,6 +25,25 @@ describe('AlertEngine: home BP averages [NICE NG136]', () => {
   });
 });
 
+describe('AlertEngine: a condition worsening while its alert is open', () => {
+  it('updates the alert to the worse severity and message, open again, and tells everyone; a better one changes nothing', async () => {
+    const { e, changes } = engine();
+    e.homeBpAverage('p1', { classification: 'stage-1', systolic: 138, diastolic: 86 });
+    e.homeBpAverage('p1', { classification: 'stage-2', systolic: 156, diastolic: 97 });
+    e.homeBpAverage('p1', { classification: 'stage-1', systolic: 139, diastolic: 87 });
+    e.homeBpAverage('p1', { classification: 'normal', systolic: 128, diastolic: 80 });
+    await e.settled();
+    const seen = changes().map((c) => [c.alert.state, c.alert.severity, c.alert.value, c.note]);
+    expect(seen).toEqual([
+      ['open', 'info', 138, undefined],
+      ['open', 'warning', 156, 'worsened from info to warning'],
+      ['resolved', 'warning', 128, expect.stringContaining('below stage 1')],
+    ]);
+    expect(new Set(changes().map((c) => c.alert.id)).size).toBe(1);
+    expect(changes()[1]?.alert.message).toContain('156/97');
+  });
+});
+
 describe('AlertEngine: commits', () => {
   it('keeps one commit in flight; changes made meanwhile go together in the next, in order', async () => {
     const batches: CommitBatch[] = [];

@@ -52,6 +52,8 @@ export class AlertEngine {
   private readonly states = new Map<string, { state: ThresholdState; alert?: AlertRecord | undefined }>();
   private chain: Promise<void> = Promise.resolve();
   private queued: AlertChange[] = [];
+  /** Changes queued or being committed. */
+  private pending = 0;
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
   private readonly rules = new WeakMap<DeviceProfile, ReadonlyMap<string, readonly AlertRuleSpec[]>>();
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
@@ -103,8 +105,28 @@ export class AlertEngine {
   }
 
   checkSilenceNow(): void {
+    this.syncWithStore();
     if (this.activity !== undefined) this.checkSilence(this.activity());
     this.checkEscalationsNow();
+  }
+
+  /**
+   * Takes in what was changed by hand since (the command line is another process): an alert
+   * resolved by hand is forgotten, so the condition, if it persists or returns, raises a new one;
+   * an acknowledgement or snooze is kept for the next change the rules make.
+   */
+  private syncWithStore(): void {
+    const current = this.escalation?.current;
+    // Changes of its own not yet committed would read as stale: next time.
+    if (current === undefined || this.pending > 0) return;
+    for (const [key, entry] of this.states) {
+      const mine = entry.alert;
+      if (mine === undefined) continue;
+      const stored = current(mine.id);
+      if (stored === undefined) continue;
+      if (stored.state === 'resolved') this.states.delete(key);
+      else if (stored.state !== mine.state || stored.snoozedUntilMs !== mine.snoozedUntilMs) this.states.set(key, { ...entry, alert: stored });
+    }
   }
 
   /** Escalation of open, unacknowledged alerts: checked with silence, every `alerts.silenceCheckMs`. */
@@ -253,6 +275,13 @@ export class AlertEngine {
       this.states.set(key, { state: { open: true }, alert });
       return [{ alert, by: 'rules', note: undefined }];
     }
+    if (holds && open !== undefined && RANK[severity] > RANK[open.severity]) {
+      // Worse while open (e.g. NEWS2 from urgent to emergency response): everyone hears of it, and
+      // an acknowledged alert is open again until someone acknowledges the worse condition.
+      const alert: AlertRecord = { ...open, severity, message, value, state: 'open', updatedAtMs: now };
+      this.states.set(key, { state: { open: true }, alert });
+      return [{ alert, by: 'rules', note: `worsened from ${open.severity} to ${severity}` }];
+    }
     if (!holds && open !== undefined) {
       this.states.delete(key);
       return [{ alert: { ...open, state: 'resolved', value, updatedAtMs: now }, by: 'rules', note: message }];
@@ -268,11 +297,13 @@ export class AlertEngine {
     if (changes.length === 0) return;
     const idle = this.queued.length === 0;
     this.queued.push(...changes);
+    this.pending += changes.length;
     if (idle) {
-      this.chain = this.chain.then(() => {
+      this.chain = this.chain.then(async () => {
         const taken = this.queued;
         this.queued = [];
-        return this.commitAndDeliver(taken);
+        await this.commitAndDeliver(taken);
+        this.pending -= taken.length;
       });
     }
   }
@@ -298,6 +329,8 @@ export class AlertEngine {
 function newAlert(patientNhs: string, deviceId: string | undefined, ruleId: string, severity: AlertRecord['severity'], message: string, value: number | undefined, now: number): AlertRecord {
   return { id: randomUUID(), key: keyOf(patientNhs, deviceId ?? '', ruleId), patientNhs, deviceId, ruleId, severity, state: 'open', message, value, openedAtMs: now, updatedAtMs: now };
 }
+
+const RANK: Readonly<Record<AlertRecord['severity'], number>> = { info: 0, warning: 1, critical: 2 };
 
 const breachesNow = (rule: AlertRuleSpec, value: number): boolean => (rule.above !== undefined ? value > rule.above : rule.below !== undefined && value < rule.below);
 

@@ -21,7 +21,7 @@ export class SqliteAlerts {
     this.upsertStmt = db.prepare(
       `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id)
        VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs, @escalationLevel, @snoozedUntilMs, @observationId)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
          escalation_level = MAX(escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, snoozed_until)`,
     );
     this.eventStmt = db.prepare('INSERT INTO alert_events (alert_id, at, state, by, note) VALUES (?, ?, ?, ?, ?)');
