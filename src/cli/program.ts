@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
 import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
+import { decodeCommand } from './decode.js';
 import { fhirExport } from './fhir.js';
 import { patientsOverride, patientsSettings, patientsShow } from './patients.js';
 import { influxBackfill } from './influx.js';
@@ -200,6 +201,11 @@ export function buildProgram(version: string): Command {
     .description('NICE NG136 home blood pressure average of a monitoring run (first day discarded, at least 4 days)')
     .requiredOption('--file <readings.json>', '[{ "day": 1, "time": "morning"|"evening", "systolic", "diastolic" }, …]')
     .action((o: { file: string }) => hbpmCommand(o));
+
+  program
+    .command('decode <characteristic> <hex>')
+    .description('decode a Bluetooth health characteristic value (2A35, 2A36, 2A37, 2A18, 2A9D, 2A1C, 2A5E, 2A5F, or SFLOAT / FLOAT) from its hex bytes; prints the issues and exits 1 when it does not decode')
+    .action((characteristic: string, hex: string) => decodeCommand(characteristic, hex));
 
   program
     .command('profiles')

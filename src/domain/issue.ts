@@ -39,6 +39,12 @@ export const IssueCode = {
   ReadingRetracted: 'reading-retracted',
   /** The topic's last level is not one the gateway handles. */
   TopicUnknown: 'topic-unknown',
+  /** A Bluetooth characteristic value is shorter than its flags promise. */
+  Truncated: 'truncated',
+  /** A Bluetooth characteristic value holds a special or out-of-range value where a measurement is mandatory. */
+  InvalidValue: 'invalid-value',
+  /** A Bluetooth characteristic value has bytes after the last field its flags declare. */
+  TrailingBytes: 'trailing-bytes',
 } as const;
 export type IssueCode = (typeof IssueCode)[keyof typeof IssueCode];
 

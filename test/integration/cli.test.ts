@@ -119,6 +119,24 @@ describe('clinical commands', () => {
   });
 });
 
+describe('decode', () => {
+  it('prints a characteristic value decoded (exit 0), its issues (exit 1), or says what it expects (exit 2)', async () => {
+    const bp = await runCli(['decode', '2A35', '1e 7800 5000 5d00 ea07030e081e00 4800 01 2400']);
+    expect(bp.code).toBe(0);
+    expect(JSON.parse(bp.stdout)).toMatchObject({ unit: 'mmHg', systolic: 120, diastolic: 80, meanArterialPressure: 93, timestamp: '2026-03-14T08:30:00', pulseRate: 72, userId: 1, measurementStatus: { irregularPulseDetected: true } });
+    const hr = await runCli(['decode', '00002a37-0000-1000-8000-00805f9b34fb', '16480004']);
+    expect(JSON.parse(hr.stdout)).toEqual({ heartRate: 72, sensorContact: 'detected', rrIntervals: [1] });
+    expect(JSON.parse((await runCli(['decode', 'SFLOAT', 'a5f3'])).stdout)).toEqual({ value: 93.3, mantissa: 933, exponent: -1 });
+    const short = await runCli(['decode', '2A35', '02 7800 5000 5d00 ea07']);
+    expect(short.code).toBe(1);
+    expect(JSON.parse(short.stdout)).toEqual({ issues: [{ code: 'truncated', path: 'timestamp.month', message: expect.stringContaining('timestamp.month') }] });
+    const unknown = await runCli(['decode', '2A99', '00']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no decoder for "2A99"');
+    expect((await runCli(['decode', '2A37', '0g'])).code).toBe(2);
+  });
+});
+
 describe('clinicians and alerts commands', () => {
   it('adds a clinician (secret once), assigns a patient, lists, and acknowledges an alert with a note', async () => {
     const add = await runCli(['clinicians', 'add', '--id', 'dr-fox', '--name', 'Dr Fox', '--json', ...dataArgs]);
