@@ -1,7 +1,8 @@
 import { gatewayVersion, type LoadedConfig } from './config/index.js';
 import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
-import { refreshed, systemClock, type Clock } from './domain/index.js';
+import { refreshed, systemClock, type Clock, type Issue } from './domain/index.js';
 import { HttpServer } from './http/index.js';
+import { BleBridge, NodeBleStack, type BleDevice } from './ingest/ble/index.js';
 import { Channel, clinicianAlertTopic, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver } from './outputs/alerts/index.js';
@@ -24,6 +25,8 @@ export interface GatewayParts {
   readonly derivations: Derivations;
   /** The alert rules over stored values. */
   readonly alerts: AlertEngine;
+  /** The BLE bridge once it runs; undefined when disabled or without BlueZ. */
+  readonly ble: Promise<BleBridge | undefined>;
   readonly mqttPort: number;
   /** Port of `/metrics` and `/healthz`; undefined when `http.enabled` is false. */
   readonly httpPort: number | undefined;
@@ -121,6 +124,9 @@ export class Gateway {
       }
       metrics.watchOutbox('alert_webhook', () => store.outbox.stats(ALERT_WEBHOOK_SINK), () => clock.now());
 
+      const ble = this.bleBridge(store, profiles, ingestor);
+      metrics.watchBle(() => ble.current?.status(), () => clock.now());
+
       const revocations = new RevocationWatch(store.devices, (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs);
       this.closers.push(() => revocations.stop());
       revocations.start();
@@ -129,14 +135,21 @@ export class Gateway {
       if (config.http.enabled) {
         const health = () => {
           const committing = queue.healthy();
-          return { ok: store.isOpen() && committing, mqttPort, store: store.isOpen() ? 'open' : 'closed', commits: committing ? 'ok' : 'failing' };
+          const bleStatus = ble.current?.status();
+          return {
+            ok: store.isOpen() && committing,
+            mqttPort,
+            store: store.isOpen() ? 'open' : 'closed',
+            commits: committing ? 'ok' : 'failing',
+            ble: bleStatus === undefined ? ble.state : { state: ble.state, adapter: bleStatus.adapter, devices: bleStatus.devices.map((d) => ({ ...d, lastReadingAt: d.lastReadingAtMs === undefined ? null : new Date(d.lastReadingAtMs).toISOString() })) },
+          };
         };
         const http = new HttpServer(config.http, { metrics: () => metrics.render(), health });
         this.closers.push(() => http.stop());
         httpPort = await http.start();
       }
       log.info({ mqttPort, httpPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
-      return { store, profiles, metrics, derivations, alerts, mqttPort, httpPort };
+      return { store, profiles, metrics, derivations, alerts, ble: ble.ready, mqttPort, httpPort };
     } catch (error) {
       await this.closeAll();
       throw error;
@@ -191,6 +204,67 @@ export class Gateway {
     // One row at a time: a retry after a failure resends as little as possible (receivers drop repeats by event id).
     const webhook = new OutboxSender({ sink: ALERT_WEBHOOK_SINK, batchSize: 1, pollIntervalMs: alerts.flushIntervalMs, backoff }, store.outbox, deliver, record, this.clock, Math.random, metrics, log);
     return [mqtt, webhook];
+  }
+
+  /**
+   * The BLE bridge, opened in the background (BlueZ may be slow or absent): without BlueZ the
+   * gateway runs without it and says so once. Decoded readings go through the same pipeline.
+   */
+  private bleBridge(store: SqliteStore, profiles: ProfileCatalog, ingestor: Ingestor): { current: BleBridge | undefined; state: string; ready: Promise<BleBridge | undefined> } {
+    const { ble } = this.config;
+    const log = this.log.child({ component: 'ble' });
+    const handle: { current: BleBridge | undefined; state: string; ready: Promise<BleBridge | undefined> } = { current: undefined, state: ble.enabled ? 'starting' : 'disabled', ready: Promise.resolve(undefined) };
+    if (!ble.enabled) return handle;
+    const devices = (): BleDevice[] =>
+      store.devices.list().flatMap((d) => {
+        const profile = profiles.get(d.profileId);
+        if (d.status !== 'active' || d.bleAddress === undefined || profile?.ble === undefined) return [];
+        return [{ context: { deviceId: d.id, patientNhs: d.patientNhs, profile, serial: d.serial }, address: d.bleAddress, ble: profile.ble }];
+      });
+    const ingest = {
+      reading: (device: DeviceContext, source: string, payload: Buffer) => ingestor.readings(device, source, payload, { rateLimited: false }),
+      reject: (device: DeviceContext, source: string, payload: Buffer, issues: Issue[]) => ingestor.undecodable(device, source, payload, issues),
+    };
+    const cursors = { get: (id: string) => store.devices.recordCursor(id), set: (id: string, seq: number) => store.devices.setRecordCursor(id, seq, this.clock.now()) };
+    let stopBridge: (() => Promise<void>) | undefined;
+    let stopping = false;
+    handle.ready = NodeBleStack.open(ble).then(
+      async (stack) => {
+        if (stopping) {
+          await stack.close();
+          return undefined;
+        }
+        const bridge = new BleBridge(stack, devices, ingest, cursors, this.clock, ble, log);
+        try {
+          await bridge.start();
+        } catch (error) {
+          await stack.close();
+          throw error;
+        }
+        stopBridge = async () => {
+          await bridge.stop();
+          await stack.close();
+        };
+        if (stopping) {
+          await stopBridge();
+          return undefined;
+        }
+        handle.current = bridge;
+        handle.state = 'running';
+        return bridge;
+      },
+    ).catch((error: unknown) => {
+      handle.state = 'unavailable';
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'no BlueZ here (or no adapter): running without the BLE bridge');
+      return undefined;
+    });
+    // Stopping waits for the opening to settle, so its bridge is closed too.
+    // A bridge still opening when the gateway stops closes as soon as it opens.
+    this.closers.push(async () => {
+      stopping = true;
+      await stopBridge?.();
+    });
+    return handle;
   }
 
   /** The FHIR sender, its validator compiled now (about a second) rather than on the first send. */

@@ -23,6 +23,7 @@ const view = (d: DeviceRecord) => ({
   profile: d.profileId,
   patient: d.patientNhs,
   serial: d.serial,
+  bleAddress: d.bleAddress,
   status: d.status,
   createdAt: isoTime(d.createdAtMs),
   revokedAt: isoTime(d.revokedAtMs),
@@ -34,11 +35,12 @@ export interface AddOptions {
   readonly patient: string;
   readonly id?: string | undefined;
   readonly serial?: string | undefined;
+  readonly bleAddress?: string | undefined;
   readonly json?: boolean | undefined;
 }
 
 export async function devicesAdd(global: GlobalOptions, o: AddOptions): Promise<void> {
-  const creds = await withRegistry(global, (r) => r.add({ profileId: o.profile, patient: o.patient, deviceId: o.id, serial: o.serial }));
+  const creds = await withRegistry(global, (r) => r.add({ profileId: o.profile, patient: o.patient, deviceId: o.id, serial: o.serial, bleAddress: o.bleAddress }));
   if (o.json) return stdout.json(creds);
   stdout.line(`device ${creds.deviceId} registered (profile ${o.profile})`);
   stdout.line(`MQTT username: ${creds.deviceId}`);

@@ -53,6 +53,7 @@ export function buildProgram(version: string): Command {
     .requiredOption('--patient <nhs>', 'NHS number of the patient using the device')
     .option('--id <deviceId>', 'device id (default: generated)')
     .option('--serial <serial>', 'manufacturer serial number')
+    .option('--ble-address <address>', 'Bluetooth address (AA:BB:CC:DD:EE:FF) of a device with a Bluetooth profile: the BLE bridge connects to it')
     .addOption(json)
     .action((o) => devicesAdd(g(), o));
   devices

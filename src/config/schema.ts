@@ -140,6 +140,27 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The BLE bridge to BlueZ (D-Bus system bus, or `DBUS_SYSTEM_BUS_ADDRESS`): on unless disabled;
+     * without BlueZ the gateway runs without it and says so once.
+     */
+    ble: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Longest wait for one D-Bus call (they hang when the bus or the device dies). */
+        callTimeoutMs: z.number().int().min(10).default(5_000),
+        /** Longest wait to find and connect a device and resolve its services. */
+        connectTimeoutMs: z.number().int().min(10).default(30_000),
+        /** Back-off between reconnection attempts to a device that walked away. */
+        reconnectBaseMs: z.number().int().min(1).default(2_000),
+        reconnectMaxMs: z.number().int().min(1).default(120_000),
+        /** Longest wait for a glucose meter's answer to a stored-records request. */
+        racpTimeoutMs: z.number().int().min(10).default(30_000),
+        /** How often the device list is re-read (devices added or revoked on the command line). */
+        refreshMs: z.number().int().min(10).default(5_000),
+      })
+      .strict()
+      .prefault({}),
     /** Key of patient pseudonyms in outputs (default `<dataDir>/pseudonym.key`, created on first use). */
     pseudonymKeyFile: z.string().min(1).optional(),
     store: z

@@ -19,6 +19,8 @@ export interface AddDevice {
   readonly patient: string;
   readonly deviceId?: string | undefined;
   readonly serial?: string | undefined;
+  /** For a Bluetooth profile: the device's address, which the BLE bridge connects to. */
+  readonly bleAddress?: string | undefined;
 }
 
 /** Provisioning: binds a device to a profile and a patient, and issues its secret (stored only as a scrypt hash). */
@@ -41,6 +43,7 @@ export class DeviceRegistry {
       throw new GatewayError('GW_DEVICE_ID_INVALID', `--id: "${deviceId}" must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_"`);
     }
     if (this.store.get(deviceId) !== undefined) throw new GatewayError('GW_DEVICE_EXISTS', `device ${deviceId} already exists`);
+    const bleAddress = this.bleAddressOf(req);
     const secret = generateSecret();
     this.store.insert({
       id: deviceId,
@@ -52,8 +55,23 @@ export class DeviceRegistry {
       createdAtMs: this.clock.now(),
       revokedAtMs: undefined,
       secretRotatedAtMs: undefined,
+      bleAddress,
     });
     return { deviceId, secret };
+  }
+
+  /** A Bluetooth profile needs an address, unique among active devices; other profiles take none. */
+  private bleAddressOf(req: AddDevice): string | undefined {
+    const ble = this.profiles.get(req.profileId)?.ble !== undefined;
+    if (req.bleAddress === undefined) {
+      if (ble) throw new GatewayError('GW_INPUT_INVALID', `--ble-address: profile ${req.profileId} is a Bluetooth profile: give the device's address (AA:BB:CC:DD:EE:FF)`);
+      return undefined;
+    }
+    if (!ble) throw new GatewayError('GW_INPUT_INVALID', `--ble-address: profile ${req.profileId} is not a Bluetooth profile`);
+    const address = req.bleAddress.trim().toUpperCase().replaceAll('-', ':');
+    if (!/^[0-9A-F]{2}(?::[0-9A-F]{2}){5}$/.test(address)) throw new GatewayError('GW_INPUT_INVALID', `--ble-address: "${req.bleAddress}" is not a Bluetooth address such as AA:BB:CC:DD:EE:FF`);
+    if (this.store.list().some((d) => d.status === 'active' && d.bleAddress === address)) throw new GatewayError('GW_DEVICE_EXISTS', `an active device already has Bluetooth address ${address}`);
+    return address;
   }
 
   get(deviceId: string): DeviceRecord {

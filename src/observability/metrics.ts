@@ -77,6 +77,30 @@ export class GatewayMetrics {
     this.outboxFailures.inc({ sink, retry });
   }
   /** Exposes an output's queue (pending, dead, oldest pending age), read from the store at each scrape. */
+  /** The BLE bridge's devices: registered, connected, and the oldest "last reading" among them. */
+  watchBle(status: () => { devices: readonly { connected: boolean; lastReadingAtMs: number | undefined }[] } | undefined, now: () => number): void {
+    new Gauge({
+      name: 'vg_ble_devices',
+      help: 'Bluetooth devices the BLE bridge looks after, by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const devices = status()?.devices ?? [];
+        this.set({ state: 'connected' }, devices.filter((d) => d.connected).length);
+        this.set({ state: 'disconnected' }, devices.filter((d) => !d.connected).length);
+      },
+    });
+    new Gauge({
+      name: 'vg_ble_last_reading_age_seconds',
+      help: 'Time since the Bluetooth device heard from longest ago last gave a reading (devices that gave one)',
+      registers: [this.registry],
+      collect() {
+        const times = (status()?.devices ?? []).flatMap((d) => (d.lastReadingAtMs === undefined ? [] : [d.lastReadingAtMs]));
+        this.set(times.length === 0 ? 0 : (now() - Math.min(...times)) / 1000);
+      },
+    });
+  }
+
   watchOutbox(sink: string, stats: () => { pending: number; dead: number; oldestPendingAtMs: number | undefined }, now: () => number): void {
     new Gauge({
       name: `vg_outbox_${sink}_pending`,

@@ -107,10 +107,13 @@ export class Ingestor {
     return this.extras.outputs ?? noOutputs;
   }
 
-  /** `devices/<id>/readings` */
-  async readings(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
+  /**
+   * `devices/<id>/readings` (and readings the BLE bridge decoded: not rate-limited, since the
+   * gateway itself fetches them — a meter's stored records arrive in one burst).
+   */
+  async readings(device: DeviceContext, topic: string, payload: Buffer, options: { rateLimited?: boolean } = {}): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
-    const json = this.admit(device, payload);
+    const json = this.admit(device, payload, options.rateLimited ?? true);
     if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
     const mapped = mapPayload(device.profile, json.value);
     if (!mapped.ok) return this.reject(device, topic, payload, receivedAtMs, mapped.error, undefined);
@@ -216,9 +219,14 @@ export class Ingestor {
     return this.reject(device, topic, payload, this.clock.now(), [why], undefined);
   }
 
+  /** Bytes from a device that do not decode (a Bluetooth value): one rejection, kept as a dead letter. */
+  undecodable(device: DeviceContext, source: string, payload: Buffer, issues: Issue[]): Promise<IngestOutcome> {
+    return this.reject(device, source, payload, this.clock.now(), issues, undefined);
+  }
+
   /** Rate limit, then size and JSON: the first stages of every device message. */
-  private admit(device: DeviceContext, payload: Buffer): Result<unknown, Issue[]> {
-    if (!this.limiter.take(device.deviceId, device.profile.maxMessagesPerMinute)) {
+  private admit(device: DeviceContext, payload: Buffer, rateLimited = true): Result<unknown, Issue[]> {
+    if (rateLimited && !this.limiter.take(device.deviceId, device.profile.maxMessagesPerMinute)) {
       return err([issue(IssueCode.RateLimited, '', `more than ${device.profile.maxMessagesPerMinute} messages per minute`)]);
     }
     return decodeJson(payload, this.limits.maxPayloadBytes);

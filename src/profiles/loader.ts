@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canConvert, GatewayError, isTimeZone, toUcum } from '../domain/index.js';
 import { DeviceProfileSchema, OBSERVATION_UNITS, type DeviceProfile, type ForwardSpec } from './schema.js';
+import { BLE_FIELDS } from '../ingest/ble/gatt/canonical.js';
 
 /** Loaded profiles by id. */
 export type ProfileCatalog = ReadonlyMap<string, DeviceProfile>;
@@ -80,6 +81,20 @@ export function checkProfile(p: DeviceProfile): string[] {
         const ucum = toUcum(v.unit);
         if (ucum !== spec.unit && !spec.alternativeUnits.includes(ucum)) {
           problems.push(`payload.values.${name}.unit: ${v.unit} is not ${spec.unit} nor one of its alternative units`);
+        }
+      }
+    }
+  }
+  for (const [i, m] of (p.ble?.measurements ?? []).entries()) {
+    for (const [field, metric] of Object.entries(m.metrics)) {
+      const at = `ble.measurements.${i}.metrics.${field}`;
+      const spec = BLE_FIELDS[m.characteristic][field];
+      const target = p.metrics[metric];
+      if (spec === undefined) problems.push(`${at}: ${m.characteristic} has no numeric field "${field}" (one of ${Object.keys(BLE_FIELDS[m.characteristic]).join(', ')})`);
+      else if (target === undefined) problems.push(`${at}: "${metric}" is not a metric of this profile`);
+      else {
+        for (const unit of spec.units) {
+          if (unit !== target.unit && !target.alternativeUnits.includes(unit)) problems.push(`${at}: arrives in ${unit}, which is neither ${target.unit} nor one of its alternative units`);
         }
       }
     }

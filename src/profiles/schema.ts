@@ -131,6 +131,31 @@ const Forward = z
   })
   .strict();
 
+/** A 16-bit SIG UUID, e.g. `1810` [Bluetooth Assigned Numbers]. */
+const Uuid16 = z.string().regex(/^[0-9A-Fa-f]{4}$/, 'a 16-bit UUID such as 1810').transform((u) => u.toUpperCase());
+
+/** One characteristic the device sends measurements on, and which decoded fields are which metrics. */
+const BleMeasurement = z
+  .object({
+    characteristic: z.enum(['2A35', '2A36', '2A37', '2A18', '2A9D', '2A1C', '2A5E', '2A5F']),
+    /** Decoded field (gatt-decode-output.md) → metric of this profile, e.g. `{ "pulseRate": "pulse" }`. */
+    metrics: z.record(z.string(), MetricName).refine((m) => Object.keys(m).length > 0, 'at least one field'),
+  })
+  .strict();
+
+/** How the BLE bridge talks to this device model over GATT; absent: not a Bluetooth profile. */
+const Ble = z
+  .object({
+    /** The primary service holding the measurement characteristics. */
+    service: Uuid16,
+    measurements: z.array(BleMeasurement).min(1),
+    /** The device keeps records, fetched through the Record Access Control Point (2A52) from the last sequence number seen. */
+    storedRecords: z.boolean().default(false),
+    /** The device exposes Current Time (service 1805, characteristic 2A2B): its clock offset is measured on each connection. */
+    currentTime: z.boolean().default(false),
+  })
+  .strict();
+
 /** What reaches the care record as FHIR Observations; absent: nothing from this profile. */
 const Fhir = z
   .object({
@@ -179,10 +204,12 @@ export const DeviceProfileSchema = z
     payload: Payload.default({ format: 'canonical' }),
     alerts: z.array(AlertRule).default([]),
     fhir: Fhir.optional(),
+    ble: Ble.optional(),
   })
   .strict();
 
 export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
+export type BleSpec = NonNullable<DeviceProfile['ble']>;
 export type ForwardSpec = NonNullable<DeviceProfile['fhir']>['forward'][number];
 export type MetricSpec = DeviceProfile['metrics'][string];
 export type AlertRuleSpec = DeviceProfile['alerts'][number];

@@ -9,6 +9,8 @@ export interface DeviceRecord {
   readonly createdAtMs: number;
   readonly revokedAtMs: number | undefined;
   readonly secretRotatedAtMs: number | undefined;
+  /** Bluetooth address (`AA:BB:CC:DD:EE:FF`) of a device the BLE bridge connects to. */
+  readonly bleAddress?: string | undefined;
 }
 
 export interface DeviceHealth {
@@ -41,4 +43,7 @@ export interface DeviceStore {
   /** Ids of devices revoked at or after `sinceMs`. */
   revokedSince(sinceMs: number): string[];
   health(id: string): DeviceHealth | undefined;
+  /** The last stored-record sequence number fetched from a Bluetooth device (undefined: none yet). */
+  recordCursor(id: string): number | undefined;
+  setRecordCursor(id: string, lastSequence: number, atMs: number): void;
 }

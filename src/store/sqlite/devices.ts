@@ -12,10 +12,10 @@ export class SqliteDeviceStore implements DeviceStore {
   insert(d: DeviceRecord): void {
     this.db
       .prepare(
-        `INSERT INTO devices (id, profile_id, patient_nhs, serial, secret_hash, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO devices (id, profile_id, patient_nhs, serial, secret_hash, status, created_at, ble_address)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(d.id, d.profileId, d.patientNhs, d.serial ?? null, d.secretHash, d.status, d.createdAtMs);
+      .run(d.id, d.profileId, d.patientNhs, d.serial ?? null, d.secretHash, d.status, d.createdAtMs, d.bleAddress ?? null);
   }
 
   get(id: string): DeviceRecord | undefined {
@@ -50,6 +50,21 @@ export class SqliteDeviceStore implements DeviceStore {
     return rows.map((r) => r.id);
   }
 
+  recordCursor(id: string): number | undefined {
+    const r = this.db.prepare('SELECT last_sequence FROM ble_record_cursors WHERE device_id = ?').get(id) as { last_sequence: number } | undefined;
+    return r?.last_sequence;
+  }
+
+  /** Only ever moves forward: a late answer from an older download cannot rewind it. */
+  setRecordCursor(id: string, lastSequence: number, atMs: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO ble_record_cursors (device_id, last_sequence, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET last_sequence = MAX(last_sequence, excluded.last_sequence), updated_at = excluded.updated_at`,
+      )
+      .run(id, lastSequence, atMs);
+  }
+
   /** Active devices with the time of their latest reading (undefined: none yet). */
   activity(): DeviceActivity[] {
     const rows = this.db
@@ -77,5 +92,6 @@ function toRecord(r: Record<string, unknown>): DeviceRecord {
     createdAtMs: r['created_at'] as number,
     revokedAtMs: (r['revoked_at'] as number | null) ?? undefined,
     secretRotatedAtMs: (r['secret_rotated_at'] as number | null) ?? undefined,
+    bleAddress: (r['ble_address'] as string | null) ?? undefined,
   };
 }

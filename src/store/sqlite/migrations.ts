@@ -193,6 +193,15 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;`,
   // 5: the Observation that raised an alert (its FHIR identifier), for the Flag sent to the care record.
   `ALTER TABLE alerts ADD COLUMN observation_id TEXT;`,
+  // 6: Bluetooth devices: the address the BLE bridge connects to (one device per address), and the
+  // last stored-record sequence number fetched from each (glucose meters' Record Access Control Point).
+  `ALTER TABLE devices ADD COLUMN ble_address TEXT;
+   CREATE UNIQUE INDEX devices_ble_address ON devices (ble_address) WHERE ble_address IS NOT NULL AND status = 'active';
+   CREATE TABLE ble_record_cursors (
+     device_id TEXT PRIMARY KEY REFERENCES devices (id),
+     last_sequence INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) STRICT;`,
 ];
 
 /** The schema version this build writes. */

@@ -73,3 +73,4 @@ export function decoderFor(characteristic: string): Decoder | undefined {
   const id = characteristicId(characteristic);
   return id !== undefined && id in DECODERS ? DECODERS[id as CharacteristicId] : undefined;
 }
+export { BLE_FIELDS, canonicalValues } from './canonical.js';

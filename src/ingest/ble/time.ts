@@ -1,0 +1,34 @@
+/**
+ * Device time for BLE readings. GATT Date Time is the device's local wall clock with no zone
+ * [GATT 2A08]: it travels as 'YYYY-MM-DDTHH:MM:SS' and the pipeline reads it in the profile's
+ * time zone, as for MQTT devices that send local time.
+ */
+import { dateUnknown } from './gatt/index.js';
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** A wall-clock string moved by `ms` (wall time, no zone involved). */
+export function addToWall(wall: string, ms: number): string {
+  const d = new Date(Date.parse(`${wall}Z`) + ms);
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+/** The measurement's own time, when the device knows it (a date of year, month or day 0 is unknown). */
+export function measuredAt(decoded: Record<string, unknown>): string | undefined {
+  const stamp = (decoded['timestamp'] ?? decoded['baseTime']) as string | undefined;
+  if (stamp === undefined || dateUnknown(stamp)) return undefined;
+  // [GATT 2A18] a glucose record's time is its base time plus the time offset (minutes).
+  const offset = decoded['timeOffset'];
+  return typeof offset === 'number' ? addToWall(stamp, offset * 60_000) : stamp;
+}
+
+/**
+ * The device's clock from Current Time [GATT 2A2B]: Exact Time 256 = Date Time (7 bytes), day of
+ * week, fractions of 1/256 s, adjust reason. Undefined when it does not know the date.
+ */
+export function currentTime(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 7) return undefined;
+  const year = (bytes[0] as number) | ((bytes[1] as number) << 8);
+  const wall = `${pad(year, 4)}-${pad(bytes[2] as number)}-${pad(bytes[3] as number)}T${pad(bytes[4] as number)}:${pad(bytes[5] as number)}:${pad(bytes[6] as number)}`;
+  return dateUnknown(wall) || Number.isNaN(Date.parse(`${wall}Z`)) ? undefined : wall;
+}
