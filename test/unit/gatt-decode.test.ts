@@ -378,3 +378,94 @@ describe('characteristic ids', () => {
     expect(decoderFor('2A99')).toBeUndefined();
   });
 });
+
+/**
+ * Vectors from public BLE libraries' own tests, each re-derived by hand from the spec layout:
+ * NordicSemiconductor/Android-BLE-Common-Library (NCL), NordicSemiconductor/Android-nRF-Toolbox
+ * (NTB), StanfordSpezi/SpeziBluetooth (SPZ), RonanB96/bluetooth-sig-python (BSP, its spec-conformant
+ * weight cases only). Values as those tests assert them, in this decoder's shapes.
+ */
+describe('vectors from public BLE libraries\' tests', () => {
+  it('2A35 (NCL BloodPressureMeasurementDataCallbackTest: full, some, minimal)', () => {
+    expect(ok('2A35', '1E 8A 00 58 00 78 00 00 00 04 11 14 29 3B 3C 00 01 27 00')).toEqual({
+      unit: 'mmHg',
+      systolic: 138,
+      diastolic: 88,
+      meanArterialPressure: 120,
+      timestamp: '0000-04-17T20:41:59',
+      pulseRate: 60,
+      userId: 1,
+      measurementStatus: { raw: 0x27, bodyMovementDetected: true, cuffFitTooLoose: true, irregularPulseDetected: true, pulseRateRange: 'withinRange', improperMeasurementPosition: true },
+    });
+    expect(ok('2A35', '15 BD F0 0B 00 9F F0 3C 00 12 00')).toMatchObject({ unit: 'kPa', systolic: 18.9, diastolic: 11, meanArterialPressure: 15.9, pulseRate: 60, measurementStatus: { cuffFitTooLoose: true, pulseRateRange: 'belowLowerLimit' } });
+    expect(ok('2A35', '00 BD F0 0B 00 9F F0')).toEqual({ unit: 'mmHg', systolic: 18.9, diastolic: 11, meanArterialPressure: 15.9 });
+    expect(issues('2A35', '01 02 03 04 05 06')).toEqual([[IssueCode.Truncated, 'meanArterialPressure']]);
+    expect(issues('2A35', '03 02 03 04 05 06 07')).toEqual([[IssueCode.Truncated, 'timestamp.year']]);
+  });
+
+  it('2A37 (NCL HeartRateMeasurementDataCallbackTest)', () => {
+    expect(ok('2A37', '00 55')).toEqual({ heartRate: 85, sensorContact: 'notSupported' });
+    expect(ok('2A37', '04 FF')).toEqual({ heartRate: 255, sensorContact: 'notDetected' });
+    expect(ok('2A37', '1E 55 32 00 21 00')).toEqual({ heartRate: 85, sensorContact: 'detected', energyExpended: 50, rrIntervals: [33 / 1024] });
+    expect(ok('2A37', '1F 01 01 32 01 01 00 02 01 FF FF')).toEqual({ heartRate: 257, sensorContact: 'detected', energyExpended: 306, rrIntervals: [1 / 1024, 258 / 1024, 65535 / 1024] });
+    expect(issues('2A37', '17 01 01')).toEqual([[IssueCode.Truncated, 'rrIntervals[0]']]);
+  });
+
+  it('2A18 (NCL GlucoseMeasurementDataCallbackTest; NTB GlucoseMeasurementParserTest)', () => {
+    expect(ok('2A18', '1B 01 00 E3 07 02 1B 0B 0A 1E FB FF 1E 00 12 05 01')).toEqual({
+      sequenceNumber: 1,
+      baseTime: '2019-02-27T11:10:30',
+      timeOffset: -5,
+      glucoseConcentration: 30,
+      unit: 'kg/L',
+      type: 'capillaryPlasma',
+      sampleLocation: 'finger',
+      sensorStatusAnnunciation: { raw: 0x105, flags: ['deviceBatteryLow', 'sampleSizeInsufficient', 'temperatureTooLow'] },
+      contextInformationFollows: true,
+    });
+    expect(issues('2A18', '1B 00 00 E2 07 04 1A 0B 09 1E 1E 00 12 05 01')).toEqual([[IssueCode.Truncated, 'sensorStatusAnnunciation']]);
+    expect(ok('2A18', '00 01 00 E4 07 05 15 0A 1E 2D')).toEqual({ sequenceNumber: 1, baseTime: '2020-05-21T10:30:45', contextInformationFollows: false });
+    expect(ok('2A18', '1F 02 00 E4 07 05 15 0A 1E 2D 00 00 51 00 14 06 00')).toMatchObject({ sequenceNumber: 2, timeOffset: 0, glucoseConcentration: 81, unit: 'mol/L', type: 'venousPlasma', sampleLocation: 'finger', sensorStatusAnnunciation: { raw: 6 }, contextInformationFollows: true });
+    expect(issues('2A18', '0F 03 00 E4 07 05 15 0A 1E 2D 05 00 CD CC')).toEqual([[IssueCode.Truncated, 'typeSampleLocation']]);
+  });
+
+  it('2A9D (BSP test_weight_measurement cases 1–3)', () => {
+    expect(ok('2A9D', '00 B0 36')).toEqual({ unit: 'kg', weight: 70 });
+    expect(ok('2A9D', '01 54 3D')).toEqual({ unit: 'lb', weight: 157 });
+    expect(ok('2A9D', '02 B0 36 E7 07 0C 19 0E 1E 2D')).toEqual({ unit: 'kg', weight: 70, timestamp: '2023-12-25T14:30:45' });
+  });
+
+  it('2A1C (NCL TemperatureMeasurementDataCallbackTest; NTB HTSDataParserTest)', () => {
+    expect(ok('2A1C', '06 B0 0E 00 FE DC 07 0C 05 0B 32 1B 04')).toEqual({ temperature: 37.6, unit: 'C', timestamp: '2012-12-05T11:50:27', temperatureType: 'finger' });
+    expect(issues('2A1C', '06 B0 0E 00 FE DC 07 0C 05 0B 32 1B')).toEqual([[IssueCode.Truncated, 'temperatureType']]);
+    expect(ok('2A1C', '00 C4 09 00 FE')).toEqual({ temperature: 25, unit: 'C' });
+    // NTB's "all fields" vector has one byte more than its flags declare: rejected here.
+    expect(issues('2A1C', '06 71 0E 00 FE E4 07 05 15 0A 1E 2D 00 FE')).toEqual([[IssueCode.TrailingBytes, '']]);
+  });
+
+  it('2A5E and 2A5F (SPZ PLXTests)', () => {
+    expect(ok('2A5E', '0F AC F3 BE F5 E8 07 0B 1D 17 08 39 20 40 22 00 00 66 E3')).toEqual({
+      spo2: 94,
+      pulseRate: 147,
+      timestamp: '2024-11-29T23:08:57',
+      measurementStatus: { raw: 0x4020, flags: ['measurementOngoing', 'questionableMeasurementDetected'] },
+      deviceAndSensorStatus: { raw: 0x22, flags: ['equipmentMalfunctionDetected', 'lowPerfusionDetected'] },
+      pulseAmplitudeIndex: 8.7,
+      deviceClockNotSet: false,
+    });
+    expect(ok('2A5F', '00 E8 F3 84 F3')).toEqual({ spo2: 100, pulseRate: 90 });
+    expect(ok('2A5F', '00 64 00 5A 00')).toEqual({ spo2: 100, pulseRate: 90 });
+    expect(ok('2A5F', '1C 5F 00 5A 00 20 00 00 00 00 57 F0')).toEqual({ spo2: 95, pulseRate: 90, measurementStatus: { raw: 0x20, flags: ['measurementOngoing'] }, deviceAndSensorStatus: { raw: 0, flags: [] }, pulseAmplitudeIndex: 8.7 });
+    expect(ok('2A5F', '1F DE F3 CA F3 CA F3 5A F5 D4 F3 B2 F2 20 01 00 00 00 7A E3')).toEqual({
+      spo2: 99,
+      pulseRate: 97,
+      spo2Fast: 97,
+      pulseRateFast: 137,
+      spo2Slow: 98,
+      pulseRateSlow: 69,
+      measurementStatus: { raw: 0x120, flags: ['measurementOngoing', 'fullyQualifiedData'] },
+      deviceAndSensorStatus: { raw: 0, flags: [] },
+      pulseAmplitudeIndex: 8.9,
+    });
+  });
+});
