@@ -18,7 +18,7 @@ export interface TestGateway extends GatewayParts {
   readonly config: LoadedConfig;
   readonly url: string;
   /** Registers a device with the real registry (scrypt and all). */
-  addDevice(profileId: string, options?: { id?: string; patient?: string }): Promise<DeviceCredentials>;
+  addDevice(profileId: string, options?: { id?: string; patient?: string; bleAddress?: string }): Promise<DeviceCredentials>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +41,7 @@ export async function startGateway(
     gateway,
     config,
     url: `mqtt://127.0.0.1:${parts.mqttPort}`,
-    addDevice: (profileId, o = {}) => registry.add({ profileId, patient: o.patient ?? TEST_NHS, deviceId: o.id }),
+    addDevice: (profileId, o = {}) => registry.add({ profileId, patient: o.patient ?? TEST_NHS, deviceId: o.id, bleAddress: o.bleAddress }),
     stop: () => gateway.stop(),
   };
 }
