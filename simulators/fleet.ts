@@ -5,9 +5,9 @@ import type { SimulationOptions } from './options.js';
 import { provisionDevices } from './provision.js';
 import type { Random } from './random.js';
 
-/** The profiles to provision: those asked for, else every profile in the canonical payload shape. */
+/** The profiles to provision: those asked for, else every MQTT profile in the canonical payload shape (Bluetooth ones go through `simulate:ble`). */
 export function chosenProfiles(options: SimulationOptions, catalog: ProfileCatalog): string[] {
-  const ids = options.profiles ?? [...catalog.values()].filter((p) => p.payload.format === 'canonical').map((p) => p.id);
+  const ids = options.profiles ?? [...catalog.values()].filter((p) => p.payload.format === 'canonical' && p.ble === undefined).map((p) => p.id);
   const unknown = ids.filter((id) => !catalog.has(id));
   if (unknown.length > 0) throw new Error(`unknown profile ${unknown.join(', ')} (known: ${[...catalog.keys()].join(', ')})`);
   if (ids.length === 0) throw new Error('no profiles to simulate');

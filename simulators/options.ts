@@ -7,7 +7,7 @@ import type { GatewayStoreOptions } from './provision.js';
 export interface SimulationOptions {
   /** The gateway's MQTT URL, e.g. `mqtt://127.0.0.1:1883`. */
   readonly url: string;
-  /** Profiles of provisioned devices, assigned in turn; default: every profile in the canonical payload shape. */
+  /** Profiles of provisioned devices, assigned in turn; default: every MQTT profile in the canonical payload shape. */
   readonly profiles?: readonly string[] | undefined;
   /** Devices to simulate; default: one per profile when provisioning, else every device in the credentials. */
   readonly devices?: number | undefined;
