@@ -71,6 +71,35 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
     expect(strap.device.connectCalls).toBeGreaterThanOrEqual(2);
   });
 
+  it('measures a device\'s clock from Current Time on connect and corrects a drifting one, as for MQTT devices', async () => {
+    const gw = await gateway();
+    const aheadMs = 10 * 60_000;
+    const cuff = bluez.add(new BloodPressureCuff({ address: 'AA:00:00:00:00:08', clockOffsetMs: aheadMs }));
+    // Taken 5 minutes ago by the real clock; the cuff, 10 minutes fast, stamped its own time (UTC is London time in November).
+    const takenAtMs = Math.floor((Date.now() - 5 * 60_000) / 1000) * 1000;
+    cuff.queue({ systolic: 132, diastolic: 84, meanArterialPressure: 100, timestamp: new Date(takenAtMs + aheadMs).toISOString().slice(0, 19) });
+    await gw.addDevice('ble-bp-cuff', { id: 'ble-cuff-3', bleAddress: 'AA:00:00:00:00:08' });
+    await until(async () => stored(gw, 'ble-cuff-3').length, (n) => n === 2, 'the reading stored');
+    const [row] = stored(gw, 'ble-cuff-3');
+    expect(Math.abs((row?.takenAtMs as number) - takenAtMs)).toBeLessThan(3_000);
+    expect(row?.deviceTakenAtMs).toBe(takenAtMs + aheadMs);
+    expect(gw.store.devices.health('ble-cuff-3')).toMatchObject({ clockDrift: true, clockOffsetMs: expect.closeTo(-aheadMs, -4) });
+  });
+
+  it('times out calls to a device that stops answering, and connects once it answers again', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await startGateway(tmp.dir, { ...BLE, 'ble.callTimeoutMs': 300, 'ble.connectTimeoutMs': 600 });
+    defer(() => gw.stop());
+    const strap = bluez.add(new HeartRateStrap({ address: 'AA:00:00:00:00:09', periodMs: 50, currentTime: false }));
+    strap.device.slow(1_500);
+    await gw.addDevice('ble-hr-strap', { id: 'ble-strap-2', bleAddress: 'AA:00:00:00:00:09' });
+    await until(async () => strap.device.connectCalls, (n) => n >= 2, 'a second attempt after the first timed out');
+    expect(stored(gw, 'ble-strap-2')).toHaveLength(0);
+    strap.device.slow(0);
+    await until(async () => stored(gw, 'ble-strap-2').length, (n) => n >= 5, 'readings once the strap answers');
+  });
+
   it('downloads a glucose meter\'s 20 stored records once: a reconnection asks only for newer ones, and fetches none twice', async () => {
     const tmp = tempDir();
     defer(tmp.remove);
