@@ -52,6 +52,9 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
     const bridge = await gw.ble;
     const [status] = await until(async () => bridge?.status().devices ?? [], (d) => d[0]?.lastReadingAtMs !== undefined, 'the bridge\'s status updated');
     expect(status).toMatchObject({ deviceId: 'ble-cuff-1', address: 'AA:00:00:00:00:01', connected: true });
+    expect(await gw.metrics.render()).toMatch(/vg_ble_devices\{state="connected"\} 1\n/);
+    const health = (await (await fetch(`http://127.0.0.1:${gw.httpPort as number}/healthz`)).json()) as { ble: { state: string; devices: unknown[] } };
+    expect(health.ble).toMatchObject({ state: 'running', devices: [{ deviceId: 'ble-cuff-1', connected: true, lastReadingAt: expect.any(String) }] });
   });
 
   it('a heart-rate strap\'s notifications become readings at its rate, and resume after it walks away and comes back', async () => {
@@ -163,6 +166,20 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
     // The oximeter's SpO2 91 % breaches its profile's rule: the same alerting as MQTT readings.
     await gw.alerts.settled();
     expect(gw.store.alerts.list({ open: true })).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'low-spo2', deviceId: 'ble-oxi-1' })]));
+  });
+});
+
+describe.skipIf(dbusDaemonMissing)('BLE bridge with the adapter powered off', () => {
+  const bluez = useBlueZ({ adapter: { powered: false } });
+
+  it('powers the adapter on, then connects', async () => {
+    expect(bluez.simulator.adapter.powered).toBe(false);
+    const gw = await gateway();
+    expect(bluez.simulator.adapter.powered).toBe(true);
+    const thermometer = bluez.add(new Thermometer({ address: 'AA:00:00:00:00:10', currentTime: false }));
+    thermometer.queue({ temperature: 36.9, timestamp: '2026-11-20T08:00:00' });
+    await gw.addDevice('ble-thermometer', { id: 'ble-thermo-2', bleAddress: 'AA:00:00:00:00:10' });
+    await until(async () => stored(gw, 'ble-thermo-2').length, (n) => n === 1, 'the temperature stored');
   });
 });
 
