@@ -89,6 +89,25 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
     expect(gw.store.devices.health('ble-cuff-3')).toMatchObject({ clockDrift: true, clockOffsetMs: expect.closeTo(-aheadMs, -4) });
   });
 
+  it('survives 150 link losses in a row on its one bus connection, and no listener of an earlier link fires again', async () => {
+    const gw = await gateway();
+    const strap = bluez.add(new HeartRateStrap({ address: 'AA:00:00:00:00:11', periodMs: 20, currentTime: false }));
+    await gw.addDevice('ble-hr-strap', { id: 'ble-strap-3', bleAddress: 'AA:00:00:00:00:11' });
+    for (let i = 0; i < 150; i++) {
+      // Dropped mid-stream: once the bridge listens to the strap.
+      await until(async () => strap.device.notifying(0x2a37), (on) => on, `listening again (cycle ${i})`);
+      strap.device.dropLink();
+    }
+    await strap.device.connected(5_000);
+    const before = stored(gw, 'ble-strap-3').length;
+    await until(async () => stored(gw, 'ble-strap-3').length, (n) => n >= before + 10, 'readings after 150 reconnections');
+    // At most one reading per notification: no listener of an earlier link fires again.
+    await until(async () => (await gw.ble)?.status().devices[0]?.lastReadingAtMs, (t) => t !== undefined, 'settled');
+    expect(stored(gw, 'ble-strap-3').length).toBeLessThanOrEqual(strap.sent);
+    expect(await gw.metrics.render()).not.toMatch(/vg_readings_duplicate_total\{profile="ble-hr-strap"\} [1-9]/);
+    expect(strap.device.connectCalls).toBeGreaterThanOrEqual(151);
+  }, 60_000);
+
   it('times out calls to a device that stops answering, and connects once it answers again', async () => {
     const tmp = tempDir();
     defer(tmp.remove);

@@ -19,6 +19,14 @@ export interface NodeBleOptions {
 
 type Adapter = NodeBle.Adapter & { helper?: { set(name: string, value: unknown): Promise<void> } };
 
+type BusHelper = { removeListeners(): void; prop(name: string): Promise<unknown> };
+/** node-ble's per-object bus helper (not in its types): its listeners hold the D-Bus match rules. */
+const helperOf = (o: object): BusHelper | undefined => (o as { helper?: BusHelper }).helper;
+/** A BlueZ property of a node-ble object, read through its helper (node-ble has no getter for every one). */
+const propOf = async (o: object, name: string): Promise<boolean> => (await helperOf(o)?.prop(name)) === true;
+/** How often ServicesResolved is read while a connection comes up. */
+const SERVICES_POLL_MS = 20;
+
 export class NodeBleStack implements BleStack {
   private adapter: Adapter | undefined;
 
@@ -67,9 +75,17 @@ export class NodeBleStack implements BleStack {
     const adapter = this.a;
     // [ble.md] startDiscovery throws while another client discovers: that is success here.
     if (!(await within(adapter.isDiscovering(), t, 'adapter Discovering'))) await within(adapter.startDiscovery(), t, 'StartDiscovery').catch(() => undefined);
-    const device = await adapter.waitDevice(address, connectTimeoutMs, 250);
+    // A device BlueZ already knows is there at once (waitDevice would first wait one polling interval).
+    const device = await within(adapter.getDevice(address), t, `${address} lookup`).catch(() => adapter.waitDevice(address, connectTimeoutMs, 250));
     await within(device.connect(), connectTimeoutMs, `${address} Connect`);
-    // [ble.md] gatt() may miss the ServicesResolved flip: time out, and the caller retries the connection.
+    // [ble.md] gatt() reads ServicesResolved before it listens for the change, so it can miss the
+    // flip and wait forever: wait for the property here, then gatt() finds the services at once.
+    const deadline = Date.now() + connectTimeoutMs;
+    while (!(await within(propOf(device, 'ServicesResolved'), t, `${address} ServicesResolved`))) {
+      if (Date.now() > deadline) throw new BleTimeout(`${address}: services not resolved within ${connectTimeoutMs} ms`);
+      if (!(await within(propOf(device, 'Connected'), t, `${address} Connected`))) throw new Error(`${address}: the link dropped while services were resolving`);
+      await new Promise((resolve) => setTimeout(resolve, SERVICES_POLL_MS));
+    }
     const gatt = await within(device.gatt(), connectTimeoutMs, `${address} services`);
     return new NodeBleLink(device, gatt, t);
   }
@@ -126,11 +142,21 @@ class NodeBleLink implements BleLink {
     await within(c.writeValue(Buffer.from(bytes), { type: 'request' }), this.t, `WriteValue ${characteristic}`);
   }
 
+  /**
+   * Forgets this connection's listeners, in node-ble and on the bus: each node-ble object listens
+   * for PropertiesChanged through a D-Bus match rule, and BlueZ re-creates the same object paths on
+   * the next connection, so listeners left behind would both fire again and pile up match rules on
+   * the one bus connection [ble.md pitfalls].
+   */
   private drop(): void {
     if (this.done) return;
     this.done = true;
-    for (const c of this.subscribed) c.removeAllListeners('valuechanged');
+    for (const c of this.subscribed) {
+      c.removeAllListeners('valuechanged');
+      helperOf(c)?.removeListeners();
+    }
     this.device.removeAllListeners('disconnect');
+    helperOf(this.device)?.removeListeners();
     this.markClosed();
   }
 
