@@ -1,8 +1,8 @@
 import { gatewayVersion, type LoadedConfig } from './config/index.js';
 import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
-import { refreshed, systemClock, type Clock, type Issue } from './domain/index.js';
+import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
-import { BleBridge, NodeBleStack, type BleDevice } from './ingest/ble/index.js';
+import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
 import { Channel, clinicianAlertTopic, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver } from './outputs/alerts/index.js';
@@ -124,7 +124,8 @@ export class Gateway {
       }
       metrics.watchOutbox('alert_webhook', () => store.outbox.stats(ALERT_WEBHOOK_SINK), () => clock.now());
 
-      const ble = this.bleBridge(store, profiles, ingestor);
+      const ble = startBleBridge(config.ble, { devices: store.devices, profiles, ingestor }, clock, log.child({ component: 'ble' }));
+      this.closers.push(() => ble.stop());
       metrics.watchBle(() => ble.current?.status(), () => clock.now());
 
       const revocations = new RevocationWatch(store.devices, (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs);
@@ -204,67 +205,6 @@ export class Gateway {
     // One row at a time: a retry after a failure resends as little as possible (receivers drop repeats by event id).
     const webhook = new OutboxSender({ sink: ALERT_WEBHOOK_SINK, batchSize: 1, pollIntervalMs: alerts.flushIntervalMs, backoff }, store.outbox, deliver, record, this.clock, Math.random, metrics, log);
     return [mqtt, webhook];
-  }
-
-  /**
-   * The BLE bridge, opened in the background (BlueZ may be slow or absent): without BlueZ the
-   * gateway runs without it and says so once. Decoded readings go through the same pipeline.
-   */
-  private bleBridge(store: SqliteStore, profiles: ProfileCatalog, ingestor: Ingestor): { current: BleBridge | undefined; state: string; ready: Promise<BleBridge | undefined> } {
-    const { ble } = this.config;
-    const log = this.log.child({ component: 'ble' });
-    const handle: { current: BleBridge | undefined; state: string; ready: Promise<BleBridge | undefined> } = { current: undefined, state: ble.enabled ? 'starting' : 'disabled', ready: Promise.resolve(undefined) };
-    if (!ble.enabled) return handle;
-    const devices = (): BleDevice[] =>
-      store.devices.list().flatMap((d) => {
-        const profile = profiles.get(d.profileId);
-        if (d.status !== 'active' || d.bleAddress === undefined || profile?.ble === undefined) return [];
-        return [{ context: { deviceId: d.id, patientNhs: d.patientNhs, profile, serial: d.serial }, address: d.bleAddress, ble: profile.ble }];
-      });
-    const ingest = {
-      reading: (device: DeviceContext, source: string, payload: Buffer) => ingestor.readings(device, source, payload, { rateLimited: false }),
-      reject: (device: DeviceContext, source: string, payload: Buffer, issues: Issue[]) => ingestor.undecodable(device, source, payload, issues),
-    };
-    const cursors = { get: (id: string) => store.devices.recordCursor(id), set: (id: string, seq: number) => store.devices.setRecordCursor(id, seq, this.clock.now()) };
-    let stopBridge: (() => Promise<void>) | undefined;
-    let stopping = false;
-    handle.ready = NodeBleStack.open(ble).then(
-      async (stack) => {
-        if (stopping) {
-          await stack.close();
-          return undefined;
-        }
-        const bridge = new BleBridge(stack, devices, ingest, cursors, this.clock, ble, log);
-        try {
-          await bridge.start();
-        } catch (error) {
-          await stack.close();
-          throw error;
-        }
-        stopBridge = async () => {
-          await bridge.stop();
-          await stack.close();
-        };
-        if (stopping) {
-          await stopBridge();
-          return undefined;
-        }
-        handle.current = bridge;
-        handle.state = 'running';
-        return bridge;
-      },
-    ).catch((error: unknown) => {
-      handle.state = 'unavailable';
-      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'no BlueZ here (or no adapter): running without the BLE bridge');
-      return undefined;
-    });
-    // Stopping waits for the opening to settle, so its bridge is closed too.
-    // A bridge still opening when the gateway stops closes as soon as it opens.
-    this.closers.push(async () => {
-      stopping = true;
-      await stopBridge?.();
-    });
-    return handle;
   }
 
   /** The FHIR sender, its validator compiled now (about a second) rather than on the first send. */

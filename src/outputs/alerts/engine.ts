@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { evaluateThreshold, type ThresholdState } from '../../clinical/index.js';
 import { refreshed, type Clock, type ReadingRow } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
@@ -6,39 +5,16 @@ import type { DeviceContext } from '../../pipeline/index.js';
 import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
 import type { DeviceActivity } from '../../store/device-store.js';
 import type { PatientOverride } from '../../store/patient-store.js';
-import type { AlertChange, AlertRecord, CommitBatch, OutboxEntry } from '../../store/reading-store.js';
+import type { AlertChange, AlertRecord, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
 import { describeNews2, type News2Watch } from './news2-watch.js';
-
-/** Where alerts meet the care record (the FHIR output). */
-export interface CareRecord {
-  /** The identifier of the Observation carrying `metric` of this reading, if one is sent. */
-  observationOf(device: DeviceContext, rows: readonly ReadingRow[], metric: string): string | undefined;
-  /** Outbox entries recording these changes in the care record. */
-  entries(changes: readonly AlertChange[]): OutboxEntry[];
-}
-
-export interface AlertEngineMetrics {
-  alertChanged(state: AlertRecord['state'], severity: AlertRecord['severity']): void;
-}
+import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, RANK, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
 
 /** A clinician's thresholds for one patient and rule. */
 export type RuleOverride = Omit<PatientOverride, 'setAtMs'>;
 
 /** How long per-patient overrides are cached. */
 const OVERRIDES_TTL_MS = 5_000;
-
-/** The rule id of home BP average alerts (one per patient). */
-export const HBPM = 'hbpm';
-
-/** The rule id of NEWS2 alerts (one per patient). */
-export const NEWS2 = 'news2';
-
-/** The rule id of "no data" alerts. */
-export const NO_DATA = 'no-data';
-
-/** The condition an alert is about: one rule on one device of one patient. */
-const keyOf = (nhs: string, deviceId: string, ruleId: string): string => `${nhs}|${deviceId}|${ruleId}`;
 
 /**
  * Threshold rules of the device profiles over each newly stored value, in time order. A breach
@@ -55,7 +31,6 @@ export class AlertEngine {
   /** Changes queued or being committed. */
   private pending = 0;
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
-  private readonly rules = new WeakMap<DeviceProfile, ReadonlyMap<string, readonly AlertRuleSpec[]>>();
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
   private overrides: (() => ReadonlyMap<string, RuleOverride>) | undefined;
   private news2: News2Watch | undefined;
@@ -195,17 +170,6 @@ export class AlertEngine {
     this.enqueue(changes);
   }
 
-  /** A profile's rules by metric, built once per profile: evaluating runs for every stored reading. */
-  private rulesOf(profile: DeviceProfile): ReadonlyMap<string, readonly AlertRuleSpec[]> {
-    let byMetric = this.rules.get(profile);
-    if (byMetric === undefined) {
-      const m = new Map<string, AlertRuleSpec[]>();
-      for (const rule of profile.alerts) m.set(rule.metric, [...(m.get(rule.metric) ?? []), rule]);
-      this.rules.set(profile, (byMetric = m));
-    }
-    return byMetric;
-  }
-
   private evaluate(device: DeviceContext, rows: readonly ReadingRow[]): AlertChange[] {
     const changes: AlertChange[] = [];
     const now = this.clock.now();
@@ -219,7 +183,7 @@ export class AlertEngine {
       }
     }
     this.evaluateNews2(device.patientNhs, rows, now, changes);
-    const byMetric = this.rulesOf(device.profile);
+    const byMetric = rulesByMetric(device.profile);
     if (byMetric.size === 0) return changes;
     // Samples in time order (a batch may come in any order).
     const ordered = rows.every((r, i) => i === 0 || (rows[i - 1] as ReadingRow).takenAtMs <= r.takenAtMs) ? rows : [...rows].sort((a, b) => a.takenAtMs - b.takenAtMs);
@@ -323,18 +287,4 @@ export class AlertEngine {
     }
     this.committed();
   }
-}
-
-/** A newly opened alert on one rule for a patient (and device). */
-function newAlert(patientNhs: string, deviceId: string | undefined, ruleId: string, severity: AlertRecord['severity'], message: string, value: number | undefined, now: number): AlertRecord {
-  return { id: randomUUID(), key: keyOf(patientNhs, deviceId ?? '', ruleId), patientNhs, deviceId, ruleId, severity, state: 'open', message, value, openedAtMs: now, updatedAtMs: now };
-}
-
-const RANK: Readonly<Record<AlertRecord['severity'], number>> = { info: 0, warning: 1, critical: 2 };
-
-const breachesNow = (rule: AlertRuleSpec, value: number): boolean => (rule.above !== undefined ? value > rule.above : rule.below !== undefined && value < rule.below);
-
-function describe(rule: AlertRuleSpec, s: ReadingRow): string {
-  const condition = rule.above !== undefined ? `above ${rule.above}` : `below ${String(rule.below)}`;
-  return rule.message ?? `${s.metric} ${s.value} ${s.unit} is ${condition}${rule.durationMinutes !== undefined ? ` for ${rule.durationMinutes} minutes` : ''}`;
 }
