@@ -12,3 +12,4 @@ export * from './units.js';
 export * from './reading.js';
 export * from './idempotency.js';
 export * from './pseudonym.js';
+export { backoffMs } from './backoff.js';

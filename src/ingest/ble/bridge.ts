@@ -1,4 +1,4 @@
-import { IssueCode, issue, type Clock, type Issue } from '../../domain/index.js';
+import { backoffMs, IssueCode, issue, type Clock, type Issue } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DeviceContext, IngestOutcome } from '../../pipeline/index.js';
 import type { BleSpec } from '../../profiles/index.js';
@@ -170,9 +170,8 @@ class Session {
         this.log.warn({ address: this.device.address, failures: this.failures, err: error instanceof Error ? error.message : String(error) }, 'BLE device not reachable: retrying');
       }
       if (this.stopped) break;
-      // Full-jitter exponential back-off; a device that stayed connected a while starts again from the base.
-      const ceiling = Math.min(this.options.reconnectMaxMs, this.options.reconnectBaseMs * 2 ** Math.max(0, this.failures - 1));
-      await this.sleep(Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
+      // Exponential back-off with jitter; a connection that came up starts again from the base.
+      await this.sleep(backoffMs(this.failures, { baseMs: this.options.reconnectBaseMs, maxMs: this.options.reconnectMaxMs }, Math.random));
     }
   }
 

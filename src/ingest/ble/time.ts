@@ -3,7 +3,7 @@
  * [GATT 2A08]: it travels as 'YYYY-MM-DDTHH:MM:SS' and the pipeline reads it in the profile's
  * time zone, as for MQTT devices that send local time.
  */
-import { dateUnknown } from './gatt/index.js';
+import { dateUnknown, leadingDateTime } from './gatt/index.js';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -24,11 +24,9 @@ export function measuredAt(decoded: Record<string, unknown>): string | undefined
 
 /**
  * The device's clock from Current Time [GATT 2A2B]: Exact Time 256 = Date Time (7 bytes), day of
- * week, fractions of 1/256 s, adjust reason. Undefined when it does not know the date.
+ * week, fractions of 1/256 s, adjust reason. Undefined when it does not decode or does not know the date.
  */
 export function currentTime(bytes: Uint8Array): string | undefined {
-  if (bytes.length < 7) return undefined;
-  const year = (bytes[0] as number) | ((bytes[1] as number) << 8);
-  const wall = `${pad(year, 4)}-${pad(bytes[2] as number)}-${pad(bytes[3] as number)}T${pad(bytes[4] as number)}:${pad(bytes[5] as number)}:${pad(bytes[6] as number)}`;
-  return dateUnknown(wall) || Number.isNaN(Date.parse(`${wall}Z`)) ? undefined : wall;
+  const t = leadingDateTime(bytes);
+  return t.ok && !dateUnknown(t.value) ? t.value : undefined;
 }

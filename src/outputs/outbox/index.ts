@@ -1,3 +1,3 @@
 /** The durable outbox's sending side: one sender per output, with back-off and dead entries. */
 export { DeliveryError, OutboxSender, type Deliver, type OutboxRow, type OutboxSource, type SenderMetrics, type SenderOptions } from './sender.js';
-export { backoffMs } from './backoff.js';
+export { backoffMs } from '../../domain/index.js';

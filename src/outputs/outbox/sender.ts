@@ -1,7 +1,7 @@
 import { RetryClass, type Clock } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { OutboxResult, RefusedItem } from '../../store/reading-store.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '../../domain/index.js';
 
 /** A pending outbox row: `items` payloads, one per line. */
 export interface OutboxRow {

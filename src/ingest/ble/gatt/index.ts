@@ -10,6 +10,7 @@ import { glucoseMeasurement } from './glucose.js';
 import { heartRateMeasurement } from './heart-rate.js';
 import { float32, sfloat, type MedFloat } from './ieee11073.js';
 import { plxContinuous, plxSpotCheck } from './pulse-oximeter.js';
+import { dateTime } from './fields.js';
 import { ByteReader, decoding } from './reader.js';
 import { temperatureMeasurement } from './temperature.js';
 import { weightMeasurement } from './weight.js';
@@ -22,6 +23,9 @@ export { plxContinuous, plxSpotCheck, type PlxContinuous, type PlxSpotCheck } fr
 export { temperatureMeasurement, type TemperatureMeasurement } from './temperature.js';
 export { weightMeasurement, type WeightMeasurement } from './weight.js';
 export { dateUnknown } from './fields.js';
+
+/** The Date Time at the start of a value (e.g. Current Time 2A2B, whose further fields are ignored). */
+export const leadingDateTime = (bytes: Uint8Array) => decoding(() => dateTime(new ByteReader(bytes), 'dateTime'));
 
 type Decoder = (bytes: Uint8Array) => Result<object, Issue[]>;
 
