@@ -5,13 +5,8 @@
  */
 import { dateUnknown, leadingDateTime } from './gatt/index.js';
 
-const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-
 /** A wall-clock string moved by `ms` (wall time, no zone involved). */
-export function addToWall(wall: string, ms: number): string {
-  const d = new Date(Date.parse(`${wall}Z`) + ms);
-  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-}
+export const addToWall = (wall: string, ms: number): string => new Date(Date.parse(`${wall}Z`) + ms).toISOString().slice(0, 19);
 
 /** The measurement's own time, when the device knows it (a date of year, month or day 0 is unknown). */
 export function measuredAt(decoded: Record<string, unknown>): string | undefined {
