@@ -20,7 +20,13 @@ export interface BenchOptions {
   readonly cpuProfDir: string | undefined;
   /** Devices sending 1,000 readings/s in all for the alert latency (0 skips it). */
   readonly alertDevices: number;
+  /** Parts left out of the run (the gateway vs raw aedes comparison always runs). */
+  readonly skip: ReadonlySet<BenchPart>;
 }
+
+/** The parts of a run after the gateway vs raw aedes comparison. */
+export const BENCH_PARTS = ['influx', 'rules', 'alerts', 'fhir'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** The `--help` text. */
 export const USAGE = `usage: npm run bench -- [options]
@@ -33,7 +39,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --influx-batch N   points per InfluxDB write (default: the gateway's, influx.batchSize)
   --out FILE         also write the results as JSON to FILE
   --cpu-prof DIR     write a CPU profile of each broker under test to DIR
-  --alert-devices N  devices sending 1,000 readings/s in all for the alert latency, 0 to skip (default 1000)`;
+  --alert-devices N  devices sending 1,000 readings/s in all for the alert latency, 0 to skip (default 1000)
+  --skip LIST        parts to leave out, comma-separated: ${BENCH_PARTS.join(', ')}`;
 
 /** Parses the command line (`'help'` for `--help`); throws with the usage text on anything it does not understand. */
 export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
@@ -50,6 +57,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'alert-devices': { type: 'string', default: '1000' },
+      skip: { type: 'string', default: '' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -72,5 +80,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     out: values.out,
     cpuProfDir: values['cpu-prof'],
     alertDevices: number('alert-devices', values['alert-devices'], 0),
+    skip: parts(values.skip),
   };
+}
+
+function parts(raw: string): ReadonlySet<BenchPart> {
+  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = names.filter((n) => !(BENCH_PARTS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`--skip: unknown part ${unknown.join(', ')} (known: ${BENCH_PARTS.join(', ')})\n${USAGE}`);
+  return new Set(names as BenchPart[]);
 }

@@ -5,9 +5,10 @@
  * new readings (their times differ); without a message id, the same device, metric, time and value
  * collide (as the HL7 PHD IG identifies an Observation by device identity, code, time and value).
  *
- * The key is readable and ordered by device then time, so new keys land at each device's end of
- * the unique index (cheap appends, not random page writes), and the index also serves look-ups by
- * device and time. Device ids and metric names cannot contain `|` (their schemas forbid it).
+ * The key is readable and leads with the time, then the device: new keys land near the end of the
+ * unique index (appends to a few hot pages, not inserts into every device's range), and the index
+ * still serves look-ups of one device's reading at one time (a key prefix). Device ids and metric
+ * names cannot contain `|` (their schemas forbid it).
  */
 export function idempotencyKey(parts: {
   deviceId: string;
@@ -17,11 +18,11 @@ export function idempotencyKey(parts: {
   value: number;
 }): string {
   const tail = parts.messageId !== undefined ? `m${parts.messageId}` : `v${parts.value}`;
-  return `${parts.deviceId}|${timeKey(parts.deviceTakenAtMs)}|${parts.metric}|${tail}`;
+  return `${readingKeyPrefix(parts.deviceId, parts.deviceTakenAtMs)}${parts.metric}|${tail}`;
 }
+
+/** What the keys of one device's values taken at one (device) time start with. */
+export const readingKeyPrefix = (deviceId: string, deviceTakenAtMs: number): string => `${timeKey(deviceTakenAtMs)}|${deviceId}|`;
 
 /** Fixed-width, so keys sort by time: 15 digits cover every ms from 1970 to year 33 658. */
 const timeKey = (ms: number): string => String(Math.max(0, Math.trunc(ms))).padStart(15, '0');
-
-/** The range of keys of one device, for index range scans: `[from, to)`. */
-export const deviceKeyRange = (deviceId: string): { from: string; to: string } => ({ from: `${deviceId}|`, to: `${deviceId}}` });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { atPath, err, IssueCode, issue, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
+import { atPath, err, IssueCode, issue, ok, type CanonicalReading, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
 import { CorrectionPayloadSchema, mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '../profiles/index.js';
-import type { DeadLetter, HealthUpdate, OutboxEntry, ReadingStore } from '../store/reading-store.js';
+import type { CommitBatch, DeadLetter, HealthUpdate, OutboxEntry, ReadingStore } from '../store/reading-store.js';
 import { planCorrection } from './correct.js';
 import type { CommitQueue } from './commit-queue.js';
 import { decodeJson } from './decode.js';
@@ -60,14 +60,27 @@ export interface CorrectionContext {
   readonly original: readonly ReadingRow[];
 }
 
+const NO_ENTRIES: readonly { readonly sink: string; readonly payload: string }[] = Object.freeze([]);
+
 /** No outputs configured. */
-export const noOutputs: OutputPlanner = () => [];
+export const noOutputs: OutputPlanner = () => NO_ENTRIES;
 
 /** Every planner's entries, in order. */
 export const allOutputs =
   (planners: readonly OutputPlanner[]): OutputPlanner =>
   (device, rows, payload, correction) =>
     planners.flatMap((plan) => plan(device, rows, payload, correction));
+
+/** A readings message checked and turned into store work. */
+interface ReadingsPlan {
+  readonly work: CommitBatch & { readonly rows: ReadingRow[] };
+  /** The message's id, when it carried one reading. */
+  readonly messageId: string | undefined;
+  /** Readings of the message refused, and why. */
+  readonly rejected: number;
+  readonly issues: Issue[];
+  readonly clockDrift: boolean;
+}
 
 /** What else the pipeline does with stored readings. */
 export interface IngestExtras {
@@ -113,15 +126,32 @@ export class Ingestor {
    */
   async readings(device: DeviceContext, topic: string, payload: Buffer, options: { rateLimited?: boolean } = {}): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
-    const json = this.admit(device, payload, options.rateLimited ?? true);
-    if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
+    const plan = this.planReadings(device, topic, payload, receivedAtMs, options.rateLimited ?? true);
+    if (!plan.ok) return this.reject(device, topic, payload, receivedAtMs, plan.error.issues, plan.error.messageId);
+    return this.store(device, plan.value);
+  }
+
+  /**
+   * Decode → map → validate, synchronously: what the message adds to the store. Its intermediate
+   * forms (parsed JSON, canonical readings) die here, before the commit wait, so the thousands of
+   * messages waiting for a commit hold only their rows.
+   */
+  private planReadings(
+    device: DeviceContext,
+    topic: string,
+    payload: Buffer,
+    receivedAtMs: number,
+    rateLimited: boolean,
+  ): Result<ReadingsPlan, { issues: Issue[]; messageId: string | undefined }> {
+    const json = this.admit(device, payload, rateLimited);
+    if (!json.ok) return err({ issues: json.error, messageId: undefined });
     const mapped = mapPayload(device.profile, json.value);
-    if (!mapped.ok) return this.reject(device, topic, payload, receivedAtMs, mapped.error, undefined);
+    if (!mapped.ok) return err({ issues: mapped.error, messageId: undefined });
     const readings = mapped.value;
-    const single = readings.length === 1 ? readings[0]?.messageId : undefined;
+    const messageId = readings.length === 1 ? readings[0]?.messageId : undefined;
     if (readings.length > this.limits.maxBatchReadings) {
       const why = `a batch may hold at most ${this.limits.maxBatchReadings} readings; this one has ${readings.length}`;
-      return this.reject(device, topic, payload, receivedAtMs, [issue(IssueCode.BatchTooLarge, '', why)], single);
+      return err({ issues: [issue(IssueCode.BatchTooLarge, '', why)], messageId });
     }
 
     const rows: ReadingRow[] = [];
@@ -132,36 +162,49 @@ export class Ingestor {
     let clockOffsetMs: number | undefined;
     // Provenance for the care record: only Observations state it.
     const payloadSha256 = this.extras.payloadHashes === true && device.profile.fhir !== undefined ? createHash('sha256').update(payload).digest('hex') : undefined;
-    const ctx = { deviceId: device.deviceId, patientNhs: device.patientNhs, receivedAtMs, payloadSha256, ...this.limits };
-    readings.forEach((reading, i) => {
-      const result = validateReading(device.profile, reading, ctx);
+    const { maxFutureSkewMs, clockDriftToleranceMs } = this.limits;
+    const ctx = { deviceId: device.deviceId, patientNhs: device.patientNhs, receivedAtMs, payloadSha256, maxFutureSkewMs, clockDriftToleranceMs };
+    let readingAtMs = -Infinity;
+    for (let i = 0; i < readings.length; i++) {
+      const result = validateReading(device.profile, readings[i] as CanonicalReading, ctx);
       if (result.ok) {
         const first = rows.length;
-        rows.push(...result.value.rows);
-        const rowCount = result.value.rows.length;
-        for (const o of this.outputs(device, result.value.rows, payload)) outbox.push({ sink: o.sink, payload: o.payload, firstRow: first, rowCount });
+        const valid = result.value.rows;
+        for (const row of valid) {
+          rows.push(row);
+          if (row.takenAtMs > readingAtMs) readingAtMs = row.takenAtMs;
+        }
+        for (const o of this.outputs(device, valid, payload)) outbox.push({ sink: o.sink, payload: o.payload, firstRow: first, rowCount: valid.length });
         clockDrift ||= result.value.time.clockDrift;
         clockOffsetMs = result.value.time.clockOffsetMs ?? clockOffsetMs;
       } else {
         rejected += 1;
         issues.push(...(readings.length > 1 || Array.isArray(json.value) ? atPath(`[${i}]`, result.error) : result.error));
       }
-    });
+    }
     const health: HealthUpdate = {
       deviceId: device.deviceId,
       seenAtMs: receivedAtMs,
-      ...(rows.length > 0 ? { readingAtMs: Math.max(...rows.map((r) => r.takenAtMs)) } : {}),
+      ...(rows.length > 0 ? { readingAtMs } : {}),
       ...(clockOffsetMs !== undefined ? { clockOffsetMs, clockDrift } : {}),
     };
     const deadLetters = issues.length > 0 ? [deadLetter(device, topic, payload, receivedAtMs, issues)] : [];
-    const inserted = await this.queue.submit({ rows, deadLetters, health: [health], outbox });
-    const stored = inserted.filter(Boolean).length;
+    return ok({ work: { rows, deadLetters, health: [health], outbox }, messageId, rejected, issues, clockDrift });
+  }
+
+  /** Commits a planned message; settles once it is durable, with what became of it. */
+  private async store(device: DeviceContext, plan: ReadingsPlan): Promise<IngestOutcome> {
+    const { work, messageId, rejected, issues, clockDrift } = plan;
+    const rows = work.rows;
+    const inserted = await this.queue.submit(work);
+    let stored = 0;
+    for (const fresh of inserted) if (fresh) stored += 1;
     if (stored > 0) this.metrics.readingsAccepted(device.profile.id, stored);
     if (stored < rows.length) this.metrics.readingsDuplicate(device.profile.id, rows.length - stored);
     if (issues.length > 0) this.metrics.messageRejected(issues.map((i) => i.code));
     if (clockDrift) this.metrics.clockDrift(device.profile.id);
     if (stored > 0) this.extras.observe?.(device, stored === rows.length ? rows : rows.filter((_, i) => inserted[i] === true));
-    return { messageId: single, accepted: stored, duplicates: rows.length - stored, rejected, issues, clockDrift };
+    return { messageId, accepted: stored, duplicates: rows.length - stored, rejected, issues, clockDrift };
   }
 
   /** `devices/<id>/status`: battery, signal, firmware and the device's clock. */

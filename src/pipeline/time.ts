@@ -15,19 +15,30 @@ export function parseTimestamp(raw: string | number | undefined, path: string, t
   if (raw === undefined) return err(issue(IssueCode.TimestampInvalid, path, 'timestamp is missing'));
   const m = ISO.exec(raw);
   if (m === null) return err(issue(IssueCode.TimestampInvalid, path, `"${raw.slice(0, 40)}" is not an ISO 8601 date-time`));
-  const [, y, mo, d, h, mi, s, frac, offset] = m;
-  const fields = [y, mo, d, h, mi, s ?? '0'].map(Number) as [number, number, number, number, number, number];
-  const ms = frac === undefined ? 0 : Math.round(Number(frac) * 1000);
-  const wall = Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5], ms);
-  const check = new Date(wall);
-  if (Number.isNaN(wall) || check.getUTCDate() !== fields[2] || check.getUTCMonth() !== fields[1] - 1 || fields[3] > 23) {
+  const [, y = '', mo = '', d = '', h = '', mi = '', s, frac, offset] = m; // the first five groups always match
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = s === undefined ? 0 : Number(s);
+  // Seconds up to 60: a leap second [ISO 8601] is read as the next minute's first.
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) {
     return err(issue(IssueCode.TimestampInvalid, path, `"${raw.slice(0, 40)}" is not a real date-time`));
   }
+  const ms = frac === undefined ? 0 : Math.round(Number(frac) * 1000);
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   if (offset !== undefined) return ok(wall - offsetMs(offset));
   if (timeZone === undefined) {
     return err(issue(IssueCode.TimestampMissingOffset, path, 'timestamp has no UTC offset and the profile declares no time zone'));
   }
   return ok(zonedToUtc(wall, timeZone));
+}
+
+/** Days in a month of the proleptic Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function offsetMs(offset: string): number {

@@ -38,21 +38,23 @@ export function validateReading(
   reading: CanonicalReading,
   ctx: ValidationContext,
 ): Result<ValidReading, Issue[]> {
+  // This runs for every value received: no work (paths, messages) is done for values that pass.
   const issues: Issue[] = [];
-  const converted = new Map<string, { value: number; sourceUnit: string | undefined }>();
+  const converted: Converted[] = [];
 
-  for (const [metric, raw] of Object.entries(reading.values)) {
-    const path = `values.${metric}`;
-    const spec = profile.metrics[metric];
+  for (const metric in reading.values) {
+    // Own properties only: a value named "constructor" is an unknown metric, not Object's.
+    const spec = Object.hasOwn(profile.metrics, metric) ? profile.metrics[metric] : undefined;
     if (spec === undefined) {
-      issues.push(issue(IssueCode.MetricUnknown, path, `"${metric}" is not a metric of profile ${profile.id}`));
+      issues.push(issue(IssueCode.MetricUnknown, `values.${metric}`, `"${metric}" is not a metric of profile ${profile.id}`));
       continue;
     }
+    const raw = reading.values[metric];
     if (typeof raw !== 'number' || !Number.isFinite(raw)) {
-      issues.push(issue(IssueCode.ValueNotNumber, path, 'value must be a finite number'));
+      issues.push(issue(IssueCode.ValueNotNumber, `values.${metric}`, 'value must be a finite number'));
       continue;
     }
-    const sent = reading.units[metric];
+    const sent = Object.hasOwn(reading.units, metric) ? reading.units[metric] : undefined;
     const unit = sent === undefined ? spec.unit : toUcum(sent);
     if (unit !== spec.unit && !spec.alternativeUnits.includes(unit)) {
       const accepted = [spec.unit, ...spec.alternativeUnits].join(', ');
@@ -64,24 +66,24 @@ export function validateReading(
     // [profile metrics.*.limits] hard plausibility limits, in the canonical unit
     if (value < spec.limits.min || value > spec.limits.max) {
       issues.push(
-        issue(IssueCode.ValueOutOfRange, path, `${value} ${spec.unit} is outside ${spec.limits.min}–${spec.limits.max} ${spec.unit}`),
+        issue(IssueCode.ValueOutOfRange, `values.${metric}`, `${value} ${spec.unit} is outside ${spec.limits.min}–${spec.limits.max} ${spec.unit}`),
       );
       continue;
     }
-    converted.set(metric, { value, sourceUnit: unit === spec.unit ? undefined : unit });
+    converted.push({ metric, unit: spec.unit, value, sourceUnit: unit === spec.unit ? undefined : unit });
   }
-  for (const metric of Object.keys(reading.units)) {
-    if (!(metric in reading.values)) issues.push(issue(IssueCode.PayloadInvalid, `units.${metric}`, 'unit given for a value that is absent'));
+  for (const metric in reading.units) {
+    if (!Object.hasOwn(reading.values, metric)) issues.push(issue(IssueCode.PayloadInvalid, `units.${metric}`, 'unit given for a value that is absent'));
   }
-  for (const [metric, spec] of Object.entries(profile.metrics)) {
-    if (spec.required && !(metric in reading.values)) {
+  for (const metric in profile.metrics) {
+    if (profile.metrics[metric]?.required === true && !Object.hasOwn(reading.values, metric)) {
       issues.push(issue(IssueCode.MetricMissing, `values.${metric}`, `profile ${profile.id} requires "${metric}"`));
     }
   }
   for (const rule of profile.rules) {
-    const a = converted.get(rule.metric);
-    const b = converted.get(rule.than);
-    if (a !== undefined && b !== undefined && !(a.value > b.value)) {
+    const a = valueOf(converted, rule.metric);
+    const b = valueOf(converted, rule.than);
+    if (a !== undefined && b !== undefined && !(a > b)) {
       issues.push(issue(IssueCode.RuleViolated, `values.${rule.metric}`, rule.message ?? `${rule.metric} must be greater than ${rule.than}`));
     }
   }
@@ -89,16 +91,29 @@ export function validateReading(
   const time = readingTime(profile, reading, ctx);
   if (!time.ok) issues.push(time.error);
   if (issues.length > 0 || !time.ok) return err(issues);
-
   const t = time.value;
-  const rows = [...converted].map(([metric, { value, sourceUnit }], i): ReadingRow => ({
+  return ok({ rows: converted.map((c, i) => toRow(profile, reading, ctx, t, c, i === 0)), time: t });
+}
+
+/** A value that passed its checks, in its profile's unit. */
+interface Converted {
+  readonly metric: string;
+  readonly unit: string;
+  readonly value: number;
+  readonly sourceUnit: string | undefined;
+}
+
+/** The stored row of one value. */
+function toRow(profile: DeviceProfile, reading: CanonicalReading, ctx: ValidationContext, t: ReadingTime, c: Converted, first: boolean): ReadingRow {
+  const { metric, unit, value, sourceUnit } = c;
+  return {
     idempotencyKey: idempotencyKey({ deviceId: ctx.deviceId, metric, messageId: reading.messageId, deviceTakenAtMs: t.deviceTakenAtMs, value }),
     deviceId: ctx.deviceId,
     patientNhs: ctx.patientNhs,
     profileId: profile.id,
     metric,
     value,
-    unit: (profile.metrics[metric] as { unit: string }).unit,
+    unit,
     sourceUnit,
     deviceTakenAtMs: t.deviceTakenAtMs,
     takenAtMs: t.takenAtMs,
@@ -106,9 +121,14 @@ export function validateReading(
     clockOffsetMs: t.clockOffsetMs,
     messageId: reading.messageId,
     // Provenance of the whole reading, kept once: on its first row.
-    payloadSha256: i === 0 ? ctx.payloadSha256 : undefined,
-  }));
-  return ok({ rows, time: t });
+    payloadSha256: first ? ctx.payloadSha256 : undefined,
+  };
+}
+
+/** The value of `metric` among a reading's values (a handful: a scan beats a map). */
+function valueOf(values: readonly Converted[], metric: string): number | undefined {
+  for (const v of values) if (v.metric === metric) return v.value;
+  return undefined;
 }
 
 function readingTime(profile: DeviceProfile, reading: CanonicalReading, ctx: ValidationContext): Result<ReadingTime, Issue> {

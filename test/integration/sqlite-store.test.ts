@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { GatewayError } from '../../src/domain/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
+import { migrate } from '../../src/store/sqlite/migrations.js';
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { tempDir } from '../helpers/gateway.js';
 
@@ -43,6 +44,42 @@ describe('SQLite store', () => {
     expect(again.readings.count()).toBe(1);
     again.close();
     tmp.remove();
+  });
+
+  it('moves keys written before they led with the time to the new order, so a replay is still a duplicate', () => {
+    const tmp = tempDir();
+    const file = join(tmp.dir, 'gateway.db');
+    const old = new Database(file);
+    migrate(old, 6);
+    old.prepare(`INSERT INTO devices (id, profile_id, patient_nhs, secret_hash, status, created_at) VALUES ('d1', 'bp-upper-arm', '9434765919', 'x', 'active', 0)`).run();
+    const insert = old.prepare(
+      `INSERT INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit, taken_at, device_taken_at, received_at, message_id)
+       VALUES (?, 'd1', '9434765919', 'bp-upper-arm', ?, ?, 'mm[Hg]', 1000, 1000, 2000, 'k1')`,
+    );
+    insert.run('d1|000000000001000|systolic|mk1', 'systolic', 128);
+    insert.run('d1|000000000001000|diastolic|mk1', 'diastolic', 82);
+    old.prepare(`INSERT INTO corrections (device_id, reading_key, action, before, requested_by, at) VALUES ('d1', 'd1|000000000001000|systolic|mk1', 'retract', '{}', 'test', 3000)`).run();
+    old.close();
+
+    const store = new SqliteStore(file);
+    try {
+      const keys = store.readings.query({ deviceId: 'd1' }).map((r) => r.idempotencyKey);
+      expect(keys).toEqual([row({ metric: 'systolic' }).idempotencyKey, row({ metric: 'diastolic', value: 82 }).idempotencyKey]);
+      expect(keys[0]).toBe('000000000001000|d1|systolic|mk1');
+      expect(store.readings.readingsAt('d1', 1000)).toHaveLength(2);
+      const replay = store.readings.commit({ rows: [row({ metric: 'systolic' }), row({ metric: 'diastolic', value: 82 })], deadLetters: [], health: [] });
+      expect(replay.inserted).toEqual([false, false]);
+      const raw = new Database(file, { readonly: true });
+      expect(raw.prepare('SELECT reading_key AS k FROM corrections').get()).toEqual({ k: '000000000001000|d1|systolic|mk1' });
+      expect(raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings' ORDER BY name`).all()).toEqual([
+        { name: 'readings_patient_time' },
+        { name: 'sqlite_autoindex_readings_1' },
+      ]);
+      raw.close();
+    } finally {
+      store.close();
+      tmp.remove();
+    }
   });
 
   it('refuses a store written by a newer version', () => {

@@ -27,13 +27,19 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2026-07-01T08:30:00', 'takenAt', 'America/New_York')).toEqual({ ok: true, value: at('2026-07-01T12:30:00Z') });
   });
 
-  it.each(['yesterday', '2026-02-30T10:00:00Z', '2026-13-01T10:00:00Z', '2026-03-14T25:00:00Z', '14/03/2026 08:30'])(
+  it.each(['yesterday', '2026-02-30T10:00:00Z', '2026-13-01T10:00:00Z', '2026-00-01T10:00:00Z', '2026-03-00T10:00:00Z', '2026-04-31T10:00:00Z', '2027-02-29T10:00:00Z', '2100-02-29T10:00:00Z', '2026-03-14T25:00:00Z', '2026-03-14T10:60:00Z', '2026-03-14T10:00:61Z', '14/03/2026 08:30'])(
     'rejects %s as invalid',
     (raw) => {
       const r = parseTimestamp(raw, 'takenAt');
       expect(!r.ok && r.error.code).toBe('timestamp-invalid');
     },
   );
+
+  it('knows leap years and reads a leap second as the next minute', () => {
+    expect(parseTimestamp('2028-02-29T10:00:00Z', 'takenAt')).toEqual({ ok: true, value: at('2028-02-29T10:00:00Z') });
+    expect(parseTimestamp('2000-02-29T10:00:00Z', 'takenAt')).toEqual({ ok: true, value: at('2000-02-29T10:00:00Z') });
+    expect(parseTimestamp('2026-12-31T23:59:60Z', 'takenAt')).toEqual({ ok: true, value: at('2027-01-01T00:00:00Z') });
+  });
 
   it('rejects a missing timestamp', () => {
     const r = parseTimestamp(undefined, 'takenAt');

@@ -13,6 +13,9 @@ describe('device topics', () => {
     expect(mayPublish('bp-1', 'devices/bp-2/readings')).toBe(false);
     expect(mayPublish('bp-1', 'devices/bp-1/rejected')).toBe(false);
     expect(mayPublish('bp-1', 'devices/+/readings')).toBe(false);
+    for (const t of ['devices/bp-1', 'devices/bp-1/', 'devices/bp-10/readings', 'devices/bp-/readings', 'devices/bp-1/readings/x', 'devices/bp-1//', 'Devices/bp-1/readings', 'xdevices/bp-1/readings']) {
+      expect(mayPublish('bp-1', t), t).toBe(false);
+    }
   });
 
   it('lets a device subscribe only inside its own prefix', () => {

@@ -62,6 +62,18 @@ describe('validateReading', () => {
     ]);
   });
 
+  it('takes names of Object\'s own properties as unknown metrics, not as the profile\'s', () => {
+    const r = validateReading(bp, reading({ values: { systolic: 128, diastolic: 82, constructor: 1, toString: 2 }, units: { hasOwnProperty: 'kPa' } }), ctx);
+    expect(codes(r)).toEqual(['metric-unknown@values.constructor', 'metric-unknown@values.toString', 'payload-invalid@units.hasOwnProperty']);
+  });
+
+  it('reports a broken cross-field rule and a bad value of the same reading together', () => {
+    expect(codes(validateReading(bp, reading({ values: { systolic: 80, diastolic: 90, pulse: 500 } }), ctx))).toEqual([
+      'value-out-of-range@values.pulse',
+      'rule-violated@values.systolic',
+    ]);
+  });
+
   it('applies the cross-field rule systolic > diastolic', () => {
     expect(codes(validateReading(bp, reading({ values: { systolic: 80, diastolic: 80 } }), ctx))).toEqual(['rule-violated@values.systolic']);
     expect(validateReading(bp, reading({ values: { systolic: 81, diastolic: 80 } }), ctx).ok).toBe(true);

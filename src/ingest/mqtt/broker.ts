@@ -8,7 +8,7 @@ import type { AuthFailure } from '../../devices/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DeviceContext, IngestOutcome } from '../../pipeline/index.js';
 import { guardConnection } from './packet-guard.js';
-import { Channel, CLINICIAN_USERNAME_PREFIX, clinicianAlertTopic, mayPublish, maySubscribe, parseDeviceTopic, topicFor } from './topic.js';
+import { Channel, CLINICIAN_USERNAME_PREFIX, clinicianAlertTopic, maySubscribe, parseDeviceTopic, publishChannel, topicFor } from './topic.js';
 
 export interface BrokerOptions {
   readonly host: string;
@@ -211,14 +211,15 @@ export class MqttBroker {
   private async authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> {
     if (client === null) return; // the broker's own publishes (rejections)
     const device = this.sessions.get(client);
-    if (device === undefined || !mayPublish(device.deviceId, packet.topic)) {
+    const channel = device === undefined ? undefined : publishChannel(device.deviceId, packet.topic);
+    if (device === undefined || channel === undefined) {
       this.metrics.aclDenied('publish');
       this.log.warn({ clientId: client.id, topic: packet.topic }, 'publish denied: not the device\'s own topic (clinicians publish nothing)');
       throw new Error('publish not authorized'); // [MQTT-3.3.5-2] the broker closes the connection
     }
     if (this.draining) throw new Error('gateway stopping'); // no PUBACK: the device will redeliver
     packet.retain = false; // readings are never kept in the broker
-    const work = this.ports.ingest(device, (parseDeviceTopic(packet.topic) as { channel: string }).channel, packet.topic, packet.payload as Buffer);
+    const work = this.ports.ingest(device, channel, packet.topic, packet.payload as Buffer);
     this.inflight.add(work);
     try {
       const outcome = await work.catch((error: unknown) => {

@@ -26,11 +26,22 @@ export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
   return { deviceId: parts[1], channel: parts[2] };
 }
 
-/** A device may publish only under its own prefix, and never on a channel the gateway owns. */
-export function mayPublish(deviceId: string, topic: string): boolean {
-  const t = parseDeviceTopic(topic);
-  return t !== undefined && t.deviceId === deviceId && !GATEWAY_CHANNELS.has(t.channel);
+/**
+ * The channel a device publishes on, if it may: only under its own prefix, and never on a channel
+ * the gateway owns. Runs for every message, so it reads the topic without splitting it.
+ */
+export function publishChannel(deviceId: string, topic: string): string | undefined {
+  const prefix = DEVICES.length + deviceId.length;
+  if (!topic.startsWith(DEVICES) || !topic.startsWith(deviceId, DEVICES.length) || topic.charCodeAt(prefix) !== SLASH) return undefined;
+  const channel = topic.slice(prefix + 1);
+  return channel !== '' && !channel.includes('/') && !GATEWAY_CHANNELS.has(channel) ? channel : undefined;
 }
+
+/** A device may publish only under its own prefix, and never on a channel the gateway owns. */
+export const mayPublish = (deviceId: string, topic: string): boolean => publishChannel(deviceId, topic) !== undefined;
+
+const DEVICES = 'devices/';
+const SLASH = 0x2f;
 
 /** A device may subscribe to filters inside its own prefix only (wildcards allowed after it). */
 export function maySubscribe(deviceId: string, filter: string): boolean {

@@ -1,5 +1,6 @@
 import type { DerivationState, DerivedRecord, ReadingStatus } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
+import { SAME_READING_FROM, SAME_READING_TO } from './readings.js';
 
 /** A stored value as a derivation reads it. */
 export interface DerivationInput {
@@ -55,8 +56,7 @@ export class SqliteDerived {
       `SELECT c.id AS correctionId, r.id, r.device_id AS deviceId, r.patient_nhs AS patientNhs, r.profile_id AS profileId, r.metric, r.value,
               r.taken_at AS takenAtMs, r.status
        FROM corrections c JOIN readings o ON o.idempotency_key = c.reading_key
-       JOIN readings r ON r.idempotency_key >= o.device_id || '|' || printf('%015d', o.device_taken_at)
-         AND r.idempotency_key < o.device_id || '|' || printf('%015d', o.device_taken_at) || '}'
+       JOIN readings r ON r.idempotency_key >= ${SAME_READING_FROM} AND r.idempotency_key < ${SAME_READING_TO}
          AND r.message_id IS o.message_id AND r.received_at = o.received_at
        WHERE c.id > ? ORDER BY c.id, r.id LIMIT ?`,
     );

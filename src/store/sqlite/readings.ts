@@ -1,4 +1,4 @@
-import { deviceKeyRange, idempotencyKey, type ReadingRow } from '../../domain/index.js';
+import { readingKeyPrefix, type ReadingRow } from '../../domain/index.js';
 import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStatus, ReadingStore, StoredReading } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
@@ -26,6 +26,13 @@ export const toTuple = (r: ReadingRow): RowTuple => [
   r.messageId ?? null,
   r.payloadSha256 ?? null,
 ];
+
+/**
+ * The key range of the values stored with the reading `o` (same device, same device time): SQL for
+ * `[from, to)` over idempotency keys, whose prefix is `readingKeyPrefix` (domain/idempotency.ts).
+ */
+export const SAME_READING_FROM = `printf('%015d', o.device_taken_at) || '|' || o.device_id || '|'`;
+export const SAME_READING_TO = `printf('%015d', o.device_taken_at) || '|' || o.device_id || '}'`;
 
 /** A commit batch with its rows as tuples. */
 export type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly rows: readonly RowTuple[] };
@@ -59,7 +66,7 @@ export class SqliteReadingStore implements ReadingStore {
     );
     this.readingOfStmt = db.prepare(
       `SELECT r.* FROM readings r JOIN readings o ON o.id = ?
-       WHERE r.idempotency_key >= o.device_id || '|' || printf('%015d', o.device_taken_at) AND r.idempotency_key < o.device_id || '|' || printf('%015d', o.device_taken_at) || '}'
+       WHERE r.idempotency_key >= ${SAME_READING_FROM} AND r.idempotency_key < ${SAME_READING_TO}
          AND r.message_id IS o.message_id AND r.received_at = o.received_at ORDER BY r.id`,
     );
     this.latestStmt = db.prepare(
@@ -88,25 +95,17 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   query(q: ReadingQuery): StoredReading[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM readings
-         WHERE (@patient IS NULL OR patient_nhs = @patient)
-           AND (@device IS NULL OR (idempotency_key >= @deviceFrom AND idempotency_key < @deviceTo AND device_id = @device))
-           AND (@metric IS NULL OR metric = @metric)
-           AND (@since IS NULL OR taken_at >= @since)
-         ORDER BY taken_at, id LIMIT @limit`,
-      )
-      .all({
-        patient: q.patientNhs ?? null,
-        device: q.deviceId ?? null,
-        deviceFrom: q.deviceId === undefined ? null : deviceKeyRange(q.deviceId).from,
-        deviceTo: q.deviceId === undefined ? null : deviceKeyRange(q.deviceId).to,
-        metric: q.metric ?? null,
-        since: q.sinceMs ?? null,
-        limit: q.limit ?? -1,
-      }) as Record<string, unknown>[];
-    return rows.map(toStoredReading);
+    // Only the filters given, so the planner can use the patient/time index. A device's values are
+    // found through its patient's (a device belongs to one patient).
+    const where: string[] = [];
+    if (q.patientNhs !== undefined) where.push('patient_nhs = @patient');
+    if (q.deviceId !== undefined) where.push('patient_nhs = (SELECT patient_nhs FROM devices WHERE id = @device) AND device_id = @device');
+    if (q.metric !== undefined) where.push('metric = @metric');
+    if (q.sinceMs !== undefined) where.push('taken_at >= @since');
+    const sql = `SELECT * FROM readings ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY taken_at, id LIMIT @limit`;
+    const params = { patient: q.patientNhs, device: q.deviceId, metric: q.metric, since: q.sinceMs, limit: q.limit ?? -1 };
+    const named = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+    return (this.db.prepare(sql).all(named) as Record<string, unknown>[]).map(toStoredReading);
   }
 
   readingOf(rowId: number): StoredReading[] {
@@ -114,8 +113,8 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   readingsAt(deviceId: string, deviceTakenAtMs: number): StoredReading[] {
-    const prefix = idempotencyKey({ deviceId, deviceTakenAtMs, metric: '', messageId: undefined, value: 0 }).split('|').slice(0, 2).join('|');
-    return (this.readingsAtStmt.all(`${prefix}|`, `${prefix}}`) as Record<string, unknown>[]).map(toStoredReading);
+    const prefix = readingKeyPrefix(deviceId, deviceTakenAtMs);
+    return (this.readingsAtStmt.all(prefix, `${prefix.slice(0, -1)}}`) as Record<string, unknown>[]).map(toStoredReading);
   }
 
   private correct(c: Correction): void {
