@@ -68,6 +68,15 @@ describe('alerts as FHIR Flags', () => {
     expect(alertFlag('gw', change({ snoozedUntilMs: T + 1_800_000, updatedAtMs: T + 60_000 }, 'dr-a'))).toBeUndefined();
   });
 
+  it('a worsened alert sends its Flag again, same identifier, with the higher priority and the new text', () => {
+    const worse = alertFlag('gw', change({ deviceId: undefined, ruleId: 'news2', severity: 'critical', message: 'NEWS2 7 (partial)', updatedAtMs: T + 300_000 })) as PlannedFlag;
+    expect(worse.id).toBe(`urn:uuid:${open.id}`);
+    expect(worse.flag.status).toBe('active');
+    expect(worse.flag.code?.text).toBe('NEWS2 7 (partial)');
+    expect(worse.flag.extension?.[0]?.valueCodeableConcept?.coding?.[0]?.code).toBe('PH');
+    expect(worse.flag.period).toEqual({ start: new Date(T).toISOString() });
+  });
+
   it('goes in a transaction as a conditional update on its identifier, with subject and author linked, and is valid FHIR R4', () => {
     const planned = alertFlag('gw', change({})) as PlannedFlag;
     const unknown = transaction([planned], { patients: new Map(), devices: new Map() });

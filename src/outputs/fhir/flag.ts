@@ -52,11 +52,14 @@ export function alertsInCareRecord(gatewayId: string): {
   };
 }
 
-/** The Flag of a change that opens or resolves an alert; nothing for other changes. */
+/**
+ * The Flag of a change the rules made (an alert opened, worsened or resolved) or of a resolution by
+ * hand; nothing for acknowledgement, snooze or escalation. A worsened alert's Flag is sent again
+ * with its new priority and text: the same identifier, so the server updates it.
+ */
 export function alertFlag(gatewayId: string, change: AlertChange): PlannedFlag | undefined {
   const a = change.alert;
-  const opened = a.state === 'open' && a.updatedAtMs === a.openedAtMs && (a.escalationLevel ?? 0) === 0;
-  if (!opened && a.state !== 'resolved') return undefined;
+  if (change.by !== 'rules' && a.state !== 'resolved') return undefined;
   const observationId = a.observationId;
   const priority = PRIORITY[a.severity];
   const id = `urn:uuid:${a.id}`;
