@@ -12,7 +12,7 @@ import { connectDevice } from './connect.js';
 import { readingsTopic } from './devices.js';
 import { Histogram } from './histogram.js';
 import { progress } from './progress.js';
-import { TARGETS } from './target.js';
+import { BROKER_NODE_FLAGS, TARGETS } from './target.js';
 import { mapLimit } from '../simulators/concurrency.js';
 
 /** Connections opened at once: on the gateway each waits for a scrypt check. */
@@ -51,7 +51,7 @@ type Pending = { readonly sentAt: number; readonly state: 'open' | 'resolved'; r
 
 export async function benchAlerts(options: AlertBenchOptions = ALERT_BENCH_DEFAULTS): Promise<AlertBenchResult> {
   progress(`alerts: starting the gateway and provisioning ${options.devices} devices and a clinician`);
-  const broker = await BenchChild.start<BrokerReady>(TARGETS.gateway.script, ['--devices', String(options.devices), '--clinician']);
+  const broker = await BenchChild.start<BrokerReady>(TARGETS.gateway.script, ['--devices', String(options.devices), '--clinician'], BROKER_NODE_FLAGS);
   const clients: MqttClient[] = [];
   try {
     const { port, devices = [], clinician } = broker.ready;

@@ -56,6 +56,7 @@ export function formatReport(r: BenchResults): string {
     line('throughput gateway / raw aedes', `${percent(r.throughputRatio)} (target ≥ ${GOALS.throughputRatio * 100}%)   ${verdict(r.throughputRatio >= GOALS.throughputRatio)}`),
     line('broker CPU per message', `raw aedes ${fixed(1)(r.raw.brokerCpuUsPerMessage)} µs, gateway ${fixed(1)(r.gateway.brokerCpuUsPerMessage)} µs (${times(r.raw.brokerCpuUsPerMessage, r.gateway.brokerCpuUsPerMessage)})`),
     line('p99 publish→PUBACK', `raw aedes ${fixed(2)(r.raw.p99Ms)} ms, gateway ${fixed(2)(r.gateway.p99Ms)} ms (${times(r.raw.p99Ms, r.gateway.p99Ms)})`),
+    targetBudget(r),
   ];
   const rawIdle = r.raw.idle;
   const gwIdle = r.gateway.idle;
@@ -79,6 +80,21 @@ export function formatReport(r: BenchResults): string {
     ...(notes.length === 0 ? [] : ['', 'notes', ...notes]),
     ...errors,
   ].join('\n');
+}
+
+/**
+ * What the throughput target would cost in CPU at the gateway's measured cost per message (broker
+ * and load generator, which share the machine): more cores than the machine has means the target
+ * is out of reach without cutting that cost, however the work is scheduled.
+ */
+function targetBudget(r: BenchResults): string {
+  const rate = GOALS.throughputRatio * r.raw.messagesPerS;
+  const loadUs = (r.gateway.loadCores * 1e6) / r.gateway.messagesPerS;
+  const cores = (rate * (r.gateway.brokerCpuUsPerMessage + loadUs)) / 1e6;
+  return line(
+    'CPU the target needs',
+    `${int(rate)} msgs/s × (gateway ${fixed(1)(r.gateway.brokerCpuUsPerMessage)} µs + load ${fixed(1)(loadUs)} µs per message) = ${fixed(2)(cores)} cores of ${r.machine.cpus}`,
+  );
 }
 
 /** Throughput with the InfluxDB output against without, the points shipped under load and after, and the checks. */

@@ -40,6 +40,12 @@ const influxArgs = (server: InfluxServer, options: BenchOptions): string[] => [
   ...(options.influxBatch === undefined ? [] : ['--influx-batch', String(options.influxBatch)]),
 ];
 
+/**
+ * Node flags of every broker under test: those `npm start` runs the gateway with (package.json), so
+ * the gateway is measured as it runs and raw aedes under the same runtime settings.
+ */
+export const BROKER_NODE_FLAGS = ['--max-semi-space-size=64'] as const;
+
 /** Everything measured on one broker. */
 export interface TargetResult {
   readonly target: Target;
@@ -58,7 +64,7 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
   progress(`${target.name}: starting${target.stores ? ` and provisioning ${total} devices` : ''}`);
   const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   const args = ['--devices', String(total), ...(target.influx === undefined ? [] : influxArgs(target.influx, options)), ...(target.args ?? [])];
-  const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...profile]);
+  const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...BROKER_NODE_FLAGS, ...profile]);
   try {
     const url = `mqtt://127.0.0.1:${broker.ready.port}`;
     const devices = broker.ready.devices ?? anonymousDevices(total);
