@@ -1,37 +1,23 @@
 import { userInfo } from 'node:os';
 import { ClinicianRegistry } from '../clinicians/index.js';
-import { GatewayError, maskNhsNumber, parseNhsNumber, systemClock } from '../domain/index.js';
+import { GatewayError, maskNhsNumber, systemClock } from '../domain/index.js';
 import { alertDeliveries, recipientsOf } from '../outputs/alerts/index.js';
 import { alertsInCareRecord } from '../outputs/fhir/index.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
-import { SqliteStore } from '../store/sqlite/index.js';
-import { commandConfig, type GlobalOptions } from './context.js';
+import { patientOption, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };
 
-function withStore<T>(global: GlobalOptions, fn: (store: SqliteStore) => T): T {
-  const store = new SqliteStore(commandConfig(global).dbFile);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
-
 /** `vitals-gateway clinicians add --id <id> --name <name> [--webhook <url>]`: prints the secrets once. */
 export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name: string; webhook?: string | undefined } & Json): Promise<void> {
-  const config = commandConfig(global);
-  const store = new SqliteStore(config.dbFile);
-  try {
+  await withStore(global, async (store, config) => {
     const webhook = o.webhook === undefined ? undefined : { url: o.webhook, key: loadSecretKey(config.webhookKeyFile) };
     const creds = await new ClinicianRegistry(store.clinicians, systemClock).add(o.id, o.name, webhook);
     if (o.json) return stdout.json(creds);
     stdout.line(`clinician ${creds.clinicianId} added; MQTT username clinician:${creds.clinicianId}, password (shown once): ${creds.secret}`);
     if (creds.webhookSecret !== undefined) stdout.line(`webhook ${o.webhook ?? ''} signing secret (shown once): ${creds.webhookSecret}`);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `vitals-gateway clinicians assign <id> --patient <nhs>`: the clinician receives that patient's alerts. */
@@ -53,12 +39,7 @@ export function cliniciansList(global: GlobalOptions, o: Json): void {
 
 /** `vitals-gateway alerts list [--open] [--patient <nhs>]`: newest first. */
 export function alertsList(global: GlobalOptions, o: { open?: boolean | undefined; patient?: string | undefined; limit?: number | undefined } & Json): void {
-  let patientNhs: string | undefined;
-  if (o.patient !== undefined) {
-    const nhs = parseNhsNumber(o.patient);
-    if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
-    patientNhs = nhs.value;
-  }
+  const patientNhs = o.patient === undefined ? undefined : patientOption(o.patient);
   withStore(global, (store) => {
     const alerts = store.alerts.list({ patientNhs, open: o.open, limit: o.limit ?? 100 });
     if (o.json) return stdout.json(alerts.map((a) => ({ ...a, events: store.alerts.events(a.id) })));
@@ -75,9 +56,8 @@ export function alertsList(global: GlobalOptions, o: { open?: boolean | undefine
  * running gateway delivers.
  */
 export function alertsChange(global: GlobalOptions, id: string, state: 'acknowledged' | 'resolved', o: { note: string } & Json): void {
-  const config = commandConfig(global);
-  const contacts = config.alerts.escalation.contacts;
-  withStore(global, (store) => {
+  withStore(global, (store, config) => {
+    const contacts = config.alerts.escalation.contacts;
     const alert = store.alerts.get(id);
     if (alert === undefined) throw new GatewayError('GW_ALERT_UNKNOWN', `no alert ${id}`);
     const allowed = state === 'acknowledged' ? alert.state === 'open' : alert.state !== 'resolved';

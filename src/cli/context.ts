@@ -1,4 +1,6 @@
 import { configFileFromEnv, fileLayer, loadConfig, readEnv, type ConfigLayer, type LoadedConfig } from '../config/index.js';
+import { GatewayError, parseNhsNumber } from '../domain/index.js';
+import { SqliteStore } from '../store/sqlite/index.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -14,4 +16,30 @@ export function commandConfig(global: GlobalOptions, flags: Record<string, unkno
   layers.push({ source: 'environment', values: readEnv() });
   layers.push({ source: 'command line', values: { dataDir: global.dataDir, ...flags } });
   return loadConfig(layers);
+}
+
+/**
+ * Runs `fn` on the configured store (with the config), closing the store once `fn` returns — or,
+ * when it returns a promise, once that settles — and when it throws.
+ */
+export function withStore<T>(global: GlobalOptions, fn: (store: SqliteStore, config: LoadedConfig) => T): T {
+  const config = commandConfig(global);
+  const store = new SqliteStore(config.dbFile);
+  let result: T;
+  try {
+    result = fn(store, config);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  if (result instanceof Promise) return result.finally(() => store.close()) as T;
+  store.close();
+  return result;
+}
+
+/** A `--patient` option as a valid NHS number; a clear error otherwise. */
+export function patientOption(raw: string): string {
+  const nhs = parseNhsNumber(raw);
+  if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
+  return nhs.value;
 }

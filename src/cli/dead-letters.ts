@@ -1,11 +1,9 @@
-import { SqliteStore } from '../store/sqlite/index.js';
-import { commandConfig, type GlobalOptions } from './context.js';
+import { withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 /** `vitals-gateway dead-letters`: rejected messages with their reasons, newest first. */
 export function deadLetters(global: GlobalOptions, o: { device?: string | undefined; limit?: number | undefined; json?: boolean | undefined }): void {
-  const store = new SqliteStore(commandConfig(global).dbFile);
-  try {
+  withStore(global, (store) => {
     const rows = store.deadLetters.list({ ...(o.device ? { deviceId: o.device } : {}), limit: o.limit ?? 50 });
     if (o.json) {
       stdout.json(rows.map((d) => ({ ...d, receivedAt: isoTime(d.receivedAtMs), payload: d.payload.toString('utf8') })));
@@ -22,7 +20,5 @@ export function deadLetters(global: GlobalOptions, o: { device?: string | undefi
       })),
       'no dead letters',
     );
-  } finally {
-    store.close();
-  }
+  });
 }

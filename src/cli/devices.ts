@@ -2,20 +2,13 @@ import { DeviceRegistry } from '../devices/index.js';
 import { maskNhsNumber, systemClock } from '../domain/index.js';
 import { loadProfiles } from '../profiles/index.js';
 import type { DeviceRecord } from '../store/device-store.js';
-import { SqliteStore } from '../store/sqlite/index.js';
-import { commandConfig, type GlobalOptions } from './context.js';
+import type { SqliteStore } from '../store/sqlite/index.js';
+import { withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 /** Runs `fn` with a device registry on the configured store, closing the store after. */
-async function withRegistry<T>(global: GlobalOptions, fn: (registry: DeviceRegistry, store: SqliteStore) => Promise<T> | T): Promise<T> {
-  const config = commandConfig(global);
-  const profiles = loadProfiles(config.profilesDir);
-  const store = new SqliteStore(config.dbFile);
-  try {
-    return await fn(new DeviceRegistry(store.devices, profiles, systemClock), store);
-  } finally {
-    store.close();
-  }
+function withRegistry<T>(global: GlobalOptions, fn: (registry: DeviceRegistry, store: SqliteStore) => Promise<T> | T): Promise<T> {
+  return withStore(global, async (store, config) => fn(new DeviceRegistry(store.devices, loadProfiles(config.profilesDir), systemClock), store));
 }
 
 const view = (d: DeviceRecord) => ({

@@ -1,9 +1,7 @@
 import { gatewayVersion } from '../config/index.js';
-import { GatewayError, parseNhsNumber } from '../domain/index.js';
 import { exportBundle, exportNdjson, patientObservations } from '../outputs/fhir/index.js';
 import { loadProfiles } from '../profiles/index.js';
-import { SqliteStore } from '../store/sqlite/index.js';
-import { commandConfig, type GlobalOptions } from './context.js';
+import { patientOption, withStore, type GlobalOptions } from './context.js';
 import { stdout } from './output.js';
 
 /**
@@ -12,17 +10,11 @@ import { stdout } from './output.js';
  * conditional create), or NDJSON. Works with or without a FHIR server configured.
  */
 export function fhirExport(global: GlobalOptions, o: { patient: string; ndjson?: boolean | undefined }): void {
-  const nhs = parseNhsNumber(o.patient);
-  if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
-  const config = commandConfig(global);
-  const profiles = loadProfiles(config.profilesDir);
-  const store = new SqliteStore(config.dbFile);
-  try {
-    const source = { gatewayId: config.gatewayId, gatewayVersion: gatewayVersion(), profiles, serialOf: (id: string) => store.devices.get(id)?.serial };
-    const planned = patientObservations(source, store.readings.query({ patientNhs: nhs.value }), store.derived.ofPatient(nhs.value));
+  const nhs = patientOption(o.patient);
+  withStore(global, (store, config) => {
+    const source = { gatewayId: config.gatewayId, gatewayVersion: gatewayVersion(), profiles: loadProfiles(config.profilesDir), serialOf: (id: string) => store.devices.get(id)?.serial };
+    const planned = patientObservations(source, store.readings.query({ patientNhs: nhs }), store.derived.ofPatient(nhs));
     if (o.ndjson) process.stdout.write(exportNdjson(planned));
     else stdout.json(exportBundle(planned));
-  } finally {
-    store.close();
-  }
+  });
 }

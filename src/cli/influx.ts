@@ -3,8 +3,7 @@ import { influxPlanner } from '../outputs/influx/index.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
 import { loadProfiles } from '../profiles/index.js';
 import type { OutboxEntry } from '../store/reading-store.js';
-import { SqliteStore } from '../store/sqlite/index.js';
-import { commandConfig, type GlobalOptions } from './context.js';
+import { withStore, type GlobalOptions } from './context.js';
 import { stdout } from './output.js';
 
 const ENTRIES_PER_COMMIT = 5_000;
@@ -17,11 +16,9 @@ const ENTRIES_PER_COMMIT = 5_000;
 export function influxBackfill(global: GlobalOptions, o: { since: string; json?: boolean | undefined }): void {
   const sinceMs = Date.parse(o.since);
   if (Number.isNaN(sinceMs)) throw new GatewayError('GW_CONFIG_INVALID', `--since: "${o.since}" is not a date`);
-  const config = commandConfig(global);
-  const profiles = loadProfiles(config.profilesDir);
-  const plan = influxPlanner(loadSecretKey(config.pseudonymKeyFile));
-  const store = new SqliteStore(config.dbFile);
-  try {
+  withStore(global, (store, config) => {
+    const profiles = loadProfiles(config.profilesDir);
+    const plan = influxPlanner(loadSecretKey(config.pseudonymKeyFile));
     let queued = 0;
     let skipped = 0;
     let pending: OutboxEntry[] = [];
@@ -44,9 +41,7 @@ export function influxBackfill(global: GlobalOptions, o: { since: string; json?:
     const result = { queued, skippedUnknownProfile: skipped, since: new Date(sinceMs).toISOString() };
     if (o.json) stdout.json(result);
     else stdout.line(`queued ${queued} points for InfluxDB (readings since ${result.since})${skipped ? `; ${skipped} skipped: profile no longer loaded` : ''}`);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** Groups stored values back into readings: same device, device time and message. */

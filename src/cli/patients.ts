@@ -1,26 +1,17 @@
-import { GatewayError, parseNhsNumber } from '../domain/index.js';
+import { GatewayError } from '../domain/index.js';
 import { loadProfiles } from '../profiles/index.js';
-import { SqliteStore } from '../store/sqlite/index.js';
-import { commandConfig, type GlobalOptions } from './context.js';
+import type { SqliteStore } from '../store/sqlite/index.js';
+import { commandConfig, patientOption, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };
 
-function nhsOf(patient: string): string {
-  const nhs = parseNhsNumber(patient);
-  if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
-  return nhs.value;
-}
-
 /** Opens the store and checks the clinician making the change exists. */
 function asClinician<T>(global: GlobalOptions, by: string, fn: (store: SqliteStore) => T): T {
-  const store = new SqliteStore(commandConfig(global).dbFile);
-  try {
+  return withStore(global, (store) => {
     if (store.clinicians.get(by) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `--by: no clinician ${by}`);
     return fn(store);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /**
@@ -28,7 +19,7 @@ function asClinician<T>(global: GlobalOptions, by: string, fn: (store: SqliteSto
  * this patient's threshold for a profile alert rule (e.g. a personal BP limit), kept with who set it and when.
  */
 export function patientsOverride(global: GlobalOptions, o: { patient: string; rule: string; above?: number | undefined; below?: number | undefined; clearAt?: number | undefined; by: string } & Json): void {
-  const patientNhs = nhsOf(o.patient);
+  const patientNhs = patientOption(o.patient);
   if ((o.above === undefined) === (o.below === undefined)) throw new GatewayError('GW_INPUT_INVALID', 'give exactly one of --above and --below');
   if (o.clearAt !== undefined && (o.above !== undefined ? o.clearAt > o.above : o.clearAt < (o.below as number))) {
     throw new GatewayError('GW_INPUT_INVALID', '--clear-at must lie on the normal side of the threshold');
@@ -46,7 +37,7 @@ export function patientsOverride(global: GlobalOptions, o: { patient: string; ru
 
 /** `vitals-gateway patients settings --patient <nhs> --spo2-scale <1|2> --by <clinician>`. */
 export function patientsSettings(global: GlobalOptions, o: { patient: string; spo2Scale: number; by: string } & Json): void {
-  const patientNhs = nhsOf(o.patient);
+  const patientNhs = patientOption(o.patient);
   if (o.spo2Scale !== 1 && o.spo2Scale !== 2) throw new GatewayError('GW_INPUT_INVALID', '--spo2-scale: 1 or 2 [NEWS2 chart 1]');
   asClinician(global, o.by, (store) => {
     const settings = { patientNhs, spo2Scale: o.spo2Scale as 1 | 2, setBy: o.by, setAtMs: Date.now() };
@@ -58,16 +49,13 @@ export function patientsSettings(global: GlobalOptions, o: { patient: string; sp
 
 /** `vitals-gateway patients show --patient <nhs>`: the patient's overrides, settings and clinicians. */
 export function patientsShow(global: GlobalOptions, o: { patient: string } & Json): void {
-  const patientNhs = nhsOf(o.patient);
-  const store = new SqliteStore(commandConfig(global).dbFile);
-  try {
+  const patientNhs = patientOption(o.patient);
+  withStore(global, (store) => {
     const overrides = store.patients.overrides(patientNhs);
     const settings = store.patients.settings(patientNhs);
     const clinicians = store.clinicians.cliniciansOf(patientNhs).map((c) => c.id);
     if (o.json) return stdout.json({ patient: patientNhs, clinicians, settings: settings ?? null, overrides });
     stdout.line(`clinicians: ${clinicians.join(', ') || 'none'}; NEWS2 SpO2 scale ${settings?.spo2Scale ?? 1}${settings !== undefined ? ` (set by ${settings.setBy} at ${isoTime(settings.setAtMs) ?? ''})` : ''}`);
     stdout.table(overrides.map((r) => ({ rule: r.ruleId, above: r.above, below: r.below, clearAt: r.clearAt, setBy: r.setBy, setAt: isoTime(r.setAtMs) })), 'no overrides');
-  } finally {
-    store.close();
-  }
+  });
 }

@@ -1,10 +1,9 @@
 import { userInfo } from 'node:os';
-import { GatewayError, parseNhsNumber } from '../domain/index.js';
+import { GatewayError } from '../domain/index.js';
 import { outputPlanner } from '../outputs/planner.js';
 import { planCorrection } from '../pipeline/index.js';
 import { loadProfiles } from '../profiles/index.js';
-import { SqliteStore } from '../store/sqlite/index.js';
-import { commandConfig, type GlobalOptions } from './context.js';
+import { patientOption, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 export interface ReadingsOptions {
@@ -18,14 +17,12 @@ export interface ReadingsOptions {
 /** `vitals-gateway readings --patient <nhs>`: stored readings, oldest first. */
 export function readings(global: GlobalOptions, o: ReadingsOptions): void {
   if (o.patient === undefined) throw new GatewayError('GW_CONFIG_INVALID', `--patient <nhs> is required`);
-  const nhs = parseNhsNumber(o.patient);
-  if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
+  const nhs = patientOption(o.patient);
   const sinceMs = o.since === undefined ? undefined : Date.parse(o.since);
   if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new GatewayError('GW_CONFIG_INVALID', `--since: "${o.since}" is not a date`);
-  const store = new SqliteStore(commandConfig(global).dbFile);
-  try {
+  withStore(global, (store) => {
     const rows = store.readings
-      .query({ patientNhs: nhs.value, metric: o.metric, sinceMs, limit: o.limit })
+      .query({ patientNhs: nhs, metric: o.metric, sinceMs, limit: o.limit })
       .map((r) => ({
         id: r.id,
         takenAt: isoTime(r.takenAtMs),
@@ -39,9 +36,7 @@ export function readings(global: GlobalOptions, o: ReadingsOptions): void {
       }));
     if (o.json) stdout.json(rows);
     else stdout.table(rows, 'no readings');
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /**
@@ -50,14 +45,11 @@ export function readings(global: GlobalOptions, o: ReadingsOptions): void {
  * `entered-in-error`), in one transaction. A running gateway sends it.
  */
 export function readingsRetract(global: GlobalOptions, id: number, o: { reason?: string | undefined; json?: boolean | undefined }): void {
-  const config = commandConfig(global);
-  const profiles = loadProfiles(config.profilesDir);
-  const store = new SqliteStore(config.dbFile);
-  try {
+  withStore(global, (store, config) => {
     const rows = store.readings.readingOf(id);
     const first = rows[0];
     if (first === undefined) throw new GatewayError('GW_READING_UNKNOWN', `no stored reading has id ${id}`);
-    const profile = profiles.get(first.profileId);
+    const profile = loadProfiles(config.profilesDir).get(first.profileId);
     if (profile === undefined) throw new GatewayError('GW_PROFILE_UNKNOWN', `profile ${first.profileId} of reading ${id} is not loaded`);
     const request = { action: 'retract' as const, reason: o.reason, requestedBy: `cli:${userInfo().username}` };
     const planned = planCorrection(profile, rows, request, Date.now());
@@ -70,7 +62,5 @@ export function readingsRetract(global: GlobalOptions, id: number, o: { reason?:
     const result = { id, values: rows.length, status: 'entered-in-error', alreadyRetracted: unchanged, queued: outbox.map((e) => e.sink) };
     if (o.json) stdout.json(result);
     else stdout.line(unchanged ? `reading ${id} was already retracted` : `reading ${id} retracted (${rows.length} values)${outbox.length > 0 ? `; queued for ${[...new Set(result.queued)].join(', ')}` : ''}`);
-  } finally {
-    store.close();
-  }
+  });
 }
