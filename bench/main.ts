@@ -13,7 +13,7 @@ import { INFLUX_SKIPPED, startInfluxServer } from './influx-server.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { formatReport } from './report.js';
-import { failed, storedRows, summarize, summarizeTarget } from './results.js';
+import { failed, storedRows, summarize, summarizeTarget, type InfluxRuns } from './results.js';
 import { benchTarget, influxTarget, RULES_OFF, TARGETS } from './target.js';
 import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts, type RulesCost } from './alerts.js';
 
@@ -46,13 +46,21 @@ async function benchRules(options: BenchOptions, onPerS: number): Promise<RulesC
   return { onPerS, offPerS, ratio: onPerS / offPerS, ok: storedRows(rulesOff).ok && rulesOff.load.errors.length === 0 };
 }
 
-/** The gateway with its InfluxDB output on, without the idle-memory phase; skipped when there is no server to write to. */
-async function benchInflux(options: BenchOptions) {
+/**
+ * The gateway without and then with its InfluxDB output, back to back, for each round (neither with
+ * the idle-memory phase, so they differ only by the output); skipped when there is no server.
+ */
+async function benchInflux(options: BenchOptions): Promise<InfluxRuns | { skipped: string }> {
   const server = await startInfluxServer();
   if (server === undefined) return { skipped: INFLUX_SKIPPED };
   try {
     const influxOptions = { ...options, idleDevices: 0 };
-    return { result: await benchTarget(influxTarget(server), influxOptions), options: influxOptions };
+    const rounds: InfluxRuns['rounds'][number][] = [];
+    for (let i = 0; i < options.influxRounds; i++) {
+      const without = await benchTarget(TARGETS.gateway, influxOptions);
+      rounds.push({ without, with: await benchTarget(influxTarget(server), influxOptions) });
+    }
+    return { rounds, options: influxOptions };
   } finally {
     await server.stop();
   }

@@ -12,6 +12,8 @@ export interface BenchOptions {
   readonly window: number;
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** Rounds of the InfluxDB comparison (each the gateway without, then with, the output). */
+  readonly influxRounds: number;
   /** Points per InfluxDB write (undefined: the gateway's default). */
   readonly influxBatch: number | undefined;
   /** Where to write the results as JSON (besides the table on stdout). */
@@ -37,6 +39,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --warmup S         warm-up seconds per broker (default 3)
   --seconds S        measured seconds per broker (default 10)
   --influx-batch N   points per InfluxDB write (default: the gateway's, influx.batchSize)
+  --influx-rounds N  rounds of the InfluxDB comparison, each the gateway without then with it (default 3)
   --out FILE         also write the results as JSON to FILE
   --cpu-prof DIR     write a CPU profile of each broker under test to DIR
   --alert-devices N  devices sending 1,000 readings/s in all for the alert latency, 0 to skip (default 1000)
@@ -54,6 +57,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       warmup: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '10' },
       'influx-batch': { type: 'string' },
+      'influx-rounds': { type: 'string', default: '3' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'alert-devices': { type: 'string', default: '1000' },
@@ -76,6 +80,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     window: number('window', values.window, 1),
     warmupMs: number('warmup', values.warmup, 0, false) * 1000,
     measureMs: number('seconds', values.seconds, 1, false) * 1000,
+    influxRounds: number('influx-rounds', values['influx-rounds'], 1),
     influxBatch: values['influx-batch'] === undefined ? undefined : number('influx-batch', values['influx-batch'], 1),
     out: values.out,
     cpuProfDir: values['cpu-prof'],

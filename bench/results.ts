@@ -63,8 +63,12 @@ export interface InfluxResults {
   /** Its warm-up and measured time (it has no idle-memory phase). */
   readonly options: Pick<BenchOptions, 'warmupMs' | 'measureMs'>;
   readonly target: TargetSummary;
-  /** Its throughput as a share of the gateway's without the output. */
+  /**
+   * Its throughput as a share of the gateway's without the output: the median over rounds, each a
+   * gateway run without the output then one with it, back to back under the same options.
+   */
   readonly throughputRatio: number;
+  readonly rounds: readonly InfluxRound[];
   readonly storedRows: StoredRows;
   readonly batching: InfluxBatching | undefined;
   /** Points written to the server per second over the measured interval, and those still queued at its end. */
@@ -73,6 +77,19 @@ export interface InfluxResults {
   readonly drain: { readonly backlog: number; readonly seconds: number; readonly pointsPerS: number; readonly drained: boolean };
   /** Points delivered in all against acknowledged readings (one point each), once drained. */
   readonly points: { readonly delivered: number; readonly expected: number; readonly pending: number; readonly dead: number; readonly ok: boolean };
+}
+
+/** One round of the InfluxDB comparison: the gateway without the output, then with it. */
+export interface InfluxRound {
+  readonly withoutPerS: number;
+  readonly withPerS: number;
+  readonly ratio: number;
+}
+
+/** The runs of the InfluxDB comparison: pairs of the gateway without and with the output, in order. */
+export interface InfluxRuns {
+  readonly rounds: readonly { readonly without: TargetResult; readonly with: TargetResult }[];
+  readonly options: BenchOptions;
 }
 
 /** The whole run, as written to `--out`. */
@@ -96,11 +113,11 @@ export function summarize(
   options: BenchOptions,
   raw: TargetResult,
   gateway: TargetResult,
-  influx: { readonly result: TargetResult; readonly options: BenchOptions } | { readonly skipped: string },
+  influx: InfluxRuns | { readonly skipped: string },
 ): BenchResults {
   const base = summarizeTarget(raw);
   const gw = summarizeTarget(gateway);
-  const runs = 'result' in influx ? [raw, gateway, influx.result] : [raw, gateway];
+  const runs = 'rounds' in influx ? [raw, gateway, ...influx.rounds.flatMap((r) => [r.without, r.with])] : [raw, gateway];
   return {
     machine: { cpus: cpus().length, node: process.version },
     options,
@@ -108,8 +125,8 @@ export function summarize(
     gateway: gw,
     throughputRatio: gw.messagesPerS / base.messagesPerS,
     storedRows: storedRows(gateway),
-    influx: 'result' in influx ? summarizeInflux(influx.result, influx.options, gw) : influx,
-    errors: runs.flatMap((run) => run.load.errors.map((e) => `${run.target.name}: ${e}`)),
+    influx: 'rounds' in influx ? summarizeInflux(influx) : influx,
+    errors: [...runs.flatMap((run) => run.load.errors.map((e) => `${run.target.name}: ${e}`)), ...('rounds' in influx ? earlierRoundErrors(influx) : [])],
   };
 }
 
@@ -126,7 +143,14 @@ export function storedRows({ stats, load }: TargetResult): StoredRows {
   return { rows, expected, deadLetters, ok: rows === expected && deadLetters === 0 };
 }
 
-function summarizeInflux(result: TargetResult, options: BenchOptions, gateway: TargetSummary): InfluxResults {
+/** The figures of the last round's run with the output; the ratio over all rounds. */
+function summarizeInflux({ rounds: runs, options }: InfluxRuns): InfluxResults {
+  const rounds = runs.map((r): InfluxRound => {
+    const withoutPerS = summarizeTarget(r.without).messagesPerS;
+    const withPerS = summarizeTarget(r.with).messagesPerS;
+    return { withoutPerS, withPerS, ratio: withPerS / withoutPerS };
+  });
+  const result = (runs[runs.length - 1] as InfluxRuns['rounds'][number]).with;
   if (result.influx === undefined) throw new Error(`${result.target.name}: its outbox was not watched`);
   const { window, drain, final } = result.influx.outbox;
   const target = summarizeTarget(result);
@@ -134,7 +158,8 @@ function summarizeInflux(result: TargetResult, options: BenchOptions, gateway: T
   return {
     options: { warmupMs: options.warmupMs, measureMs: options.measureMs },
     target,
-    throughputRatio: target.messagesPerS / gateway.messagesPerS,
+    throughputRatio: median(rounds.map((r) => r.ratio)),
+    rounds,
     storedRows: storedRows(result),
     batching: result.influx.batching,
     underLoad: { pointsPerS: window.delivered / window.seconds, backlogAtEnd: window.backlogAtEnd },
@@ -147,6 +172,23 @@ function summarizeInflux(result: TargetResult, options: BenchOptions, gateway: T
       ok: final.delivered === expected && final.pending === 0 && final.dead === 0,
     },
   };
+}
+
+/** Checks of the rounds before the last (whose figures are reported in full): stored rows and points. */
+function earlierRoundErrors({ rounds }: InfluxRuns): string[] {
+  return rounds.slice(0, -1).flatMap((r, i) => {
+    const problems: string[] = [];
+    for (const run of [r.without, r.with]) if (!storedRows(run).ok) problems.push(`round ${i + 1}, ${run.target.name}: stored rows do not match the acknowledged readings`);
+    const final = r.with.influx?.outbox.final;
+    if (final === undefined || final.delivered !== r.with.load.totalAcked || final.pending > 0 || final.dead > 0) problems.push(`round ${i + 1}: InfluxDB points do not match the acknowledged readings`);
+    return problems;
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function summarizeTarget({ load, idle, commitsUnderLoad: commits }: TargetResult): TargetSummary {
