@@ -180,7 +180,7 @@ export class Gateway {
       metrics,
       this.log.child({ component: 'alerts' }),
     );
-    alerts.start();
+    alerts.start(store.alerts.breaches());
     if (config.fhir.url !== undefined) alerts.useCareRecord(alertsInCareRecord(config.gatewayId));
     alerts.useOverrides(() => store.patients.overrides());
     alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, (id) => store.alerts.get(id));

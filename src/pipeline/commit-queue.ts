@@ -125,6 +125,7 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
     derived: works.flatMap((w) => w.derived ?? []),
     derivationState: works.flatMap((w) => w.derivationState ?? []),
     alerts: works.flatMap((w) => w.alerts ?? []),
+    breaches: works.flatMap((w) => w.breaches ?? []),
   };
 }
 

@@ -126,6 +126,16 @@ export interface AlertChange {
   readonly note: string | undefined;
 }
 
+/**
+ * When a breach of a duration rule began (`sinceMs`), or that it ended (undefined): kept so that
+ * a restart does not restart the count ("above 130 for 5 minutes").
+ */
+export interface BreachStart {
+  /** The condition's key (patient, device, rule). */
+  readonly key: string;
+  readonly sinceMs: number | undefined;
+}
+
 /** Everything one group commit writes, in one durable transaction. */
 export interface CommitBatch {
   readonly rows: readonly ReadingRow[];
@@ -137,6 +147,7 @@ export interface CommitBatch {
   readonly derived?: readonly DerivedRecord[];
   readonly derivationState?: readonly DerivationState[];
   readonly alerts?: readonly AlertChange[];
+  readonly breaches?: readonly BreachStart[];
 }
 
 /** For each row of the batch (same order): true if stored now, false if its idempotency key was already there. */

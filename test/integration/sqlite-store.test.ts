@@ -82,6 +82,24 @@ describe('SQLite store', () => {
     }
   });
 
+  it('keeps the running breaches of duration rules across a reopen, and drops one once it ends', () => {
+    const { tmp, store } = openStore();
+    const file = join(tmp.dir, 'gateway.db');
+    const key = '9434765919|watch-1|sustained-tachycardia';
+    try {
+      store.readings.commit({ rows: [], deadLetters: [], health: [], breaches: [{ key, sinceMs: 1_000 }, { key: 'other', sinceMs: 2_000 }, { key: 'other', sinceMs: undefined }] });
+      store.close();
+      const again = new SqliteStore(file);
+      expect(again.alerts.breaches()).toEqual([{ key, sinceMs: 1_000 }]);
+      again.readings.commit({ rows: [], deadLetters: [], health: [], breaches: [{ key, sinceMs: undefined }] });
+      expect(again.alerts.breaches()).toEqual([]);
+      again.close();
+    } finally {
+      store.close();
+      tmp.remove();
+    }
+  });
+
   it('refuses a store written by a newer version', () => {
     const { tmp, store } = openStore();
     store.close();

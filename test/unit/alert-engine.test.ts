@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { AlertEngine } from '../../src/outputs/alerts/index.js';
-import type { CommitBatch } from '../../src/store/reading-store.js';
+import type { BreachStart, CommitBatch } from '../../src/store/reading-store.js';
+import { row } from '../contracts/reading-store.contract.js';
+import { shippedProfile } from '../helpers/profiles.js';
 
 function engine() {
   const batches: CommitBatch[] = [];
@@ -64,5 +66,47 @@ describe('AlertEngine: commits', () => {
     release.shift()?.();
     await e.settled();
     expect(batches.map((b) => (b.alerts ?? []).map((c) => `${c.alert.patientNhs}:${c.alert.state}`))).toEqual([['p1:open'], ['p2:open', 'p1:resolved', 'p3:open']]);
+  });
+});
+
+describe('AlertEngine: duration rules across a restart', () => {
+  const profile = shippedProfile('wrist-wearable'); // sustained-tachycardia: heart rate above 130 for 5 minutes
+  const device = { deviceId: 'watch-1', patientNhs: '9434765919', profile };
+  const t0 = 1_773_477_000_000;
+  const hr = (value: number, takenAtMs: number) => [row({ deviceId: 'watch-1', profileId: profile.id, metric: 'heartRate', value, unit: '/min', takenAtMs, deviceTakenAtMs: takenAtMs })];
+  const started = (breaches: readonly BreachStart[]) => {
+    const batches: CommitBatch[] = [];
+    const e = new AlertEngine(() => [], () => [], async (b) => batches.push(b), () => {}, new ManualClock(t0), { alertChanged: () => {} }, createLogger({ level: 'silent' }));
+    e.start(breaches);
+    return { e, batches, changes: () => batches.flatMap((b) => b.alerts ?? []), breaches: () => batches.flatMap((b) => b.breaches ?? []) };
+  };
+
+  it('keeps when a breach began, so the count goes on after a restart instead of starting again', async () => {
+    const before = started([]);
+    before.e.observe(device, hr(140, t0));
+    await before.e.settled();
+    expect(before.changes()).toEqual([]);
+    const kept = before.breaches();
+    expect(kept).toEqual([{ key: '9434765919|watch-1|sustained-tachycardia', sinceMs: t0 }]);
+
+    const after = started(kept);
+    after.e.observe(device, hr(141, t0 + 5 * 60_000));
+    await after.e.settled();
+    expect(after.changes().map((c) => [c.alert.ruleId, c.alert.state])).toEqual([['sustained-tachycardia', 'open']]);
+    expect(after.breaches()).toEqual([{ key: '9434765919|watch-1|sustained-tachycardia', sinceMs: undefined }]); // the alert took over
+
+    const forgetful = started([]);
+    forgetful.e.observe(device, hr(141, t0 + 5 * 60_000));
+    await forgetful.e.settled();
+    expect(forgetful.changes()).toEqual([]); // without it, the 5 minutes start again
+  });
+
+  it('forgets a breach that ends before its duration, once, and records nothing for values in range', async () => {
+    const { e, breaches, changes } = started([{ key: '9434765919|watch-1|sustained-tachycardia', sinceMs: t0 }]);
+    e.observe(device, hr(110, t0 + 60_000));
+    e.observe(device, hr(100, t0 + 120_000));
+    await e.settled();
+    expect(changes()).toEqual([]);
+    expect(breaches()).toEqual([{ key: '9434765919|watch-1|sustained-tachycardia', sinceMs: undefined }]);
   });
 });

@@ -5,7 +5,7 @@ import type { DeviceContext } from '../../pipeline/index.js';
 import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
 import type { DeviceActivity } from '../../store/device-store.js';
 import type { PatientOverride } from '../../store/patient-store.js';
-import type { AlertChange, AlertRecord, CommitBatch } from '../../store/reading-store.js';
+import type { AlertChange, AlertRecord, BreachStart, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
 import { describeNews2, type News2Watch } from './news2-watch.js';
 import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, RANK, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
@@ -28,6 +28,9 @@ export class AlertEngine {
   private readonly states = new Map<string, { state: ThresholdState; alert?: AlertRecord | undefined }>();
   private chain: Promise<void> = Promise.resolve();
   private queued: AlertChange[] = [];
+  private breachesQueued = false;
+  /** Breaches of duration rules begun or ended since the last commit. */
+  private breaches: BreachStart[] = [];
   /** Changes queued or being committed. */
   private pending = 0;
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
@@ -49,7 +52,9 @@ export class AlertEngine {
     private readonly log: Logger,
   ) {}
 
-  start(): void {
+  /** Takes in the open alerts, and the running breaches of duration rules (their count goes on). */
+  start(breaches: readonly BreachStart[] = []): void {
+    for (const b of breaches) if (b.sinceMs !== undefined) this.states.set(b.key, { state: { open: false, breachSinceMs: b.sinceMs } });
     for (const alert of this.unresolved()) this.states.set(alert.key, { state: { open: true }, alert });
   }
 
@@ -205,6 +210,7 @@ export class AlertEngine {
         }
         if (!state.open && state.breachSinceMs === undefined) this.states.delete(key);
         else this.states.set(key, { state, alert });
+        if (state.breachSinceMs !== current?.state.breachSinceMs) this.breaches.push({ key, sinceMs: state.breachSinceMs });
       }
     }
     return changes;
@@ -258,24 +264,30 @@ export class AlertEngine {
    * queued meanwhile, so under load alerts share group commits instead of queueing one commit each.
    */
   private enqueue(changes: readonly AlertChange[]): void {
-    if (changes.length === 0) return;
-    const idle = this.queued.length === 0;
+    // Breach starts (evaluate records them) go with the changes, or alone.
+    if (changes.length === 0 && this.breaches.length === 0) return;
+    const idle = this.queued.length === 0 && !this.breachesQueued;
     this.queued.push(...changes);
     this.pending += changes.length;
+    this.breachesQueued ||= this.breaches.length > 0;
     if (idle) {
       this.chain = this.chain.then(async () => {
         const taken = this.queued;
+        const breaches = this.breaches;
         this.queued = [];
-        await this.commitAndDeliver(taken);
+        this.breaches = [];
+        this.breachesQueued = false;
+        await this.commitAndDeliver(taken, breaches);
         this.pending -= taken.length;
       });
     }
   }
 
-  private async commitAndDeliver(changes: readonly AlertChange[]): Promise<void> {
+  private async commitAndDeliver(changes: readonly AlertChange[], breaches: readonly BreachStart[]): Promise<void> {
     try {
       // The changes and their deliveries in one transaction: a delivery is never lost or made up.
-      await this.submit({ rows: [], deadLetters: [], health: [], alerts: changes, outbox: [...alertDeliveries(changes, this.recipientsOf), ...(this.careRecord?.entries(changes) ?? [])] });
+      const outbox = changes.length === 0 ? [] : [...alertDeliveries(changes, this.recipientsOf), ...(this.careRecord?.entries(changes) ?? [])];
+      await this.submit({ rows: [], deadLetters: [], health: [], alerts: changes, breaches, outbox });
     } catch (error) {
       // The reading is stored; its alert is not: logged loudly (a store failure is visible on /healthz too).
       this.log.error({ err: error instanceof Error ? error.message : String(error), alerts: changes.map((c) => c.alert.id) }, 'alert changes not stored');

@@ -1,4 +1,4 @@
-import type { AlertChange, AlertRecord, AlertState } from '../reading-store.js';
+import type { AlertChange, AlertRecord, AlertState, BreachStart } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
 export interface AlertEvent {
@@ -16,6 +16,9 @@ export class SqliteAlerts {
   private readonly getStmt: SqliteStatement;
   private readonly listStmt: SqliteStatement;
   private readonly eventsStmt: SqliteStatement;
+  private readonly breachStmt: SqliteStatement;
+  private readonly breachEndStmt: SqliteStatement;
+  private readonly breachesStmt: SqliteStatement;
 
   constructor(db: SqliteConnection) {
     this.upsertStmt = db.prepare(
@@ -31,6 +34,9 @@ export class SqliteAlerts {
       `SELECT * FROM alerts WHERE (@patient IS NULL OR patient_nhs = @patient) AND (@open = 0 OR state != 'resolved') ORDER BY opened_at DESC, id LIMIT @limit`,
     );
     this.eventsStmt = db.prepare('SELECT at, state, by, note FROM alert_events WHERE alert_id = ? ORDER BY id');
+    this.breachStmt = db.prepare('INSERT INTO alert_breaches (key, since_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET since_at = excluded.since_at');
+    this.breachEndStmt = db.prepare('DELETE FROM alert_breaches WHERE key = ?');
+    this.breachesStmt = db.prepare('SELECT key, since_at AS sinceMs FROM alert_breaches ORDER BY key');
   }
 
   /** Call inside the commit transaction. */
@@ -39,6 +45,19 @@ export class SqliteAlerts {
       this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null, escalationLevel: alert.escalationLevel ?? 0, snoozedUntilMs: alert.snoozedUntilMs ?? null, observationId: alert.observationId ?? null });
       this.eventStmt.run(alert.id, alert.updatedAtMs, alert.state, by, note ?? null);
     }
+  }
+
+  /** Call inside the commit transaction: breaches begun and ended, in order. */
+  applyBreaches(breaches: readonly BreachStart[]): void {
+    for (const b of breaches) {
+      if (b.sinceMs === undefined) this.breachEndStmt.run(b.key);
+      else this.breachStmt.run(b.key, b.sinceMs);
+    }
+  }
+
+  /** Running breaches of duration rules (the rules engine's state after a restart). */
+  breaches(): BreachStart[] {
+    return this.breachesStmt.all() as BreachStart[];
   }
 
   /** Every alert not yet resolved (the rules engine's state after a restart). */

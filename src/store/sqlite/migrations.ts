@@ -217,6 +217,12 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX readings_patient_time ON readings (patient_nhs, taken_at, metric);
    UPDATE readings SET idempotency_key = ${timeFirst('idempotency_key')};
    UPDATE corrections SET reading_key = ${timeFirst('reading_key')};`,
+  // 8: when each running breach of a duration rule began ("above 130 for 5 minutes"), so a restart
+  // does not restart the count; a row goes when its alert opens or the breach ends.
+  `CREATE TABLE alert_breaches (
+     key TEXT PRIMARY KEY,
+     since_at INTEGER NOT NULL
+   ) STRICT;`,
 ];
 
 /** The schema version this build writes. */

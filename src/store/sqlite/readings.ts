@@ -81,6 +81,7 @@ export class SqliteReadingStore implements ReadingStore {
       this.outbox.apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
       if (batch.derived !== undefined || batch.derivationState !== undefined) this.derived.apply(batch.derived ?? [], batch.derivationState ?? []);
       if (batch.alerts !== undefined) this.alerts.apply(batch.alerts);
+      if (batch.breaches !== undefined) this.alerts.applyBreaches(batch.breaches);
       return inserted;
     });
   }
