@@ -6,6 +6,7 @@ import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
 import type { DeviceActivity } from '../../store/device-store.js';
 import type { PatientOverride } from '../../store/patient-store.js';
 import type { AlertChange, AlertRecord, BreachStart, CommitBatch } from '../../store/reading-store.js';
+import { AlertCommits } from './commits.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
 import { describeNews2, type News2Watch } from './news2-watch.js';
 import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, RANK, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
@@ -26,13 +27,7 @@ const OVERRIDES_TTL_MS = 5_000;
  */
 export class AlertEngine {
   private readonly states = new Map<string, { state: ThresholdState; alert?: AlertRecord | undefined }>();
-  private chain: Promise<void> = Promise.resolve();
-  private queued: AlertChange[] = [];
-  private breachesQueued = false;
-  /** Breaches of duration rules begun or ended since the last commit. */
-  private breaches: BreachStart[] = [];
-  /** Changes queued or being committed. */
-  private pending = 0;
+  private readonly commits: AlertCommits;
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
   private overrides: (() => ReadonlyMap<string, RuleOverride>) | undefined;
@@ -44,13 +39,16 @@ export class AlertEngine {
   constructor(
     private readonly unresolved: () => readonly AlertRecord[],
     private readonly recipientsOf: (change: AlertChange) => readonly Recipient[],
-    private readonly submit: (batch: CommitBatch) => Promise<unknown>,
+    submit: (batch: CommitBatch) => Promise<unknown>,
     /** Told once changes (and their deliveries) are committed: the senders can go at once. */
     private readonly committed: () => void,
     private readonly clock: Clock,
     private readonly metrics: AlertEngineMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const outboxOf = (changes: readonly AlertChange[]) => [...alertDeliveries(changes, this.recipientsOf), ...(this.careRecord?.entries(changes) ?? [])];
+    this.commits = new AlertCommits(submit, outboxOf, (changes) => this.told(changes), log);
+  }
 
   /** Takes in the open alerts, and the running breaches of duration rules (their count goes on). */
   start(breaches: readonly BreachStart[] = []): void {
@@ -98,7 +96,7 @@ export class AlertEngine {
   private syncWithStore(): void {
     const current = this.escalation?.current;
     // Changes of its own not yet committed would read as stale: next time.
-    if (current === undefined || this.pending > 0) return;
+    if (current === undefined || this.commits.pending > 0) return;
     for (const [key, entry] of this.states) {
       const mine = entry.alert;
       if (mine === undefined) continue;
@@ -135,24 +133,24 @@ export class AlertEngine {
       this.states.set(key, { ...entry, alert });
       changes.push({ alert, by: 'escalation', note: `not acknowledged: escalated to ${String(e.contacts[level])}` });
     }
-    this.enqueue(changes);
+    this.commits.add(changes);
   }
 
   stop(): Promise<void> {
     clearInterval(this.silenceTimer);
     this.silenceTimer = undefined;
-    return this.chain;
+    return this.commits.settled();
   }
 
   /** Evaluates newly stored values; the work is chained, so alerts are committed and delivered in order. */
   readonly observe = (device: DeviceContext, rows: readonly ReadingRow[]): void => {
     const changes = this.evaluate(device, rows);
-    this.enqueue(changes);
+    this.commits.add(changes);
   };
 
   /** Resolves once every change so far is committed (its deliveries queued). */
   settled(): Promise<void> {
-    return this.chain;
+    return this.commits.settled();
   }
 
   /**
@@ -172,7 +170,7 @@ export class AlertEngine {
       this.states.set(key, { state: { open: true }, alert });
       changes.push({ alert, by: 'rules', note: undefined });
     }
-    this.enqueue(changes);
+    this.commits.add(changes);
   }
 
   private evaluate(device: DeviceContext, rows: readonly ReadingRow[]): AlertChange[] {
@@ -210,7 +208,7 @@ export class AlertEngine {
         }
         if (!state.open && state.breachSinceMs === undefined) this.states.delete(key);
         else this.states.set(key, { state, alert });
-        if (state.breachSinceMs !== current?.state.breachSinceMs) this.breaches.push({ key, sinceMs: state.breachSinceMs });
+        if (state.breachSinceMs !== current?.state.breachSinceMs) this.commits.breach({ key, sinceMs: state.breachSinceMs });
       }
     }
     return changes;
@@ -225,7 +223,7 @@ export class AlertEngine {
     const message = `Home BP average ${average.systolic}/${average.diastolic} mmHg: ${average.classification === 'normal' ? 'below stage 1' : stage} [NICE NG136]`;
     const severity = average.classification === 'stage-2' ? 'warning' : 'info';
     const changes = this.patientCondition(patientNhs, HBPM, average.classification !== 'normal', severity, message, average.systolic, this.clock.now());
-    this.enqueue(changes);
+    this.commits.add(changes);
   }
 
   /** One NEWS2 alert per patient: opened when the response calls for one, resolved when it no longer does. */
@@ -259,40 +257,8 @@ export class AlertEngine {
     return [];
   }
 
-  /**
-   * Queues changes for the next commit. One commit is in flight at a time and takes every change
-   * queued meanwhile, so under load alerts share group commits instead of queueing one commit each.
-   */
-  private enqueue(changes: readonly AlertChange[]): void {
-    // Breach starts (evaluate records them) go with the changes, or alone.
-    if (changes.length === 0 && this.breaches.length === 0) return;
-    const idle = this.queued.length === 0 && !this.breachesQueued;
-    this.queued.push(...changes);
-    this.pending += changes.length;
-    this.breachesQueued ||= this.breaches.length > 0;
-    if (idle) {
-      this.chain = this.chain.then(async () => {
-        const taken = this.queued;
-        const breaches = this.breaches;
-        this.queued = [];
-        this.breaches = [];
-        this.breachesQueued = false;
-        await this.commitAndDeliver(taken, breaches);
-        this.pending -= taken.length;
-      });
-    }
-  }
-
-  private async commitAndDeliver(changes: readonly AlertChange[], breaches: readonly BreachStart[]): Promise<void> {
-    try {
-      // The changes and their deliveries in one transaction: a delivery is never lost or made up.
-      const outbox = changes.length === 0 ? [] : [...alertDeliveries(changes, this.recipientsOf), ...(this.careRecord?.entries(changes) ?? [])];
-      await this.submit({ rows: [], deadLetters: [], health: [], alerts: changes, breaches, outbox });
-    } catch (error) {
-      // The reading is stored; its alert is not: logged loudly (a store failure is visible on /healthz too).
-      this.log.error({ err: error instanceof Error ? error.message : String(error), alerts: changes.map((c) => c.alert.id) }, 'alert changes not stored');
-      return;
-    }
+  /** Changes are durable (their deliveries queued): counted, logged, and the senders told. */
+  private told(changes: readonly AlertChange[]): void {
     for (const change of changes) {
       this.metrics.alertChanged(change.alert.state, change.alert.severity);
       this.log.info({ alertId: change.alert.id, rule: change.alert.ruleId, state: change.alert.state }, 'alert changed');
