@@ -62,6 +62,6 @@ export class AlertCommits {
       this.log.error({ err: error instanceof Error ? error.message : String(error), alerts: changes.map((c) => c.alert.id) }, 'alert changes not stored');
       return;
     }
-    this.committed(changes);
+    if (changes.length > 0) this.committed(changes);
   }
 }
