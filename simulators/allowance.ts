@@ -19,8 +19,9 @@ export class Allowance {
   constructor(
     readonly perMinute: number,
     private readonly clock: Clock,
+    initialTokens = perMinute,
   ) {
-    this.tokens = perMinute;
+    this.tokens = Math.min(perMinute, initialTokens);
     this.updatedAtMs = clock.now();
   }
 
@@ -38,8 +39,8 @@ export class Allowance {
   }
 
   /**
-   * Empties the bucket: the gateway said `rate-limited`, so its bucket is emptier than ours (it
-   * remembers devices across runs, ours starts full). The device backs off until it refills.
+   * Empties the bucket: the gateway said `rate-limited`, so its bucket is emptier than ours. The
+   * device backs off until it refills.
    */
   drain(): void {
     this.tokens = 0;

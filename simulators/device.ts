@@ -39,16 +39,23 @@ const topic = (deviceId: string, channel: string): string => `devices/${deviceId
  */
 export class DeviceConnection implements DeviceLink {
   private readonly inflight = new Set<(error: Error) => void>();
+  /** Set once the connection is gone or going: nothing more is written on it. */
   private closed = false;
+  /** Why the gateway closed the connection, when it did (not set when the simulator closed it). */
+  closedByGateway: string | undefined;
 
   private constructor(
     private readonly client: MqttClient,
     private readonly options: DeviceConnectionOptions,
   ) {
-    client.on('error', (error) => options.onError(`${options.deviceId}: ${error.message}`));
+    client.on('error', (error) => {
+      // While closing on purpose, mqtt.js may still report the end of its own stream: not a fault of the run.
+      if (!this.closed) options.onError(`${options.deviceId}: ${error.message}`);
+    });
     client.on('close', () => {
       if (this.closed) return;
       this.closed = true;
+      this.closedByGateway = 'the gateway closed the connection';
       options.onError(`${options.deviceId}: the connection closed`);
       for (const fail of this.inflight) fail(new Error('the connection closed before the message was acknowledged'));
     });
@@ -85,7 +92,8 @@ export class DeviceConnection implements DeviceLink {
   }
 
   publish(channel: DeviceChannel, payload: Buffer): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('the connection is closed'));
+    // Never written on a connection that is closed or closing (mqtt.js would fail with "write after end").
+    if (this.closed || !this.client.connected || this.client.disconnecting) return Promise.reject(new Error('the connection is closed'));
     return new Promise((resolve, reject) => {
       const fail = (error: Error): void => {
         clearTimeout(timer);
@@ -103,9 +111,13 @@ export class DeviceConnection implements DeviceLink {
     });
   }
 
-  /** Disconnects cleanly. Idempotent. */
+  /**
+   * Disconnects cleanly: first stops the rejections (UNSUBSCRIBE, so the gateway sends no more and
+   * the client has nothing left to acknowledge), then DISCONNECT. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.client.connected) await this.client.unsubscribeAsync(topic(this.options.deviceId, 'rejected')).catch(() => undefined);
     this.closed = true;
     await this.client.endAsync();
   }

@@ -136,8 +136,15 @@ function breakRule(profile: DeviceProfile, reading: WireReading): WireReading {
 function oversizedBatch(device: SimulatedDevice, reading: WireReading, nowMs: number, maxPayloadBytes: number): WireReading[] {
   const batch = (count: number): WireReading[] =>
     Array.from({ length: count }, (_, i) => ({ ...reading, messageId: `${reading.messageId}.${i}`, takenAtMs: reading.takenAtMs - i * 1000 }));
-  // Size of the envelope and of each further reading, measured in the device's own payload shape.
+  // Size of the envelope and of each further reading, measured in the device's own payload shape;
+  // then measured again, since readings differ in length (an older one across a change of summer
+  // time carries another UTC offset, a longer message id), until the batch really is too large.
+  const target = maxPayloadBytes + 1024;
   const one = device.encode(batch(1), nowMs).length;
-  const each = device.encode(batch(2), nowMs).length - one;
-  return batch(Math.ceil((maxPayloadBytes + 1024 - one) / each) + 1);
+  const each = Math.max(1, device.encode(batch(2), nowMs).length - one);
+  let count = Math.ceil((target - one) / each) + 1;
+  for (let size = device.encode(batch(count), nowMs).length; size <= target; size = device.encode(batch(count), nowMs).length) {
+    count += Math.ceil((target - size) / each) + 1;
+  }
+  return batch(count);
 }

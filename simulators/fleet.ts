@@ -14,14 +14,21 @@ export function chosenProfiles(options: SimulationOptions, catalog: ProfileCatal
   return [...ids];
 }
 
+/** The devices of a run, and which of them were read from a credentials file (used in an earlier run). */
+export interface Fleet {
+  readonly devices: readonly DeviceCredentials[];
+  readonly reused: ReadonlySet<string>;
+}
+
 /**
  * The devices of a run: those given or read from a credentials file (as many as asked for), then,
  * with provisioning, new ones registered through the gateway's CLI until there are enough. Each
  * provisioned device gets its own test patient. The result is saved when asked.
  */
-export async function assembleFleet(options: SimulationOptions, catalog: ProfileCatalog, random: Random): Promise<DeviceCredentials[]> {
+export async function assembleFleet(options: SimulationOptions, catalog: ProfileCatalog, random: Random): Promise<Fleet> {
   const notice = options.notice ?? (() => {});
-  let fleet = [...(options.credentials ?? []), ...(options.credentialsFile !== undefined ? readCredentials(options.credentialsFile) : [])];
+  const fromFile = options.credentialsFile !== undefined ? readCredentials(options.credentialsFile) : [];
+  let fleet = [...(options.credentials ?? []), ...fromFile];
   if (options.devices !== undefined) fleet = fleet.slice(0, options.devices);
   if (options.provision !== undefined) {
     const profiles = chosenProfiles(options, catalog);
@@ -38,5 +45,5 @@ export async function assembleFleet(options: SimulationOptions, catalog: Profile
   const unknown = fleet.filter((d) => !catalog.has(d.profile));
   if (unknown.length > 0) throw new Error(`devices with unknown profiles: ${unknown.map((d) => `${d.deviceId} (${d.profile})`).join(', ')}`);
   if (options.saveCredentialsFile !== undefined) writeCredentials(options.saveCredentialsFile, fleet);
-  return fleet;
+  return { devices: fleet, reused: new Set(fromFile.map((d) => d.deviceId)) };
 }

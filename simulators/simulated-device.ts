@@ -44,8 +44,14 @@ export class SimulatedDevice {
     /** Makes message ids unique across runs, so a second run with the same devices is not taken for re-sends. */
     private readonly runTag: string,
     clock: Clock,
+    /**
+     * A device registered for this run finds the gateway's bucket full. One used in an earlier run
+     * (read from a credentials file) may have spent it, and the gateway remembers buckets across
+     * runs: its copy starts empty, so regular traffic never runs ahead of the gateway's.
+     */
+    { allowanceStartsFull = true }: { readonly allowanceStartsFull?: boolean } = {},
   ) {
-    this.allowance = new Allowance(profile.maxMessagesPerMinute, clock);
+    this.allowance = new Allowance(profile.maxMessagesPerMinute, clock, allowanceStartsFull ? profile.maxMessagesPerMinute : 0);
     this.source = measurementSource(profile, random.fork('measurements'));
     this.batteryPct = random.int(45, 100);
     this.signalDbm = random.int(-85, -50);

@@ -76,7 +76,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const seed = options.seed ?? clock.now() % 2 ** 31;
   const random = seededRandom(seed);
   const catalog = loadProfiles(options.profilesDir ?? shippedProfilesDir());
-  const fleet = await assembleFleet(options, catalog, random.fork('fleet'));
+  const { devices: fleet, reused } = await assembleFleet(options, catalog, random.fork('fleet'));
   const qos = options.qos ?? DEFAULTS.qos;
   const tally = new Tally();
   const runTag = clock.now().toString(36);
@@ -89,7 +89,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const links = await connectFleet(fleet, options, qos, onRejection, (message) => tally.error(message));
 
   const devices = fleet.map(
-    (c, i) => new SimulatedDevice(c, catalog.get(c.profile) as DeviceProfile, links[i] as DeviceConnection, random.fork(`device-${i}`), runTag, clock),
+    (c, i) =>
+      new SimulatedDevice(c, catalog.get(c.profile) as DeviceProfile, links[i] as DeviceConnection, random.fork(`device-${i}`), runTag, clock, {
+        allowanceStartsFull: !reused.has(c.deviceId),
+      }),
   );
   for (const d of devices) byId.set(d.id, d);
   const traffic = new Traffic(

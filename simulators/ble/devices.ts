@@ -23,6 +23,8 @@ export interface ModelOptions extends Partial<Omit<DeviceOptions, 'address' | 's
   readonly clockOffsetMs?: number;
   /** Real time in ms since the epoch; default `Date.now`. */
   readonly now?: () => number;
+  /** The zone the device's clock is set to (Current Time is local time); default Europe/London, the shipped profiles' zone. */
+  readonly timeZone?: string;
   /** Whether the device has the Current Time service; default true. */
   readonly currentTime?: boolean;
   /** Gap between indications of stored measurements or records; default 20 ms. */
@@ -35,8 +37,8 @@ const u32 = (v: number): Uint8Array => Uint8Array.of(v & 0xff, (v >> 8) & 0xff, 
 
 /** The device of a model, with Current Time appended unless `currentTime: false`. */
 function simulated(options: ModelOptions, defaultName: string, services: ServiceDefinition[]): SimulatedDevice {
-  const { clockOffsetMs = 0, now = Date.now, currentTime = true, uploadIntervalMs: _, name = defaultName, ...device } = options;
-  return new SimulatedDevice({ ...device, name, services: currentTime ? [...services, currentTimeService(() => now() + clockOffsetMs)] : services });
+  const { clockOffsetMs = 0, now = Date.now, currentTime = true, timeZone = 'Europe/London', uploadIntervalMs: _, name = defaultName, ...device } = options;
+  return new SimulatedDevice({ ...device, name, services: currentTime ? [...services, currentTimeService(() => now() + clockOffsetMs, timeZone)] : services });
 }
 
 /** Sends through a model's device, which exists only once its services are defined. */

@@ -4,12 +4,12 @@
  * Storing devices hold a measurement or two at start and take a new one every minute; runs until
  * SIGINT or SIGTERM, then removes the bus.
  */
-import { BlueZSimulator, PrivateBus } from './bluez/index.js';
+import { BlueZSimulator, localWall, PrivateBus } from './bluez/index.js';
 import { BloodPressureCuff, GlucoseMeter, HeartRateStrap, PulseOximeter, Thermometer, WeightScale } from './devices.js';
 
 const NEW_MEASUREMENT_EVERY_MS = 60_000;
-/** Date Time as a device shows it (UTC here), `minutesAgo` before now. */
-const stamp = (minutesAgo = 0): string => new Date(Date.now() - minutesAgo * 60_000).toISOString().slice(0, 19);
+/** Date Time as the devices show it (set to UK time, the shipped profiles' zone), `minutesAgo` before now. */
+const stamp = (minutesAgo = 0): string => localWall(Date.now() - minutesAgo * 60_000, 'Europe/London');
 
 async function main(): Promise<void> {
   const bus = await PrivateBus.start();

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Clock } from '../../src/domain/index.js';
+import { offsetClock } from './clock.js';
 import { tempDir } from './gateway.js';
 
 const BINARY = ['/usr/bin/victoria-metrics', '/usr/local/bin/victoria-metrics'].find((p) => existsSync(p));
@@ -59,6 +61,22 @@ export class VictoriaMetrics {
       if (Date.now() > deadline) throw new Error('victoria-metrics did not become healthy');
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /**
+   * The server's clock, read from its `Date` header. VictoriaMetrics keeps only points within its
+   * retention (a day here) of its own now, and it is a Go program, whose clock libfaketime does not
+   * move: under `faketime` the tests' clock and the server's differ by the fake offset. Tests that
+   * write points take their times from this clock, and give it to the gateway, so they pass whatever
+   * the test process believes the date is. Offsets under a minute (the header's whole seconds, the
+   * request's time) are taken as none.
+   */
+  async clock(): Promise<Clock> {
+    const res = await fetch(`${this.url}/health`);
+    const serverMs = Date.parse(res.headers.get('date') ?? '');
+    if (Number.isNaN(serverMs)) throw new Error('victoria-metrics sent no Date header');
+    const offsetMs = serverMs - Date.now();
+    return offsetClock(Math.abs(offsetMs) < 60_000 ? 0 : offsetMs);
   }
 
   /** Stops the server (storage kept, so resume() brings the same data back). */

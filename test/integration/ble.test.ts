@@ -4,19 +4,25 @@ import { dbusDaemonMissing, useBlueZ } from '../helpers/bluez.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { until } from '../helpers/until.js';
+import { clockFrom } from '../helpers/clock.js';
+import type { Clock } from '../../src/domain/index.js';
 
 const defer = useCleanups();
 /** Short waits: the simulator answers at once, and tests see reconnections within a second. */
 const BLE = { 'ble.reconnectBaseMs': 50, 'ble.reconnectMaxMs': 200, 'ble.refreshMs': 100, 'ble.callTimeoutMs': 2_000, 'ble.connectTimeoutMs': 3_000, 'ble.racpTimeoutMs': 3_000 };
 
-async function gateway(dir?: string): Promise<TestGateway> {
+/**
+ * A gateway on the BlueZ simulator. Devices here send their own (local) time stamps, so the tests
+ * that name dates give the gateway a clock on the same day.
+ */
+async function gateway(dir?: string, clock?: Clock): Promise<TestGateway> {
   let dataDir = dir;
   if (dataDir === undefined) {
     const tmp = tempDir();
     defer(tmp.remove);
     dataDir = tmp.dir;
   }
-  const gw = await startGateway(dataDir, BLE);
+  const gw = await startGateway(dataDir, BLE, clock);
   defer(() => gw.stop());
   expect(await gw.ble, 'the BLE bridge runs against the simulator').toBeDefined();
   return gw;
@@ -40,8 +46,10 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
   const bluez = useBlueZ();
 
   it('a BP cuff\'s stored measurement, indicated after connect, becomes one reading in canonical units, in the profile\'s time zone', async () => {
-    const gw = await gateway();
-    const cuff = bluez.add(new BloodPressureCuff({ address: 'AA:00:00:00:00:01' }));
+    // A day in British Summer Time, on the gateway's clock and the cuff's.
+    const clock = clockFrom('2026-09-01T12:00:00Z');
+    const gw = await gateway(undefined, clock);
+    const cuff = bluez.add(new BloodPressureCuff({ address: 'AA:00:00:00:00:01', now: () => clock.now() }));
     cuff.queue({ unit: 'kPa', systolic: 17.1, diastolic: 11.2, meanArterialPressure: 13.1, pulseRate: 64, timestamp: '2026-09-01T07:30:00' });
     await gw.addDevice('ble-bp-cuff', { id: 'ble-cuff-1', bleAddress: 'aa-00-00-00-00-01' });
     await until(async () => stored(gw, 'ble-cuff-1').length, (n) => n === 3, 'the cuff reading stored');
@@ -75,11 +83,13 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
   });
 
   it('measures a device\'s clock from Current Time on connect and corrects a drifting one, as for MQTT devices', async () => {
-    const gw = await gateway();
+    // A day in November, when London time is UTC, so the cuff's local stamps read as UTC.
+    const clock = clockFrom('2026-11-20T12:00:00Z');
+    const gw = await gateway(undefined, clock);
     const aheadMs = 10 * 60_000;
-    const cuff = bluez.add(new BloodPressureCuff({ address: 'AA:00:00:00:00:08', clockOffsetMs: aheadMs }));
-    // Taken 5 minutes ago by the real clock; the cuff, 10 minutes fast, stamped its own time (UTC is London time in November).
-    const takenAtMs = Math.floor((Date.now() - 5 * 60_000) / 1000) * 1000;
+    const cuff = bluez.add(new BloodPressureCuff({ address: 'AA:00:00:00:00:08', clockOffsetMs: aheadMs, now: () => clock.now() }));
+    // Taken 5 minutes ago by the real clock; the cuff, 10 minutes fast, stamped its own time.
+    const takenAtMs = Math.floor((clock.now() - 5 * 60_000) / 1000) * 1000;
     cuff.queue({ systolic: 132, diastolic: 84, meanArterialPressure: 100, timestamp: new Date(takenAtMs + aheadMs).toISOString().slice(0, 19) });
     await gw.addDevice('ble-bp-cuff', { id: 'ble-cuff-3', bleAddress: 'AA:00:00:00:00:08' });
     await until(async () => stored(gw, 'ble-cuff-3').length, (n) => n === 2, 'the reading stored');
@@ -125,8 +135,10 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
   it('downloads a glucose meter\'s 20 stored records once: a reconnection asks only for newer ones, and fetches none twice', async () => {
     const tmp = tempDir();
     defer(tmp.remove);
-    const gw = await gateway(tmp.dir);
-    const meter = bluez.add(new GlucoseMeter({ address: 'AA:00:00:00:00:03', records: records(20) }));
+    // The records are stamped 1–20 November (local time): the gateway and the meter read the 22nd.
+    const clock = clockFrom('2026-11-22T12:00:00Z');
+    const gw = await gateway(tmp.dir, clock);
+    const meter = bluez.add(new GlucoseMeter({ address: 'AA:00:00:00:00:03', records: records(20), now: () => clock.now() }));
     await gw.addDevice('ble-glucose-meter', { id: 'ble-meter-1', bleAddress: 'AA:00:00:00:00:03' });
     await until(async () => gw.store.devices.recordCursor('ble-meter-1'), (c) => c === 20, 'the 20 records fetched');
     expect(stored(gw, 'ble-meter-1')).toHaveLength(20);
@@ -144,14 +156,14 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
     // The cursor is kept in the store: after a restart the meter is asked only for what is new.
     await gw.stop();
     meter.addRecord(records(1, 22)[0] as GlucoseInput);
-    const again = await gateway(tmp.dir);
+    const again = await gateway(tmp.dir, clock);
     await until(async () => again.store.devices.recordCursor('ble-meter-1'), (c) => c === 22, 'record 22 fetched after the restart');
     expect([...(meter.racpWrites.at(-1) ?? [])]).toEqual([0x01, 0x03, 0x01, 22, 0]);
     expect(stored(again, 'ble-meter-1')).toHaveLength(22);
   });
 
   it('rejects a corrupt value alone (dead letter with its issue) and stores the next one', async () => {
-    const gw = await gateway();
+    const gw = await gateway(undefined, clockFrom('2026-11-21T12:00:00Z'));
     const scale = bluez.add(new WeightScale({ address: 'AA:00:00:00:00:04', currentTime: false, uploadIntervalMs: 50 }));
     scale.device.corruptNext();
     scale.queue({ unit: 'lb', weight: 154.7, timestamp: '2026-11-20T07:00:00' });
@@ -166,10 +178,11 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
   });
 
   it('serves several devices at once: thermometer in °F, pulse oximeter spot-check, and a cuff refusing its first connections', async () => {
-    const gw = await gateway();
+    const clock = clockFrom('2026-11-20T21:00:00Z');
+    const gw = await gateway(undefined, clock);
     const thermometer = bluez.add(new Thermometer({ address: 'AA:00:00:00:00:05', currentTime: false }));
     const oximeter = bluez.add(new PulseOximeter({ address: 'AA:00:00:00:00:06', currentTime: false }));
-    const cuff = bluez.add(new BloodPressureCuff({ address: 'AA:00:00:00:00:07' }));
+    const cuff = bluez.add(new BloodPressureCuff({ address: 'AA:00:00:00:00:07', now: () => clock.now() }));
     thermometer.queue({ temperature: 100.4, unit: 'F', timestamp: '2026-11-20T20:00:00', temperatureType: 'ear' });
     oximeter.queue({ spo2: 91, pulseRate: 104, timestamp: '2026-11-20T20:01:00' });
     cuff.queue({ systolic: 141, diastolic: 92, meanArterialPressure: 108, timestamp: '2026-11-20T20:02:00' });
@@ -193,7 +206,7 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge with the adapter powered off', ()
 
   it('powers the adapter on, then connects', async () => {
     expect(bluez.simulator.adapter.powered).toBe(false);
-    const gw = await gateway();
+    const gw = await gateway(undefined, clockFrom('2026-11-20T12:00:00Z'));
     expect(bluez.simulator.adapter.powered).toBe(true);
     const thermometer = bluez.add(new Thermometer({ address: 'AA:00:00:00:00:10', currentTime: false }));
     thermometer.queue({ temperature: 36.9, timestamp: '2026-11-20T08:00:00' });

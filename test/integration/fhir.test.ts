@@ -14,6 +14,9 @@ let profilesDir: string;
 // Transactions of at most 8 entries (the test server's cap on conditional entries in one transaction).
 const fhirSettings = (url: string) => ({ profilesDir, 'fhir.url': url, 'fhir.batchSize': 8, 'fhir.flushIntervalMs': 50, 'fhir.timeoutMs': 2000, 'fhir.retryBaseMs': 50, 'fhir.retryMaxMs': 200 });
 
+/** A whole second `hours` before now: readings of the past days, whatever day the tests run. */
+const hoursAgo = (hours: number): number => Math.floor((Date.now() - hours * 3_600_000) / 1000) * 1000;
+
 const bp = (i: number, takenAtMs: number, values: Record<string, number> = { systolic: 120 + i, diastolic: 80, pulse: 60 }) =>
   JSON.stringify({ messageId: `m${i}`, takenAt: new Date(takenAtMs).toISOString(), values });
 
@@ -44,7 +47,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     defer(tmp.remove);
     const gw = await gateway(tmp.dir);
     const { creds, client } = await device(gw, 'cuff-fhir-1');
-    const takenAtMs = Date.parse('2026-11-20T08:30:00Z');
+    const takenAtMs = hoursAgo(48);
     await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(1, takenAtMs, { systolic: 185, diastolic: 90, pulse: 72 }), { qos: 1 });
 
     const observations = await until(() => server.search('Observation'), (o) => o.length === 2, 'two Observations');
@@ -57,7 +60,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
       status: 'final',
       category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
       code: { coding: expect.arrayContaining([{ system: 'http://snomed.info/sct', code: '75367002', display: 'Blood pressure' }]) },
-      effectiveDateTime: '2026-11-20T08:30:00.000Z',
+      effectiveDateTime: new Date(takenAtMs).toISOString(),
       subject: { reference: `Patient/${patient!.id}` },
       interpretation: [{ coding: [{ code: 'HH' }] }],
       meta: { profile: ['http://hl7.org/fhir/StructureDefinition/bp'] },
@@ -82,7 +85,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     defer(tmp.remove);
     let gw = await gateway(tmp.dir);
     const { creds, client } = await device(gw, 'cuff-flag-1');
-    const takenAtMs = Date.parse('2026-11-20T08:30:00Z');
+    const takenAtMs = hoursAgo(48);
     await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(1, takenAtMs, { systolic: 186, diastolic: 90 }), { qos: 1 });
     const [flag] = await until(() => server.search('Flag'), (f) => f.length === 1, 'a Flag');
     const [panel] = await server.search('Observation', { code: 'http://loinc.org|85354-9' });
@@ -120,7 +123,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     defer(tmp.remove);
     let gw = await gateway(tmp.dir);
     const { creds, client } = await device(gw, 'cuff-fhir-2');
-    const t0 = Date.parse('2026-11-20T08:30:00Z');
+    const t0 = hoursAgo(48);
     for (const i of [0, 1, 1, 2]) await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i, t0 + i * 60_000), { qos: 1 });
     await until(() => server.search('Observation'), (o) => o.length === 6, 'six Observations');
     await client.endAsync();
@@ -145,7 +148,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     const gw = await gateway(tmp.dir);
     const { creds, client } = await device(gw, 'cuff-fhir-7');
     await server.drop(2);
-    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse('2026-11-21T08:30:00Z')), { qos: 1 });
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, hoursAgo(36)), { qos: 1 });
     await until(async () => gw.store.outbox.stats('fhir').pending, (n) => n === 0, 'an empty outbox');
     expect(await gw.metrics.render()).toMatch(/vg_outbox_failures_total\{sink="fhir",retry="ambiguous"\} 2/);
     expect(await server.search('Observation')).toHaveLength(2);
@@ -160,7 +163,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     const { creds, client } = await device(first, 'cuff-fhir-3');
     await server.down();
     defer(() => server.up());
-    const t0 = Date.parse('2026-11-21T08:30:00Z');
+    const t0 = hoursAgo(36);
     for (let i = 0; i < 10; i++) await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i, t0 + i * 60_000), { qos: 1 });
     await until(async () => (await first.metrics.render()).match(/vg_outbox_failures_total\{sink="fhir",retry="ambiguous"\} (\d+)/)?.[1], (n) => Number(n) >= 2, 'failed sends');
     expect(first.store.outbox.stats('fhir').pending).toBe(20);
@@ -183,7 +186,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     const outcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'business-rule', diagnostics: 'patient not registered with this practice' }] };
     // The batch is refused, then the first Observation alone; the second alone goes through.
     await server.fail(400, 2, outcome);
-    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse('2026-11-22T08:30:00Z')), { qos: 1 });
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, hoursAgo(24)), { qos: 1 });
     await until(async () => gw.store.outbox.stats('fhir'), (s) => s.pending === 0 && s.dead === 1, 'one dead entry');
     expect(await server.search('Observation')).toHaveLength(1);
     const dead = gw.store.outbox.dead('fhir');
@@ -204,7 +207,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     defer(tmp.remove);
     const gw = await gateway(tmp.dir);
     const { creds, client } = await device(gw, 'cuff-fhir-5');
-    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse('2026-11-22T08:30:00Z')), { qos: 1 });
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, hoursAgo(24)), { qos: 1 });
     await until(() => observationsOf(), (o) => o.length === 2, 'two Observations');
     const row = gw.store.readings.query({ deviceId: creds.deviceId, metric: 'diastolic' })[0]!;
     const cli = await runCli(['readings', 'retract', String(row.id), '--reason', 'cuff fitted over clothing', '--data-dir', tmp.dir, '--json'], { VG_FHIR_URL: server.url, VG_PROFILES_DIR: profilesDir });
@@ -223,7 +226,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     defer(tmp.remove);
     const gw = await gateway(tmp.dir);
     const { creds, client } = await device(gw, 'cuff-flag-2');
-    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse('2026-11-22T08:30:00Z'), { systolic: 190, diastolic: 100 }), { qos: 1 });
+    await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, hoursAgo(24), { systolic: 190, diastolic: 100 }), { qos: 1 });
     await until(() => server.search('Flag'), (f) => f[0]?.['status'] === 'active', 'an active Flag');
     const [alert] = gw.store.alerts.list({ open: true });
     const cli = await runCli(['alerts', 'resolve', alert!.id, '--note', 'cuff repositioned, 128/84 on recheck', '--data-dir', tmp.dir, '--json'], { VG_FHIR_URL: server.url, VG_PROFILES_DIR: profilesDir });
@@ -238,7 +241,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     const gw = await gateway(tmp.dir);
     const { creds, client } = await device(gw, 'cuff-fhir-6');
     const rejected = await collect(client, `devices/${creds.deviceId}/rejected`);
-    const takenAt = '2026-11-23T07:45:00.000Z';
+    const takenAt = new Date(hoursAgo(12)).toISOString();
     const corrections = `devices/${creds.deviceId}/corrections`;
     await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(0, Date.parse(takenAt)), { qos: 1 });
     await until(() => observationsOf(), (o) => o.length === 2, 'two Observations');
@@ -255,7 +258,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     expect(await observationsOf()).toHaveLength(2);
     expect(await gw.metrics.render()).toMatch(/vg_readings_corrected_total\{action="retract"\} 1\n/);
 
-    await client.publishAsync(corrections, JSON.stringify({ takenAt: '2026-11-23T07:46:00Z', action: 'retract' }), { qos: 1 });
+    await client.publishAsync(corrections, JSON.stringify({ takenAt: new Date(Date.parse(takenAt) + 60_000).toISOString(), action: 'retract' }), { qos: 1 });
     await client.publishAsync(corrections, JSON.stringify({ takenAt, action: 'amend', values: { systolic: 150 } }), { qos: 1 });
     await until(async () => rejected.messages.length, (n) => n === 2, 'two rejections');
     expect(rejected.messages.map((m) => (m.json as { issues: { code: string }[] }).issues[0]?.code)).toEqual(['reading-unknown', 'reading-retracted']);
@@ -307,7 +310,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     const gw = await startGateway(tmp.dir, { ...fhirSettings(server.url), 'fhir.oauth': { tokenUrl, clientId: 'gw-1', clientSecret: 's3cret' } });
     defer(() => gw.stop());
     const { creds, client } = await device(gw, 'cuff-fhir-8');
-    for (const i of [0, 1]) await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i, Date.parse('2026-11-24T08:30:00Z') + i * 60_000), { qos: 1 });
+    for (const i of [0, 1]) await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i, hoursAgo(6) + i * 60_000), { qos: 1 });
     await until(() => server.search('Observation'), (o) => o.length === 4, 'four Observations');
     const seen = await server.authorizations();
     expect(seen.length).toBeGreaterThan(0);

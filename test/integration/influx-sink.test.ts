@@ -21,7 +21,7 @@ describe.skipIf(victoriaMetricsMissing)('InfluxPointSink against a real InfluxDB
 
   it('writes points with their tags and fields at millisecond precision, and a rewrite changes nothing', async () => {
     const sink = sinkFor(vm.url);
-    const t0 = Date.now() - 60_000;
+    const t0 = (await vm.clock()).now() - 60_000;
     const points = [point(t0, 121), point(t0 + 1_000, 122), point(t0 + 2_000, 123)];
     await sink.write(points);
     await sink.write(points); // a retry after an ambiguous outcome

@@ -5,6 +5,7 @@ import { connectDevice } from '../helpers/mqtt.js';
 import { runCli, unlimitedProfiles } from '../helpers/process.js';
 import { VictoriaMetrics, victoriaMetricsMissing, type ExportedSeries } from '../helpers/victoria-metrics.js';
 import type { DeviceCredentials } from '../../src/devices/index.js';
+import type { Clock } from '../../src/domain/index.js';
 
 let profilesDir: string;
 // Requests of at most 4 points: rows are grouped into requests, and a larger row (a backfill) split.
@@ -13,10 +14,13 @@ const values = (series: ExportedSeries[], name: string) => series.find((s) => s.
 
 describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metrics) through the durable outbox', () => {
   let vm: VictoriaMetrics;
+  /** The server's clock: the gateways here run on it, so their points fall within its retention. */
+  let clock: Clock;
   const shared = tempDir();
   beforeAll(async () => {
     profilesDir = unlimitedProfiles(shared.dir); // a bp cuff may publish 6 readings a minute
     vm = await VictoriaMetrics.start();
+    clock = await vm.clock();
   });
   afterAll(async () => {
     await vm?.stop();
@@ -32,11 +36,11 @@ describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metri
 
   it('turns each stored reading into one point with pseudonymous tags; a duplicate publish sends nothing again', async () => {
     const tmp = tempDir();
-    const gw = await startGateway(tmp.dir, influxSettings(vm.url));
+    const gw = await startGateway(tmp.dir, influxSettings(vm.url), clock);
     try {
       const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-influx-1' });
       const client = await connectDevice(gw.url, creds);
-      const t0 = Date.now() - 120_000;
+      const t0 = clock.now() - 120_000;
       for (const i of [0, 1, 2, 2]) await publish(client, creds, i, t0 + i * 1000);
       await client.endAsync();
       const series = await vm.waitFor('{device="cuff-influx-1"}', (s) => values(s, 'blood_pressure_systolic').length === 3);
@@ -55,11 +59,11 @@ describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metri
 
   it('loses and doubles nothing through an outage spanning a gateway restart', async () => {
     const tmp = tempDir();
-    let gw: TestGateway | undefined = await startGateway(tmp.dir, influxSettings(vm.url));
+    let gw: TestGateway | undefined = await startGateway(tmp.dir, influxSettings(vm.url), clock);
     try {
       const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-influx-2' });
       await vm.pause();
-      const t0 = Date.now() - 300_000;
+      const t0 = clock.now() - 300_000;
       let client = await connectDevice(gw.url, creds);
       for (let i = 0; i < 10; i++) await publish(client, creds, i, t0 + i * 1000);
       await client.endAsync();
@@ -70,7 +74,7 @@ describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metri
       expect(await gw.metrics.render()).toMatch(failing);
       await gw.stop();
 
-      gw = await startGateway(tmp.dir, influxSettings(vm.url));
+      gw = await startGateway(tmp.dir, influxSettings(vm.url), clock);
       client = await connectDevice(gw.url, creds);
       for (let i = 10; i < 20; i++) await publish(client, creds, i, t0 + i * 1000);
       for (let i = 5; i < 15; i++) await publish(client, creds, i, t0 + i * 1000); // redeliveries
@@ -91,11 +95,11 @@ describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metri
 
   it('backfills stored readings into a newly configured InfluxDB', async () => {
     const tmp = tempDir();
-    let gw = await startGateway(tmp.dir, { profilesDir }); // no InfluxDB yet
+    let gw = await startGateway(tmp.dir, { profilesDir }, clock); // no InfluxDB yet
     try {
       const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-influx-3' });
       const client = await connectDevice(gw.url, creds);
-      const t0 = Date.now() - 600_000;
+      const t0 = clock.now() - 600_000;
       for (let i = 0; i < 5; i++) await publish(client, creds, i, t0 + i * 1000);
       await client.endAsync();
       expect(gw.store.outbox.stats('influx').pending).toBe(0);
@@ -104,7 +108,7 @@ describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metri
       const cli = await runCli(['influx', 'backfill', '--since', new Date(t0 - 1000).toISOString(), '--json', '--data-dir', tmp.dir]);
       expect(JSON.parse(cli.stdout)).toMatchObject({ queued: 5, skippedUnknownProfile: 0 });
 
-      gw = await startGateway(tmp.dir, influxSettings(vm.url));
+      gw = await startGateway(tmp.dir, influxSettings(vm.url), clock);
       const series = await vm.waitFor('{device="cuff-influx-3"}', (s) => values(s, 'blood_pressure_systolic').length === 5);
       expect(values(series, 'blood_pressure_systolic')).toEqual([120, 121, 122, 123, 124]);
     } finally {

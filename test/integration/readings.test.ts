@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
+import { clockFrom, isoAgo } from '../helpers/clock.js';
 
 let gw: TestGateway;
 let tmp: ReturnType<typeof tempDir>;
@@ -43,7 +44,7 @@ describe('readings over MQTT', () => {
     const device = await connectDevice(gw.url, creds);
     try {
       const withId = JSON.stringify({ messageId: 'ox-1', takenAt: nowIso(), values: { spo2: 97, pulse: 64 } });
-      const withoutId = JSON.stringify({ takenAt: '2026-11-01T08:00:00Z', values: { spo2: 96 } });
+      const withoutId = JSON.stringify({ takenAt: isoAgo(3_600_000), values: { spo2: 96 } });
       for (const payload of [withId, withId, withoutId, withoutId, withId]) {
         await device.publishAsync(`devices/${creds.deviceId}/readings`, payload, { qos: 1 });
       }
@@ -72,13 +73,18 @@ describe('readings over MQTT', () => {
   });
 
   it('accepts vendor-shaped payloads through their profiles, converting units', async () => {
+    // The scale sends local time (its profile's time zone, Europe/London): on this clock's day,
+    // 20 November, London keeps GMT, so 07:15 local is 07:15 UTC.
+    const clock = clockFrom('2026-11-20T09:00:00Z');
+    const other = tempDir();
+    const gw = await startGateway(other.dir, {}, clock);
     const cuff = await gw.addDevice('northwind-bp3');
     const scale = await gw.addDevice('contoso-scale');
     const a = await connectDevice(gw.url, cuff);
     const b = await connectDevice(gw.url, scale);
     try {
-      const ts = Math.floor(Date.now() / 1000) - 120;
-      await a.publishAsync(`devices/${cuff.deviceId}/readings`, JSON.stringify({ seq: 9, ts, clock: Math.floor(Date.now() / 1000), bp: { sys: 17.3, dia: 11.2, unit: 'kPa' }, hr: 66 }), { qos: 1 });
+      const ts = Math.floor(clock.now() / 1000) - 120;
+      await a.publishAsync(`devices/${cuff.deviceId}/readings`, JSON.stringify({ seq: 9, ts, clock: Math.floor(clock.now() / 1000), bp: { sys: 17.3, dia: 11.2, unit: 'kPa' }, hr: 66 }), { qos: 1 });
       await b.publishAsync(
         `devices/${scale.deviceId}/readings`,
         JSON.stringify({ device: 'WS-20', measurements: [{ id: 'w1', time: '2026-11-20T07:15:00', weight_lb: 165.3 }] }),
@@ -94,6 +100,8 @@ describe('readings over MQTT', () => {
     } finally {
       await a.endAsync();
       await b.endAsync();
+      await gw.stop();
+      other.remove();
     }
   });
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -7,7 +7,7 @@ import { parseNhsNumber, systemClock } from '../../src/domain/index.js';
 import { decodeJson } from '../../src/pipeline/decode.js';
 import { validateReading } from '../../src/pipeline/validate.js';
 import { mapPayload, StatusPayloadSchema, type DeviceProfile } from '../../src/profiles/index.js';
-import type { DeviceLink } from '../../simulators/device.js';
+import { DeviceConnection, type DeviceLink } from '../../simulators/device.js';
 import { faultMessages, supportsFault } from '../../simulators/faults.js';
 import { EXPECTED_CODE, FaultKind, runSimulation, seededRandom, testNhsNumbers, type DeviceCredentials, type SimulationSummary } from '../../simulators/index.js';
 import { SimulatedDevice, type Outgoing } from '../../simulators/simulated-device.js';
@@ -71,6 +71,34 @@ describe('device simulator', () => {
     expect(summary.duplicatesSent).toBeGreaterThan(1);
     expect(gw.store.readings.count()).toBe(summary.expectedStoredValues);
   });
+
+  it('never writes on a connection the gateway closed, and reports the close once', async () => {
+    const tmp = tempDir('vg-sim-');
+    onTestFinished(() => tmp.remove());
+    const gw = await startGateway(tmp.dir, { 'mqtt.revocationCheckMs': 20 });
+    onTestFinished(() => gw.stop());
+    const [creds] = await provision(gw, ['thermometer']);
+    const errors: string[] = [];
+    const link = await DeviceConnection.open({ url: gw.url, deviceId: creds!.deviceId, secret: creds!.secret, qos: 1, connectTimeoutMs: 5_000, ackTimeoutMs: 5_000, onRejection: () => {}, onError: (m) => errors.push(m) });
+    gw.store.devices.revoke(creds!.deviceId, Date.now());
+    for (let i = 0; i < 100 && link.closedByGateway === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(link.closedByGateway).toBeDefined();
+    await expect(link.publish('readings', Buffer.from('{}'))).rejects.toThrow('the connection is closed');
+    await link.close();
+    expect(errors).toEqual([`${creds!.deviceId}: the connection closed`]);
+  });
+
+  it('starts the allowance of devices from a credentials file empty: a second run right after the first has no unexpected rejection', async () => {
+    const { gw, dir } = await gatewayIn();
+    const file = join(dir, 'devices.json');
+    const credentials = await provision(gw, ['bp-upper-arm', 'pulse-oximeter']);
+    writeFileSync(file, JSON.stringify(credentials));
+    const first = await runSimulation({ url: gw.url, credentials, count: 12, ratePerSecond: 50, seed: 1 });
+    expect(first.rejected).toEqual({});
+    const second = await runSimulation({ url: gw.url, credentialsFile: file, count: 4, ratePerSecond: 50, seed: 2 });
+    expectEverythingAcknowledged(second);
+    expect(second.rejected).toEqual({});
+  }, 60_000);
 
   it('runs from the command line, provisioning its devices through the gateway CLI', async () => {
     const { gw, dir } = await gatewayIn();

@@ -13,4 +13,4 @@ export { BusError } from './dbus.js';
 export { BluezErrors, uuid128 } from './interfaces.js';
 export { Stream, Upload, type Link } from './upload.js';
 export { RecordAccess, RacpOp, RacpOperator, RacpResponse, type RecordStore, type StoredRecord } from './racp.js';
-export { currentTime, currentTimeService } from './current-time.js';
+export { currentTime, currentTimeService, localWall } from './current-time.js';
