@@ -60,7 +60,7 @@ export async function benchAlerts(options: AlertBenchOptions = ALERT_BENCH_DEFAU
     progress(`alerts: connecting ${devices.length} devices`);
     const connected = await mapLimit(devices, CONNECT_CONCURRENCY, (d) => connectDevice(url, d)); // in the devices' order
     clients.push(...connected);
-    const inbox = await mqtt.connectAsync(url, { clientId: 'bench-clinician-app', username: `clinician:${clinician.id}`, password: clinician.secret, reconnectPeriod: 0 });
+    const inbox = await mqtt.connectAsync(url, { clientId: `clinician:${clinician.id}`, username: `clinician:${clinician.id}`, password: clinician.secret, reconnectPeriod: 0 });
     clients.push(inbox);
 
     const pending = new Map<string, Pending[]>(devices.map((d) => [d.deviceId, []]));

@@ -34,7 +34,7 @@ async function clinician(gw: TestGateway, id: string, patients: string[]) {
   const registry = new ClinicianRegistry(gw.store.clinicians, systemClock);
   const { secret } = await registry.add(id, `Dr ${id}`);
   for (const p of patients) registry.assign(id, p);
-  const client = await mqtt.connectAsync(gw.url, { clientId: `${id}-app`, username: `clinician:${id}`, password: secret, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(gw.url, { clientId: `clinician:${id}`, username: `clinician:${id}`, password: secret, reconnectPeriod: 0 });
   defer(() => client.endAsync(true));
   const inbox = await collect(client, `clinicians/${id}/alerts`);
   const typed = inbox as unknown as { messages: { topic: string; json: AlertMessage }[]; next: () => Promise<AlertMessage> };
@@ -128,6 +128,22 @@ describe('clinician alerts', () => {
     const metrics = await gw.metrics.render();
     expect(metrics).toMatch(/vg_mqtt_acl_denied_total\{action="subscribe"\} 2\n/);
     expect(metrics).toMatch(/vg_mqtt_acl_denied_total\{action="publish"\} 1\n/);
+  });
+
+  it('refuses a clinician whose client id is not clinician:<id> (a device\'s, say), and the device stays connected', async () => {
+    const gw = await gateway();
+    const registry = new ClinicianRegistry(gw.store.clinicians, systemClock);
+    const { secret } = await registry.add('dr-fox', 'Dr Fox');
+    const cuff = await device(gw, 'bp-upper-arm', 'cuff-taken-1');
+    let cuffClosed = false;
+    cuff.on('close', () => (cuffClosed = true));
+    // [MQTT-3.2.2.3] CONNACK 2: identifier rejected
+    await expect(mqtt.connectAsync(gw.url, { clientId: 'cuff-taken-1', username: 'clinician:dr-fox', password: secret, reconnectPeriod: 0 })).rejects.toThrow(/Identifier rejected/);
+    await expect(mqtt.connectAsync(gw.url, { clientId: 'dr-fox-phone', username: 'clinician:dr-fox', password: secret, reconnectPeriod: 0 })).rejects.toThrow(/Identifier rejected/);
+    await cuff.publishAsync('devices/cuff-taken-1/readings', bp(1, 120), { qos: 1 });
+    expect(cuffClosed).toBe(false);
+    expect(gw.store.readings.query({ deviceId: 'cuff-taken-1' })).toHaveLength(2);
+    expect(await gw.metrics.render()).toMatch(/vg_mqtt_auth_failures_total\{reason="client-id-mismatch"\} 2\n/);
   });
 
   it('delivers each state change once to a clinician\'s webhook, signed, through a receiver outage and a gateway restart', async () => {

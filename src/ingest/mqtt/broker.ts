@@ -204,6 +204,14 @@ export class MqttBroker {
       this.log.warn({ clientId: client.id, reason }, 'clinician connection refused');
       return refusal(reason === 'not-authorized' ? CONNACK.NotAuthorized : CONNACK.BadCredentials, reason);
     }
+    // As for devices: client id = username, so a clinician can never take over a device's session
+    // (or another clinician's) by connecting with its client id [MQTT-3.1.3-2: a new connection
+    // with a client id in use ends the old one].
+    if (client.id !== `${CLINICIAN_USERNAME_PREFIX}${result.value}`) {
+      this.metrics.authFailed('client-id-mismatch');
+      this.log.warn({ clientId: client.id, clinicianId: result.value }, 'clinician connection refused: client id must equal the username');
+      return refusal(CONNACK.IdentifierRejected, 'client id must equal the username clinician:<id>');
+    }
     this.clinicians.set(client, result.value);
     return null;
   }
