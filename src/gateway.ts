@@ -72,10 +72,11 @@ export class Gateway {
         if (broker === undefined) throw new Error('the broker is not started yet'); // kept, sent once it is
         broker.publishJson(clinicianAlertTopic(id), message);
       });
+      // The alert rules plan their changes into the commit of the rows that cause them.
+      if (config.alerts.enabled) queue.usePlanner(alerts);
       const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, {
         outputs: outputPlanner(config),
         payloadHashes: config.fhir.url !== undefined,
-        ...(config.alerts.enabled ? { observe: alerts.observe } : {}),
       });
       if (influxUrl !== undefined) {
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
@@ -171,21 +172,24 @@ export class Gateway {
   ): { alerts: AlertEngine; alertSenders: OutboxSender[] } {
     const { config, clock } = this;
     const alertSenders = this.alertSenders(store, record, metrics, publish);
-    const alerts = new AlertEngine(
-      () => store.alerts.unresolved(),
-      recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (id) => store.clinicians.get(id), config.alerts.escalation.contacts),
-      (batch) => queue.submit(batch),
-      () => alertSenders.forEach((s) => void s.tick()),
+    const alerts = new AlertEngine({
+      unresolved: () => store.alerts.unresolved(),
+      breaches: () => store.alerts.breaches(),
+      recipientsOf: recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (id) => store.clinicians.get(id), config.alerts.escalation.contacts),
+      existing: (keys) => store.readings.existingKeys(keys),
+      requestCommit: () => queue.submit({ rows: [], deadLetters: [], health: [] }),
+      committed: () => alertSenders.forEach((s) => void s.tick()),
       clock,
       metrics,
-      this.log.child({ component: 'alerts' }),
-    );
-    alerts.start(store.alerts.breaches());
+      log: this.log.child({ component: 'alerts' }),
+    });
     if (config.fhir.url !== undefined) alerts.useCareRecord(alertsInCareRecord(config.gatewayId));
     alerts.useOverrides(() => store.patients.overrides());
     alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, (id) => store.alerts.get(id));
     alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));
+    alerts.useCorrections(store.readings.latestCorrectionId(), (id) => store.readings.correctionsSince(id));
     this.closers.push(() => alerts.stop());
+    if (config.alerts.enabled) alerts.start();
     const activity = () =>
       store.devices.activity().flatMap((d) => {
         const profile = profiles.get(d.profileId);

@@ -51,11 +51,25 @@ const present = <T>(v: T | null | undefined): v is T => v !== null && v !== unde
 type Bands = readonly (readonly [upTo: number, score: number])[];
 const banded = (value: number, bands: Bands, above: number): number => bands.find(([upTo]) => value <= upTo)?.[1] ?? above;
 
+/**
+ * The chart's bands are whole numbers (temperature: tenths). A value between two of its steps (SpO2
+ * 91.5 %, a respiration rate of 8.5 averaged by a device) lies between two bands: it scores the
+ * more severe of the two, never the milder one that rounding could pick [clinical.md gateway rules:
+ * where a value falls between bands, the safer band]. Values on the grid score their own band.
+ */
+function saferBand(value: number, step: number, score: (onGrid: number) => number): number {
+  // Tenths of a degree are not exact in binary: 36.1 / 0.1 is 361.00000000000006, on the grid all the same.
+  const x = Math.round((value / step) * 1e6) / 1e6;
+  const low = Math.floor(x);
+  const high = Math.ceil(x);
+  return low === high ? score(low) : Math.max(score(low), score(high));
+}
+
 /** [NEWS2 chart 1] respiration rate /min: ≤8 → 3, 9–11 → 1, 12–20 → 0, 21–24 → 2, ≥25 → 3. */
-export const respiratoryRateScore = (rate: number): number => banded(Math.round(rate), [[8, 3], [11, 1], [20, 0], [24, 2]], 3);
+export const respiratoryRateScore = (rate: number): number => saferBand(rate, 1, (r) => banded(r, [[8, 3], [11, 1], [20, 0], [24, 2]], 3));
 
 /** [NEWS2 chart 1] SpO2 scale 1 %: ≤91 → 3, 92–93 → 2, 94–95 → 1, ≥96 → 0. */
-export const spo2Scale1Score = (spo2: number): number => banded(Math.round(spo2), [[91, 3], [93, 2], [95, 1]], 0);
+export const spo2Scale1Score = (spo2: number): number => saferBand(spo2, 1, (v) => banded(v, [[91, 3], [93, 2], [95, 1]], 0));
 
 /**
  * [NEWS2 chart 1] SpO2 scale 2 %: ≤83 → 3, 84–85 → 2, 86–87 → 1, 88–92 → 0, and from 93: 0 on
@@ -63,23 +77,23 @@ export const spo2Scale1Score = (spo2: number): number => banded(Math.round(spo2)
  * is 88–92). The trap: ≥93 on air scores 0.
  */
 export const spo2Scale2Score = (spo2: number, onOxygen: boolean): number =>
-  banded(Math.round(spo2), [[83, 3], [85, 2], [87, 1], [92, 0], ...(onOxygen ? ([[94, 1], [96, 2]] as const) : [])], onOxygen ? 3 : 0);
+  saferBand(spo2, 1, (v) => banded(v, [[83, 3], [85, 2], [87, 1], [92, 0], ...(onOxygen ? ([[94, 1], [96, 2]] as const) : [])], onOxygen ? 3 : 0));
 
 /** [NEWS2 chart 1] systolic BP mmHg: ≤90 → 3, 91–100 → 2, 101–110 → 1, 111–219 → 0, ≥220 → 3. */
-export const systolicScore = (systolic: number): number => banded(Math.round(systolic), [[90, 3], [100, 2], [110, 1], [219, 0]], 3);
+export const systolicScore = (systolic: number): number => saferBand(systolic, 1, (v) => banded(v, [[90, 3], [100, 2], [110, 1], [219, 0]], 3));
 
 /** [NEWS2 chart 1] pulse /min: ≤40 → 3, 41–50 → 1, 51–90 → 0, 91–110 → 1, 111–130 → 2, ≥131 → 3. */
-export const pulseScore = (pulse: number): number => banded(Math.round(pulse), [[40, 3], [50, 1], [90, 0], [110, 1], [130, 2]], 3);
+export const pulseScore = (pulse: number): number => saferBand(pulse, 1, (v) => banded(v, [[40, 3], [50, 1], [90, 0], [110, 1], [130, 2]], 3));
 
 /** [NEWS2 chart 1] temperature °C (to 0.1): ≤35.0 → 3, 35.1–36.0 → 1, 36.1–38.0 → 0, 38.1–39.0 → 1, ≥39.1 → 2. */
-export const temperatureScore = (celsius: number): number => banded(Math.round(celsius * 10), [[350, 3], [360, 1], [380, 0], [390, 1]], 2);
+export const temperatureScore = (celsius: number): number => saferBand(celsius, 0.1, (t) => banded(t, [[350, 3], [360, 1], [380, 0], [390, 1]], 2));
 
 /**
  * NEWS2 [RCP 2017 chart 1] from whichever parameters are present. Missing ones are listed and the
  * score flagged partial — a floor, from which the response is still derived [clinical.md gateway
  * rules]. Scale 2 is used only when asked (the patient's setting). With oxygen use unknown, SpO2 on
- * scale 2 is scored as on air (the floor) and `onOxygen` is listed missing. Values are scored at
- * the chart's resolution: whole numbers, temperature to 0.1 °C.
+ * scale 2 is scored as on air (the floor) and `onOxygen` is listed missing. The chart's bands are
+ * whole numbers (temperature to 0.1 °C); a value between two bands scores the more severe one.
  */
 export function news2(input: News2Input): News2Score {
   const scale: 1 | 2 = input.spo2Scale === 2 ? 2 : 1;

@@ -1,8 +1,30 @@
 import { GatewayError } from '../domain/index.js';
 import type { CommitBatch, CommitReceipt, HealthUpdate, OutboxEntry } from '../store/reading-store.js';
+import type { DeviceContext } from './ingest.js';
 
-interface Pending {
+/** Work submitted for a commit, with the device its rows came from (none for other work). */
+export interface PlannedWork {
   readonly work: CommitBatch;
+  readonly device: DeviceContext | undefined;
+}
+
+/** What a planner adds to one commit, and how it learns whether that commit is durable. */
+export interface CommitPlan {
+  readonly work: CommitBatch;
+  /** Called once: true when the commit is durable, false when it failed (nothing of it stored). */
+  settle(committed: boolean): void;
+}
+
+/**
+ * Adds to a commit what its rows cause, in the same transaction: the alert rules engine. Called
+ * with a commit's works in order just before it is written (one commit at a time: every earlier
+ * commit is settled), and again for each work alone if the group fails.
+ */
+export interface CommitPlanner {
+  plan(works: readonly PlannedWork[]): CommitPlan | undefined;
+}
+
+interface Pending extends PlannedWork {
   readonly resolve: (inserted: boolean[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -33,6 +55,7 @@ export class CommitQueue {
   private writing: Promise<void> | undefined;
   private closed = false;
   private lastCommitFailed = false;
+  private planner: CommitPlanner | undefined;
 
   constructor(
     private readonly writer: ReadingWriter,
@@ -40,11 +63,19 @@ export class CommitQueue {
     private readonly stats: CommitStats = { committed: () => {}, commitFailed: () => {} },
   ) {}
 
-  /** Resolves with, for each row of `work`, whether it was new (true) or a duplicate (false). */
-  submit(work: CommitBatch): Promise<boolean[]> {
+  /** What every commit's rows cause goes into that commit (the alert rules). */
+  usePlanner(planner: CommitPlanner): void {
+    this.planner = planner;
+  }
+
+  /**
+   * Resolves with, for each row of `work`, whether it was new (true) or a duplicate (false). `device`
+   * is where the rows came from, for the planner.
+   */
+  submit(work: CommitBatch, device?: DeviceContext): Promise<boolean[]> {
     if (this.closed) return Promise.reject(new GatewayError('GW_STORE_CLOSED', 'the gateway is stopping'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ work, resolve, reject });
+      this.pending.push({ work, device, resolve, reject });
       this.pendingRows += work.rows.length;
       if (this.writing !== undefined) return; // the running commit's completion flushes
       if (this.pendingRows >= this.maxRowsPerCommit) this.flush();
@@ -69,11 +100,16 @@ export class CommitQueue {
   private async write(batch: Pending[]): Promise<void> {
     const started = performance.now();
     let inserted: readonly boolean[];
+    let plan: CommitPlan | undefined;
     try {
-      const receipt = await this.writer.commit(combine(batch.map((p) => p.work)));
+      plan = this.planner?.plan(batch);
+      const works = batch.map((p) => p.work);
+      const receipt = await this.writer.commit(combine(plan === undefined ? works : [...works, plan.work]));
       inserted = receipt.inserted;
     } catch (error) {
-      // One bad message must not sink the others that shared its transaction: commit each alone.
+      plan?.settle(false);
+      // One bad message must not sink the others that shared its transaction: commit each alone
+      // (each planned afresh, on what is committed by then).
       if (batch.length > 1) {
         for (const p of batch) await this.write([p]);
         return;
@@ -84,6 +120,7 @@ export class CommitQueue {
       return;
     }
     this.lastCommitFailed = false;
+    plan?.settle(true);
     this.stats.committed(batch.length, inserted.length, performance.now() - started);
     let offset = 0;
     for (const p of batch) {

@@ -5,7 +5,7 @@
  */
 export { allOutputs, Ingestor, noOutputs, type DeviceContext, type IngestOutcome, type IngestMetrics, type IngestExtras, type IngestLimits, type OutputPlanner, type CorrectionContext, type ReadingLookup } from './ingest.js';
 export { planCorrection, type CorrectionRequest, type PlannedCorrection } from './correct.js';
-export { CommitQueue, mergeHealth, type CommitStats, type ReadingWriter } from './commit-queue.js';
+export { CommitQueue, mergeHealth, type CommitPlan, type CommitPlanner, type CommitStats, type PlannedWork, type ReadingWriter } from './commit-queue.js';
 export { RateLimiter } from './rate-limit.js';
 export { FloodGuard } from './flood-guard.js';
 export { validateReading, type ValidationContext } from './validate.js';

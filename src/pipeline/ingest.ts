@@ -88,8 +88,6 @@ export interface IngestExtras {
   readonly outputs?: OutputPlanner;
   /** Keep each message's SHA-256 with its readings (the FHIR output states it as provenance). */
   readonly payloadHashes?: boolean;
-  /** Told of the values newly stored, once they are durable (the alert rules); must not throw. */
-  readonly observe?: (device: DeviceContext, rows: readonly ReadingRow[]) => void;
 }
 
 export interface IngestLimits {
@@ -196,14 +194,13 @@ export class Ingestor {
   private async store(device: DeviceContext, plan: ReadingsPlan): Promise<IngestOutcome> {
     const { work, messageId, rejected, issues, clockDrift } = plan;
     const rows = work.rows;
-    const inserted = await this.queue.submit(work);
+    const inserted = await this.queue.submit(work, device);
     let stored = 0;
     for (const fresh of inserted) if (fresh) stored += 1;
     if (stored > 0) this.metrics.readingsAccepted(device.profile.id, stored);
     if (stored < rows.length) this.metrics.readingsDuplicate(device.profile.id, rows.length - stored);
     if (issues.length > 0) this.metrics.messageRejected(issues.map((i) => i.code));
     if (clockDrift) this.metrics.clockDrift(device.profile.id);
-    if (stored > 0) this.extras.observe?.(device, stored === rows.length ? rows : rows.filter((_, i) => inserted[i] === true));
     return { messageId, accepted: stored, duplicates: rows.length - stored, rejected, issues, clockDrift };
   }
 
@@ -251,7 +248,7 @@ export class Ingestor {
     const { correction, corrected, original, status, unchanged } = planned.value;
     const outbox = unchanged ? [] : this.outputs(device, corrected, payload, { status, original }).map((o) => ({ ...o, firstRow: 0, rowCount: 0 }));
     const health = [{ deviceId: device.deviceId, seenAtMs: receivedAtMs }];
-    await this.queue.submit({ rows: [], deadLetters: [], health, outbox, corrections: unchanged ? [] : [correction] });
+    await this.queue.submit({ rows: [], deadLetters: [], health, outbox, corrections: unchanged ? [] : [correction] }, device);
     if (!unchanged) this.metrics.readingCorrected(request.action);
     return { messageId: request.messageId, accepted: unchanged ? 0 : 1, duplicates: unchanged ? 1 : 0, rejected: 0, issues: [], clockDrift: false };
   }

@@ -178,4 +178,10 @@ export interface ReadingStore {
   readingOf(rowId: number): StoredReading[];
   /** The rows a device stored for the measurement taken at `deviceTakenAtMs` (its own clock). */
   readingsAt(deviceId: string, deviceTakenAtMs: number): StoredReading[];
+  /** Which of these idempotency keys are stored. */
+  existingKeys(keys: readonly string[]): Set<string>;
+  /** Corrections after the one with id `afterId`, with the patient each is about, oldest first. */
+  correctionsSince(afterId: number): { id: number; patientNhs: string }[];
+  /** The id of the latest correction (0 with none). */
+  latestCorrectionId(): number;
 }

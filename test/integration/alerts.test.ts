@@ -282,6 +282,33 @@ describe('clinician alerts', () => {
     expect(resolved).toMatchObject({ alertId: opened!.alertId, state: 'resolved', value: 1 });
   });
 
+  it('scores NEWS2 again when a reading is retracted: by the device (at once) or on the command line (at the next check)', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await gateway(systemClock, tmp.dir);
+    const mine = await clinician(gw, 'dr-lane', [TEST_NHS]);
+    const oximeter = await device(gw, 'pulse-oximeter', 'oxi-news-2');
+    const thermometer = await device(gw, 'thermometer', 'thermo-news-2');
+    const news2 = async (n: number) => (await until(async () => mine.inbox.messages.filter((m) => m.json.rule === 'news2'), (m) => m.length >= n, `${n} NEWS2 changes`)).map((m) => m.json);
+    const at = new Date(Date.now() - 5_000).toISOString();
+    // SpO2 91 (3) + pulse 115 (2) = 5: urgent response.
+    await oximeter.publishAsync('devices/oxi-news-2/readings', JSON.stringify({ messageId: 'o1', takenAt: at, values: { spo2: 91, pulse: 115 } }), { qos: 1 });
+    expect((await news2(1))[0]).toMatchObject({ state: 'open', value: 5 });
+    // The device retracts it (the probe was off the finger): nothing is left to score, so the alert resolves.
+    await oximeter.publishAsync('devices/oxi-news-2/corrections', JSON.stringify({ messageId: 'o1', takenAt: at, action: 'retract' }), { qos: 1 });
+    expect((await news2(2))[1]).toMatchObject({ state: 'resolved', value: 0 });
+
+    // Again, with a fever: 3 + 2 + 1 = 6. A retraction on the command line resolves it at the next check.
+    await thermometer.publishAsync('devices/thermo-news-2/readings', JSON.stringify({ messageId: 't1', takenAt: new Date(Date.now() - 4_000).toISOString(), values: { bodyTemperature: 38.5 } }), { qos: 1 });
+    await oximeter.publishAsync('devices/oxi-news-2/readings', JSON.stringify({ messageId: 'o2', takenAt: new Date(Date.now() - 3_000).toISOString(), values: { spo2: 91, pulse: 115 } }), { qos: 1 });
+    expect((await news2(3))[2]).toMatchObject({ state: 'open', value: 6 });
+    const [spo2] = gw.store.readings.query({ deviceId: 'oxi-news-2', metric: 'spo2' }).filter((r) => r.messageId === 'o2');
+    expect((await runCli(['readings', 'retract', String(spo2!.id), '--reason', 'probe off the finger', '--data-dir', tmp.dir])).code).toBe(0);
+    gw.alerts.checkSilenceNow();
+    // Temperature 38.5 alone scores 1: ward-based, no alert.
+    expect((await news2(4))[3]).toMatchObject({ state: 'resolved', value: 1 });
+  });
+
   it('escalates an unacknowledged alert to the team, then on-call; a snooze defers it; all hear of the resolution (injected clock)', async () => {
     const t0 = Date.now();
     const clock = new ManualClock(t0);

@@ -32,11 +32,40 @@ describe('NEWS2 chart 1 band edges', () => {
     expect(temperatureScore(v)).toBe(s);
   });
 
-  it('scores at the chart resolution: whole numbers, temperature to 0.1 °C', () => {
-    expect(respiratoryRateScore(11.4)).toBe(1);
-    expect(respiratoryRateScore(11.5)).toBe(0);
-    expect(temperatureScore(36.04)).toBe(1);
-    expect(temperatureScore(36.05)).toBe(0);
+  // [clinical.md gateway rules] a value between two bands scores the more severe band, on every parameter.
+  it.each([
+    ['respiration rate', respiratoryRateScore, 8.5, 3],
+    ['respiration rate', respiratoryRateScore, 11.4, 1],
+    ['respiration rate', respiratoryRateScore, 20.5, 2],
+    ['respiration rate', respiratoryRateScore, 24.1, 3],
+    ['SpO2 scale 1', spo2Scale1Score, 91.5, 3],
+    ['SpO2 scale 1', spo2Scale1Score, 93.9, 2],
+    ['SpO2 scale 1', spo2Scale1Score, 95.5, 1],
+    ['SpO2 scale 2 on air', (v: number) => spo2Scale2Score(v, false), 83.5, 3],
+    ['SpO2 scale 2 on air', (v: number) => spo2Scale2Score(v, false), 87.5, 1],
+    ['SpO2 scale 2 on oxygen', (v: number) => spo2Scale2Score(v, true), 92.5, 1],
+    ['SpO2 scale 2 on oxygen', (v: number) => spo2Scale2Score(v, true), 96.5, 3],
+    ['systolic', systolicScore, 90.5, 3],
+    ['systolic', systolicScore, 110.2, 1],
+    ['systolic', systolicScore, 219.5, 3],
+    ['pulse', pulseScore, 40.5, 3],
+    ['pulse', pulseScore, 50.5, 1],
+    ['pulse', pulseScore, 90.5, 1],
+    ['pulse', pulseScore, 130.5, 3],
+    ['temperature', temperatureScore, 35.05, 3],
+    ['temperature', temperatureScore, 36.04, 1],
+    ['temperature', temperatureScore, 38.05, 1],
+    ['temperature', temperatureScore, 39.05, 2],
+  ] as const)('%s %d, between two bands, scores the more severe: %d', (_, score, value, expected) => {
+    expect(score(value)).toBe(expected);
+  });
+
+  it('a value inside one band scores that band, whatever its decimals', () => {
+    expect(respiratoryRateScore(15.5)).toBe(0);
+    expect(spo2Scale1Score(97.3)).toBe(0);
+    expect(temperatureScore(36.8)).toBe(0);
+    expect(temperatureScore(36.1)).toBe(0);
+    expect(temperatureScore(35.1)).toBe(1);
   });
 });
 

@@ -1,15 +1,15 @@
-import { evaluateThreshold, type ThresholdState } from '../../clinical/index.js';
+import { evaluateThreshold } from '../../clinical/index.js';
 import { refreshed, type Clock, type ReadingRow } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
-import type { DeviceContext } from '../../pipeline/index.js';
+import type { CommitPlan, CommitPlanner, DeviceContext, PlannedWork } from '../../pipeline/index.js';
 import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
 import type { DeviceActivity } from '../../store/device-store.js';
 import type { PatientOverride } from '../../store/patient-store.js';
 import type { AlertChange, AlertRecord, BreachStart, CommitBatch } from '../../store/reading-store.js';
-import { AlertCommits } from './commits.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
-import { describeNews2, type News2Watch } from './news2-watch.js';
+import { describeNews2, NEWS2_METRICS, type News2Watch } from './news2-watch.js';
 import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, RANK, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
+import { AlertTx, CommittedConditions } from './state.js';
 
 /** A clinician's thresholds for one patient and rule. */
 export type RuleOverride = Omit<PatientOverride, 'setAtMs'>;
@@ -17,43 +17,62 @@ export type RuleOverride = Omit<PatientOverride, 'setAtMs'>;
 /** How long per-patient overrides are cached. */
 const OVERRIDES_TTL_MS = 5_000;
 
+/** Work the engine does in the next commit that does not come from a reading (silence, escalation, …). */
+type Job = (tx: AlertTx, nowMs: number) => void;
+
+/** What the engine needs from the rest of the gateway. */
+export interface AlertEngineDeps {
+  /** Every alert not yet resolved, and the running breaches of duration rules (the state after a restart). */
+  readonly unresolved: () => readonly AlertRecord[];
+  readonly breaches: () => readonly BreachStart[];
+  readonly recipientsOf: (change: AlertChange) => readonly Recipient[];
+  /** Which of these idempotency keys are stored already (a duplicate changes nothing). */
+  readonly existing: (keys: readonly string[]) => ReadonlySet<string>;
+  /** Asks for a commit, which the engine plans like any other: for changes no reading causes. */
+  readonly requestCommit: () => Promise<unknown>;
+  /** Told once changes (and their deliveries) are durable: the senders can go at once. */
+  readonly committed: () => void;
+  readonly clock: Clock;
+  readonly metrics: AlertEngineMetrics;
+  readonly log: Logger;
+}
+
 /**
- * Threshold rules of the device profiles over each newly stored value, in time order. A breach
- * opens one alert (none again while it is open: repeats are suppressed); a value back past the
- * rule's `clearAt` resolves it (hysteresis, so values around a threshold do not flap). Changes
- * are committed with their audit entry and their deliveries to the patient's clinicians (outbox
- * entries: MQTT topic, webhook), which the senders then ship. Only values stored for the first time are evaluated, so a redelivered or replayed
- * reading never alerts twice; open alerts are reloaded from the store at start.
+ * The alert rules, planned inside the commit of what causes them. Each commit's new rows go through
+ * the profiles' threshold rules in time order (a breach opens one alert, none again while it is open;
+ * a value back past the rule's `clearAt` resolves it), live NEWS2 and "data again" for a silent
+ * device; the alert changes, their audit entries and their deliveries are written in the same
+ * transaction as the rows. The engine's view of what is open changes only once that transaction is
+ * durable: if it fails, nothing of it is remembered, the reading is not acknowledged, and its
+ * redelivery is evaluated afresh. Rows already stored (a redelivery) change nothing. Changes no
+ * reading causes (silence, escalation, home BP averages, corrections, the command line) are planned
+ * the same way, in a commit the engine asks for.
  */
-export class AlertEngine {
-  private readonly states = new Map<string, { state: ThresholdState; alert?: AlertRecord | undefined }>();
-  private readonly commits: AlertCommits;
+export class AlertEngine implements CommitPlanner {
+  private readonly conditions = new CommittedConditions();
+  private jobs: Job[] = [];
+  private requested: Promise<unknown> = Promise.resolve();
   private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
   private overrides: (() => ReadonlyMap<string, RuleOverride>) | undefined;
   private news2: News2Watch | undefined;
   private escalation: { afterMs: number; contacts: readonly string[]; current: (alertId: string) => AlertRecord | undefined } | undefined;
+  private corrections: { since: number; correctedSince: (id: number) => { id: number; patientNhs: string }[] } | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
   private careRecord: CareRecord | undefined;
 
-  constructor(
-    private readonly unresolved: () => readonly AlertRecord[],
-    private readonly recipientsOf: (change: AlertChange) => readonly Recipient[],
-    submit: (batch: CommitBatch) => Promise<unknown>,
-    /** Told once changes (and their deliveries) are committed: the senders can go at once. */
-    private readonly committed: () => void,
-    private readonly clock: Clock,
-    private readonly metrics: AlertEngineMetrics,
-    private readonly log: Logger,
-  ) {
-    const outboxOf = (changes: readonly AlertChange[]) => [...alertDeliveries(changes, this.recipientsOf), ...(this.careRecord?.entries(changes) ?? [])];
-    this.commits = new AlertCommits(submit, outboxOf, (changes) => this.told(changes), log);
-  }
+  constructor(private readonly deps: AlertEngineDeps) {}
 
-  /** Takes in the open alerts, and the running breaches of duration rules (their count goes on). */
-  start(breaches: readonly BreachStart[] = []): void {
-    for (const b of breaches) if (b.sinceMs !== undefined) this.states.set(b.key, { state: { open: false, breachSinceMs: b.sinceMs } });
-    for (const alert of this.unresolved()) this.states.set(alert.key, { state: { open: true }, alert });
+  /** Takes in the open alerts and running breaches; patients with an open NEWS2 alert are scored again. */
+  start(): void {
+    for (const b of this.deps.breaches()) if (b.sinceMs !== undefined) this.conditions.set(b.key, { state: { open: false, breachSinceMs: b.sinceMs } });
+    const news2Patients: string[] = [];
+    for (const alert of this.deps.unresolved()) {
+      this.conditions.set(alert.key, { state: { open: true }, alert });
+      if (alert.ruleId === NEWS2) news2Patients.push(alert.patientNhs);
+    }
+    // A correction committed just before a crash may not have been scored yet.
+    if (news2Patients.length > 0 && this.news2 !== undefined) this.trigger(this.rescore(news2Patients));
   }
 
   /** Scores NEWS2 from the latest values of each patient: a single 3 or a total of 5 or more alerts. */
@@ -63,17 +82,22 @@ export class AlertEngine {
 
   /** Per-patient thresholds set by clinicians: they replace the profile rule's for that patient. */
   useOverrides(source: () => readonly RuleOverride[]): void {
-    this.overrides = refreshed(() => new Map(source().map((o) => [`${o.patientNhs}|${o.ruleId}`, o])), this.clock, OVERRIDES_TTL_MS);
-  }
-
-  private ruleFor(patientNhs: string, rule: AlertRuleSpec): AlertRuleSpec {
-    const o = this.overrides?.().get(`${patientNhs}|${rule.id}`);
-    return o === undefined ? rule : { ...rule, above: o.above, below: o.below, clearAt: o.clearAt, message: `${rule.message ?? rule.id} (this patient's threshold, set by ${o.setBy})` };
+    this.overrides = refreshed(() => new Map(source().map((o) => [`${o.patientNhs}|${o.ruleId}`, o])), this.deps.clock, OVERRIDES_TTL_MS);
   }
 
   /** With the FHIR output on: an alert names the Observation that raised it, and its changes go to the care record too. */
   useCareRecord(careRecord: CareRecord): void {
     this.careRecord = careRecord;
+  }
+
+  /** Escalation of open, unacknowledged alerts: checked with silence, every `alerts.silenceCheckMs`. */
+  useEscalation(escalation: { afterMs: number; contacts: readonly string[] }, current: (alertId: string) => AlertRecord | undefined): void {
+    this.escalation = { ...escalation, current };
+  }
+
+  /** Corrections made elsewhere (the command line): their patients' NEWS2 is scored again at each check. */
+  useCorrections(latestId: number, correctedSince: (id: number) => { id: number; patientNhs: string }[]): void {
+    this.corrections = { since: latestId, correctedSince };
   }
 
   /** Checks for silent devices every `intervalMs` (and now, with {@link checkSilenceNow}). */
@@ -82,187 +106,277 @@ export class AlertEngine {
     this.silenceTimer ??= setInterval(() => this.checkSilenceNow(), intervalMs).unref();
   }
 
+  /** Silent devices, changes made on the command line, corrections made there, and escalations: in the next commit. */
   checkSilenceNow(): void {
-    this.syncWithStore();
-    if (this.activity !== undefined) this.checkSilence(this.activity());
-    this.checkEscalationsNow();
+    this.trigger((tx, now) => {
+      this.syncWithStore(tx);
+      this.rescoreCorrected(tx, now);
+      if (this.activity !== undefined) this.checkSilence(tx, this.activity(), now);
+      this.checkEscalations(tx, now);
+    });
   }
 
-  /**
-   * Takes in what was changed by hand since (the command line is another process): an alert
-   * resolved by hand is forgotten, so the condition, if it persists or returns, raises a new one;
-   * an acknowledgement or snooze is kept for the next change the rules make.
-   */
-  private syncWithStore(): void {
-    const current = this.escalation?.current;
-    // Changes of its own not yet committed would read as stale: next time.
-    if (current === undefined || this.commits.pending > 0) return;
-    for (const [key, entry] of this.states) {
-      const mine = entry.alert;
-      if (mine === undefined) continue;
-      const stored = current(mine.id);
-      if (stored === undefined) continue;
-      if (stored.state === 'resolved') this.states.delete(key);
-      else if (stored.state !== mine.state || stored.snoozedUntilMs !== mine.snoozedUntilMs) this.states.set(key, { ...entry, alert: stored });
-    }
-  }
-
-  /** Escalation of open, unacknowledged alerts: checked with silence, every `alerts.silenceCheckMs`. */
-  useEscalation(escalation: { afterMs: number; contacts: readonly string[] }, current: (alertId: string) => AlertRecord | undefined): void {
-    this.escalation = { ...escalation, current };
-  }
-
-  /**
-   * An alert still `open` (not acknowledged) `afterMs` after it opened goes to the next contact,
-   * and one further each `afterMs`; a snooze defers that until it ends. Its stored state is read
-   * first: it may have been acknowledged or snoozed from the command line.
-   */
+  /** Escalations only (and what was changed on the command line): in the next commit. */
   checkEscalationsNow(): void {
-    const e = this.escalation;
-    if (e === undefined || e.contacts.length === 0) return;
-    const now = this.clock.now();
-    const changes: AlertChange[] = [];
-    for (const [key, entry] of this.states) {
-      if (entry.alert === undefined) continue;
-      const stored = e.current(entry.alert.id) ?? entry.alert;
-      const level = stored.escalationLevel ?? 0;
-      if (stored.state !== 'open' || level >= e.contacts.length) continue;
-      // A snooze defers escalation until it ends.
-      if (now < Math.max(stored.openedAtMs + e.afterMs * (level + 1), stored.snoozedUntilMs ?? 0)) continue;
-      const alert = { ...stored, escalationLevel: level + 1, updatedAtMs: now };
-      this.states.set(key, { ...entry, alert });
-      changes.push({ alert, by: 'escalation', note: `not acknowledged: escalated to ${String(e.contacts[level])}` });
-    }
-    this.commits.add(changes);
+    this.trigger((tx, now) => {
+      this.syncWithStore(tx);
+      this.checkEscalations(tx, now);
+    });
   }
 
-  stop(): Promise<void> {
+  /** A home BP average [NICE NG136] for a patient, from the derivation job: in the next commit. */
+  homeBpAverage(patientNhs: string, average: { classification: 'normal' | 'stage-1' | 'stage-2'; systolic: number; diastolic: number }): void {
+    this.trigger((tx, now) => {
+      const stage = average.classification === 'stage-2' ? 'stage 2 hypertension (≥150/95)' : 'stage 1 hypertension (≥135/85)';
+      const message = `Home BP average ${average.systolic}/${average.diastolic} mmHg: ${average.classification === 'normal' ? 'below stage 1' : stage} [NICE NG136]`;
+      // [NICE NG136] stage 1 or 2 is a diagnosis to confirm, not an emergency: info or warning.
+      const severity = average.classification === 'stage-2' ? 'warning' : 'info';
+      this.patientCondition(tx, patientNhs, HBPM, average.classification !== 'normal', severity, message, average.systolic, now);
+    });
+  }
+
+  /** Resolves once every commit the engine asked for so far is settled. */
+  async settled(): Promise<void> {
+    await this.requested;
+  }
+
+  async stop(): Promise<void> {
     clearInterval(this.silenceTimer);
     this.silenceTimer = undefined;
-    return this.commits.settled();
-  }
-
-  /** Evaluates newly stored values; the work is chained, so alerts are committed and delivered in order. */
-  readonly observe = (device: DeviceContext, rows: readonly ReadingRow[]): void => {
-    const changes = this.evaluate(device, rows);
-    this.commits.add(changes);
-  };
-
-  /** Resolves once every change so far is committed (its deliveries queued). */
-  settled(): Promise<void> {
-    return this.commits.settled();
+    await this.requested;
   }
 
   /**
-   * Devices silent past their profile's `staleAfterMinutes` (no reading taken since; a device that
-   * never sent one counts from its registration) get a "no data" alert; it resolves when data returns.
+   * Plans what a commit's rows cause. A row seen earlier in the same commit is a duplicate; rows whose
+   * evaluation changed something are checked against the store, and if any is stored already the
+   * commit is evaluated again without it (until every row that matters is known new).
    */
-  checkSilence(devices: readonly (DeviceActivity & { profile: DeviceProfile })[]): void {
-    const now = this.clock.now();
-    const changes: AlertChange[] = [];
-    for (const d of devices) {
-      const staleMs = d.profile.staleAfterMinutes === undefined ? undefined : d.profile.staleAfterMinutes * 60_000;
-      const since = d.lastReadingAtMs ?? d.createdAtMs;
-      const key = keyOf(d.patientNhs, d.deviceId, NO_DATA);
-      if (staleMs === undefined || now - since <= staleMs || this.states.get(key)?.state.open === true) continue;
-      const minutes = Math.round((now - since) / 60_000);
-      const alert = newAlert(d.patientNhs, d.deviceId, NO_DATA, 'warning', `No data from ${d.deviceId} for ${minutes} minutes (expected within ${String(d.profile.staleAfterMinutes)})`, undefined, now);
-      this.states.set(key, { state: { open: true }, alert });
-      changes.push({ alert, by: 'rules', note: undefined });
+  plan(works: readonly PlannedWork[]): CommitPlan | undefined {
+    const jobs = this.jobs;
+    this.jobs = [];
+    const seen = new Set<string>();
+    const fresh = works.map((w) => ({
+      device: w.device,
+      rows: w.device === undefined ? [] : w.work.rows.filter((r) => !seen.has(r.idempotencyKey) && seen.add(r.idempotencyKey) !== undefined),
+    }));
+    const corrected = new Set(works.flatMap((w) => ((w.work.corrections?.length ?? 0) > 0 && w.device !== undefined ? [w.device.patientNhs] : [])));
+    const excluded = new Set<string>();
+    const checked = new Set<string>();
+    let tx = this.evaluate(fresh, excluded, jobs);
+    for (;;) {
+      const unchecked = [...tx.relevantKeys].filter((k) => !checked.has(k));
+      if (unchecked.length === 0) break;
+      for (const k of unchecked) checked.add(k);
+      const stored = this.deps.existing(unchecked);
+      if (stored.size === 0) break;
+      for (const k of stored) excluded.add(k);
+      this.news2?.forget(tx.news2Patients); // scored again from the store, which holds the duplicates' values
+      tx = this.evaluate(fresh, excluded, jobs);
     }
-    this.commits.add(changes);
+    if (tx.changes.length === 0 && tx.breaches.length === 0 && corrected.size === 0 && jobs.length === 0) return undefined;
+    const work: CommitBatch = { rows: [], deadLetters: [], health: [], alerts: tx.changes, breaches: tx.breaches, outbox: tx.changes.length === 0 ? [] : this.outboxOf(tx.changes) };
+    return { work, settle: (committed) => (committed ? this.committed(tx, corrected) : this.failed(tx, jobs)) };
   }
 
-  private evaluate(device: DeviceContext, rows: readonly ReadingRow[]): AlertChange[] {
-    const changes: AlertChange[] = [];
-    const now = this.clock.now();
+  private evaluate(fresh: readonly { device: DeviceContext | undefined; rows: readonly ReadingRow[] }[], excluded: ReadonlySet<string>, jobs: readonly Job[]): AlertTx {
+    const tx = new AlertTx(this.conditions);
+    const now = this.deps.clock.now();
+    for (const { device, rows } of fresh) {
+      if (device === undefined || rows.length === 0) continue;
+      const kept = excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.idempotencyKey));
+      if (kept.length > 0) this.evaluateRows(tx, device, kept, now);
+    }
+    for (const job of jobs) job(tx, now);
+    return tx;
+  }
+
+  private committed(tx: AlertTx, corrected: ReadonlySet<string>): void {
+    tx.apply();
+    if (tx.changes.length > 0) {
+      for (const change of tx.changes) {
+        this.deps.metrics.alertChanged(change.alert.state, change.alert.severity);
+        this.deps.log.info({ alertId: change.alert.id, rule: change.alert.ruleId, state: change.alert.state }, 'alert changed');
+      }
+      this.deps.committed();
+    }
+    // A retracted or amended reading changes the patient's NEWS2 inputs: scored again from the store.
+    if (corrected.size > 0 && this.news2 !== undefined) this.trigger(this.rescore([...corrected]));
+  }
+
+  /** Nothing of a failed commit is remembered; work no reading caused waits for the next commit. */
+  private failed(tx: AlertTx, jobs: readonly Job[]): void {
+    this.news2?.forget(tx.news2Patients);
+    this.jobs.unshift(...jobs);
+  }
+
+  /** Queues work for the next commit and asks for one. */
+  private trigger(job: Job): void {
+    this.jobs.push(job);
+    const commit = this.deps.requestCommit().catch((error: unknown) => {
+      this.deps.log.error({ err: error instanceof Error ? error.message : String(error) }, 'alert changes not stored: retried at the next commit');
+    });
+    const before = this.requested;
+    this.requested = Promise.all([before, commit]);
+  }
+
+  private outboxOf(changes: readonly AlertChange[]) {
+    return [...alertDeliveries(changes, this.deps.recipientsOf), ...(this.careRecord?.entries(changes) ?? [])];
+  }
+
+  private ruleFor(patientNhs: string, rule: AlertRuleSpec): AlertRuleSpec {
+    const o = this.overrides?.().get(`${patientNhs}|${rule.id}`);
+    return o === undefined ? rule : { ...rule, above: o.above, below: o.below, clearAt: o.clearAt, message: `${rule.message ?? rule.id} (this patient's threshold, set by ${o.setBy})` };
+  }
+
+  /** One device's new rows: "data again" for a silent device, NEWS2, then each threshold rule in time order. */
+  private evaluateRows(tx: AlertTx, device: DeviceContext, rows: readonly ReadingRow[], now: number): void {
     if (device.profile.staleAfterMinutes !== undefined) {
-      // Data returned: a "no data" alert of this device resolves.
       const key = keyOf(device.patientNhs, device.deviceId, NO_DATA);
-      const silent = this.states.get(key);
-      if (silent?.alert !== undefined && rows.length > 0) {
-        changes.push({ alert: { ...silent.alert, state: 'resolved', updatedAtMs: now }, by: 'rules', note: 'data received again' });
-        this.states.delete(key);
+      const silent = tx.get(key)?.alert;
+      if (silent !== undefined) {
+        tx.changes.push({ alert: { ...silent, state: 'resolved', updatedAtMs: now }, by: 'rules', note: 'data received again' });
+        tx.set(key, undefined);
+        for (const r of rows) tx.relevantKeys.add(r.idempotencyKey);
       }
     }
-    this.evaluateNews2(device.patientNhs, rows, now, changes);
+    this.evaluateNews2(tx, device.patientNhs, rows, now);
     const byMetric = rulesByMetric(device.profile);
-    if (byMetric.size === 0) return changes;
+    if (byMetric.size === 0) return;
     // Samples in time order (a batch may come in any order).
     const ordered = rows.every((r, i) => i === 0 || (rows[i - 1] as ReadingRow).takenAtMs <= r.takenAtMs) ? rows : [...rows].sort((a, b) => a.takenAtMs - b.takenAtMs);
     for (const s of ordered) {
       for (const profileRule of byMetric.get(s.metric) ?? []) {
         const rule = this.ruleFor(device.patientNhs, profileRule);
         const key = keyOf(device.patientNhs, device.deviceId, rule.id);
-        const current = this.states.get(key);
+        const current = tx.get(key);
         if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember
         const { state, transition } = evaluateThreshold(rule, current?.state ?? { open: false }, s.value, s.takenAtMs);
         let alert = current?.alert;
         if (transition === 'open') {
           const reading = rows.filter((r) => r.takenAtMs === s.takenAtMs);
           alert = { ...newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now), observationId: this.careRecord?.observationOf(device, reading, s.metric) };
-          changes.push({ alert, by: 'rules', note: undefined });
+          tx.changes.push({ alert, by: 'rules', note: undefined });
         } else if (transition === 'resolve' && alert !== undefined) {
-          changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
+          tx.changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
           alert = undefined;
         }
-        if (!state.open && state.breachSinceMs === undefined) this.states.delete(key);
-        else this.states.set(key, { state, alert });
-        if (state.breachSinceMs !== current?.state.breachSinceMs) this.commits.breach({ key, sinceMs: state.breachSinceMs });
+        tx.set(key, { state, alert });
+        const breachChanged = state.breachSinceMs !== current?.state.breachSinceMs;
+        if (breachChanged) tx.breaches.push({ key, sinceMs: state.breachSinceMs });
+        if (transition !== undefined || breachChanged) tx.relevantKeys.add(s.idempotencyKey);
       }
     }
-    return changes;
-  }
-
-  /**
-   * A home BP average [NICE NG136]: stage 1 or 2 opens one `hbpm` alert for the patient (info or
-   * warning: a diagnosis to confirm, not an emergency); a later normal average resolves it.
-   */
-  homeBpAverage(patientNhs: string, average: { classification: 'normal' | 'stage-1' | 'stage-2'; systolic: number; diastolic: number }): void {
-    const stage = average.classification === 'stage-2' ? 'stage 2 hypertension (≥150/95)' : 'stage 1 hypertension (≥135/85)';
-    const message = `Home BP average ${average.systolic}/${average.diastolic} mmHg: ${average.classification === 'normal' ? 'below stage 1' : stage} [NICE NG136]`;
-    const severity = average.classification === 'stage-2' ? 'warning' : 'info';
-    const changes = this.patientCondition(patientNhs, HBPM, average.classification !== 'normal', severity, message, average.systolic, this.clock.now());
-    this.commits.add(changes);
   }
 
   /** One NEWS2 alert per patient: opened when the response calls for one, resolved when it no longer does. */
-  private evaluateNews2(patientNhs: string, rows: readonly ReadingRow[], now: number, changes: AlertChange[]): void {
-    const score = this.news2?.update(patientNhs, rows, now);
+  private evaluateNews2(tx: AlertTx, patientNhs: string, rows: readonly ReadingRow[], now: number): void {
+    if (this.news2 === undefined) return;
+    const inputs = rows.filter((r) => r.metric in NEWS2_METRICS);
+    if (inputs.length === 0) return;
+    tx.news2Patients.add(patientNhs);
+    const score = this.news2.update(patientNhs, inputs, now);
     if (score === undefined) return;
     const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
-    changes.push(...this.patientCondition(patientNhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now));
+    const before = tx.changes.length;
+    this.patientCondition(tx, patientNhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
+    if (tx.changes.length > before) for (const r of inputs) tx.relevantKeys.add(r.idempotencyKey);
+  }
+
+  /** Scores these patients' NEWS2 again from the store (after corrections, or at start-up). */
+  private rescore(patients: readonly string[]): Job {
+    return (tx, now) => {
+      if (this.news2 === undefined) return;
+      this.news2.forget(patients);
+      for (const nhs of patients) {
+        tx.news2Patients.add(nhs);
+        const score = this.news2.rescore(nhs, now);
+        const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
+        this.patientCondition(tx, nhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
+      }
+    };
+  }
+
+  /** Patients with readings corrected by another process since the last check: NEWS2 scored again. */
+  private rescoreCorrected(tx: AlertTx, now: number): void {
+    const c = this.corrections;
+    if (c === undefined || this.news2 === undefined) return;
+    const found = c.correctedSince(c.since);
+    if (found.length === 0) return;
+    c.since = Math.max(...found.map((f) => f.id));
+    this.rescore([...new Set(found.map((f) => f.patientNhs))])(tx, now);
   }
 
   /** A condition of the patient as a whole (no device): opens its alert when it holds, resolves it when it no longer does. */
-  private patientCondition(patientNhs: string, ruleId: string, holds: boolean, severity: AlertRecord['severity'], message: string, value: number, now: number): AlertChange[] {
+  private patientCondition(tx: AlertTx, patientNhs: string, ruleId: string, holds: boolean, severity: AlertRecord['severity'], message: string, value: number, now: number): void {
     const key = keyOf(patientNhs, '', ruleId);
-    const open = this.states.get(key)?.alert;
+    const open = tx.get(key)?.alert;
     if (holds && open === undefined) {
       const alert = newAlert(patientNhs, undefined, ruleId, severity, message, value, now);
-      this.states.set(key, { state: { open: true }, alert });
-      return [{ alert, by: 'rules', note: undefined }];
-    }
-    if (holds && open !== undefined && RANK[severity] > RANK[open.severity]) {
+      tx.set(key, { state: { open: true }, alert });
+      tx.changes.push({ alert, by: 'rules', note: undefined });
+    } else if (holds && open !== undefined && RANK[severity] > RANK[open.severity]) {
       // Worse while open (e.g. NEWS2 from urgent to emergency response): everyone hears of it, and
       // an acknowledged alert is open again until someone acknowledges the worse condition.
       const alert: AlertRecord = { ...open, severity, message, value, state: 'open', updatedAtMs: now };
-      this.states.set(key, { state: { open: true }, alert });
-      return [{ alert, by: 'rules', note: `worsened from ${open.severity} to ${severity}` }];
+      tx.set(key, { state: { open: true }, alert });
+      tx.changes.push({ alert, by: 'rules', note: `worsened from ${open.severity} to ${severity}` });
+    } else if (!holds && open !== undefined) {
+      tx.set(key, undefined);
+      tx.changes.push({ alert: { ...open, state: 'resolved', value, updatedAtMs: now }, by: 'rules', note: message });
     }
-    if (!holds && open !== undefined) {
-      this.states.delete(key);
-      return [{ alert: { ...open, state: 'resolved', value, updatedAtMs: now }, by: 'rules', note: message }];
-    }
-    return [];
   }
 
-  /** Changes are durable (their deliveries queued): counted, logged, and the senders told. */
-  private told(changes: readonly AlertChange[]): void {
-    for (const change of changes) {
-      this.metrics.alertChanged(change.alert.state, change.alert.severity);
-      this.log.info({ alertId: change.alert.id, rule: change.alert.ruleId, state: change.alert.state }, 'alert changed');
+  /**
+   * Devices silent past their profile's `staleAfterMinutes` (no reading taken since; a device that
+   * never sent one counts from its registration) get a "no data" alert; it resolves when data returns.
+   */
+  private checkSilence(tx: AlertTx, devices: readonly (DeviceActivity & { profile: DeviceProfile })[], now: number): void {
+    for (const d of devices) {
+      const staleMs = d.profile.staleAfterMinutes === undefined ? undefined : d.profile.staleAfterMinutes * 60_000;
+      const since = d.lastReadingAtMs ?? d.createdAtMs;
+      const key = keyOf(d.patientNhs, d.deviceId, NO_DATA);
+      if (staleMs === undefined || now - since <= staleMs || tx.get(key)?.state.open === true) continue;
+      const minutes = Math.round((now - since) / 60_000);
+      const alert = newAlert(d.patientNhs, d.deviceId, NO_DATA, 'warning', `No data from ${d.deviceId} for ${minutes} minutes (expected within ${String(d.profile.staleAfterMinutes)})`, undefined, now);
+      tx.set(key, { state: { open: true }, alert });
+      tx.changes.push({ alert, by: 'rules', note: undefined });
     }
-    this.committed();
+  }
+
+  /**
+   * Takes in what was changed by hand (the command line is another process): an alert resolved by
+   * hand is forgotten, so the condition, if it persists or returns, raises a new one; an
+   * acknowledgement or snooze is kept for the next change the rules make.
+   */
+  private syncWithStore(tx: AlertTx): void {
+    const current = this.escalation?.current;
+    if (current === undefined) return;
+    for (const [key, entry] of [...tx.entries()]) {
+      const mine = entry.alert;
+      if (mine === undefined) continue;
+      const stored = current(mine.id);
+      if (stored === undefined) continue;
+      if (stored.state === 'resolved') tx.set(key, undefined);
+      else if (stored.state !== mine.state || stored.snoozedUntilMs !== mine.snoozedUntilMs) tx.set(key, { ...entry, alert: stored });
+    }
+  }
+
+  /**
+   * An alert still `open` (not acknowledged) `afterMs` after it opened goes to the next contact,
+   * and one further each `afterMs`; a snooze defers that until it ends.
+   */
+  private checkEscalations(tx: AlertTx, now: number): void {
+    const e = this.escalation;
+    if (e === undefined || e.contacts.length === 0) return;
+    for (const [key, entry] of [...tx.entries()]) {
+      if (entry.alert === undefined) continue;
+      const stored = e.current(entry.alert.id) ?? entry.alert;
+      const level = stored.escalationLevel ?? 0;
+      if (stored.state !== 'open' || level >= e.contacts.length) continue;
+      if (now < Math.max(stored.openedAtMs + e.afterMs * (level + 1), stored.snoozedUntilMs ?? 0)) continue;
+      const alert = { ...stored, escalationLevel: level + 1, updatedAtMs: now };
+      tx.set(key, { ...entry, alert });
+      tx.changes.push({ alert, by: 'escalation', note: `not acknowledged: escalated to ${String(e.contacts[level])}` });
+    }
   }
 }

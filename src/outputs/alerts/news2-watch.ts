@@ -45,13 +45,7 @@ export class News2Watch {
     let values = this.latest.get(patientNhs);
     if (values === undefined) {
       changed = true;
-      values = new Map();
-      for (const [metric, parameter] of Object.entries(NEWS2_METRICS)) {
-        const v = this.load(patientNhs, metric, since);
-        const known = values.get(parameter);
-        if (v !== undefined && (known === undefined || v.takenAtMs > known.atMs)) values.set(parameter, { value: v.value, atMs: v.takenAtMs });
-      }
-      this.latest.set(patientNhs, values);
+      values = this.loaded(patientNhs, since);
     }
     for (const r of relevant) {
       const parameter = NEWS2_METRICS[r.metric as keyof typeof NEWS2_METRICS];
@@ -61,6 +55,37 @@ export class News2Watch {
         values.set(parameter, { value: r.value, atMs: r.takenAtMs });
       }
     }
+    return this.score(patientNhs, values, since, changed);
+  }
+
+  /** The patient's NEWS2 from the store's values alone (after a correction, or at start-up). */
+  rescore(patientNhs: string, nowMs: number): News2Score & { alerting: boolean } {
+    this.forget([patientNhs]);
+    const since = nowMs - this.windowMs;
+    const values = this.loaded(patientNhs, since);
+    return this.score(patientNhs, values, since, true) as News2Score & { alerting: boolean };
+  }
+
+  /** Forgets what is remembered of these patients: read from the store again next time (what it holds is the truth). */
+  forget(patients: Iterable<string>): void {
+    for (const nhs of patients) {
+      this.latest.delete(nhs);
+      this.scored.delete(nhs);
+    }
+  }
+
+  private loaded(patientNhs: string, since: number): Map<Parameter, { value: number; atMs: number }> {
+    const values = new Map<Parameter, { value: number; atMs: number }>();
+    for (const [metric, parameter] of Object.entries(NEWS2_METRICS)) {
+      const v = this.load(patientNhs, metric, since);
+      const known = values.get(parameter);
+      if (v !== undefined && (known === undefined || v.takenAtMs > known.atMs)) values.set(parameter, { value: v.value, atMs: v.takenAtMs });
+    }
+    this.latest.set(patientNhs, values);
+    return values;
+  }
+
+  private score(patientNhs: string, values: ReadonlyMap<Parameter, { value: number; atMs: number }>, since: number, changed: boolean): (News2Score & { alerting: boolean }) | undefined {
     // Which parameters are inside the window: one dropping out changes the score too.
     let inWindow = '';
     for (const [parameter, v] of values) if (v.atMs >= since) inWindow += `${parameter},`;

@@ -45,6 +45,9 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly readingOfStmt: SqliteStatement;
   private readonly readingsAtStmt: SqliteStatement;
   private readonly latestStmt: SqliteStatement;
+  private readonly existingStmt: SqliteStatement;
+  private readonly correctionsSinceStmt: SqliteStatement;
+  private readonly latestCorrectionStmt: SqliteStatement;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
 
   constructor(
@@ -73,6 +76,11 @@ export class SqliteReadingStore implements ReadingStore {
       `SELECT value, taken_at AS takenAtMs FROM readings WHERE patient_nhs = ? AND metric = ? AND taken_at >= ? AND status != 'entered-in-error' ORDER BY taken_at DESC LIMIT 1`,
     );
     this.readingsAtStmt = db.prepare(`SELECT * FROM readings WHERE idempotency_key >= ? AND idempotency_key < ? ORDER BY id`);
+    this.existingStmt = db.prepare('SELECT idempotency_key AS key FROM readings WHERE idempotency_key IN (SELECT value FROM json_each(?))');
+    this.correctionsSinceStmt = db.prepare(
+      `SELECT c.id, d.patient_nhs AS patientNhs FROM corrections c JOIN devices d ON d.id = c.device_id WHERE c.id > ? ORDER BY c.id`,
+    );
+    this.latestCorrectionStmt = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM corrections');
     this.commitTx = db.transaction((batch: EncodedBatch) => {
       const inserted = batch.rows.map((t) => this.insertStmt.run(...t).changes === 1);
       for (const c of batch.corrections ?? []) this.correct(c);
@@ -131,6 +139,19 @@ export class SqliteReadingStore implements ReadingStore {
   /** A patient's latest value of `metric` taken at or after `sinceMs` (not retracted), if any. */
   latest(patientNhs: string, metric: string, sinceMs: number): { value: number; takenAtMs: number } | undefined {
     return this.latestStmt.get(patientNhs, metric, sinceMs) as { value: number; takenAtMs: number } | undefined;
+  }
+
+  existingKeys(keys: readonly string[]): Set<string> {
+    if (keys.length === 0) return new Set();
+    return new Set((this.existingStmt.all(JSON.stringify(keys)) as { key: string }[]).map((r) => r.key));
+  }
+
+  correctionsSince(afterId: number): { id: number; patientNhs: string }[] {
+    return this.correctionsSinceStmt.all(afterId) as { id: number; patientNhs: string }[];
+  }
+
+  latestCorrectionId(): number {
+    return (this.latestCorrectionStmt.get() as { id: number }).id;
   }
 
   /** Count of stored values (tests and status). */

@@ -1,0 +1,68 @@
+/**
+ * What the rules engine knows of each condition (one rule on one device of one patient, or one
+ * patient-level rule): whether its alert is open, and when a running breach of a duration rule
+ * began. The committed view changes only once the commit that made a change is durable: changes are
+ * made in an {@link AlertTx} and applied after that commit, or dropped when it fails.
+ */
+import type { ThresholdState } from '../../clinical/index.js';
+import type { AlertChange, AlertRecord, BreachStart } from '../../store/reading-store.js';
+
+/** One condition: its threshold state and its open alert, if any. */
+export interface ConditionState {
+  readonly state: ThresholdState;
+  readonly alert?: AlertRecord | undefined;
+}
+
+/** The committed state of every condition worth remembering (open, or a breach running). */
+export class CommittedConditions {
+  private readonly byKey = new Map<string, ConditionState>();
+
+  get(key: string): ConditionState | undefined {
+    return this.byKey.get(key);
+  }
+
+  set(key: string, value: ConditionState | undefined): void {
+    if (value === undefined) this.byKey.delete(key);
+    else this.byKey.set(key, value);
+  }
+
+  entries(): IterableIterator<[string, ConditionState]> {
+    return this.byKey.entries();
+  }
+}
+
+/**
+ * The changes one commit makes: alert changes and breach starts to write, the conditions' new
+ * states (read through to the committed view), and the idempotency keys of the rows that caused a
+ * change (checked against the store before the commit: a stored duplicate must change nothing).
+ */
+export class AlertTx {
+  readonly changes: AlertChange[] = [];
+  readonly breaches: BreachStart[] = [];
+  /** Rows whose evaluation changed something. */
+  readonly relevantKeys = new Set<string>();
+  /** Patients whose NEWS2 inputs this transaction touched (forgotten if it fails). */
+  readonly news2Patients = new Set<string>();
+  private readonly overlay = new Map<string, ConditionState | undefined>();
+
+  constructor(private readonly committed: CommittedConditions) {}
+
+  get(key: string): ConditionState | undefined {
+    return this.overlay.has(key) ? this.overlay.get(key) : this.committed.get(key);
+  }
+
+  set(key: string, value: ConditionState | undefined): void {
+    this.overlay.set(key, value === undefined || (!value.state.open && value.state.breachSinceMs === undefined && value.alert === undefined) ? undefined : value);
+  }
+
+  /** Every condition as this transaction sees it. */
+  *entries(): IterableIterator<[string, ConditionState]> {
+    for (const [key, value] of this.committed.entries()) if (!this.overlay.has(key)) yield [key, value];
+    for (const [key, value] of this.overlay) if (value !== undefined) yield [key, value];
+  }
+
+  /** The commit is durable: the committed view takes every change. */
+  apply(): void {
+    for (const [key, value] of this.overlay) this.committed.set(key, value);
+  }
+}
