@@ -5,6 +5,8 @@
  * the alert's arrival. The gateway is the real one in its own process (rules engine, group commit,
  * alert outbox, QoS 1 to `clinicians/<id>/alerts`); devices and clinician run here, on one clock.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { BrokerReady } from './brokers/control.js';
 import { BenchChild } from './child.js';
@@ -27,6 +29,9 @@ export interface AlertBenchOptions {
   readonly readingsPerS: number;
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** Webhook receivers (a clinician each, the patients shared out), of which `webhooksDown` refuse connections. */
+  readonly webhooks?: number;
+  readonly webhooksDown?: number;
 }
 
 export const ALERT_BENCH_DEFAULTS: AlertBenchOptions = { devices: 1_000, readingsPerS: 1_000, warmupMs: 5_000, measureMs: 20_000 };
@@ -45,13 +50,52 @@ export interface AlertBenchResult {
   readonly unexpected: number;
   readonly errors: readonly string[];
   readonly ok: boolean;
+  /** With webhook receivers: publish → POST received at the working ones, and what they missed. */
+  readonly webhooks?: { readonly receivers: number; readonly down: number; readonly delivered: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly missing: number };
+}
+
+/** Webhook receivers on loopback, recording when each device's alert change arrived; `down` of them a port nothing listens on. */
+async function webhookReceivers(count: number, down: number, arrived: (device: string, state: string) => void): Promise<{ urls: string[]; downIndexes: Set<number>; close: () => Promise<void> }> {
+  const servers: Server[] = [];
+  const urls: string[] = [];
+  const downIndexes = new Set<number>();
+  for (let j = 0; j < count; j++) {
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const alert = JSON.parse(body) as { device: string; state: string };
+        arrived(alert.device, alert.state);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`);
+    if (j < down) {
+      downIndexes.add(j);
+      await new Promise<void>((r) => server.close(() => r())); // the port stays free: connections refused
+    } else servers.push(server);
+  }
+  return { urls, downIndexes, close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined) };
 }
 
 type Pending = { readonly sentAt: number; readonly state: 'open' | 'resolved'; readonly measured: boolean };
 
 export async function benchAlerts(options: AlertBenchOptions = ALERT_BENCH_DEFAULTS): Promise<AlertBenchResult> {
-  progress(`alerts: starting the gateway and provisioning ${options.devices} devices and a clinician`);
-  const broker = await BenchChild.start<BrokerReady>(TARGETS.gateway.script, ['--devices', String(options.devices), '--clinician'], BROKER_NODE_FLAGS);
+  const hookCount = options.webhooks ?? 0;
+  const hookPending = new Map<string, Pending[]>();
+  const hookLatency = new Histogram();
+  let hookOutstanding = 0;
+  const hooks = await webhookReceivers(hookCount, options.webhooksDown ?? 0, (device, state) => {
+    const arrivedAt = performance.now();
+    const sent = hookPending.get(device)?.shift();
+    if (sent === undefined || sent.state !== state) return;
+    hookOutstanding -= 1;
+    if (sent.measured) hookLatency.record(arrivedAt - sent.sentAt);
+  });
+  const webhookArgs = hookCount === 0 ? [] : ['--webhooks', hooks.urls.join(',')];
+  progress(`alerts: starting the gateway and provisioning ${options.devices} devices and a clinician${hookCount === 0 ? '' : `, ${hookCount} webhook receivers (${options.webhooksDown ?? 0} down)`}`);
+  const broker = await BenchChild.start<BrokerReady>(TARGETS.gateway.script, ['--devices', String(options.devices), '--clinician', ...webhookArgs], BROKER_NODE_FLAGS);
   const clients: MqttClient[] = [];
   try {
     const { port, devices = [], clinician } = broker.ready;
@@ -96,6 +140,13 @@ export async function benchAlerts(options: AlertBenchOptions = ALERT_BENCH_DEFAU
       const severe = k % 2 === 0;
       const payload = `{"messageId":"${deviceId}-a${k}","takenAt":"${new Date().toISOString()}","values":{"systolic":${severe ? 186 : 150},"diastolic":${severe ? 96 : 85},"pulse":71}}`;
       pending.get(deviceId)?.push({ sentAt: performance.now(), state: severe ? 'open' : 'resolved', measured: measuring });
+      // Patients are shared out among the webhook clinicians in order (i % receivers): only the working receivers' count.
+      if (hookCount > 0 && !hooks.downIndexes.has(i % hookCount)) {
+        const list = hookPending.get(deviceId) ?? [];
+        hookPending.set(deviceId, list);
+        list.push({ sentAt: performance.now(), state: severe ? 'open' : 'resolved', measured: measuring });
+        hookOutstanding += 1;
+      }
       outstanding += 1;
       published += 1;
       if (measuring) measured += 1;
@@ -118,7 +169,12 @@ export async function benchAlerts(options: AlertBenchOptions = ALERT_BENCH_DEFAU
       const timer = new Promise<void>((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref());
       await Promise.race([new Promise<void>((r) => (drained = r)), timer]);
     }
+    for (let waited = 0; hookOutstanding > 0 && waited < DRAIN_TIMEOUT_MS; waited += 100) await new Promise((r) => setTimeout(r, 100));
     const missing = outstanding;
+    const webhooks =
+      hookCount === 0
+        ? undefined
+        : { receivers: hookCount, down: options.webhooksDown ?? 0, delivered: hookLatency.count, p50Ms: hookLatency.percentile(50), p99Ms: hookLatency.percentile(99), maxMs: hookLatency.percentile(100), missing: hookOutstanding };
     return {
       devices: devices.length,
       readingsPerS: options.readingsPerS,
@@ -130,11 +186,13 @@ export async function benchAlerts(options: AlertBenchOptions = ALERT_BENCH_DEFAU
       missing,
       unexpected,
       errors,
-      ok: missing === 0 && unexpected === 0 && errors.length === 0,
+      ok: missing === 0 && unexpected === 0 && errors.length === 0 && (webhooks?.missing ?? 0) === 0,
+      ...(webhooks === undefined ? {} : { webhooks }),
     };
   } finally {
     await Promise.all(clients.map((c) => c.endAsync(true)));
     await broker.close();
+    await hooks.close();
   }
 }
 
@@ -150,7 +208,7 @@ export interface RulesCost {
   readonly ok: boolean;
 }
 
-export function formatAlerts(r: AlertBenchResult | undefined, rules: RulesCost | undefined): string {
+export function formatAlerts(r: AlertBenchResult | undefined, rules: RulesCost | undefined, withHooks?: AlertBenchResult): string {
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const int = (n: number): string => Math.round(n).toLocaleString('en-GB');
   const latency =
@@ -161,9 +219,19 @@ export function formatAlerts(r: AlertBenchResult | undefined, rules: RulesCost |
           `    p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${int(r.delivered)} of ${int(r.measured)} measured)   target p99 < ${ALERT_P99_GOAL_MS} ms   ${r.p99Ms < ALERT_P99_GOAL_MS ? 'PASS' : 'BELOW TARGET'}`,
           `    missing ${r.missing}, duplicated or out of order ${r.unexpected}${r.errors.length > 0 ? `, errors: ${r.errors.slice(0, 3).join('; ')}` : ''}   ${r.ok ? 'OK' : 'MISMATCH'}`,
         ];
+  const h = withHooks?.webhooks;
+  const hooked =
+    withHooks === undefined || h === undefined
+      ? []
+      : [
+          `  the same with ${h.receivers} webhook receivers (a clinician each), ${h.down} of them refusing connections:`,
+          `    MQTT clinician: p50 ${ms(withHooks.p50Ms)}  p99 ${ms(withHooks.p99Ms)}  max ${ms(withHooks.maxMs)}   target p99 < ${ALERT_P99_GOAL_MS} ms   ${withHooks.p99Ms < ALERT_P99_GOAL_MS ? 'PASS' : 'BELOW TARGET'}`,
+          `    working webhooks: p50 ${ms(h.p50Ms)}  p99 ${ms(h.p99Ms)}  max ${ms(h.maxMs)}  (${int(h.delivered)} measured), missing ${h.missing}   ${withHooks.ok ? 'OK' : 'MISMATCH'}`,
+        ];
   return [
     'Clinician alerts',
     ...latency,
+    ...hooked,
     rules === undefined
       ? '  throughput rules on / off: skipped'
       : `  throughput rules on / off: ${int(rules.onPerS)} / ${int(rules.offPerS)} msgs/s = ${(rules.ratio * 100).toFixed(1)}% (saturated, readings within range: every value evaluated, none alerting)   ${rules.ok ? 'OK' : 'MISMATCH'}`,

@@ -29,14 +29,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const results = summarize(options, raw, gateway, skip.has('influx') ? { skipped: 'InfluxDB output: skipped (--skip influx)' } : await benchInflux(options));
   const rules = skip.has('rules') ? undefined : await benchRules(options, results.gateway.messagesPerS);
   const alerts = options.alertDevices === 0 || skip.has('alerts') ? undefined : await benchAlerts({ ...ALERT_BENCH_DEFAULTS, devices: options.alertDevices });
+  // The same with 10 webhook receivers, one of them down: a broken receiver must hold up no one.
+  const hooked = alerts === undefined ? undefined : await benchAlerts({ ...ALERT_BENCH_DEFAULTS, devices: options.alertDevices, webhooks: 10, webhooksDown: 1 });
   const fhir = skip.has('fhir') ? undefined : await benchFhir();
-  process.stdout.write(`\n${formatReport(results)}\n\n${formatAlerts(alerts, rules)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}`);
+  process.stdout.write(`\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}`);
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, rules }, fhir }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
   // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
-  return failed(results) || rules?.ok === false || alerts?.ok === false || fhir?.drain.ok === false ? 1 : 0;
+  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false ? 1 : 0;
 }
 
 /** The gateway again with its alert rules off, without the idle-memory phase: the rules' cost. */

@@ -3,14 +3,14 @@ import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.j
 import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
-import { Channel, clinicianAlertTopic, MqttBroker } from './ingest/mqtt/index.js';
+import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
-import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
 import { alertsInCareRecord, bearerAuth, ClientCredentialsAuth, Derivations, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
-import { OutboxSender } from './outputs/outbox/index.js';
+import { LaneSender, OutboxSender } from './outputs/outbox/index.js';
 import { outputPlanner } from './outputs/planner.js';
 import { loadSecretKey } from './outputs/secret-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
@@ -68,10 +68,11 @@ export class Gateway {
       const influxUrl = config.influx.url;
       const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       let broker: MqttBroker | undefined;
-      const { alerts, alertSenders } = this.alerts(store, queue, profiles, record, metrics, (id, message) => {
-        if (broker === undefined) throw new Error('the broker is not started yet'); // kept, sent once it is
-        broker.publishJson(clinicianAlertTopic(id), message);
-      });
+      const ackTimeoutMs = config.alerts.mqttAckTimeoutMs;
+      // Until the broker runs, every clinician is away: their deliveries wait for them.
+      const { alerts, alertSenders } = this.alerts(store, queue, profiles, record, metrics, (id, message) =>
+        broker === undefined ? Promise.resolve('away' as const) : broker.deliverToClinician(id, message, ackTimeoutMs),
+      );
       // The alert rules plan their changes into the commit of the rows that cause them.
       if (config.alerts.enabled) queue.usePlanner(alerts);
       const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, {
@@ -114,7 +115,7 @@ export class Gateway {
         banned: (deviceId: string) => flood.banned(deviceId),
         authenticateClinician: (id: string, secret: Buffer | undefined) => clinicians.authenticate(id, secret),
       };
-      const mqtt = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }));
+      const mqtt = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }), (clinicianId) => alertSenders[0]?.wake(clinicianId));
       broker = mqtt;
       this.closers.push(() => mqtt.stop());
       const mqttPort = await mqtt.start();
@@ -124,6 +125,7 @@ export class Gateway {
         sender.start();
       }
       metrics.watchOutbox('alert_webhook', () => store.outbox.stats(ALERT_WEBHOOK_SINK), () => clock.now());
+      metrics.watchOutbox('alert_mqtt', () => store.outbox.stats(ALERT_MQTT_SINK), () => clock.now());
 
       const ble = startBleBridge(config.ble, { devices: store.devices, profiles, ingestor }, clock, log.child({ component: 'ble' }));
       this.closers.push(() => ble.stop());
@@ -138,8 +140,12 @@ export class Gateway {
         const health = () => {
           const committing = queue.healthy();
           const bleStatus = ble.current?.status();
+          const deliveries = alertDeliveryHealth(store, clock.now());
           return {
             ok: store.isOpen() && committing,
+            // Degraded (still 200): alert changes some recipient never received, kept as dead.
+            status: !(store.isOpen() && committing) ? 'failing' : deliveries.dead > 0 ? 'degraded' : 'ok',
+            alertDeliveries: deliveries,
             mqttPort,
             store: store.isOpen() ? 'open' : 'closed',
             commits: committing ? 'ok' : 'failing',
@@ -168,10 +174,10 @@ export class Gateway {
     profiles: ProfileCatalog,
     record: (r: readonly OutboxResult[]) => Promise<unknown>,
     metrics: GatewayMetrics,
-    publish: (clinicianId: string, message: Record<string, unknown>) => void,
-  ): { alerts: AlertEngine; alertSenders: OutboxSender[] } {
+    toClinician: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>,
+  ): { alerts: AlertEngine; alertSenders: LaneSender[] } {
     const { config, clock } = this;
-    const alertSenders = this.alertSenders(store, record, metrics, publish);
+    const alertSenders = this.alertSenders(store, record, metrics, toClinician);
     const alerts = new AlertEngine({
       unresolved: () => store.alerts.unresolved(),
       breaches: () => store.alerts.breaches(),
@@ -199,15 +205,23 @@ export class Gateway {
     return { alerts, alertSenders };
   }
 
-  /** The senders of alert deliveries: clinicians' MQTT topics (through the broker) and webhooks. */
-  private alertSenders(store: SqliteStore, record: (r: readonly OutboxResult[]) => Promise<unknown>, metrics: GatewayMetrics, publish: (clinicianId: string, message: Record<string, unknown>) => void): OutboxSender[] {
+  /**
+   * The senders of alert deliveries, one lane per recipient: clinicians' own MQTT clients (done on
+   * their PUBACK; waiting while they are away) and webhooks. The MQTT sender comes first.
+   */
+  private alertSenders(
+    store: SqliteStore,
+    record: (r: readonly OutboxResult[]) => Promise<unknown>,
+    metrics: GatewayMetrics,
+    toClinician: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>,
+  ): LaneSender[] {
     const { alerts } = this.config;
-    const backoff = { baseMs: alerts.retryBaseMs, maxMs: alerts.retryMaxMs };
+    const options = { batchSize: 256, pollIntervalMs: alerts.flushIntervalMs, backoff: { baseMs: alerts.retryBaseMs, maxMs: alerts.retryMaxMs }, ttlMs: alerts.deliveryTtlMs };
     const log = this.log.child({ component: 'alerts' });
-    const mqtt = new OutboxSender({ sink: ALERT_MQTT_SINK, batchSize: 16, pollIntervalMs: alerts.flushIntervalMs, backoff }, store.outbox, mqttAlertDeliver(publish), record, this.clock, Math.random, metrics, log);
+    // A clinician's client acknowledges in the order it received [MQTT-4.6.0-2]: several in flight keep the order.
+    const mqtt = new LaneSender({ ...options, sink: ALERT_MQTT_SINK, window: 64 }, store.outbox, mqttAlertDeliver(toClinician, alerts.mqttAckTimeoutMs), record, this.clock, Math.random, metrics, log);
     const deliver = webhookAlertDeliver(loadSecretKey(this.config.webhookKeyFile), alerts.webhookTimeoutMs, () => this.clock.now());
-    // One row at a time: a retry after a failure resends as little as possible (receivers drop repeats by event id).
-    const webhook = new OutboxSender({ sink: ALERT_WEBHOOK_SINK, batchSize: 1, pollIntervalMs: alerts.flushIntervalMs, backoff }, store.outbox, deliver, record, this.clock, Math.random, metrics, log);
+    const webhook = new LaneSender({ ...options, sink: ALERT_WEBHOOK_SINK }, store.outbox, deliver, record, this.clock, Math.random, metrics, log);
     return [mqtt, webhook];
   }
 
@@ -235,6 +249,17 @@ export class Gateway {
   private async closeAll(): Promise<void> {
     for (const close of this.closers.splice(0).reverse()) await close();
   }
+}
+
+/** Alert deliveries waiting and dead (undelivered past `alerts.deliveryTtlMs`, or refused), over both channels. */
+function alertDeliveryHealth(store: SqliteStore, nowMs: number): { pending: number; dead: number; oldestDeadAgeSeconds: number | null } {
+  const stats = [ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK].map((sink) => store.outbox.stats(sink));
+  const oldest = Math.min(...stats.map((s) => s.oldestDeadAtMs ?? Infinity));
+  return {
+    pending: stats.reduce((n, s) => n + s.pending, 0),
+    dead: stats.reduce((n, s) => n + s.dead, 0),
+    oldestDeadAgeSeconds: Number.isFinite(oldest) ? Math.round((nowMs - oldest) / 1000) : null,
+  };
 }
 
 /** Each patient's NEWS2 SpO2 scale, re-read every few seconds (clinicians set it from the command line). */

@@ -37,6 +37,8 @@ const { values } = parseArgs({
     'influx-batch': { type: 'string' },
     'alerts-off': { type: 'boolean', default: false },
     clinician: { type: 'boolean', default: false },
+    /** Comma-separated webhook URLs: a clinician for each, the patients shared out among them. */
+    webhooks: { type: 'string' },
   },
 });
 const influxUrl = values['influx-url'];
@@ -76,6 +78,11 @@ const { parts, devices, clinician } = await (async () => {
       const clinicians = new ClinicianRegistry(parts.store.clinicians, systemClock);
       clinician = { id: BENCH_CLINICIAN, secret: (await clinicians.add(BENCH_CLINICIAN, 'Bench clinician')).secret };
       for (const patient of patients) clinicians.assign(BENCH_CLINICIAN, patient);
+      const hooks = values.webhooks === undefined ? [] : values.webhooks.split(',');
+      for (const [j, url] of hooks.entries()) {
+        await clinicians.add(`bench-hook-${j}`, `Bench webhook ${j}`, { url, key: new Uint8Array(32).fill(9) });
+        patients.forEach((patient, i) => i % hooks.length === j && clinicians.assign(`bench-hook-${j}`, patient));
+      }
     }
     return { parts, devices, clinician };
   } catch (error) {

@@ -8,6 +8,7 @@ import { patientsOverride, patientsSettings, patientsShow } from './patients.js'
 import { influxBackfill } from './influx.js';
 import { profilesList } from './profiles.js';
 import { deadLetters } from './dead-letters.js';
+import { outboxList, outboxRequeue } from './outbox.js';
 import { readings, readingsRetract } from './readings.js';
 import { start } from './start.js';
 import type { GlobalOptions } from './context.js';
@@ -94,6 +95,25 @@ export function buildProgram(version: string): Command {
     .option('--limit <n>', 'at most n rows (default 50)', integer)
     .addOption(json)
     .action((o) => deadLetters(g(), o));
+
+  const outbox = program.command('outbox').description("the outputs' queues: entries kept as dead, and putting them back after a fix");
+  outbox
+    .command('list')
+    .description('dead entries of an output, oldest first, with their reasons')
+    .requiredOption('--sink <output>', 'influx, fhir or alerts (MQTT and webhook deliveries)')
+    .option('--since <date>', 'only entries queued at or after this ISO 8601 date')
+    .option('--reason <text>', 'only entries whose reason contains this text')
+    .option('--limit <n>', 'at most n rows (default 100)', integer)
+    .addOption(json)
+    .action((o) => outboxList(g(), o));
+  outbox
+    .command('requeue')
+    .description('put dead entries back in their queue: a running gateway sends them again')
+    .requiredOption('--sink <output>', 'influx, fhir or alerts (MQTT and webhook deliveries)')
+    .option('--since <date>', 'only entries queued at or after this ISO 8601 date')
+    .option('--reason <text>', 'only entries whose reason contains this text')
+    .addOption(json)
+    .action((o) => outboxRequeue(g(), o));
 
   program
     .command('influx')

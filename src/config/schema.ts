@@ -134,9 +134,13 @@ export const ConfigSchema = z
         /** How often queued alert deliveries are checked (they are also sent at once after each change). */
         flushIntervalMs: z.number().int().min(10).default(1_000),
         webhookTimeoutMs: z.number().int().min(100).default(10_000),
-        /** Back-off after failed webhook deliveries. */
+        /** Longest wait for a clinician's MQTT client to acknowledge (PUBACK) an alert; then it is sent again. */
+        mqttAckTimeoutMs: z.number().int().min(100).default(10_000),
+        /** Back-off after failed deliveries, per recipient and channel. */
         retryBaseMs: z.number().int().min(1).default(1_000),
         retryMaxMs: z.number().int().min(1).default(300_000),
+        /** An alert change not delivered to a recipient within this long is kept as dead (count, `/healthz`, `outbox requeue`). */
+        deliveryTtlMs: z.number().int().min(1_000).default(24 * 60 * 60_000),
       })
       .strict()
       .prefault({}),

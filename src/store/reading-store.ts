@@ -34,6 +34,11 @@ export interface OutboxEntry {
   readonly payload: string;
   readonly firstRow: number;
   readonly rowCount: number;
+  /**
+   * A delivery queue of its own within the sink (an alert's recipient): such an entry is stored as
+   * a row of its own, delivered in order within its lane and retried apart from other lanes.
+   */
+  readonly lane?: string | undefined;
 }
 
 /** One payload of a delivered row that the output refused for good: kept alone as a dead entry. */
@@ -49,7 +54,9 @@ export interface RefusedItem {
  */
 export type OutboxResult =
   | { readonly id: number; readonly delivered: true; readonly refused?: readonly RefusedItem[] }
-  | { readonly id: number; readonly delivered: false; readonly error: string };
+  | { readonly id: number; readonly delivered: false; readonly error: string }
+  /** A lane's pending entries created before `beforeMs` are kept as dead: undelivered for too long. */
+  | { readonly expire: { readonly sink: string; readonly lane: string; readonly beforeMs: number; readonly error: string } };
 
 /** A stored reading's lifecycle [FHIR R4 observation-status]: as received, corrected, or retracted. */
 export type ReadingStatus = 'final' | 'amended' | 'entered-in-error';

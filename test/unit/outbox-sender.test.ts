@@ -21,6 +21,7 @@ function harness(deliver: (payloads: readonly string[]) => Promise<void>, record
       await recording.gate;
       if (recording.fails) throw new Error('store closed');
       for (const r of results) {
+        if ('expire' in r) continue;
         if (r.delivered) entries = entries.filter((e) => e.id !== r.id);
         else entries = entries.map((e) => (e.id === r.id ? { ...e, dead: true } : e));
       }

@@ -7,6 +7,7 @@ import { GatewayError, type Result } from '../../domain/index.js';
 import type { AuthFailure } from '../../devices/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DeviceContext, IngestOutcome } from '../../pipeline/index.js';
+import { ClinicianInboxes, type InboxOutcome } from './clinician-inbox.js';
 import { guardConnection } from './packet-guard.js';
 import { Channel, CLINICIAN_USERNAME_PREFIX, clinicianAlertTopic, maySubscribe, parseDeviceTopic, publishChannel, topicFor } from './topic.js';
 
@@ -58,13 +59,26 @@ export class MqttBroker {
   private readonly connected = new Map<string, Client>();
   private readonly inflight = new Set<Promise<unknown>>();
   private draining = false;
+  private readonly inboxes: ClinicianInboxes;
 
   constructor(
     private readonly options: BrokerOptions,
     private readonly ports: BrokerPorts,
     private readonly metrics: BrokerMetrics,
     private readonly log: Logger,
-  ) {}
+    /** A clinician's client subscribed to its alert topic: what waits for them can go. */
+    onClinicianReachable: (clinicianId: string) => void = () => {},
+  ) {
+    this.inboxes = new ClinicianInboxes(onClinicianReachable);
+  }
+
+  /**
+   * Sends an alert to the clinician's own client (QoS 1); settles `acknowledged` on its PUBACK,
+   * `away` when it is not connected (or goes before acknowledging), `timeout` after `timeoutMs`.
+   */
+  deliverToClinician(clinicianId: string, body: unknown, timeoutMs: number): Promise<InboxOutcome> {
+    return this.inboxes.send(clinicianId, clinicianAlertTopic(clinicianId), Buffer.from(JSON.stringify(body)), timeoutMs);
+  }
 
   /** Listens; resolves with the bound port (useful when configured as 0). */
   async start(): Promise<number> {
@@ -110,7 +124,16 @@ export class MqttBroker {
       this.connected.set(device.deviceId, client);
       this.metrics.connectionOpened();
     });
+    aedes.on('subscribe', (subscriptions, client) => {
+      const clinician = this.clinicians.get(client);
+      if (clinician !== undefined && subscriptions.some((s) => s.topic === clinicianAlertTopic(clinician))) this.inboxes.subscribed(clinician, client);
+    });
+    aedes.on('ack', (_packet, client) => {
+      if (this.clinicians.has(client)) this.inboxes.acknowledged(client);
+    });
     aedes.on('clientDisconnect', (client) => {
+      const clinician = this.clinicians.get(client);
+      if (clinician !== undefined) this.inboxes.disconnected(clinician, client);
       const device = this.sessions.get(client);
       if (device === undefined) return;
       if (this.connected.get(device.deviceId) === client) this.connected.delete(device.deviceId);

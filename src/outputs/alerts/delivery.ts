@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { RetryClass, webhookSecret } from '../../domain/index.js';
 import type { AlertChange, OutboxEntry } from '../../store/reading-store.js';
-import { DeliveryError, type OutboxRow } from '../outbox/index.js';
+import { DeliveryError, type DeliverOne } from '../outbox/index.js';
 import { alertMessage } from './message.js';
 
 export const ALERT_MQTT_SINK = 'alert-mqtt';
@@ -21,16 +21,20 @@ interface Delivery {
 
 /**
  * The deliveries of alert changes, as outbox entries committed with the changes themselves: one
- * per clinician to their MQTT topic, and one to their webhook when they have one. Each message
- * carries an `eventId` (alert, state, time), the same on every retry, so a receiver drops repeats.
+ * per change, clinician and channel (their MQTT topic; their webhook when they have one), each in
+ * the lane of its clinician, so each is retried on its own and a broken receiver holds up no one.
+ * Each message carries an `eventId` (alert, state, time), the same on every retry, so a receiver
+ * drops repeats.
  */
 export function alertDeliveries(changes: readonly AlertChange[], recipientsOf: (change: AlertChange) => readonly Recipient[]): OutboxEntry[] {
   const entries: OutboxEntry[] = [];
   for (const change of changes) {
     const message = { eventId: `${change.alert.id}:${change.alert.state}:${change.alert.updatedAtMs}`, ...alertMessage(change) };
     for (const r of recipientsOf(change)) {
-      entries.push({ sink: ALERT_MQTT_SINK, payload: JSON.stringify({ clinicianId: r.id, message } satisfies Delivery), firstRow: 0, rowCount: 0 });
-      if (r.webhookUrl !== undefined) entries.push({ sink: ALERT_WEBHOOK_SINK, payload: JSON.stringify({ clinicianId: r.id, url: r.webhookUrl, message } satisfies Delivery), firstRow: 0, rowCount: 0 });
+      entries.push({ sink: ALERT_MQTT_SINK, payload: JSON.stringify({ clinicianId: r.id, message } satisfies Delivery), firstRow: 0, rowCount: 0, lane: r.id });
+      if (r.webhookUrl !== undefined) {
+        entries.push({ sink: ALERT_WEBHOOK_SINK, payload: JSON.stringify({ clinicianId: r.id, url: r.webhookUrl, message } satisfies Delivery), firstRow: 0, rowCount: 0, lane: r.id });
+      }
     }
   }
   return entries;
@@ -52,18 +56,20 @@ export function recipientsOf(
   };
 }
 
-/** Sends alert deliveries to clinicians' MQTT topics through the broker (QoS 1). */
-export function mqttAlertDeliver(publish: (clinicianId: string, message: Record<string, unknown>) => void) {
-  return async (rows: readonly OutboxRow[]): Promise<number> => {
-    let n = 0;
-    for (const row of rows) {
-      for (const line of row.payload.split('\n')) {
-        const d = JSON.parse(line) as Delivery;
-        publish(d.clinicianId, d.message);
-        n += 1;
-      }
-    }
-    return n;
+/** What became of one alert sent to a clinician's MQTT client. */
+export type ClinicianDelivery = 'acknowledged' | 'away' | 'timeout';
+
+/**
+ * Sends an alert delivery to the clinician's own MQTT client at QoS 1, done only once that client
+ * acknowledged it (PUBACK). A clinician not connected is away: the lane waits for them, and they
+ * receive everything since their last acknowledgement, in order, when they subscribe again.
+ */
+export function mqttAlertDeliver(deliver: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>, ackTimeoutMs: number): DeliverOne {
+  return async (row) => {
+    const d = JSON.parse(row.payload) as Delivery;
+    const outcome = await deliver(d.clinicianId, d.message);
+    if (outcome === 'timeout') throw new DeliveryError(`no PUBACK from clinician:${d.clinicianId} within ${ackTimeoutMs} ms`, RetryClass.Ambiguous, undefined);
+    return outcome === 'acknowledged' ? 'delivered' : 'away';
   };
 }
 
@@ -81,31 +87,24 @@ export function signature(secret: string, body: string, nowMs: number): string {
  * (`X-VG-Event-Id`). 2xx delivered; 408, 429, 5xx and network errors are retried with back-off
  * (the entry stays in the outbox); other 4xx refuse that delivery for good (kept as dead).
  */
-export function webhookAlertDeliver(key: Uint8Array, timeoutMs: number, now: () => number) {
-  return async (rows: readonly OutboxRow[]): Promise<{ delivered: number; refused: { payload: string; error: string }[] }> => {
-    let delivered = 0;
-    const refused: { payload: string; error: string }[] = [];
-    for (const row of rows) {
-      for (const line of row.payload.split('\n')) {
-        const d = JSON.parse(line) as Delivery;
-        const body = JSON.stringify(d.message);
-        let res: Response;
-        try {
-          res = await fetch(d.url as string, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-vg-event-id': String(d.message['eventId']), 'x-vg-signature': signature(webhookSecret(key, d.clinicianId), body, now()) },
-            body,
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-        } catch (error) {
-          throw new DeliveryError(`webhook unreachable: ${error instanceof Error ? error.message : String(error)}`, RetryClass.Ambiguous, undefined);
-        }
-        await res.body?.cancel();
-        if (res.ok) delivered += 1;
-        else if (res.status === 408 || res.status === 429 || res.status >= 500) throw new DeliveryError(`webhook answered ${res.status}`, RetryClass.Transient, undefined);
-        else refused.push({ payload: line, error: `webhook answered ${res.status}` });
-      }
+export function webhookAlertDeliver(key: Uint8Array, timeoutMs: number, now: () => number): DeliverOne {
+  return async (row) => {
+    const d = JSON.parse(row.payload) as Delivery;
+    const body = JSON.stringify(d.message);
+    let res: Response;
+    try {
+      res = await fetch(d.url as string, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-vg-event-id': String(d.message['eventId']), 'x-vg-signature': signature(webhookSecret(key, d.clinicianId), body, now()) },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new DeliveryError(`webhook unreachable: ${error instanceof Error ? error.message : String(error)}`, RetryClass.Ambiguous, undefined);
     }
-    return { delivered, refused };
+    await res.body?.cancel();
+    if (res.ok) return 'delivered';
+    if (res.status === 408 || res.status === 429 || res.status >= 500) throw new DeliveryError(`webhook answered ${res.status}`, RetryClass.Transient, undefined);
+    throw new DeliveryError(`webhook answered ${res.status}`, RetryClass.Permanent, undefined);
   };
 }

@@ -8,7 +8,8 @@ import type { PatientOverride } from '../../store/patient-store.js';
 import type { AlertChange, AlertRecord, BreachStart, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
 import { describeNews2, NEWS2_METRICS, type News2Watch } from './news2-watch.js';
-import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, RANK, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
+import { checkEscalations, checkSilence, patientCondition, syncWithStore } from './conditions.js';
+import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
 import { AlertTx, CommittedConditions } from './state.js';
 
 /** A clinician's thresholds for one patient and rule. */
@@ -109,18 +110,18 @@ export class AlertEngine implements CommitPlanner {
   /** Silent devices, changes made on the command line, corrections made there, and escalations: in the next commit. */
   checkSilenceNow(): void {
     this.trigger((tx, now) => {
-      this.syncWithStore(tx);
+      if (this.escalation !== undefined) syncWithStore(tx, this.escalation.current);
       this.rescoreCorrected(tx, now);
-      if (this.activity !== undefined) this.checkSilence(tx, this.activity(), now);
-      this.checkEscalations(tx, now);
+      if (this.activity !== undefined) checkSilence(tx, this.activity(), now);
+      if (this.escalation !== undefined) checkEscalations(tx, now, this.escalation);
     });
   }
 
   /** Escalations only (and what was changed on the command line): in the next commit. */
   checkEscalationsNow(): void {
     this.trigger((tx, now) => {
-      this.syncWithStore(tx);
-      this.checkEscalations(tx, now);
+      if (this.escalation !== undefined) syncWithStore(tx, this.escalation.current);
+      if (this.escalation !== undefined) checkEscalations(tx, now, this.escalation);
     });
   }
 
@@ -131,7 +132,7 @@ export class AlertEngine implements CommitPlanner {
       const message = `Home BP average ${average.systolic}/${average.diastolic} mmHg: ${average.classification === 'normal' ? 'below stage 1' : stage} [NICE NG136]`;
       // [NICE NG136] stage 1 or 2 is a diagnosis to confirm, not an emergency: info or warning.
       const severity = average.classification === 'stage-2' ? 'warning' : 'info';
-      this.patientCondition(tx, patientNhs, HBPM, average.classification !== 'normal', severity, message, average.systolic, now);
+      patientCondition(tx, patientNhs, HBPM, average.classification !== 'normal', severity, message, average.systolic, now);
     });
   }
 
@@ -181,17 +182,19 @@ export class AlertEngine implements CommitPlanner {
   private evaluate(fresh: readonly { device: DeviceContext | undefined; rows: readonly ReadingRow[] }[], excluded: ReadonlySet<string>, jobs: readonly Job[]): AlertTx {
     const tx = new AlertTx(this.conditions);
     const now = this.deps.clock.now();
+    // Jobs first: they were asked for before these rows were planned (e.g. taking in an alert resolved by hand).
+    for (const job of jobs) job(tx, now);
     for (const { device, rows } of fresh) {
       if (device === undefined || rows.length === 0) continue;
       const kept = excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.idempotencyKey));
       if (kept.length > 0) this.evaluateRows(tx, device, kept, now);
     }
-    for (const job of jobs) job(tx, now);
     return tx;
   }
 
   private committed(tx: AlertTx, corrected: ReadonlySet<string>): void {
     tx.apply();
+    if (tx.correctionsUpTo !== undefined && this.corrections !== undefined) this.corrections.since = tx.correctionsUpTo;
     if (tx.changes.length > 0) {
       for (const change of tx.changes) {
         this.deps.metrics.alertChanged(change.alert.state, change.alert.severity);
@@ -278,7 +281,7 @@ export class AlertEngine implements CommitPlanner {
     if (score === undefined) return;
     const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
     const before = tx.changes.length;
-    this.patientCondition(tx, patientNhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
+    patientCondition(tx, patientNhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
     if (tx.changes.length > before) for (const r of inputs) tx.relevantKeys.add(r.idempotencyKey);
   }
 
@@ -291,7 +294,7 @@ export class AlertEngine implements CommitPlanner {
         tx.news2Patients.add(nhs);
         const score = this.news2.rescore(nhs, now);
         const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
-        this.patientCondition(tx, nhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
+        patientCondition(tx, nhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
       }
     };
   }
@@ -302,81 +305,8 @@ export class AlertEngine implements CommitPlanner {
     if (c === undefined || this.news2 === undefined) return;
     const found = c.correctedSince(c.since);
     if (found.length === 0) return;
-    c.since = Math.max(...found.map((f) => f.id));
+    tx.correctionsUpTo = Math.max(...found.map((f) => f.id));
     this.rescore([...new Set(found.map((f) => f.patientNhs))])(tx, now);
   }
 
-  /** A condition of the patient as a whole (no device): opens its alert when it holds, resolves it when it no longer does. */
-  private patientCondition(tx: AlertTx, patientNhs: string, ruleId: string, holds: boolean, severity: AlertRecord['severity'], message: string, value: number, now: number): void {
-    const key = keyOf(patientNhs, '', ruleId);
-    const open = tx.get(key)?.alert;
-    if (holds && open === undefined) {
-      const alert = newAlert(patientNhs, undefined, ruleId, severity, message, value, now);
-      tx.set(key, { state: { open: true }, alert });
-      tx.changes.push({ alert, by: 'rules', note: undefined });
-    } else if (holds && open !== undefined && RANK[severity] > RANK[open.severity]) {
-      // Worse while open (e.g. NEWS2 from urgent to emergency response): everyone hears of it, and
-      // an acknowledged alert is open again until someone acknowledges the worse condition.
-      const alert: AlertRecord = { ...open, severity, message, value, state: 'open', updatedAtMs: now };
-      tx.set(key, { state: { open: true }, alert });
-      tx.changes.push({ alert, by: 'rules', note: `worsened from ${open.severity} to ${severity}` });
-    } else if (!holds && open !== undefined) {
-      tx.set(key, undefined);
-      tx.changes.push({ alert: { ...open, state: 'resolved', value, updatedAtMs: now }, by: 'rules', note: message });
-    }
-  }
-
-  /**
-   * Devices silent past their profile's `staleAfterMinutes` (no reading taken since; a device that
-   * never sent one counts from its registration) get a "no data" alert; it resolves when data returns.
-   */
-  private checkSilence(tx: AlertTx, devices: readonly (DeviceActivity & { profile: DeviceProfile })[], now: number): void {
-    for (const d of devices) {
-      const staleMs = d.profile.staleAfterMinutes === undefined ? undefined : d.profile.staleAfterMinutes * 60_000;
-      const since = d.lastReadingAtMs ?? d.createdAtMs;
-      const key = keyOf(d.patientNhs, d.deviceId, NO_DATA);
-      if (staleMs === undefined || now - since <= staleMs || tx.get(key)?.state.open === true) continue;
-      const minutes = Math.round((now - since) / 60_000);
-      const alert = newAlert(d.patientNhs, d.deviceId, NO_DATA, 'warning', `No data from ${d.deviceId} for ${minutes} minutes (expected within ${String(d.profile.staleAfterMinutes)})`, undefined, now);
-      tx.set(key, { state: { open: true }, alert });
-      tx.changes.push({ alert, by: 'rules', note: undefined });
-    }
-  }
-
-  /**
-   * Takes in what was changed by hand (the command line is another process): an alert resolved by
-   * hand is forgotten, so the condition, if it persists or returns, raises a new one; an
-   * acknowledgement or snooze is kept for the next change the rules make.
-   */
-  private syncWithStore(tx: AlertTx): void {
-    const current = this.escalation?.current;
-    if (current === undefined) return;
-    for (const [key, entry] of [...tx.entries()]) {
-      const mine = entry.alert;
-      if (mine === undefined) continue;
-      const stored = current(mine.id);
-      if (stored === undefined) continue;
-      if (stored.state === 'resolved') tx.set(key, undefined);
-      else if (stored.state !== mine.state || stored.snoozedUntilMs !== mine.snoozedUntilMs) tx.set(key, { ...entry, alert: stored });
-    }
-  }
-
-  /**
-   * An alert still `open` (not acknowledged) `afterMs` after it opened goes to the next contact,
-   * and one further each `afterMs`; a snooze defers that until it ends.
-   */
-  private checkEscalations(tx: AlertTx, now: number): void {
-    const e = this.escalation;
-    if (e === undefined || e.contacts.length === 0) return;
-    for (const [key, entry] of [...tx.entries()]) {
-      if (entry.alert === undefined) continue;
-      const stored = e.current(entry.alert.id) ?? entry.alert;
-      const level = stored.escalationLevel ?? 0;
-      if (stored.state !== 'open' || level >= e.contacts.length) continue;
-      if (now < Math.max(stored.openedAtMs + e.afterMs * (level + 1), stored.snoozedUntilMs ?? 0)) continue;
-      const alert = { ...stored, escalationLevel: level + 1, updatedAtMs: now };
-      tx.set(key, { ...entry, alert });
-      tx.changes.push({ alert, by: 'escalation', note: `not acknowledged: escalated to ${String(e.contacts[level])}` });
-    }
-  }
 }

@@ -43,6 +43,8 @@ export class AlertTx {
   readonly relevantKeys = new Set<string>();
   /** Patients whose NEWS2 inputs this transaction touched (forgotten if it fails). */
   readonly news2Patients = new Set<string>();
+  /** The latest correction taken in (made elsewhere), remembered once the commit is durable. */
+  correctionsUpTo: number | undefined;
   private readonly overlay = new Map<string, ConditionState | undefined>();
 
   constructor(private readonly committed: CommittedConditions) {}

@@ -223,6 +223,11 @@ const MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY,
      since_at INTEGER NOT NULL
    ) STRICT;`,
+  // 9: alert deliveries in lanes (one per recipient and channel): each delivery a row of its own,
+  // sent in order within its lane and retried apart from the others, so one broken receiver holds
+  // up no one.
+  `ALTER TABLE outbox ADD COLUMN lane TEXT;
+   CREATE INDEX outbox_lanes ON outbox (sink, state, lane, id) WHERE lane IS NOT NULL;`,
 ];
 
 /** The schema version this build writes. */

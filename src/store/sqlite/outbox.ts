@@ -11,8 +11,28 @@ export interface PendingOutboxEntry {
 }
 
 export interface DeadOutboxEntry extends PendingOutboxEntry {
+  readonly sink: string;
   readonly error: string;
   readonly createdAtMs: number;
+  readonly lane: string | undefined;
+}
+
+/** A pending entry of a laned sink (alert deliveries): one payload, its lane, when it was queued. */
+export interface LaneOutboxEntry {
+  readonly id: number;
+  readonly payload: string;
+  readonly lane: string;
+  readonly createdAtMs: number;
+}
+
+/** Which dead entries to list or put back. */
+export interface DeadFilter {
+  readonly sinks: readonly string[];
+  /** Only entries queued at or after this time. */
+  readonly sinceMs?: number | undefined;
+  /** Only entries whose reason contains this text. */
+  readonly reason?: string | undefined;
+  readonly limit?: number | undefined;
 }
 
 export interface OutboxStats {
@@ -22,6 +42,8 @@ export interface OutboxStats {
   readonly dead: number;
   /** Creation time of the oldest pending entry. */
   readonly oldestPendingAtMs: number | undefined;
+  /** Creation time of the oldest dead entry. */
+  readonly oldestDeadAtMs?: number | undefined;
 }
 
 /**
@@ -37,9 +59,27 @@ export class SqliteOutbox {
   private readonly pendingStmt: SqliteStatement;
   private readonly statsStmt: SqliteStatement;
   private readonly deadListStmt: SqliteStatement;
+  private readonly insertLaneStmt: SqliteStatement;
+  private readonly lanesStmt: SqliteStatement;
+  private readonly expireStmt: SqliteStatement;
+  private readonly deadFilteredStmt: SqliteStatement;
+  private readonly requeueStmt: SqliteStatement;
 
   constructor(db: SqliteConnection) {
     this.insertStmt = db.prepare('INSERT INTO outbox (sink, payload, items, created_at) VALUES (?, ?, ?, ?)');
+    this.insertLaneStmt = db.prepare('INSERT INTO outbox (sink, payload, items, created_at, lane) VALUES (?, ?, 1, ?, ?)');
+    this.lanesStmt = db.prepare(
+      `SELECT id, payload, COALESCE(lane, '') AS lane, created_at AS createdAtMs FROM outbox
+       WHERE sink = @sink AND state = 'pending' AND COALESCE(lane, '') NOT IN (SELECT value FROM json_each(@skip)) ORDER BY id LIMIT @limit`,
+    );
+    this.expireStmt = db.prepare(
+      `UPDATE outbox SET state = 'dead', last_error = ? WHERE sink = ? AND COALESCE(lane, '') = ? AND state = 'pending' AND created_at < ?`,
+    );
+    const filter = `sink IN (SELECT value FROM json_each(@sinks)) AND state = 'dead' AND created_at >= @since AND instr(COALESCE(last_error, ''), @reason) > 0`;
+    this.deadFilteredStmt = db.prepare(
+      `SELECT id, sink, payload, items, last_error AS error, created_at AS createdAtMs, lane FROM outbox WHERE ${filter} ORDER BY id LIMIT @limit`,
+    );
+    this.requeueStmt = db.prepare(`UPDATE outbox SET state = 'pending', last_error = NULL WHERE ${filter}`);
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.deadStmt = db.prepare(`UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?`);
     this.insertDeadStmt = db.prepare(`INSERT INTO outbox (sink, payload, items, created_at, state, last_error) VALUES (?, ?, 1, ?, 'dead', ?)`);
@@ -47,7 +87,7 @@ export class SqliteOutbox {
     this.deadListStmt = db.prepare(`SELECT id, payload, items, last_error AS error, created_at AS createdAtMs FROM outbox WHERE sink = ? AND state = 'dead' ORDER BY id LIMIT ?`);
     this.statsStmt = db.prepare(
       `SELECT SUM(CASE WHEN state = 'pending' THEN items END) AS pending, SUM(CASE WHEN state = 'dead' THEN items END) AS dead,
-              MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest
+              MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest, MIN(CASE WHEN state = 'dead' THEN created_at END) AS oldestDead
        FROM outbox WHERE sink = ?`,
     );
   }
@@ -60,13 +100,20 @@ export class SqliteOutbox {
     const bySink = new Map<string, string[]>();
     for (const e of entries) {
       if (e.rowCount > 0 && !anyInserted(inserted, e.firstRow, e.rowCount)) continue;
+      if (e.lane !== undefined) {
+        this.insertLaneStmt.run(e.sink, e.payload, nowMs, e.lane);
+        continue;
+      }
       const payloads = bySink.get(e.sink);
       if (payloads === undefined) bySink.set(e.sink, [e.payload]);
       else payloads.push(e.payload);
     }
     for (const [sink, payloads] of bySink) this.insertStmt.run(sink, payloads.join('\n'), payloads.length, nowMs);
     for (const r of results) {
-      if (r.delivered) {
+      if ('expire' in r) {
+        const { sink, lane, beforeMs, error } = r.expire;
+        this.expireStmt.run(error.slice(0, MAX_ERROR_CHARS), sink, lane, beforeMs);
+      } else if (r.delivered) {
         this.deleteStmt.run(r.id);
         for (const item of r.refused ?? []) this.insertDeadStmt.run(item.sink, item.payload, nowMs, item.error.slice(0, MAX_ERROR_CHARS));
       } else this.deadStmt.run(r.error.slice(0, MAX_ERROR_CHARS), r.id);
@@ -78,15 +125,36 @@ export class SqliteOutbox {
     return this.pendingStmt.all(sink, afterId, limit) as PendingOutboxEntry[];
   }
 
+  /** Pending entries of a laned sink, oldest first, leaving out the lanes in `skip` (paused, or their recipient away). */
+  lanes(sink: string, skip: readonly string[], limit: number): LaneOutboxEntry[] {
+    return this.lanesStmt.all({ sink, skip: JSON.stringify(skip), limit }) as LaneOutboxEntry[];
+  }
+
+  /** Dead entries of some sinks, oldest first, optionally since a time or with a reason containing a text. */
+  deadMatching(f: DeadFilter): DeadOutboxEntry[] {
+    const rows = this.deadFilteredStmt.all(deadParams(f)) as (Omit<DeadOutboxEntry, 'lane'> & { lane: string | null })[];
+    return rows.map((r) => ({ ...r, lane: r.lane ?? undefined }));
+  }
+
+  /** Puts dead entries back in their queues (after a fix): the senders send them again. Returns how many. */
+  requeue(f: Omit<DeadFilter, 'limit'>): number {
+    const { limit: _, ...params } = deadParams(f);
+    return this.requeueStmt.run(params).changes;
+  }
+
   /** Entries of a sink refused for good, oldest first, with the reason. */
   dead(sink: string, limit = 100): DeadOutboxEntry[] {
     return this.deadListStmt.all(sink, limit) as DeadOutboxEntry[];
   }
 
   stats(sink: string): OutboxStats {
-    const r = this.statsStmt.get(sink) as { pending: number | null; dead: number | null; oldest: number | null };
-    return { pending: r.pending ?? 0, dead: r.dead ?? 0, oldestPendingAtMs: r.oldest ?? undefined };
+    const r = this.statsStmt.get(sink) as { pending: number | null; dead: number | null; oldest: number | null; oldestDead: number | null };
+    return { pending: r.pending ?? 0, dead: r.dead ?? 0, oldestPendingAtMs: r.oldest ?? undefined, ...(r.oldestDead === null ? {} : { oldestDeadAtMs: r.oldestDead }) };
   }
+}
+
+function deadParams(f: DeadFilter): { sinks: string; since: number; reason: string; limit: number } {
+  return { sinks: JSON.stringify(f.sinks), since: f.sinceMs ?? 0, reason: f.reason ?? '', limit: f.limit ?? -1 };
 }
 
 /** Enough for a server's OperationOutcome. */
