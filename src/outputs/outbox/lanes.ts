@@ -1,6 +1,7 @@
 import { backoffMs, RetryClass, type Clock } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
+import { SendCycle } from './cycle.js';
 import type { SenderMetrics } from './sender.js';
 
 /** A pending entry of a laned sink: one delivery to one recipient. */
@@ -55,10 +56,7 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
  * delivered entry is never sent again because another failed.
  */
 export class LaneSender {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly cycle: SendCycle;
   private readonly state = new Map<string, LaneState>();
   private readonly away = new Set<string>();
   private sweptAtMs = -Infinity;
@@ -72,10 +70,13 @@ export class LaneSender {
     private readonly random: () => number,
     private readonly metrics: SenderMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const failed = (error: unknown): void => this.log.error({ sink: options.sink, err: message(error) }, 'outbox send cycle failed');
+    this.cycle = new SendCycle(() => this.drain(), failed, options.pollIntervalMs);
+  }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), this.options.pollIntervalMs).unref();
+    this.cycle.start();
   }
 
   /** The recipient of `lane` can take deliveries again (e.g. a clinician subscribed): send at once. */
@@ -86,27 +87,11 @@ export class LaneSender {
 
   /** Sends what is due, until nothing is left that can go now. */
   tick(): Promise<void> {
-    if (this.running !== undefined) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.drain()
-      .catch((error: unknown) => this.log.error({ sink: this.options.sink, err: message(error) }, 'outbox send cycle failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          void this.tick();
-        }
-      });
-    return this.running;
+    return this.cycle.tick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.cycle.stop();
   }
 
   private skipped(now: number): string[] {
@@ -117,7 +102,7 @@ export class LaneSender {
 
   private async drain(): Promise<void> {
     await this.sweepAway();
-    while (!this.stopped) {
+    while (!this.cycle.stopped) {
       const now = this.clock.now();
       const rows = this.source.lanes(this.options.sink, this.skipped(now), this.options.batchSize);
       if (rows.length === 0) return;

@@ -2,6 +2,7 @@ import { RetryClass, type Clock } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { OutboxResult, RefusedItem } from '../../store/reading-store.js';
 import { backoffMs } from '../../domain/index.js';
+import { SendCycle } from './cycle.js';
 
 /** A pending outbox row: `items` payloads, one per line. */
 export interface OutboxRow {
@@ -59,12 +60,9 @@ const retryOf = (error: unknown): { retry: RetryClass; retryAfterMs: number | un
  * entries stay in SQLite, so an outage of any length, or a restart, loses nothing.
  */
 export class OutboxSender {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly cycle: SendCycle;
   private failures = 0;
   private pausedUntilMs = 0;
-  private stopped = false;
   /** Highest outbox id sent in this run: the next batch is read after it while the last one's results commit. */
   private cursor = 0;
   private recording: Promise<void> = Promise.resolve();
@@ -78,44 +76,29 @@ export class OutboxSender {
     private readonly random: () => number,
     private readonly metrics: SenderMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // e.g. the store failing under a read: the entries stay in the outbox for the next tick
+    const failed = (error: unknown): void =>
+      this.log.error({ sink: options.sink, err: error instanceof Error ? error.message : String(error) }, 'outbox send cycle failed');
+    this.cycle = new SendCycle(() => this.drain(), failed, options.pollIntervalMs);
+  }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), this.options.pollIntervalMs).unref();
+    this.cycle.start();
   }
 
   /** Sends what is due, until the outbox is empty or a failure pauses the sender. */
   tick(): Promise<void> {
-    if (this.running !== undefined) {
-      // Entries committed while a cycle runs may have been missed by its last read: go again after it.
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.drain()
-      .catch((error: unknown) => {
-        // e.g. the store failing under a read: the entries stay in the outbox for the next tick
-        this.log.error({ sink: this.options.sink, err: error instanceof Error ? error.message : String(error) }, 'outbox send cycle failed');
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          void this.tick();
-        }
-      });
-    return this.running;
+    return this.cycle.tick();
   }
 
   /** Stops after the batch in flight. Idempotent. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.cycle.stop();
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && this.clock.now() >= this.pausedUntilMs) {
+    while (!this.cycle.stopped && this.clock.now() >= this.pausedUntilMs) {
       const batch = this.source.pending(this.options.sink, this.cursor, this.options.batchSize);
       if (batch.length === 0) break;
       const { results, items } = await this.send(batch);
