@@ -11,7 +11,7 @@
  * own `./data`, with the installed `node_modules` linked in), on the documented default ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +192,14 @@ async function main(): Promise<number> {
   }
   if (await portOpen(MQTT_PORT)) {
     process.stderr.write(`port ${MQTT_PORT} is in use: the documented commands need the default ports free\n`);
+    return 1;
+  }
+  // Every page with commands is run: a new page with a ```sh block must be placed in PAGES.
+  const unlisted = readdirSync(join(REPO, 'docs'))
+    .map((f) => `docs/${f}`)
+    .filter((page) => page.endsWith('.md') && !PAGES.includes(page) && /^```sh$/m.test(readFileSync(join(REPO, page), 'utf8')));
+  if (unlisted.length > 0) {
+    process.stderr.write(`pages with commands this script does not run (add them to PAGES): ${unlisted.join(', ')}\n`);
     return 1;
   }
   const dir = workspace();
