@@ -54,6 +54,9 @@ export class Gateway {
     try {
       const store = new SqliteStore(config.dbFile);
       this.closers.push(() => store.close());
+      // Both keys checked (or made) before anything listens: a short or unreadable one stops start-up here.
+      loadSecretKey(config.pseudonymKeyFile);
+      loadSecretKey(config.webhookKeyFile);
       const metrics = new GatewayMetrics();
       let writer: ReadingWriter = store.readings;
       if (config.store.writerThread) {

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { ClinicianRegistry } from '../clinicians/index.js';
-import { GatewayError, maskNhsNumber, systemClock } from '../domain/index.js';
+import { GatewayError, maskNhsNumber, systemClock, webhookSecret } from '../domain/index.js';
 import { alertDeliveries, recipientsOf } from '../outputs/alerts/index.js';
 import { alertsInCareRecord } from '../outputs/fhir/index.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
@@ -17,6 +17,20 @@ export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name
     if (o.json) return stdout.json(creds);
     stdout.line(`clinician ${creds.clinicianId} added; MQTT username clinician:${creds.clinicianId}, password (shown once): ${creds.secret}`);
     if (creds.webhookSecret !== undefined) stdout.line(`webhook ${o.webhook ?? ''} signing secret (shown once): ${creds.webhookSecret}`);
+  });
+}
+
+/**
+ * `vitals-gateway clinicians webhook-secret <id>`: the clinician's webhook signing secret under the
+ * current `webhookKeyFile` (after a key rotation, give it to their receiver).
+ */
+export function cliniciansWebhookSecret(global: GlobalOptions, id: string, o: Json): void {
+  withStore(global, (store, config) => {
+    const clinician = store.clinicians.get(id);
+    if (clinician?.webhookUrl === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no clinician ${id} with a webhook`);
+    const secret = webhookSecret(loadSecretKey(config.webhookKeyFile), id);
+    if (o.json) stdout.json({ clinicianId: id, webhookUrl: clinician.webhookUrl, webhookSecret: secret });
+    else stdout.line(`webhook ${clinician.webhookUrl} signing secret: ${secret}`);
   });
 }
 

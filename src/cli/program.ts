@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
-import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList } from './clinicians.js';
+import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList, cliniciansWebhookSecret } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
 import { decodeCommand } from './decode.js';
 import { fhirExport } from './fhir.js';
@@ -149,6 +149,12 @@ export function buildProgram(version: string): Command {
     .addOption(json)
     .action((id: string, o) => cliniciansAssign(g(), id, o));
   clinicians.command('list').description('clinicians and their patients').addOption(json).action((o) => cliniciansList(g(), o));
+  clinicians
+    .command('webhook-secret')
+    .description("a clinician's webhook signing secret under the current webhook key (give it to their receiver after a key rotation)")
+    .argument('<id>', 'clinician id')
+    .addOption(json)
+    .action((id: string, o) => cliniciansWebhookSecret(g(), id, o));
 
   const patients = program.command('patients').description("clinicians' per-patient thresholds and settings");
   const number = (v: string): number => {

@@ -23,6 +23,7 @@ export const ENV_VARS = {
   VG_FHIR_OAUTH_CLIENT_SECRET: { key: 'fhir.oauth.clientSecret', type: 'string' },
   VG_FHIR_OAUTH_PRIVATE_KEY_FILE: { key: 'fhir.oauth.privateKeyFile', type: 'string' },
   VG_PSEUDONYM_KEY_FILE: { key: 'pseudonymKeyFile', type: 'string' },
+  VG_WEBHOOK_KEY_FILE: { key: 'webhookKeyFile', type: 'string' },
   VG_HTTP_HOST: { key: 'http.host', type: 'string' },
   VG_HTTP_PORT: { key: 'http.port', type: 'number' },
   VG_LOG_LEVEL: { key: 'log.level', type: 'string' },

@@ -40,6 +40,7 @@ export const GatewayErrorCode = {
   // Broker
   GW_BROKER_LISTEN_FAILED: { retry: RetryClass.Permanent, summary: 'The MQTT listener could not bind its host and port.' },
   GW_TLS_FILES_UNREADABLE: { retry: RetryClass.Permanent, summary: 'The TLS certificate or key file cannot be read.' },
+  GW_SECRET_KEY_INVALID: { retry: RetryClass.Permanent, summary: 'A secret key file (pseudonym, webhook) cannot be read or holds fewer than 32 bytes.' },
 } as const satisfies Record<string, { retry: RetryClass; summary: string }>;
 export type GatewayErrorCode = keyof typeof GatewayErrorCode;
 
