@@ -147,8 +147,10 @@ export class Gateway {
           return {
             ok: store.isOpen() && committing,
             // Degraded (still 200): alert changes some recipient never received, kept as dead.
-            status: !(store.isOpen() && committing) ? 'failing' : deliveries.dead > 0 ? 'degraded' : 'ok',
+            status: !(store.isOpen() && committing) ? 'failing' : deliveries.dead > 0 || metrics.pausedOutputs().size > 0 ? 'degraded' : 'ok',
             alertDeliveries: deliveries,
+            // Outputs paused for their configuration or authorisation: their entries wait.
+            outputs: Object.fromEntries([...metrics.pausedOutputs()].map(([sink, reason]) => [sink, { state: 'paused', reason }])),
             mqttPort,
             store: store.isOpen() ? 'open' : 'closed',
             commits: committing ? 'ok' : 'failing',

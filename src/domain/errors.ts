@@ -9,6 +9,12 @@ export const RetryClass = {
   Ambiguous: 'ambiguous',
   /** Never retry. */
   Permanent: 'permanent',
+  /**
+   * The other side refuses everyone, not this request: wrong credentials, a missing endpoint, a TLS
+   * failure (401 after a token refresh, 403, 404 on the endpoint). Pause the output and retry
+   * slowly; nothing is dropped.
+   */
+  Configuration: 'configuration',
 } as const;
 export type RetryClass = (typeof RetryClass)[keyof typeof RetryClass];
 

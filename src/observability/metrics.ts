@@ -76,6 +76,18 @@ export class GatewayMetrics {
   outboxFailed(sink: string, retry: string): void {
     this.outboxFailures.inc({ sink, retry });
   }
+  private readonly paused = new Map<string, string>();
+  private readonly pausedGauge = new Gauge({ name: 'vg_outbox_paused', help: 'Outputs paused for their configuration or authorisation (1), with their entries kept', labelNames: ['sink'], registers: [this.registry] });
+  /** An output paused (why) or running again (undefined). */
+  outputState(sink: string, pausedReason: string | undefined): void {
+    if (pausedReason === undefined) this.paused.delete(sink);
+    else this.paused.set(sink, pausedReason);
+    this.pausedGauge.set({ sink }, pausedReason === undefined ? 0 : 1);
+  }
+  /** Outputs paused now, with why: for `/healthz`. */
+  pausedOutputs(): ReadonlyMap<string, string> {
+    return this.paused;
+  }
   /** Exposes an output's queue (pending, dead, oldest pending age), read from the store at each scrape. */
   /** The BLE bridge's devices: registered, connected, and the oldest "last reading" among them. */
   watchBle(status: () => { devices: readonly { connected: boolean; lastReadingAtMs: number | undefined }[] } | undefined, now: () => number): void {

@@ -8,6 +8,8 @@ import { collect, connectDevice } from '../helpers/mqtt.js';
 import { runCli, spawnGateway } from '../helpers/process.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { until } from '../helpers/until.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
+import { ManualClock } from '../../src/domain/index.js';
 import type { DeviceCredentials } from '../../src/devices/index.js';
 
 let profilesDir: string;
@@ -198,6 +200,14 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     expect(metrics).toMatch(/vg_outbox_fhir_dead 1\n/);
     expect(metrics).toMatch(/vg_outbox_fhir_pending 0\n/);
     expect(metrics).toMatch(/vg_outbox_delivered_total\{sink="fhir"\} 1\n/);
+
+    // The practice registers the patient; the operator puts the refused entry back, and it arrives once.
+    const listed = await runCli(['outbox', 'list', '--sink', 'fhir', '--json', '--data-dir', tmp.dir]);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ sink: 'fhir', reason: expect.stringContaining('patient not registered') })]);
+    const requeued = await runCli(['outbox', 'requeue', '--sink', 'fhir', '--reason', 'not registered', '--json', '--data-dir', tmp.dir]);
+    expect(JSON.parse(requeued.stdout)).toEqual({ requeued: 1 });
+    await until(async () => gw.store.outbox.stats('fhir'), (st) => st.pending === 0 && st.dead === 0, 'the requeued entry sent');
+    expect(await server.search('Observation')).toHaveLength(2);
   });
 
   const observationsOf = async (status?: string) => (await server.search('Observation', status === undefined ? {} : { status })).map((o) => o as Record<string, any>);
@@ -318,5 +328,34 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     expect(tokenRequests).toHaveLength(1);
     expect(tokenRequests[0]!.authorization).toBe(`Basic ${Buffer.from('gw-1:s3cret').toString('base64')}`);
     expect(new URLSearchParams(tokenRequests[0]!.body).get('grant_type')).toBe('client_credentials');
+  });
+
+  it('pauses on 401, 403 and 404 for 10 minutes (injected clock) losing nothing, then sends each Observation once', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const proxy = await FaultProxy.start(server.url);
+    defer(() => proxy.close());
+    const clock = new ManualClock(Date.now());
+    const gw = await startGateway(tmp.dir, fhirSettings(proxy.url), clock);
+    defer(() => gw.stop());
+    const { creds, client } = await device(gw, 'cuff-fhir-paused');
+    let i = 0;
+    for (const status of [401, 403, 404]) {
+      proxy.answering(status);
+      await client.publishAsync(`devices/${creds.deviceId}/readings`, bp(i++, clock.now() - 3_600_000 + i * 60_000), { qos: 1 });
+      for (let minute = 0; minute < 4 && !proxy.answered.includes(status); minute++) {
+        clock.advance(60_000);
+        await until(async () => proxy.answered.includes(status), (seen) => seen, `a transaction answered ${status}`, 2_000).catch(() => undefined);
+      }
+      expect(proxy.answered).toContain(status);
+      expect(gw.store.outbox.stats('fhir').dead).toBe(0);
+    }
+    expect(await gw.metrics.render()).toMatch(/vg_outbox_paused\{sink="fhir"\} 1\n/);
+    proxy.answering(undefined);
+    clock.advance(60_000);
+    await until(() => server.search('Observation'), (o) => o.length === 6, 'six Observations (three panels, three heart rates)', 10_000);
+    await until(async () => gw.store.outbox.stats('fhir').pending, (n) => n === 0, 'an empty outbox');
+    expect(await server.search('Observation')).toHaveLength(6);
+    expect(gw.store.outbox.stats('fhir')).toMatchObject({ pending: 0, dead: 0 });
   });
 });

@@ -5,7 +5,9 @@ import { connectDevice } from '../helpers/mqtt.js';
 import { runCli, unlimitedProfiles } from '../helpers/process.js';
 import { VictoriaMetrics, victoriaMetricsMissing, type ExportedSeries } from '../helpers/victoria-metrics.js';
 import type { DeviceCredentials } from '../../src/devices/index.js';
-import type { Clock } from '../../src/domain/index.js';
+import { ManualClock, type Clock } from '../../src/domain/index.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
+import { until } from '../helpers/until.js';
 
 let profilesDir: string;
 // Requests of at most 4 points: rows are grouped into requests, and a larger row (a backfill) split.
@@ -116,4 +118,54 @@ describe.skipIf(victoriaMetricsMissing)('readings reach InfluxDB (victoria-metri
       tmp.remove();
     }
   });
+});
+
+describe.skipIf(victoriaMetricsMissing)('InfluxDB answering 401, 403 and 404: the output pauses and loses nothing', () => {
+  it('keeps every point pending for 10 minutes of wrong credentials and endpoints (injected clock), shows the output paused, then sends each once', async () => {
+    const vm = await VictoriaMetrics.start();
+    const shared = tempDir();
+    const serverClock = await vm.clock();
+    // The server's clock, held by hand: ten minutes pass in a moment.
+    const clock = new ManualClock(serverClock.now());
+    const proxy = await FaultProxy.start(vm.url);
+    const gw = await startGateway(shared.dir, { profilesDir: unlimitedProfiles(shared.dir), 'influx.url': proxy.url, 'influx.batchSize': 4, 'influx.flushIntervalMs': 20, 'influx.retryBaseMs': 50, 'influx.retryMaxMs': 200 }, clock);
+    try {
+      const creds = await gw.addDevice('bp-upper-arm', { id: 'cuff-influx-paused' });
+      const client = await connectDevice(gw.url, creds);
+      const t0 = clock.now() - 600_000;
+      let i = 0;
+      for (const status of [401, 403, 404]) {
+        proxy.answering(status);
+        for (let k = 0; k < 4; k++, i++) {
+          await client.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify({ messageId: `p${i}`, takenAt: new Date(t0 + i * 1000).toISOString(), values: { systolic: 120 + i, diastolic: 80, pulse: 60 } }), { qos: 1 });
+        }
+        // A little over three minutes of this answer (ten in all), the clock moved a minute at a time.
+        for (let minute = 0; minute < 4 && !proxy.answered.includes(status); minute++) {
+          clock.advance(60_000);
+          await until(async () => proxy.answered.includes(status), (seen) => seen, `a write answered ${status}`, 2_000).catch(() => undefined);
+        }
+        expect(proxy.answered).toContain(status);
+        expect(gw.store.outbox.stats('influx')).toMatchObject({ dead: 0 });
+        const health = (await (await fetch(`http://127.0.0.1:${gw.httpPort as number}/healthz`)).json()) as Record<string, unknown>;
+        expect(health).toMatchObject({ status: 'degraded', outputs: { influx: { state: 'paused', reason: expect.stringContaining(`answered ${status}`) } } });
+      }
+      await client.endAsync();
+      expect(gw.store.outbox.stats('influx')).toMatchObject({ pending: 12, dead: 0 });
+      expect(await gw.metrics.render()).toMatch(/vg_outbox_paused\{sink="influx"\} 1\n/);
+      expect(await gw.metrics.render()).toMatch(/vg_outbox_failures_total\{sink="influx",retry="configuration"\} [1-9]/);
+
+      // Fixed: the next try goes through, and every point arrives once.
+      proxy.answering(undefined);
+      clock.advance(60_000);
+      const series = await vm.waitFor('{device="cuff-influx-paused"}', (s) => values(s, 'blood_pressure_systolic').length >= 12);
+      expect(values(series, 'blood_pressure_systolic')).toEqual(Array.from({ length: 12 }, (_, k) => 120 + k));
+      await until(async () => gw.store.outbox.stats('influx').pending, (n) => n === 0, 'an empty outbox');
+      expect(await gw.metrics.render()).toMatch(/vg_outbox_paused\{sink="influx"\} 0\n/);
+    } finally {
+      await gw.stop();
+      await proxy.close();
+      await vm.stop();
+      shared.remove();
+    }
+  }, 60_000);
 });

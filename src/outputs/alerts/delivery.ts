@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { RetryClass, webhookSecret } from '../../domain/index.js';
 import type { AlertChange, OutboxEntry } from '../../store/reading-store.js';
-import { DeliveryError, type DeliverOne } from '../outbox/index.js';
+import { DeliveryError, retryClassOfStatus, type DeliverOne } from '../outbox/index.js';
 import { alertMessage } from './message.js';
 
 export const ALERT_MQTT_SINK = 'alert-mqtt';
@@ -84,8 +84,8 @@ export function signature(secret: string, body: string, nowMs: number): string {
 
 /**
  * POSTs alert deliveries to clinicians' webhooks, signed (`X-VG-Signature`) with the event id
- * (`X-VG-Event-Id`). 2xx delivered; 408, 429, 5xx and network errors are retried with back-off
- * (the entry stays in the outbox); other 4xx refuse that delivery for good (kept as dead).
+ * (`X-VG-Event-Id`). 2xx delivered; 408, 429, 5xx, 401, 403, 404 and network errors are retried
+ * with back-off in the clinician's lane; other 4xx refuse that delivery for good (kept as dead).
  */
 export function webhookAlertDeliver(key: Uint8Array, timeoutMs: number, now: () => number): DeliverOne {
   return async (row) => {
@@ -104,7 +104,7 @@ export function webhookAlertDeliver(key: Uint8Array, timeoutMs: number, now: () 
     }
     await res.body?.cancel();
     if (res.ok) return 'delivered';
-    if (res.status === 408 || res.status === 429 || res.status >= 500) throw new DeliveryError(`webhook answered ${res.status}`, RetryClass.Transient, undefined);
-    throw new DeliveryError(`webhook answered ${res.status}`, RetryClass.Permanent, undefined);
+    // 401, 403, 404: the receiver is misconfigured or in maintenance: its lane waits, as for an outage.
+    throw new DeliveryError(`webhook answered ${res.status}`, retryClassOfStatus(res.status), undefined);
   };
 }

@@ -1,6 +1,6 @@
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { RetryClass } from '../../domain/index.js';
-import { DeliveryError } from '../outbox/index.js';
+import { DeliveryError, retryClassOfNetworkError, retryClassOfStatus } from '../outbox/index.js';
 
 /** Supplies the `Authorization` header value (or none), and forgets a token the server refused. */
 export interface FhirAuth {
@@ -45,8 +45,9 @@ export class FhirClient {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : String(error));
-      throw new DeliveryError(`FHIR server unreachable (${cause})`, RetryClass.Ambiguous, undefined);
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      const cause = code ?? (error instanceof Error ? error.name : String(error));
+      throw new DeliveryError(`FHIR server unreachable (${cause})`, retryClassOfNetworkError(code, RetryClass.Ambiguous), undefined);
     }
     const text = await res.text().catch(() => '');
     if (res.ok) {
@@ -61,8 +62,8 @@ export class FhirClient {
       this.options.auth.invalidate();
       return this.post(path, body, true);
     }
-    const transient = res.status === 408 || res.status === 429 || res.status >= 500;
-    throw new DeliveryError(`FHIR server answered ${res.status}: ${outcomeText(text)}`, transient ? RetryClass.Transient : RetryClass.Permanent, retryAfterMs(res.headers.get('retry-after')));
+    // 401 here is after a token refresh: the credentials themselves are wrong.
+    throw new DeliveryError(`FHIR server answered ${res.status}: ${outcomeText(text)}`, retryClassOfStatus(res.status), retryAfterMs(res.headers.get('retry-after')));
   }
 }
 

@@ -1,6 +1,6 @@
 import { escape, HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { RetryClass } from '../../domain/index.js';
-import { DeliveryError } from '../outbox/index.js';
+import { DeliveryError, retryClassOfNetworkError, retryClassOfStatus } from '../outbox/index.js';
 import type { PointData } from './point.js';
 
 export interface InfluxOptions {
@@ -89,10 +89,10 @@ export function toLine(p: PointData): string {
  */
 export function classify(error: unknown): DeliveryError {
   if (error instanceof HttpError) {
-    const transient = error.statusCode === 408 || error.statusCode === 429 || error.statusCode >= 500;
     const retryAfterMs = error.retryAfter() > 0 ? error.retryAfter() * 1000 : undefined;
-    return new DeliveryError(`InfluxDB answered ${error.statusCode}: ${error.message}`, transient ? RetryClass.Transient : RetryClass.Permanent, retryAfterMs);
+    return new DeliveryError(`InfluxDB answered ${error.statusCode}: ${error.message}`, retryClassOfStatus(error.statusCode), retryAfterMs);
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new DeliveryError(`InfluxDB unreachable: ${message}`, RetryClass.Transient, undefined);
+  const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  return new DeliveryError(`InfluxDB unreachable: ${message}`, retryClassOfNetworkError(code, RetryClass.Transient), undefined);
 }

@@ -38,6 +38,8 @@ export class DeliveryError extends Error {
 export interface SenderMetrics {
   outboxDelivered(sink: string, entries: number): void;
   outboxFailed(sink: string, retry: RetryClass): void;
+  /** The output paused for its configuration or authorisation (why), or running again (undefined). */
+  outputState?(sink: string, pausedReason: string | undefined): void;
 }
 
 export interface SenderOptions {
@@ -63,6 +65,8 @@ export class OutboxSender {
   private readonly cycle: SendCycle;
   private failures = 0;
   private pausedUntilMs = 0;
+  /** Why the output is paused for its configuration or authorisation; undefined while it runs. */
+  private pausedReason: string | undefined;
   /** Highest outbox id sent in this run: the next batch is read after it while the last one's results commit. */
   private cursor = 0;
   private recording: Promise<void> = Promise.resolve();
@@ -124,6 +128,11 @@ export class OutboxSender {
     try {
       const outcome = await this.deliver(batch);
       this.failures = 0;
+      if (this.pausedReason !== undefined) {
+        this.pausedReason = undefined;
+        this.metrics.outputState?.(this.options.sink, undefined);
+        this.log.info({ sink: this.options.sink }, 'output running again: its queue is being sent');
+      }
       const items = typeof outcome === 'number' ? outcome : outcome.delivered;
       const results: OutboxResult[] = batch.map((e) => ({ id: e.id, delivered: true }));
       if (typeof outcome !== 'number' && outcome.refused.length > 0) {
@@ -153,6 +162,18 @@ export class OutboxSender {
         return settled;
       }
       this.failures += 1;
+      if (retry === RetryClass.Configuration) {
+        // Misconfigured or not authorised: every entry waits, retried slowly; said once per change of state.
+        const { maxMs } = this.options.backoff;
+        const waitMs = backoffMs(this.failures, { baseMs: maxMs, maxMs: maxMs * 4 }, this.random, retryAfterMs);
+        this.pausedUntilMs = this.clock.now() + waitMs;
+        if (this.pausedReason !== message) {
+          this.pausedReason = message;
+          this.metrics.outputState?.(this.options.sink, message);
+          this.log.error({ sink: this.options.sink, err: message }, 'output paused: fix its configuration or credentials; every entry is kept and sent once it answers');
+        }
+        return { results: [], items: 0 };
+      }
       const waitMs = backoffMs(this.failures, this.options.backoff, this.random, retryAfterMs);
       this.pausedUntilMs = this.clock.now() + waitMs;
       this.log.warn({ sink: this.options.sink, failures: this.failures, retryInMs: waitMs, err: message }, 'output unavailable: entries kept, retrying later');
