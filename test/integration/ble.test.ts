@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BloodPressureCuff, GlucoseMeter, HeartRateStrap, PulseOximeter, Thermometer, WeightScale, type GlucoseInput } from '../../simulators/ble/devices.js';
 import { dbusDaemonMissing, useBlueZ } from '../helpers/bluez.js';
@@ -160,6 +162,29 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
     await until(async () => again.store.devices.recordCursor('ble-meter-1'), (c) => c === 22, 'record 22 fetched after the restart');
     expect([...(meter.racpWrites.at(-1) ?? [])]).toEqual([0x01, 0x03, 0x01, 22, 0]);
     expect(stored(again, 'ble-meter-1')).toHaveLength(22);
+  });
+
+  it('fetches a stored record that failed to store again on the next connection: 30 records, the 12th failing once, each stored once', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const clock = clockFrom('2026-11-22T12:00:00Z');
+    const gw = await gateway(tmp.dir, clock);
+    // Another process makes the 12th record's insert fail, as a full disk would (0.0062 mol/L is 6.2 mmol/L).
+    const other = new Database(join(tmp.dir, 'gateway.db'));
+    defer(() => other.close());
+    other.exec(`CREATE TRIGGER refuse_12 BEFORE INSERT ON readings WHEN NEW.value = 6.2 BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    const meter = bluez.add(new GlucoseMeter({ address: 'AA:00:00:00:00:12', records: records(30), now: () => clock.now() }));
+    await gw.addDevice('ble-glucose-meter', { id: 'ble-meter-12', bleAddress: 'AA:00:00:00:00:12' });
+    await until(async () => stored(gw, 'ble-meter-12').length, (n) => n === 29, 'the 29 records that could be stored');
+    await until(async () => gw.store.devices.recordCursor('ble-meter-12'), (c) => c === 11, 'the cursor held before the failed record');
+    other.exec('DROP TRIGGER refuse_12');
+    meter.device.dropLink();
+    await until(async () => gw.store.devices.recordCursor('ble-meter-12'), (c) => c === 30, 'the cursor past all 30 after the next connection');
+    // [Glucose Service RACP] the next request starts at the record that failed: ≥ 12.
+    expect([...(meter.racpWrites[1] ?? [])]).toEqual([0x01, 0x03, 0x01, 12, 0]);
+    const values = stored(gw, 'ble-meter-12').map((r) => r.value).sort((a, b) => a - b);
+    expect(values).toHaveLength(30);
+    expect(new Set(values).size).toBe(30);
   });
 
   it('rejects a corrupt value alone (dead letter with its issue) and stores the next one', async () => {

@@ -135,6 +135,8 @@ class Session {
   /** The device's clock at connect (Current Time) and when it was read. */
   private clockRead: { wall: string; atMs: number } | undefined;
   private highestSequence: number | undefined;
+  /** The lowest sequence number of a stored record that failed to store in this download. */
+  private failedSequence: number | undefined;
 
   constructor(
     private readonly device: BleDevice,
@@ -212,11 +214,16 @@ class Session {
     const from = last === undefined ? undefined : last + 1;
     const request = from === undefined ? [REPORT_STORED_RECORDS, ALL_RECORDS] : [REPORT_STORED_RECORDS, GREATER_OR_EQUAL, FILTER_SEQUENCE_NUMBER, from & 0xff, (from >> 8) & 0xff];
     this.highestSequence = undefined;
+    this.failedSequence = undefined;
     await link.write(service, RACP, Uint8Array.from(request));
     const code = await within(answered, this.options.racpTimeoutMs, 'Record Access Control Point answer');
     await this.chain;
     if (code !== SUCCESS && code !== NO_RECORDS) this.log.warn({ code }, 'stored records: the device refused the request');
-    if (this.highestSequence !== undefined) this.cursors.set(this.device.context.deviceId, this.highestSequence);
+    // The cursor moves only past records that were stored: one that failed is asked for again on the
+    // next connection (with those after it, which are then duplicates: each record is stored once).
+    const storedUpTo = this.failedSequence === undefined ? this.highestSequence : this.failedSequence - 1;
+    if (storedUpTo !== undefined && (last === undefined || storedUpTo > last)) this.cursors.set(this.device.context.deviceId, storedUpTo);
+    if (this.failedSequence !== undefined) this.log.warn({ from: from ?? 0, failed: this.failedSequence }, 'a stored record failed to store: it is fetched again next time');
     this.log.info({ from: from ?? 0, to: this.highestSequence, code }, 'stored records fetched');
   }
 
@@ -250,7 +257,13 @@ class Session {
       values,
       units,
     };
-    const outcome = await this.ingest.reading(context, source, Buffer.from(JSON.stringify(payload)));
+    let outcome: Awaited<ReturnType<typeof this.ingest.reading>>;
+    try {
+      outcome = await this.ingest.reading(context, source, Buffer.from(JSON.stringify(payload)));
+    } catch (error) {
+      if (sequence !== undefined) this.failedSequence = Math.min(this.failedSequence ?? sequence, sequence);
+      throw error;
+    }
     if (outcome.accepted + outcome.duplicates > 0) this.lastReadingAtMs = receivedAtMs;
     if (sequence !== undefined) this.highestSequence = Math.max(this.highestSequence ?? sequence, sequence);
   }
