@@ -39,7 +39,7 @@ const WRONG_UNIT: Readonly<Record<string, string>> = {
   '%': '1',
   '/min': 'Hz',
 };
-/** Messages a flood sends beyond the profile's per-minute allowance, all re-publishes of one reading. */
+/** Messages a flood sends beyond the profile's per-minute and backlog allowances, all re-publishes of one reading. */
 export const FLOOD_EXTRA = 3;
 const DAY_MS = 86_400_000;
 
@@ -68,10 +68,14 @@ export function supportsFault(profile: DeviceProfile, kind: FaultKind): boolean 
 /** Tokens of the device's allowance a fault needs before it starts (a flood then spends them all). */
 export const faultTokens = (kind: FaultKind): number => (kind === 'duplicate' ? 2 : 1);
 
-/** How many `rate-limited` rejections a flood must cause at least, and can cause at most. */
-export function floodBounds(perMinute: number): { burst: number; min: number; max: number } {
-  const burst = perMinute + FLOOD_EXTRA;
-  // The gateway's bucket holds at most `perMinute`; the first message finds a token (the simulator waits for one).
+/**
+ * How many `rate-limited` rejections a flood must cause at least, and can cause at most. The
+ * gateway slows what goes past the per-minute allowance, up to the profile's backlog allowance,
+ * and refuses only past both: a flood is that far past the limit.
+ */
+export function floodBounds(profile: Pick<DeviceProfile, 'maxMessagesPerMinute' | 'maxBacklogReadings'>): { burst: number; min: number; max: number } {
+  const burst = profile.maxMessagesPerMinute + profile.maxBacklogReadings + FLOOD_EXTRA;
+  // The gateway's bucket holds at most both allowances; the first message finds a token (the simulator waits for one).
   return { burst, min: FLOOD_EXTRA, max: burst - 1 };
 }
 
@@ -109,7 +113,7 @@ export function faultMessages(kind: FaultKind, device: SimulatedDevice, nowMs: n
     case 'duplicate':
     case 'flood': {
       const original = device.readings([reading], nowMs);
-      const copies = kind === 'duplicate' ? 1 : floodBounds(device.profile.maxMessagesPerMinute).burst - 1;
+      const copies = kind === 'duplicate' ? 1 : floodBounds(device.profile).burst - 1;
       const copy: Outgoing = { ...original, values: 0, alerting: 0, duplicate: true };
       return [original, ...Array.from({ length: copies }, () => copy)];
     }

@@ -133,7 +133,7 @@ export class Traffic {
     tally.fault(kind);
     const code = EXPECTED_CODE[kind];
     if (kind === FaultKind.Flood) {
-      const { min, max } = floodBounds(device.profile.maxMessagesPerMinute);
+      const { min, max } = floodBounds(device.profile);
       tally.expect(code as string, min, max);
       // All at once: the gateway sees the burst faster than its bucket refills.
       for (const message of messages) this.track(this.sendInOrder(device, [message]));

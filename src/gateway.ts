@@ -78,7 +78,8 @@ export class Gateway {
       );
       // The alert rules plan their changes into the commit of the rows that cause them.
       if (config.alerts.enabled) queue.usePlanner(alerts);
-      const ingestor = new Ingestor(queue, new RateLimiter(clock), flood, clock, metrics, limits, store.readings, {
+      const limiter = new RateLimiter(clock, 1000 / config.ingest.backlogPerSecond);
+      const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, store.readings, {
         outputs: outputPlanner(config),
         payloadHashes: config.fhir.url !== undefined,
       });

@@ -47,6 +47,8 @@ export const ConfigSchema = z
         maxFutureSkewMs: Ms.default(5 * 60_000),
         /** A device clock off by more than this is flagged as drifting and corrected. */
         clockDriftToleranceMs: Ms.default(60_000),
+        /** Pace of a device's messages beyond its per-minute allowance (its stored backlog): slowed to this, not refused. */
+        backlogPerSecond: z.number().positive().max(10_000).default(20),
         /** A device with this many rate-limited messages within a minute is disconnected and banned... */
         floodDisconnectAfter: z.number().int().min(1).default(100),
         /** ...for this long (refused with CONNACK 3, server unavailable). */

@@ -42,6 +42,12 @@ export class GatewayMetrics {
   readingCorrected(action: 'retract' | 'amend'): void {
     this.corrections.inc({ action });
   }
+  private readonly slowed = new Counter({ name: 'vg_messages_slowed_total', help: 'Messages beyond their device\'s per-minute allowance, held until their paced turn (back-pressure)', registers: [this.registry] });
+  private readonly slowedSeconds = new Counter({ name: 'vg_messages_slowed_seconds_total', help: 'Time slowed messages were held', registers: [this.registry] });
+  messageSlowed(delayMs: number): void {
+    this.slowed.inc();
+    this.slowedSeconds.inc(delayMs / 1000);
+  }
 
   clockDrift(profileId: string): void {
     this.drift.inc({ profile: profileId });

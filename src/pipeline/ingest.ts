@@ -38,6 +38,8 @@ export interface IngestMetrics {
   messageRejected(codes: readonly string[]): void;
   clockDrift(profileId: string): void;
   readingCorrected(action: 'retract' | 'amend'): void;
+  /** A message beyond its device's per-minute allowance, held `delayMs` before it goes on (back-pressure). */
+  messageSlowed?(delayMs: number): void;
 }
 
 /** Finds stored readings to correct. */
@@ -88,6 +90,8 @@ export interface IngestExtras {
   readonly outputs?: OutputPlanner;
   /** Keep each message's SHA-256 with its readings (the FHIR output states it as provenance). */
   readonly payloadHashes?: boolean;
+  /** Waits `ms` of real time (a slowed message's turn); tests may pass their own. */
+  readonly wait?: (ms: number) => Promise<void>;
 }
 
 export interface IngestLimits {
@@ -124,7 +128,9 @@ export class Ingestor {
    */
   async readings(device: DeviceContext, topic: string, payload: Buffer, options: { rateLimited?: boolean } = {}): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
-    const plan = this.planReadings(device, topic, payload, receivedAtMs, options.rateLimited ?? true);
+    const refused = (options.rateLimited ?? true) ? await this.admission(device) : undefined;
+    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused, undefined);
+    const plan = this.planReadings(device, topic, payload, receivedAtMs);
     if (!plan.ok) return this.reject(device, topic, payload, receivedAtMs, plan.error.issues, plan.error.messageId);
     return this.store(device, plan.value);
   }
@@ -139,9 +145,8 @@ export class Ingestor {
     topic: string,
     payload: Buffer,
     receivedAtMs: number,
-    rateLimited: boolean,
   ): Result<ReadingsPlan, { issues: Issue[]; messageId: string | undefined }> {
-    const json = this.admit(device, payload, rateLimited);
+    const json = decodeJson(payload, this.limits.maxPayloadBytes);
     if (!json.ok) return err({ issues: json.error, messageId: undefined });
     const mapped = mapPayload(device.profile, json.value);
     if (!mapped.ok) return err({ issues: mapped.error, messageId: undefined });
@@ -207,7 +212,9 @@ export class Ingestor {
   /** `devices/<id>/status`: battery, signal, firmware and the device's clock. */
   async status(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
-    const json = this.admit(device, payload);
+    const refused = await this.admission(device);
+    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused, undefined);
+    const json = decodeJson(payload, this.limits.maxPayloadBytes);
     if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
     const parsed = StatusPayloadSchema.safeParse(json.value);
     if (!parsed.success) return this.reject(device, topic, payload, receivedAtMs, toIssues(parsed.error), undefined);
@@ -231,7 +238,9 @@ export class Ingestor {
    */
   async corrections(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
-    const json = this.admit(device, payload);
+    const refused = await this.admission(device);
+    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused, undefined);
+    const json = decodeJson(payload, this.limits.maxPayloadBytes);
     if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
     const parsed = CorrectionPayloadSchema.safeParse(json.value);
     if (!parsed.success) return this.reject(device, topic, payload, receivedAtMs, toIssues(parsed.error), undefined);
@@ -264,12 +273,20 @@ export class Ingestor {
     return this.reject(device, source, payload, this.clock.now(), issues, undefined);
   }
 
-  /** Rate limit, then size and JSON: the first stages of every device message. */
-  private admit(device: DeviceContext, payload: Buffer, rateLimited = true): Result<unknown, Issue[]> {
-    if (rateLimited && !this.limiter.take(device.deviceId, device.profile.maxMessagesPerMinute)) {
-      return err([issue(IssueCode.RateLimited, '', `more than ${device.profile.maxMessagesPerMinute} messages per minute`)]);
+  /**
+   * Admission, the first stage of every device message: within the device's per-minute allowance
+   * it goes on at once; beyond it (a stored backlog) it is held — its PUBACK with it — until its
+   * paced turn; past the backlog allowance too, refused as `rate-limited`.
+   */
+  private async admission(device: DeviceContext): Promise<Issue[] | undefined> {
+    const { maxMessagesPerMinute, maxBacklogReadings } = device.profile;
+    const admitted = this.limiter.admit(device.deviceId, maxMessagesPerMinute, maxBacklogReadings);
+    if (!admitted.ok) {
+      return [issue(IssueCode.RateLimited, '', `more than ${maxMessagesPerMinute} messages per minute and a backlog of ${maxBacklogReadings} beyond them`)];
     }
-    return decodeJson(payload, this.limits.maxPayloadBytes);
+    if (admitted.paced) this.metrics.messageSlowed?.(admitted.delayMs);
+    if (admitted.delayMs > 0) await (this.extras.wait ?? wait)(admitted.delayMs);
+    return undefined;
   }
 
   private async reject(
@@ -290,6 +307,8 @@ export class Ingestor {
     return { messageId, accepted: 0, duplicates: 0, rejected: 1, issues, clockDrift: false, ...(flooded ? { disconnect: true } : {}) };
   }
 }
+
+const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function deadLetter(device: DeviceContext, topic: string, payload: Buffer, receivedAtMs: number, issues: Issue[]): DeadLetter {
   return { deviceId: device.deviceId, topic, receivedAtMs, payload, issues };

@@ -193,6 +193,13 @@ export const DeviceProfileSchema = z
     sampling: z.enum(['episodic', 'continuous']),
     /** Token-bucket limit on messages (a batch counts once); the bucket holds one minute's worth. */
     maxMessagesPerMinute: z.number().int().positive(),
+    /**
+     * Messages a device may send beyond its per-minute allowance when it catches up (the readings
+     * it stored while offline, sent as it reconnects): they are slowed, paced at
+     * `ingest.backlogPerSecond`, never refused. Only messages past this too are refused. The
+     * allowance refills at `maxMessagesPerMinute`. Set it to what the device stores.
+     */
+    maxBacklogReadings: z.number().int().min(0).default(100),
     /** Readings older than this (after clock correction) are rejected; devices that keep records upload late. */
     maxReadingAgeDays: z.number().positive().default(30),
     /** A device silent for longer (no reading taken since) raises a "no data" alert, cleared when data returns. */

@@ -8,7 +8,7 @@ let gw: TestGateway;
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
   tmp = tempDir();
-  gw = await startGateway(tmp.dir, { 'mqtt.maxPayloadBytes': 1024 });
+  gw = await startGateway(tmp.dir, { 'mqtt.maxPayloadBytes': 1024, 'ingest.backlogPerSecond': 200 });
 });
 afterAll(async () => {
   await gw.stop();
@@ -64,23 +64,40 @@ describe('rejections', () => {
     }
   });
 
-  it('rate-limits a flooding device without disturbing another device', async () => {
-    const flood = await device();
+  it('slows a burst past the per-minute allowance instead of refusing it, without disturbing another device', async () => {
+    const burst = await device();
     const calm = await device('thermometer');
     try {
       const sends = Array.from({ length: 10 }, (_, i) =>
-        flood.client.publishAsync(`devices/${flood.creds.deviceId}/readings`, bp({ systolic: 120 + i, diastolic: 80 }, { messageId: `f-${i}` }), { qos: 1 }),
+        burst.client.publishAsync(`devices/${burst.creds.deviceId}/readings`, bp({ systolic: 120 + i, diastolic: 80 }, { messageId: `f-${i}` }), { qos: 1 }),
       );
       const calmSend = calm.client.publishAsync(`devices/${calm.creds.deviceId}/readings`, JSON.stringify({ takenAt: iso(), values: { bodyTemperature: 36.8 } }), { qos: 1 });
       await Promise.all([...sends, calmSend]);
-      // bp-upper-arm allows 6 messages a minute: 6 stored (2 values each), 4 rate-limited
-      expect(gw.store.readings.query({ deviceId: flood.creds.deviceId })).toHaveLength(12);
-      const rejected = await Promise.all([flood.next(), flood.next(), flood.next(), flood.next()]);
-      expect(rejected.every((r) => r.issues[0]?.code === 'rate-limited')).toBe(true);
+      // bp-upper-arm allows 6 messages a minute: 6 at once, 4 held to their paced turn, all stored (2 values each)
+      expect(gw.store.readings.query({ deviceId: burst.creds.deviceId })).toHaveLength(20);
+      expect(gw.store.deadLetters.list({ deviceId: burst.creds.deviceId })).toEqual([]);
+      expect(await gw.metrics.render()).toMatch(/vg_messages_slowed_total [4-9]/);
       expect(gw.store.readings.query({ deviceId: calm.creds.deviceId })).toHaveLength(1);
     } finally {
-      await flood.client.endAsync();
+      await burst.client.endAsync();
       await calm.client.endAsync();
+    }
+  });
+
+  it('stores a cuff\'s backlog of 100 stored readings sent as separate messages as fast as it can', async () => {
+    const cuff = await device();
+    try {
+      const t0 = Date.now() - 100 * 3_600_000;
+      // Its stored readings, oldest first, all at once: one per hour over the last 100 hours.
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          cuff.client.publishAsync(`devices/${cuff.creds.deviceId}/readings`, JSON.stringify({ messageId: `s-${i}`, takenAt: new Date(t0 + i * 3_600_000).toISOString(), values: { systolic: 120 + (i % 20), diastolic: 80 } }), { qos: 1 }),
+        ),
+      );
+      expect(new Set(gw.store.readings.query({ deviceId: cuff.creds.deviceId }).map((r) => r.messageId)).size).toBe(100);
+      expect(gw.store.deadLetters.list({ deviceId: cuff.creds.deviceId })).toEqual([]);
+    } finally {
+      await cuff.client.endAsync();
     }
   });
 
@@ -112,33 +129,40 @@ describe('rejections', () => {
 
   it('counts rejections by code in the metrics', async () => {
     const text = await gw.metrics.render();
-    for (const code of ['payload-malformed-json', 'value-out-of-range', 'rate-limited']) expect(text).toMatch(new RegExp(`vg_messages_rejected_total\\{code="${code}"\\} [1-9]`));
+    for (const code of ['payload-malformed-json', 'value-out-of-range']) expect(text).toMatch(new RegExp(`vg_messages_rejected_total\\{code="${code}"\\} [1-9]`));
   });
 });
 
 describe('flooding', () => {
-  it('disconnects a device that keeps flooding and refuses it for a while (CONNACK 3), others unaffected', async () => {
+  it('slows a flood, refuses it once past the backlog allowance, disconnects and bans the device (CONNACK 3); another device\'s PUBACKs go on', async () => {
     const dir = tempDir();
-    const floodGw = await startGateway(dir.dir, { 'ingest.floodDisconnectAfter': 5, 'ingest.floodBanMs': 600_000 });
+    const floodGw = await startGateway(dir.dir, { 'ingest.floodDisconnectAfter': 5, 'ingest.floodBanMs': 600_000, 'ingest.backlogPerSecond': 1_000 });
     try {
       const flooder = await floodGw.addDevice('bp-upper-arm');
       const calm = await floodGw.addDevice('thermometer');
+      const other = await connectDevice(floodGw.url, calm);
       const client = await connectDevice(floodGw.url, flooder);
       client.on('error', () => {});
       const gone = new Promise<void>((resolve) => client.once('close', () => resolve()));
-      for (let i = 0; i < 30; i++) client.publish(`devices/${flooder.deviceId}/readings`, bp({ systolic: 120, diastolic: 80 }, { messageId: `f${i}` }), { qos: 1 });
+      // 6 a minute, a backlog of 200 slowed behind them, then refused: the 5th refusal ends the connection.
+      for (let i = 0; i < 10_000; i++) client.publish(`devices/${flooder.deviceId}/readings`, bp({ systolic: 120, diastolic: 80 }, { messageId: `f${i}` }), { qos: 1 });
+      let calmAcks = 0;
+      const calmSending = (async () => {
+        for (let i = 0; i < 20; i++, calmAcks++) await other.publishAsync(`devices/${calm.deviceId}/readings`, JSON.stringify({ messageId: `c${i}`, takenAt: iso(-i * 1000), values: { bodyTemperature: 36.6 } }), { qos: 1 });
+      })();
       await gone;
-      // 6 fit the per-minute allowance; the 5th rate-limited one ends the connection (messages already
-      // received in the same burst are still rejected and dead-lettered one by one)
-      expect(floodGw.store.readings.query({ deviceId: flooder.deviceId })).toHaveLength(12);
-      expect(floodGw.store.deadLetters.list({ deviceId: flooder.deviceId }).length).toBeGreaterThanOrEqual(5);
+      await calmSending;
+      expect(calmAcks).toBe(20);
+      expect(floodGw.store.readings.query({ deviceId: calm.deviceId })).toHaveLength(20);
+      const stored = floodGw.store.readings.query({ deviceId: flooder.deviceId }).length / 2;
+      expect(stored).toBeLessThanOrEqual(206); // never more than the minute's allowance and the backlog
+      const refusals = floodGw.store.deadLetters.list({ deviceId: flooder.deviceId, limit: 1000 }).filter((d) => d.issues[0]?.code === 'rate-limited');
+      expect(refusals.length).toBeGreaterThanOrEqual(5);
       const retry = await connectDevice(floodGw.url, flooder).then(
         async (c) => (await c.endAsync(), 0),
         (e: { code?: number }) => e.code,
       );
       expect(retry).toBe(3);
-      const other = await connectDevice(floodGw.url, calm);
-      await other.publishAsync(`devices/${calm.deviceId}/readings`, JSON.stringify({ takenAt: iso(), values: { bodyTemperature: 36.6 } }), { qos: 1 });
       await other.endAsync();
       expect(await floodGw.metrics.render()).toMatch(/vg_mqtt_flood_disconnects_total 1/);
     } finally {

@@ -22,3 +22,28 @@ describe('RateLimiter', () => {
     expect(limiter.take('b', 1)).toBe(true);
   });
 });
+
+describe('RateLimiter: back-pressure before refusal', () => {
+  it('lets the minute\'s allowance go at once, paces the backlog allowance, then refuses', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, 50);
+    const delays = Array.from({ length: 6 + 4 + 1 }, () => limiter.admit('cuff', 6, 4));
+    expect(delays.slice(0, 6)).toEqual(Array.from({ length: 6 }, () => ({ ok: true, delayMs: 0, paced: false })));
+    // The backlog: slowed, 50 ms apart, not refused.
+    expect(delays.slice(6, 10)).toEqual([0, 50, 100, 150].map((delayMs) => ({ ok: true, delayMs, paced: true })));
+    // Past both allowances: refused.
+    expect(delays[10]).toEqual({ ok: false });
+  });
+
+  it('refills both allowances at the per-minute rate, and paces from now once the queue has gone', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, 50);
+    for (let i = 0; i < 10; i++) limiter.admit('cuff', 6, 4);
+    expect(limiter.admit('cuff', 6, 4)).toEqual({ ok: false });
+    clock.advance(10_000); // one token back: into the backlog share, so paced, from now
+    expect(limiter.admit('cuff', 6, 4)).toEqual({ ok: true, delayMs: 0, paced: true });
+    expect(limiter.admit('cuff', 6, 4)).toEqual({ ok: false });
+    clock.advance(60_000 * (10 / 6)); // a quiet device gets everything back
+    expect(Array.from({ length: 6 }, () => limiter.admit('cuff', 6, 4).ok)).toEqual([true, true, true, true, true, true]);
+  });
+});
