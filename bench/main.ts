@@ -16,6 +16,7 @@ import { formatReport } from './report.js';
 import { failed, storedRows, summarize, summarizeTarget, type InfluxRuns } from './results.js';
 import { benchTarget, influxTarget, RULES_OFF, TARGETS } from './target.js';
 import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts, type RulesCost } from './alerts.js';
+import { benchFlood, formatFlood } from './flood.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -32,13 +33,14 @@ async function main(argv: readonly string[]): Promise<number> {
   // The same with 10 webhook receivers, one of them down: a broken receiver must hold up no one.
   const hooked = alerts === undefined ? undefined : await benchAlerts({ ...ALERT_BENCH_DEFAULTS, devices: options.alertDevices, webhooks: 10, webhooksDown: 1 });
   const fhir = skip.has('fhir') ? undefined : await benchFhir();
-  process.stdout.write(`\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}`);
+  const flood = skip.has('flood') ? undefined : await benchFlood();
+  process.stdout.write(`\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}`);
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
   // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
-  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false ? 1 : 0;
+  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false ? 1 : 0;
 }
 
 /** The gateway again with its alert rules off, without the idle-memory phase: the rules' cost. */
