@@ -72,6 +72,7 @@ export async function benchFlood(): Promise<FloodBenchResult> {
     const url = `mqtt://127.0.0.1:${port}`;
     const watch = await connectDevice(url, calm);
     const seq = { n: 0 };
+    await calmPhase(watch, calm.deviceId, 3_000, seq); // warm-up (JIT, first commits): not measured
     progress(`flood: the wearable alone, ${CALM_PER_S} readings/s for ${PHASE_MS / 1000} s`);
     const unloaded = await calmPhase(watch, calm.deviceId, PHASE_MS, seq);
     const flooder = await connectDevice(url, cuff);
