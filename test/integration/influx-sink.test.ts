@@ -47,10 +47,12 @@ describe.skipIf(victoriaMetricsMissing)('InfluxPointSink against a real InfluxDB
 describe('classify (InfluxDB write errors)', () => {
   const http = (status: number, retryAfter?: string) => new HttpError(status, 'x', '', retryAfter);
 
-  it('never retries a bad request, retries 408, 429 and 5xx, honouring Retry-After', () => {
+  it('never retries a bad request, pauses on 401, 403 and 404, retries 408, 429 and 5xx, honouring Retry-After', () => {
     expect(classify(http(400)).retry).toBe('permanent');
-    expect(classify(http(401)).retry).toBe('permanent');
-    expect(classify(http(404)).retry).toBe('permanent');
+    expect(classify(http(401)).retry).toBe('configuration');
+    expect(classify(http(403)).retry).toBe('configuration');
+    expect(classify(http(404)).retry).toBe('configuration');
+    expect(classify(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })).retry).toBe('configuration');
     expect(classify(http(408)).retry).toBe('transient');
     expect(classify(http(429, '7'))).toMatchObject({ retry: 'transient', retryAfterMs: 7_000 });
     expect(classify(http(503)).retry).toBe('transient');

@@ -110,9 +110,14 @@ describe('FhirClient', () => {
     expect((await rejection(client(server.url).transaction(BUNDLE))).retry).toBe('transient');
   });
 
-  it.each([403, 404, 409, 422])('is permanent on %d', async (status) => {
+  it.each([409, 422, 400])('is permanent on %d: the entry itself is refused', async (status) => {
     const server = await serve((_req, res) => json(res, status, OUTCOME));
     expect((await rejection(client(server.url).transaction(BUNDLE))).retry).toBe('permanent');
+  });
+
+  it.each([403, 404])('pauses the output on %d: a proxy refusing, a wrong base URL (configuration, not the entry)', async (status) => {
+    const server = await serve((_req, res) => json(res, status, OUTCOME));
+    expect((await rejection(client(server.url).transaction(BUNDLE))).retry).toBe('configuration');
   });
 
   it('is ambiguous when the server cannot be reached', async () => {
@@ -156,11 +161,11 @@ describe('FhirClient', () => {
     expect(server.received.map((r) => r.headers.authorization)).toEqual(['Bearer expired', 'Bearer fresh']);
   });
 
-  it('gives up permanently when the new token is refused too', async () => {
+  it('pauses the output when the new token is refused too (wrong credentials: configuration)', async () => {
     const server = await serve((_req, res) => json(res, 401, OUTCOME));
     const invalidate = vi.fn();
     const error = await rejection(client(server.url, { auth: { header: async () => 'Bearer nope', invalidate } }).transaction(BUNDLE));
-    expect(error.retry).toBe('permanent');
+    expect(error.retry).toBe('configuration');
     expect(invalidate).toHaveBeenCalledOnce();
     expect(server.received).toHaveLength(2);
   });
