@@ -8,6 +8,7 @@ import { decodeJson } from './decode.js';
 import type { FloodGuard } from './flood-guard.js';
 import type { RateLimiter } from './rate-limit.js';
 import { parseTimestamp } from './time.js';
+import { Turns } from './turns.js';
 import { validateReading } from './validate.js';
 
 /** Who sent a message: bound at authentication, never taken from the payload. */
@@ -29,7 +30,13 @@ export interface IngestOutcome {
   readonly clockDrift: boolean;
   /** The device flooded (FloodGuard): close its connection. */
   readonly disconnect?: boolean;
+  /** Not taken at all (the device is banned for flooding): send no PUBACK, so the device keeps it. */
+  readonly unacknowledged?: boolean;
 }
+
+/** A message's admission: go on (`undefined`), refused (why; `flooded`: the refusal that bans the device), or the device is banned. */
+type Admitted = { readonly issues: Issue[]; readonly flooded: boolean } | undefined | typeof BANNED;
+const BANNED = 'banned';
 
 /** Counters the pipeline reports; implemented over prom-client in observability/. */
 export interface IngestMetrics {
@@ -118,6 +125,9 @@ export class Ingestor {
     private readonly extras: IngestExtras = {},
   ) {}
 
+  /** Admission in each device's arrival order. */
+  private readonly turns = new Turns();
+
   private get outputs(): OutputPlanner {
     return this.extras.outputs ?? noOutputs;
   }
@@ -129,7 +139,8 @@ export class Ingestor {
   async readings(device: DeviceContext, topic: string, payload: Buffer, options: { rateLimited?: boolean } = {}): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
     const refused = (options.rateLimited ?? true) ? await this.admission(device) : undefined;
-    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused, undefined);
+    if (refused === BANNED) return this.banned();
+    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded);
     const plan = this.planReadings(device, topic, payload, receivedAtMs);
     if (!plan.ok) return this.reject(device, topic, payload, receivedAtMs, plan.error.issues, plan.error.messageId);
     return this.store(device, plan.value);
@@ -213,7 +224,8 @@ export class Ingestor {
   async status(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
     const refused = await this.admission(device);
-    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused, undefined);
+    if (refused === BANNED) return this.banned();
+    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded);
     const json = decodeJson(payload, this.limits.maxPayloadBytes);
     if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
     const parsed = StatusPayloadSchema.safeParse(json.value);
@@ -239,7 +251,8 @@ export class Ingestor {
   async corrections(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
     const refused = await this.admission(device);
-    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused, undefined);
+    if (refused === BANNED) return this.banned();
+    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded);
     const json = decodeJson(payload, this.limits.maxPayloadBytes);
     if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
     const parsed = CorrectionPayloadSchema.safeParse(json.value);
@@ -274,19 +287,31 @@ export class Ingestor {
   }
 
   /**
-   * Admission, the first stage of every device message: within the device's per-minute allowance
-   * it goes on at once; beyond it (a stored backlog) it is held — its PUBACK with it — until its
-   * paced turn; past the backlog allowance too, refused as `rate-limited`.
+   * Admission, the first stage of every device message, in the order the device's messages came:
+   * within the device's per-minute allowance a message goes on at once; beyond it (a stored
+   * backlog) it is held — its PUBACK with it — until its paced turn, and so are the device's later
+   * messages behind it. Holding one also stops the broker reading the device's socket (aedes reads
+   * a connection's next bytes only once every packet already read is handled), so a device
+   * cannot outrun the gateway. Past the backlog allowance too, refused as `rate-limited`; once
+   * the device is banned for flooding, `BANNED`: not acknowledged at all.
    */
-  private async admission(device: DeviceContext): Promise<Issue[] | undefined> {
-    const { maxMessagesPerMinute, maxBacklogReadings } = device.profile;
-    const admitted = this.limiter.admit(device.deviceId, maxMessagesPerMinute, maxBacklogReadings);
-    if (!admitted.ok) {
-      return [issue(IssueCode.RateLimited, '', `more than ${maxMessagesPerMinute} messages per minute and a backlog of ${maxBacklogReadings} beyond them`)];
-    }
-    if (admitted.paced) this.metrics.messageSlowed?.(admitted.delayMs);
-    if (admitted.delayMs > 0) await (this.extras.wait ?? wait)(admitted.delayMs);
-    return undefined;
+  private admission(device: DeviceContext): Admitted | Promise<Admitted> {
+    return this.turns.run(device.deviceId, () => {
+      if (this.flood.banned(device.deviceId)) return BANNED;
+      const { maxMessagesPerMinute, maxBacklogReadings } = device.profile;
+      const admitted = this.limiter.admit(device.deviceId, maxMessagesPerMinute, maxBacklogReadings);
+      if (!admitted.ok) {
+        const issues = [issue(IssueCode.RateLimited, '', `more than ${maxMessagesPerMinute} messages per minute and a backlog of ${maxBacklogReadings} beyond them`)];
+        return { issues, flooded: this.flood.refused(device.deviceId) };
+      }
+      if (admitted.paced) this.metrics.messageSlowed?.(admitted.delayMs);
+      return admitted.delayMs > 0 ? (this.extras.wait ?? wait)(admitted.delayMs).then(() => undefined) : undefined;
+    });
+  }
+
+  /** The device was banned for flooding while this message waited: no PUBACK, the device keeps it. */
+  private banned(): IngestOutcome {
+    return { messageId: undefined, accepted: 0, duplicates: 0, rejected: 0, issues: [], clockDrift: false, disconnect: true, unacknowledged: true };
   }
 
   private async reject(
@@ -296,6 +321,8 @@ export class Ingestor {
     receivedAtMs: number,
     issues: Issue[],
     messageId: string | undefined,
+    /** This refusal bans the device for flooding: close its connection once it is stored. */
+    flooded = false,
   ): Promise<IngestOutcome> {
     await this.queue.submit({
       rows: [],
@@ -303,7 +330,6 @@ export class Ingestor {
       health: [{ deviceId: device.deviceId, seenAtMs: receivedAtMs }],
     });
     this.metrics.messageRejected(issues.map((i) => i.code));
-    const flooded = issues[0]?.code === IssueCode.RateLimited && this.flood.refused(device.deviceId);
     return { messageId, accepted: 0, duplicates: 0, rejected: 1, issues, clockDrift: false, ...(flooded ? { disconnect: true } : {}) };
   }
 }

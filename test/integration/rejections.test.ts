@@ -155,9 +155,13 @@ describe('flooding', () => {
       expect(calmAcks).toBe(20);
       expect(floodGw.store.readings.query({ deviceId: calm.deviceId })).toHaveLength(20);
       const stored = floodGw.store.readings.query({ deviceId: flooder.deviceId }).length / 2;
-      expect(stored).toBeLessThanOrEqual(206); // never more than the minute's allowance and the backlog
-      const refusals = floodGw.store.deadLetters.list({ deviceId: flooder.deviceId, limit: 1000 }).filter((d) => d.issues[0]?.code === 'rate-limited');
-      expect(refusals.length).toBeGreaterThanOrEqual(5);
+      // In arrival order: the minute's allowance and the whole backlog stored (slowed) before any
+      // refusal; then exactly the 5 refusals that ban it, and nothing after them judged or kept
+      // (those messages are not acknowledged: the device still has them).
+      expect(stored).toBe(206);
+      const refusals = floodGw.store.deadLetters.list({ deviceId: flooder.deviceId, limit: 1000 });
+      expect(refusals.map((d) => d.issues[0]?.code)).toEqual(Array.from({ length: 5 }, () => 'rate-limited'));
+      expect(await floodGw.metrics.render()).toMatch(/vg_messages_slowed_total 214\n/); // the cuff's 200, and the thermometer's 20 beyond its 6 a minute
       const retry = await connectDevice(floodGw.url, flooder).then(
         async (c) => (await c.endAsync(), 0),
         (e: { code?: number }) => e.code,

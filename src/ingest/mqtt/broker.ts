@@ -258,6 +258,7 @@ export class MqttBroker {
         this.log.error({ deviceId: device.deviceId, err: error instanceof Error ? error.message : String(error) }, 'message not committed');
         throw error;
       });
+      if (outcome.unacknowledged === true) throw new Error('banned for flooding'); // no PUBACK: the device keeps the message
       if (outcome.issues.length > 0) this.publishRejection(device, packet.topic, outcome);
       if (outcome.disconnect === true) {
         this.metrics.floodDisconnected();
