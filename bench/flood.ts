@@ -101,7 +101,7 @@ export async function benchFlood(): Promise<FloodBenchResult> {
   for (let r = 0; r < ROUNDS; r++) {
     cuffs.push(JSON.parse(await cli(['devices', 'add', '--profile', 'bp-upper-arm', '--patient', '9434765919', '--id', `flood-cuff-${r}`, '--json'], dir)) as DeviceCredentials);
   }
-  const gateway = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', '--log-level', process.env.VG_BENCH_LOG ?? 'silent', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const gateway = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', '--web-port', '0', '--log-level', process.env.VG_BENCH_LOG ?? 'silent', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';

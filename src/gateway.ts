@@ -5,7 +5,7 @@ import { HttpServer } from './http/index.js';
 import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
 import { Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
-import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, alertDeliveries, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
@@ -16,6 +16,8 @@ import { loadSecretKey } from './outputs/secret-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import type { OutboxResult } from './store/reading-store.js';
 import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
+import { CareService } from './care/service.js';
+import { LiveFeed, WebServer } from './web/index.js';
 
 export interface GatewayParts {
   readonly store: SqliteStore;
@@ -30,6 +32,8 @@ export interface GatewayParts {
   readonly mqttPort: number;
   /** Port of `/metrics` and `/healthz`; undefined when `http.enabled` is false. */
   readonly httpPort: number | undefined;
+  /** Port of the web app and its API; undefined when `web.enabled` is false. */
+  readonly webPort: number | undefined;
 }
 
 /**
@@ -39,6 +43,25 @@ export interface GatewayParts {
  * writer thread, store. `stop()` is safe to call at any time and more than once.
  */
 export class Gateway {
+
+  /** The web app and its API over the store, writing through the group commit; live updates from each commit. */
+  private webApp(store: SqliteStore, queue: CommitQueue, profiles: ProfileCatalog, accounts: ClinicianRegistry, health: () => { status: string }, connected: (deviceId: string) => boolean): WebServer {
+    const { config, clock, log } = this;
+    const recipients = recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), config.alerts.escalation.contacts);
+    const careRecord = config.fhir.url === undefined ? undefined : alertsInCareRecord(config.gatewayId);
+    const care = new CareService({
+      store,
+      commit: (work) => queue.submit(work),
+      clock,
+      profiles,
+      news2WindowMs: config.alerts.news2WindowMinutes * 60_000,
+      alertOutbox: (changes) => [...alertDeliveries(changes, recipients), ...(careRecord?.entries(changes) ?? [])],
+    });
+    const live = new LiveFeed();
+    this.closers.push(queue.onCommitted((batch) => live.committed(batch)));
+    const sinks = [INFLUX_SINK, FHIR_SINK, ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK];
+    return new WebServer(config.web, { care, accounts, store, live, clock, log: log.child({ component: 'web' }), health, connected, sinks });
+  }
   private readonly closers: (() => unknown)[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -139,31 +162,37 @@ export class Gateway {
       this.closers.push(() => revocations.stop());
       revocations.start();
 
+      const health = () => {
+        const committing = queue.healthy();
+        const bleStatus = ble.current?.status();
+        const deliveries = alertDeliveryHealth(store, clock.now());
+        return {
+          ok: store.isOpen() && committing,
+          // Degraded (still 200): alert changes some recipient never received, kept as dead.
+          status: !(store.isOpen() && committing) ? 'failing' : deliveries.dead > 0 || metrics.pausedOutputs().size > 0 ? 'degraded' : 'ok',
+          alertDeliveries: deliveries,
+          // Outputs paused for their configuration or authorisation: their entries wait.
+          outputs: Object.fromEntries([...metrics.pausedOutputs()].map(([sink, reason]) => [sink, { state: 'paused', reason }])),
+          mqttPort,
+          store: store.isOpen() ? 'open' : 'closed',
+          commits: committing ? 'ok' : 'failing',
+          ble: bleStatus === undefined ? ble.state : { state: ble.state, adapter: bleStatus.adapter, devices: bleStatus.devices.map((d) => ({ ...d, lastReadingAt: d.lastReadingAtMs === undefined ? null : new Date(d.lastReadingAtMs).toISOString() })) },
+        };
+      };
       let httpPort: number | undefined;
       if (config.http.enabled) {
-        const health = () => {
-          const committing = queue.healthy();
-          const bleStatus = ble.current?.status();
-          const deliveries = alertDeliveryHealth(store, clock.now());
-          return {
-            ok: store.isOpen() && committing,
-            // Degraded (still 200): alert changes some recipient never received, kept as dead.
-            status: !(store.isOpen() && committing) ? 'failing' : deliveries.dead > 0 || metrics.pausedOutputs().size > 0 ? 'degraded' : 'ok',
-            alertDeliveries: deliveries,
-            // Outputs paused for their configuration or authorisation: their entries wait.
-            outputs: Object.fromEntries([...metrics.pausedOutputs()].map(([sink, reason]) => [sink, { state: 'paused', reason }])),
-            mqttPort,
-            store: store.isOpen() ? 'open' : 'closed',
-            commits: committing ? 'ok' : 'failing',
-            ble: bleStatus === undefined ? ble.state : { state: ble.state, adapter: bleStatus.adapter, devices: bleStatus.devices.map((d) => ({ ...d, lastReadingAt: d.lastReadingAtMs === undefined ? null : new Date(d.lastReadingAtMs).toISOString() })) },
-          };
-        };
         const http = new HttpServer(config.http, { metrics: () => metrics.render(), health });
         this.closers.push(() => http.stop());
         httpPort = await http.start();
       }
-      log.info({ mqttPort, httpPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
-      return { store, profiles, metrics, derivations, alerts, ble: ble.ready, mqttPort, httpPort };
+      let webPort: number | undefined;
+      if (config.web.enabled) {
+        const web = this.webApp(store, queue, profiles, clinicians, health, (id) => mqtt.isConnected(id));
+        this.closers.push(() => web.stop());
+        webPort = await web.start();
+      }
+      log.info({ mqttPort, httpPort, webPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
+      return { store, profiles, metrics, derivations, alerts, ble: ble.ready, mqttPort, httpPort, webPort };
     } catch (error) {
       await this.closeAll();
       throw error;

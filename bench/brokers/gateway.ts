@@ -53,6 +53,7 @@ const config = loadConfig([
       'mqtt.host': '127.0.0.1',
       'mqtt.port': 0,
       'http.port': 0,
+      'web.port': 0,
       'log.level': 'silent',
       ...(influxUrl === undefined ? {} : { 'influx.url': influxUrl }),
       ...(influxBatch === undefined ? {} : { 'influx.batchSize': Number(influxBatch) }),

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { ClinicianRegistry } from '../clinicians/index.js';
+import type { AccountRole } from '../store/sqlite/index.js';
 import { GatewayError, maskNhsNumber, systemClock, webhookSecret } from '../domain/index.js';
 import { alertDeliveries, recipientsOf } from '../outputs/alerts/index.js';
 import { alertsInCareRecord } from '../outputs/fhir/index.js';
@@ -10,13 +11,23 @@ import { isoTime, stdout } from './output.js';
 type Json = { json?: boolean | undefined };
 
 /** `vitals-gateway clinicians add --id <id> --name <name> [--webhook <url>]`: prints the secrets once. */
-export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name: string; webhook?: string | undefined } & Json): Promise<void> {
+export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name: string; webhook?: string | undefined; role?: AccountRole | undefined } & Json): Promise<void> {
   await withStore(global, async (store, config) => {
     const webhook = o.webhook === undefined ? undefined : { url: o.webhook, key: loadSecretKey(config.webhookKeyFile) };
-    const creds = await new ClinicianRegistry(store.clinicians, systemClock).add(o.id, o.name, webhook);
+    const creds = await new ClinicianRegistry(store.clinicians, systemClock).add(o.id, o.name, webhook, o.role ?? 'clinician');
     if (o.json) return stdout.json(creds);
-    stdout.line(`clinician ${creds.clinicianId} added; MQTT username clinician:${creds.clinicianId}, password (shown once): ${creds.secret}`);
+    if (creds.role !== 'clinician') return stdout.line(`${creds.role} ${creds.clinicianId} added; web app password (shown once): ${creds.secret}`);
+    stdout.line(`clinician ${creds.clinicianId} added; MQTT username clinician:${creds.clinicianId}, password (shown once, also for the web app): ${creds.secret}`);
     if (creds.webhookSecret !== undefined) stdout.line(`webhook ${o.webhook ?? ''} signing secret (shown once): ${creds.webhookSecret}`);
+  });
+}
+
+/** `vitals-gateway clinicians token <id> --name <client>`: a bearer token for the API, printed once. */
+export function cliniciansToken(global: GlobalOptions, id: string, o: { name: string } & Json): void {
+  withStore(global, (store) => {
+    const t = new ClinicianRegistry(store.clinicians, systemClock).issueToken(id, o.name, store.tokens);
+    if (o.json) stdout.json({ accountId: id, ...t });
+    else stdout.line(`API token ${t.tokenId} for ${id} (shown once): ${t.token}`);
   });
 }
 

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
-import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList, cliniciansWebhookSecret } from './clinicians.js';
+import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList, cliniciansToken, cliniciansWebhookSecret } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
 import { decodeCommand } from './decode.js';
 import { fhirExport } from './fhir.js';
@@ -36,6 +36,7 @@ export function buildProgram(version: string): Command {
     .option('--mqtt-port <n>', 'MQTT port (0 = any free port)', integer)
     .option('--mqtt-host <host>', 'MQTT listen address')
     .option('--http-port <n>', 'port of /metrics and /healthz (0 = any free port)', integer)
+    .option('--web-port <n>', 'port of the web app and its API (0 = any free port)', integer)
     .option('--influx-url <url>', 'send readings to InfluxDB (v2 write API) at this URL')
     .option('--influx-token <token>', 'InfluxDB API token (prefer VG_INFLUX_TOKEN: flags show in process lists)')
     .option('--influx-org <org>', 'InfluxDB organisation')
@@ -133,15 +134,22 @@ export function buildProgram(version: string): Command {
     .option('--ndjson', 'one resource per line (FHIR Bulk Data format)')
     .action((o) => fhirExport(g(), o));
 
-  const clinicians = program.command('clinicians').description('clinician accounts and the patients whose alerts they receive');
+  const clinicians = program.command('clinicians').description('accounts (clinicians, operators, admins) and the patients whose alerts clinicians receive');
   clinicians
     .command('add')
     .description('add a clinician; prints the MQTT password once (username clinician:<id>)')
     .requiredOption('--id <id>', 'clinician id')
     .requiredOption('--name <name>', 'display name')
     .option('--webhook <url>', 'also POST their alerts here, signed (prints the signing secret once)')
+    .addOption(new Option('--role <role>', 'clinician (their patients), operator (devices and outputs, no clinical values) or admin (accounts and the audit trail)').choices(['clinician', 'operator', 'admin']).default('clinician'))
     .addOption(json)
     .action((o) => cliniciansAdd(g(), o));
+  clinicians
+    .command('token <id>')
+    .description('a bearer token for an API client acting as this account (printed once, stored hashed)')
+    .requiredOption('--name <name>', 'what the token is for, e.g. the client system')
+    .addOption(json)
+    .action((id: string, o) => cliniciansToken(g(), id, o));
   clinicians
     .command('assign <id>')
     .description("send this patient's alerts to the clinician")

@@ -15,6 +15,7 @@ export interface StartOptions {
   readonly fhirToken?: string | undefined;
   readonly profilesDir?: string | undefined;
   readonly logLevel?: string | undefined;
+  readonly webPort?: number | undefined;
 }
 
 /** `vitals-gateway start`: runs until SIGINT/SIGTERM, then stops gracefully (a second signal forces exit). */
@@ -23,6 +24,7 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
     'mqtt.port': options.mqttPort,
     'mqtt.host': options.mqttHost,
     'http.port': options.httpPort,
+    'web.port': options.webPort,
     'influx.url': options.influxUrl,
     'influx.token': options.influxToken,
     'influx.org': options.influxOrg,
@@ -34,10 +36,11 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
   });
   const log = createLogger({ level: config.log.level, name: config.gatewayId });
   const gateway = new Gateway(config, log);
-  const { mqttPort, httpPort } = await gateway.start();
+  const { mqttPort, httpPort, webPort } = await gateway.start();
   const scheme = config.mqtt.tls === undefined ? 'mqtt' : 'mqtts';
   stdout.line(`vitals-gateway listening on ${scheme}://${config.mqtt.host}:${mqttPort} (data: ${config.dataDir})`);
   if (httpPort !== undefined) stdout.line(`metrics and health on http://${config.http.host}:${httpPort}/metrics and /healthz`);
+  if (webPort !== undefined) stdout.line(`web app on ${config.web.tls === undefined ? 'http' : 'https'}://${config.web.host}:${webPort}/`);
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals): void => {

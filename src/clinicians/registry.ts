@@ -1,7 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { err, GatewayError, ok, parseNhsNumber, webhookSecret, type Clock, type Result } from '../domain/index.js';
 import { AuthFailure, fingerprint, generateSecret, hashSecret, LoginThrottle, verifySecret } from '../devices/index.js';
-import type { ClinicianRecord, SqliteClinicians } from '../store/sqlite/index.js';
+import type { AccountRole, ClinicianRecord, SqliteApiTokens, SqliteClinicians } from '../store/sqlite/index.js';
+
+const tokenDigest = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 const CLINICIAN_ID = /^[A-Za-z0-9_-]{3,64}$/;
 
@@ -22,13 +24,13 @@ export class ClinicianRegistry {
    * Adds a clinician; with a webhook URL (and the gateway's webhook key), also their webhook signing
    * secret. Both secrets are returned once: the MQTT one is stored hashed, the webhook one derived.
    */
-  async add(id: string, name: string, webhook?: { url: string; key: Uint8Array }): Promise<{ clinicianId: string; secret: string; webhookSecret?: string }> {
+  async add(id: string, name: string, webhook?: { url: string; key: Uint8Array }, role: AccountRole = 'clinician'): Promise<{ clinicianId: string; role: AccountRole; secret: string; webhookSecret?: string }> {
     if (!CLINICIAN_ID.test(id)) throw new GatewayError('GW_CLINICIAN_ID_INVALID', `--id: "${id}" must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_"`);
     if (this.store.get(id) !== undefined) throw new GatewayError('GW_CLINICIAN_EXISTS', `clinician ${id} already exists`);
     if (webhook !== undefined && !/^https?:\/\/\S+$/.test(webhook.url)) throw new GatewayError('GW_CONFIG_INVALID', `--webhook: "${webhook.url}" is not an http(s) URL`);
     const secret = generateSecret();
-    this.store.insert({ id, name, secretHash: await hashSecret(secret), status: 'active', webhookUrl: webhook?.url, createdAtMs: this.clock.now() });
-    return { clinicianId: id, secret, ...(webhook !== undefined ? { webhookSecret: webhookSecret(webhook.key, id) } : {}) };
+    this.store.insert({ id, name, secretHash: await hashSecret(secret), status: 'active', role, webhookUrl: webhook?.url, createdAtMs: this.clock.now() });
+    return { clinicianId: id, role, secret, ...(webhook !== undefined ? { webhookSecret: webhookSecret(webhook.key, id) } : {}) };
   }
 
   assign(id: string, patient: string): string {
@@ -37,6 +39,27 @@ export class ClinicianRegistry {
     if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
     this.store.assign(id, nhs.value, this.clock.now());
     return nhs.value;
+  }
+
+  /** A bearer token for an API client acting as this account: returned once, kept as its SHA-256. */
+  issueToken(accountId: string, name: string, tokens: SqliteApiTokens): { tokenId: string; token: string } {
+    if (this.store.get(accountId) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no account ${accountId}`);
+    const tokenId = randomBytes(6).toString('hex');
+    const token = `vgt_${randomBytes(32).toString('base64url')}`;
+    tokens.insert({ id: tokenId, accountId, tokenHash: tokenDigest(token), name, createdAtMs: this.clock.now() });
+    return { tokenId, token };
+  }
+
+  /** The active account a bearer token acts as. */
+  authenticateToken(token: string, tokens: SqliteApiTokens): ClinicianRecord | undefined {
+    if (!token.startsWith('vgt_')) return undefined;
+    const t = tokens.byHash(tokenDigest(token));
+    const account = t === undefined ? undefined : this.store.get(t.accountId);
+    return account?.status === 'active' ? account : undefined;
+  }
+
+  get(id: string): ClinicianRecord | undefined {
+    return this.store.get(id);
   }
 
   list(): (Omit<ClinicianRecord, 'secretHash'> & { patients: string[] })[] {

@@ -26,6 +26,9 @@ export const ENV_VARS = {
   VG_WEBHOOK_KEY_FILE: { key: 'webhookKeyFile', type: 'string' },
   VG_HTTP_HOST: { key: 'http.host', type: 'string' },
   VG_HTTP_PORT: { key: 'http.port', type: 'number' },
+  VG_WEB_HOST: { key: 'web.host', type: 'string' },
+  VG_WEB_PORT: { key: 'web.port', type: 'number' },
+  VG_WEB_OIDC_CLIENT_SECRET: { key: 'web.oidc.clientSecret', type: 'string' },
   VG_LOG_LEVEL: { key: 'log.level', type: 'string' },
 } as const satisfies Record<string, { key: string; type: 'string' | 'number' }>;
 

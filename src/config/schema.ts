@@ -187,6 +187,39 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    web: z
+      .object({
+        /** Serve the web app and its JSON API (`/api/v1`). */
+        enabled: z.boolean().default(true),
+        /** Loopback by default: put it behind TLS (here or at a proxy) before exposing it. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks any free port. */
+        port: Port.default(8080),
+        /** Set both files to serve HTTPS (session cookies are then `Secure`). */
+        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
+        /** A browser session unused this long is signed out. */
+        sessionIdleMinutes: z.number().int().min(1).max(24 * 60).default(30),
+        /** Single sign-on through an OpenID Connect provider (e.g. NHS CIS2 Authentication); local sign-in stays available. */
+        oidc: z
+          .object({
+            issuer: z.url(),
+            clientId: z.string().min(1),
+            /** Prefer `VG_WEB_OIDC_CLIENT_SECRET`. */
+            clientSecret: z.string().min(1),
+            /** This app's callback as the provider knows it: `<public URL>/auth/oidc/callback`. */
+            redirectUri: z.url(),
+            /** The ID token claim naming the account (its id here). */
+            accountClaim: z.string().min(1).default('sub'),
+            /** Scopes asked for: `openid` and whatever puts `accountClaim` in the ID token. */
+            scope: z.string().min(1).default('openid'),
+            /** What the sign-in button says. */
+            label: z.string().min(1).default('Sign in with single sign-on'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

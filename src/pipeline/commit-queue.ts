@@ -63,6 +63,17 @@ export class CommitQueue {
     private readonly stats: CommitStats = { committed: () => {}, commitFailed: () => {} },
   ) {}
 
+  private readonly watchers: ((committed: CommitBatch) => void)[] = [];
+
+  /** Told of each durable commit (the web app's live updates); must not throw. */
+  onCommitted(watcher: (committed: CommitBatch) => void): () => void {
+    this.watchers.push(watcher);
+    return () => {
+      const i = this.watchers.indexOf(watcher);
+      if (i >= 0) this.watchers.splice(i, 1);
+    };
+  }
+
   /** What every commit's rows cause goes into that commit (the alert rules). */
   usePlanner(planner: CommitPlanner): void {
     this.planner = planner;
@@ -101,10 +112,12 @@ export class CommitQueue {
     const started = performance.now();
     let inserted: readonly boolean[];
     let plan: CommitPlan | undefined;
+    let combined: CommitBatch;
     try {
       plan = this.planner?.plan(batch);
       const works = batch.map((p) => p.work);
-      const receipt = await this.writer.commit(combine(plan === undefined ? works : [...works, plan.work]));
+      combined = combine(plan === undefined ? works : [...works, plan.work]);
+      const receipt = await this.writer.commit(combined);
       inserted = receipt.inserted;
     } catch (error) {
       plan?.settle(false);
@@ -122,6 +135,7 @@ export class CommitQueue {
     this.lastCommitFailed = false;
     plan?.settle(true);
     this.stats.committed(batch.length, inserted.length, performance.now() - started);
+    for (const watch of this.watchers) watch(combined);
     let offset = 0;
     for (const p of batch) {
       p.resolve(inserted.slice(offset, offset + p.work.rows.length));
@@ -162,6 +176,8 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
     derived: works.flatMap((w) => w.derived ?? []),
     derivationState: works.flatMap((w) => w.derivationState ?? []),
     alerts: works.flatMap((w) => w.alerts ?? []),
+    audit: works.flatMap((w) => w.audit ?? []),
+    reviews: works.flatMap((w) => w.reviews ?? []),
     breaches: works.flatMap((w) => w.breaches ?? []),
   };
 }

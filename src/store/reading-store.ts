@@ -124,6 +124,8 @@ export interface AlertRecord {
   readonly snoozedUntilMs?: number | undefined;
   /** Identifier of the Observation whose value raised it (with the FHIR output on): the Flag points at it. */
   readonly observationId?: string | undefined;
+  /** The colleague it is assigned to (an account id), if any. */
+  readonly assignedTo?: string | undefined;
 }
 
 /** One change of an alert's state, stored with the alert as it stands after it (audit trail). */
@@ -155,6 +157,33 @@ export interface CommitBatch {
   readonly derivationState?: readonly DerivationState[];
   readonly alerts?: readonly AlertChange[];
   readonly breaches?: readonly BreachStart[];
+  /** Views and changes of patient data by people (the audit trail), kept with what they caused. */
+  readonly audit?: readonly AuditEntry[];
+  /** "Reviewed" marks on patients. */
+  readonly reviews?: readonly PatientReview[];
+}
+
+/** One view or change of patient data, or an attempt refused: who, when, what, from where. */
+export interface AuditEntry {
+  readonly atMs: number;
+  /** Account id (`cli:<user>` from the command line). */
+  readonly actor: string;
+  readonly role: string;
+  /** What was done, e.g. `patient.view`, `alert.acknowledge`, `sign-in`. */
+  readonly action: string;
+  readonly patientNhs: string | undefined;
+  /** What it was done to (an alert id, a device id, a reading id), if not the patient itself. */
+  readonly target: string | undefined;
+  /** The caller's network address. */
+  readonly address: string | undefined;
+  readonly outcome: 'ok' | 'refused';
+}
+
+/** A clinician marked a patient's data reviewed. */
+export interface PatientReview {
+  readonly patientNhs: string;
+  readonly by: string;
+  readonly atMs: number;
 }
 
 /** For each row of the batch (same order): true if stored now, false if its idempotency key was already there. */

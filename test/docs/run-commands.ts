@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** The pages whose commands run, in the order a newcomer would follow them. */
-const PAGES = ['README.md', 'docs/alerts.md', 'docs/command-line.md', 'simulators/README.md', 'docs/bluetooth.md'];
+const PAGES = ['README.md', 'docs/alerts.md', 'docs/web.md', 'docs/command-line.md', 'simulators/README.md', 'docs/bluetooth.md'];
 const MQTT_PORT = 1883;
 const COMMAND_TIMEOUT_MS = 180_000;
 const START_TIMEOUT_MS = 180_000;
@@ -66,6 +66,14 @@ const EXPECTATIONS: readonly Expectation[] = [
     match: /alerts list --open --json/,
     capture: (out, vars) => vars.set('alert id', String((json(out.stdout) as { id: string }[])[0]?.id ?? '')),
     check: (out) => ((json(out.stdout) as unknown[]).length > 0 ? undefined : 'no open alert is listed'),
+  },
+  {
+    match: /clinicians token dr-ahmed/,
+    capture: (out, vars) => vars.set('token', /\(shown once\): (vgt_\S+)/.exec(out.stdout)?.[1] ?? ''),
+  },
+  {
+    match: /api\/v1\/patients$/,
+    check: (out) => ((json(out.stdout) as { patientNhs?: string }[])[0]?.patientNhs === '9434765919' ? undefined : 'the patient is not listed'),
   },
   { match: /decode 2A35 0078005000a5f3/, check: (out) => (/"systolic": 120/.test(out.stdout) ? undefined : 'not decoded as 120/80') },
   { match: /news2 --json/, check: (out) => (typeof (json(out.stdout) as { total?: unknown }).total === 'number' ? undefined : 'no NEWS2 total') },

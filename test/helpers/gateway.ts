@@ -31,7 +31,7 @@ export async function startGateway(
   clock: Clock = systemClock,
 ): Promise<TestGateway> {
   const config = loadConfig([
-    { source: 'test', values: { dataDir, 'mqtt.port': 0, 'mqtt.host': '127.0.0.1', 'http.port': 0, 'log.level': process.env['VG_TEST_LOG'] ?? 'silent', ...overrides } },
+    { source: 'test', values: { dataDir, 'mqtt.port': 0, 'mqtt.host': '127.0.0.1', 'http.port': 0, 'web.port': 0, 'log.level': process.env['VG_TEST_LOG'] ?? 'silent', ...overrides } },
   ]);
   const gateway = new Gateway(config, createLogger({ level: process.env['VG_TEST_LOG'] ?? 'silent' }), clock);
   const parts = await gateway.start();

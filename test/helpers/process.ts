@@ -29,7 +29,7 @@ export interface GatewayProcess {
 
 /** Starts `vitals-gateway start` as a child process on a free port; resolves once it prints its address. */
 export function spawnGateway(args: string[]): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', ...args], { cwd: REPO });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

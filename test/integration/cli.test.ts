@@ -141,7 +141,7 @@ describe('clinicians and alerts commands', () => {
   it('adds a clinician (secret once), assigns a patient, lists, and acknowledges an alert with a note', async () => {
     const add = await runCli(['clinicians', 'add', '--id', 'dr-fox', '--name', 'Dr Fox', '--json', ...dataArgs]);
     expect(add.code).toBe(0);
-    expect(JSON.parse(add.stdout)).toEqual({ clinicianId: 'dr-fox', secret: expect.stringMatching(/^[\w-]{43}$/) });
+    expect(JSON.parse(add.stdout)).toEqual({ clinicianId: 'dr-fox', role: 'clinician', secret: expect.stringMatching(/^[\w-]{43}$/) });
     expect((await runCli(['clinicians', 'add', '--id', 'dr-fox', '--name', 'Again', ...dataArgs])).code).toBe(1);
     expect((await runCli(['clinicians', 'assign', 'dr-fox', '--patient', '943 476 5919', ...dataArgs])).code).toBe(0);
     expect((await runCli(['clinicians', 'assign', 'dr-fox', '--patient', '1234567890', ...dataArgs])).stderr).toContain('--patient');

@@ -156,7 +156,11 @@ describe.skipIf(victoriaMetricsMissing)('InfluxDB answering 401, 403 and 404: th
 
       // Fixed: the next try goes through, and every point arrives once.
       proxy.answering(undefined);
-      clock.advance(60_000);
+      // The paused output retries on its long back-off: move the clock a minute at a time until it has.
+      for (let minute = 0; minute < 10 && gw.store.outbox.stats('influx').pending > 0; minute++) {
+        clock.advance(60_000);
+        await until(async () => gw.store.outbox.stats('influx').pending, (n) => n === 0, 'the outbox sent', 2_000).catch(() => undefined);
+      }
       const series = await vm.waitFor('{device="cuff-influx-paused"}', (s) => values(s, 'blood_pressure_systolic').length >= 12);
       expect(values(series, 'blood_pressure_systolic')).toEqual(Array.from({ length: 12 }, (_, k) => 120 + k));
       await until(async () => gw.store.outbox.stats('influx').pending, (n) => n === 0, 'an empty outbox');

@@ -28,7 +28,7 @@ describe('secret key files', () => {
     defer(tmp.remove);
     const file = join(tmp.dir, 'webhook.key');
     writeFileSync(file, content, { mode: 0o600 });
-    const r = await runCli(['start', '--data-dir', tmp.dir, '--mqtt-port', '0', '--http-port', '0', '--mqtt-host', '127.0.0.1'], { VG_WEBHOOK_KEY_FILE: file });
+    const r = await runCli(['start', '--data-dir', tmp.dir, '--mqtt-port', '0', '--http-port', '0', '--web-port', '0', '--mqtt-host', '127.0.0.1'], { VG_WEBHOOK_KEY_FILE: file });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(file);
     expect(r.stderr).toMatch(message);
@@ -40,7 +40,7 @@ describe('secret key files', () => {
     const file = join(tmp.dir, 'pseudonym.key');
     mkdirSync(file);
     chmodSync(file, 0o700);
-    const r = await runCli(['start', '--data-dir', tmp.dir, '--mqtt-port', '0', '--http-port', '0', '--mqtt-host', '127.0.0.1'], { VG_PSEUDONYM_KEY_FILE: file });
+    const r = await runCli(['start', '--data-dir', tmp.dir, '--mqtt-port', '0', '--http-port', '0', '--web-port', '0', '--mqtt-host', '127.0.0.1'], { VG_PSEUDONYM_KEY_FILE: file });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`secret key file ${file} cannot be read (EISDIR)`);
   });

@@ -7,6 +7,7 @@ import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store
 import { migrate } from '../../src/store/sqlite/migrations.js';
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { tempDir } from '../helpers/gateway.js';
+import type { ReadingRow } from '../../src/domain/index.js';
 
 function openStore() {
   const tmp = tempDir();
@@ -227,5 +228,58 @@ describe('SqliteWriterThread', () => {
       store.close();
       tmp.remove();
     }
+  });
+
+  it('keeps per-minute rollups of what is shown: duplicates add nothing, a retraction or amendment sums its minute again', () => {
+    const { tmp, store, addDevice } = openStore();
+    try {
+      addDevice('d1', '9434765919');
+      const minute = 29_000_000; // a minute number: its values at 0, 10 and 50 s past it
+      const at = (s: number) => minute * 60_000 + s * 1000;
+      const rows = [row({ value: 120, deviceTakenAtMs: at(0), takenAtMs: at(0) }), row({ value: 140, deviceTakenAtMs: at(10), takenAtMs: at(10) }), row({ value: 200, deviceTakenAtMs: at(50), takenAtMs: at(50) })];
+      store.readings.commit({ rows, deadLetters: [], health: [] });
+      store.readings.commit({ rows: [rows[0] as ReadingRow], deadLetters: [], health: [] }); // a replay
+      const rollup = () => new Database(join(tmp.dir, 'gateway.db'), { readonly: true }).prepare('SELECT minute, min, max, sum, count FROM reading_rollups').all();
+      expect(rollup()).toEqual([{ minute, min: 120, max: 200, sum: 460, count: 3 }]);
+      const keys = (r: ReadingRow) => [r.idempotencyKey];
+      const correct = (r: ReadingRow, action: 'retract' | 'amend', after?: Record<string, number>) =>
+        store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', keys: keys(r), action, before: { systolic: r.value }, after, reason: 'test', requestedBy: 'test', atMs: at(55) }] });
+      correct(rows[2] as ReadingRow, 'retract');
+      expect(rollup()).toEqual([{ minute, min: 120, max: 140, sum: 260, count: 2 }]);
+      correct(rows[1] as ReadingRow, 'amend', { systolic: 130 });
+      expect(rollup()).toEqual([{ minute, min: 120, max: 130, sum: 250, count: 2 }]);
+      correct(rows[0] as ReadingRow, 'retract');
+      correct(rows[1] as ReadingRow, 'retract');
+      expect(rollup()).toEqual([]);
+      // The chart of that minute: retracted values are not in it.
+      expect(store.views.series('9434765919', 'systolic', at(0), at(60), 2)).toEqual({ points: [] });
+    } finally {
+      store.close();
+      tmp.remove();
+    }
+  });
+
+  it('builds the rollups of a store written before them', () => {
+    const tmp = tempDir();
+    const file = join(tmp.dir, 'gateway.db');
+    const old = new Database(file);
+    migrate(old, SCHEMA_VERSION - 1);
+    old.prepare(`INSERT INTO devices (id, profile_id, patient_nhs, secret_hash, status, created_at) VALUES ('d1', 'bp-upper-arm', '9434765919', 'x', 'active', 0)`).run();
+    const insert = old.prepare(
+      `INSERT INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit, taken_at, device_taken_at, received_at, status) VALUES (?, 'd1', '9434765919', 'bp-upper-arm', 'systolic', ?, 'mm[Hg]', ?, ?, 0, ?)`,
+    );
+    insert.run('k1', 120, 60_000, 60_000, 'final');
+    insert.run('k2', 150, 61_000, 61_000, 'entered-in-error');
+    insert.run('k3', 130, 125_000, 125_000, 'amended');
+    old.close();
+    const store = new SqliteStore(file);
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT minute, min, max, sum, count FROM reading_rollups ORDER BY minute').all()).toEqual([
+      { minute: 1, min: 120, max: 120, sum: 120, count: 1 },
+      { minute: 2, min: 130, max: 130, sum: 130, count: 1 },
+    ]);
+    db.close();
+    tmp.remove();
   });
 });

@@ -179,6 +179,11 @@ export class MqttBroker {
     await closed;
   }
 
+  /** Whether the device is connected now. */
+  isConnected(deviceId: string): boolean {
+    return this.connected.has(deviceId);
+  }
+
   /** Closes a device's connection (e.g. once it is revoked); true if it was connected. */
   disconnect(deviceId: string): boolean {
     const client = this.connected.get(deviceId);

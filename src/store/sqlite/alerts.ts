@@ -22,10 +22,11 @@ export class SqliteAlerts {
 
   constructor(db: SqliteConnection) {
     this.upsertStmt = db.prepare(
-      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id)
-       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs, @escalationLevel, @snoozedUntilMs, @observationId)
+      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id, assigned_to)
+       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs, @escalationLevel, @snoozedUntilMs, @observationId, @assignedTo)
        ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
-         escalation_level = MAX(escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, snoozed_until)`,
+         escalation_level = MAX(escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, snoozed_until),
+         assigned_to = COALESCE(excluded.assigned_to, assigned_to)`,
     );
     this.eventStmt = db.prepare('INSERT INTO alert_events (alert_id, at, state, by, note) VALUES (?, ?, ?, ?, ?)');
     this.unresolvedStmt = db.prepare(`SELECT * FROM alerts WHERE state != 'resolved' ORDER BY opened_at`);
@@ -42,7 +43,7 @@ export class SqliteAlerts {
   /** Call inside the commit transaction. */
   apply(changes: readonly AlertChange[]): void {
     for (const { alert, by, note } of changes) {
-      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null, escalationLevel: alert.escalationLevel ?? 0, snoozedUntilMs: alert.snoozedUntilMs ?? null, observationId: alert.observationId ?? null });
+      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null, escalationLevel: alert.escalationLevel ?? 0, snoozedUntilMs: alert.snoozedUntilMs ?? null, observationId: alert.observationId ?? null, assignedTo: alert.assignedTo ?? null });
       this.eventStmt.run(alert.id, alert.updatedAtMs, alert.state, by, note ?? null);
     }
   }
@@ -97,5 +98,6 @@ function toAlert(r: Record<string, unknown>): AlertRecord {
     escalationLevel: r['escalation_level'] as number,
     snoozedUntilMs: (r['snoozed_until'] as number | null) ?? undefined,
     observationId: (r['observation_id'] as string | null) ?? undefined,
+    assignedTo: (r['assigned_to'] as string | null) ?? undefined,
   };
 }

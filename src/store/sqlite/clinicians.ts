@@ -1,16 +1,20 @@
 import type { SqliteConnection } from './database.js';
 
+export type AccountRole = 'clinician' | 'operator' | 'admin';
+
 export interface ClinicianRecord {
   readonly id: string;
   readonly name: string;
   readonly secretHash: string;
   readonly status: 'active' | 'revoked';
+  /** clinician: their patients' data and alerts; operator: devices and outputs, no clinical values; admin: accounts and assignments. */
+  readonly role: AccountRole;
   /** Where alert changes are also POSTed, signed (optional). */
   readonly webhookUrl: string | undefined;
   readonly createdAtMs: number;
 }
 
-const COLUMNS = 'id, name, secret_hash AS secretHash, status, webhook_url AS webhookUrl, created_at AS createdAtMs';
+const COLUMNS = 'id, name, secret_hash AS secretHash, status, role, webhook_url AS webhookUrl, created_at AS createdAtMs';
 const toRecord = (r: unknown): ClinicianRecord => {
   const c = r as ClinicianRecord & { webhookUrl: string | null };
   return { ...c, webhookUrl: c.webhookUrl ?? undefined };
@@ -22,8 +26,8 @@ export class SqliteClinicians {
 
   insert(c: ClinicianRecord): void {
     this.db
-      .prepare('INSERT INTO clinicians (id, name, secret_hash, status, webhook_url, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(c.id, c.name, c.secretHash, c.status, c.webhookUrl ?? null, c.createdAtMs);
+      .prepare('INSERT INTO clinicians (id, name, secret_hash, status, role, webhook_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(c.id, c.name, c.secretHash, c.status, c.role, c.webhookUrl ?? null, c.createdAtMs);
   }
 
   get(id: string): ClinicianRecord | undefined {

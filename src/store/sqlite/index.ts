@@ -8,6 +8,9 @@ import { SqliteDerived } from './derived.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqlitePatients } from './patients.js';
 import { SqliteReadingStore } from './readings.js';
+import { SqliteAudit } from './audit.js';
+import { SqliteApiTokens } from './tokens.js';
+import { SqliteCareViews } from './views.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
 export type { StoredDeadLetter } from './dead-letters.js';
@@ -15,12 +18,15 @@ export type { OutboxStats, PendingOutboxEntry } from './outbox.js';
 export type { DerivationInput } from './derived.js';
 export { SqliteDerived, SqliteAlerts, SqliteClinicians };
 export type { AlertEvent } from './alerts.js';
-export type { ClinicianRecord } from './clinicians.js';
+export type { AccountRole, ClinicianRecord } from './clinicians.js';
 export type { PatientOverride, PatientSettings } from '../patient-store.js';
 export { SqlitePatients };
 export { SqliteOutbox };
 export { SqliteWriterThread } from './writer.js';
-export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters };
+export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters, SqliteAudit, SqliteApiTokens };
+export type { AuditFilter, StoredAuditEntry } from './audit.js';
+export type { ApiTokenRecord } from './tokens.js';
+export type { PointValue, SeriesBucket } from './views.js';
 
 /** The gateway's embedded store: one SQLite file holding devices, readings, dead letters and device health. */
 export class SqliteStore {
@@ -32,6 +38,9 @@ export class SqliteStore {
   readonly alerts: SqliteAlerts;
   readonly clinicians: SqliteClinicians;
   readonly patients: SqlitePatients;
+  readonly audit: SqliteAudit;
+  readonly tokens: SqliteApiTokens;
+  readonly views: SqliteCareViews;
   private readonly db: SqliteConnection;
 
   constructor(file: string) {
@@ -43,7 +52,10 @@ export class SqliteStore {
     this.alerts = new SqliteAlerts(this.db);
     this.clinicians = new SqliteClinicians(this.db);
     this.patients = new SqlitePatients(this.db);
-    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived, this.alerts);
+    this.audit = new SqliteAudit(this.db);
+    this.tokens = new SqliteApiTokens(this.db);
+    this.views = new SqliteCareViews(this.db);
+    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived, this.alerts, this.audit);
     this.devices = new SqliteDeviceStore(this.db, health);
   }
 

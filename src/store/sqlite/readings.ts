@@ -4,6 +4,7 @@ import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './dat
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceHealth } from './health.js';
 import type { SqliteAlerts } from './alerts.js';
+import type { SqliteAudit } from './audit.js';
 import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
 
@@ -48,6 +49,10 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly existingStmt: SqliteStatement;
   private readonly correctionsSinceStmt: SqliteStatement;
   private readonly latestCorrectionStmt: SqliteStatement;
+  private readonly rollupStmt: SqliteStatement;
+  private readonly rollupOfStmt: SqliteStatement;
+  private readonly rollupDropStmt: SqliteStatement;
+  private readonly rollupRedoStmt: SqliteStatement;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
 
   constructor(
@@ -57,11 +62,24 @@ export class SqliteReadingStore implements ReadingStore {
     private readonly outbox: SqliteOutbox,
     private readonly derived: SqliteDerived,
     private readonly alerts: SqliteAlerts,
+    private readonly audit: SqliteAudit,
   ) {
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit,
          source_unit, taken_at, device_taken_at, received_at, clock_offset_ms, message_id, payload_sha256)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.rollupStmt = db.prepare(
+      `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (patient_nhs, metric, minute) DO UPDATE SET min = MIN(min, excluded.min), max = MAX(max, excluded.max), sum = sum + excluded.sum, count = count + excluded.count`,
+    );
+    this.rollupOfStmt = db.prepare('SELECT patient_nhs AS patient, metric, taken_at / 60000 AS minute FROM readings WHERE idempotency_key = ?');
+    this.rollupDropStmt = db.prepare('DELETE FROM reading_rollups WHERE patient_nhs = ? AND metric = ? AND minute = ?');
+    this.rollupRedoStmt = db.prepare(
+      `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count)
+       SELECT @patient, @metric, @minute, MIN(value), MAX(value), SUM(value), COUNT(*) FROM readings
+       WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @minute * 60000 AND taken_at < (@minute + 1) * 60000 AND status != 'entered-in-error'
+       HAVING COUNT(*) > 0`,
     );
     this.correctStmt = db.prepare('UPDATE readings SET status = ?, first_value = COALESCE(first_value, value), value = COALESCE(?, value) WHERE idempotency_key = ?');
     this.correctionStmt = db.prepare(
@@ -83,6 +101,7 @@ export class SqliteReadingStore implements ReadingStore {
     this.latestCorrectionStmt = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM corrections');
     this.commitTx = db.transaction((batch: EncodedBatch) => {
       const inserted = batch.rows.map((t) => this.insertStmt.run(...t).changes === 1);
+      this.rollUp(batch.rows, inserted);
       for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
@@ -90,6 +109,7 @@ export class SqliteReadingStore implements ReadingStore {
       if (batch.derived !== undefined || batch.derivationState !== undefined) this.derived.apply(batch.derived ?? [], batch.derivationState ?? []);
       if (batch.alerts !== undefined) this.alerts.apply(batch.alerts);
       if (batch.breaches !== undefined) this.alerts.applyBreaches(batch.breaches);
+      if (batch.audit !== undefined || batch.reviews !== undefined) this.audit.apply(batch.audit ?? [], batch.reviews ?? []);
       return inserted;
     });
   }
@@ -126,11 +146,36 @@ export class SqliteReadingStore implements ReadingStore {
     return (this.readingsAtStmt.all(prefix, `${prefix.slice(0, -1)}}`) as Record<string, unknown>[]).map(toStoredReading);
   }
 
+  /** Adds the rows stored now to their minutes' rollups: one upsert per patient, metric and minute. */
+  private rollUp(rows: readonly RowTuple[], inserted: readonly boolean[]): void {
+    const minutes = new Map<string, [patient: string, metric: string, minute: number, min: number, max: number, sum: number, count: number]>();
+    rows.forEach((t, i) => {
+      if (!inserted[i]) return;
+      const minute = Math.floor(t[8] / 60_000);
+      const key = `${t[2]}|${t[4]}|${minute}`;
+      const m = minutes.get(key);
+      if (m === undefined) minutes.set(key, [t[2], t[4], minute, t[5], t[5], t[5], 1]);
+      else {
+        m[3] = Math.min(m[3], t[5]);
+        m[4] = Math.max(m[4], t[5]);
+        m[5] += t[5];
+        m[6] += 1;
+      }
+    });
+    for (const m of minutes.values()) this.rollupStmt.run(...m);
+  }
+
   private correct(c: Correction): void {
     const status = c.action === 'retract' ? 'entered-in-error' : 'amended';
     for (const key of c.keys) {
       const metric = key.split('|')[2] as string;
       this.correctStmt.run(status, c.after?.[metric] ?? null, key);
+      // The corrected value's minute is summed again from what is now shown.
+      const at = this.rollupOfStmt.get(key) as { patient: string; metric: string; minute: number } | undefined;
+      if (at !== undefined) {
+        this.rollupDropStmt.run(at.patient, at.metric, at.minute);
+        this.rollupRedoStmt.run(at);
+      }
     }
     const after = c.after === undefined ? null : JSON.stringify(c.after);
     this.correctionStmt.run(c.deviceId, c.keys[0] ?? '', c.action, JSON.stringify(c.before), after, c.reason ?? null, c.requestedBy, c.atMs);

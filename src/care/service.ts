@@ -1,0 +1,356 @@
+import { news2, type News2Input, type News2Score, homeBpAverage, type HomeBpAverage } from '../clinical/index.js';
+import { err, ok, parseNhsNumber, type Clock, type Result } from '../domain/index.js';
+import type { ProfileCatalog } from '../profiles/index.js';
+import type { AlertChange, AlertRecord, AuditEntry, CommitBatch, OutboxEntry } from '../store/reading-store.js';
+import type { AccountRole, PointValue, SeriesBucket, SqliteStore, StoredAuditEntry } from '../store/sqlite/index.js';
+import { planAlertAction, type AlertAction } from './alert-actions.js';
+import { byUrgency, tierOf, type TriageFacts, type TriageTier } from './triage.js';
+
+/** Who is asking: an account signed in (browser session or API token), and from where. */
+export interface Caller {
+  readonly accountId: string;
+  readonly name: string;
+  readonly role: AccountRole;
+  readonly address: string | undefined;
+}
+
+/** Closed set of refusals; the HTTP layer maps each to a status and a problem type. */
+export const CareError = {
+  Forbidden: 'forbidden',
+  NotFound: 'not-found',
+  Conflict: 'conflict',
+  Invalid: 'invalid-request',
+} as const;
+export type CareError = (typeof CareError)[keyof typeof CareError];
+
+/** The metrics the app charts and lists, in display order. */
+export const CHARTED_METRICS = ['systolic', 'diastolic', 'heartRate', 'spo2', 'bodyTemperature', 'bodyWeight', 'bloodGlucose', 'respiratoryRate'] as const;
+
+/** Which stored metric feeds which NEWS2 parameter [NEWS2 chart 1]; the same mapping the alert rules use. */
+const NEWS2_INPUTS: Readonly<Record<string, keyof News2Input>> = { respiratoryRate: 'respiratoryRate', spo2: 'spo2', systolic: 'systolic', heartRate: 'pulse', pulse: 'pulse', bodyTemperature: 'temperature' };
+
+export interface DeviceStatus {
+  readonly deviceId: string;
+  readonly profileId: string;
+  readonly status: 'active' | 'revoked';
+  readonly lastSeenAtMs: number | undefined;
+  readonly lastReadingAtMs: number | undefined;
+  readonly batteryPct: number | undefined;
+  readonly clockOffsetMs: number | undefined;
+  readonly clockDrift: boolean;
+  /** Silent past its profile's `staleAfterMinutes`. */
+  readonly stale: boolean;
+}
+
+export interface PatientRow extends TriageFacts {
+  readonly tier: TriageTier;
+  readonly latest: readonly PointValue[];
+  readonly news2: (Pick<News2Score, 'total' | 'partial' | 'response'> & { readonly missing: readonly string[] }) | undefined;
+  readonly batteryLow: boolean;
+  readonly clockOff: boolean;
+  /** Hours since the latest reading of any device (for the "no data for N hours" badge). */
+  readonly silentHours: number | undefined;
+  readonly lastReview: { readonly by: string; readonly atMs: number } | undefined;
+  readonly spark: readonly { readonly atMs: number; readonly value: number }[];
+  readonly sparkMetric: string | undefined;
+}
+
+export interface PatientDetail extends PatientRow {
+  readonly devices: readonly DeviceStatus[];
+  readonly openAlerts: readonly AlertRecord[];
+  readonly homeBp: HomeBpAverage;
+  readonly spo2Scale: 1 | 2;
+  readonly overrides: readonly { readonly ruleId: string; readonly above: number | undefined; readonly below: number | undefined; readonly setBy: string; readonly setAtMs: number }[];
+  /** The alert thresholds that apply to this patient (their devices' profiles, with this patient's overrides). */
+  readonly thresholds: readonly Threshold[];
+  /** Colleagues an alert can be assigned to. */
+  readonly colleagues: readonly { readonly id: string; readonly name: string }[];
+}
+
+export interface Threshold {
+  readonly ruleId: string;
+  readonly metric: string;
+  readonly above: number | undefined;
+  readonly below: number | undefined;
+  readonly severity: string;
+  /** Set for this patient (by whom, when), not the profile's. */
+  readonly override: { readonly setBy: string; readonly setAtMs: number } | undefined;
+}
+
+/** The band a chart shades as expected: above every `below` threshold and under every `above` one. */
+export function bandOf(thresholds: readonly Threshold[], metric: string): { low: number; high: number } | undefined {
+  const mine = thresholds.filter((t) => t.metric === metric);
+  const lows = mine.flatMap((t) => (t.below === undefined ? [] : [t.below]));
+  const highs = mine.flatMap((t) => (t.above === undefined ? [] : [t.above]));
+  if (lows.length === 0 && highs.length === 0) return undefined;
+  return { low: lows.length === 0 ? 0 : Math.max(...lows), high: highs.length === 0 ? Math.max(...lows) * 2 : Math.min(...highs) };
+}
+
+export interface CareDeps {
+  readonly store: SqliteStore;
+  /** Durable writes go through the gateway's group commit (with readings), never around it. */
+  readonly commit: (work: CommitBatch) => Promise<unknown>;
+  readonly clock: Clock;
+  readonly profiles: ProfileCatalog;
+  readonly news2WindowMs: number;
+  /** Deliveries (MQTT, webhooks, the care record's Flag) that an alert change causes. */
+  readonly alertOutbox: (changes: readonly AlertChange[]) => OutboxEntry[];
+}
+
+const BATTERY_LOW_PCT = 20;
+const CLOCK_OFF_MS = 5 * 60_000;
+const DAY = 86_400_000;
+
+/**
+ * What clinicians, operators and admins see and do, with the access rules and the audit in one
+ * place: a clinician sees and acts on their own patients only; operators see devices and outputs
+ * but no clinical values; admins read the audit trail. Every view of a patient's data and every
+ * change is audited durably before it is answered; so is every refusal.
+ */
+export class CareService {
+  constructor(private readonly d: CareDeps) {}
+
+  /** Records a view, change or refusal; resolves once it is durable. */
+  audit(caller: Caller, action: string, patientNhs?: string | readonly string[], target?: string, outcome: AuditEntry['outcome'] = 'ok'): Promise<unknown> {
+    const atMs = this.d.clock.now();
+    const patients = patientNhs === undefined ? [undefined] : typeof patientNhs === 'string' ? [patientNhs] : patientNhs;
+    const audit = patients.map((p) => ({ atMs, actor: caller.accountId, role: caller.role, action, patientNhs: p, target, address: caller.address, outcome }));
+    return this.d.commit({ rows: [], deadLetters: [], health: [], audit });
+  }
+
+  /** The patients a clinician looks after. */
+  patientsOf(caller: Caller): string[] {
+    return caller.role === 'clinician' ? this.d.store.clinicians.patientsOf(caller.accountId) : [];
+  }
+
+  /** Checks that the caller may see this patient's data; a refusal is audited. */
+  async admit(caller: Caller, nhs: string, action: string): Promise<Result<string, CareError>> {
+    const parsed = parseNhsNumber(nhs);
+    if (!parsed.ok) return err(CareError.NotFound);
+    if (caller.role !== 'clinician' || !this.patientsOf(caller).includes(parsed.value)) {
+      await this.audit(caller, action, parsed.value, undefined, 'refused');
+      return err(CareError.Forbidden);
+    }
+    return ok(parsed.value);
+  }
+
+  /** The triage list: the clinician's patients, most urgent first (audited per patient). */
+  async triage(caller: Caller): Promise<Result<PatientRow[], CareError>> {
+    if (caller.role !== 'clinician') {
+      await this.audit(caller, 'patients.list', undefined, undefined, 'refused');
+      return err(CareError.Forbidden);
+    }
+    const patients = this.patientsOf(caller);
+    const now = this.d.clock.now();
+    const reviews = this.d.store.audit.reviews();
+    const open = new Map<string, AlertRecord[]>();
+    for (const a of this.d.store.alerts.unresolved()) {
+      const list = open.get(a.patientNhs);
+      if (list === undefined) open.set(a.patientNhs, [a]);
+      else list.push(a);
+    }
+    const rows = patients.map((nhs) => this.row(nhs, now, open.get(nhs) ?? [], reviews.get(nhs)));
+    rows.sort(byUrgency);
+    if (patients.length > 0) await this.audit(caller, 'patients.list', patients);
+    return ok(rows);
+  }
+
+  /** One patient's page: everything but the chart series. */
+  async patient(caller: Caller, nhs: string): Promise<Result<PatientDetail, CareError>> {
+    const admitted = await this.admit(caller, nhs, 'patient.view');
+    if (!admitted.ok) return admitted;
+    const patient = admitted.value;
+    const now = this.d.clock.now();
+    const openAlerts = this.d.store.alerts.list({ patientNhs: patient, open: true });
+    const row = this.row(patient, now, openAlerts, this.d.store.audit.lastReview(patient));
+    const bp = this.d.store.readings.query({ patientNhs: patient, metric: 'systolic', sinceMs: now - 28 * DAY });
+    const dia = new Map(this.d.store.readings.query({ patientNhs: patient, metric: 'diastolic', sinceMs: now - 28 * DAY }).map((r) => [`${r.deviceId}|${r.takenAtMs}`, r.value]));
+    const pairs = bp.flatMap((s) => {
+      const diastolic = dia.get(`${s.deviceId}|${s.takenAtMs}`);
+      return diastolic === undefined || s.status === 'entered-in-error' ? [] : [{ takenAtMs: s.takenAtMs, systolic: s.value, diastolic }];
+    });
+    const settings = this.d.store.patients.settings(patient);
+    const overrides = this.d.store.patients.overrides(patient);
+    const profiles = [...new Set(this.d.store.devices.list({ patientNhs: patient }).map((d) => d.profileId))].flatMap((id) => this.d.profiles.get(id) ?? []);
+    const thresholds = new Map<string, Threshold>();
+    for (const rule of profiles.flatMap((p) => p.alerts)) {
+      const o = overrides.find((x) => x.ruleId === rule.id);
+      thresholds.set(rule.id, {
+        ruleId: rule.id,
+        metric: rule.metric,
+        above: o === undefined ? rule.above : o.above,
+        below: o === undefined ? rule.below : o.below,
+        severity: rule.severity,
+        override: o === undefined ? undefined : { setBy: o.setBy, setAtMs: o.setAtMs },
+      });
+    }
+    const colleagues = this.d.store.clinicians.cliniciansOf(patient).map((c) => ({ id: c.id, name: c.name }));
+    await this.audit(caller, 'patient.view', patient);
+    return ok({
+      ...row,
+      devices: this.devices(patient, now),
+      openAlerts,
+      homeBp: homeBpAverage(pairs.slice(-28), 'Europe/London'),
+      spo2Scale: settings?.spo2Scale ?? 1,
+      overrides: overrides.map((o) => ({ ruleId: o.ruleId, above: o.above, below: o.below, setBy: o.setBy, setAtMs: o.setAtMs })),
+      thresholds: [...thresholds.values()],
+      colleagues,
+    });
+  }
+
+  /** A metric's series for a chart, downsampled to at most `maxPoints`. */
+  async series(caller: Caller, nhs: string, metric: string, fromMs: number, toMs: number, maxPoints: number): Promise<Result<{ points: PointValue[] } | { buckets: SeriesBucket[] }, CareError>> {
+    const admitted = await this.admit(caller, nhs, 'patient.readings');
+    if (!admitted.ok) return admitted;
+    const series = this.d.store.views.series(admitted.value, metric, fromMs, toMs, maxPoints);
+    await this.audit(caller, 'patient.readings', admitted.value, metric);
+    return ok(series);
+  }
+
+  /** A patient's alerts (open and past), newest first, with their trails. */
+  async alerts(caller: Caller, nhs: string): Promise<Result<(AlertRecord & { events: ReturnType<SqliteStore['alerts']['events']> })[], CareError>> {
+    const admitted = await this.admit(caller, nhs, 'patient.alerts');
+    if (!admitted.ok) return admitted;
+    const list = this.d.store.alerts.list({ patientNhs: admitted.value, limit: 200 }).map((a) => ({ ...a, events: this.d.store.alerts.events(a.id) }));
+    await this.audit(caller, 'patient.alerts', admitted.value);
+    return ok(list);
+  }
+
+  /** Acknowledge, snooze, resolve or assign: the change, its deliveries and the audit in one commit. */
+  async alertAction(caller: Caller, alertId: string, action: AlertAction): Promise<Result<AlertRecord, CareError>> {
+    const alert = this.d.store.alerts.get(alertId);
+    if (alert === undefined) return err(CareError.NotFound);
+    const admitted = await this.admit(caller, alert.patientNhs, `alert.${action.kind}`);
+    if (!admitted.ok) return admitted;
+    if (action.kind === 'assign' && this.d.store.clinicians.get(action.to)?.role !== 'clinician') return err(CareError.Invalid);
+    const change = planAlertAction(alert, action, caller.accountId, this.d.clock.now());
+    if (!change.ok) return err(CareError.Conflict);
+    const audit = [{ atMs: this.d.clock.now(), actor: caller.accountId, role: caller.role, action: `alert.${action.kind}`, patientNhs: alert.patientNhs, target: alertId, address: caller.address, outcome: 'ok' as const }];
+    await this.d.commit({ rows: [], deadLetters: [], health: [], alerts: [change.value], outbox: this.d.alertOutbox([change.value]), audit });
+    return ok(change.value.alert);
+  }
+
+  /** "Mark reviewed": who and when, shown on the triage list. */
+  async markReviewed(caller: Caller, nhs: string): Promise<Result<{ by: string; atMs: number }, CareError>> {
+    const admitted = await this.admit(caller, nhs, 'patient.review');
+    if (!admitted.ok) return admitted;
+    const atMs = this.d.clock.now();
+    const audit = [{ atMs, actor: caller.accountId, role: caller.role, action: 'patient.review', patientNhs: admitted.value, target: undefined, address: caller.address, outcome: 'ok' as const }];
+    await this.d.commit({ rows: [], deadLetters: [], health: [], reviews: [{ patientNhs: admitted.value, by: caller.accountId, atMs }], audit });
+    return ok({ by: caller.accountId, atMs });
+  }
+
+  /** A clinician's threshold for this patient on one of their devices' alert rules (kept with who and when). */
+  async setThreshold(caller: Caller, nhs: string, ruleId: string, limit: { above?: number | undefined; below?: number | undefined }): Promise<Result<void, CareError>> {
+    const admitted = await this.admit(caller, nhs, 'patient.threshold');
+    if (!admitted.ok) return admitted;
+    const profiles = this.d.store.devices.list({ patientNhs: admitted.value }).flatMap((d) => this.d.profiles.get(d.profileId) ?? []);
+    const rule = profiles.flatMap((p) => p.alerts).find((r) => r.id === ruleId);
+    if (rule === undefined) return err(CareError.NotFound);
+    // An override keeps the rule's direction: an upper limit for an "above" rule, a lower one for "below".
+    if ((rule.above !== undefined) !== (limit.above !== undefined) || (rule.below !== undefined) !== (limit.below !== undefined)) return err(CareError.Invalid);
+    this.d.store.patients.setOverride({ patientNhs: admitted.value, ruleId, above: limit.above, below: limit.below, clearAt: undefined, setBy: caller.accountId, setAtMs: this.d.clock.now() });
+    await this.audit(caller, 'patient.threshold', admitted.value, ruleId);
+    return ok(undefined);
+  }
+
+  /** Operators: dead output entries back to pending after a fix. */
+  async requeue(caller: Caller, sink: string): Promise<Result<number, CareError>> {
+    if (caller.role === 'clinician') return err(CareError.Forbidden);
+    const n = this.d.store.outbox.requeue({ sinks: [sink] });
+    await this.audit(caller, 'outputs.requeue', undefined, sink);
+    return ok(n);
+  }
+
+  /** Operators and admins: every device and its state, with no clinical values. */
+  async allDevices(caller: Caller): Promise<Result<(DeviceStatus & { patient: string })[], CareError>> {
+    if (caller.role === 'clinician') return err(CareError.Forbidden);
+    const now = this.d.clock.now();
+    const patients = [...new Set(this.d.store.devices.list().map((d) => d.patientNhs))];
+    const all = patients.flatMap((p) => this.devices(p, now).map((d) => ({ ...d, patient: maskedNhs(p) })));
+    await this.audit(caller, 'devices.list');
+    return ok(all);
+  }
+
+  /** Admins: the audit trail, newest first, by patient or user. */
+  async auditTrail(caller: Caller, filter: { patientNhs?: string | undefined; actor?: string | undefined; beforeId?: number | undefined; limit?: number | undefined }): Promise<Result<StoredAuditEntry[], CareError>> {
+    if (caller.role !== 'admin') {
+      await this.audit(caller, 'audit.view', filter.patientNhs, undefined, 'refused');
+      return err(CareError.Forbidden);
+    }
+    const entries = this.d.store.audit.list(filter);
+    await this.audit(caller, 'audit.view', filter.patientNhs, filter.actor);
+    return ok(entries);
+  }
+
+  private devices(patientNhs: string, now: number): DeviceStatus[] {
+    return this.d.store.devices.list({ patientNhs }).map((d) => {
+      const h = this.d.store.devices.health(d.id);
+      const staleAfter = this.d.profiles.get(d.profileId)?.staleAfterMinutes;
+      const last = h?.lastReadingAtMs ?? d.createdAtMs;
+      return {
+        deviceId: d.id,
+        profileId: d.profileId,
+        status: d.status,
+        lastSeenAtMs: h?.lastSeenAtMs,
+        lastReadingAtMs: h?.lastReadingAtMs,
+        batteryPct: h?.batteryPct,
+        clockOffsetMs: h?.clockOffsetMs,
+        clockDrift: h?.clockDrift ?? false,
+        stale: d.status === 'active' && staleAfter !== undefined && now - last > staleAfter * 60_000,
+      };
+    });
+  }
+
+  private row(patientNhs: string, now: number, open: readonly AlertRecord[], review: { by: string; atMs: number } | undefined): PatientRow {
+    const latest = this.d.store.views.latest(patientNhs, CHARTED_METRICS);
+    const devices = this.devices(patientNhs, now);
+    const staleSince = devices.filter((d) => d.stale).map((d) => d.lastReadingAtMs ?? 0);
+    const lastReading = Math.max(...devices.map((d) => d.lastReadingAtMs ?? 0));
+    const score = this.news2(patientNhs, latest, now);
+    const sparkMetric = ['systolic', 'spo2', 'heartRate', 'bodyWeight', 'bloodGlucose', 'bodyTemperature'].find((m) => latest.some((l) => l.metric === m));
+    const spark =
+      sparkMetric === undefined
+        ? []
+        : (() => {
+            const s = this.d.store.views.series(patientNhs, sparkMetric, now - 7 * DAY, now + 1, 56);
+            return 'points' in s ? s.points.filter((p) => p.status !== 'entered-in-error').map((p) => ({ atMs: p.takenAtMs, value: p.value })) : s.buckets.map((b) => ({ atMs: b.toMs, value: b.mean }));
+          })();
+    const facts: TriageFacts = {
+      patientNhs,
+      criticalAlerts: open.filter((a) => a.severity === 'critical').length,
+      warningAlerts: open.filter((a) => a.severity === 'warning').length,
+      oldestOpenAlertAtMs: open.length === 0 ? undefined : Math.min(...open.map((a) => a.openedAtMs)),
+      news2Response: score !== undefined && score.response !== 'routine',
+      staleForMs: staleSince.length === 0 ? undefined : now - Math.min(...staleSince),
+    };
+    return {
+      ...facts,
+      tier: tierOf(facts),
+      latest,
+      news2: score === undefined ? undefined : { total: score.total, partial: score.partial, response: score.response, missing: score.missing },
+      batteryLow: devices.some((d) => d.batteryPct !== undefined && d.batteryPct < BATTERY_LOW_PCT),
+      clockOff: devices.some((d) => d.clockDrift || Math.abs(d.clockOffsetMs ?? 0) > CLOCK_OFF_MS),
+      silentHours: lastReading > 0 ? Math.floor((now - lastReading) / 3_600_000) : undefined,
+      lastReview: review === undefined ? undefined : { by: review.by, atMs: review.atMs },
+      spark,
+      sparkMetric,
+    };
+  }
+
+  /** NEWS2 from the latest values inside the window; undefined when none of its parameters is there. */
+  private news2(patientNhs: string, latest: readonly PointValue[], now: number): News2Score | undefined {
+    const input: Record<string, number> = {};
+    for (const l of latest) {
+      const parameter = NEWS2_INPUTS[l.metric];
+      if (parameter !== undefined && now - l.takenAtMs <= this.d.news2WindowMs) input[parameter] = l.value;
+    }
+    if (Object.keys(input).length === 0) return undefined;
+    return news2({ ...input, spo2Scale: this.d.store.patients.settings(patientNhs)?.spo2Scale ?? 1 });
+  }
+}
+
+/** Operators see devices, not whose: the NHS number masked to its last 4 digits. */
+function maskedNhs(nhs: string): string {
+  return `*** *** ${nhs.slice(-4)}`;
+}

@@ -1,0 +1,86 @@
+import type { SqliteConnection, SqliteStatement } from './database.js';
+
+/** One bucket of a downsampled series: its extremes and when they were taken. */
+export interface SeriesBucket {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  readonly count: number;
+}
+
+/** A stored value as a chart or list shows it. */
+export interface PointValue {
+  readonly id: number;
+  readonly deviceId: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly takenAtMs: number;
+  readonly status: string;
+}
+
+/**
+ * What the web app reads: a patient's latest values and their series, downsampled in SQL so a
+ * chart of 90 days of per-second heart rate moves at most a few thousand rows out of SQLite.
+ * Retracted values (`entered-in-error`) are never shown as values.
+ */
+export class SqliteCareViews {
+  private readonly latestStmt: SqliteStatement;
+  private readonly bucketsStmt: SqliteStatement;
+  private readonly pointsStmt: SqliteStatement;
+  private readonly countStmt: SqliteStatement;
+  private readonly rollupBucketsStmt: SqliteStatement;
+
+  constructor(db: SqliteConnection) {
+    this.latestStmt = db.prepare(
+      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM readings
+       WHERE patient_nhs = ? AND metric = ? AND status != 'entered-in-error' ORDER BY taken_at DESC LIMIT 1`,
+    );
+    this.countStmt = db.prepare(`SELECT COALESCE(SUM(count), 0) AS n FROM reading_rollups WHERE patient_nhs = ? AND metric = ? AND minute >= ? AND minute < ?`);
+    this.rollupBucketsStmt = db.prepare(
+      `SELECT CAST(MAX(0, minute * 60000 - @from) / @width AS INTEGER) AS b, MIN(min) AS min, MAX(max) AS max, SUM(sum) / SUM(count) AS mean, SUM(count) AS count,
+         MAX(@from, MIN(minute) * 60000) AS first, MIN(@to - 1, MAX(minute) * 60000 + 59999) AS last
+       FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric AND minute >= @fromMinute AND minute < @toMinute
+       GROUP BY b ORDER BY b`,
+    );
+    this.bucketsStmt = db.prepare(
+      `SELECT CAST((taken_at - @from) / @width AS INTEGER) AS b, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, COUNT(*) AS count, MIN(taken_at) AS first, MAX(taken_at) AS last
+       FROM readings WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @from AND taken_at < @to AND status != 'entered-in-error'
+       GROUP BY b ORDER BY b`,
+    );
+    this.pointsStmt = db.prepare(
+      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM readings
+       WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @from AND taken_at < @to AND status != 'entered-in-error' ORDER BY taken_at, id`,
+    );
+  }
+
+  /** The latest (not retracted) value of each metric, where there is one. */
+  latest(patientNhs: string, metrics: readonly string[]): PointValue[] {
+    return metrics.flatMap((m) => {
+      const r = this.latestStmt.get(patientNhs, m) as PointValue | undefined;
+      return r === undefined ? [] : [r];
+    });
+  }
+
+  /**
+   * A metric's values in [fromMs, toMs): every value when there are at most `maxPoints`, else
+   * `maxPoints / 2` buckets of equal width, each with its min and max (a chart keeps every spike).
+   * How many there are, and buckets a minute wide or wider, come from the per-minute rollups (so
+   * whole minutes at the range's ends count in); narrower buckets from the rows themselves.
+   */
+  series(patientNhs: string, metric: string, fromMs: number, toMs: number, maxPoints: number): { points: PointValue[] } | { buckets: SeriesBucket[] } {
+    const fromMinute = Math.floor(fromMs / 60_000);
+    const toMinute = Math.ceil(toMs / 60_000);
+    const n = (this.countStmt.get(patientNhs, metric, fromMinute, toMinute) as { n: number }).n;
+    if (n <= maxPoints) return { points: this.pointsStmt.all({ patient: patientNhs, metric, from: fromMs, to: toMs }) as PointValue[] };
+    const width = Math.max(1, Math.ceil((toMs - fromMs) / Math.max(1, Math.floor(maxPoints / 2))));
+    const rows = (
+      width >= 60_000
+        ? this.rollupBucketsStmt.all({ patient: patientNhs, metric, from: fromMs, to: toMs, width, fromMinute, toMinute })
+        : this.bucketsStmt.all({ patient: patientNhs, metric, from: fromMs, to: toMs, width })
+    ) as { min: number; max: number; mean: number; count: number; first: number; last: number }[];
+    return { buckets: rows.map((r) => ({ fromMs: r.first, toMs: r.last, min: r.min, max: r.max, mean: r.mean, count: r.count })) };
+  }
+}

@@ -1,0 +1,171 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CHARTED_METRICS, type Caller } from '../care/service.js';
+import type { AlertAction } from '../care/alert-actions.js';
+import type { Result } from '../domain/index.js';
+import type { CareError } from '../care/service.js';
+import type { WebState } from './context.js';
+import type { LiveEvent } from './live.js';
+import { problemOfCare } from './problems.js';
+import { send } from './server.js';
+
+const Nhs = z.string().regex(/^\d{10}$/, 'an NHS number: 10 digits').describe('NHS number, 10 digits');
+const PatientParams = z.object({ nhs: Nhs });
+const AlertParams = z.object({ id: z.string().min(1).max(100) });
+const Note = z.string().trim().min(1, 'a note is required').max(2000);
+const Millis = z.coerce.number().int();
+
+const caller = (req: FastifyRequest): Caller => {
+  if (req.auth === undefined) throw new Error('route reached without a caller');
+  return req.auth.caller;
+};
+
+/** A service result as JSON, or its problem. */
+function answer<T>(req: FastifyRequest, reply: FastifyReply, r: Result<T, CareError>, status = 200): FastifyReply {
+  if (!r.ok) return send(req, reply, problemOfCare(r.error));
+  return reply.code(status).send(r.value as never);
+}
+
+/**
+ * `/api/v1`: the same operations the pages use, for API clients (bearer tokens) and the app's own
+ * scripts (session and CSRF token). Inputs are validated by the zod schemas below, from which the
+ * OpenAPI document is generated.
+ */
+export function apiRoutes(root: FastifyInstance, state: WebState): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { care } = state.deps;
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => (root as unknown as { swagger(): unknown }).swagger());
+  app.get('/docs', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage((root as unknown as { swagger(): OpenApi }).swagger())));
+
+  app.get('/me', { schema: { summary: 'Who is signed in', tags: ['session'] } }, async (req) => {
+    const c = caller(req);
+    return { accountId: c.accountId, name: c.name, role: c.role, csrf: req.auth?.session?.csrf };
+  });
+
+  app.get('/patients', { schema: { summary: 'My patients, most urgent first (latest values, open alerts, NEWS2, stale data)', tags: ['patients'] } }, async (req, reply) =>
+    answer(req, reply, await care.triage(caller(req))),
+  );
+
+  app.get('/patients/:nhs', { schema: { summary: "A patient's summary: latest values, NEWS2, devices, open alerts, home BP average, thresholds", tags: ['patients'], params: PatientParams } }, async (req, reply) =>
+    answer(req, reply, await care.patient(caller(req), req.params.nhs)),
+  );
+
+  app.get(
+    '/patients/:nhs/readings',
+    {
+      schema: {
+        summary: "A patient's readings of one metric in a time range, downsampled (each bucket's min and max) to at most maxPoints",
+        tags: ['patients'],
+        params: PatientParams,
+        querystring: z.object({ metric: z.enum(CHARTED_METRICS), from: Millis.describe('start, ms since the epoch'), to: Millis.describe('end (exclusive), ms since the epoch'), maxPoints: z.coerce.number().int().min(10).max(5000).default(2000) }),
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      if (q.to <= q.from) return send(req, reply, 'invalid-request', '`to` must be after `from`');
+      return answer(req, reply, await care.series(caller(req), req.params.nhs, q.metric, q.from, q.to, q.maxPoints));
+    },
+  );
+
+  app.get('/patients/:nhs/home-bp', { schema: { summary: "A patient's home BP average and NICE stage (NG136)", tags: ['patients'], params: PatientParams } }, async (req, reply) => {
+    const r = await care.patient(caller(req), req.params.nhs);
+    return answer(req, reply, r.ok ? { ok: true as const, value: r.value.homeBp } : r);
+  });
+
+  app.get('/patients/:nhs/alerts', { schema: { summary: "A patient's alerts, newest first, each with its trail", tags: ['alerts'], params: PatientParams } }, async (req, reply) =>
+    answer(req, reply, await care.alerts(caller(req), req.params.nhs)),
+  );
+
+  app.post('/patients/:nhs/review', { schema: { summary: 'Mark the patient reviewed', tags: ['patients'], params: PatientParams } }, async (req, reply) =>
+    answer(req, reply, await care.markReviewed(caller(req), req.params.nhs)),
+  );
+
+  app.put(
+    '/patients/:nhs/thresholds/:ruleId',
+    {
+      schema: {
+        summary: "Set this patient's limit for one alert rule (kept with who and when)",
+        tags: ['patients'],
+        params: z.object({ nhs: Nhs, ruleId: z.string().min(1).max(100) }),
+        body: z.object({ above: z.number().optional(), below: z.number().optional() }).refine((b) => (b.above === undefined) !== (b.below === undefined), 'give either above or below'),
+      },
+    },
+    async (req, reply) => {
+      const r = await care.setThreshold(caller(req), req.params.nhs, req.params.ruleId, req.body);
+      return r.ok ? reply.code(204).send() : answer(req, reply, r);
+    },
+  );
+
+  const actions: Record<string, z.ZodType<AlertAction>> = {
+    acknowledge: z.object({ note: Note }).transform((b) => ({ kind: 'acknowledge' as const, note: b.note })),
+    resolve: z.object({ note: Note }).transform((b) => ({ kind: 'resolve' as const, note: b.note })),
+    snooze: z.object({ minutes: z.number().int().min(5).max(24 * 60), note: Note }).transform((b) => ({ kind: 'snooze' as const, minutes: b.minutes, note: b.note })),
+    assign: z.object({ to: z.string().min(1).max(64), note: Note }).transform((b) => ({ kind: 'assign' as const, to: b.to, note: b.note })),
+  };
+  for (const [name, body] of Object.entries(actions)) {
+    app.post(`/alerts/:id/${name}`, { schema: { summary: `${name[0]?.toUpperCase()}${name.slice(1)} an alert (with a note: the alert's trail)`, tags: ['alerts'], params: AlertParams, body } }, async (req, reply) =>
+      answer(req, reply, await care.alertAction(caller(req), req.params.id, req.body as AlertAction)),
+    );
+  }
+
+  app.get('/devices', { schema: { summary: 'Operators: every device, its connection and state (no clinical values)', tags: ['operations'] } }, async (req, reply) => {
+    const r = await care.allDevices(caller(req));
+    return answer(req, reply, r.ok ? { ok: true as const, value: r.value.map((d) => ({ ...d, connected: state.deps.connected(d.deviceId) })) } : r);
+  });
+
+  app.get('/dead-letters', { schema: { summary: 'Operators: rejected messages with their reasons', tags: ['operations'], querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }) } }, async (req, reply) => {
+    if (caller(req).role === 'clinician') return send(req, reply, 'forbidden');
+    await care.audit(caller(req), 'dead-letters.list');
+    return state.deps.store.deadLetters.list({ limit: req.query.limit }).map(({ payload: _bytes, ...d }) => d);
+  });
+
+  app.get('/outputs', { schema: { summary: 'Operators: each output with pending, dead and the oldest pending entry', tags: ['operations'] } }, async (req, reply) => {
+    if (caller(req).role === 'clinician') return send(req, reply, 'forbidden');
+    return { health: state.deps.health().status, outputs: state.deps.sinks.map((sink) => ({ sink, ...state.deps.store.outbox.stats(sink) })) };
+  });
+
+  app.post('/outputs/:sink/requeue', { schema: { summary: "Operators: put an output's dead entries back in its queue (after a fix)", tags: ['operations'], params: z.object({ sink: z.string().min(1).max(64) }) } }, async (req, reply) => {
+    const r = await care.requeue(caller(req), req.params.sink);
+    return answer(req, reply, r.ok ? { ok: true as const, value: { requeued: r.value } } : r);
+  });
+
+  app.get(
+    '/audit',
+    { schema: { summary: 'Admins: the audit trail, newest first', tags: ['audit'], querystring: z.object({ patient: Nhs.optional(), actor: z.string().max(64).optional(), before: z.coerce.number().int().optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) } },
+    async (req, reply) => answer(req, reply, await care.auditTrail(caller(req), { patientNhs: req.query.patient, actor: req.query.actor, beforeId: req.query.before, limit: req.query.limit })),
+  );
+
+  app.get('/events', { schema: { summary: "Server-sent events: new readings and alert changes for the caller's patients (no values: fetch them)", tags: ['patients'] } }, async (req, reply) => {
+    const c = caller(req);
+    let patients = new Set(care.patientsOf(c));
+    const refresh = setInterval(() => (patients = new Set(care.patientsOf(c))), 10_000);
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    reply.raw.write(': connected\n\n');
+    const stop = state.deps.live.add({ patients: () => patients, send: (e: LiveEvent) => reply.raw.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`) });
+    const beat = setInterval(() => reply.raw.write(': keep-alive\n\n'), 25_000);
+    req.raw.once('close', () => {
+      clearInterval(beat);
+      clearInterval(refresh);
+      stop();
+    });
+  });
+}
+
+interface OpenApi {
+  paths?: Record<string, Record<string, { summary?: string; tags?: string[] }>>;
+}
+
+/** A light docs page over the OpenAPI document (no bundled UI). */
+function docsPage(doc: OpenApi): string {
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+  const rows = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => `<tr class="nhsuk-table__row"><td class="nhsuk-table__cell"><code>${method.toUpperCase()}</code></td><td class="nhsuk-table__cell"><code>${esc(path)}</code></td><td class="nhsuk-table__cell">${esc(op.summary ?? '')}</td></tr>`),
+  );
+  return `<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>API – vitals-gateway</title><link rel="stylesheet" href="/assets/nhsuk/nhsuk-frontend.min.css"></head>
+<body class="nhsuk-frontend-supported"><div class="nhsuk-width-container"><main class="nhsuk-main-wrapper" id="maincontent"><h1>vitals-gateway API</h1>
+<p>Version 1. The machine-readable description is <a href="/api/v1/openapi.json">openapi.json</a> (OpenAPI 3.1). Authenticate with <code>Authorization: Bearer &lt;token&gt;</code> (<code>vitals-gateway clinicians token &lt;id&gt;</code>); errors are RFC 9457 problem details with a <code>code</code>.</p>
+<table class="nhsuk-table"><caption class="nhsuk-table__caption">Operations</caption><thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Method</th><th scope="col" class="nhsuk-table__header">Path</th><th scope="col" class="nhsuk-table__header">What it does</th></tr></thead><tbody class="nhsuk-table__body">${rows.join('')}</tbody></table></main></div></body></html>`;
+}

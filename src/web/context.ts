@@ -1,0 +1,35 @@
+import type { ClinicianRegistry } from '../clinicians/index.js';
+import type { CareService, Caller } from '../care/service.js';
+import type { Clock } from '../domain/index.js';
+import type { Logger } from '../observability/index.js';
+import type { SqliteStore } from '../store/sqlite/index.js';
+import type { LiveFeed } from './live.js';
+import type { Session, Sessions } from './sessions.js';
+
+/** What the web app's routes use: narrow parts of the gateway. */
+export interface WebDeps {
+  readonly care: CareService;
+  readonly accounts: ClinicianRegistry;
+  readonly store: SqliteStore;
+  readonly live: LiveFeed;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** `/healthz`'s verdict. */
+  readonly health: () => { readonly status: string };
+  /** Whether a device is connected to the broker now. */
+  readonly connected: (deviceId: string) => boolean;
+  /** Output sinks whose outbox the operator pages show. */
+  readonly sinks: readonly string[];
+}
+
+/** A request's signed-in caller, and its browser session (none for a bearer token). */
+export interface Authenticated {
+  readonly caller: Caller;
+  readonly session: Session | undefined;
+}
+
+export interface WebState {
+  readonly deps: WebDeps;
+  readonly sessions: Sessions;
+  readonly secureCookies: boolean;
+}

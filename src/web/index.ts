@@ -1,0 +1,3 @@
+/** The web app: clinicians' triage list and patient pages, operators' pages, and the JSON API. */
+export { WebServer, type WebOptions } from './server.js';
+export { LiveFeed, type LiveEvent } from './live.js';

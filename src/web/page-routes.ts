@@ -1,0 +1,180 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AlertAction } from '../care/alert-actions.js';
+import { CHARTED_METRICS, type Caller } from '../care/service.js';
+import { AuthFailure } from '../devices/index.js';
+import { SESSION_COOKIE } from './auth.js';
+import type { WebState } from './context.js';
+import type { Html } from './html.js';
+import { auditPage, operationsPage } from './pages/operations.js';
+import { patientPage, RANGES, type RangeId } from './pages/patient.js';
+import { reportPage, type Series } from './pages/report.js';
+import { signInPage } from './pages/sign-in.js';
+import type { Viewer } from './pages/layout.js';
+import { TRIAGE_FILTERS, triagePage, type TriageFilter } from './pages/triage.js';
+import { problemOfCare } from './problems.js';
+import { send } from './server.js';
+
+type Form = Record<string, string | undefined>;
+
+const page = (reply: FastifyReply, body: Html): FastifyReply => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body.value);
+
+function viewer(req: FastifyRequest): { caller: Caller; viewer: Viewer } {
+  const auth = req.auth;
+  if (auth === undefined) throw new Error('page reached without a caller');
+  return { caller: auth.caller, viewer: { accountId: auth.caller.accountId, name: auth.caller.name, role: auth.caller.role, csrf: auth.session?.csrf ?? '' } };
+}
+
+/** Where to go after sign-in: only a path on this site. */
+const safeNext = (next: string | undefined): string => (next !== undefined && /^\/(?!\/)[\w\-/?=&.%]*$/.test(next) ? next : '/');
+
+/**
+ * The browser pages. Every change is an HTML form (works from the keyboard and without script),
+ * posted with the session's CSRF token and answered with a redirect back (post/redirect/get).
+ */
+export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: string | undefined): void {
+  const { care, accounts, log } = state.deps;
+
+  app.get('/auth/sign-in', async (req, reply) => {
+    const q = req.query as Form;
+    return page(reply, signInPage({ next: q['next'], oidcLabel }));
+  });
+
+  app.post('/auth/sign-in', async (req, reply) => {
+    const f = (req.body ?? {}) as Form;
+    const account = (f['account'] ?? '').trim();
+    const next = safeNext(f['next']);
+    const result = await accounts.authenticate(account, Buffer.from(f['secret'] ?? '', 'utf8'));
+    const caller = { accountId: account || '(none)', name: account, role: 'clinician' as const, address: req.ip };
+    if (!result.ok) {
+      await care.audit(caller, 'sign-in', undefined, undefined, 'refused');
+      log.warn({ address: req.ip, reason: result.error }, 'web sign-in refused');
+      const message = result.error === AuthFailure.Throttled ? 'Too many failed attempts: wait a few minutes and try again' : 'The account ID or password is not right';
+      return page(reply.code(result.error === AuthFailure.Throttled ? 429 : 401), signInPage({ error: message, account, next, oidcLabel }));
+    }
+    const record = accounts.get(result.value);
+    if (record === undefined) return send(req, reply, 'bad-credentials');
+    const { token } = state.sessions.open(record.id, 'local');
+    await care.audit({ ...caller, accountId: record.id, role: record.role, name: record.name }, 'sign-in');
+    reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: state.secureCookies });
+    return reply.redirect(record.role === 'clinician' ? next : next === '/' ? '/operations' : next, 303);
+  });
+
+  app.post('/auth/sign-out', async (req, reply) => {
+    const token = req.cookies[SESSION_COOKIE];
+    state.sessions.close(token);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.redirect('/auth/sign-in', 303);
+  });
+
+  app.get('/', async (req, reply) => {
+    const { caller, viewer: v } = viewer(req);
+    if (caller.role !== 'clinician') return reply.redirect('/operations');
+    const filter = ((req.query as Form)['filter'] ?? 'all') as TriageFilter;
+    const rows = await care.triage(caller);
+    if (!rows.ok) return send(req, reply, problemOfCare(rows.error));
+    return page(reply, triagePage({ viewer: v, rows: rows.value, filter: filter in TRIAGE_FILTERS ? filter : 'all', nowMs: state.deps.clock.now() }));
+  });
+
+  app.get('/patients/:nhs', async (req, reply) => {
+    const { caller, viewer: v } = viewer(req);
+    const nhs = (req.params as Form)['nhs'] ?? '';
+    const rangeQ = (req.query as Form)['range'] ?? '7d';
+    const range: RangeId = rangeQ in RANGES ? (rangeQ as RangeId) : '7d';
+    const p = await care.patient(caller, nhs);
+    if (!p.ok) return send(req, reply, problemOfCare(p.error));
+    const alerts = await care.alerts(caller, nhs);
+    if (!alerts.ok) return send(req, reply, problemOfCare(alerts.error));
+    return page(reply, patientPage({ viewer: v, p: p.value, alerts: alerts.value, range, nowMs: state.deps.clock.now() }));
+  });
+
+  app.get('/patients/:nhs/report', async (req, reply) => {
+    const { caller, viewer: v } = viewer(req);
+    const nhs = (req.params as Form)['nhs'] ?? '';
+    const rangeQ = (req.query as Form)['range'] ?? '30d';
+    const range: RangeId = rangeQ in RANGES ? (rangeQ as RangeId) : '30d';
+    const p = await care.patient(caller, nhs);
+    if (!p.ok) return send(req, reply, problemOfCare(p.error));
+    const alerts = await care.alerts(caller, nhs);
+    if (!alerts.ok) return send(req, reply, problemOfCare(alerts.error));
+    const toMs = state.deps.clock.now();
+    const fromMs = toMs - RANGES[range];
+    const series = new Map<string, Series>();
+    for (const metric of CHARTED_METRICS) {
+      if (!p.value.latest.some((l) => l.metric === metric)) continue;
+      const s = await care.series(caller, nhs, metric, fromMs, toMs + 1, 600);
+      if (s.ok) series.set(metric, s.value);
+    }
+    await care.audit(caller, 'patient.report', p.value.patientNhs);
+    return page(reply, reportPage({ viewer: v, p: p.value, alerts: alerts.value, series, fromMs, toMs }));
+  });
+
+  app.post('/patients/:nhs/review', async (req, reply) => {
+    const { caller } = viewer(req);
+    const nhs = (req.params as Form)['nhs'] ?? '';
+    const r = await care.markReviewed(caller, nhs);
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect(`/patients/${nhs}`, 303);
+  });
+
+  app.post('/patients/:nhs/thresholds/:ruleId', async (req, reply) => {
+    const { caller } = viewer(req);
+    const { nhs = '', ruleId = '' } = req.params as Form;
+    const f = (req.body ?? {}) as Form;
+    const num = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : Number(v));
+    const limit = { above: num(f['above']), below: num(f['below']) };
+    if (Number.isNaN(limit.above) || Number.isNaN(limit.below)) return send(req, reply, 'invalid-request', 'the limit must be a number');
+    const r = await care.setThreshold(caller, nhs, ruleId, limit);
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect(`/patients/${nhs}`, 303);
+  });
+
+  app.post('/patients/:nhs/alerts/:id/:action', async (req, reply) => {
+    const { caller } = viewer(req);
+    const { nhs = '', id = '', action = '' } = req.params as Form;
+    const f = (req.body ?? {}) as Form;
+    const note = (f['note'] ?? '').trim();
+    if (note === '') return send(req, reply, 'invalid-request', 'a note is required');
+    let a: AlertAction;
+    if (action === 'acknowledge' || action === 'resolve') a = { kind: action, note };
+    else if (action === 'snooze') a = { kind: 'snooze', minutes: Math.min(1440, Math.max(5, Number(f['minutes'] ?? 60) || 60)), note };
+    else if (action === 'assign') a = { kind: 'assign', to: f['to'] ?? '', note };
+    else return send(req, reply, 'not-found');
+    const r = await care.alertAction(caller, id, a);
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect(`/patients/${nhs}#alert-${id}`, 303);
+  });
+
+  app.get('/operations', async (req, reply) => {
+    const { caller, viewer: v } = viewer(req);
+    const devices = await care.allDevices(caller);
+    if (!devices.ok) return send(req, reply, problemOfCare(devices.error));
+    await care.audit(caller, 'dead-letters.list');
+    return page(
+      reply,
+      operationsPage({
+        viewer: v,
+        devices: devices.value.map((d) => ({ ...d, connected: state.deps.connected(d.deviceId) })),
+        deadLetters: state.deps.store.deadLetters.list({ limit: 50 }),
+        outputs: state.deps.sinks.map((sink) => ({ sink, ...state.deps.store.outbox.stats(sink) })),
+        health: state.deps.health(),
+      }),
+    );
+  });
+
+  app.post('/operations/outputs/:sink/requeue', async (req, reply) => {
+    const { caller } = viewer(req);
+    const r = await care.requeue(caller, (req.params as Form)['sink'] ?? '');
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect('/operations', 303);
+  });
+
+  app.get('/audit', async (req, reply) => {
+    const { caller, viewer: v } = viewer(req);
+    const q = req.query as Form;
+    const patient = q['patient']?.replace(/\s/g, '') || undefined;
+    const actor = q['actor']?.trim() || undefined;
+    const r = await care.auditTrail(caller, { patientNhs: patient, actor, limit: 200 });
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return page(reply, auditPage({ viewer: v, entries: r.value, patient, actor }));
+  });
+}

@@ -1,0 +1,65 @@
+import type { DeviceStatus } from '../../care/service.js';
+import type { OutboxStats, StoredAuditEntry, StoredDeadLetter } from '../../store/sqlite/index.js';
+import { dateTime, nhsNumber } from '../format.js';
+import { html, type Html } from '../html.js';
+import { layout, type Viewer } from './layout.js';
+
+/** Operators: devices and their connection state, dead letters with reasons, outputs, health. No clinical values. */
+export function operationsPage(o: {
+  viewer: Viewer;
+  devices: readonly (DeviceStatus & { patient: string; connected: boolean })[];
+  deadLetters: readonly StoredDeadLetter[];
+  outputs: readonly (OutboxStats & { sink: string })[];
+  health: { status: string };
+}): Html {
+  const body = html`<h1>Devices and outputs</h1>
+<p>Gateway health: <strong class="nhsuk-tag ${o.health.status === 'ok' ? 'nhsuk-tag--green' : o.health.status === 'degraded' ? 'nhsuk-tag--orange' : 'nhsuk-tag--red'}" data-health>${o.health.status}</strong></p>
+<h2>Outputs</h2>
+<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Outputs</caption>
+<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Output</th><th scope="col" class="nhsuk-table__header">Pending</th><th scope="col" class="nhsuk-table__header">Dead</th><th scope="col" class="nhsuk-table__header">Oldest pending</th><th scope="col" class="nhsuk-table__header">Requeue dead</th></tr></thead>
+<tbody class="nhsuk-table__body">${o.outputs.map(
+    (s) => html`<tr class="nhsuk-table__row" data-output="${s.sink}"><td class="nhsuk-table__cell">${s.sink}</td><td class="nhsuk-table__cell">${s.pending}</td><td class="nhsuk-table__cell">${s.dead}</td>
+<td class="nhsuk-table__cell">${s.oldestPendingAtMs === undefined ? 'None' : dateTime(s.oldestPendingAtMs)}</td>
+<td class="nhsuk-table__cell">${s.dead === 0 ? 'Nothing to requeue' : html`<form method="post" action="/operations/outputs/${s.sink}/requeue"><input type="hidden" name="_csrf" value="${o.viewer.csrf}"><button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Requeue ${s.dead}</button></form>`}</td></tr>`,
+  )}</tbody></table>
+<h2>Devices</h2>
+<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Devices</caption>
+<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Device</th><th scope="col" class="nhsuk-table__header">Type</th><th scope="col" class="nhsuk-table__header">Patient</th><th scope="col" class="nhsuk-table__header">Connection</th><th scope="col" class="nhsuk-table__header">Last seen</th><th scope="col" class="nhsuk-table__header">Battery</th><th scope="col" class="nhsuk-table__header">Clock offset</th></tr></thead>
+<tbody class="nhsuk-table__body">${o.devices.map(
+    (d) => html`<tr class="nhsuk-table__row" data-device="${d.deviceId}"><td class="nhsuk-table__cell">${d.deviceId}</td><td class="nhsuk-table__cell">${d.profileId}</td><td class="nhsuk-table__cell">${d.patient}</td>
+<td class="nhsuk-table__cell">${d.status === 'revoked' ? 'Revoked' : d.connected ? 'Connected' : d.stale ? 'Silent' : 'Not connected'}</td>
+<td class="nhsuk-table__cell">${d.lastSeenAtMs === undefined ? 'Never' : dateTime(d.lastSeenAtMs)}</td><td class="nhsuk-table__cell">${d.batteryPct === undefined ? '' : `${d.batteryPct}%`}</td>
+<td class="nhsuk-table__cell">${d.clockOffsetMs === undefined ? '' : `${Math.round(d.clockOffsetMs / 1000)} s`}</td></tr>`,
+  )}</tbody></table>
+<h2>Dead letters</h2>
+${
+  o.deadLetters.length === 0
+    ? html`<p>None.</p>`
+    : html`<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Dead letters</caption>
+<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Received</th><th scope="col" class="nhsuk-table__header">Device</th><th scope="col" class="nhsuk-table__header">Topic</th><th scope="col" class="nhsuk-table__header">Reasons</th></tr></thead>
+<tbody class="nhsuk-table__body">${o.deadLetters.map(
+        (d) => html`<tr class="nhsuk-table__row"><td class="nhsuk-table__cell">${dateTime(d.receivedAtMs)}</td><td class="nhsuk-table__cell">${d.deviceId ?? ''}</td><td class="nhsuk-table__cell">${d.topic}</td>
+<td class="nhsuk-table__cell">${d.issues.map((i) => html`<code>${i.code}</code> ${i.path === '' ? '' : `at ${i.path}`} `)}</td></tr>`,
+      )}</tbody></table>`
+}`;
+  return layout({ title: 'Devices and outputs', viewer: o.viewer, body });
+}
+
+/** Admins: the audit trail, filtered by patient or user. */
+export function auditPage(o: { viewer: Viewer; entries: readonly StoredAuditEntry[]; patient: string | undefined; actor: string | undefined }): Html {
+  const body = html`<h1>Audit trail</h1>
+<form method="get" action="/audit" class="app-filters">
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="patient">Patient NHS number</label><input class="nhsuk-input nhsuk-input--width-10" id="patient" name="patient" type="text" inputmode="numeric" value="${o.patient ?? ''}"></div>
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="actor">User</label><input class="nhsuk-input nhsuk-input--width-10" id="actor" name="actor" type="text" value="${o.actor ?? ''}"></div>
+<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Filter</button></form>
+<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Audit entries, newest first</caption>
+<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">When</th><th scope="col" class="nhsuk-table__header">Who</th><th scope="col" class="nhsuk-table__header">What</th><th scope="col" class="nhsuk-table__header">Patient</th><th scope="col" class="nhsuk-table__header">Target</th><th scope="col" class="nhsuk-table__header">From</th><th scope="col" class="nhsuk-table__header">Outcome</th></tr></thead>
+<tbody class="nhsuk-table__body">${o.entries.map(
+    (e) => html`<tr class="nhsuk-table__row" data-audit="${e.action}" data-outcome="${e.outcome}"><td class="nhsuk-table__cell">${dateTime(e.atMs)}</td><td class="nhsuk-table__cell">${e.actor} (${e.role})</td><td class="nhsuk-table__cell">${e.action}</td>
+<td class="nhsuk-table__cell">${e.patientNhs === undefined ? '' : nhsNumber(e.patientNhs)}</td><td class="nhsuk-table__cell">${e.target ?? ''}</td><td class="nhsuk-table__cell">${e.address ?? ''}</td>
+<td class="nhsuk-table__cell">${e.outcome === 'refused' ? html`<strong class="nhsuk-tag nhsuk-tag--red">Refused</strong>` : 'OK'}</td></tr>`,
+  )}</tbody></table>`;
+  return layout({ title: 'Audit trail', viewer: o.viewer, body });
+}
+
+export type { Viewer };

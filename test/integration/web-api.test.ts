@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClinicianRegistry } from '../../src/clinicians/index.js';
+import { idempotencyKey, systemClock } from '../../src/domain/index.js';
+import type { ReadingRow } from '../../src/domain/index.js';
+import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
+import { connectDevice } from '../helpers/mqtt.js';
+import { until } from '../helpers/until.js';
+
+/** Patients: the test's (dr-a's and dr-b's), another only dr-c has. */
+const OTHER_NHS = '4010232137';
+const QUIET_NHS = '9999999468';
+
+let gw: TestGateway;
+let dir: ReturnType<typeof tempDir>;
+let base: string;
+const secrets: Record<string, string> = {};
+
+interface Signed {
+  cookie: string;
+  csrf: string;
+}
+
+async function signIn(account: string, secret = secrets[account] ?? ''): Promise<Response> {
+  return fetch(`${base}/auth/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ account, secret }) });
+}
+
+async function session(account: string): Promise<Signed> {
+  const res = await signIn(account);
+  expect(res.status).toBe(303);
+  const cookie = /vg_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')?.[0] ?? '';
+  const me = (await (await fetch(`${base}/api/v1/me`, { headers: { cookie } })).json()) as { csrf: string };
+  return { cookie, csrf: me.csrf };
+}
+
+const api = (path: string, s: Signed, init: RequestInit = {}) =>
+  fetch(`${base}/api/v1${path}`, { ...init, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+
+const bp = (id: string, minutesAgo: number, systolic: number, diastolic = 80) => JSON.stringify({ messageId: id, takenAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(), values: { systolic, diastolic } });
+
+beforeAll(async () => {
+  dir = tempDir();
+  gw = await startGateway(dir.dir);
+  base = `http://127.0.0.1:${gw.webPort}`;
+  const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
+  for (const [id, role] of [['dr-a', 'clinician'], ['dr-b', 'clinician'], ['dr-c', 'clinician'], ['dr-d', 'clinician'], ['ops', 'operator'], ['root', 'admin']] as const) {
+    secrets[id] = (await accounts.add(id, `Name of ${id}`, undefined, role)).secret;
+  }
+  for (const id of ['dr-a', 'dr-b']) {
+    accounts.assign(id, TEST_NHS);
+    accounts.assign(id, QUIET_NHS);
+  }
+  accounts.assign('dr-c', OTHER_NHS);
+  const cuff = await gw.addDevice('bp-upper-arm');
+  await gw.addDevice('thermometer', { patient: QUIET_NHS });
+  const client = await connectDevice(gw.url, cuff);
+  await client.publishAsync(`devices/${cuff.deviceId}/readings`, bp('b1', 30, 128), { qos: 1 });
+  await client.publishAsync(`devices/${cuff.deviceId}/readings`, bp('b2', 10, 186, 95), { qos: 1 }); // severe hypertension: critical
+  await client.endAsync();
+  await until(async () => gw.store.alerts.list({ patientNhs: TEST_NHS, open: true }), (a) => a.length === 1, 'the critical alert');
+});
+
+afterAll(async () => {
+  await gw.stop();
+  dir.remove();
+});
+
+describe('web sign-in', () => {
+  it('sets an HttpOnly SameSite=Strict session cookie; a wrong password is refused, audited, and throttled after 5', async () => {
+    const ok = await signIn('dr-b');
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('set-cookie')).toMatch(/^vg_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await signIn('dr-d', 'wrong')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect((await signIn('dr-d')).status).toBe(429); // locked even with the right secret, for a while
+    const refused = gw.store.audit.list({ actor: 'dr-d' }).filter((e) => e.action === 'sign-in' && e.outcome === 'refused');
+    expect(refused.length).toBeGreaterThanOrEqual(6);
+    expect(refused[0]?.address).toBe('127.0.0.1');
+  });
+
+  it('sends a browser without a session to sign in, and an API client a 401 problem', async () => {
+    const page = await fetch(`${base}/patients/${TEST_NHS}`, { redirect: 'manual' });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe(`/auth/sign-in?next=${encodeURIComponent(`/patients/${TEST_NHS}`)}`);
+    const res = await fetch(`${base}/api/v1/patients`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(await res.json()).toMatchObject({ type: 'urn:vitals-gateway:problem:not-signed-in', status: 401, code: 'not-signed-in' });
+  });
+});
+
+describe('clinician API', () => {
+  it("lists the clinician's patients most urgent first, with latest values, NEWS2 marked partial, and audits each view", async () => {
+    const a = await session('dr-a');
+    const rows = (await (await api('/patients', a)).json()) as { patientNhs: string; tier: number; latest: { metric: string; value: number }[]; news2?: { partial: boolean } }[];
+    expect(rows.map((r) => r.patientNhs)).toEqual([TEST_NHS, QUIET_NHS]);
+    expect(rows[0]?.tier).toBe(0);
+    expect(rows[0]?.latest).toEqual(expect.arrayContaining([expect.objectContaining({ metric: 'systolic', value: 186 })]));
+    expect(rows[0]?.news2?.partial).toBe(true);
+    const views = gw.store.audit.list({ actor: 'dr-a' }).filter((e) => e.action === 'patients.list');
+    expect(views.map((v) => v.patientNhs).sort()).toEqual([QUIET_NHS, TEST_NHS].sort());
+  });
+
+  it('refuses another clinician the patient (403) and audits the attempt with who and from where', async () => {
+    const c = await session('dr-c');
+    const res = await api(`/patients/${TEST_NHS}`, c);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ code: 'forbidden' });
+    expect((await api(`/patients/${TEST_NHS}/readings?metric=systolic&from=0&to=${Date.now()}`, c)).status).toBe(403);
+    const refused = gw.store.audit.list({ patientNhs: TEST_NHS }).filter((e) => e.actor === 'dr-c');
+    expect(refused.map((e) => [e.action, e.outcome, e.address])).toEqual([
+      ['patient.readings', 'refused', '127.0.0.1'],
+      ['patient.view', 'refused', '127.0.0.1'],
+    ]);
+  });
+
+  it('refuses a change without the CSRF token, or from another origin, and takes it with the token', async () => {
+    const a = await session('dr-a');
+    const bare = await fetch(`${base}/api/v1/patients/${TEST_NHS}/review`, { method: 'POST', headers: { cookie: a.cookie } });
+    expect(bare.status).toBe(403);
+    expect(await bare.json()).toMatchObject({ code: 'csrf' });
+    const foreign = await api(`/patients/${TEST_NHS}/review`, a, { method: 'POST', headers: { origin: 'https://evil.example' }, body: '{}' });
+    expect(foreign.status).toBe(403);
+    expect(gw.store.audit.lastReview(TEST_NHS)).toBeUndefined();
+    const ok = await api(`/patients/${TEST_NHS}/review`, a, { method: 'POST', body: '{}' });
+    expect(ok.status).toBe(200);
+    expect(gw.store.audit.lastReview(TEST_NHS)).toMatchObject({ by: 'dr-a' });
+  });
+
+  it('acknowledges an alert once, with the note in its trail and deliveries queued for its clinicians; then assigns and resolves it', async () => {
+    const a = await session('dr-a');
+    const [open] = gw.store.alerts.list({ patientNhs: TEST_NHS, open: true });
+    const id = open?.id ?? '';
+    const ack = await api(`/alerts/${id}/acknowledge`, a, { method: 'POST', body: JSON.stringify({ note: 'phoned: repeat in 1 hour' }) });
+    expect(ack.status).toBe(200);
+    expect(await ack.json()).toMatchObject({ id, state: 'acknowledged' });
+    const again = await api(`/alerts/${id}/acknowledge`, a, { method: 'POST', body: JSON.stringify({ note: 'again' }) });
+    expect(again.status).toBe(409);
+    expect((await api(`/alerts/${id}/acknowledge`, a, { method: 'POST', body: JSON.stringify({ note: '' }) })).status).toBe(400);
+    expect((await api(`/alerts/${id}/assign`, a, { method: 'POST', body: JSON.stringify({ to: 'ops', note: 'not a clinician' }) })).status).toBe(400);
+    expect((await api(`/alerts/${id}/assign`, a, { method: 'POST', body: JSON.stringify({ to: 'dr-b', note: 'yours' }) })).status).toBe(200);
+    expect((await api(`/alerts/${id}/resolve`, a, { method: 'POST', body: JSON.stringify({ note: 'repeat reading normal' }) })).status).toBe(200);
+    expect(gw.store.alerts.events(id).map((e) => [e.state, e.by, e.note])).toEqual([
+      ['open', 'rules', undefined].map((v, i) => (i === 1 ? expect.any(String) : v)),
+      ['acknowledged', 'dr-a', 'phoned: repeat in 1 hour'],
+      ['acknowledged', 'dr-a', 'assigned to dr-b: yours'],
+      ['resolved', 'dr-a', 'repeat reading normal'],
+    ]);
+    expect(gw.store.alerts.get(id)?.assignedTo).toBe('dr-b');
+    // Each change goes to both clinicians of the patient (MQTT lanes), as changes made elsewhere do.
+    const deliveries = gw.store.outbox.pending('alert-mqtt', 0, 100).map((e) => JSON.parse(e.payload) as { clinicianId: string; message: { state: string } });
+    for (const state of ['acknowledged', 'resolved']) {
+      expect(deliveries.filter((d) => d.message.state === state).map((d) => d.clinicianId).sort()).toEqual(expect.arrayContaining(['dr-a', 'dr-b']));
+    }
+    expect(gw.store.audit.list({ patientNhs: TEST_NHS, actor: 'dr-a' }).map((e) => e.action)).toEqual(expect.arrayContaining(['alert.acknowledge', 'alert.assign', 'alert.resolve']));
+  });
+
+  it("sets a patient's threshold with who and when, shown on the patient", async () => {
+    const a = await session('dr-a');
+    expect((await api(`/patients/${TEST_NHS}/thresholds/severe-hypertension`, a, { method: 'PUT', body: JSON.stringify({ below: 170 }) })).status).toBe(400); // an upper limit rule
+    expect((await api(`/patients/${TEST_NHS}/thresholds/severe-hypertension`, a, { method: 'PUT', body: JSON.stringify({ above: 169 }) })).status).toBe(204);
+    const p = (await (await api(`/patients/${TEST_NHS}`, a)).json()) as { thresholds: { ruleId: string; above?: number; override?: { setBy: string } }[] };
+    expect(p.thresholds.find((t) => t.ruleId === 'severe-hypertension')).toMatchObject({ above: 169, override: { setBy: 'dr-a' } });
+  });
+
+  it('answers a bad query with a problem naming the field', async () => {
+    const a = await session('dr-a');
+    const res = await api(`/patients/${TEST_NHS}/readings?metric=colour&from=0&to=1`, a);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: string; detail: string };
+    expect(body.code).toBe('invalid-request');
+    expect(body.detail).toContain('metric');
+  });
+
+  it("downsamples 90 days of per-minute heart rate to at most maxPoints, each bucket's min and max kept", async () => {
+    const patient = QUIET_NHS;
+    const watch = await gw.addDevice('wrist-wearable', { patient });
+    const now = Date.now();
+    const rows: ReadingRow[] = [];
+    const spikeAt = now - 45 * 86_400_000;
+    for (let t = now - 90 * 86_400_000; t < now; t += 60_000 * 5) {
+      const value = 60 + (Math.round(t / 300_000) % 20);
+      rows.push({ idempotencyKey: idempotencyKey({ deviceId: watch.deviceId, deviceTakenAtMs: t, metric: 'heartRate', messageId: undefined, value }), deviceId: watch.deviceId, patientNhs: patient, profileId: 'wrist-wearable', metric: 'heartRate', value, unit: '/min', sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined });
+    }
+    rows.push({ ...(rows[0] as ReadingRow), idempotencyKey: 'spike', value: 190, takenAtMs: spikeAt, deviceTakenAtMs: spikeAt });
+    gw.store.readings.commit({ rows, deadLetters: [], health: [] });
+    const a = await session('dr-a');
+    const raw = await api(`/patients/${patient}/readings?metric=heartRate&from=${now - 90 * 86_400_000}&to=${now}&maxPoints=500`, a);
+    const res = (await raw.json()) as { buckets: { min: number; max: number; count: number }[] };
+    expect(res.buckets.length).toBeLessThanOrEqual(250);
+    expect(res.buckets.reduce((n, b) => n + b.count, 0)).toBe(rows.length);
+    expect(Math.max(...res.buckets.map((b) => b.max))).toBe(190);
+    expect(Math.min(...res.buckets.map((b) => b.min))).toBe(60);
+  });
+});
+
+describe('operators and admins', () => {
+  it('shows an operator devices and outputs, and no clinical values', async () => {
+    const ops = await session('ops');
+    expect((await api('/patients', ops)).status).toBe(403);
+    expect((await api(`/patients/${TEST_NHS}`, ops)).status).toBe(403);
+    const devices = await (await api('/devices', ops)).text();
+    expect(devices).toContain('bp-upper-arm');
+    expect(devices).not.toContain(TEST_NHS);
+    expect(devices).not.toMatch(/"value"|systolic/);
+    const outputs = (await (await api('/outputs', ops)).json()) as { outputs: { sink: string }[] };
+    expect(outputs.outputs.map((o) => o.sink)).toEqual(['influx', 'fhir', 'alert-mqtt', 'alert-webhook']);
+    const page = await (await fetch(`${base}/operations`, { headers: { cookie: ops.cookie } })).text();
+    expect(page).not.toContain('186');
+    expect(page).not.toContain('943 476 5919');
+  });
+
+  it('lets an admin read the audit trail by patient or user; nobody else', async () => {
+    const dr = await session('dr-a');
+    expect((await api('/audit', dr)).status).toBe(403);
+    const root = await session('root');
+    const trail = (await (await api(`/audit?patient=${TEST_NHS}`, root)).json()) as { actor: string; action: string; outcome: string }[];
+    expect(trail.some((e) => e.actor === 'dr-c' && e.outcome === 'refused')).toBe(true);
+    expect(trail.some((e) => e.actor === 'dr-a' && e.action === 'patient.view')).toBe(true);
+  });
+
+  it('serves bearer tokens to API clients (stored hashed), and an OpenAPI document generated from the schemas', async () => {
+    const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
+    const { token } = accounts.issueToken('dr-a', 'ward system', gw.store.tokens);
+    const res = await fetch(`${base}/api/v1/patients`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(gw.store.tokens.list('dr-a'))).not.toContain(token);
+    expect((await fetch(`${base}/api/v1/patients`, { headers: { authorization: `Bearer ${token}x` } })).status).toBe(401);
+    // A token needs no CSRF token: it is not sent by browsers on their own.
+    expect((await fetch(`${base}/api/v1/patients/${TEST_NHS}/review`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { parameters?: { name: string }[] }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/patients', '/patients/{nhs}', '/patients/{nhs}/readings', '/alerts/{id}/acknowledge', '/audit', '/devices', '/outputs'].map((p) => `/api/v1${p}`)));
+    expect(doc.paths['/api/v1/patients/{nhs}/readings']?.['get']?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['nhs', 'metric', 'from', 'to', 'maxPoints']));
+    expect(await (await fetch(`${base}/api/v1/docs`)).text()).toContain('/api/v1/patients/{nhs}/readings');
+  });
+});
+
+describe('live updates', () => {
+  it("tells a clinician of their own patients' new readings and alert changes, and nothing of others'", async () => {
+    const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
+    const { token } = accounts.issueToken('dr-a', 'live test', gw.store.tokens);
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const read = async (until: (t: string) => boolean) => {
+      while (!until(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      return text;
+    };
+    await read((t) => t.includes(': connected'));
+    const other = await gw.addDevice('bp-upper-arm', { patient: OTHER_NHS });
+    const mine = await gw.addDevice('bp-upper-arm', { patient: TEST_NHS, id: 'cuff-live' });
+    const c1 = await connectDevice(gw.url, other);
+    await c1.publishAsync(`devices/${other.deviceId}/readings`, bp('o1', 1, 190, 100), { qos: 1 });
+    await c1.endAsync();
+    const c2 = await connectDevice(gw.url, mine);
+    await c2.publishAsync(`devices/${mine.deviceId}/readings`, bp('m1', 1, 125), { qos: 1 });
+    await c2.endAsync();
+    await read((t) => t.includes('event: readings'));
+    controller.abort();
+    expect(text).toContain(`"patientNhs":"${TEST_NHS}"`);
+    expect(text).not.toContain(OTHER_NHS);
+    expect(text).not.toContain('125'); // no values: the page fetches them through the audited API
+  });
+});
