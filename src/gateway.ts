@@ -1,5 +1,5 @@
 import { gatewayVersion, type LoadedConfig } from './config/index.js';
-import { Authenticator, LoginThrottle, RevocationWatch } from './devices/index.js';
+import { Authenticator, DeviceRegistry, LoginThrottle, RevocationWatch } from './devices/index.js';
 import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
@@ -56,11 +56,13 @@ export class Gateway {
       profiles,
       news2WindowMs: config.alerts.news2WindowMinutes * 60_000,
       alertOutbox: (changes) => [...alertDeliveries(changes, recipients), ...(careRecord?.entries(changes) ?? [])],
+      correctionOutbox: outputPlanner(config),
+      devices: new DeviceRegistry(store.devices, profiles, clock),
     });
     const live = new LiveFeed();
     this.closers.push(queue.onCommitted((batch) => live.committed(batch)));
     const sinks = [INFLUX_SINK, FHIR_SINK, ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK];
-    return new WebServer(config.web, { care, accounts, store, live, clock, log: log.child({ component: 'web' }), health, connected, sinks });
+    return new WebServer(config.web, { care, accounts, store, live, clock, log: log.child({ component: 'web' }), health, connected, sinks, profiles: [...profiles.keys()].sort() });
   }
   private readonly closers: (() => unknown)[] = [];
   private stopping: Promise<void> | undefined;

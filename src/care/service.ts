@@ -1,5 +1,7 @@
 import { news2, type News2Input, type News2Score, homeBpAverage, type HomeBpAverage } from '../clinical/index.js';
-import { err, ok, parseNhsNumber, type Clock, type Result } from '../domain/index.js';
+import { err, GatewayError, ok, parseNhsNumber, type Clock, type ReadingRow, type Result } from '../domain/index.js';
+import type { DeviceCredentials, DeviceRegistry } from '../devices/index.js';
+import { planCorrection, type CorrectionContext, type DeviceContext } from '../pipeline/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
 import type { AlertChange, AlertRecord, AuditEntry, CommitBatch, OutboxEntry } from '../store/reading-store.js';
 import type { AccountRole, PointValue, SeriesBucket, SqliteStore, StoredAuditEntry } from '../store/sqlite/index.js';
@@ -65,6 +67,29 @@ export interface PatientDetail extends PatientRow {
   readonly thresholds: readonly Threshold[];
   /** Colleagues an alert can be assigned to. */
   readonly colleagues: readonly { readonly id: string; readonly name: string }[];
+  /** The latest readings (each its values together), newest first, retracted ones marked. */
+  readonly recent: readonly RecentReading[];
+}
+
+/** One reading as listed: its values taken together by one device. */
+export interface RecentReading {
+  /** A row id of the reading (what a retraction names). */
+  readonly id: number;
+  readonly deviceId: string;
+  readonly takenAtMs: number;
+  readonly status: string;
+  readonly values: readonly { readonly metric: string; readonly value: number }[];
+}
+
+/** Values taken together by one device make one reading. */
+export function groupReadings(values: readonly PointValue[]): RecentReading[] {
+  const out: { id: number; deviceId: string; takenAtMs: number; status: string; values: { metric: string; value: number }[] }[] = [];
+  for (const v of values) {
+    const last = out.at(-1);
+    if (last !== undefined && last.deviceId === v.deviceId && last.takenAtMs === v.takenAtMs) last.values.push({ metric: v.metric, value: v.value });
+    else out.push({ id: v.id, deviceId: v.deviceId, takenAtMs: v.takenAtMs, status: v.status, values: [{ metric: v.metric, value: v.value }] });
+  }
+  return out;
 }
 
 export interface Threshold {
@@ -86,6 +111,9 @@ export function bandOf(thresholds: readonly Threshold[], metric: string): { low:
   return { low: lows.length === 0 ? 0 : Math.max(...lows), high: highs.length === 0 ? Math.max(...lows) * 2 : Math.min(...highs) };
 }
 
+/** What a retraction needs from the gateway: the outputs' entries for a corrected reading. */
+export type CorrectionOutbox = (device: DeviceContext, corrected: readonly ReadingRow[], payload: Buffer, correction: CorrectionContext) => readonly { readonly sink: string; readonly payload: string }[];
+
 export interface CareDeps {
   readonly store: SqliteStore;
   /** Durable writes go through the gateway's group commit (with readings), never around it. */
@@ -95,6 +123,10 @@ export interface CareDeps {
   readonly news2WindowMs: number;
   /** Deliveries (MQTT, webhooks, the care record's Flag) that an alert change causes. */
   readonly alertOutbox: (changes: readonly AlertChange[]) => OutboxEntry[];
+  /** Outputs told of a retraction (FHIR: the Observation becomes entered-in-error). */
+  readonly correctionOutbox: CorrectionOutbox;
+  /** Provisioning (operators): secrets made and stored hashed. */
+  readonly devices: DeviceRegistry;
 }
 
 const BATTERY_LOW_PCT = 20;
@@ -195,6 +227,7 @@ export class CareService {
       overrides: overrides.map((o) => ({ ruleId: o.ruleId, above: o.above, below: o.below, setBy: o.setBy, setAtMs: o.setAtMs })),
       thresholds: [...thresholds.values()],
       colleagues,
+      recent: groupReadings(this.d.store.views.recent(patient, 60)).slice(0, 20),
     });
   }
 
@@ -251,6 +284,62 @@ export class CareService {
     if ((rule.above !== undefined) !== (limit.above !== undefined) || (rule.below !== undefined) !== (limit.below !== undefined)) return err(CareError.Invalid);
     this.d.store.patients.setOverride({ patientNhs: admitted.value, ruleId, above: limit.above, below: limit.below, clearAt: undefined, setBy: caller.accountId, setAtMs: this.d.clock.now() });
     await this.audit(caller, 'patient.threshold', admitted.value, ruleId);
+    return ok(undefined);
+  }
+
+  /** NEWS2 SpO2 scale 2 only for a patient whose target is 88–92 % [NEWS2 chart 1]; kept with who and when. */
+  async setSpo2Scale(caller: Caller, nhs: string, scale: 1 | 2): Promise<Result<void, CareError>> {
+    const admitted = await this.admit(caller, nhs, 'patient.spo2-scale');
+    if (!admitted.ok) return admitted;
+    this.d.store.patients.setSettings({ patientNhs: admitted.value, spo2Scale: scale, setBy: caller.accountId, setAtMs: this.d.clock.now() });
+    await this.audit(caller, 'patient.spo2-scale', admitted.value, String(scale));
+    return ok(undefined);
+  }
+
+  /**
+   * Retracts a wrong reading (all its values) with a reason: stored as entered in error, the
+   * outputs told, and the audit, in one commit. Retracting it again changes nothing.
+   */
+  async retract(caller: Caller, readingId: number, reason: string): Promise<Result<{ values: number; alreadyRetracted: boolean }, CareError>> {
+    const rows = this.d.store.readings.readingOf(readingId);
+    const first = rows[0];
+    if (first === undefined) return err(CareError.NotFound);
+    const admitted = await this.admit(caller, first.patientNhs, 'reading.retract');
+    if (!admitted.ok) return admitted;
+    const profile = this.d.profiles.get(first.profileId);
+    if (profile === undefined) return err(CareError.NotFound);
+    const planned = planCorrection(profile, rows, { action: 'retract', reason, requestedBy: caller.accountId }, this.d.clock.now());
+    if (!planned.ok) return err(CareError.Invalid);
+    const { correction, corrected, original, status, unchanged } = planned.value;
+    if (unchanged) return ok({ values: rows.length, alreadyRetracted: true });
+    const device: DeviceContext = { deviceId: first.deviceId, patientNhs: first.patientNhs, profile, serial: this.d.store.devices.get(first.deviceId)?.serial };
+    const payload = Buffer.from(JSON.stringify({ retract: readingId, reason, by: caller.accountId }));
+    const outbox = this.d.correctionOutbox(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstRow: 0, rowCount: 0 }));
+    const audit = [{ atMs: this.d.clock.now(), actor: caller.accountId, role: caller.role, action: 'reading.retract', patientNhs: first.patientNhs, target: String(readingId), address: caller.address, outcome: 'ok' as const }];
+    await this.d.commit({ rows: [], deadLetters: [], health: [], outbox, corrections: [correction], audit });
+    return ok({ values: rows.length, alreadyRetracted: false });
+  }
+
+  /** Operators and admins: a new device for a patient; its secret is in the answer, once. */
+  async addDevice(caller: Caller, req: { profileId: string; patient: string; deviceId?: string | undefined }): Promise<Result<DeviceCredentials, CareError>> {
+    if (caller.role === 'clinician') return err(CareError.Forbidden);
+    try {
+      const creds = await this.d.devices.add({ profileId: req.profileId, patient: req.patient, deviceId: req.deviceId });
+      await this.audit(caller, 'device.add', this.d.store.devices.get(creds.deviceId)?.patientNhs, creds.deviceId);
+      return ok(creds);
+    } catch (e) {
+      if (e instanceof GatewayError) return err(e.code === 'GW_DEVICE_EXISTS' ? CareError.Conflict : CareError.Invalid);
+      throw e;
+    }
+  }
+
+  /** Operators and admins: a device can no longer connect (a connected one is disconnected within seconds). */
+  async revokeDevice(caller: Caller, deviceId: string): Promise<Result<void, CareError>> {
+    if (caller.role === 'clinician') return err(CareError.Forbidden);
+    const device = this.d.store.devices.get(deviceId);
+    if (device === undefined) return err(CareError.NotFound);
+    this.d.devices.revoke(deviceId);
+    await this.audit(caller, 'device.revoke', device.patientNhs, deviceId);
     return ok(undefined);
   }
 

@@ -98,6 +98,21 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
     },
   );
 
+  app.put(
+    '/patients/:nhs/spo2-scale',
+    { schema: { summary: "The patient's NEWS2 SpO2 scale: 2 only for a target of 88–92 % (kept with who and when)", tags: ['patients'], params: PatientParams, body: z.object({ scale: z.union([z.literal(1), z.literal(2)]) }) } },
+    async (req, reply) => {
+      const r = await care.setSpo2Scale(caller(req), req.params.nhs, req.body.scale);
+      return r.ok ? reply.code(204).send() : answer(req, reply, r);
+    },
+  );
+
+  app.post(
+    '/readings/:id/retract',
+    { schema: { summary: 'Retract a wrong reading (all its values) with a reason; the outputs are told', tags: ['patients'], params: z.object({ id: z.coerce.number().int().positive() }), body: z.object({ reason: Note }) } },
+    async (req, reply) => answer(req, reply, await care.retract(caller(req), req.params.id, req.body.reason)),
+  );
+
   const actions: Record<string, z.ZodType<AlertAction>> = {
     acknowledge: z.object({ note: Note }).transform((b) => ({ kind: 'acknowledge' as const, note: b.note })),
     resolve: z.object({ note: Note }).transform((b) => ({ kind: 'resolve' as const, note: b.note })),
@@ -113,6 +128,23 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
   app.get('/devices', { schema: { summary: 'Operators: every device, its connection and state (no clinical values)', tags: ['operations'] } }, async (req, reply) => {
     const r = await care.allDevices(caller(req));
     return answer(req, reply, r.ok ? { ok: true as const, value: r.value.map((d) => ({ ...d, connected: state.deps.connected(d.deviceId) })) } : r);
+  });
+
+  app.post(
+    '/devices',
+    {
+      schema: {
+        summary: "Operators: add a device for a patient; the answer holds its secret, shown once",
+        tags: ['operations'],
+        body: z.object({ profileId: z.string().min(1).max(64), patient: z.string().min(10).max(12), deviceId: z.string().min(3).max(64).optional() }),
+      },
+    },
+    async (req, reply) => answer(req, reply, await care.addDevice(caller(req), req.body), 201),
+  );
+
+  app.post('/devices/:id/revoke', { schema: { summary: 'Operators: revoke a device (it can no longer connect)', tags: ['operations'], params: z.object({ id: z.string().min(1).max(64) }) } }, async (req, reply) => {
+    const r = await care.revokeDevice(caller(req), req.params.id);
+    return r.ok ? reply.code(204).send() : answer(req, reply, r);
   });
 
   app.get('/dead-letters', { schema: { summary: 'Operators: rejected messages with their reasons', tags: ['operations'], querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }) } }, async (req, reply) => {

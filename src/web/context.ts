@@ -20,6 +20,8 @@ export interface WebDeps {
   readonly connected: (deviceId: string) => boolean;
   /** Output sinks whose outbox the operator pages show. */
   readonly sinks: readonly string[];
+  /** Device profile ids (for adding a device). */
+  readonly profiles: readonly string[];
 }
 
 /** A request's signed-in caller, and its browser session (none for a bearer token). */

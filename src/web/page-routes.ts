@@ -5,7 +5,7 @@ import { AuthFailure } from '../devices/index.js';
 import { SESSION_COOKIE } from './auth.js';
 import type { WebState } from './context.js';
 import type { Html } from './html.js';
-import { auditPage, operationsPage } from './pages/operations.js';
+import { auditPage, deviceAddedPage, operationsPage } from './pages/operations.js';
 import { patientPage, RANGES, type RangeId } from './pages/patient.js';
 import { reportPage, type Series } from './pages/report.js';
 import { signInPage } from './pages/sign-in.js';
@@ -144,6 +144,41 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
     return reply.redirect(`/patients/${nhs}#alert-${id}`, 303);
   });
 
+  app.post('/patients/:nhs/readings/:id/retract', async (req, reply) => {
+    const { caller } = viewer(req);
+    const { nhs = '', id = '' } = req.params as Form;
+    const reason = ((req.body ?? {}) as Form)['reason']?.trim() ?? '';
+    if (reason === '' || !/^\d+$/.test(id)) return send(req, reply, 'invalid-request', 'a reason is required');
+    const r = await care.retract(caller, Number(id), reason);
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect(`/patients/${nhs}`, 303);
+  });
+
+  app.post('/patients/:nhs/spo2-scale', async (req, reply) => {
+    const { caller } = viewer(req);
+    const nhs = (req.params as Form)['nhs'] ?? '';
+    const scale = ((req.body ?? {}) as Form)['scale'];
+    if (scale !== '1' && scale !== '2') return send(req, reply, 'invalid-request', 'choose scale 1 or 2');
+    const r = await care.setSpo2Scale(caller, nhs, scale === '2' ? 2 : 1);
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect(`/patients/${nhs}`, 303);
+  });
+
+  app.post('/operations/devices', async (req, reply) => {
+    const { caller, viewer: v } = viewer(req);
+    const f = (req.body ?? {}) as Form;
+    const r = await care.addDevice(caller, { profileId: f['profileId'] ?? '', patient: f['patient'] ?? '', deviceId: f['deviceId']?.trim() || undefined });
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return page(reply.code(201), deviceAddedPage({ viewer: v, deviceId: r.value.deviceId, secret: r.value.secret }));
+  });
+
+  app.post('/operations/devices/:id/revoke', async (req, reply) => {
+    const { caller } = viewer(req);
+    const r = await care.revokeDevice(caller, (req.params as Form)['id'] ?? '');
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect('/operations', 303);
+  });
+
   app.get('/operations', async (req, reply) => {
     const { caller, viewer: v } = viewer(req);
     const devices = await care.allDevices(caller);
@@ -157,6 +192,7 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
         deadLetters: state.deps.store.deadLetters.list({ limit: 50 }),
         outputs: state.deps.sinks.map((sink) => ({ sink, ...state.deps.store.outbox.stats(sink) })),
         health: state.deps.health(),
+        profiles: state.deps.profiles,
       }),
     );
   });

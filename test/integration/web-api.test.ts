@@ -163,6 +163,29 @@ describe('clinician API', () => {
     expect(p.thresholds.find((t) => t.ruleId === 'severe-hypertension')).toMatchObject({ above: 169, override: { setBy: 'dr-a' } });
   });
 
+  it('retracts a wrong reading with a reason: gone from the chart, kept as retracted, audited; again changes nothing', async () => {
+    const a = await session('dr-a');
+    const [reading] = gw.store.readings.query({ patientNhs: TEST_NHS, metric: 'systolic' }).filter((r) => r.value === 128);
+    const id = reading?.id ?? 0;
+    expect((await api(`/readings/${id}/retract`, a, { method: 'POST', body: JSON.stringify({ reason: '' }) })).status).toBe(400);
+    const c = await session('dr-c');
+    expect((await api(`/readings/${id}/retract`, c, { method: 'POST', body: JSON.stringify({ reason: 'not mine' }) })).status).toBe(403);
+    const done = await api(`/readings/${id}/retract`, a, { method: 'POST', body: JSON.stringify({ reason: 'cuff on over clothing' }) });
+    expect(await done.json()).toEqual({ values: 2, alreadyRetracted: false }); // systolic and diastolic
+    expect(await (await api(`/readings/${id}/retract`, a, { method: 'POST', body: JSON.stringify({ reason: 'again' }) })).json()).toEqual({ values: 2, alreadyRetracted: true });
+    const chart = (await (await api(`/patients/${TEST_NHS}/readings?metric=systolic&from=${Date.now() - 86_400_000}&to=${Date.now() + 1}`, a)).json()) as { points: { value: number }[] };
+    expect(chart.points.map((p) => p.value)).not.toContain(128);
+    expect(gw.store.readings.readingOf(id).every((r) => r.status === 'entered-in-error')).toBe(true);
+    expect(gw.store.audit.list({ actor: 'dr-a' }).find((e) => e.action === 'reading.retract')).toMatchObject({ target: String(id), patientNhs: TEST_NHS });
+  });
+
+  it("sets the patient's NEWS2 SpO2 scale with who and when", async () => {
+    const a = await session('dr-a');
+    expect((await api(`/patients/${QUIET_NHS}/spo2-scale`, a, { method: 'PUT', body: JSON.stringify({ scale: 3 }) })).status).toBe(400);
+    expect((await api(`/patients/${QUIET_NHS}/spo2-scale`, a, { method: 'PUT', body: JSON.stringify({ scale: 2 }) })).status).toBe(204);
+    expect(gw.store.patients.settings(QUIET_NHS)).toMatchObject({ spo2Scale: 2, setBy: 'dr-a' });
+  });
+
   it('answers a bad query with a problem naming the field', async () => {
     const a = await session('dr-a');
     const res = await api(`/patients/${TEST_NHS}/readings?metric=colour&from=0&to=1`, a);
@@ -208,6 +231,25 @@ describe('operators and admins', () => {
     const page = await (await fetch(`${base}/operations`, { headers: { cookie: ops.cookie } })).text();
     expect(page).not.toContain('186');
     expect(page).not.toContain('943 476 5919');
+  });
+
+  it('lets an operator add a device (its secret shown once) and revoke it; not a clinician', async () => {
+    const ops = await session('ops');
+    const dr = await session('dr-a');
+    expect((await api('/devices', dr, { method: 'POST', body: JSON.stringify({ profileId: 'thermometer', patient: QUIET_NHS }) })).status).toBe(403);
+    expect((await api('/devices', ops, { method: 'POST', body: JSON.stringify({ profileId: 'no-such-profile', patient: QUIET_NHS }) })).status).toBe(400);
+    const added = await api('/devices', ops, { method: 'POST', body: JSON.stringify({ profileId: 'thermometer', patient: QUIET_NHS, deviceId: 'therm-web' }) });
+    expect(added.status).toBe(201);
+    const creds = (await added.json()) as { deviceId: string; secret: string };
+    expect(creds.deviceId).toBe('therm-web');
+    expect(gw.store.devices.get('therm-web')?.secretHash).not.toContain(creds.secret);
+    expect((await api('/devices', ops, { method: 'POST', body: JSON.stringify({ profileId: 'thermometer', patient: QUIET_NHS, deviceId: 'therm-web' }) })).status).toBe(409);
+    const client = await connectDevice(gw.url, creds);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    expect((await api('/devices/therm-web/revoke', ops, { method: 'POST', body: '{}' })).status).toBe(204);
+    await closed; // the revocation watch disconnects it
+    expect(gw.store.devices.get('therm-web')?.status).toBe('revoked');
+    expect(gw.store.audit.list({ actor: 'ops' }).map((e) => e.action)).toEqual(expect.arrayContaining(['device.add', 'device.revoke']));
   });
 
   it('lets an admin read the audit trail by patient or user; nobody else', async () => {

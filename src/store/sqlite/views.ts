@@ -32,6 +32,7 @@ export class SqliteCareViews {
   private readonly pointsStmt: SqliteStatement;
   private readonly countStmt: SqliteStatement;
   private readonly rollupBucketsStmt: SqliteStatement;
+  private readonly recentStmt: SqliteStatement;
 
   constructor(db: SqliteConnection) {
     this.latestStmt = db.prepare(
@@ -50,10 +51,19 @@ export class SqliteCareViews {
        FROM readings WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @from AND taken_at < @to AND status != 'entered-in-error'
        GROUP BY b ORDER BY b`,
     );
+    this.recentStmt = db.prepare(
+      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM readings
+       WHERE patient_nhs = ? ORDER BY taken_at DESC, id LIMIT ?`,
+    );
     this.pointsStmt = db.prepare(
       `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM readings
        WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @from AND taken_at < @to AND status != 'entered-in-error' ORDER BY taken_at, id`,
     );
+  }
+
+  /** A patient's latest values, retracted ones included (with their status), newest first. */
+  recent(patientNhs: string, limit: number): PointValue[] {
+    return this.recentStmt.all(patientNhs, limit) as PointValue[];
   }
 
   /** The latest (not retracted) value of each metric, where there is one. */

@@ -11,6 +11,7 @@ export function operationsPage(o: {
   deadLetters: readonly StoredDeadLetter[];
   outputs: readonly (OutboxStats & { sink: string })[];
   health: { status: string };
+  profiles: readonly string[];
 }): Html {
   const body = html`<h1>Devices and outputs</h1>
 <p>Gateway health: <strong class="nhsuk-tag ${o.health.status === 'ok' ? 'nhsuk-tag--green' : o.health.status === 'degraded' ? 'nhsuk-tag--orange' : 'nhsuk-tag--red'}" data-health>${o.health.status}</strong></p>
@@ -23,13 +24,20 @@ export function operationsPage(o: {
 <td class="nhsuk-table__cell">${s.dead === 0 ? 'Nothing to requeue' : html`<form method="post" action="/operations/outputs/${s.sink}/requeue"><input type="hidden" name="_csrf" value="${o.viewer.csrf}"><button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Requeue ${s.dead}</button></form>`}</td></tr>`,
   )}</tbody></table>
 <h2>Devices</h2>
+<details class="nhsuk-details"><summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">Add a device</span></summary><div class="nhsuk-details__text">
+<form method="post" action="/operations/devices"><input type="hidden" name="_csrf" value="${o.viewer.csrf}">
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="profile">Device profile</label><select class="nhsuk-select" id="profile" name="profileId">${o.profiles.map((p) => html`<option value="${p}">${p}</option>`)}</select></div>
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="patient">Patient's NHS number</label><input class="nhsuk-input nhsuk-input--width-10" id="patient" name="patient" type="text" inputmode="numeric" required></div>
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="device-id">Device ID (optional)</label><input class="nhsuk-input nhsuk-input--width-20" id="device-id" name="deviceId" type="text"></div>
+<button class="nhsuk-button nhsuk-button--secondary" type="submit">Add device</button></form></div></details>
 <table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Devices</caption>
-<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Device</th><th scope="col" class="nhsuk-table__header">Type</th><th scope="col" class="nhsuk-table__header">Patient</th><th scope="col" class="nhsuk-table__header">Connection</th><th scope="col" class="nhsuk-table__header">Last seen</th><th scope="col" class="nhsuk-table__header">Battery</th><th scope="col" class="nhsuk-table__header">Clock offset</th></tr></thead>
+<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Device</th><th scope="col" class="nhsuk-table__header">Type</th><th scope="col" class="nhsuk-table__header">Patient</th><th scope="col" class="nhsuk-table__header">Connection</th><th scope="col" class="nhsuk-table__header">Last seen</th><th scope="col" class="nhsuk-table__header">Battery</th><th scope="col" class="nhsuk-table__header">Clock offset</th><th scope="col" class="nhsuk-table__header">Revoke</th></tr></thead>
 <tbody class="nhsuk-table__body">${o.devices.map(
     (d) => html`<tr class="nhsuk-table__row" data-device="${d.deviceId}"><td class="nhsuk-table__cell">${d.deviceId}</td><td class="nhsuk-table__cell">${d.profileId}</td><td class="nhsuk-table__cell">${d.patient}</td>
 <td class="nhsuk-table__cell">${d.status === 'revoked' ? 'Revoked' : d.connected ? 'Connected' : d.stale ? 'Silent' : 'Not connected'}</td>
 <td class="nhsuk-table__cell">${d.lastSeenAtMs === undefined ? 'Never' : dateTime(d.lastSeenAtMs)}</td><td class="nhsuk-table__cell">${d.batteryPct === undefined ? '' : `${d.batteryPct}%`}</td>
-<td class="nhsuk-table__cell">${d.clockOffsetMs === undefined ? '' : `${Math.round(d.clockOffsetMs / 1000)} s`}</td></tr>`,
+<td class="nhsuk-table__cell">${d.clockOffsetMs === undefined ? '' : `${Math.round(d.clockOffsetMs / 1000)} s`}</td>
+<td class="nhsuk-table__cell">${d.status === 'revoked' ? '' : html`<form method="post" action="/operations/devices/${d.deviceId}/revoke"><input type="hidden" name="_csrf" value="${o.viewer.csrf}"><button class="nhsuk-button nhsuk-button--warning nhsuk-button--small" type="submit" aria-label="Revoke ${d.deviceId}">Revoke</button></form>`}</td></tr>`,
   )}</tbody></table>
 <h2>Dead letters</h2>
 ${
@@ -43,6 +51,15 @@ ${
       )}</tbody></table>`
 }`;
   return layout({ title: 'Devices and outputs', viewer: o.viewer, body });
+}
+
+/** A device just added: its secret, shown this once. */
+export function deviceAddedPage(o: { viewer: Viewer; deviceId: string; secret: string }): Html {
+  const body = html`<div class="nhsuk-panel"><h1 class="nhsuk-panel__title">Device ${o.deviceId} added</h1></div>
+<p>Its MQTT username and client ID are <code>${o.deviceId}</code>. Its password, shown only this once (only a hash of it is kept):</p>
+<p class="nhsuk-body-l"><code data-secret>${o.secret}</code></p>
+<p><a href="/operations">Back to devices and outputs</a></p>`;
+  return layout({ title: 'Device added', viewer: o.viewer, body });
 }
 
 /** Admins: the audit trail, filtered by patient or user. */

@@ -112,10 +112,38 @@ ${alertTimeline(o.alerts, (a) => alertActions(viewer, nhs, a, p.colleagues))}
 <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Save</button></form></td></tr>`,
   )}</tbody></table>
 
+<h2>Recent readings</h2>
+${recentReadings(viewer, nhs, p.recent)}
+
+<h2>NEWS2 SpO2 scale</h2>
+<form method="post" action="/patients/${nhs}/spo2-scale" class="app-inline-form">${csrfField(viewer)}
+<div class="nhsuk-form-group"><fieldset class="nhsuk-fieldset"><legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Which SpO2 scale scores this patient?</legend>
+<div class="nhsuk-radios">
+<div class="nhsuk-radios__item"><input class="nhsuk-radios__input" id="scale-1" name="scale" type="radio" value="1"${p.spo2Scale === 1 ? html` checked` : ''}><label class="nhsuk-label nhsuk-radios__label" for="scale-1">Scale 1 (most patients)</label></div>
+<div class="nhsuk-radios__item"><input class="nhsuk-radios__input" id="scale-2" name="scale" type="radio" value="2"${p.spo2Scale === 2 ? html` checked` : ''}><label class="nhsuk-label nhsuk-radios__label" for="scale-2">Scale 2 (target 88 to 92%, for example hypercapnic respiratory failure)</label></div>
+</div></fieldset></div>
+<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Save scale</button></form>
+
 <h2>Devices</h2>
 ${devicesTable(p.devices)}
 `;
   return layout({ title: `Patient ${nhsNumber(nhs)}`, viewer, body });
+}
+
+function recentReadings(viewer: Viewer, nhs: string, recent: PatientDetail['recent']): Html {
+  if (recent.length === 0) return html`<p>No readings yet.</p>`;
+  return html`<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Recent readings, newest first</caption>
+<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Taken</th><th scope="col" class="nhsuk-table__header">Values</th><th scope="col" class="nhsuk-table__header">Device</th><th scope="col" class="nhsuk-table__header">Wrong reading?</th></tr></thead>
+<tbody class="nhsuk-table__body">${recent.map(
+    (r) => html`<tr class="nhsuk-table__row" data-reading="${r.id}" data-status="${r.status}"><td class="nhsuk-table__cell">${dateTime(r.takenAtMs)}</td>
+<td class="nhsuk-table__cell">${r.status === 'entered-in-error' ? html`<s>${r.values.map((v) => `${metricLabel(v.metric)} ${metricValue(v.metric, v.value)}`).join(', ')}</s> <strong class="nhsuk-tag nhsuk-tag--grey">Retracted</strong>` : r.values.map((v) => `${metricLabel(v.metric)} ${metricValue(v.metric, v.value)}`).join(', ')}</td>
+<td class="nhsuk-table__cell">${r.deviceId}</td>
+<td class="nhsuk-table__cell">${
+      r.status === 'entered-in-error'
+        ? ''
+        : html`<form method="post" action="/patients/${nhs}/readings/${r.id}/retract" class="app-inline-form">${csrfField(viewer)}<label class="nhsuk-label" for="retract-${r.id}">Reason</label><input class="nhsuk-input nhsuk-input--width-20" id="retract-${r.id}" name="reason" type="text" required> <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Retract</button></form>`
+    }</td></tr>`,
+  )}</tbody></table>`;
 }
 
 export function devicesTable(devices: PatientDetail['devices']): Html {
