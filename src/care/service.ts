@@ -129,6 +129,8 @@ export interface CareDeps {
   readonly devices: DeviceRegistry;
 }
 
+/** The sparkline shows the first of these the patient has. */
+const SPARK_METRICS = ['systolic', 'spo2', 'heartRate', 'bodyWeight', 'bloodGlucose', 'bodyTemperature'] as const;
 const BATTERY_LOW_PCT = 20;
 const CLOCK_OFF_MS = 5 * 60_000;
 const DAY = 86_400_000;
@@ -181,7 +183,7 @@ export class CareService {
       if (list === undefined) open.set(a.patientNhs, [a]);
       else list.push(a);
     }
-    const rows = patients.map((nhs) => this.row(nhs, now, open.get(nhs) ?? [], reviews.get(nhs)));
+    const rows = this.rows(patients, now, open, reviews);
     rows.sort(byUrgency);
     if (patients.length > 0) await this.audit(caller, 'patients.list', patients);
     return ok(rows);
@@ -194,7 +196,9 @@ export class CareService {
     const patient = admitted.value;
     const now = this.d.clock.now();
     const openAlerts = this.d.store.alerts.list({ patientNhs: patient, open: true });
-    const row = this.row(patient, now, openAlerts, this.d.store.audit.lastReview(patient));
+    const review = this.d.store.audit.lastReview(patient);
+    const [row] = this.rows([patient], now, new Map([[patient, openAlerts]]), new Map(review === undefined ? [] : [[patient, review]]));
+    if (row === undefined) return err(CareError.NotFound);
     const bp = this.d.store.readings.query({ patientNhs: patient, metric: 'systolic', sinceMs: now - 28 * DAY });
     const dia = new Map(this.d.store.readings.query({ patientNhs: patient, metric: 'diastolic', sinceMs: now - 28 * DAY }).map((r) => [`${r.deviceId}|${r.takenAtMs}`, r.value]));
     const pairs = bp.flatMap((s) => {
@@ -220,7 +224,7 @@ export class CareService {
     await this.audit(caller, 'patient.view', patient);
     return ok({
       ...row,
-      devices: this.devices(patient, now),
+      devices: this.devices([patient], now),
       openAlerts,
       homeBp: homeBpAverage(pairs.slice(-28), 'Europe/London'),
       spo2Scale: settings?.spo2Scale ?? 1,
@@ -356,7 +360,7 @@ export class CareService {
     if (caller.role === 'clinician') return err(CareError.Forbidden);
     const now = this.d.clock.now();
     const patients = [...new Set(this.d.store.devices.list().map((d) => d.patientNhs))];
-    const all = patients.flatMap((p) => this.devices(p, now).map((d) => ({ ...d, patient: maskedNhs(p) })));
+    const all = this.devices(patients, now).map(({ patientNhs, ...d }) => ({ ...d, patient: maskedNhs(patientNhs) }));
     await this.audit(caller, 'devices.list');
     return ok(all);
   }
@@ -372,39 +376,53 @@ export class CareService {
     return ok(entries);
   }
 
-  private devices(patientNhs: string, now: number): DeviceStatus[] {
-    return this.d.store.devices.list({ patientNhs }).map((d) => {
-      const h = this.d.store.devices.health(d.id);
+  private devices(patients: readonly string[], now: number): (DeviceStatus & { patientNhs: string })[] {
+    return this.d.store.views.devicesOf(patients).map((d) => {
       const staleAfter = this.d.profiles.get(d.profileId)?.staleAfterMinutes;
-      const last = h?.lastReadingAtMs ?? d.createdAtMs;
+      const last = d.lastReadingAtMs ?? d.createdAtMs;
       return {
-        deviceId: d.id,
+        deviceId: d.deviceId,
+        patientNhs: d.patientNhs,
         profileId: d.profileId,
         status: d.status,
-        lastSeenAtMs: h?.lastSeenAtMs,
-        lastReadingAtMs: h?.lastReadingAtMs,
-        batteryPct: h?.batteryPct,
-        clockOffsetMs: h?.clockOffsetMs,
-        clockDrift: h?.clockDrift ?? false,
+        lastSeenAtMs: d.lastSeenAtMs,
+        lastReadingAtMs: d.lastReadingAtMs,
+        batteryPct: d.batteryPct,
+        clockOffsetMs: d.clockOffsetMs,
+        clockDrift: d.clockDrift,
         stale: d.status === 'active' && staleAfter !== undefined && now - last > staleAfter * 60_000,
       };
     });
   }
 
-  private row(patientNhs: string, now: number, open: readonly AlertRecord[], review: { by: string; atMs: number } | undefined): PatientRow {
-    const latest = this.d.store.views.latest(patientNhs, CHARTED_METRICS);
-    const devices = this.devices(patientNhs, now);
+  /** The triage facts and row of each patient, from a handful of queries for all of them. */
+  private rows(patients: readonly string[], now: number, open: ReadonlyMap<string, readonly AlertRecord[]>, reviews: ReadonlyMap<string, { by: string; atMs: number }>): PatientRow[] {
+    const latest = this.d.store.views.latestOf(patients, CHARTED_METRICS);
+    const devices = new Map<string, DeviceStatus[]>();
+    for (const d of this.devices(patients, now)) devices.set(d.patientNhs, [...(devices.get(d.patientNhs) ?? []), d]);
+    const scales = new Map(this.d.store.patients.allSettings().map((x) => [x.patientNhs, x.spo2Scale]));
+    const sparks = this.d.store.views.sparks(patients, SPARK_METRICS, now - 7 * DAY, 6 * 3_600_000);
+    return patients.map((nhs) => {
+      const mine = latest.get(nhs) ?? [];
+      const sparkMetric = SPARK_METRICS.find((m) => mine.some((l) => l.metric === m));
+      return this.row(nhs, now, mine, devices.get(nhs) ?? [], open.get(nhs) ?? [], reviews.get(nhs), scales.get(nhs) ?? 1, sparkMetric, sparkMetric === undefined ? [] : (sparks.get(`${nhs}|${sparkMetric}`) ?? []));
+    });
+  }
+
+  private row(
+    patientNhs: string,
+    now: number,
+    latest: readonly PointValue[],
+    devices: readonly DeviceStatus[],
+    open: readonly AlertRecord[],
+    review: { by: string; atMs: number } | undefined,
+    spo2Scale: 1 | 2,
+    sparkMetric: string | undefined,
+    spark: readonly { atMs: number; value: number }[],
+  ): PatientRow {
     const staleSince = devices.filter((d) => d.stale).map((d) => d.lastReadingAtMs ?? 0);
-    const lastReading = Math.max(...devices.map((d) => d.lastReadingAtMs ?? 0));
-    const score = this.news2(patientNhs, latest, now);
-    const sparkMetric = ['systolic', 'spo2', 'heartRate', 'bodyWeight', 'bloodGlucose', 'bodyTemperature'].find((m) => latest.some((l) => l.metric === m));
-    const spark =
-      sparkMetric === undefined
-        ? []
-        : (() => {
-            const s = this.d.store.views.series(patientNhs, sparkMetric, now - 7 * DAY, now + 1, 56);
-            return 'points' in s ? s.points.filter((p) => p.status !== 'entered-in-error').map((p) => ({ atMs: p.takenAtMs, value: p.value })) : s.buckets.map((b) => ({ atMs: b.toMs, value: b.mean }));
-          })();
+    const lastReading = Math.max(0, ...devices.map((d) => d.lastReadingAtMs ?? 0));
+    const score = this.news2(latest, now, spo2Scale);
     const facts: TriageFacts = {
       patientNhs,
       criticalAlerts: open.filter((a) => a.severity === 'critical').length,
@@ -428,14 +446,14 @@ export class CareService {
   }
 
   /** NEWS2 from the latest values inside the window; undefined when none of its parameters is there. */
-  private news2(patientNhs: string, latest: readonly PointValue[], now: number): News2Score | undefined {
+  private news2(latest: readonly PointValue[], now: number, spo2Scale: 1 | 2): News2Score | undefined {
     const input: Record<string, number> = {};
     for (const l of latest) {
       const parameter = NEWS2_INPUTS[l.metric];
       if (parameter !== undefined && now - l.takenAtMs <= this.d.news2WindowMs) input[parameter] = l.value;
     }
     if (Object.keys(input).length === 0) return undefined;
-    return news2({ ...input, spo2Scale: this.d.store.patients.settings(patientNhs)?.spo2Scale ?? 1 });
+    return news2({ ...input, spo2Scale });
   }
 }
 

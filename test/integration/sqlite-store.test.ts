@@ -230,7 +230,7 @@ describe('SqliteWriterThread', () => {
     }
   });
 
-  it('keeps per-minute rollups of what is shown: duplicates add nothing, a retraction or amendment sums its minute again', () => {
+  it('keeps per-minute rollups and latest values of what is shown: duplicates add nothing, a retraction or amendment works them out again', () => {
     const { tmp, store, addDevice } = openStore();
     try {
       addDevice('d1', '9434765919');
@@ -241,16 +241,21 @@ describe('SqliteWriterThread', () => {
       store.readings.commit({ rows: [rows[0] as ReadingRow], deadLetters: [], health: [] }); // a replay
       const rollup = () => new Database(join(tmp.dir, 'gateway.db'), { readonly: true }).prepare('SELECT minute, min, max, sum, count FROM reading_rollups').all();
       expect(rollup()).toEqual([{ minute, min: 120, max: 200, sum: 460, count: 3 }]);
+      const latest = () => store.views.latest('9434765919', ['systolic']).map((v) => [v.value, v.takenAtMs]);
+      expect(latest()).toEqual([[200, at(50)]]);
       const keys = (r: ReadingRow) => [r.idempotencyKey];
       const correct = (r: ReadingRow, action: 'retract' | 'amend', after?: Record<string, number>) =>
         store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', keys: keys(r), action, before: { systolic: r.value }, after, reason: 'test', requestedBy: 'test', atMs: at(55) }] });
       correct(rows[2] as ReadingRow, 'retract');
       expect(rollup()).toEqual([{ minute, min: 120, max: 140, sum: 260, count: 2 }]);
+      expect(latest()).toEqual([[140, at(10)]]); // the retracted latest value gives way to the one before
       correct(rows[1] as ReadingRow, 'amend', { systolic: 130 });
       expect(rollup()).toEqual([{ minute, min: 120, max: 130, sum: 250, count: 2 }]);
+      expect(latest()).toEqual([[130, at(10)]]);
       correct(rows[0] as ReadingRow, 'retract');
       correct(rows[1] as ReadingRow, 'retract');
       expect(rollup()).toEqual([]);
+      expect(latest()).toEqual([]);
       // The chart of that minute: retracted values are not in it.
       expect(store.views.series('9434765919', 'systolic', at(0), at(60), 2)).toEqual({ points: [] });
     } finally {
@@ -259,7 +264,7 @@ describe('SqliteWriterThread', () => {
     }
   });
 
-  it('builds the rollups of a store written before them', () => {
+  it('builds the rollups and latest values of a store written before them', () => {
     const tmp = tempDir();
     const file = join(tmp.dir, 'gateway.db');
     const old = new Database(file);
@@ -279,6 +284,7 @@ describe('SqliteWriterThread', () => {
       { minute: 1, min: 120, max: 120, sum: 120, count: 1 },
       { minute: 2, min: 130, max: 130, sum: 130, count: 1 },
     ]);
+    expect(db.prepare('SELECT metric, value, taken_at AS at FROM latest_values').all()).toEqual([{ metric: 'systolic', value: 130, at: 125_000 }]);
     db.close();
     tmp.remove();
   });

@@ -24,11 +24,16 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   list(filter: { patientNhs?: string } = {}): DeviceRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM devices WHERE (@p IS NULL OR patient_nhs = @p) ORDER BY created_at, id')
-      .all({ p: filter.patientNhs ?? null }) as Record<string, unknown>[];
+    // A patient's devices through the patient index (the web app asks once per patient listed).
+    const rows = (
+      filter.patientNhs === undefined
+        ? this.db.prepare('SELECT * FROM devices ORDER BY created_at, id').all()
+        : (this.ofPatient ??= this.db.prepare('SELECT * FROM devices WHERE patient_nhs = ? ORDER BY created_at, id')).all(filter.patientNhs)
+    ) as Record<string, unknown>[];
     return rows.map(toRecord);
   }
+
+  private ofPatient: ReturnType<SqliteConnection['prepare']> | undefined;
 
   setSecretHash(id: string, secretHash: string, atMs: number): boolean {
     return (

@@ -274,7 +274,22 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT, WITHOUT ROWID;
    INSERT INTO reading_rollups
      SELECT patient_nhs, metric, taken_at / 60000, MIN(value), MAX(value), SUM(value), COUNT(*) FROM readings
-     WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric, taken_at / 60000;`,
+     WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric, taken_at / 60000;
+   -- Each patient's latest value of each metric (not retracted), kept the same way: the triage list
+   -- reads one row per patient and metric.
+   CREATE TABLE latest_values (
+     patient_nhs TEXT NOT NULL,
+     metric TEXT NOT NULL,
+     reading_id INTEGER NOT NULL,
+     device_id TEXT NOT NULL,
+     value REAL NOT NULL,
+     unit TEXT NOT NULL,
+     taken_at INTEGER NOT NULL,
+     PRIMARY KEY (patient_nhs, metric)
+   ) STRICT, WITHOUT ROWID;
+   INSERT INTO latest_values
+     SELECT patient_nhs, metric, id, device_id, value, unit, MAX(taken_at) FROM readings
+     WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric;`,
 ];
 
 /** The schema version this build writes. */

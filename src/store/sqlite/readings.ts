@@ -50,6 +50,9 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly correctionsSinceStmt: SqliteStatement;
   private readonly latestCorrectionStmt: SqliteStatement;
   private readonly rollupStmt: SqliteStatement;
+  private readonly latestUpsertStmt: SqliteStatement;
+  private readonly latestDropStmt: SqliteStatement;
+  private readonly latestRedoStmt: SqliteStatement;
   private readonly rollupOfStmt: SqliteStatement;
   private readonly rollupDropStmt: SqliteStatement;
   private readonly rollupRedoStmt: SqliteStatement;
@@ -81,6 +84,20 @@ export class SqliteReadingStore implements ReadingStore {
        WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @minute * 60000 AND taken_at < (@minute + 1) * 60000 AND status != 'entered-in-error'
        HAVING COUNT(*) > 0`,
     );
+    this.latestUpsertStmt = db.prepare(
+      `INSERT INTO latest_values (patient_nhs, metric, reading_id, device_id, value, unit, taken_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (patient_nhs, metric) DO UPDATE SET reading_id = excluded.reading_id, device_id = excluded.device_id, value = excluded.value, unit = excluded.unit, taken_at = excluded.taken_at
+       WHERE excluded.taken_at >= latest_values.taken_at`,
+    );
+    this.latestDropStmt = db.prepare('DELETE FROM latest_values WHERE patient_nhs = ? AND metric = ?');
+    // The newest value still shown; the rollups' newest minute bounds the search (the index leads with the time).
+    this.latestRedoStmt = db.prepare(
+      `INSERT INTO latest_values (patient_nhs, metric, reading_id, device_id, value, unit, taken_at)
+       SELECT patient_nhs, metric, id, device_id, value, unit, taken_at FROM readings
+       WHERE patient_nhs = @patient AND metric = @metric AND status != 'entered-in-error'
+         AND taken_at >= (SELECT MAX(minute) FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric) * 60000
+       ORDER BY taken_at DESC LIMIT 1`,
+    );
     this.correctStmt = db.prepare('UPDATE readings SET status = ?, first_value = COALESCE(first_value, value), value = COALESCE(?, value) WHERE idempotency_key = ?');
     this.correctionStmt = db.prepare(
       'INSERT INTO corrections (device_id, reading_key, action, before, after, reason, requested_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -100,8 +117,12 @@ export class SqliteReadingStore implements ReadingStore {
     );
     this.latestCorrectionStmt = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM corrections');
     this.commitTx = db.transaction((batch: EncodedBatch) => {
-      const inserted = batch.rows.map((t) => this.insertStmt.run(...t).changes === 1);
-      this.rollUp(batch.rows, inserted);
+      const ids = batch.rows.map((t) => {
+        const r = this.insertStmt.run(...t);
+        return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
+      });
+      const inserted = ids.map((id) => id !== undefined);
+      this.rollUp(batch.rows, ids);
       for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
@@ -146,11 +167,19 @@ export class SqliteReadingStore implements ReadingStore {
     return (this.readingsAtStmt.all(prefix, `${prefix.slice(0, -1)}}`) as Record<string, unknown>[]).map(toStoredReading);
   }
 
-  /** Adds the rows stored now to their minutes' rollups: one upsert per patient, metric and minute. */
-  private rollUp(rows: readonly RowTuple[], inserted: readonly boolean[]): void {
+  /**
+   * Adds the rows stored now (`ids[i]` undefined: a duplicate) to their minutes' rollups and to the
+   * latest values: one upsert per patient, metric and minute, and one per patient and metric.
+   */
+  private rollUp(rows: readonly RowTuple[], ids: readonly (number | undefined)[]): void {
     const minutes = new Map<string, [patient: string, metric: string, minute: number, min: number, max: number, sum: number, count: number]>();
+    const newest = new Map<string, { t: RowTuple; id: number }>();
     rows.forEach((t, i) => {
-      if (!inserted[i]) return;
+      const id = ids[i];
+      if (id === undefined) return;
+      const latestKey = `${t[2]}|${t[4]}`;
+      const n = newest.get(latestKey);
+      if (n === undefined || t[8] >= n.t[8]) newest.set(latestKey, { t, id });
       const minute = Math.floor(t[8] / 60_000);
       const key = `${t[2]}|${t[4]}|${minute}`;
       const m = minutes.get(key);
@@ -163,6 +192,7 @@ export class SqliteReadingStore implements ReadingStore {
       }
     });
     for (const m of minutes.values()) this.rollupStmt.run(...m);
+    for (const { t, id } of newest.values()) this.latestUpsertStmt.run(t[2], t[4], id, t[1], t[5], t[6], t[8]);
   }
 
   private correct(c: Correction): void {
@@ -175,6 +205,8 @@ export class SqliteReadingStore implements ReadingStore {
       if (at !== undefined) {
         this.rollupDropStmt.run(at.patient, at.metric, at.minute);
         this.rollupRedoStmt.run(at);
+        this.latestDropStmt.run(at.patient, at.metric);
+        this.latestRedoStmt.run(at);
       }
     }
     const after = c.after === undefined ? null : JSON.stringify(c.after);

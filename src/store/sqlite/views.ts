@@ -10,6 +10,20 @@ export interface SeriesBucket {
   readonly count: number;
 }
 
+/** A device as the app lists it, with its health. */
+export interface DeviceRow {
+  readonly deviceId: string;
+  readonly profileId: string;
+  readonly patientNhs: string;
+  readonly status: 'active' | 'revoked';
+  readonly createdAtMs: number;
+  readonly lastSeenAtMs: number | undefined;
+  readonly lastReadingAtMs: number | undefined;
+  readonly batteryPct: number | undefined;
+  readonly clockOffsetMs: number | undefined;
+  readonly clockDrift: boolean;
+}
+
 /** A stored value as a chart or list shows it. */
 export interface PointValue {
   readonly id: number;
@@ -33,11 +47,22 @@ export class SqliteCareViews {
   private readonly countStmt: SqliteStatement;
   private readonly rollupBucketsStmt: SqliteStatement;
   private readonly recentStmt: SqliteStatement;
+  private readonly devicesStmt: SqliteStatement;
+  private readonly sparkStmt: SqliteStatement;
 
   constructor(db: SqliteConnection) {
     this.latestStmt = db.prepare(
-      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM readings
-       WHERE patient_nhs = ? AND metric = ? AND status != 'entered-in-error' ORDER BY taken_at DESC LIMIT 1`,
+      `SELECT patient_nhs AS patientNhs, reading_id AS id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, 'final' AS status FROM latest_values WHERE patient_nhs IN (SELECT value FROM json_each(?))`,
+    );
+    this.devicesStmt = db.prepare(
+      `SELECT d.id AS deviceId, d.profile_id AS profileId, d.patient_nhs AS patientNhs, d.status, d.created_at AS createdAtMs, h.last_seen_at AS lastSeenAtMs,
+         h.last_reading_at AS lastReadingAtMs, h.battery_pct AS batteryPct, h.clock_offset_ms AS clockOffsetMs, COALESCE(h.clock_drift, 0) AS clockDrift
+       FROM devices d LEFT JOIN device_health h ON h.device_id = d.id WHERE d.patient_nhs IN (SELECT value FROM json_each(?)) ORDER BY d.created_at, d.id`,
+    );
+    this.sparkStmt = db.prepare(
+      `SELECT patient_nhs AS patient, metric, CAST(MAX(0, minute * 60000 - @from) / @width AS INTEGER) AS b, SUM(sum) / SUM(count) AS mean, MAX(minute) * 60000 AS atMs
+       FROM reading_rollups WHERE patient_nhs IN (SELECT value FROM json_each(@patients)) AND metric IN (SELECT value FROM json_each(@metrics)) AND minute >= @fromMinute
+       GROUP BY patient_nhs, metric, b ORDER BY patient_nhs, metric, b`,
     );
     this.countStmt = db.prepare(`SELECT COALESCE(SUM(count), 0) AS n FROM reading_rollups WHERE patient_nhs = ? AND metric = ? AND minute >= ? AND minute < ?`);
     this.rollupBucketsStmt = db.prepare(
@@ -68,10 +93,44 @@ export class SqliteCareViews {
 
   /** The latest (not retracted) value of each metric, where there is one. */
   latest(patientNhs: string, metrics: readonly string[]): PointValue[] {
-    return metrics.flatMap((m) => {
-      const r = this.latestStmt.get(patientNhs, m) as PointValue | undefined;
-      return r === undefined ? [] : [r];
-    });
+    return this.latestOf([patientNhs], metrics).get(patientNhs) ?? [];
+  }
+
+  /** Each patient's latest value of each of `metrics`, in one query (the triage list). */
+  latestOf(patients: readonly string[], metrics: readonly string[]): Map<string, PointValue[]> {
+    const byKey = new Map<string, PointValue>();
+    for (const { patientNhs, ...r } of this.latestStmt.all(JSON.stringify(patients)) as (PointValue & { patientNhs: string })[]) byKey.set(`${patientNhs}|${r.metric}`, r);
+    return new Map(patients.map((p) => [p, metrics.flatMap((m) => byKey.get(`${p}|${m}`) ?? [])]));
+  }
+
+  /** Every device of these patients with its health, in one query. */
+  devicesOf(patients: readonly string[]): DeviceRow[] {
+    return (this.devicesStmt.all(JSON.stringify(patients)) as (Omit<DeviceRow, 'clockDrift'> & { clockDrift: number })[]).map((d) => ({
+      ...d,
+      clockDrift: d.clockDrift === 1,
+      lastSeenAtMs: d.lastSeenAtMs ?? undefined,
+      lastReadingAtMs: d.lastReadingAtMs ?? undefined,
+      batteryPct: d.batteryPct ?? undefined,
+      clockOffsetMs: d.clockOffsetMs ?? undefined,
+    }));
+  }
+
+  /** Sparklines: each patient's mean of each of `metrics` per bucket of `widthMs` since `fromMs`, from the rollups. */
+  sparks(patients: readonly string[], metrics: readonly string[], fromMs: number, widthMs: number): Map<string, { atMs: number; value: number }[]> {
+    const rows = this.sparkStmt.all({ patients: JSON.stringify(patients), metrics: JSON.stringify(metrics), from: fromMs, width: widthMs, fromMinute: Math.floor(fromMs / 60_000) }) as {
+      patient: string;
+      metric: string;
+      mean: number;
+      atMs: number;
+    }[];
+    const out = new Map<string, { atMs: number; value: number }[]>();
+    for (const r of rows) {
+      const key = `${r.patient}|${r.metric}`;
+      const list = out.get(key) ?? [];
+      list.push({ atMs: r.atMs, value: r.mean });
+      out.set(key, list);
+    }
+    return out;
   }
 
   /**
