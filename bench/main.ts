@@ -3,9 +3,10 @@
  * raw aedes under the same load, resident memory per 1,000 idle authenticated devices, and the
  * gateway again with its InfluxDB output writing to a local VictoriaMetrics (throughput cost,
  * points per second shipped) and with its alert rules off (their cost), publish→alert-delivered
- * latency for a clinician, and the FHIR output's delivery (batched vs one request per
- * Observation, draining 10,000 after an outage). Each broker runs in its own process, the load in others; see
- * `--help` for the knobs.
+ * latency for a clinician, the FHIR output's delivery (batched vs one request per Observation,
+ * draining 10,000 after an outage), back-pressure (a flood beside calm devices) and the web app
+ * (triage list, chart data, page weight). Each broker runs in its own process, the load in others;
+ * see `--help` for the knobs.
  */
 import { writeFileSync } from 'node:fs';
 import { benchFhir, formatFhir } from './fhir.js';
@@ -17,6 +18,7 @@ import { failed, storedRows, summarize, summarizeTarget, type InfluxRuns } from 
 import { benchTarget, influxTarget, RULES_OFF, TARGETS } from './target.js';
 import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts, type RulesCost } from './alerts.js';
 import { benchFlood, formatFlood } from './flood.js';
+import { benchWeb, formatWeb } from './web.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -34,13 +36,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const hooked = alerts === undefined ? undefined : await benchAlerts({ ...ALERT_BENCH_DEFAULTS, devices: options.alertDevices, webhooks: 10, webhooksDown: 1 });
   const fhir = skip.has('fhir') ? undefined : await benchFhir();
   const flood = skip.has('flood') ? undefined : await benchFlood();
-  process.stdout.write(`\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}`);
+  const web = skip.has('web') ? undefined : await benchWeb();
+  process.stdout.write(
+    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}`,
+  );
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
   // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
-  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false ? 1 : 0;
+  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false ? 1 : 0;
 }
 
 /** The gateway again with its alert rules off, without the idle-memory phase: the rules' cost. */

@@ -401,12 +401,11 @@ export class CareService {
     const devices = new Map<string, DeviceStatus[]>();
     for (const d of this.devices(patients, now)) devices.set(d.patientNhs, [...(devices.get(d.patientNhs) ?? []), d]);
     const scales = new Map(this.d.store.patients.allSettings().map((x) => [x.patientNhs, x.spo2Scale]));
-    const sparks = this.d.store.views.sparks(patients, SPARK_METRICS, now - 7 * DAY, 6 * 3_600_000);
-    return patients.map((nhs) => {
-      const mine = latest.get(nhs) ?? [];
-      const sparkMetric = SPARK_METRICS.find((m) => mine.some((l) => l.metric === m));
-      return this.row(nhs, now, mine, devices.get(nhs) ?? [], open.get(nhs) ?? [], reviews.get(nhs), scales.get(nhs) ?? 1, sparkMetric, sparkMetric === undefined ? [] : (sparks.get(`${nhs}|${sparkMetric}`) ?? []));
-    });
+    const sparkMetric = new Map(patients.flatMap((nhs) => SPARK_METRICS.filter((m) => latest.get(nhs)?.some((l) => l.metric === m)).slice(0, 1).map((m) => [nhs, m] as const)));
+    const sparks = this.d.store.views.sparks([...sparkMetric], now - 7 * DAY, 6 * 3_600_000);
+    return patients.map((nhs) =>
+      this.row(nhs, now, latest.get(nhs) ?? [], devices.get(nhs) ?? [], open.get(nhs) ?? [], reviews.get(nhs), scales.get(nhs) ?? 1, sparkMetric.get(nhs), sparks.get(nhs) ?? []),
+    );
   }
 
   private row(

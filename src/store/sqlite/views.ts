@@ -52,18 +52,18 @@ export class SqliteCareViews {
 
   constructor(db: SqliteConnection) {
     this.latestStmt = db.prepare(
-      `SELECT patient_nhs AS patientNhs, reading_id AS id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, 'final' AS status FROM latest_values WHERE patient_nhs IN (SELECT value FROM json_each(?))`,
-    );
+      `SELECT l.patient_nhs, l.reading_id, l.device_id, l.metric, l.value, l.unit, l.taken_at
+       FROM json_each(?) p CROSS JOIN latest_values l ON l.patient_nhs = p.value`,
+    ).raw(true);
     this.devicesStmt = db.prepare(
-      `SELECT d.id AS deviceId, d.profile_id AS profileId, d.patient_nhs AS patientNhs, d.status, d.created_at AS createdAtMs, h.last_seen_at AS lastSeenAtMs,
-         h.last_reading_at AS lastReadingAtMs, h.battery_pct AS batteryPct, h.clock_offset_ms AS clockOffsetMs, COALESCE(h.clock_drift, 0) AS clockDrift
-       FROM devices d LEFT JOIN device_health h ON h.device_id = d.id WHERE d.patient_nhs IN (SELECT value FROM json_each(?)) ORDER BY d.created_at, d.id`,
-    );
+      `SELECT d.id, d.profile_id, d.patient_nhs, d.status, d.created_at, h.last_seen_at, h.last_reading_at, h.battery_pct, h.clock_offset_ms, COALESCE(h.clock_drift, 0)
+       FROM json_each(?) p CROSS JOIN devices d ON d.patient_nhs = p.value LEFT JOIN device_health h ON h.device_id = d.id ORDER BY d.created_at, d.id`,
+    ).raw(true);
     this.sparkStmt = db.prepare(
-      `SELECT patient_nhs AS patient, metric, CAST(MAX(0, minute * 60000 - @from) / @width AS INTEGER) AS b, SUM(sum) / SUM(count) AS mean, MAX(minute) * 60000 AS atMs
-       FROM reading_rollups WHERE patient_nhs IN (SELECT value FROM json_each(@patients)) AND metric IN (SELECT value FROM json_each(@metrics)) AND minute >= @fromMinute
-       GROUP BY patient_nhs, metric, b ORDER BY patient_nhs, metric, b`,
-    );
+      `SELECT r.patient_nhs, CAST(MAX(0, r.minute * 60000 - @from) / @width AS INTEGER) AS b, SUM(r.sum) / SUM(r.count), MAX(r.minute) * 60000
+       FROM json_each(@patients) p CROSS JOIN reading_rollups r ON r.patient_nhs = p.value AND r.metric = @metric AND r.minute >= @fromMinute
+       GROUP BY r.patient_nhs, b ORDER BY r.patient_nhs, b`,
+    ).raw(true);
     this.countStmt = db.prepare(`SELECT COALESCE(SUM(count), 0) AS n FROM reading_rollups WHERE patient_nhs = ? AND metric = ? AND minute >= ? AND minute < ?`);
     this.rollupBucketsStmt = db.prepare(
       `SELECT CAST(MAX(0, minute * 60000 - @from) / @width AS INTEGER) AS b, MIN(min) AS min, MAX(max) AS max, SUM(sum) / SUM(count) AS mean, SUM(count) AS count,
@@ -96,39 +96,51 @@ export class SqliteCareViews {
     return this.latestOf([patientNhs], metrics).get(patientNhs) ?? [];
   }
 
-  /** Each patient's latest value of each of `metrics`, in one query (the triage list). */
+  /** Each patient's latest value of each of `metrics`, in one query (the triage list; rows as arrays, thousands of them). */
   latestOf(patients: readonly string[], metrics: readonly string[]): Map<string, PointValue[]> {
-    const byKey = new Map<string, PointValue>();
-    for (const { patientNhs, ...r } of this.latestStmt.all(JSON.stringify(patients)) as (PointValue & { patientNhs: string })[]) byKey.set(`${patientNhs}|${r.metric}`, r);
-    return new Map(patients.map((p) => [p, metrics.flatMap((m) => byKey.get(`${p}|${m}`) ?? [])]));
+    const order = new Map(metrics.map((m, i) => [m, i]));
+    const out = new Map<string, PointValue[]>(patients.map((p) => [p, []]));
+    for (const [patient, id, deviceId, metric, value, unit, takenAtMs] of this.latestStmt.all(JSON.stringify(patients)) as [string, number, string, string, number, string, number][]) {
+      if (order.has(metric)) out.get(patient)?.push({ id, deviceId, metric, value, unit, takenAtMs, status: 'final' });
+    }
+    for (const list of out.values()) if (list.length > 1) list.sort((a, b) => (order.get(a.metric) ?? 0) - (order.get(b.metric) ?? 0));
+    return out;
   }
 
   /** Every device of these patients with its health, in one query. */
   devicesOf(patients: readonly string[]): DeviceRow[] {
-    return (this.devicesStmt.all(JSON.stringify(patients)) as (Omit<DeviceRow, 'clockDrift'> & { clockDrift: number })[]).map((d) => ({
-      ...d,
-      clockDrift: d.clockDrift === 1,
-      lastSeenAtMs: d.lastSeenAtMs ?? undefined,
-      lastReadingAtMs: d.lastReadingAtMs ?? undefined,
-      batteryPct: d.batteryPct ?? undefined,
-      clockOffsetMs: d.clockOffsetMs ?? undefined,
+    const rows = this.devicesStmt.all(JSON.stringify(patients)) as [string, string, string, DeviceRow['status'], number, number | null, number | null, number | null, number | null, number][];
+    return rows.map(([deviceId, profileId, patientNhs, status, createdAtMs, lastSeen, lastReading, battery, clockOffset, drift]) => ({
+      deviceId,
+      profileId,
+      patientNhs,
+      status,
+      createdAtMs,
+      lastSeenAtMs: lastSeen ?? undefined,
+      lastReadingAtMs: lastReading ?? undefined,
+      batteryPct: battery ?? undefined,
+      clockOffsetMs: clockOffset ?? undefined,
+      clockDrift: drift === 1,
     }));
   }
 
-  /** Sparklines: each patient's mean of each of `metrics` per bucket of `widthMs` since `fromMs`, from the rollups. */
-  sparks(patients: readonly string[], metrics: readonly string[], fromMs: number, widthMs: number): Map<string, { atMs: number; value: number }[]> {
-    const rows = this.sparkStmt.all({ patients: JSON.stringify(patients), metrics: JSON.stringify(metrics), from: fromMs, width: widthMs, fromMinute: Math.floor(fromMs / 60_000) }) as {
-      patient: string;
-      metric: string;
-      mean: number;
-      atMs: number;
-    }[];
+  /** Sparklines: for each [patient, metric], its mean per bucket of `widthMs` since `fromMs`, from the rollups (keyed by patient). */
+  sparks(series: readonly (readonly [patient: string, metric: string])[], fromMs: number, widthMs: number): Map<string, { atMs: number; value: number }[]> {
+    // One query per metric (a handful), each walking the rollups' key (patient, metric, minute).
+    const byMetric = new Map<string, string[]>();
+    for (const [patient, metric] of series) {
+      const list = byMetric.get(metric);
+      if (list === undefined) byMetric.set(metric, [patient]);
+      else list.push(patient);
+    }
+    const rows = [...byMetric].flatMap(
+      ([metric, patients]) => this.sparkStmt.all({ patients: JSON.stringify(patients), metric, from: fromMs, width: widthMs, fromMinute: Math.floor(fromMs / 60_000) }) as [string, number, number, number][],
+    );
     const out = new Map<string, { atMs: number; value: number }[]>();
-    for (const r of rows) {
-      const key = `${r.patient}|${r.metric}`;
-      const list = out.get(key) ?? [];
-      list.push({ atMs: r.atMs, value: r.mean });
-      out.set(key, list);
+    for (const [patient, , mean, atMs] of rows) {
+      const list = out.get(patient);
+      if (list === undefined) out.set(patient, [{ atMs, value: mean }]);
+      else list.push({ atMs, value: mean });
     }
     return out;
   }
