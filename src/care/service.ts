@@ -1,4 +1,4 @@
-import { news2, type News2Input, type News2Score, homeBpAverage, type HomeBpAverage } from '../clinical/index.js';
+import { news2, type News2Input, type News2Score, homeBpAverage, monitoringRuns, type HomeBpAverage, type HomeBpReading } from '../clinical/index.js';
 import { err, GatewayError, ok, parseNhsNumber, type Clock, type ReadingRow, type Result } from '../domain/index.js';
 import type { DeviceCredentials, DeviceRegistry } from '../devices/index.js';
 import { planCorrection, type CorrectionContext, type DeviceContext } from '../pipeline/index.js';
@@ -60,7 +60,10 @@ export interface PatientRow extends TriageFacts {
 export interface PatientDetail extends PatientRow {
   readonly devices: readonly DeviceStatus[];
   readonly openAlerts: readonly AlertRecord[];
+  /** The latest monitoring run's home BP average. */
   readonly homeBp: HomeBpAverage;
+  /** Every monitoring run of the last 12 weeks, newest first, each with its average and stage (or why there is none). */
+  readonly homeBpRuns: readonly { readonly fromMs: number; readonly toMs: number; readonly average: HomeBpAverage }[];
   readonly spo2Scale: 1 | 2;
   readonly overrides: readonly { readonly ruleId: string; readonly above: number | undefined; readonly below: number | undefined; readonly setBy: string; readonly setAtMs: number }[];
   /** The alert thresholds that apply to this patient (their devices' profiles, with this patient's overrides). */
@@ -132,6 +135,9 @@ export interface CareDeps {
 /** The sparkline shows the first of these the patient has. */
 const SPARK_METRICS = ['systolic', 'spo2', 'heartRate', 'bodyWeight', 'bloodGlucose', 'bodyTemperature'] as const;
 const BATTERY_LOW_PCT = 20;
+/** Home BP runs are shown for this many weeks; days are UK local days. */
+const HBPM_WEEKS = 12;
+const HBPM_ZONE = 'Europe/London';
 const CLOCK_OFF_MS = 5 * 60_000;
 const DAY = 86_400_000;
 
@@ -199,12 +205,17 @@ export class CareService {
     const review = this.d.store.audit.lastReview(patient);
     const [row] = this.rows([patient], now, new Map([[patient, openAlerts]]), new Map(review === undefined ? [] : [[patient, review]]));
     if (row === undefined) return err(CareError.NotFound);
-    const bp = this.d.store.readings.query({ patientNhs: patient, metric: 'systolic', sinceMs: now - 28 * DAY });
-    const dia = new Map(this.d.store.readings.query({ patientNhs: patient, metric: 'diastolic', sinceMs: now - 28 * DAY }).map((r) => [`${r.deviceId}|${r.takenAtMs}`, r.value]));
+    // Home BP over 12 weeks, in monitoring runs [NICE NG136 1.2.6], each averaged and staged.
+    const since = now - HBPM_WEEKS * 7 * DAY;
+    const bp = this.d.store.readings.query({ patientNhs: patient, metric: 'systolic', sinceMs: since });
+    const dia = new Map(this.d.store.readings.query({ patientNhs: patient, metric: 'diastolic', sinceMs: since }).map((r) => [`${r.deviceId}|${r.takenAtMs}`, r.value]));
     const pairs = bp.flatMap((s) => {
       const diastolic = dia.get(`${s.deviceId}|${s.takenAtMs}`);
       return diastolic === undefined || s.status === 'entered-in-error' ? [] : [{ takenAtMs: s.takenAtMs, systolic: s.value, diastolic }];
     });
+    const homeBpRuns = monitoringRuns(pairs, HBPM_ZONE)
+      .map((run) => ({ fromMs: (run[0] as HomeBpReading).takenAtMs, toMs: (run[run.length - 1] as HomeBpReading).takenAtMs, average: homeBpAverage(run, HBPM_ZONE) }))
+      .reverse();
     const settings = this.d.store.patients.settings(patient);
     const overrides = this.d.store.patients.overrides(patient);
     const profiles = [...new Set(this.d.store.devices.list({ patientNhs: patient }).map((d) => d.profileId))].flatMap((id) => this.d.profiles.get(id) ?? []);
@@ -226,7 +237,8 @@ export class CareService {
       ...row,
       devices: this.devices([patient], now),
       openAlerts,
-      homeBp: homeBpAverage(pairs.slice(-28), 'Europe/London'),
+      homeBp: homeBpRuns[0]?.average ?? homeBpAverage([], HBPM_ZONE),
+      homeBpRuns,
       spo2Scale: settings?.spo2Scale ?? 1,
       overrides: overrides.map((o) => ({ ruleId: o.ruleId, above: o.above, below: o.below, setBy: o.setBy, setAtMs: o.setAtMs })),
       thresholds: [...thresholds.values()],

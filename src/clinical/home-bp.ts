@@ -1,4 +1,4 @@
-import { localDayStart } from './periods.js';
+import { addLocalDays, localDayStart } from './periods.js';
 
 /** One home blood pressure measurement. */
 export interface HomeBpReading {
@@ -76,4 +76,34 @@ export function classifyHomeBp(systolic: number, diastolic: number): HomeBpClass
   if (systolic >= HBPM_STAGE_2.systolic || diastolic >= HBPM_STAGE_2.diastolic) return HomeBpClass.Stage2;
   if (systolic >= HBPM_STAGE_1.systolic || diastolic >= HBPM_STAGE_1.diastolic) return HomeBpClass.Stage1;
   return HomeBpClass.Normal;
+}
+
+/** A monitoring run's days: NICE NG136 1.2.6 asks for at least 4 days, ideally 7. */
+export const HBPM_RUN_DAYS = 7;
+
+/**
+ * Splits home BP readings into monitoring runs [NICE NG136 1.2.6: twice daily, for at least 4 and
+ * ideally 7 days]: a run is days of readings with at most `maxGapDays` days without readings
+ * between them, cut every `runDays` local days from its first (a patient who measures every day
+ * has a run each week). Oldest first; each run's readings in time order.
+ */
+export function monitoringRuns(readings: readonly HomeBpReading[], zone: string, maxGapDays = 1, runDays = HBPM_RUN_DAYS): HomeBpReading[][] {
+  const sorted = [...readings].sort((a, b) => a.takenAtMs - b.takenAtMs);
+  const runs: HomeBpReading[][] = [];
+  let current: HomeBpReading[] = [];
+  let runStart = 0;
+  let lastDay = 0;
+  for (const r of sorted) {
+    const day = localDayStart(r.takenAtMs, zone);
+    const startsNew = current.length === 0 || day > addLocalDays(lastDay, maxGapDays + 1, zone) || day >= addLocalDays(runStart, runDays, zone);
+    if (startsNew) {
+      if (current.length > 0) runs.push(current);
+      current = [];
+      runStart = day;
+    }
+    current.push(r);
+    lastDay = day;
+  }
+  if (current.length > 0) runs.push(current);
+  return runs;
 }

@@ -3,7 +3,7 @@
  * averaging and classification, window statistics for summaries of continuous streams, and the
  * local-time periods they are computed over.
  */
-export { averageOverDays, classifyHomeBp, HBPM_STAGE_1, HBPM_STAGE_2, HomeBpClass, homeBpAverage, type DayReading, type HomeBpAverage, type HomeBpReading } from './home-bp.js';
+export { averageOverDays, classifyHomeBp, HBPM_RUN_DAYS, HBPM_STAGE_1, HBPM_STAGE_2, HomeBpClass, homeBpAverage, monitoringRuns, type DayReading, type HomeBpAverage, type HomeBpReading } from './home-bp.js';
 export { statistics, type Statistic, type WindowStatistics } from './statistics.js';
 export { addLocalDays, localDayStart, windowOf } from './periods.js';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addLocalDays, averageOverDays, classifyHomeBp, homeBpAverage, localDayStart, statistics, windowOf } from '../../src/clinical/index.js';
+import { addLocalDays, averageOverDays, classifyHomeBp, homeBpAverage, localDayStart, monitoringRuns, statistics, windowOf } from '../../src/clinical/index.js';
 
 const LONDON = 'Europe/London';
 const at = (iso: string): number => Date.parse(iso);
@@ -98,5 +98,24 @@ describe('averageOverDays [NICE NG136 1.2.6]', () => {
 
   it('counts days, not readings: many readings on 3 days are not enough', () => {
     expect(averageOverDays(Array.from({ length: 30 }, (_, i) => day(1 + (i % 3), 140, 90)))).toMatchObject({ enough: false, days: 3 });
+  });
+});
+
+describe('monitoringRuns [NICE NG136 1.2.6: at least 4, ideally 7 days]', () => {
+  // Relative to now, in London days, so it holds on any date (clock changes included).
+  const zone = 'Europe/London';
+  const day0 = localDayStart(Date.now(), zone);
+  const at = (day: number, hour: number) => addLocalDays(day0, day, zone) + hour * 3_600_000;
+  const twice = (days: number[]) => days.flatMap((d) => [at(d, 8), at(d, 20)].map((takenAtMs) => ({ takenAtMs, systolic: 140, diastolic: 85 })));
+
+  it('cuts a run at a gap of more than one day without readings, and every 7 days of a longer one', () => {
+    const runs = monitoringRuns(twice([-40, -39, -37, -36, -30, -29, -28, -27, -26, -25, -24, -23, -22, -21]), zone);
+    expect(runs.map((r) => r.length / 2)).toEqual([4, 7, 3]);
+    expect(runs.map((r) => homeBpAverage(r, zone).enough)).toEqual([true, true, false]);
+  });
+
+  it('keeps an empty list empty and one day as one run', () => {
+    expect(monitoringRuns([], zone)).toEqual([]);
+    expect(monitoringRuns(twice([-1]), zone)).toHaveLength(1);
   });
 });

@@ -95,6 +95,7 @@ ${
 <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">NICE stage</dt><dd class="nhsuk-summary-list__value">${STAGE[p.homeBp.classification]}</dd></div></dl>`
     : html`<p>Not enough readings for a home average: ${p.homeBp.reason}.</p>`
 }
+${homeBpRuns(p.homeBpRuns)}
 
 <h2>Alerts</h2>
 ${alertTimeline(o.alerts, (a) => alertActions(viewer, nhs, a, p.colleagues))}
@@ -128,6 +129,18 @@ ${recentReadings(viewer, nhs, p.recent)}
 ${devicesTable(p.devices)}
 `;
   return layout({ title: `Patient ${nhsNumber(nhs)}`, viewer, body });
+}
+
+/** Every monitoring run of the last 12 weeks with its average and NICE stage, newest first. */
+function homeBpRuns(runs: PatientDetail['homeBpRuns']): Html {
+  if (runs.length < 2) return html``;
+  return html`<table class="nhsuk-table" data-home-bp-runs><caption class="nhsuk-table__caption nhsuk-table__caption--s">Monitoring runs in the last 12 weeks</caption>
+<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Run</th><th scope="col" class="nhsuk-table__header">Days</th><th scope="col" class="nhsuk-table__header">Average</th><th scope="col" class="nhsuk-table__header">NICE stage</th></tr></thead>
+<tbody class="nhsuk-table__body">${runs.map(
+    (r) => html`<tr class="nhsuk-table__row"><td class="nhsuk-table__cell">${date(r.fromMs)} to ${date(r.toMs)}</td><td class="nhsuk-table__cell">${r.average.days}</td>
+<td class="nhsuk-table__cell">${r.average.enough ? `${Math.round(r.average.systolic)}/${Math.round(r.average.diastolic)} mmHg (${r.average.count} readings)` : 'Not enough readings'}</td>
+<td class="nhsuk-table__cell">${r.average.enough ? STAGE[r.average.classification] : r.average.reason}</td></tr>`,
+  )}</tbody></table>`;
 }
 
 function recentReadings(viewer: Viewer, nhs: string, recent: PatientDetail['recent']): Html {
