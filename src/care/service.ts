@@ -414,7 +414,7 @@ export class CareService {
     for (const d of this.devices(patients, now)) devices.set(d.patientNhs, [...(devices.get(d.patientNhs) ?? []), d]);
     const scales = new Map(this.d.store.patients.allSettings().map((x) => [x.patientNhs, x.spo2Scale]));
     const sparkMetric = new Map(patients.flatMap((nhs) => SPARK_METRICS.filter((m) => latest.get(nhs)?.some((l) => l.metric === m)).slice(0, 1).map((m) => [nhs, m] as const)));
-    const sparks = this.d.store.views.sparks([...sparkMetric], now - 7 * DAY, 6 * 3_600_000);
+    const sparks = this.d.store.views.sparks([...sparkMetric], now - 7 * DAY, 12 * 3_600_000); // 14 points a week
     return patients.map((nhs) =>
       this.row(nhs, now, latest.get(nhs) ?? [], devices.get(nhs) ?? [], open.get(nhs) ?? [], reviews.get(nhs), scales.get(nhs) ?? 1, sparkMetric.get(nhs), sparks.get(nhs) ?? []),
     );

@@ -138,9 +138,10 @@ export class SqliteCareViews {
     );
     const out = new Map<string, { atMs: number; value: number }[]>();
     for (const [patient, , mean, atMs] of rows) {
+      const point = { atMs, value: Math.round(mean * 10) / 10 }; // a sparkline's resolution
       const list = out.get(patient);
-      if (list === undefined) out.set(patient, [{ atMs, value: mean }]);
-      else list.push({ atMs, value: mean });
+      if (list === undefined) out.set(patient, [point]);
+      else list.push(point);
     }
     return out;
   }
