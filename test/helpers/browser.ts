@@ -37,10 +37,10 @@ export function browserEnv(env: NodeJS.ProcessEnv = process.env): Record<string,
 }
 
 /**
- * Debian's Chromium, headless, driven by playwright-core (no browser download). It reaches
- * 127.0.0.1 only (tests address the gateway, and anything else they serve, by that IP): whatever a
- * page asks of the internet (the NHS.UK frontend's web fonts) fails at once, so no test needs the
- * network or waits on it.
+ * Debian's Chromium, headless, driven by playwright-core (no browser download). It reaches this
+ * machine only — 127.0.0.1, and `localhost` for a test that needs a second site (the sign-on
+ * provider): whatever a page asks of the internet (the NHS.UK frontend's web fonts) fails at once,
+ * so no test needs the network or waits on it.
  */
 export async function launchBrowser(): Promise<Browser> {
   if (BINARY === undefined) throw new Error('Chromium is not installed (Debian package: chromium)');
@@ -53,7 +53,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-gpu',
       '--no-first-run',
       '--disable-background-networking',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
     ],
     env: browserEnv(),
     timeout: 30_000,
