@@ -58,6 +58,7 @@ export class Gateway {
       alertOutbox: (changes) => [...alertDeliveries(changes, recipients), ...(careRecord?.entries(changes) ?? [])],
       correctionOutbox: outputPlanner(config),
       devices: new DeviceRegistry(store.devices, profiles, clock),
+      accounts,
     });
     const live = new LiveFeed();
     this.closers.push(queue.onCommitted((batch) => live.committed(batch)));

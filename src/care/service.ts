@@ -1,6 +1,7 @@
 import { news2, type News2Input, type News2Score, homeBpAverage, monitoringRuns, type HomeBpAverage, type HomeBpReading } from '../clinical/index.js';
 import { err, GatewayError, ok, parseNhsNumber, type Clock, type ReadingRow, type Result } from '../domain/index.js';
 import type { DeviceCredentials, DeviceRegistry } from '../devices/index.js';
+import type { ClinicianRegistry } from '../clinicians/index.js';
 import { planCorrection, type CorrectionContext, type DeviceContext } from '../pipeline/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
 import type { AlertChange, AlertRecord, AuditEntry, CommitBatch, OutboxEntry } from '../store/reading-store.js';
@@ -130,6 +131,17 @@ export interface CareDeps {
   readonly correctionOutbox: CorrectionOutbox;
   /** Provisioning (operators): secrets made and stored hashed. */
   readonly devices: DeviceRegistry;
+  /** Accounts (admins): secrets made and stored hashed. */
+  readonly accounts: ClinicianRegistry;
+}
+
+/** An account as admins see it (never its secret). */
+export interface AccountView {
+  readonly id: string;
+  readonly name: string;
+  readonly role: AccountRole;
+  readonly status: 'active' | 'revoked';
+  readonly patients: readonly string[];
 }
 
 /** The sparkline shows the first of these the patient has. */
@@ -357,6 +369,54 @@ export class CareService {
     this.d.devices.revoke(deviceId);
     await this.audit(caller, 'device.revoke', device.patientNhs, deviceId);
     return ok(undefined);
+  }
+
+  /** Admins: every account, its role and (for clinicians) its patients. */
+  async accounts(caller: Caller): Promise<Result<AccountView[], CareError>> {
+    if (caller.role !== 'admin') return this.refuse(caller, 'accounts.list');
+    await this.audit(caller, 'accounts.list');
+    return ok(this.d.accounts.list().map((a) => ({ id: a.id, name: a.name, role: a.role, status: a.status, patients: a.patients })));
+  }
+
+  /** Admins: a new account; its password is in the answer, once. */
+  async addAccount(caller: Caller, req: { id: string; name: string; role: AccountRole }): Promise<Result<{ id: string; role: AccountRole; secret: string }, CareError>> {
+    if (caller.role !== 'admin') return this.refuse(caller, 'account.add');
+    try {
+      const added = await this.d.accounts.add(req.id, req.name, undefined, req.role);
+      await this.audit(caller, 'account.add', undefined, req.id);
+      return ok({ id: added.clinicianId, role: added.role, secret: added.secret });
+    } catch (e) {
+      if (e instanceof GatewayError) return err(e.code === 'GW_CLINICIAN_EXISTS' ? CareError.Conflict : CareError.Invalid);
+      throw e;
+    }
+  }
+
+  /** Admins: a clinician looks after a patient (sees them, receives their alerts), or no longer. */
+  async assignment(caller: Caller, accountId: string, nhs: string, assigned: boolean): Promise<Result<void, CareError>> {
+    if (caller.role !== 'admin') return this.refuse(caller, assigned ? 'account.assign' : 'account.unassign');
+    const account = this.d.store.clinicians.get(accountId);
+    const patient = parseNhsNumber(nhs);
+    if (account === undefined) return err(CareError.NotFound);
+    if (account.role !== 'clinician' || !patient.ok) return err(CareError.Invalid);
+    if (assigned) this.d.store.clinicians.assign(accountId, patient.value, this.d.clock.now());
+    else this.d.store.clinicians.unassign(accountId, patient.value);
+    await this.audit(caller, assigned ? 'account.assign' : 'account.unassign', patient.value, accountId);
+    return ok(undefined);
+  }
+
+  /** Admins: an account can no longer sign in, to the app or the broker. */
+  async revokeAccount(caller: Caller, accountId: string): Promise<Result<void, CareError>> {
+    if (caller.role !== 'admin') return this.refuse(caller, 'account.revoke');
+    if (accountId === caller.accountId) return err(CareError.Invalid); // an admin cannot lock themselves out
+    if (this.d.store.clinicians.get(accountId) === undefined) return err(CareError.NotFound);
+    this.d.store.clinicians.revoke(accountId);
+    await this.audit(caller, 'account.revoke', undefined, accountId);
+    return ok(undefined);
+  }
+
+  private async refuse<T>(caller: Caller, action: string): Promise<Result<T, CareError>> {
+    await this.audit(caller, action, undefined, undefined, 'refused');
+    return err(CareError.Forbidden);
   }
 
   /** Operators: dead output entries back to pending after a fix. */

@@ -163,6 +163,26 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
     return answer(req, reply, r.ok ? { ok: true as const, value: { requeued: r.value } } : r);
   });
 
+  const AccountParams = z.object({ id: z.string().min(3).max(64) });
+  app.get('/accounts', { schema: { summary: 'Admins: every account, its role and its patients', tags: ['accounts'] } }, async (req, reply) => answer(req, reply, await care.accounts(caller(req))));
+  app.post(
+    '/accounts',
+    { schema: { summary: 'Admins: add an account; the answer holds its password, shown once', tags: ['accounts'], body: z.object({ id: z.string().min(3).max(64), name: z.string().trim().min(1).max(200), role: z.enum(['clinician', 'operator', 'admin']) }) } },
+    async (req, reply) => answer(req, reply, await care.addAccount(caller(req), req.body), 201),
+  );
+  app.put('/accounts/:id/patients/:nhs', { schema: { summary: 'Admins: the clinician looks after the patient', tags: ['accounts'], params: AccountParams.extend({ nhs: Nhs }) } }, async (req, reply) => {
+    const r = await care.assignment(caller(req), req.params.id, req.params.nhs, true);
+    return r.ok ? reply.code(204).send() : answer(req, reply, r);
+  });
+  app.delete('/accounts/:id/patients/:nhs', { schema: { summary: 'Admins: the clinician no longer looks after the patient', tags: ['accounts'], params: AccountParams.extend({ nhs: Nhs }) } }, async (req, reply) => {
+    const r = await care.assignment(caller(req), req.params.id, req.params.nhs, false);
+    return r.ok ? reply.code(204).send() : answer(req, reply, r);
+  });
+  app.post('/accounts/:id/revoke', { schema: { summary: 'Admins: the account can no longer sign in', tags: ['accounts'], params: AccountParams } }, async (req, reply) => {
+    const r = await care.revokeAccount(caller(req), req.params.id);
+    return r.ok ? reply.code(204).send() : answer(req, reply, r);
+  });
+
   app.get(
     '/audit',
     { schema: { summary: 'Admins: the audit trail, newest first', tags: ['audit'], querystring: z.object({ patient: Nhs.optional(), actor: z.string().max(64).optional(), before: z.coerce.number().int().optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) } },

@@ -5,7 +5,7 @@ import { AuthFailure } from '../devices/index.js';
 import { SESSION_COOKIE } from './auth.js';
 import type { WebState } from './context.js';
 import type { Html } from './html.js';
-import { auditPage, deviceAddedPage, operationsPage } from './pages/operations.js';
+import { accountsPage, auditPage, deviceAddedPage, operationsPage } from './pages/operations.js';
 import { patientPage, RANGES, type RangeId } from './pages/patient.js';
 import { reportPage, type Series } from './pages/report.js';
 import { signInPage } from './pages/sign-in.js';
@@ -202,6 +202,46 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
     const r = await care.requeue(caller, (req.params as Form)['sink'] ?? '');
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return reply.redirect('/operations', 303);
+  });
+
+  const accountsView = async (req: FastifyRequest, reply: FastifyReply, added?: { id: string; secret: string }) => {
+    const { caller, viewer: v } = viewer(req);
+    const r = await care.accounts(caller);
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return page(added === undefined ? reply : reply.code(201), accountsPage({ viewer: v, accounts: r.value, added }));
+  };
+  app.get('/accounts', async (req, reply) => accountsView(req, reply));
+
+  app.post('/accounts', async (req, reply) => {
+    const { caller } = viewer(req);
+    const f = (req.body ?? {}) as Form;
+    const role = f['role'];
+    if (role !== 'clinician' && role !== 'operator' && role !== 'admin') return send(req, reply, 'invalid-request', 'choose a role');
+    const r = await care.addAccount(caller, { id: (f['id'] ?? '').trim(), name: (f['name'] ?? '').trim(), role });
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return accountsView(req, reply, { id: r.value.id, secret: r.value.secret });
+  });
+
+  app.post('/accounts/:id/patients', async (req, reply) => {
+    const { caller } = viewer(req);
+    const r = await care.assignment(caller, (req.params as Form)['id'] ?? '', ((req.body ?? {}) as Form)['patient']?.replace(/[\s-]/g, '') ?? '', true);
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect('/accounts', 303);
+  });
+
+  app.post('/accounts/:id/patients/:nhs/remove', async (req, reply) => {
+    const { caller } = viewer(req);
+    const { id = '', nhs = '' } = req.params as Form;
+    const r = await care.assignment(caller, id, nhs, false);
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect('/accounts', 303);
+  });
+
+  app.post('/accounts/:id/revoke', async (req, reply) => {
+    const { caller } = viewer(req);
+    const r = await care.revokeAccount(caller, (req.params as Form)['id'] ?? '');
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect('/accounts', 303);
   });
 
   app.get('/audit', async (req, reply) => {

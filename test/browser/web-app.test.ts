@@ -269,6 +269,17 @@ describe.skipIf(chromiumMissing)('the web app in Chromium', { timeout: 60_000 },
     await admin.page.locator('tr[data-audit="patient.view"][data-outcome="refused"]').waitFor();
     await axeCheck(admin.page, 'audit');
     await screenshot(admin.page, tmp.dir, 'audit');
+
+    // The admin's accounts page: add an account (its password shown once), accessible too.
+    await admin.page.goto('/accounts');
+    await admin.page.locator('summary', { hasText: 'Add an account' }).click();
+    await admin.page.fill('#account-id', 'dr-new');
+    await admin.page.fill('#account-name', 'Dr New');
+    await admin.page.click('button:has-text("Add account")');
+    await expect.poll(() => admin.page.locator('[data-secret]').innerText()).toMatch(/^[\w-]{43}$/);
+    expect(gw.store.clinicians.get('dr-new')?.role).toBe('clinician');
+    await axeCheck(admin.page, 'accounts');
+    await screenshot(admin.page, tmp.dir, 'accounts');
     expect(admin.problems.take()).toEqual([]);
   });
 

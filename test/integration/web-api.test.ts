@@ -33,7 +33,10 @@ async function session(account: string): Promise<Signed> {
 }
 
 const api = (path: string, s: Signed, init: RequestInit = {}) =>
-  fetch(`${base}/api/v1${path}`, { ...init, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+  fetch(`${base}/api/v1${path}`, {
+    ...init,
+    headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...(init.headers as Record<string, string> | undefined) },
+  });
 
 const bp = (id: string, minutesAgo: number, systolic: number, diastolic = 80) => JSON.stringify({ messageId: id, takenAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(), values: { systolic, diastolic } });
 
@@ -250,6 +253,31 @@ describe('operators and admins', () => {
     await closed; // the revocation watch disconnects it
     expect(gw.store.devices.get('therm-web')?.status).toBe('revoked');
     expect(gw.store.audit.list({ actor: 'ops' }).map((e) => e.action)).toEqual(expect.arrayContaining(['device.add', 'device.revoke']));
+  });
+
+  it('lets an admin add accounts, assign and unassign patients, and revoke an account (signed out at once); nobody else', async () => {
+    const root = await session('root');
+    const ops = await session('ops');
+    expect((await api('/accounts', ops)).status).toBe(403);
+    expect((await api('/accounts', ops, { method: 'POST', body: JSON.stringify({ id: 'dr-z', name: 'Z', role: 'clinician' }) })).status).toBe(403);
+    const added = await api('/accounts', root, { method: 'POST', body: JSON.stringify({ id: 'dr-z', name: 'Dr Zed', role: 'clinician' }) });
+    expect(added.status).toBe(201);
+    const { secret } = (await added.json()) as { secret: string };
+    secrets['dr-z'] = secret;
+    expect((await api('/accounts', root, { method: 'POST', body: JSON.stringify({ id: 'dr-z', name: 'Again', role: 'clinician' }) })).status).toBe(409);
+    expect((await api(`/accounts/dr-z/patients/${QUIET_NHS}`, root, { method: 'PUT' })).status).toBe(204);
+    expect((await api(`/accounts/ops/patients/${QUIET_NHS}`, root, { method: 'PUT' })).status).toBe(400); // operators look after no patients
+    const z = await session('dr-z');
+    expect(((await (await api('/patients', z)).json()) as { patientNhs: string }[]).map((r) => r.patientNhs)).toEqual([QUIET_NHS]);
+    expect((await api(`/accounts/dr-z/patients/${QUIET_NHS}`, root, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(`/patients/${QUIET_NHS}`, z)).status).toBe(403);
+    expect((await api('/accounts/root/revoke', root, { method: 'POST', body: '{}' })).status).toBe(400); // not oneself
+    expect((await api('/accounts/dr-z/revoke', root, { method: 'POST', body: '{}' })).status).toBe(204);
+    expect((await api('/patients', z)).status).toBe(401); // its session ends with it
+    expect((await signIn('dr-z')).status).toBe(401);
+    const list = (await (await api('/accounts', root)).json()) as { id: string; status: string }[];
+    expect(list.find((a) => a.id === 'dr-z')?.status).toBe('revoked');
+    expect(JSON.stringify(list)).not.toMatch(/secret|scrypt/i);
   });
 
   it('lets an admin read the audit trail by patient or user; nobody else', async () => {

@@ -39,6 +39,11 @@ export class SqliteClinicians {
     return this.db.prepare(`SELECT ${COLUMNS} FROM clinicians ORDER BY id`).all().map(toRecord);
   }
 
+  /** An account that can no longer sign in (its sessions end at their next request). */
+  revoke(id: string): boolean {
+    return this.db.prepare(`UPDATE clinicians SET status = 'revoked' WHERE id = ? AND status = 'active'`).run(id).changes === 1;
+  }
+
   /** Idempotent. */
   assign(clinicianId: string, patientNhs: string, atMs: number): void {
     this.db.prepare('INSERT OR IGNORE INTO clinician_patients (clinician_id, patient_nhs, assigned_at) VALUES (?, ?, ?)').run(clinicianId, patientNhs, atMs);

@@ -13,7 +13,7 @@ const LOGO_PATH = 'M200 0v80H0V0h200Zm-27.5 5.5c-14.5 0-29 5-29 22 0 10.2 7.7 13
 const NAV: Record<Viewer['role'], readonly [string, string][]> = {
   clinician: [['/', 'Patients']],
   operator: [['/operations', 'Devices and outputs']],
-  admin: [['/operations', 'Devices and outputs'], ['/audit', 'Audit trail']],
+  admin: [['/operations', 'Devices and outputs'], ['/accounts', 'Accounts'], ['/audit', 'Audit trail']],
 };
 
 /**

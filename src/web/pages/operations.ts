@@ -1,4 +1,4 @@
-import type { DeviceStatus } from '../../care/service.js';
+import type { AccountView, DeviceStatus } from '../../care/service.js';
 import type { OutboxStats, StoredAuditEntry, StoredDeadLetter } from '../../store/sqlite/index.js';
 import { dateTime, nhsNumber } from '../format.js';
 import { html, type Html } from '../html.js';
@@ -60,6 +60,32 @@ export function deviceAddedPage(o: { viewer: Viewer; deviceId: string; secret: s
 <p class="nhsuk-body-l"><code data-secret>${o.secret}</code></p>
 <p><a href="/operations">Back to devices and outputs</a></p>`;
   return layout({ title: 'Device added', viewer: o.viewer, body });
+}
+
+/** Admins: accounts, their roles and patients; add, assign, unassign, revoke. */
+export function accountsPage(o: { viewer: Viewer; accounts: readonly AccountView[]; added?: { id: string; secret: string } | undefined }): Html {
+  const csrf = html`<input type="hidden" name="_csrf" value="${o.viewer.csrf}">`;
+  const body = html`<h1>Accounts</h1>
+${o.added === undefined ? '' : html`<div class="nhsuk-inset-text"><p>Account <strong>${o.added.id}</strong> added. Its password, shown only this once: <code data-secret>${o.added.secret}</code></p></div>`}
+<details class="nhsuk-details"><summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">Add an account</span></summary><div class="nhsuk-details__text">
+<form method="post" action="/accounts">${csrf}
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="account-id">Account ID</label><input class="nhsuk-input nhsuk-input--width-20" id="account-id" name="id" type="text" required></div>
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="account-name">Name</label><input class="nhsuk-input nhsuk-input--width-20" id="account-name" name="name" type="text" required></div>
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="account-role">Role</label><select class="nhsuk-select" id="account-role" name="role"><option value="clinician">Clinician</option><option value="operator">Operator</option><option value="admin">Admin</option></select></div>
+<button class="nhsuk-button nhsuk-button--secondary" type="submit">Add account</button></form></div></details>
+<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Accounts</caption>
+<thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Account</th><th scope="col" class="nhsuk-table__header">Role</th><th scope="col" class="nhsuk-table__header">Patients</th><th scope="col" class="nhsuk-table__header">Change</th></tr></thead>
+<tbody class="nhsuk-table__body">${o.accounts.map(
+    (a) => html`<tr class="nhsuk-table__row" data-account="${a.id}"><td class="nhsuk-table__cell">${a.name} (${a.id})${a.status === 'revoked' ? html` <strong class="nhsuk-tag nhsuk-tag--grey">Revoked</strong>` : ''}</td><td class="nhsuk-table__cell">${a.role}</td>
+<td class="nhsuk-table__cell">${a.role !== 'clinician' ? '' : a.patients.length === 0 ? 'None' : html`<ul class="nhsuk-list app-compact">${a.patients.map((p) => html`<li>${nhsNumber(p)} <form method="post" action="/accounts/${a.id}/patients/${p}/remove" class="app-inline-form">${csrf}<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Remove<span class="nhsuk-u-visually-hidden"> ${nhsNumber(p)} from ${a.name}</span></button></form></li>`)}</ul>`}</td>
+<td class="nhsuk-table__cell">${
+      a.status === 'revoked'
+        ? ''
+        : html`${a.role === 'clinician' ? html`<form method="post" action="/accounts/${a.id}/patients" class="app-inline-form">${csrf}<label class="nhsuk-label" for="assign-${a.id}">Add a patient<span class="nhsuk-u-visually-hidden"> for ${a.name}</span> (NHS number)</label><input class="nhsuk-input nhsuk-input--width-10" id="assign-${a.id}" name="patient" type="text" inputmode="numeric" required> <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Add<span class="nhsuk-u-visually-hidden"> patient for ${a.name}</span></button></form>` : ''}
+${a.id === o.viewer.accountId ? '' : html`<form method="post" action="/accounts/${a.id}/revoke" class="app-inline-form">${csrf}<button class="nhsuk-button nhsuk-button--warning nhsuk-button--small" type="submit">Revoke<span class="nhsuk-u-visually-hidden"> ${a.name}</span></button></form>`}`
+    }</td></tr>`,
+  )}</tbody></table>`;
+  return layout({ title: 'Accounts', viewer: o.viewer, body });
 }
 
 /** Admins: the audit trail, filtered by patient or user. */

@@ -108,9 +108,9 @@ ${alertTimeline(o.alerts, (a) => alertActions(viewer, nhs, a, p.colleagues))}
 <td class="nhsuk-table__cell">${t.above === undefined ? '' : `above ${metricValue(t.metric, t.above)}`}${t.below === undefined ? '' : `below ${metricValue(t.metric, t.below)}`}</td>
 <td class="nhsuk-table__cell">${t.override === undefined ? 'Device profile' : `${t.override.setBy}, ${dateTime(t.override.setAtMs)}`}</td>
 <td class="nhsuk-table__cell"><form method="post" action="/patients/${nhs}/thresholds/${t.ruleId}" class="app-inline-form">${csrfField(viewer)}
-<label class="nhsuk-label" for="thr-${t.ruleId}">New ${t.above !== undefined ? 'upper' : 'lower'} limit</label>
+<label class="nhsuk-label" for="thr-${t.ruleId}">New ${t.above !== undefined ? 'upper' : 'lower'} limit<span class="nhsuk-u-visually-hidden"> for ${t.ruleId}</span></label>
 <input class="nhsuk-input nhsuk-input--width-4" id="thr-${t.ruleId}" name="${t.above !== undefined ? 'above' : 'below'}" type="number" step="any" inputmode="decimal" required>
-<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Save</button></form></td></tr>`,
+<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Save<span class="nhsuk-u-visually-hidden"> the limit for ${t.ruleId}</span></button></form></td></tr>`,
   )}</tbody></table>
 
 <h2>Recent readings</h2>
@@ -154,7 +154,7 @@ function recentReadings(viewer: Viewer, nhs: string, recent: PatientDetail['rece
 <td class="nhsuk-table__cell">${
       r.status === 'entered-in-error'
         ? ''
-        : html`<form method="post" action="/patients/${nhs}/readings/${r.id}/retract" class="app-inline-form">${csrfField(viewer)}<label class="nhsuk-label" for="retract-${r.id}">Reason</label><input class="nhsuk-input nhsuk-input--width-20" id="retract-${r.id}" name="reason" type="text" required> <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Retract</button></form>`
+        : html`<form method="post" action="/patients/${nhs}/readings/${r.id}/retract" class="app-inline-form">${csrfField(viewer)}<label class="nhsuk-label" for="retract-${r.id}">Reason<span class="nhsuk-u-visually-hidden"> for retracting the reading of ${dateTime(r.takenAtMs)}</span></label><input class="nhsuk-input nhsuk-input--width-20" id="retract-${r.id}" name="reason" type="text" required> <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Retract<span class="nhsuk-u-visually-hidden"> the reading of ${dateTime(r.takenAtMs)}</span></button></form>`
     }</td></tr>`,
   )}</tbody></table>`;
 }
