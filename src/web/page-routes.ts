@@ -75,37 +75,39 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
     return page(reply, triagePage({ viewer: v, rows: rows.value, filter: filter in TRIAGE_FILTERS ? filter : 'all', nowMs: state.deps.clock.now() }));
   });
 
-  app.get('/patients/:nhs', async (req, reply) => {
+  /** A patient and their alerts for a page (each view checked and audited), and the period asked for; or the answer already sent. */
+  const patientView = async (req: FastifyRequest, reply: FastifyReply, defaultRange: RangeId) => {
     const { caller, viewer: v } = viewer(req);
     const nhs = (req.params as Form)['nhs'] ?? '';
-    const rangeQ = (req.query as Form)['range'] ?? '7d';
-    const range: RangeId = rangeQ in RANGES ? (rangeQ as RangeId) : '7d';
+    const asked = (req.query as Form)['range'] ?? defaultRange;
+    const range: RangeId = asked in RANGES ? (asked as RangeId) : defaultRange;
     const p = await care.patient(caller, nhs);
     if (!p.ok) return send(req, reply, problemOfCare(p.error));
     const alerts = await care.alerts(caller, nhs);
     if (!alerts.ok) return send(req, reply, problemOfCare(alerts.error));
-    return page(reply, patientPage({ viewer: v, p: p.value, alerts: alerts.value, range, nowMs: state.deps.clock.now() }));
+    return { caller, v, nhs, range, p: p.value, alerts: alerts.value };
+  };
+
+  app.get('/patients/:nhs', async (req, reply) => {
+    const view = await patientView(req, reply, '7d');
+    if (!('p' in view)) return view;
+    return page(reply, patientPage({ viewer: view.v, p: view.p, alerts: view.alerts, range: view.range, nowMs: state.deps.clock.now() }));
   });
 
   app.get('/patients/:nhs/report', async (req, reply) => {
-    const { caller, viewer: v } = viewer(req);
-    const nhs = (req.params as Form)['nhs'] ?? '';
-    const rangeQ = (req.query as Form)['range'] ?? '30d';
-    const range: RangeId = rangeQ in RANGES ? (rangeQ as RangeId) : '30d';
-    const p = await care.patient(caller, nhs);
-    if (!p.ok) return send(req, reply, problemOfCare(p.error));
-    const alerts = await care.alerts(caller, nhs);
-    if (!alerts.ok) return send(req, reply, problemOfCare(alerts.error));
+    const view = await patientView(req, reply, '30d');
+    if (!('p' in view)) return view;
+    const { caller, v, nhs, range, p, alerts } = view;
     const toMs = state.deps.clock.now();
     const fromMs = toMs - RANGES[range];
     const series = new Map<string, Series>();
     for (const metric of CHARTED_METRICS) {
-      if (!p.value.latest.some((l) => l.metric === metric)) continue;
+      if (!p.latest.some((l) => l.metric === metric)) continue;
       const s = await care.series(caller, nhs, metric, fromMs, toMs + 1, 600);
       if (s.ok) series.set(metric, s.value);
     }
-    await care.audit(caller, 'patient.report', p.value.patientNhs);
-    return page(reply, reportPage({ viewer: v, p: p.value, alerts: alerts.value, series, fromMs, toMs }));
+    await care.audit(caller, 'patient.report', p.patientNhs);
+    return page(reply, reportPage({ viewer: v, p, alerts, series, fromMs, toMs }));
   });
 
   app.post('/patients/:nhs/review', async (req, reply) => {
