@@ -161,9 +161,13 @@ export class Gateway {
       this.closers.push(() => ble.stop());
       metrics.watchBle(() => ble.current?.status(), () => clock.now());
 
-      const revocations = new RevocationWatch(store.devices, (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs);
-      this.closers.push(() => revocations.stop());
-      revocations.start();
+      for (const watch of [
+        new RevocationWatch((since) => store.devices.revokedSince(since), (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs),
+        new RevocationWatch((since) => store.clinicians.revokedSince(since), (id) => mqtt.disconnectClinician(id), clock, config.mqtt.revocationCheckMs),
+      ]) {
+        this.closers.push(() => watch.stop());
+        watch.start();
+      }
 
       const health = () => {
         const committing = queue.healthy();

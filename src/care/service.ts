@@ -1,4 +1,4 @@
-import { news2, type News2Input, type News2Score, homeBpAverage, monitoringRuns, type HomeBpAverage, type HomeBpReading } from '../clinical/index.js';
+import { homeBpAverage, monitoringRuns, type HomeBpAverage, type HomeBpReading } from '../clinical/index.js';
 import { err, GatewayError, ok, parseNhsNumber, type Clock, type ReadingRow, type Result } from '../domain/index.js';
 import type { DeviceCredentials, DeviceRegistry } from '../devices/index.js';
 import type { ClinicianRegistry } from '../clinicians/index.js';
@@ -7,7 +7,10 @@ import type { ProfileCatalog } from '../profiles/index.js';
 import type { AlertChange, AlertRecord, AuditEntry, CommitBatch, OutboxEntry } from '../store/reading-store.js';
 import type { AccountRole, PointValue, SeriesBucket, SqliteStore, StoredAuditEntry } from '../store/sqlite/index.js';
 import { planAlertAction, type AlertAction } from './alert-actions.js';
-import { byUrgency, tierOf, type TriageFacts, type TriageTier } from './triage.js';
+import { CHARTED_METRICS, PatientRows, type DeviceStatus, type PatientRow } from './patient-rows.js';
+import { byUrgency, inFilter, triageCounts, type TriageFilter } from './triage.js';
+
+export { CHARTED_METRICS, type DeviceStatus, type PatientRow } from './patient-rows.js';
 
 /** Who is asking: an account signed in (browser session or API token), and from where. */
 export interface Caller {
@@ -26,37 +29,28 @@ export const CareError = {
 } as const;
 export type CareError = (typeof CareError)[keyof typeof CareError];
 
-/** The metrics the app charts and lists, in display order. */
-export const CHARTED_METRICS = ['systolic', 'diastolic', 'heartRate', 'spo2', 'bodyTemperature', 'bodyWeight', 'bloodGlucose', 'respiratoryRate'] as const;
 
-/** Which stored metric feeds which NEWS2 parameter [NEWS2 chart 1]; the same mapping the alert rules use. */
-const NEWS2_INPUTS: Readonly<Record<string, keyof News2Input>> = { respiratoryRate: 'respiratoryRate', spo2: 'spo2', systolic: 'systolic', heartRate: 'pulse', pulse: 'pulse', bodyTemperature: 'temperature' };
 
-export interface DeviceStatus {
-  readonly deviceId: string;
-  readonly profileId: string;
-  readonly status: 'active' | 'revoked';
-  readonly lastSeenAtMs: number | undefined;
-  readonly lastReadingAtMs: number | undefined;
-  readonly batteryPct: number | undefined;
-  readonly clockOffsetMs: number | undefined;
-  readonly clockDrift: boolean;
-  /** Silent past its profile's `staleAfterMinutes`. */
-  readonly stale: boolean;
+/** Which of the triage list to show. */
+export interface TriageQuery {
+  readonly filter?: TriageFilter | undefined;
+  readonly offset?: number | undefined;
+  readonly limit?: number | undefined;
 }
 
-export interface PatientRow extends TriageFacts {
-  readonly tier: TriageTier;
-  readonly latest: readonly PointValue[];
-  readonly news2: (Pick<News2Score, 'total' | 'partial' | 'response'> & { readonly missing: readonly string[] }) | undefined;
-  readonly batteryLow: boolean;
-  readonly clockOff: boolean;
-  /** Hours since the latest reading of any device (for the "no data for N hours" badge). */
-  readonly silentHours: number | undefined;
-  readonly lastReview: { readonly by: string; readonly atMs: number } | undefined;
-  readonly spark: readonly { readonly atMs: number; readonly value: number }[];
-  readonly sparkMetric: string | undefined;
+/** The rows a page of the triage list shows, and how many there are under each filter. */
+export interface TriagePage {
+  readonly filter: TriageFilter;
+  /** Patients under this filter. */
+  readonly total: number;
+  readonly counts: Readonly<Record<TriageFilter, number>>;
+  readonly offset: number;
+  readonly limit: number;
+  readonly patients: readonly PatientRow[];
 }
+
+/** The triage list's page size, unless asked otherwise (a ward's screenful, most urgent first). */
+export const TRIAGE_PAGE_SIZE = 50;
 
 export interface PatientDetail extends PatientRow {
   readonly devices: readonly DeviceStatus[];
@@ -144,13 +138,9 @@ export interface AccountView {
   readonly patients: readonly string[];
 }
 
-/** The sparkline shows the first of these the patient has. */
-const SPARK_METRICS = ['systolic', 'spo2', 'heartRate', 'bodyWeight', 'bloodGlucose', 'bodyTemperature'] as const;
-const BATTERY_LOW_PCT = 20;
 /** Home BP runs are shown for this many weeks; days are UK local days. */
 const HBPM_WEEKS = 12;
 const HBPM_ZONE = 'Europe/London';
-const CLOCK_OFF_MS = 5 * 60_000;
 const DAY = 86_400_000;
 
 /**
@@ -160,7 +150,11 @@ const DAY = 86_400_000;
  * change is audited durably before it is answered; so is every refusal.
  */
 export class CareService {
-  constructor(private readonly d: CareDeps) {}
+  private readonly read: PatientRows;
+
+  constructor(private readonly d: CareDeps) {
+    this.read = new PatientRows(d);
+  }
 
   /** Records a view, change or refusal; resolves once it is durable. */
   audit(caller: Caller, action: string, patientNhs?: string | readonly string[], target?: string, outcome: AuditEntry['outcome'] = 'ok'): Promise<unknown> {
@@ -186,12 +180,19 @@ export class CareService {
     return ok(parsed.value);
   }
 
-  /** The triage list: the clinician's patients, most urgent first (audited per patient). */
-  async triage(caller: Caller): Promise<Result<PatientRow[], CareError>> {
+  /**
+   * The triage list: the clinician's patients, most urgent first, filtered and a page at a time.
+   * Every patient's facts decide the order (a handful of queries for all of them); only the page's
+   * rows get their sparklines, and only the patients shown are audited as viewed.
+   */
+  async triage(caller: Caller, query: TriageQuery = {}): Promise<Result<TriagePage, CareError>> {
     if (caller.role !== 'clinician') {
       await this.audit(caller, 'patients.list', undefined, undefined, 'refused');
       return err(CareError.Forbidden);
     }
+    const filter = query.filter ?? 'all';
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? TRIAGE_PAGE_SIZE;
     const patients = this.patientsOf(caller);
     const now = this.d.clock.now();
     const reviews = this.d.store.audit.reviews();
@@ -201,10 +202,12 @@ export class CareService {
       if (list === undefined) open.set(a.patientNhs, [a]);
       else list.push(a);
     }
-    const rows = this.rows(patients, now, open, reviews);
-    rows.sort(byUrgency);
-    if (patients.length > 0) await this.audit(caller, 'patients.list', patients);
-    return ok(rows);
+    const all = this.read.rows(patients, now, open, reviews);
+    const counts = triageCounts(all);
+    const shown = all.filter((r) => inFilter(filter, r)).sort(byUrgency);
+    const page = this.read.withSparks(shown.slice(offset, offset + limit), now);
+    if (page.length > 0) await this.audit(caller, 'patients.list', page.map((r) => r.patientNhs));
+    return ok({ filter, total: shown.length, counts, offset, limit, patients: page });
   }
 
   /** One patient's page: everything but the chart series. */
@@ -215,7 +218,7 @@ export class CareService {
     const now = this.d.clock.now();
     const openAlerts = this.d.store.alerts.list({ patientNhs: patient, open: true });
     const review = this.d.store.audit.lastReview(patient);
-    const [row] = this.rows([patient], now, new Map([[patient, openAlerts]]), new Map(review === undefined ? [] : [[patient, review]]));
+    const [row] = this.read.withSparks(this.read.rows([patient], now, new Map([[patient, openAlerts]]), new Map(review === undefined ? [] : [[patient, review]])), now);
     if (row === undefined) return err(CareError.NotFound);
     // Home BP over 12 weeks, in monitoring runs [NICE NG136 1.2.6], each averaged and staged.
     const since = now - HBPM_WEEKS * 7 * DAY;
@@ -247,7 +250,7 @@ export class CareService {
     await this.audit(caller, 'patient.view', patient);
     return ok({
       ...row,
-      devices: this.devices([patient], now),
+      devices: this.read.devices([patient], now),
       openAlerts,
       homeBp: homeBpRuns[0]?.average ?? homeBpAverage([], HBPM_ZONE),
       homeBpRuns,
@@ -409,7 +412,7 @@ export class CareService {
     if (caller.role !== 'admin') return this.refuse(caller, 'account.revoke');
     if (accountId === caller.accountId) return err(CareError.Invalid); // an admin cannot lock themselves out
     if (this.d.store.clinicians.get(accountId) === undefined) return err(CareError.NotFound);
-    this.d.store.clinicians.revoke(accountId);
+    this.d.store.clinicians.revoke(accountId, this.d.clock.now());
     await this.audit(caller, 'account.revoke', undefined, accountId);
     return ok(undefined);
   }
@@ -432,7 +435,7 @@ export class CareService {
     if (caller.role === 'clinician') return err(CareError.Forbidden);
     const now = this.d.clock.now();
     const patients = [...new Set(this.d.store.devices.list().map((d) => d.patientNhs))];
-    const all = this.devices(patients, now).map(({ patientNhs, ...d }) => ({ ...d, patient: maskedNhs(patientNhs) }));
+    const all = this.read.devices(patients, now).map(({ patientNhs, ...d }) => ({ ...d, patient: maskedNhs(patientNhs) }));
     await this.audit(caller, 'devices.list');
     return ok(all);
   }
@@ -446,85 +449,6 @@ export class CareService {
     const entries = this.d.store.audit.list(filter);
     await this.audit(caller, 'audit.view', filter.patientNhs, filter.actor);
     return ok(entries);
-  }
-
-  private devices(patients: readonly string[], now: number): (DeviceStatus & { patientNhs: string })[] {
-    return this.d.store.views.devicesOf(patients).map((d) => {
-      const staleAfter = this.d.profiles.get(d.profileId)?.staleAfterMinutes;
-      const last = d.lastReadingAtMs ?? d.createdAtMs;
-      return {
-        deviceId: d.deviceId,
-        patientNhs: d.patientNhs,
-        profileId: d.profileId,
-        status: d.status,
-        lastSeenAtMs: d.lastSeenAtMs,
-        lastReadingAtMs: d.lastReadingAtMs,
-        batteryPct: d.batteryPct,
-        clockOffsetMs: d.clockOffsetMs,
-        clockDrift: d.clockDrift,
-        stale: d.status === 'active' && staleAfter !== undefined && now - last > staleAfter * 60_000,
-      };
-    });
-  }
-
-  /** The triage facts and row of each patient, from a handful of queries for all of them. */
-  private rows(patients: readonly string[], now: number, open: ReadonlyMap<string, readonly AlertRecord[]>, reviews: ReadonlyMap<string, { by: string; atMs: number }>): PatientRow[] {
-    const latest = this.d.store.views.latestOf(patients, CHARTED_METRICS);
-    const devices = new Map<string, DeviceStatus[]>();
-    for (const d of this.devices(patients, now)) devices.set(d.patientNhs, [...(devices.get(d.patientNhs) ?? []), d]);
-    const scales = new Map(this.d.store.patients.allSettings().map((x) => [x.patientNhs, x.spo2Scale]));
-    const sparkMetric = new Map(patients.flatMap((nhs) => SPARK_METRICS.filter((m) => latest.get(nhs)?.some((l) => l.metric === m)).slice(0, 1).map((m) => [nhs, m] as const)));
-    const sparks = this.d.store.views.sparks([...sparkMetric], now - 7 * DAY, 12 * 3_600_000); // 14 points a week
-    return patients.map((nhs) =>
-      this.row(nhs, now, latest.get(nhs) ?? [], devices.get(nhs) ?? [], open.get(nhs) ?? [], reviews.get(nhs), scales.get(nhs) ?? 1, sparkMetric.get(nhs), sparks.get(nhs) ?? []),
-    );
-  }
-
-  private row(
-    patientNhs: string,
-    now: number,
-    latest: readonly PointValue[],
-    devices: readonly DeviceStatus[],
-    open: readonly AlertRecord[],
-    review: { by: string; atMs: number } | undefined,
-    spo2Scale: 1 | 2,
-    sparkMetric: string | undefined,
-    spark: readonly { atMs: number; value: number }[],
-  ): PatientRow {
-    const staleSince = devices.filter((d) => d.stale).map((d) => d.lastReadingAtMs ?? 0);
-    const lastReading = Math.max(0, ...devices.map((d) => d.lastReadingAtMs ?? 0));
-    const score = this.news2(latest, now, spo2Scale);
-    const facts: TriageFacts = {
-      patientNhs,
-      criticalAlerts: open.filter((a) => a.severity === 'critical').length,
-      warningAlerts: open.filter((a) => a.severity === 'warning').length,
-      oldestOpenAlertAtMs: open.length === 0 ? undefined : Math.min(...open.map((a) => a.openedAtMs)),
-      news2Response: score !== undefined && score.response !== 'routine',
-      staleForMs: staleSince.length === 0 ? undefined : now - Math.min(...staleSince),
-    };
-    return {
-      ...facts,
-      tier: tierOf(facts),
-      latest,
-      news2: score === undefined ? undefined : { total: score.total, partial: score.partial, response: score.response, missing: score.missing },
-      batteryLow: devices.some((d) => d.batteryPct !== undefined && d.batteryPct < BATTERY_LOW_PCT),
-      clockOff: devices.some((d) => d.clockDrift || Math.abs(d.clockOffsetMs ?? 0) > CLOCK_OFF_MS),
-      silentHours: lastReading > 0 ? Math.floor((now - lastReading) / 3_600_000) : undefined,
-      lastReview: review === undefined ? undefined : { by: review.by, atMs: review.atMs },
-      spark,
-      sparkMetric,
-    };
-  }
-
-  /** NEWS2 from the latest values inside the window; undefined when none of its parameters is there. */
-  private news2(latest: readonly PointValue[], now: number, spo2Scale: 1 | 2): News2Score | undefined {
-    const input: Record<string, number> = {};
-    for (const l of latest) {
-      const parameter = NEWS2_INPUTS[l.metric];
-      if (parameter !== undefined && now - l.takenAtMs <= this.d.news2WindowMs) input[parameter] = l.value;
-    }
-    if (Object.keys(input).length === 0) return undefined;
-    return news2({ ...input, spo2Scale });
   }
 }
 

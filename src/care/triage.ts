@@ -43,3 +43,21 @@ export function byUrgency(a: TriageFacts, b: TriageFacts): number {
   if (silent !== 0) return silent;
   return a.patientNhs < b.patientNhs ? -1 : a.patientNhs > b.patientNhs ? 1 : 0;
 }
+
+/** The triage list's filters. */
+export const TRIAGE_FILTERS = ['all', 'alerts', 'news2', 'stale'] as const;
+export type TriageFilter = (typeof TRIAGE_FILTERS)[number];
+
+export function inFilter(filter: TriageFilter, f: TriageFacts): boolean {
+  if (filter === 'alerts') return f.criticalAlerts + f.warningAlerts > 0;
+  if (filter === 'news2') return f.news2Response;
+  if (filter === 'stale') return f.staleForMs !== undefined;
+  return true;
+}
+
+/** How many patients each filter would show. */
+export function triageCounts(facts: readonly TriageFacts[]): Record<TriageFilter, number> {
+  const counts = { all: 0, alerts: 0, news2: 0, stale: 0 };
+  for (const f of facts) for (const filter of TRIAGE_FILTERS) if (inFilter(filter, f)) counts[filter]++;
+  return counts;
+}

@@ -54,6 +54,17 @@ export function cliniciansAssign(global: GlobalOptions, id: string, o: { patient
   });
 }
 
+/** `vitals-gateway clinicians revoke <id>`: the account signs in nowhere again; a running gateway ends its sessions and closes its MQTT connection. Audited. */
+export function cliniciansRevoke(global: GlobalOptions, id: string, o: Json): void {
+  withStore(global, (store) => {
+    const changed = new ClinicianRegistry(store.clinicians, systemClock).revoke(id);
+    const atMs = Date.now();
+    store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs, actor: `cli:${userInfo().username}`, role: 'cli', action: 'account.revoke', patientNhs: undefined, target: id, address: undefined, outcome: 'ok' }] });
+    if (o.json) stdout.json({ accountId: id, status: 'revoked', changed });
+    else stdout.line(changed ? `account ${id} revoked` : `account ${id} was already revoked`);
+  });
+}
+
 export function cliniciansList(global: GlobalOptions, o: Json): void {
   withStore(global, (store) => {
     const list = new ClinicianRegistry(store.clinicians, systemClock).list();

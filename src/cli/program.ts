@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
-import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList, cliniciansToken, cliniciansWebhookSecret } from './clinicians.js';
+import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList, cliniciansRevoke, cliniciansToken, cliniciansWebhookSecret } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
 import { decodeCommand } from './decode.js';
 import { fhirExport } from './fhir.js';
@@ -156,6 +156,11 @@ export function buildProgram(version: string): Command {
     .requiredOption('--patient <nhs>', 'NHS number')
     .addOption(json)
     .action((id: string, o) => cliniciansAssign(g(), id, o));
+  clinicians
+    .command('revoke <id>')
+    .description('the account signs in nowhere again (app, API tokens, MQTT); a running gateway closes its connections within mqtt.revocationCheckMs')
+    .addOption(json)
+    .action((id: string, o) => cliniciansRevoke(g(), id, o));
   clinicians.command('list').description('clinicians and their patients').addOption(json).action((o) => cliniciansList(g(), o));
   clinicians
     .command('webhook-secret')

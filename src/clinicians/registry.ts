@@ -41,6 +41,12 @@ export class ClinicianRegistry {
     return nhs.value;
   }
 
+  /** The account can no longer sign in anywhere; a running gateway closes its connections. False if it already was revoked. */
+  revoke(id: string): boolean {
+    if (this.store.get(id) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no account ${id}`);
+    return this.store.revoke(id, this.clock.now());
+  }
+
   /** A bearer token for an API client acting as this account: returned once, kept as its SHA-256. */
   issueToken(accountId: string, name: string, tokens: SqliteApiTokens): { tokenId: string; token: string } {
     if (this.store.get(accountId) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no account ${accountId}`);

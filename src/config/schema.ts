@@ -32,7 +32,7 @@ export const ConfigSchema = z
         maxPacketBytes: z.number().int().min(1024).max(268_435_455).default(1_048_576),
         /** A connection that has not sent CONNECT by then is closed. */
         connectTimeoutMs: Ms.default(10_000),
-        /** How often connected devices are checked for revocation (made by `devices revoke` in another process). */
+        /** How often connected devices and accounts are checked for revocation (made by `devices revoke` or `clinicians revoke` in another process too). */
         revocationCheckMs: z.number().int().min(10).default(5_000),
       })
       .strict()

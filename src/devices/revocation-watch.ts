@@ -1,17 +1,18 @@
 import type { Clock } from '../domain/index.js';
-import type { DeviceStore } from '../store/device-store.js';
 
 /**
- * Closes the connection of a device revoked while connected. Revocation is written by the CLI in
- * another process, so the gateway looks for new revocations in the store at a fixed interval.
+ * Closes the connection of a device (or an account) revoked while connected. Revocation is written
+ * by the CLI in another process too, so the gateway looks for new revocations in the store at a
+ * fixed interval.
  */
 export class RevocationWatch {
   private timer: NodeJS.Timeout | undefined;
   private sinceMs: number;
 
   constructor(
-    private readonly devices: Pick<DeviceStore, 'revokedSince'>,
-    private readonly disconnect: (deviceId: string) => boolean,
+    /** Ids revoked at or after a time. */
+    private readonly revokedSince: (sinceMs: number) => string[],
+    private readonly disconnect: (id: string) => boolean,
     private readonly clock: Clock,
     private readonly intervalMs: number,
   ) {
@@ -22,11 +23,11 @@ export class RevocationWatch {
     this.timer ??= setInterval(() => this.check(), this.intervalMs).unref();
   }
 
-  /** Disconnects devices revoked since the last check; returns the ids disconnected. */
+  /** Disconnects those revoked since the last check; returns the ids disconnected. */
   check(): string[] {
     const now = this.clock.now();
     // Overlap one interval: a revocation committed while the last check ran is not missed.
-    const ids = this.devices.revokedSince(this.sinceMs - this.intervalMs);
+    const ids = this.revokedSince(this.sinceMs - this.intervalMs);
     this.sinceMs = now;
     return ids.filter((id) => this.disconnect(id));
   }

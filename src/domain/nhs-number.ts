@@ -11,12 +11,18 @@ export type NhsNumber = string & { readonly __brand: 'NhsNumber' };
 export function parseNhsNumber(input: string): Result<NhsNumber, string> {
   const digits = input.replace(/[\s-]/g, '');
   if (!/^\d{10}$/.test(digits)) return err('an NHS number has exactly 10 digits');
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += Number(digits[i]) * (10 - i);
-  const check = 11 - (sum % 11);
-  if (check === 10) return err('not a valid NHS number (check digit would be 10)');
-  if ((check === 11 ? 0 : check) !== Number(digits[9])) return err('not a valid NHS number (check digit does not match)');
+  const check = nhsCheckDigit(digits.slice(0, 9));
+  if (check === undefined) return err('not a valid NHS number (check digit would be 10)');
+  if (check !== Number(digits[9])) return err('not a valid NHS number (check digit does not match)');
   return ok(digits as NhsNumber);
+}
+
+/** The check digit of an NHS number's first 9 digits (see above); undefined where it would be 10 (no valid number). */
+export function nhsCheckDigit(first9: string): number | undefined {
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += Number(first9[i]) * (10 - i);
+  const check = 11 - (sum % 11);
+  return check === 10 ? undefined : check === 11 ? 0 : check;
 }
 
 /** Logs and listings show only the last 4 digits. */

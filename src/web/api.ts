@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CHARTED_METRICS, type Caller } from '../care/service.js';
+import { CHARTED_METRICS, TRIAGE_PAGE_SIZE, type Caller } from '../care/service.js';
+import { TRIAGE_FILTERS } from '../care/triage.js';
 import type { AlertAction } from '../care/alert-actions.js';
 import type { Result } from '../domain/index.js';
 import type { CareError } from '../care/service.js';
@@ -44,8 +45,20 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
     return { accountId: c.accountId, name: c.name, role: c.role, csrf: req.auth?.session?.csrf };
   });
 
-  app.get('/patients', { schema: { summary: 'My patients, most urgent first (latest values, open alerts, NEWS2, stale data)', tags: ['patients'] } }, async (req, reply) =>
-    answer(req, reply, await care.triage(caller(req))),
+  app.get(
+    '/patients',
+    {
+      schema: {
+        summary: 'My patients, most urgent first (latest values, open alerts, NEWS2, stale data), a page at a time, with how many each filter shows',
+        tags: ['patients'],
+        querystring: z.object({
+          filter: z.enum(TRIAGE_FILTERS).default('all'),
+          offset: z.coerce.number().int().min(0).default(0),
+          limit: z.coerce.number().int().min(1).max(1000).default(TRIAGE_PAGE_SIZE),
+        }),
+      },
+    },
+    async (req, reply) => answer(req, reply, await care.triage(caller(req), req.query)),
   );
 
   app.get('/patients/:nhs', { schema: { summary: "A patient's summary: latest values, NEWS2, devices, open alerts, home BP average, thresholds", tags: ['patients'], params: PatientParams } }, async (req, reply) =>

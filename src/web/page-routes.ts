@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AlertAction } from '../care/alert-actions.js';
-import { CHARTED_METRICS, type Caller } from '../care/service.js';
+import { CHARTED_METRICS, TRIAGE_PAGE_SIZE, type Caller } from '../care/service.js';
 import { AuthFailure } from '../devices/index.js';
 import { SESSION_COOKIE } from './auth.js';
 import type { WebState } from './context.js';
@@ -10,7 +10,8 @@ import { patientPage, RANGES, type RangeId } from './pages/patient.js';
 import { reportPage, type Series } from './pages/report.js';
 import { signInPage } from './pages/sign-in.js';
 import type { Viewer } from './pages/layout.js';
-import { TRIAGE_FILTERS, triagePage, type TriageFilter } from './pages/triage.js';
+import { triagePage } from './pages/triage.js';
+import { TRIAGE_FILTERS, type TriageFilter } from '../care/triage.js';
 import { problemOfCare } from './problems.js';
 import { send } from './server.js';
 
@@ -69,10 +70,12 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
   app.get('/', async (req, reply) => {
     const { caller, viewer: v } = viewer(req);
     if (caller.role !== 'clinician') return reply.redirect('/operations');
-    const filter = ((req.query as Form)['filter'] ?? 'all') as TriageFilter;
-    const rows = await care.triage(caller);
-    if (!rows.ok) return send(req, reply, problemOfCare(rows.error));
-    return page(reply, triagePage({ viewer: v, rows: rows.value, filter: filter in TRIAGE_FILTERS ? filter : 'all', nowMs: state.deps.clock.now() }));
+    const asked = (req.query as Form)['filter'] ?? 'all';
+    const filter = (TRIAGE_FILTERS as readonly string[]).includes(asked) ? (asked as TriageFilter) : 'all';
+    const pageNo = Math.max(1, Math.floor(Number((req.query as Form)['page'] ?? 1)) || 1);
+    const triage = await care.triage(caller, { filter, offset: (pageNo - 1) * TRIAGE_PAGE_SIZE, limit: TRIAGE_PAGE_SIZE });
+    if (!triage.ok) return send(req, reply, problemOfCare(triage.error));
+    return page(reply, triagePage({ viewer: v, triage: triage.value, nowMs: state.deps.clock.now() }));
   });
 
   /** A patient and their alerts for a page (each view checked and audited), and the period asked for; or the answer already sent. */

@@ -395,18 +395,24 @@ describe.skipIf(chromiumMissing)('the web app in Chromium', { timeout: 60_000 },
     expect(problems.take()).toEqual([]);
   });
 
-  it('fits a tablet (768×1024) without sideways scrolling', async () => {
+  it('fits a tablet (768×1024) without sideways scrolling, with no serious or critical axe findings', async () => {
     const { page, problems } = ahmed;
     await page.setViewportSize({ width: 768, height: 1024 });
     try {
       await page.goto('/');
       await page.locator('tr[data-patient]').first().waitFor();
       expect(await overflowsSideways(page)).toBe(false);
+      await axeCheck(page, 'tablet triage');
       await screenshot(page, tmp.dir, 'tablet-triage');
       await page.goto(`/patients/${PATIENT.critical}`);
       await page.locator('.app-chart[data-chart="bp"][data-points]').waitFor();
       expect(await overflowsSideways(page)).toBe(false);
+      await axeCheck(page, 'tablet patient');
       await screenshot(page, tmp.dir, 'tablet-patient');
+      await page.goto(`/patients/${PATIENT.critical}/report`);
+      expect(await overflowsSideways(page)).toBe(false);
+      await axeCheck(page, 'tablet report');
+      await screenshot(page, tmp.dir, 'tablet-report');
     } finally {
       await page.setViewportSize({ width: 1280, height: 720 });
     }

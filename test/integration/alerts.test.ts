@@ -146,6 +146,27 @@ describe('clinician alerts', () => {
     expect(await gw.metrics.render()).toMatch(/vg_mqtt_auth_failures_total\{reason="client-id-mismatch"\} 2\n/);
   });
 
+  it('closes a revoked clinician\'s open connection (revoked from the command line, another process) and refuses them after; others stay', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await startGateway(tmp.dir, { 'mqtt.revocationCheckMs': 20 });
+    defer(() => gw.stop());
+    const leaving = await clinician(gw, 'dr-leaves', [TEST_NHS]);
+    const staying = await clinician(gw, 'dr-stays', [TEST_NHS]);
+    let stayingClosed = false;
+    staying.client.on('close', () => (stayingClosed = true));
+    const closed = new Promise<void>((resolve) => leaving.client.once('close', () => resolve()));
+    const revoked = await runCli(['clinicians', 'revoke', 'dr-leaves', '--json', '--data-dir', tmp.dir]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toEqual({ accountId: 'dr-leaves', status: 'revoked', changed: true });
+    await closed;
+    await expect(mqtt.connectAsync(gw.url, { clientId: 'clinician:dr-leaves', username: 'clinician:dr-leaves', password: leaving.secret, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password|Not authorized/);
+    expect(stayingClosed).toBe(false);
+    expect(gw.store.audit.list({ patientNhs: undefined }).some((e) => e.action === 'account.revoke' && e.target === 'dr-leaves' && e.actor.startsWith('cli:'))).toBe(true);
+    const again = await runCli(['clinicians', 'revoke', 'dr-leaves', '--json', '--data-dir', tmp.dir]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ changed: false });
+  });
+
   it('delivers each state change once to a clinician\'s webhook, signed, through a receiver outage and a gateway restart', async () => {
     const tmp = tempDir();
     defer(tmp.remove);

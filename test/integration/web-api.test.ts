@@ -4,6 +4,7 @@ import { idempotencyKey, systemClock } from '../../src/domain/index.js';
 import type { ReadingRow } from '../../src/domain/index.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
+import { nhsNumbers } from '../helpers/nhs.js';
 import { until } from '../helpers/until.js';
 
 /** Patients: the test's (dr-a's and dr-b's), another only dr-c has. */
@@ -45,7 +46,7 @@ beforeAll(async () => {
   gw = await startGateway(dir.dir);
   base = `http://127.0.0.1:${gw.webPort}`;
   const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
-  for (const [id, role] of [['dr-a', 'clinician'], ['dr-b', 'clinician'], ['dr-c', 'clinician'], ['dr-d', 'clinician'], ['ops', 'operator'], ['root', 'admin']] as const) {
+  for (const [id, role] of [['dr-a', 'clinician'], ['dr-b', 'clinician'], ['dr-c', 'clinician'], ['dr-d', 'clinician'], ['dr-e', 'clinician'], ['ops', 'operator'], ['root', 'admin']] as const) {
     secrets[id] = (await accounts.add(id, `Name of ${id}`, undefined, role)).secret;
   }
   for (const id of ['dr-a', 'dr-b']) {
@@ -95,13 +96,56 @@ describe('web sign-in', () => {
 describe('clinician API', () => {
   it("lists the clinician's patients most urgent first, with latest values, NEWS2 marked partial, and audits each view", async () => {
     const a = await session('dr-a');
-    const rows = (await (await api('/patients', a)).json()) as { patientNhs: string; tier: number; latest: { metric: string; value: number }[]; news2?: { partial: boolean } }[];
+    const list = (await (await api('/patients', a)).json()) as { total: number; patients: { patientNhs: string; tier: number; latest: { metric: string; value: number }[]; news2?: { partial: boolean } }[] };
+    const rows = list.patients;
+    expect(list.total).toBe(2);
     expect(rows.map((r) => r.patientNhs)).toEqual([TEST_NHS, QUIET_NHS]);
     expect(rows[0]?.tier).toBe(0);
     expect(rows[0]?.latest).toEqual(expect.arrayContaining([expect.objectContaining({ metric: 'systolic', value: 186 })]));
     expect(rows[0]?.news2?.partial).toBe(true);
     const views = gw.store.audit.list({ actor: 'dr-a' }).filter((e) => e.action === 'patients.list');
     expect(views.map((v) => v.patientNhs).sort()).toEqual([QUIET_NHS, TEST_NHS].sort());
+  });
+
+  it('pages the list most urgent first, filters it with counts per filter, and audits only the patients shown', async () => {
+    const a = await session('dr-a');
+    type Page = { filter: string; total: number; offset: number; limit: number; counts: Record<string, number>; patients: { patientNhs: string }[] };
+    const before = gw.store.audit.list({ actor: 'dr-a' }).length;
+    const first = (await (await api('/patients?limit=1', a)).json()) as Page;
+    expect(first).toMatchObject({ filter: 'all', total: 2, offset: 0, limit: 1, counts: { all: 2, alerts: 1, news2: 0, stale: 0 } });
+    expect(first.patients.map((p) => p.patientNhs)).toEqual([TEST_NHS]);
+    const viewed = gw.store.audit.list({ actor: 'dr-a' }).slice(0, gw.store.audit.list({ actor: 'dr-a' }).length - before);
+    expect(viewed.filter((e) => e.action === 'patients.list').map((e) => e.patientNhs)).toEqual([TEST_NHS]);
+    const second = (await (await api('/patients?limit=1&offset=1', a)).json()) as Page;
+    expect(second.patients.map((p) => p.patientNhs)).toEqual([QUIET_NHS]);
+    const alerts = (await (await api('/patients?filter=alerts', a)).json()) as Page;
+    expect(alerts).toMatchObject({ filter: 'alerts', total: 1 });
+    expect(alerts.patients.map((p) => p.patientNhs)).toEqual([TEST_NHS]);
+    const bad = await api('/patients?limit=0', a);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toContain('limit');
+  });
+
+  it('shows the triage page 50 patients at a time, with previous and next links that keep the filter', async () => {
+    const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
+    const many = nhsNumbers(120, 500_000_000);
+    for (const nhs of many) accounts.assign('dr-e', nhs);
+    try {
+      const d = await session('dr-e');
+      const page1 = await (await fetch(`${base}/`, { headers: { cookie: d.cookie } })).text();
+      expect(page1.match(/<tr class="nhsuk-table__row" data-patient=/g)).toHaveLength(50);
+      expect(page1).toContain('Patients 1 to 50 of 120');
+      expect(page1).toContain('href="/?page=2" rel="next"');
+      expect(page1).not.toContain('rel="prev"');
+      const page3 = await (await fetch(`${base}/?page=3`, { headers: { cookie: d.cookie } })).text();
+      expect(page3.match(/data-patient="(\d+)"/g)?.map((m) => m.slice(14, -1))).toEqual(many.slice(100));
+      expect(page3).toContain('href="/?page=2" rel="prev"');
+      expect(page3).not.toContain('rel="next"');
+      const stale = await (await fetch(`${base}/?filter=stale&page=2`, { headers: { cookie: d.cookie } })).text();
+      expect(stale).toContain('No patients');
+    } finally {
+      for (const nhs of many) gw.store.clinicians.unassign('dr-e', nhs);
+    }
   });
 
   it('refuses another clinician the patient (403) and audits the attempt with who and from where', async () => {
@@ -268,7 +312,7 @@ describe('operators and admins', () => {
     expect((await api(`/accounts/dr-z/patients/${QUIET_NHS}`, root, { method: 'PUT' })).status).toBe(204);
     expect((await api(`/accounts/ops/patients/${QUIET_NHS}`, root, { method: 'PUT' })).status).toBe(400); // operators look after no patients
     const z = await session('dr-z');
-    expect(((await (await api('/patients', z)).json()) as { patientNhs: string }[]).map((r) => r.patientNhs)).toEqual([QUIET_NHS]);
+    expect(((await (await api('/patients', z)).json()) as { patients: { patientNhs: string }[] }).patients.map((r) => r.patientNhs)).toEqual([QUIET_NHS]);
     expect((await api(`/accounts/dr-z/patients/${QUIET_NHS}`, root, { method: 'DELETE' })).status).toBe(204);
     expect((await api(`/patients/${QUIET_NHS}`, z)).status).toBe(403);
     expect((await api('/accounts/root/revoke', root, { method: 'POST', body: '{}' })).status).toBe(400); // not oneself

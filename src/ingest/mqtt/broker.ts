@@ -57,6 +57,8 @@ export class MqttBroker {
   private readonly clinicians = new WeakMap<Client, string>();
   /** Connected clients by device id (one per device: the client id is the device id). */
   private readonly connected = new Map<string, Client>();
+  /** Connected clinicians' clients by clinician id (one each: the client id is `clinician:<id>`). */
+  private readonly connectedClinicians = new Map<string, Client>();
   private readonly inflight = new Set<Promise<unknown>>();
   private draining = false;
   private readonly inboxes: ClinicianInboxes;
@@ -119,6 +121,8 @@ export class MqttBroker {
       },
     });
     aedes.on('clientReady', (client) => {
+      const clinician = this.clinicians.get(client);
+      if (clinician !== undefined) this.connectedClinicians.set(clinician, client);
       const device = this.sessions.get(client);
       if (device === undefined) return;
       this.connected.set(device.deviceId, client);
@@ -133,7 +137,10 @@ export class MqttBroker {
     });
     aedes.on('clientDisconnect', (client) => {
       const clinician = this.clinicians.get(client);
-      if (clinician !== undefined) this.inboxes.disconnected(clinician, client);
+      if (clinician !== undefined) {
+        this.inboxes.disconnected(clinician, client);
+        if (this.connectedClinicians.get(clinician) === client) this.connectedClinicians.delete(clinician);
+      }
       const device = this.sessions.get(client);
       if (device === undefined) return;
       if (this.connected.get(device.deviceId) === client) this.connected.delete(device.deviceId);
@@ -186,9 +193,17 @@ export class MqttBroker {
 
   /** Closes a device's connection (e.g. once it is revoked); true if it was connected. */
   disconnect(deviceId: string): boolean {
-    const client = this.connected.get(deviceId);
+    return this.close(this.connected.get(deviceId), { deviceId }, 'disconnecting device');
+  }
+
+  /** Closes a clinician's connection (once their account is revoked); true if it was connected. */
+  disconnectClinician(clinicianId: string): boolean {
+    return this.close(this.connectedClinicians.get(clinicianId), { clinicianId }, 'disconnecting clinician: account revoked');
+  }
+
+  private close(client: Client | undefined, who: Record<string, string>, message: string): boolean {
     if (client === undefined) return false;
-    this.log.info({ deviceId }, 'disconnecting device');
+    this.log.info(who, message);
     client.close();
     return true;
   }

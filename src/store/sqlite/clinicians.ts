@@ -39,9 +39,14 @@ export class SqliteClinicians {
     return this.db.prepare(`SELECT ${COLUMNS} FROM clinicians ORDER BY id`).all().map(toRecord);
   }
 
-  /** An account that can no longer sign in (its sessions end at their next request). */
-  revoke(id: string): boolean {
-    return this.db.prepare(`UPDATE clinicians SET status = 'revoked' WHERE id = ? AND status = 'active'`).run(id).changes === 1;
+  /** An account that can no longer sign in (its sessions end at their next request; its broker connection is closed). */
+  revoke(id: string, atMs: number): boolean {
+    return this.db.prepare(`UPDATE clinicians SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'`).run(atMs, id).changes === 1;
+  }
+
+  /** Accounts revoked at or after `sinceMs`. */
+  revokedSince(sinceMs: number): string[] {
+    return (this.db.prepare(`SELECT id FROM clinicians WHERE status = 'revoked' AND revoked_at >= ?`).all(sinceMs) as { id: string }[]).map((r) => r.id);
   }
 
   /** Idempotent. */

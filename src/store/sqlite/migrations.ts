@@ -290,6 +290,8 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO latest_values
      SELECT patient_nhs, metric, id, device_id, value, unit, MAX(taken_at) FROM readings
      WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric;`,
+  // 12: when an account was revoked, so the gateway can close its connections at once (revoked by the CLI too).
+  `ALTER TABLE clinicians ADD COLUMN revoked_at INTEGER;`,
 ];
 
 /** The schema version this build writes. */

@@ -1,0 +1,141 @@
+import { news2, type News2Input, type News2Score } from '../clinical/index.js';
+import type { ProfileCatalog } from '../profiles/index.js';
+import type { AlertRecord } from '../store/reading-store.js';
+import type { PointValue, SqliteStore } from '../store/sqlite/index.js';
+import { tierOf, type TriageFacts, type TriageTier } from './triage.js';
+
+/** The metrics the app charts and lists, in display order. */
+export const CHARTED_METRICS = ['systolic', 'diastolic', 'heartRate', 'spo2', 'bodyTemperature', 'bodyWeight', 'bloodGlucose', 'respiratoryRate'] as const;
+
+/** Which stored metric feeds which NEWS2 parameter [NEWS2 chart 1]; the same mapping the alert rules use. */
+const NEWS2_INPUTS: Readonly<Record<string, keyof News2Input>> = { respiratoryRate: 'respiratoryRate', spo2: 'spo2', systolic: 'systolic', heartRate: 'pulse', pulse: 'pulse', bodyTemperature: 'temperature' };
+
+/** The sparkline shows the first of these the patient has. */
+const SPARK_METRICS = ['systolic', 'spo2', 'heartRate', 'bodyWeight', 'bloodGlucose', 'bodyTemperature'] as const;
+const BATTERY_LOW_PCT = 20;
+const CLOCK_OFF_MS = 5 * 60_000;
+const DAY = 86_400_000;
+
+export interface DeviceStatus {
+  readonly deviceId: string;
+  readonly profileId: string;
+  readonly status: 'active' | 'revoked';
+  readonly lastSeenAtMs: number | undefined;
+  readonly lastReadingAtMs: number | undefined;
+  readonly batteryPct: number | undefined;
+  readonly clockOffsetMs: number | undefined;
+  readonly clockDrift: boolean;
+  /** Silent past its profile's `staleAfterMinutes`. */
+  readonly stale: boolean;
+}
+
+export interface PatientRow extends TriageFacts {
+  readonly tier: TriageTier;
+  readonly latest: readonly PointValue[];
+  readonly news2: (Pick<News2Score, 'total' | 'partial' | 'response'> & { readonly missing: readonly string[] }) | undefined;
+  readonly batteryLow: boolean;
+  readonly clockOff: boolean;
+  /** Hours since the latest reading of any device (for the "no data for N hours" badge). */
+  readonly silentHours: number | undefined;
+  readonly lastReview: { readonly by: string; readonly atMs: number } | undefined;
+  readonly spark: readonly { readonly atMs: number; readonly value: number }[];
+  readonly sparkMetric: string | undefined;
+}
+
+export interface PatientRowsDeps {
+  readonly store: SqliteStore;
+  readonly profiles: ProfileCatalog;
+  readonly news2WindowMs: number;
+}
+
+/**
+ * What the triage list and a patient's page show of each patient: latest values, NEWS2, devices
+ * and their health, badges and the urgency tier, read for many patients at once in a handful of
+ * queries.
+ */
+export class PatientRows {
+  constructor(private readonly d: PatientRowsDeps) {}
+
+  devices(patients: readonly string[], now: number): (DeviceStatus & { patientNhs: string })[] {
+    return this.d.store.views.devicesOf(patients).map((d) => {
+      const staleAfter = this.d.profiles.get(d.profileId)?.staleAfterMinutes;
+      const last = d.lastReadingAtMs ?? d.createdAtMs;
+      return {
+        deviceId: d.deviceId,
+        patientNhs: d.patientNhs,
+        profileId: d.profileId,
+        status: d.status,
+        lastSeenAtMs: d.lastSeenAtMs,
+        lastReadingAtMs: d.lastReadingAtMs,
+        batteryPct: d.batteryPct,
+        clockOffsetMs: d.clockOffsetMs,
+        clockDrift: d.clockDrift,
+        stale: d.status === 'active' && staleAfter !== undefined && now - last > staleAfter * 60_000,
+      };
+    });
+  }
+
+  /** The triage facts and row of each patient (but its sparkline), from a handful of queries for all of them. */
+  rows(patients: readonly string[], now: number, open: ReadonlyMap<string, readonly AlertRecord[]>, reviews: ReadonlyMap<string, { by: string; atMs: number }>): PatientRow[] {
+    const latest = this.d.store.views.latestOf(patients, CHARTED_METRICS);
+    const devices = new Map<string, DeviceStatus[]>();
+    for (const d of this.devices(patients, now)) {
+      const list = devices.get(d.patientNhs);
+      if (list === undefined) devices.set(d.patientNhs, [d]);
+      else list.push(d);
+    }
+    const scales = new Map(this.d.store.patients.allSettings().map((x) => [x.patientNhs, x.spo2Scale]));
+    return patients.map((nhs) => this.row(nhs, now, latest.get(nhs) ?? [], devices.get(nhs) ?? [], open.get(nhs) ?? [], reviews.get(nhs), scales.get(nhs) ?? 1));
+  }
+
+  /** Each row with its 7-day sparkline (14 points, from the rollups): the first of SPARK_METRICS the patient has. */
+  withSparks(rows: readonly PatientRow[], now: number): PatientRow[] {
+    const metricOf = new Map(rows.flatMap((r) => SPARK_METRICS.filter((m) => r.latest.some((l) => l.metric === m)).slice(0, 1).map((m) => [r.patientNhs, m] as const)));
+    const sparks = this.d.store.views.sparks([...metricOf], now - 7 * DAY, 12 * 3_600_000);
+    return rows.map((r) => ({ ...r, sparkMetric: metricOf.get(r.patientNhs), spark: sparks.get(r.patientNhs) ?? [] }));
+  }
+
+  private row(
+    patientNhs: string,
+    now: number,
+    latest: readonly PointValue[],
+    devices: readonly DeviceStatus[],
+    open: readonly AlertRecord[],
+    review: { by: string; atMs: number } | undefined,
+    spo2Scale: 1 | 2,
+  ): PatientRow {
+    const staleSince = devices.filter((d) => d.stale).map((d) => d.lastReadingAtMs ?? 0);
+    const lastReading = Math.max(0, ...devices.map((d) => d.lastReadingAtMs ?? 0));
+    const score = this.news2(latest, now, spo2Scale);
+    const facts: TriageFacts = {
+      patientNhs,
+      criticalAlerts: open.filter((a) => a.severity === 'critical').length,
+      warningAlerts: open.filter((a) => a.severity === 'warning').length,
+      oldestOpenAlertAtMs: open.length === 0 ? undefined : Math.min(...open.map((a) => a.openedAtMs)),
+      news2Response: score !== undefined && score.response !== 'routine',
+      staleForMs: staleSince.length === 0 ? undefined : now - Math.min(...staleSince),
+    };
+    return {
+      ...facts,
+      tier: tierOf(facts),
+      latest,
+      news2: score === undefined ? undefined : { total: score.total, partial: score.partial, response: score.response, missing: score.missing },
+      batteryLow: devices.some((d) => d.batteryPct !== undefined && d.batteryPct < BATTERY_LOW_PCT),
+      clockOff: devices.some((d) => d.clockDrift || Math.abs(d.clockOffsetMs ?? 0) > CLOCK_OFF_MS),
+      silentHours: lastReading > 0 ? Math.floor((now - lastReading) / 3_600_000) : undefined,
+      lastReview: review === undefined ? undefined : { by: review.by, atMs: review.atMs },
+      spark: [],
+      sparkMetric: undefined,
+    };
+  }
+
+  /** NEWS2 from the latest values inside the window; undefined when none of its parameters is there. */
+  private news2(latest: readonly PointValue[], now: number, spo2Scale: 1 | 2): News2Score | undefined {
+    const input: Record<string, number> = {};
+    for (const l of latest) {
+      const parameter = NEWS2_INPUTS[l.metric];
+      if (parameter !== undefined && now - l.takenAtMs <= this.d.news2WindowMs) input[parameter] = l.value;
+    }
+    if (Object.keys(input).length === 0) return undefined;
+    return news2({ ...input, spo2Scale });
+  }}
