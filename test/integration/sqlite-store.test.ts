@@ -268,7 +268,7 @@ describe('SqliteWriterThread', () => {
     const tmp = tempDir();
     const file = join(tmp.dir, 'gateway.db');
     const old = new Database(file);
-    migrate(old, SCHEMA_VERSION - 1);
+    migrate(old, 10); // the last version before rollups and latest values (migration 11)
     old.prepare(`INSERT INTO devices (id, profile_id, patient_nhs, secret_hash, status, created_at) VALUES ('d1', 'bp-upper-arm', '9434765919', 'x', 'active', 0)`).run();
     const insert = old.prepare(
       `INSERT INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit, taken_at, device_taken_at, received_at, status) VALUES (?, 'd1', '9434765919', 'bp-upper-arm', 'systolic', ?, 'mm[Hg]', ?, ?, 0, ?)`,
