@@ -5,7 +5,7 @@
  * points per second shipped) and with its alert rules off (their cost), publish→alert-delivered
  * latency for a clinician, the FHIR output's delivery (batched vs one request per Observation,
  * draining 10,000 after an outage), back-pressure (a flood beside calm devices) and the web app
- * (triage list, chart data, page weight). Each broker runs in its own process, the load in others;
+ * (triage list, chart data, page weight) and research extracts (rows per second, peak memory). Each broker runs in its own process, the load in others;
  * see `--help` for the knobs.
  */
 import { writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { benchTarget, influxTarget, RULES_OFF, TARGETS } from './target.js';
 import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts, type RulesCost } from './alerts.js';
 import { benchFlood, formatFlood } from './flood.js';
 import { benchWeb, formatWeb } from './web.js';
+import { benchResearch, formatResearch } from './research.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -28,8 +29,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const skip = options.skip;
   const raw = await benchTarget(TARGETS.raw, options);
+  // The floor checks no credentials and keeps no sessions: its idle memory says nothing.
+  const floor = skip.has('floor') ? undefined : await benchTarget(TARGETS.floor, { ...options, idleDevices: 0 });
   const gateway = await benchTarget(TARGETS.gateway, options);
-  const results = summarize(options, raw, gateway, skip.has('influx') ? { skipped: 'InfluxDB output: skipped (--skip influx)' } : await benchInflux(options));
+  const results = summarize(options, raw, floor, gateway, skip.has('influx') ? { skipped: 'InfluxDB output: skipped (--skip influx)' } : await benchInflux(options));
   const rules = skip.has('rules') ? undefined : await benchRules(options, results.gateway.messagesPerS);
   const alerts = options.alertDevices === 0 || skip.has('alerts') ? undefined : await benchAlerts({ ...ALERT_BENCH_DEFAULTS, devices: options.alertDevices });
   // The same with 10 webhook receivers, one of them down: a broken receiver must hold up no one.
@@ -37,15 +40,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const fhir = skip.has('fhir') ? undefined : await benchFhir();
   const flood = skip.has('flood') ? undefined : await benchFlood();
   const web = skip.has('web') ? undefined : await benchWeb();
+  const research = skip.has('research') ? undefined : await benchResearch();
   process.stdout.write(
-    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}`,
+    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}`,
   );
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
   // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
-  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false ? 1 : 0;
+  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false ? 1 : 0;
 }
 
 /** The gateway again with its alert rules off, without the idle-memory phase: the rules' cost. */

@@ -43,6 +43,7 @@ export function formatReport(r: BenchResults): string {
   ];
   const columns: readonly (readonly [name: string, t: TargetSummary])[] = [
     ['raw aedes', r.raw],
+    ...(r.floor === undefined ? [] : [['durable floor', r.floor] as const]),
     ['gateway', r.gateway],
     ...(influx === undefined ? [] : [['gateway + InfluxDB', influx.target] as const]),
   ];
@@ -55,9 +56,13 @@ export function formatReport(r: BenchResults): string {
   const times = (a: number, b: number): string => `×${fixed(1)(b / a)}`;
   const ratios = [
     'ratios',
-    line('throughput gateway / raw aedes', `${percent(r.throughputRatio)} (target ≥ ${GOALS.throughputRatio * 100}%)   ${verdict(r.throughputRatio >= GOALS.throughputRatio)}`),
-    line('broker CPU per message', `raw aedes ${fixed(1)(r.raw.brokerCpuUsPerMessage)} µs, gateway ${fixed(1)(r.gateway.brokerCpuUsPerMessage)} µs (${times(r.raw.brokerCpuUsPerMessage, r.gateway.brokerCpuUsPerMessage)})`),
-    line('p99 publish→PUBACK', `raw aedes ${fixed(2)(r.raw.p99Ms)} ms, gateway ${fixed(2)(r.gateway.p99Ms)} ms (${times(r.raw.p99Ms, r.gateway.p99Ms)})`),
+    ...(r.floorRatio === undefined ? [] : [line('throughput gateway / durable floor', `${percent(r.floorRatio)} (target ≥ ${GOALS.floorRatio * 100}%)   ${verdict(r.floorRatio >= GOALS.floorRatio)}`)]),
+    line('throughput gateway / raw aedes', `${percent(r.throughputRatio)} (a figure: raw aedes stores nothing)`),
+    line(
+      'broker CPU per message',
+      `raw aedes ${fixed(1)(r.raw.brokerCpuUsPerMessage)} µs${r.floor === undefined ? '' : `, durable floor ${fixed(1)(r.floor.brokerCpuUsPerMessage)} µs`}, gateway ${fixed(1)(r.gateway.brokerCpuUsPerMessage)} µs (${times(r.floor?.brokerCpuUsPerMessage ?? r.raw.brokerCpuUsPerMessage, r.gateway.brokerCpuUsPerMessage)} the ${r.floor === undefined ? 'raw' : 'floor'}'s)`,
+    ),
+    line('p99 publish→PUBACK', `raw aedes ${fixed(2)(r.raw.p99Ms)} ms${r.floor === undefined ? '' : `, durable floor ${fixed(2)(r.floor.p99Ms)} ms`}, gateway ${fixed(2)(r.gateway.p99Ms)} ms`),
     targetBudget(r),
   ];
   const rawIdle = r.raw.idle;
@@ -69,6 +74,7 @@ export function formatReport(r: BenchResults): string {
     );
   }
   ratios.push(storedRowsLine('stored rows', r.storedRows));
+  if (r.floorStoredRows !== undefined) ratios.push(storedRowsLine('durable floor stored rows', r.floorStoredRows, 1));
   const notes = columns.flatMap(([name, t]) => caveats(name, t, r.machine.cpus));
   const errors = r.errors.length === 0 ? [] : ['', 'errors', ...r.errors.map((e) => `  ${e}`)];
   return [
@@ -90,7 +96,8 @@ export function formatReport(r: BenchResults): string {
  * is out of reach without cutting that cost, however the work is scheduled.
  */
 function targetBudget(r: BenchResults): string {
-  const rate = GOALS.throughputRatio * r.raw.messagesPerS;
+  if (r.floor === undefined) return line('CPU the target needs', 'no durable floor measured (--skip floor)');
+  const rate = GOALS.floorRatio * r.floor.messagesPerS;
   const loadUs = (r.gateway.loadCores * 1e6) / r.gateway.messagesPerS;
   const cores = (rate * (r.gateway.brokerCpuUsPerMessage + loadUs)) / 1e6;
   return line(
@@ -128,9 +135,9 @@ function influxSection(x: InfluxResults): string[] {
   ];
 }
 
-function storedRowsLine(label: string, rows: StoredRows): string {
+function storedRowsLine(label: string, rows: StoredRows, perMessage = VALUES_PER_READING): string {
   const relation = rows.rows === rows.expected ? '=' : '≠';
-  return line(label, `${int(rows.rows)} ${relation} ${VALUES_PER_READING} × ${int(rows.expected / VALUES_PER_READING)} acknowledged, ${int(rows.deadLetters)} dead letters   ${check(rows.ok)}`);
+  return line(label, `${int(rows.rows)} ${relation} ${perMessage} × ${int(rows.expected / perMessage)} acknowledged, ${int(rows.deadLetters)} dead letters   ${check(rows.ok)}`);
 }
 
 /** Why a throughput figure may understate a broker: the machine was full, or something else ran. */

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClinicianRegistry } from '../src/clinicians/index.js';
-import { idempotencyKey, systemClock, type ReadingRow } from '../src/domain/index.js';
+import { systemClock } from '../src/domain/index.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { Histogram } from './histogram.js';
 import { nhsNumbers } from '../test/helpers/nhs.js';
 import { progress } from './progress.js';
+import { seeder, storedValue } from './seed.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const PATIENTS = 1_000;
@@ -34,10 +35,6 @@ export interface WebBenchResult {
   readonly ok: boolean;
 }
 
-function row(deviceId: string, patientNhs: string, profileId: string, metric: string, value: number, t: number, unit: string): ReadingRow {
-  return { idempotencyKey: idempotencyKey({ deviceId, deviceTakenAtMs: t, metric, messageId: undefined, value }), deviceId, patientNhs, profileId, metric, value, unit, sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined };
-}
-
 /** The store as a service a year in would have it: 1,000 patients with a cuff and an oximeter, 90 days of per-second heart rate for one. */
 export async function prepare(dir: string, now: number, chartDays = CHART_DAYS): Promise<{ token: string; patients: string[]; wearer: string; rows: number; chartValues: number }> {
   const store = new SqliteStore(join(dir, 'gateway.db'));
@@ -46,15 +43,9 @@ export async function prepare(dir: string, now: number, chartDays = CHART_DAYS):
     const wearer = patients.pop() as string;
     const accounts = new ClinicianRegistry(store.clinicians, systemClock);
     await accounts.add('dr-bench', 'Dr Bench');
-    const device = (id: string, profileId: string, patientNhs: string) =>
-      store.devices.insert({ id, profileId, patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: now - 400 * DAY, revokedAtMs: undefined, secretRotatedAtMs: undefined });
-    let rows: ReadingRow[] = [];
-    let total = 0;
-    const flush = () => {
-      if (rows.length > 0) store.readings.commit({ rows, deadLetters: [], health: [] });
-      total += rows.length;
-      rows = [];
-    };
+    const seed = seeder(store, 20_000);
+    const device = (id: string, profileId: string, patientNhs: string) => seed.device(id, profileId, patientNhs, now - 400 * DAY);
+    const row = storedValue;
     progress(`web: ${PATIENTS.toLocaleString('en-GB')} patients, ${DAYS} days of home readings each (a cuff and an oximeter, twice a day)`);
     patients.forEach((nhs, p) => {
       accounts.assign('dr-bench', nhs);
@@ -63,23 +54,21 @@ export async function prepare(dir: string, now: number, chartDays = CHART_DAYS):
       for (let d = 0; d < DAYS * 2; d++) {
         const t = now - d * (DAY / 2) - (p % 600) * 1000;
         const systolic = 120 + ((p * 7 + d) % 70);
-        rows.push(row(`cuff-${p}`, nhs, 'bp-upper-arm', 'systolic', systolic, t, 'mm[Hg]'), row(`cuff-${p}`, nhs, 'bp-upper-arm', 'diastolic', 70 + (d % 25), t, 'mm[Hg]'), row(`cuff-${p}`, nhs, 'bp-upper-arm', 'pulse', 60 + (d % 30), t, '/min'));
-        rows.push(row(`oxi-${p}`, nhs, 'pulse-oximeter', 'spo2', 92 + (d % 7), t + 60_000, '%'), row(`oxi-${p}`, nhs, 'pulse-oximeter', 'heartRate', 60 + (d % 30), t + 60_000, '/min'));
+        seed.add(row(`cuff-${p}`, nhs, 'bp-upper-arm', 'systolic', systolic, t, 'mm[Hg]'), row(`cuff-${p}`, nhs, 'bp-upper-arm', 'diastolic', 70 + (d % 25), t, 'mm[Hg]'), row(`cuff-${p}`, nhs, 'bp-upper-arm', 'pulse', 60 + (d % 30), t, '/min'));
+        seed.add(row(`oxi-${p}`, nhs, 'pulse-oximeter', 'spo2', 92 + (d % 7), t + 60_000, '%'), row(`oxi-${p}`, nhs, 'pulse-oximeter', 'heartRate', 60 + (d % 30), t + 60_000, '/min'));
       }
-      if (rows.length >= 20_000) flush();
     });
-    flush();
-    const homeRows = total;
+    seed.flush();
+    const homeRows = seed.total;
     progress(`web: ${CHART_DAYS} days of a wearable's per-second heart rate (${(CHART_DAYS * 86_400).toLocaleString('en-GB')} values)`);
     accounts.assign('dr-bench', wearer);
     device('watch', 'wrist-wearable', wearer);
     for (let t = now - chartDays * DAY; t < now; t += 1000) {
-      rows.push(row('watch', wearer, 'wrist-wearable', 'heartRate', 55 + ((t / 1000) % 50), t, '/min'));
-      if (rows.length >= 50_000) flush();
+      seed.add(row('watch', wearer, 'wrist-wearable', 'heartRate', 55 + ((t / 1000) % 50), t, '/min'));
     }
-    flush();
+    seed.flush();
     const token = accounts.issueToken('dr-bench', 'bench', store.tokens).token;
-    return { token, patients, wearer, rows: homeRows, chartValues: total - homeRows };
+    return { token, patients, wearer, rows: homeRows, chartValues: seed.total - homeRows };
   } finally {
     store.close();
   }

@@ -5,7 +5,7 @@ import type { ClinicianRegistry } from '../clinicians/index.js';
 import { planCorrection, type CorrectionContext, type DeviceContext } from '../pipeline/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
 import type { AlertChange, AlertRecord, AuditEntry, CommitBatch, OutboxEntry } from '../store/reading-store.js';
-import type { AccountRole, PointValue, SeriesBucket, SqliteStore, StoredAuditEntry } from '../store/sqlite/index.js';
+import type { AccountRole, OptOutState, PointValue, SeriesBucket, SqliteStore, StoredAuditEntry } from '../store/sqlite/index.js';
 import { planAlertAction, type AlertAction } from './alert-actions.js';
 import { CHARTED_METRICS, PatientRows, type DeviceStatus, type PatientRow } from './patient-rows.js';
 import { byUrgency, inFilter, triageCounts, type TriageFilter } from './triage.js';
@@ -60,6 +60,8 @@ export interface PatientDetail extends PatientRow {
   /** Every monitoring run of the last 12 weeks, newest first, each with its average and stage (or why there is none). */
   readonly homeBpRuns: readonly { readonly fromMs: number; readonly toMs: number; readonly average: HomeBpAverage }[];
   readonly spo2Scale: 1 | 2;
+  /** Research use: opted out or in, when and by what source (undefined: never recorded, so included). */
+  readonly researchOptOut: OptOutState | undefined;
   readonly overrides: readonly { readonly ruleId: string; readonly above: number | undefined; readonly below: number | undefined; readonly setBy: string; readonly setAtMs: number }[];
   /** The alert thresholds that apply to this patient (their devices' profiles, with this patient's overrides). */
   readonly thresholds: readonly Threshold[];
@@ -255,6 +257,7 @@ export class CareService {
       homeBp: homeBpRuns[0]?.average ?? homeBpAverage([], HBPM_ZONE),
       homeBpRuns,
       spo2Scale: settings?.spo2Scale ?? 1,
+      researchOptOut: this.d.store.research.optOut(patient),
       overrides: overrides.map((o) => ({ ruleId: o.ruleId, above: o.above, below: o.below, setBy: o.setBy, setAtMs: o.setAtMs })),
       thresholds: [...thresholds.values()],
       colleagues,
@@ -349,6 +352,27 @@ export class CareService {
     const audit = [{ atMs: this.d.clock.now(), actor: caller.accountId, role: caller.role, action: 'reading.retract', patientNhs: first.patientNhs, target: String(readingId), address: caller.address, outcome: 'ok' as const }];
     await this.d.commit({ rows: [], deadLetters: [], health: [], outbox, corrections: [correction], audit });
     return ok({ values: rows.length, alreadyRetracted: false });
+  }
+
+  /**
+   * The patient's research opt-out, as they (or the national data opt-out service) decided it,
+   * with its source; their clinician or an admin records it. Every later extract honours it.
+   */
+  async setResearchOptOut(caller: Caller, nhs: string, optedOut: boolean, source: string): Promise<Result<OptOutState, CareError>> {
+    const action = optedOut ? 'patient.research-opt-out' : 'patient.research-opt-in';
+    let patient: string;
+    if (caller.role === 'admin') {
+      const parsed = parseNhsNumber(nhs);
+      if (!parsed.ok) return err(CareError.NotFound);
+      patient = parsed.value;
+    } else {
+      const admitted = await this.admit(caller, nhs, action);
+      if (!admitted.ok) return admitted;
+      patient = admitted.value;
+    }
+    this.d.store.research.setOptOut({ patientNhs: patient, optedOut, setAtMs: this.d.clock.now(), source });
+    await this.audit(caller, action, patient, source);
+    return ok(this.d.store.research.optOut(patient) as OptOutState);
   }
 
   /** Operators and admins: a new device for a patient; its secret is in the answer, once. */

@@ -1,3 +1,5 @@
+import { patientsOptOut, patientsOptOutsCheckFile, patientsOptOutsImport, patientsOptOutsList, researchExtract, researchSummary } from './research.js';
+import { SUMMARY_DIMENSIONS, type SummaryDimension } from '../research/index.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
 import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList, cliniciansRevoke, cliniciansToken, cliniciansWebhookSecret } from './clinicians.js';
@@ -12,6 +14,13 @@ import { outboxList, outboxRequeue } from './outbox.js';
 import { readings, readingsRetract } from './readings.js';
 import { start } from './start.js';
 import type { GlobalOptions } from './context.js';
+
+const dimensions = (value: string): SummaryDimension[] => {
+  const list = value.split(',').map((d) => d.trim());
+  const unknown = list.filter((d) => !(SUMMARY_DIMENSIONS as readonly string[]).includes(d));
+  if (list.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`one or more of ${SUMMARY_DIMENSIONS.join(', ')}`);
+  return list as SummaryDimension[];
+};
 
 const integer = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
@@ -200,6 +209,53 @@ export function buildProgram(version: string): Command {
     .requiredOption('--patient <nhs>', 'NHS number')
     .addOption(json)
     .action((o) => patientsShow(g(), o));
+  for (const [name, optedOut] of [['opt-out', true], ['opt-in', false]] as const) {
+    patients
+      .command(name)
+      .description(optedOut ? 'the patient opts out of research use: left out of every extract made from now on, past readings included' : 'the patient opts in to research use again')
+      .requiredOption('--patient <nhs>', 'NHS number')
+      .requiredOption('--source <text>', 'where the decision came from, e.g. "patient request", "national data opt-out"')
+      .addOption(json)
+      .action((o) => patientsOptOut(g(), optedOut, o));
+  }
+  const optOuts = patients.command('opt-outs').description('research opt-outs in bulk');
+  optOuts
+    .command('import <file>')
+    .description('NHS numbers, one per line (a trailing comma allowed) or CSV with a header: each opted out; idempotent, invalid lines reported and skipped')
+    .option('--source <text>', 'recorded with each change', 'national data opt-out')
+    .option('--usable', "the file lists the patients who MAY be used, as the Check for National Data Opt-outs service returns it: this gateway's other patients are opted out")
+    .addOption(json)
+    .action((file: string, o) => patientsOptOutsImport(g(), file, o));
+  optOuts
+    .command('check-file')
+    .description("this gateway's patients' NHS numbers, in the file format the Check for National Data Opt-outs service takes over MESH")
+    .requiredOption('--out <file>', 'the file to write (must not exist)')
+    .addOption(json)
+    .action((o) => patientsOptOutsCheckFile(g(), o));
+  optOuts.command('list').description('every recorded opt-out and opt-in').addOption(json).action((o) => patientsOptOutsList(g(), o));
+
+  const research = program.command('research').description('pseudonymised extracts and disclosure-controlled summaries, never of a patient who opted out');
+  research
+    .command('extract')
+    .description('a pseudonymised extract of a period: Parquet or CSV files and a manifest with their SHA-256')
+    .requiredOption('--project <id>', 'research project: its own pseudonyms, unlinkable to other projects')
+    .requiredOption('--from <time>', 'start, ISO 8601 (e.g. 2026-01-01)')
+    .requiredOption('--to <time>', 'end (exclusive), ISO 8601')
+    .requiredOption('--out <dir>', 'a new or empty directory')
+    .addOption(new Option('--format <format>', 'file format').choices(['parquet', 'csv']).default('parquet'))
+    .addOption(new Option('--level <level>', 'one row per value, or per patient, day and metric (with home BP averages)').choices(['readings', 'daily']).default('readings'))
+    .addOption(new Option('--precision <precision>', 'times truncated to (default research.timePrecision)').choices(['hour', 'day', 'week']))
+    .addOption(json)
+    .action((o) => researchExtract(g(), o));
+  research
+    .command('summary')
+    .description('counts of patients and values per group; counts 1–7 suppressed, others rounded to the nearest 5; CSV (or --json)')
+    .requiredOption('--project <id>', 'research project')
+    .requiredOption('--from <time>', 'start, ISO 8601')
+    .requiredOption('--to <time>', 'end (exclusive), ISO 8601')
+    .option('--by <dimensions>', `group by, comma-separated: ${SUMMARY_DIMENSIONS.join(', ')}`, dimensions, ['metric', 'day'])
+    .addOption(json)
+    .action((o) => researchSummary(g(), o));
 
   const alerts = program.command('alerts').description('clinician alerts');
   alerts

@@ -24,6 +24,7 @@ export const ENV_VARS = {
   VG_FHIR_OAUTH_PRIVATE_KEY_FILE: { key: 'fhir.oauth.privateKeyFile', type: 'string' },
   VG_PSEUDONYM_KEY_FILE: { key: 'pseudonymKeyFile', type: 'string' },
   VG_WEBHOOK_KEY_FILE: { key: 'webhookKeyFile', type: 'string' },
+  VG_RESEARCH_KEY_FILE: { key: 'researchKeyFile', type: 'string' },
   VG_HTTP_HOST: { key: 'http.host', type: 'string' },
   VG_HTTP_PORT: { key: 'http.port', type: 'number' },
   VG_WEB_HOST: { key: 'web.host', type: 'string' },

@@ -11,7 +11,7 @@ export interface ConfigLayer {
 }
 
 /** A loaded config: validated, with paths resolved, frozen. */
-export type LoadedConfig = Readonly<Config> & { readonly profilesDir: string; readonly dbFile: string; readonly pseudonymKeyFile: string; readonly webhookKeyFile: string };
+export type LoadedConfig = Readonly<Config> & { readonly profilesDir: string; readonly dbFile: string; readonly pseudonymKeyFile: string; readonly webhookKeyFile: string; readonly researchKeyFile: string };
 
 /**
  * Validates the config built from layers applied in order (file, then env, then flags, each
@@ -49,6 +49,7 @@ export function loadConfig(layers: readonly ConfigLayer[]): LoadedConfig {
     dbFile: join(resolve(config.dataDir), 'gateway.db'),
     pseudonymKeyFile: resolve(config.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key')),
     webhookKeyFile: resolve(config.webhookKeyFile ?? join(config.dataDir, 'webhook.key')),
+    researchKeyFile: resolve(config.researchKeyFile ?? join(config.dataDir, 'research.key')),
   });
 }
 
@@ -65,7 +66,7 @@ export function fileLayer(file: string): ConfigLayer {
   }
   const values = flatten(json as Record<string, unknown>);
   // Relative paths in a config file are relative to the file.
-  for (const key of ['dataDir', 'profilesDir', 'pseudonymKeyFile', 'webhookKeyFile', 'mqtt.tls.certFile', 'mqtt.tls.keyFile', 'mqtt.tls.caFile']) {
+  for (const key of ['dataDir', 'profilesDir', 'pseudonymKeyFile', 'webhookKeyFile', 'researchKeyFile', 'mqtt.tls.certFile', 'mqtt.tls.keyFile', 'mqtt.tls.caFile']) {
     if (typeof values[key] === 'string') values[key] = resolve(dirname(file), values[key] as string);
   }
   return { source: `config file ${file}`, values };

@@ -169,6 +169,15 @@ export const ConfigSchema = z
       .prefault({}),
     /** Key of patient pseudonyms in outputs (default `<dataDir>/pseudonym.key`, created on first use). */
     pseudonymKeyFile: z.string().min(1).optional(),
+    /** The research secret: each project's pseudonymisation key is derived from it (default `<dataDir>/research.key`, created on first use). */
+    researchKeyFile: z.string().min(1).optional(),
+    research: z
+      .object({
+        /** How finely a readings-level extract gives times (never exactly). */
+        timePrecision: z.enum(['hour', 'day', 'week']).default('hour'),
+      })
+      .strict()
+      .prefault({}),
     store: z
       .object({
         /** Commit readings on a dedicated thread (its own SQLite connection), beside the MQTT event loop. */

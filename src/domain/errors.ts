@@ -46,7 +46,12 @@ export const GatewayErrorCode = {
   // Broker
   GW_BROKER_LISTEN_FAILED: { retry: RetryClass.Permanent, summary: 'The MQTT listener could not bind its host and port.' },
   GW_TLS_FILES_UNREADABLE: { retry: RetryClass.Permanent, summary: 'The TLS certificate or key file cannot be read.' },
-  GW_SECRET_KEY_INVALID: { retry: RetryClass.Permanent, summary: 'A secret key file (pseudonym, webhook) cannot be read or holds fewer than 32 bytes.' },
+  GW_SECRET_KEY_INVALID: { retry: RetryClass.Permanent, summary: 'A secret key file (pseudonym, webhook, research) cannot be read or holds fewer than 32 bytes.' },
+
+  GW_RESEARCH_OUT_NOT_EMPTY: { retry: RetryClass.Permanent, summary: 'A research extract\'s output directory already holds files (an extract never overwrites or mixes with another).' },
+  GW_RESEARCH_PROJECT_INVALID: { retry: RetryClass.Permanent, summary: 'A research project id must be 1–64 characters of A–Z, a–z, 0–9, ".", "-" and "_", starting with a letter or digit.' },
+  GW_RESEARCH_EXTRACT_FAILED: { retry: RetryClass.Permanent, summary: 'A research extract stopped part-way (the store could not be read, the disk filled, or it outgrew its memory limit); its directory is incomplete.' },
+  GW_RESEARCH_PERIOD_INVALID: { retry: RetryClass.Permanent, summary: 'A research period needs --from and --to as ISO 8601 dates or times, --to after --from.' },
 } as const satisfies Record<string, { retry: RetryClass; summary: string }>;
 export type GatewayErrorCode = keyof typeof GatewayErrorCode;
 

@@ -120,6 +120,19 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
     },
   );
 
+  app.put(
+    '/patients/:nhs/research-opt-out',
+    {
+      schema: {
+        summary: "The patient's research opt-out (or opt-in again), with its source; every extract made afterwards honours it",
+        tags: ['patients'],
+        params: PatientParams,
+        body: z.object({ optedOut: z.boolean(), source: z.string().trim().min(1).max(200).describe('where the decision came from, e.g. "patient request"') }),
+      },
+    },
+    async (req, reply) => answer(req, reply, await care.setResearchOptOut(caller(req), req.params.nhs, req.body.optedOut, req.body.source)),
+  );
+
   app.post(
     '/readings/:id/retract',
     { schema: { summary: 'Retract a wrong reading (all its values) with a reason; the outputs are told', tags: ['patients'], params: z.object({ id: z.coerce.number().int().positive() }), body: z.object({ reason: Note }) } },

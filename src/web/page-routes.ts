@@ -169,6 +169,17 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
     return reply.redirect(`/patients/${nhs}`, 303);
   });
 
+  app.post('/patients/:nhs/research-opt-out', async (req, reply) => {
+    const { caller } = viewer(req);
+    const nhs = (req.params as Form)['nhs'] ?? '';
+    const f = (req.body ?? {}) as Form;
+    const source = f['source']?.trim() ?? '';
+    if ((f['optedOut'] !== 'yes' && f['optedOut'] !== 'no') || source === '') return send(req, reply, 'invalid-request', 'choose opted out or in, and give the source');
+    const r = await care.setResearchOptOut(caller, nhs, f['optedOut'] === 'yes', source.slice(0, 200));
+    if (!r.ok) return send(req, reply, problemOfCare(r.error));
+    return reply.redirect(`/patients/${nhs}`, 303);
+  });
+
   app.post('/operations/devices', async (req, reply) => {
     const { caller, viewer: v } = viewer(req);
     const f = (req.body ?? {}) as Form;

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** The pages whose commands run, in the order a newcomer would follow them. */
-const PAGES = ['README.md', 'docs/alerts.md', 'docs/web.md', 'docs/command-line.md', 'simulators/README.md', 'docs/bluetooth.md'];
+const PAGES = ['README.md', 'docs/alerts.md', 'docs/web.md', 'docs/command-line.md', 'docs/research.md', 'simulators/README.md', 'docs/bluetooth.md'];
 const MQTT_PORT = 1883;
 const COMMAND_TIMEOUT_MS = 180_000;
 const START_TIMEOUT_MS = 180_000;

@@ -226,6 +226,23 @@ describe('clinician API', () => {
     expect(gw.store.audit.list({ actor: 'dr-a' }).find((e) => e.action === 'reading.retract')).toMatchObject({ target: String(id), patientNhs: TEST_NHS });
   });
 
+  it("records the patient's research opt-out with its source (their clinician or an admin; nobody else), audited", async () => {
+    const a = await session('dr-a');
+    const res = await api(`/patients/${QUIET_NHS}/research-opt-out`, a, { method: 'PUT', body: JSON.stringify({ optedOut: true, source: 'patient request' }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ patientNhs: QUIET_NHS, optedOut: true, source: 'patient request' });
+    expect(gw.store.research.isOptedOut(QUIET_NHS)).toBe(true);
+    expect(((await (await api(`/patients/${QUIET_NHS}`, a)).json()) as { researchOptOut: { optedOut: boolean } }).researchOptOut.optedOut).toBe(true);
+    expect((await api(`/patients/${QUIET_NHS}/research-opt-out`, await session('dr-c'), { method: 'PUT', body: JSON.stringify({ optedOut: false, source: 'x' }) })).status).toBe(403);
+    expect((await api(`/patients/${QUIET_NHS}/research-opt-out`, await session('ops'), { method: 'PUT', body: JSON.stringify({ optedOut: false, source: 'x' }) })).status).toBe(403);
+    expect((await api(`/patients/${QUIET_NHS}/research-opt-out`, await session('root'), { method: 'PUT', body: JSON.stringify({ optedOut: false, source: 'national data opt-out' }) })).status).toBe(200);
+    expect(gw.store.research.optOut(QUIET_NHS)).toMatchObject({ optedOut: false, source: 'national data opt-out' });
+    const trail = gw.store.audit.list({ patientNhs: QUIET_NHS }).filter((e) => e.action.startsWith('patient.research-opt'));
+    expect(trail.map((e) => [e.actor, e.action, e.outcome])).toEqual(
+      expect.arrayContaining([['dr-a', 'patient.research-opt-out', 'ok'], ['dr-c', 'patient.research-opt-in', 'refused'], ['root', 'patient.research-opt-in', 'ok']]),
+    );
+  });
+
   it("sets the patient's NEWS2 SpO2 scale with who and when", async () => {
     const a = await session('dr-a');
     expect((await api(`/patients/${QUIET_NHS}/spo2-scale`, a, { method: 'PUT', body: JSON.stringify({ scale: 3 }) })).status).toBe(400);

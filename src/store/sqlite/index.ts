@@ -11,6 +11,7 @@ import { SqliteReadingStore } from './readings.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteApiTokens } from './tokens.js';
 import { SqliteCareViews } from './views.js';
+import { SqliteResearch } from './research.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
 export type { StoredDeadLetter } from './dead-letters.js';
@@ -27,6 +28,8 @@ export { SqliteReadingStore, SqliteDeviceStore, SqliteDeadLetters, SqliteAudit, 
 export type { AuditFilter, StoredAuditEntry } from './audit.js';
 export type { ApiTokenRecord } from './tokens.js';
 export type { PointValue, SeriesBucket } from './views.js';
+export type { OptOutState, ResearchValue } from './research.js';
+export { SqliteResearch };
 
 /** The gateway's embedded store: one SQLite file holding devices, readings, dead letters and device health. */
 export class SqliteStore {
@@ -41,6 +44,7 @@ export class SqliteStore {
   readonly audit: SqliteAudit;
   readonly tokens: SqliteApiTokens;
   readonly views: SqliteCareViews;
+  readonly research: SqliteResearch;
   private readonly db: SqliteConnection;
 
   constructor(file: string) {
@@ -55,6 +59,7 @@ export class SqliteStore {
     this.audit = new SqliteAudit(this.db);
     this.tokens = new SqliteApiTokens(this.db);
     this.views = new SqliteCareViews(this.db);
+    this.research = new SqliteResearch(this.db);
     this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived, this.alerts, this.audit);
     this.devices = new SqliteDeviceStore(this.db, health);
   }

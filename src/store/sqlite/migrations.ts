@@ -292,6 +292,13 @@ const MIGRATIONS: readonly string[] = [
      WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric;`,
   // 12: when an account was revoked, so the gateway can close its connections at once (revoked by the CLI too).
   `ALTER TABLE clinicians ADD COLUMN revoked_at INTEGER;`,
+  // 13: each patient's research opt-out (the national data opt-out, or one recorded here), checked at every extract.
+  `CREATE TABLE research_opt_outs (
+     patient_nhs TEXT PRIMARY KEY,
+     opted_out INTEGER NOT NULL,
+     set_at INTEGER NOT NULL,
+     source TEXT NOT NULL
+   ) STRICT;`,
 ];
 
 /** The schema version this build writes. */

@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { GatewayError } from '../../domain/index.js';
+import { siblingModule, startWorker } from '../../workers/index.js';
 import type { CommitBatch, CommitReceipt } from '../reading-store.js';
 import { toTuple } from './readings.js';
 import type { CommitReply, CommitRequest } from './writer-thread.js';
@@ -42,10 +43,7 @@ export class SqliteWriterThread {
   }
 
   private spawn(): Worker {
-    const entry = new URL(import.meta.url.endsWith('.ts') ? './writer-thread.ts' : './writer-thread.js', import.meta.url);
-    const worker = import.meta.url.endsWith('.ts')
-      ? new Worker(new URL('./writer-bootstrap.mjs', import.meta.url), { workerData: { file: this.file, entry: entry.href } })
-      : new Worker(entry, { workerData: { file: this.file } });
+    const worker = startWorker(siblingModule(import.meta.url, 'writer-thread'), { workerData: { file: this.file } });
     worker.on('message', (reply: CommitReply) => {
       const w = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);

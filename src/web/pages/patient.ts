@@ -125,6 +125,14 @@ ${recentReadings(viewer, nhs, p.recent)}
 </div></fieldset></div>
 <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">Save scale</button></form>
 
+<h2>Research use</h2>
+<p>${p.researchOptOut === undefined ? 'No opt-out recorded: pseudonymised data may be used for research.' : p.researchOptOut.optedOut ? `Opted out since ${dateTime(p.researchOptOut.setAtMs)} (${p.researchOptOut.source}): left out of every research extract.` : `Opted in again since ${dateTime(p.researchOptOut.setAtMs)} (${p.researchOptOut.source}).`}</p>
+<form method="post" action="/patients/${nhs}/research-opt-out" class="app-inline-form">${csrfField(viewer)}
+<input type="hidden" name="optedOut" value="${p.researchOptOut?.optedOut === true ? 'no' : 'yes'}">
+<div class="nhsuk-form-group"><label class="nhsuk-label" for="opt-out-source">Source of the decision</label>
+<input class="nhsuk-input nhsuk-input--width-20" id="opt-out-source" name="source" type="text" value="patient request" required maxlength="200"></div>
+<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">${p.researchOptOut?.optedOut === true ? 'Record that the patient opts in again' : 'Record that the patient opts out'}</button></form>
+
 <h2>Devices</h2>
 ${devicesTable(p.devices)}
 `;

@@ -1,0 +1,76 @@
+/**
+ * The durable floor: what anyone could write in an afternoon to take readings durably. aedes (its
+ * default hooks, no authentication), `JSON.parse` of each message, and one SQLite row per message
+ * (unique on device and messageId, so a redelivery is stored once). Messages arriving together are
+ * committed together on the main thread (WAL, `synchronous = FULL`), and each PUBACK is sent only
+ * after its commit (aedes writes PUBACK when `authorizePublish` calls back). No validation, units,
+ * alerts, outputs or anything else. Prints `{"port":…}` when listening; answers `stats`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Aedes } from 'aedes';
+import Database from 'better-sqlite3';
+import { serveBroker } from './control.js';
+import type { GatewayStats } from './gateway.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vg-bench-floor-'));
+const db = new Database(join(dir, 'floor.db'));
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.exec('CREATE TABLE readings (device TEXT NOT NULL, message_id TEXT NOT NULL, payload TEXT NOT NULL, UNIQUE (device, message_id))');
+const insert = db.prepare('INSERT OR IGNORE INTO readings (device, message_id, payload) VALUES (?, ?, ?)');
+
+type Pending = { device: string; messageId: string; payload: string; done: (error: Error | null) => void };
+let pending: Pending[] = [];
+let commits = 0;
+let commitSeconds = 0;
+const commit = db.transaction((batch: Pending[]) => {
+  for (const p of batch) insert.run(p.device, p.messageId, p.payload);
+});
+const flush = () => {
+  const batch = pending;
+  pending = [];
+  const started = performance.now();
+  try {
+    commit(batch);
+  } catch (error) {
+    for (const p of batch) p.done(error as Error); // no PUBACK: the device sends it again
+    return;
+  }
+  commits++;
+  commitSeconds += (performance.now() - started) / 1000;
+  for (const p of batch) p.done(null);
+};
+
+const aedes = await Aedes.createBroker({
+  authorizePublish: (_client, packet, done) => {
+    let messageId: unknown;
+    const payload = packet.payload.toString();
+    try {
+      messageId = (JSON.parse(payload) as { messageId?: unknown }).messageId;
+    } catch {
+      return done(new Error('not JSON'));
+    }
+    if (pending.length === 0) setImmediate(flush); // everything that arrives before then commits together
+    pending.push({ device: packet.topic.split('/')[1] ?? '', messageId: String(messageId), payload, done });
+  },
+});
+const server = createServer((conn) => aedes.handle(conn));
+server.on('error', (error) => process.stderr.write(`durable floor server: ${error.message}\n`));
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+serveBroker(
+  { port: (server.address() as AddressInfo).port },
+  {
+    stats: async (): Promise<GatewayStats> => ({ rows: (db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n, deadLetters: 0, commits, commitSeconds }),
+  },
+  async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await closed;
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  },
+);
