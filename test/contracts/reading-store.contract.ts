@@ -97,6 +97,23 @@ export function describeReadingStoreContract(name: string, create: () => Reading
       expect(ids({ limit: 1 })).toEqual(['b']);
     }));
 
+    it('says which idempotency keys are stored, and lists corrections in order with their patient', withStore(({ store }) => {
+      const sys = row({ metric: 'systolic', value: 128 });
+      const dia = row({ metric: 'diastolic', value: 82 });
+      store.commit({ rows: [sys, row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' })], deadLetters: [], health: [] });
+      expect(store.existingKeys([sys.idempotencyKey, dia.idempotencyKey])).toEqual(new Set([sys.idempotencyKey]));
+      expect(store.existingKeys([])).toEqual(new Set());
+      expect(store.latestCorrectionId()).toBe(0);
+      const correction = { keys: [sys.idempotencyKey], reason: undefined, requestedBy: 'cli:test', atMs: 5_000, action: 'retract' as const, before: { systolic: 128 }, after: undefined };
+      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd1' }] });
+      const first = store.latestCorrectionId();
+      expect(first).toBeGreaterThan(0);
+      const other = row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' });
+      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd2', keys: [other.idempotencyKey] }] });
+      expect(store.correctionsSince(0).map((c) => c.patientNhs)).toEqual(['9434765919', '4010232137']);
+      expect(store.correctionsSince(first)).toEqual([{ id: store.latestCorrectionId(), patientNhs: '4010232137' }]);
+    }));
+
     it('writes nothing of a batch that fails', withStore(({ store }) => {
       expect(() => store.commit({ rows: [row({ messageId: 'ok' }), row({ messageId: 'bad', deviceId: 'no-such-device' })], deadLetters: [], health: [] })).toThrow();
       expect(store.query({})).toEqual([]);

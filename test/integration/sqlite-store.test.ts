@@ -5,6 +5,7 @@ import { GatewayError } from '../../src/domain/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
+import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { tempDir } from '../helpers/gateway.js';
 import type { ReadingRow } from '../../src/domain/index.js';
@@ -20,6 +21,11 @@ function openStore() {
 describeReadingStoreContract('SqliteReadingStore', () => {
   const { tmp, store, addDevice } = openStore();
   return { store: store.readings, addDevice, close: () => (store.close(), tmp.remove()) };
+});
+
+describeDeviceStoreContract('SqliteDeviceStore', () => {
+  const { tmp, store } = openStore();
+  return { store: store.devices, close: () => (store.close(), tmp.remove()) };
 });
 
 describe('SQLite store', () => {
