@@ -68,12 +68,24 @@ const EXPECTATIONS: readonly Expectation[] = [
     check: (out) => ((json(out.stdout) as unknown[]).length > 0 ? undefined : 'no open alert is listed'),
   },
   {
+    match: /opt-outs import opted-out\.csv$/,
+    check: (out) => (/1 valid NHS numbers, 1 invalid lines skipped\n {2}line 3: /.test(out.stdout) ? undefined : 'the invalid line is not reported'),
+  },
+  {
+    match: /research extract --project study-1 /,
+    check: (out) => (/: [\d,]+ rows, [1-9]\d* patients, \d+ excluded by opt-out/.test(out.stdout) ? undefined : 'no patient in the extract'),
+  },
+  {
+    match: /research summary --project study-1 .*--by metric$/,
+    check: (out) => (out.stdout.startsWith('metric,patients,values\n') && /^systolic,\*,/m.test(out.stdout) ? undefined : 'the summary is not suppressed as expected'),
+  },
+  {
     match: /clinicians token dr-ahmed/,
     capture: (out, vars) => vars.set('token', /\(shown once\): (vgt_\S+)/.exec(out.stdout)?.[1] ?? ''),
   },
   {
     match: /api\/v1\/patients$/,
-    check: (out) => ((json(out.stdout) as { patientNhs?: string }[])[0]?.patientNhs === '9434765919' ? undefined : 'the patient is not listed'),
+    check: (out) => ((json(out.stdout) as { patients?: { patientNhs?: string }[] }).patients?.[0]?.patientNhs === '9434765919' ? undefined : 'the patient is not listed'),
   },
   { match: /decode 2A35 0078005000a5f3/, check: (out) => (/"systolic": 120/.test(out.stdout) ? undefined : 'not decoded as 120/80') },
   { match: /news2 --json/, check: (out) => (typeof (json(out.stdout) as { total?: unknown }).total === 'number' ? undefined : 'no NEWS2 total') },
