@@ -18,3 +18,16 @@ export interface PatientSettings {
   readonly setBy: string;
   readonly setAtMs: number;
 }
+
+/** Persistence of clinicians' per-patient choices (the rules engine and the web app read them). */
+export interface PatientStore {
+  /** Sets (or replaces) the patient's thresholds for one rule. */
+  setOverride(o: PatientOverride): void;
+  /** False if there was none. */
+  removeOverride(patientNhs: string, ruleId: string): boolean;
+  /** Every override, or one patient's, by patient then rule. */
+  overrides(patientNhs?: string): PatientOverride[];
+  setSettings(s: PatientSettings): void;
+  allSettings(): PatientSettings[];
+  settings(patientNhs: string): PatientSettings | undefined;
+}

@@ -9,6 +9,25 @@ export interface DeadLetter {
   readonly issues: readonly Issue[];
 }
 
+/** A dead letter as kept: large payloads are cut to their first 64 KiB, with their size and SHA-256. */
+export interface StoredDeadLetter {
+  readonly id: number;
+  readonly deviceId: string | undefined;
+  readonly topic: string;
+  readonly receivedAtMs: number;
+  readonly payload: Buffer;
+  readonly payloadBytes: number;
+  readonly payloadSha256: string;
+  readonly issues: Issue[];
+}
+
+/** The dead letters: written with the commit that refuses them, read newest first. */
+export interface DeadLetterStore {
+  /** Inside the commit's transaction. */
+  insert(d: DeadLetter): void;
+  list(filter?: { deviceId?: string; limit?: number }): StoredDeadLetter[];
+}
+
 /** Device health learned from traffic and the `status` topic. */
 export interface HealthUpdate {
   readonly deviceId: string;

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { withFixture, type Fixture } from './fixture.js';
 import type { DeviceRecord, DeviceStore } from '../../src/store/device-store.js';
 
-export interface DeviceStoreFixture {
-  readonly store: DeviceStore;
-  close(): void;
-}
+export type DeviceStoreFixture = Fixture<DeviceStore>;
 
 const device = (id: string, over: Partial<DeviceRecord> = {}): DeviceRecord => ({
   id,
@@ -22,14 +20,7 @@ const device = (id: string, over: Partial<DeviceRecord> = {}): DeviceRecord => (
 /** The behaviour every DeviceStore adapter must have (the registry, authentication, revocation and the BLE bridge rely on it). */
 export function describeDeviceStoreContract(name: string, create: () => DeviceStoreFixture): void {
   describe(`DeviceStore contract: ${name}`, () => {
-    const withStore = (fn: (store: DeviceStore) => void) => () => {
-      const f = create();
-      try {
-        fn(f.store);
-      } finally {
-        f.close();
-      }
-    };
+    const withStore = (fn: (store: DeviceStore) => void) => withFixture(create, fn);
 
     it('stores a device and gives it back as stored; an unknown id is undefined', withStore((store) => {
       store.insert(device('cuff-1', { serial: 'SN-1', bleAddress: 'AA:BB:CC:DD:EE:01' }));

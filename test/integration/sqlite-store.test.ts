@@ -5,7 +5,9 @@ import { GatewayError } from '../../src/domain/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
+import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.contract.js';
 import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
+import { describePatientStoreContract } from '../contracts/patient-store.contract.js';
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { tempDir } from '../helpers/gateway.js';
 import type { ReadingRow } from '../../src/domain/index.js';
@@ -26,6 +28,16 @@ describeReadingStoreContract('SqliteReadingStore', () => {
 describeDeviceStoreContract('SqliteDeviceStore', () => {
   const { tmp, store } = openStore();
   return { store: store.devices, close: () => (store.close(), tmp.remove()) };
+});
+
+describePatientStoreContract('SqlitePatients', () => {
+  const { tmp, store } = openStore();
+  return { store: store.patients, close: () => (store.close(), tmp.remove()) };
+});
+
+describeDeadLetterStoreContract('SqliteDeadLetters', () => {
+  const { tmp, store } = openStore();
+  return { store: store.deadLetters, close: () => (store.close(), tmp.remove()) };
 });
 
 describe('SQLite store', () => {

@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Issue } from '../../domain/index.js';
-import type { DeadLetter } from '../reading-store.js';
+import type { DeadLetter, DeadLetterStore, StoredDeadLetter } from '../reading-store.js';
+
+export type { StoredDeadLetter } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
 /** Payload bytes kept per dead letter; larger payloads keep their size, hash and this much of the start. */
 export const DEAD_LETTER_PAYLOAD_CAP_BYTES = 64 * 1024;
 
-export interface StoredDeadLetter {
-  readonly id: number;
-  readonly deviceId: string | undefined;
-  readonly topic: string;
-  readonly receivedAtMs: number;
-  readonly payload: Buffer;
-  readonly payloadBytes: number;
-  readonly payloadSha256: string;
-  readonly issues: Issue[];
-}
-
-export class SqliteDeadLetters {
+export class SqliteDeadLetters implements DeadLetterStore {
   private readonly insertStmt: SqliteStatement;
 
   constructor(private readonly db: SqliteConnection) {

@@ -1,10 +1,10 @@
-import type { PatientOverride, PatientSettings } from '../patient-store.js';
+import type { PatientOverride, PatientSettings, PatientStore } from '../patient-store.js';
 import type { SqliteConnection } from './database.js';
 
 const opt = (v: unknown): number | undefined => (v === null ? undefined : (v as number));
 
 /** Per-patient overrides and settings, each kept with who set it and when. */
-export class SqlitePatients {
+export class SqlitePatients implements PatientStore {
   constructor(private readonly db: SqliteConnection) {}
 
   setOverride(o: PatientOverride): void {
