@@ -147,6 +147,33 @@ export interface AlertRecord {
   readonly assignedTo?: string | undefined;
 }
 
+/** One entry of an alert's trail. */
+export interface AlertEvent {
+  readonly at: number;
+  readonly state: AlertState;
+  readonly by: string;
+  readonly note: string | undefined;
+}
+
+/**
+ * The alerts and their trails, written with the commit that causes them. At most one unresolved
+ * alert per key: a second is refused (and with it the whole commit).
+ */
+export interface AlertStore {
+  /** Inside the commit's transaction: each alert as it now stands, and its trail entry. */
+  apply(changes: readonly AlertChange[]): void;
+  /** Inside the commit's transaction: duration-rule breaches begun (with a time) and ended (without). */
+  applyBreaches(breaches: readonly BreachStart[]): void;
+  breaches(): BreachStart[];
+  /** Oldest opened first. */
+  unresolved(): AlertRecord[];
+  get(id: string): AlertRecord | undefined;
+  /** Newest opened first. */
+  list(filter?: { patientNhs?: string | undefined; open?: boolean | undefined; limit?: number | undefined }): AlertRecord[];
+  /** An alert's trail, oldest first. */
+  events(id: string): AlertEvent[];
+}
+
 /** One change of an alert's state, stored with the alert as it stands after it (audit trail). */
 export interface AlertChange {
   readonly alert: AlertRecord;

@@ -21,7 +21,8 @@ export function describePatientStoreContract(name: string, create: () => Patient
         { patientNhs: A, ruleId: 'hypotension', above: undefined, below: 95, clearAt: undefined, setBy: 'dr-a', setAtMs: 3_000 },
         { patientNhs: A, ruleId: 'severe-hypertension', above: 175, below: undefined, clearAt: undefined, setBy: 'dr-b', setAtMs: 2_000 },
       ]);
-      expect(store.overrides().map((o) => [o.patientNhs, o.ruleId])).toEqual([[B, 'hypotension'], [A, 'hypotension'], [A, 'severe-hypertension']].sort((x, y) => (x.join() < y.join() ? -1 : 1)));
+      // By patient, then rule.
+      expect(store.overrides().map((o) => [o.patientNhs, o.ruleId])).toEqual([[B, 'hypotension'], [A, 'hypotension'], [A, 'severe-hypertension']]);
       expect(store.removeOverride(A, 'hypotension')).toBe(true);
       expect(store.removeOverride(A, 'hypotension')).toBe(false);
       expect(store.overrides(A).map((o) => o.ruleId)).toEqual(['severe-hypertension']);

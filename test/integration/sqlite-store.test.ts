@@ -5,6 +5,9 @@ import { GatewayError } from '../../src/domain/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
+import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
+import { describeOutboxStoreContract } from '../contracts/outbox-store.contract.js';
+import { describeAlertStoreContract } from '../contracts/alert-store.contract.js';
 import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.contract.js';
 import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
 import { describePatientStoreContract } from '../contracts/patient-store.contract.js';
@@ -20,25 +23,30 @@ function openStore() {
   return { tmp, store, addDevice };
 }
 
+/** A fresh SQLite store in a temp directory, one of its ports under test, closed and removed afterwards. */
+const adapter =
+  <T>(port: (s: SqliteStore) => T) =>
+  () => {
+    const { tmp, store } = openStore();
+    return { store: port(store), close: () => (store.close(), tmp.remove()) };
+  };
+
 describeReadingStoreContract('SqliteReadingStore', () => {
   const { tmp, store, addDevice } = openStore();
   return { store: store.readings, addDevice, close: () => (store.close(), tmp.remove()) };
 });
 
-describeDeviceStoreContract('SqliteDeviceStore', () => {
-  const { tmp, store } = openStore();
-  return { store: store.devices, close: () => (store.close(), tmp.remove()) };
-});
+describeDeviceStoreContract('SqliteDeviceStore', adapter((s) => s.devices));
 
-describePatientStoreContract('SqlitePatients', () => {
-  const { tmp, store } = openStore();
-  return { store: store.patients, close: () => (store.close(), tmp.remove()) };
-});
+describePatientStoreContract('SqlitePatients', adapter((s) => s.patients));
 
-describeDeadLetterStoreContract('SqliteDeadLetters', () => {
-  const { tmp, store } = openStore();
-  return { store: store.deadLetters, close: () => (store.close(), tmp.remove()) };
-});
+describeDeadLetterStoreContract('SqliteDeadLetters', adapter((s) => s.deadLetters));
+
+describeAlertStoreContract('SqliteAlerts', adapter((s) => s.alerts));
+
+describeOutboxStoreContract('SqliteOutbox', adapter((s) => s.outbox));
+
+describeClinicianStoreContract('SqliteClinicians', adapter((s) => s.clinicians));
 
 describe('SQLite store', () => {
   it('opens in WAL mode with full sync and the current schema version', () => {

@@ -1,15 +1,10 @@
-import type { AlertChange, AlertRecord, AlertState, BreachStart } from '../reading-store.js';
+import type { AlertChange, AlertEvent, AlertRecord, AlertState, AlertStore, BreachStart } from '../reading-store.js';
+
+export type { AlertEvent } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
-export interface AlertEvent {
-  readonly at: number;
-  readonly state: AlertState;
-  readonly by: string;
-  readonly note: string | undefined;
-}
-
 /** Alerts and their audit trail, written inside the commit transaction. */
-export class SqliteAlerts {
+export class SqliteAlerts implements AlertStore {
   private readonly upsertStmt: SqliteStatement;
   private readonly eventStmt: SqliteStatement;
   private readonly unresolvedStmt: SqliteStatement;

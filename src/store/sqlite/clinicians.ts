@@ -1,18 +1,7 @@
+import type { AccountRole, ClinicianRecord, ClinicianStore } from '../clinician-store.js';
 import type { SqliteConnection } from './database.js';
 
-export type AccountRole = 'clinician' | 'operator' | 'admin';
-
-export interface ClinicianRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly secretHash: string;
-  readonly status: 'active' | 'revoked';
-  /** clinician: their patients' data and alerts; operator: devices and outputs, no clinical values; admin: accounts and assignments. */
-  readonly role: AccountRole;
-  /** Where alert changes are also POSTed, signed (optional). */
-  readonly webhookUrl: string | undefined;
-  readonly createdAtMs: number;
-}
+export type { AccountRole, ClinicianRecord } from '../clinician-store.js';
 
 const COLUMNS = 'id, name, secret_hash AS secretHash, status, role, webhook_url AS webhookUrl, created_at AS createdAtMs';
 const toRecord = (r: unknown): ClinicianRecord => {
@@ -21,7 +10,7 @@ const toRecord = (r: unknown): ClinicianRecord => {
 };
 
 /** Clinician accounts and the patients assigned to each. */
-export class SqliteClinicians {
+export class SqliteClinicians implements ClinicianStore {
   constructor(private readonly db: SqliteConnection) {}
 
   insert(c: ClinicianRecord): void {

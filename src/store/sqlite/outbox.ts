@@ -1,57 +1,15 @@
+import type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, OutboxStore, PendingOutboxEntry } from '../outbox-store.js';
 import type { OutboxEntry, OutboxResult } from '../reading-store.js';
+
+export type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, PendingOutboxEntry } from '../outbox-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
-
-/** One outbox row: the payloads of one commit for one sink, one per line. */
-export interface PendingOutboxEntry {
-  readonly id: number;
-  /** The sink's payloads (single-line texts: line protocol, compact JSON), newline-separated. */
-  readonly payload: string;
-  /** How many payloads the row holds. */
-  readonly items: number;
-}
-
-export interface DeadOutboxEntry extends PendingOutboxEntry {
-  readonly sink: string;
-  readonly error: string;
-  readonly createdAtMs: number;
-  readonly lane: string | undefined;
-}
-
-/** A pending entry of a laned sink (alert deliveries): one payload, its lane, when it was queued. */
-export interface LaneOutboxEntry {
-  readonly id: number;
-  readonly payload: string;
-  readonly lane: string;
-  readonly createdAtMs: number;
-}
-
-/** Which dead entries to list or put back. */
-export interface DeadFilter {
-  readonly sinks: readonly string[];
-  /** Only entries queued at or after this time. */
-  readonly sinceMs?: number | undefined;
-  /** Only entries whose reason contains this text. */
-  readonly reason?: string | undefined;
-  readonly limit?: number | undefined;
-}
-
-export interface OutboxStats {
-  /** Payloads (e.g. points) waiting. */
-  readonly pending: number;
-  /** Payloads refused for good. */
-  readonly dead: number;
-  /** Creation time of the oldest pending entry. */
-  readonly oldestPendingAtMs: number | undefined;
-  /** Creation time of the oldest dead entry. */
-  readonly oldestDeadAtMs?: number | undefined;
-}
 
 /**
  * The outbox table, written inside the commit transaction and read by each output's sender. A
  * commit's entries for one sink are stored as one row, payloads one per line: one extra insert per
  * commit rather than per reading keeps the hand-off cheap on the hot path.
  */
-export class SqliteOutbox {
+export class SqliteOutbox implements OutboxStore {
   private readonly insertStmt: SqliteStatement;
   private readonly deleteStmt: SqliteStatement;
   private readonly deadStmt: SqliteStatement;
