@@ -6,7 +6,7 @@
 export { coarsen, isoDay, localDays, TIME_PRECISIONS, type TimePrecision } from './coarsen.js';
 export { disclose } from './disclosure.js';
 export { EXTRACT_LEVELS, ExtractError, runExtract, sha256File, type ExtractLevel, type ExtractManifest, type ExtractProgress, type ExtractRequest } from './extract.js';
-export { parseOptOutFile, type OptOutFile } from './opt-out-file.js';
+export { parseOptOutFile, splitCsv, type OptOutFile } from './opt-out-file.js';
 export { projectKey, PROJECT_ID, type ProjectKey } from './pseudonym.js';
 export { cohortSummary, SUMMARY_DIMENSIONS, type CohortSummary, type SummaryDimension } from './summary.js';
 export type { TableFormat } from './table.js';

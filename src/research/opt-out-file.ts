@@ -40,7 +40,7 @@ export function parseOptOutFile(text: string): OptOutFile {
 }
 
 /** One CSV line's cells [RFC 4180]: commas separate, double quotes enclose, `""` is a quote. */
-function splitCsv(line: string): string[] {
+export function splitCsv(line: string): string[] {
   const cells: string[] = [];
   let cell = '';
   let quoted = false;
