@@ -16,7 +16,8 @@ import { loadSecretKey } from './outputs/secret-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import type { OutboxResult } from './store/reading-store.js';
 import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
-import { CareService } from './care/service.js';
+import { Administration } from './care/administration.js';
+import { CareService, type CareDeps } from './care/service.js';
 import { LiveFeed, WebServer } from './web/index.js';
 
 export interface GatewayParts {
@@ -49,7 +50,7 @@ export class Gateway {
     const { config, clock, log } = this;
     const recipients = recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), config.alerts.escalation.contacts);
     const careRecord = config.fhir.url === undefined ? undefined : alertsInCareRecord(config.gatewayId);
-    const care = new CareService({
+    const deps: CareDeps = {
       store,
       commit: (work) => queue.submit(work),
       clock,
@@ -59,11 +60,13 @@ export class Gateway {
       correctionOutbox: outputPlanner(config),
       devices: new DeviceRegistry(store.devices, profiles, clock),
       accounts,
-    });
+    };
+    const care = new CareService(deps);
+    const admin = new Administration(deps, care);
     const live = new LiveFeed();
     this.closers.push(queue.onCommitted((batch) => live.committed(batch)));
     const sinks = [INFLUX_SINK, FHIR_SINK, ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK];
-    return new WebServer(config.web, { care, accounts, store, live, clock, log: log.child({ component: 'web' }), health, connected, sinks, profiles: [...profiles.keys()].sort() });
+    return new WebServer(config.web, { care, admin, accounts, store, live, clock, log: log.child({ component: 'web' }), health, connected, sinks, profiles: [...profiles.keys()].sort() });
   }
   private readonly closers: (() => unknown)[] = [];
   private stopping: Promise<void> | undefined;

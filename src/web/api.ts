@@ -35,7 +35,7 @@ function answer<T>(req: FastifyRequest, reply: FastifyReply, r: Result<T, CareEr
  */
 export function apiRoutes(root: FastifyInstance, state: WebState): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const { care } = state.deps;
+  const { care, admin } = state.deps;
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => (root as unknown as { swagger(): unknown }).swagger());
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage((root as unknown as { swagger(): OpenApi }).swagger())));
@@ -152,7 +152,7 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
   }
 
   app.get('/devices', { schema: { summary: 'Operators: every device, its connection and state (no clinical values)', tags: ['operations'] } }, async (req, reply) => {
-    const r = await care.allDevices(caller(req));
+    const r = await admin.allDevices(caller(req));
     return answer(req, reply, r.ok ? { ok: true as const, value: r.value.map((d) => ({ ...d, connected: state.deps.connected(d.deviceId) })) } : r);
   });
 
@@ -165,11 +165,11 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
         body: z.object({ profileId: z.string().min(1).max(64), patient: z.string().min(10).max(12), deviceId: z.string().min(3).max(64).optional() }),
       },
     },
-    async (req, reply) => answer(req, reply, await care.addDevice(caller(req), req.body), 201),
+    async (req, reply) => answer(req, reply, await admin.addDevice(caller(req), req.body), 201),
   );
 
   app.post('/devices/:id/revoke', { schema: { summary: 'Operators: revoke a device (it can no longer connect)', tags: ['operations'], params: z.object({ id: z.string().min(1).max(64) }) } }, async (req, reply) => {
-    const r = await care.revokeDevice(caller(req), req.params.id);
+    const r = await admin.revokeDevice(caller(req), req.params.id);
     return r.ok ? reply.code(204).send() : answer(req, reply, r);
   });
 
@@ -185,34 +185,34 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
   });
 
   app.post('/outputs/:sink/requeue', { schema: { summary: "Operators: put an output's dead entries back in its queue (after a fix)", tags: ['operations'], params: z.object({ sink: z.string().min(1).max(64) }) } }, async (req, reply) => {
-    const r = await care.requeue(caller(req), req.params.sink);
+    const r = await admin.requeue(caller(req), req.params.sink);
     return answer(req, reply, r.ok ? { ok: true as const, value: { requeued: r.value } } : r);
   });
 
   const AccountParams = z.object({ id: z.string().min(3).max(64) });
-  app.get('/accounts', { schema: { summary: 'Admins: every account, its role and its patients', tags: ['accounts'] } }, async (req, reply) => answer(req, reply, await care.accounts(caller(req))));
+  app.get('/accounts', { schema: { summary: 'Admins: every account, its role and its patients', tags: ['accounts'] } }, async (req, reply) => answer(req, reply, await admin.accounts(caller(req))));
   app.post(
     '/accounts',
     { schema: { summary: 'Admins: add an account; the answer holds its password, shown once', tags: ['accounts'], body: z.object({ id: z.string().min(3).max(64), name: z.string().trim().min(1).max(200), role: z.enum(['clinician', 'operator', 'admin']) }) } },
-    async (req, reply) => answer(req, reply, await care.addAccount(caller(req), req.body), 201),
+    async (req, reply) => answer(req, reply, await admin.addAccount(caller(req), req.body), 201),
   );
   app.put('/accounts/:id/patients/:nhs', { schema: { summary: 'Admins: the clinician looks after the patient', tags: ['accounts'], params: AccountParams.extend({ nhs: Nhs }) } }, async (req, reply) => {
-    const r = await care.assignment(caller(req), req.params.id, req.params.nhs, true);
+    const r = await admin.assignment(caller(req), req.params.id, req.params.nhs, true);
     return r.ok ? reply.code(204).send() : answer(req, reply, r);
   });
   app.delete('/accounts/:id/patients/:nhs', { schema: { summary: 'Admins: the clinician no longer looks after the patient', tags: ['accounts'], params: AccountParams.extend({ nhs: Nhs }) } }, async (req, reply) => {
-    const r = await care.assignment(caller(req), req.params.id, req.params.nhs, false);
+    const r = await admin.assignment(caller(req), req.params.id, req.params.nhs, false);
     return r.ok ? reply.code(204).send() : answer(req, reply, r);
   });
   app.post('/accounts/:id/revoke', { schema: { summary: 'Admins: the account can no longer sign in', tags: ['accounts'], params: AccountParams } }, async (req, reply) => {
-    const r = await care.revokeAccount(caller(req), req.params.id);
+    const r = await admin.revokeAccount(caller(req), req.params.id);
     return r.ok ? reply.code(204).send() : answer(req, reply, r);
   });
 
   app.get(
     '/audit',
     { schema: { summary: 'Admins: the audit trail, newest first', tags: ['audit'], querystring: z.object({ patient: Nhs.optional(), actor: z.string().max(64).optional(), before: z.coerce.number().int().optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) } },
-    async (req, reply) => answer(req, reply, await care.auditTrail(caller(req), { patientNhs: req.query.patient, actor: req.query.actor, beforeId: req.query.before, limit: req.query.limit })),
+    async (req, reply) => answer(req, reply, await admin.auditTrail(caller(req), { patientNhs: req.query.patient, actor: req.query.actor, beforeId: req.query.before, limit: req.query.limit })),
   );
 
   app.get('/events', { schema: { summary: "Server-sent events: new readings and alert changes for the caller's patients (no values: fetch them)", tags: ['patients'] } }, async (req, reply) => {

@@ -1,4 +1,5 @@
 import type { ClinicianRegistry } from '../clinicians/index.js';
+import type { Administration } from '../care/administration.js';
 import type { CareService, Caller } from '../care/service.js';
 import type { Clock } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
@@ -9,6 +10,8 @@ import type { Session, Sessions } from './sessions.js';
 /** What the web app's routes use: narrow parts of the gateway. */
 export interface WebDeps {
   readonly care: CareService;
+  /** Devices, outputs, accounts and the audit trail (operators and admins). */
+  readonly admin: Administration;
   readonly accounts: ClinicianRegistry;
   readonly store: SqliteStore;
   readonly live: LiveFeed;

@@ -33,7 +33,7 @@ const safeNext = (next: string | undefined): string => (next !== undefined && /^
  * posted with the session's CSRF token and answered with a redirect back (post/redirect/get).
  */
 export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: string | undefined): void {
-  const { care, accounts, log } = state.deps;
+  const { care, admin, accounts, log } = state.deps;
 
   app.get('/auth/sign-in', async (req, reply) => {
     const q = req.query as Form;
@@ -183,21 +183,21 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
   app.post('/operations/devices', async (req, reply) => {
     const { caller, viewer: v } = viewer(req);
     const f = (req.body ?? {}) as Form;
-    const r = await care.addDevice(caller, { profileId: f['profileId'] ?? '', patient: f['patient'] ?? '', deviceId: f['deviceId']?.trim() || undefined });
+    const r = await admin.addDevice(caller, { profileId: f['profileId'] ?? '', patient: f['patient'] ?? '', deviceId: f['deviceId']?.trim() || undefined });
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return page(reply.code(201), deviceAddedPage({ viewer: v, deviceId: r.value.deviceId, secret: r.value.secret }));
   });
 
   app.post('/operations/devices/:id/revoke', async (req, reply) => {
     const { caller } = viewer(req);
-    const r = await care.revokeDevice(caller, (req.params as Form)['id'] ?? '');
+    const r = await admin.revokeDevice(caller, (req.params as Form)['id'] ?? '');
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return reply.redirect('/operations', 303);
   });
 
   app.get('/operations', async (req, reply) => {
     const { caller, viewer: v } = viewer(req);
-    const devices = await care.allDevices(caller);
+    const devices = await admin.allDevices(caller);
     if (!devices.ok) return send(req, reply, problemOfCare(devices.error));
     await care.audit(caller, 'dead-letters.list');
     return page(
@@ -215,14 +215,14 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
 
   app.post('/operations/outputs/:sink/requeue', async (req, reply) => {
     const { caller } = viewer(req);
-    const r = await care.requeue(caller, (req.params as Form)['sink'] ?? '');
+    const r = await admin.requeue(caller, (req.params as Form)['sink'] ?? '');
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return reply.redirect('/operations', 303);
   });
 
   const accountsView = async (req: FastifyRequest, reply: FastifyReply, added?: { id: string; secret: string }) => {
     const { caller, viewer: v } = viewer(req);
-    const r = await care.accounts(caller);
+    const r = await admin.accounts(caller);
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return page(added === undefined ? reply : reply.code(201), accountsPage({ viewer: v, accounts: r.value, added }));
   };
@@ -233,14 +233,14 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
     const f = (req.body ?? {}) as Form;
     const role = f['role'];
     if (role !== 'clinician' && role !== 'operator' && role !== 'admin') return send(req, reply, 'invalid-request', 'choose a role');
-    const r = await care.addAccount(caller, { id: (f['id'] ?? '').trim(), name: (f['name'] ?? '').trim(), role });
+    const r = await admin.addAccount(caller, { id: (f['id'] ?? '').trim(), name: (f['name'] ?? '').trim(), role });
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return accountsView(req, reply, { id: r.value.id, secret: r.value.secret });
   });
 
   app.post('/accounts/:id/patients', async (req, reply) => {
     const { caller } = viewer(req);
-    const r = await care.assignment(caller, (req.params as Form)['id'] ?? '', ((req.body ?? {}) as Form)['patient']?.replace(/[\s-]/g, '') ?? '', true);
+    const r = await admin.assignment(caller, (req.params as Form)['id'] ?? '', ((req.body ?? {}) as Form)['patient']?.replace(/[\s-]/g, '') ?? '', true);
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return reply.redirect('/accounts', 303);
   });
@@ -248,14 +248,14 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
   app.post('/accounts/:id/patients/:nhs/remove', async (req, reply) => {
     const { caller } = viewer(req);
     const { id = '', nhs = '' } = req.params as Form;
-    const r = await care.assignment(caller, id, nhs, false);
+    const r = await admin.assignment(caller, id, nhs, false);
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return reply.redirect('/accounts', 303);
   });
 
   app.post('/accounts/:id/revoke', async (req, reply) => {
     const { caller } = viewer(req);
-    const r = await care.revokeAccount(caller, (req.params as Form)['id'] ?? '');
+    const r = await admin.revokeAccount(caller, (req.params as Form)['id'] ?? '');
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return reply.redirect('/accounts', 303);
   });
@@ -265,7 +265,7 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
     const q = req.query as Form;
     const patient = q['patient']?.replace(/\s/g, '') || undefined;
     const actor = q['actor']?.trim() || undefined;
-    const r = await care.auditTrail(caller, { patientNhs: patient, actor, limit: 200 });
+    const r = await admin.auditTrail(caller, { patientNhs: patient, actor, limit: 200 });
     if (!r.ok) return send(req, reply, problemOfCare(r.error));
     return page(reply, auditPage({ viewer: v, entries: r.value, patient, actor }));
   });

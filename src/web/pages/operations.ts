@@ -1,4 +1,5 @@
-import type { AccountView, DeviceStatus } from '../../care/service.js';
+import type { AccountView } from '../../care/administration.js';
+import type { DeviceStatus } from '../../care/service.js';
 import type { OutboxStats, StoredAuditEntry, StoredDeadLetter } from '../../store/sqlite/index.js';
 import { dateTime, nhsNumber } from '../format.js';
 import { html, type Html } from '../html.js';
