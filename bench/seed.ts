@@ -1,10 +1,10 @@
 /** Writing a benchmark's data straight into the store: devices and stored values, committed in batches. */
-import { idempotencyKey, type ReadingRow } from '../src/domain/index.js';
+import { readingKey, type ReadingRow } from '../src/domain/index.js';
 import type { SqliteStore } from '../src/store/sqlite/index.js';
 
 /** A stored value as the pipeline would have made it (device clock right, received when taken). */
 export function storedValue(deviceId: string, patientNhs: string, profileId: string, metric: string, value: number, t: number, unit: string): ReadingRow {
-  return { idempotencyKey: idempotencyKey({ deviceId, deviceTakenAtMs: t, metric, messageId: undefined, value }), deviceId, patientNhs, profileId, metric, value, unit, sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined };
+  return { idempotencyKey: readingKey({ deviceId, deviceTakenAtMs: t, messageId: undefined, values: { [metric]: value } }), deviceId, patientNhs, profileId, metric, value, unit, sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined };
 }
 
 /** Values buffered and committed `batch` at a time; `total` counts what was committed. */

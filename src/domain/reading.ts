@@ -12,8 +12,12 @@ export interface CanonicalReading {
   readonly units: Readonly<Record<string, string>>;
 }
 
-/** One stored value: a reading becomes one row per metric. */
+/**
+ * One value of a reading, as the pipeline hands it on: a reading is one value per metric, and its
+ * values share the reading's key (domain/idempotency.ts). The store keeps each reading as one row.
+ */
 export interface ReadingRow {
+  /** The reading's key: the same on each of its values. */
   readonly idempotencyKey: string;
   readonly deviceId: string;
   readonly patientNhs: string;

@@ -26,7 +26,7 @@ export interface PlannedCorrection {
 /**
  * Plans the correction of one stored reading (all its rows). An amendment is validated like the
  * reading itself — units, limits and the profile's rules over the values as they will stand — and
- * may change only values the reading has; its identity (keys, times) never changes. A retracted
+ * may change only values the reading has; its identity (key, times) never changes. A retracted
  * reading stays retracted.
  */
 export function planCorrection(profile: DeviceProfile, rows: readonly StoredReading[], request: CorrectionRequest, atMs: number): Result<PlannedCorrection, Issue[]> {
@@ -36,7 +36,7 @@ export function planCorrection(profile: DeviceProfile, rows: readonly StoredRead
   const before = Object.fromEntries(rows.map((r) => [r.metric, r.value]));
   // The reading as first stored: its identity in outputs (e.g. FHIR identifiers) is computed from it.
   const original = rows.map((r) => (r.firstValue === undefined ? r : { ...r, value: r.firstValue }));
-  const base = { deviceId: first.deviceId, keys: rows.map((r) => r.idempotencyKey), before, reason: request.reason, requestedBy: request.requestedBy, atMs };
+  const base = { deviceId: first.deviceId, readingKey: first.idempotencyKey, before, reason: request.reason, requestedBy: request.requestedBy, atMs };
   if (request.action === 'retract') {
     return ok({ correction: { ...base, action: 'retract', after: undefined }, original, corrected: rows, status: 'entered-in-error', unchanged: retracted });
   }

@@ -1,7 +1,6 @@
 import {
   convert,
   err,
-  idempotencyKey,
   IssueCode,
   issue,
   ok,
@@ -9,6 +8,7 @@ import {
   type CanonicalReading,
   type Issue,
   type ReadingRow,
+  readingKey,
   type Result,
 } from '../domain/index.js';
 import type { DeviceProfile } from '../profiles/index.js';
@@ -92,7 +92,10 @@ export function validateReading(
   if (!time.ok) issues.push(time.error);
   if (issues.length > 0 || !time.ok) return err(issues);
   const t = time.value;
-  return ok({ rows: converted.map((c, i) => toRow(profile, reading, ctx, t, c, i === 0)), time: t });
+  const values: Record<string, number> = {};
+  for (const c of converted) values[c.metric] = c.value;
+  const key = readingKey({ deviceId: ctx.deviceId, deviceTakenAtMs: t.deviceTakenAtMs, messageId: reading.messageId, values });
+  return ok({ rows: converted.map((c, i) => toRow(profile, reading, ctx, t, c, key, i === 0)), time: t });
 }
 
 /** A value that passed its checks, in its profile's unit. */
@@ -103,11 +106,11 @@ interface Converted {
   readonly sourceUnit: string | undefined;
 }
 
-/** The stored row of one value. */
-function toRow(profile: DeviceProfile, reading: CanonicalReading, ctx: ValidationContext, t: ReadingTime, c: Converted, first: boolean): ReadingRow {
+/** One value of the reading, with the reading's key (the store keeps a reading's values together). */
+function toRow(profile: DeviceProfile, reading: CanonicalReading, ctx: ValidationContext, t: ReadingTime, c: Converted, key: string, first: boolean): ReadingRow {
   const { metric, unit, value, sourceUnit } = c;
   return {
-    idempotencyKey: idempotencyKey({ deviceId: ctx.deviceId, metric, messageId: reading.messageId, deviceTakenAtMs: t.deviceTakenAtMs, value }),
+    idempotencyKey: key,
     deviceId: ctx.deviceId,
     patientNhs: ctx.patientNhs,
     profileId: profile.id,

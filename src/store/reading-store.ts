@@ -80,11 +80,11 @@ export type OutboxResult =
 /** A stored reading's lifecycle [FHIR R4 observation-status]: as received, corrected, or retracted. */
 export type ReadingStatus = 'final' | 'amended' | 'entered-in-error';
 
-/** A correction of one stored reading (all its rows), applied with the commit that carries it. */
+/** A correction of one stored reading, applied with the commit that carries it. */
 export interface Correction {
   readonly deviceId: string;
-  /** Idempotency keys of the reading's rows. */
-  readonly keys: readonly string[];
+  /** The reading's key. */
+  readonly readingKey: string;
   readonly action: 'retract' | 'amend';
   /** metric → value before and (amend) after, canonical units. */
   readonly before: Readonly<Record<string, number>>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyKey, type ReadingRow } from '../../src/domain/index.js';
+import { readingKey, type ReadingRow } from '../../src/domain/index.js';
 import type { ReadingStore } from '../../src/store/reading-store.js';
 
 export interface ReadingStoreFixture {
@@ -9,10 +9,10 @@ export interface ReadingStoreFixture {
   close(): void;
 }
 
-/** A row; its idempotency key is built from its fields as the pipeline builds it (message id `k1` by default). */
+/** A value; its reading's key is built from its fields as the pipeline builds it (message id `k1` by default). */
 export const row = (over: Partial<ReadingRow> = {}): ReadingRow => {
   const r = { ...base, ...over };
-  return { ...r, idempotencyKey: over.idempotencyKey ?? idempotencyKey(r) };
+  return { ...r, idempotencyKey: over.idempotencyKey ?? readingKey({ ...r, values: { [r.metric]: r.value } }) };
 };
 
 const base: Omit<ReadingRow, 'idempotencyKey'> = {
@@ -66,7 +66,7 @@ export function describeReadingStoreContract(name: string, create: () => Reading
       expect(store.readingOf(ids[1]!).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
       expect(store.readingsAt('d1', 1_000).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
       expect(store.readingsAt('d1', 1_001)).toEqual([]);
-      const correction = { deviceId: 'd1', keys: [sys.idempotencyKey, dia.idempotencyKey], reason: 'typo', requestedBy: 'cli:test', atMs: 5_000 };
+      const correction = { deviceId: 'd1', readingKey: sys.idempotencyKey, reason: 'typo', requestedBy: 'cli:test', atMs: 5_000 };
       store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 128, diastolic: 82 }, after: { systolic: 138, diastolic: 82 } }] });
       store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 138, diastolic: 82 }, after: { systolic: 139, diastolic: 82 } }] });
       expect(store.readingsAt('d1', 1_000).map((r) => [r.value, r.status, r.firstValue])).toEqual([[139, 'amended', 128], [82, 'amended', 82]]);
@@ -104,12 +104,12 @@ export function describeReadingStoreContract(name: string, create: () => Reading
       expect(store.existingKeys([sys.idempotencyKey, dia.idempotencyKey])).toEqual(new Set([sys.idempotencyKey]));
       expect(store.existingKeys([])).toEqual(new Set());
       expect(store.latestCorrectionId()).toBe(0);
-      const correction = { keys: [sys.idempotencyKey], reason: undefined, requestedBy: 'cli:test', atMs: 5_000, action: 'retract' as const, before: { systolic: 128 }, after: undefined };
+      const correction = { readingKey: sys.idempotencyKey, reason: undefined, requestedBy: 'cli:test', atMs: 5_000, action: 'retract' as const, before: { systolic: 128 }, after: undefined };
       store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd1' }] });
       const first = store.latestCorrectionId();
       expect(first).toBeGreaterThan(0);
       const other = row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' });
-      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd2', keys: [other.idempotencyKey] }] });
+      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd2', readingKey: other.idempotencyKey }] });
       expect(store.correctionsSince(0).map((c) => c.patientNhs)).toEqual(['9434765919', '4010232137']);
       expect(store.correctionsSince(first)).toEqual([{ id: store.latestCorrectionId(), patientNhs: '4010232137' }]);
     }));

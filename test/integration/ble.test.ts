@@ -172,7 +172,7 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
     // Another process makes the 12th record's insert fail, as a full disk would (0.0062 mol/L is 6.2 mmol/L).
     const other = new Database(join(tmp.dir, 'gateway.db'));
     defer(() => other.close());
-    other.exec(`CREATE TRIGGER refuse_12 BEFORE INSERT ON readings WHEN NEW.value = 6.2 BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    other.exec(`CREATE TRIGGER refuse_12 BEFORE INSERT ON readings WHEN NEW.values_json ->> '$.bloodGlucose[0]' = 6.2 BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
     const meter = bluez.add(new GlucoseMeter({ address: 'AA:00:00:00:00:12', records: records(30), now: () => clock.now() }));
     await gw.addDevice('ble-glucose-meter', { id: 'ble-meter-12', bleAddress: 'AA:00:00:00:00:12' });
     await until(async () => stored(gw, 'ble-meter-12').length, (n) => n === 29, 'the 29 records that could be stored');

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKey, type ReadingRow } from '../../src/domain/index.js';
+import { readingKey, type ReadingRow } from '../../src/domain/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { cohortSummary, projectKey, runExtract, splitCsv, type ExtractLevel, type TimePrecision } from '../../src/research/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
@@ -24,7 +24,7 @@ let tmp: ReturnType<typeof tempDir>;
 let store: SqliteStore;
 
 function value(deviceId: string, patientNhs: string, profileId: string, metric: string, v: number, t: number, unit: string): ReadingRow {
-  return { idempotencyKey: idempotencyKey({ deviceId, deviceTakenAtMs: t, metric, messageId: `m${t}`, value: v }), deviceId, patientNhs, profileId, metric, value: v, unit, sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: `m${t}` };
+  return { idempotencyKey: readingKey({ deviceId, deviceTakenAtMs: t, messageId: `m${t}`, values: { [metric]: v } }), deviceId, patientNhs, profileId, metric, value: v, unit, sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: `m${t}` };
 }
 
 beforeAll(() => {
@@ -53,8 +53,8 @@ beforeAll(() => {
     deadLetters: [],
     health: [],
     corrections: [
-      { deviceId: 'cuff-a', keys: retracted.map((r) => r.idempotencyKey), action: 'retract', before: { systolic: 148, diastolic: 94 }, after: undefined, reason: 'cuff slipped', requestedBy: 'cli:test', atMs: start + DAY },
-      { deviceId: 'cuff-a', keys: amended.map((r) => r.idempotencyKey), action: 'amend', before: { systolic: 152, diastolic: 96 }, after: { systolic: 150, diastolic: 96 }, reason: 'typo', requestedBy: 'cli:test', atMs: start + DAY },
+      { deviceId: 'cuff-a', readingKey: (retracted[0] as ReadingRow).idempotencyKey, action: 'retract', before: { systolic: 148, diastolic: 94 }, after: undefined, reason: 'cuff slipped', requestedBy: 'cli:test', atMs: start + DAY },
+      { deviceId: 'cuff-a', readingKey: (amended[0] as ReadingRow).idempotencyKey, action: 'amend', before: { systolic: 152, diastolic: 96 }, after: { systolic: 150, diastolic: 96 }, reason: 'typo', requestedBy: 'cli:test', atMs: start + DAY },
     ],
   });
 });

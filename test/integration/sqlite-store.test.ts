@@ -73,7 +73,7 @@ describe('SQLite store', () => {
     tmp.remove();
   });
 
-  it('moves keys written before they led with the time to the new order, so a replay is still a duplicate', () => {
+  it('moves keys written before they led with the time to the new order and then to one per reading, so a replay is still a duplicate', () => {
     const tmp = tempDir();
     const file = join(tmp.dir, 'gateway.db');
     const old = new Database(file);
@@ -92,14 +92,14 @@ describe('SQLite store', () => {
     try {
       const keys = store.readings.query({ deviceId: 'd1' }).map((r) => r.idempotencyKey);
       expect(keys).toEqual([row({ metric: 'systolic' }).idempotencyKey, row({ metric: 'diastolic', value: 82 }).idempotencyKey]);
-      expect(keys[0]).toBe('000000000001000|d1|systolic|mk1');
+      expect(keys).toEqual(['000000000001000|d1|mk1', '000000000001000|d1|mk1']);
       expect(store.readings.readingsAt('d1', 1000)).toHaveLength(2);
       const replay = store.readings.commit({ rows: [row({ metric: 'systolic' }), row({ metric: 'diastolic', value: 82 })], deadLetters: [], health: [] });
       expect(replay.inserted).toEqual([false, false]);
       const raw = new Database(file, { readonly: true });
-      expect(raw.prepare('SELECT reading_key AS k FROM corrections').get()).toEqual({ k: '000000000001000|d1|systolic|mk1' });
+      expect(raw.prepare('SELECT reading_key AS k FROM corrections').get()).toEqual({ k: '000000000001000|d1|mk1' });
       expect(raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings' ORDER BY name`).all()).toEqual([
-        { name: 'readings_patient_time' },
+        { name: 'readings_patient_profile_time' },
         { name: 'sqlite_autoindex_readings_1' },
       ]);
       raw.close();
@@ -269,9 +269,8 @@ describe('SqliteWriterThread', () => {
       expect(rollup()).toEqual([{ minute, min: 120, max: 200, sum: 460, count: 3 }]);
       const latest = () => store.views.latest('9434765919', ['systolic']).map((v) => [v.value, v.takenAtMs]);
       expect(latest()).toEqual([[200, at(50)]]);
-      const keys = (r: ReadingRow) => [r.idempotencyKey];
       const correct = (r: ReadingRow, action: 'retract' | 'amend', after?: Record<string, number>) =>
-        store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', keys: keys(r), action, before: { systolic: r.value }, after, reason: 'test', requestedBy: 'test', atMs: at(55) }] });
+        store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', readingKey: r.idempotencyKey, action, before: { systolic: r.value }, after, reason: 'test', requestedBy: 'test', atMs: at(55) }] });
       correct(rows[2] as ReadingRow, 'retract');
       expect(rollup()).toEqual([{ minute, min: 120, max: 140, sum: 260, count: 2 }]);
       expect(latest()).toEqual([[140, at(10)]]); // the retracted latest value gives way to the one before

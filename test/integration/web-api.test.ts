@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
-import { idempotencyKey, systemClock } from '../../src/domain/index.js';
+import { readingKey, systemClock } from '../../src/domain/index.js';
 import type { ReadingRow } from '../../src/domain/index.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
@@ -267,7 +267,7 @@ describe('clinician API', () => {
     const spikeAt = now - 45 * 86_400_000;
     for (let t = now - 90 * 86_400_000; t < now; t += 60_000 * 5) {
       const value = 60 + (Math.round(t / 300_000) % 20);
-      rows.push({ idempotencyKey: idempotencyKey({ deviceId: watch.deviceId, deviceTakenAtMs: t, metric: 'heartRate', messageId: undefined, value }), deviceId: watch.deviceId, patientNhs: patient, profileId: 'wrist-wearable', metric: 'heartRate', value, unit: '/min', sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined });
+      rows.push({ idempotencyKey: readingKey({ deviceId: watch.deviceId, deviceTakenAtMs: t, messageId: undefined, values: { heartRate: value } }), deviceId: watch.deviceId, patientNhs: patient, profileId: 'wrist-wearable', metric: 'heartRate', value, unit: '/min', sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined });
     }
     rows.push({ ...(rows[0] as ReadingRow), idempotencyKey: 'spike', value: 190, takenAtMs: spikeAt, deviceTakenAtMs: spikeAt });
     gw.store.readings.commit({ rows, deadLetters: [], health: [] });

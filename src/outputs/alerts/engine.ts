@@ -148,7 +148,8 @@ export class AlertEngine implements CommitPlanner {
   }
 
   /**
-   * Plans what a commit's rows cause. A row seen earlier in the same commit is a duplicate; rows whose
+   * Plans what a commit's rows cause. A value seen earlier in the same commit (its reading's key and
+   * metric) is a duplicate; rows whose
    * evaluation changed something are checked against the store, and if any is stored already the
    * commit is evaluated again without it (until every row that matters is known new).
    */
@@ -158,7 +159,10 @@ export class AlertEngine implements CommitPlanner {
     const seen = new Set<string>();
     const fresh = works.map((w) => ({
       device: w.device,
-      rows: w.device === undefined ? [] : w.work.rows.filter((r) => !seen.has(r.idempotencyKey) && seen.add(r.idempotencyKey) !== undefined),
+      rows: w.device === undefined ? [] : w.work.rows.filter((r) => {
+        const id = `${r.idempotencyKey}|${r.metric}`;
+        return !seen.has(id) && seen.add(id) !== undefined;
+      }),
     }));
     const corrected = new Set(works.flatMap((w) => ((w.work.corrections?.length ?? 0) > 0 && w.device !== undefined ? [w.device.patientNhs] : [])));
     const excluded = new Set<string>();

@@ -11,7 +11,7 @@ import type { PlannedObservation } from './observation.js';
 /** What derivations read: changes since their watermark, a period's readings, their own records. */
 export interface DerivationSource {
   state(name: string): DerivationState;
-  readingsAfter(afterId: number, limit: number, metrics: readonly string[]): { inputs: DerivationInput[]; readToId: number };
+  readingsAfter(afterId: number, limit: number, metrics: readonly string[]): { inputs: DerivationInput[]; readToId: number; more: boolean };
   correctedAfter(afterId: number, limit: number): (DerivationInput & { correctionId: number })[];
   period(patientNhs: string, metric: string, fromMs: number, toMs: number): DerivationInput[];
   get(key: string): DerivedRecord | undefined;
@@ -124,7 +124,7 @@ export class Derivations {
     // Everything changed since the last tick, read in chunks (ingest runs between them); each
     // period is then derived once, however many of its readings came in.
     for (;;) {
-      const { inputs: readings, readToId } = this.source.readingsAfter(next.lastReadingId, READ_LIMIT, this.metrics);
+      const { inputs: readings, readToId, more } = this.source.readingsAfter(next.lastReadingId, READ_LIMIT, this.metrics);
       const corrected = this.source.correctedAfter(next.lastCorrectionId, READ_LIMIT);
       for (const r of [...readings, ...corrected].sort((a, b) => a.takenAtMs - b.takenAtMs)) {
         for (const t of this.targetsOf(r, runs, days)) targets.set(t.key, t);
@@ -132,7 +132,7 @@ export class Derivations {
       }
       next.lastReadingId = readToId;
       next.lastCorrectionId = corrected.at(-1)?.correctionId ?? next.lastCorrectionId;
-      if (readings.length < READ_LIMIT && corrected.length < READ_LIMIT) break;
+      if (!more && corrected.length < READ_LIMIT) break;
     }
     const now = this.clock.now();
     for (const record of this.source.due(now - this.options.graceMs, READ_LIMIT)) {

@@ -1,6 +1,6 @@
 import type { DerivationState, DerivedRecord, ReadingStatus } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
-import { SAME_READING_FROM, SAME_READING_TO } from './readings.js';
+import { PROFILES_OF_METRIC } from './readings.js';
 
 /** A stored value as a derivation reads it. */
 export interface DerivationInput {
@@ -28,6 +28,7 @@ export class SqliteDerived {
   private readonly getStmt: SqliteStatement;
   private readonly latestStmt: SqliteStatement;
   private readonly readingsAfterStmt: SqliteStatement;
+  private readonly valuesOfStmt: SqliteStatement;
   private readonly correctedAfterStmt: SqliteStatement;
   private readonly periodStmt: SqliteStatement;
   private readonly patientStmt: SqliteStatement;
@@ -48,20 +49,24 @@ export class SqliteDerived {
     this.stateStmt = db.prepare(`SELECT name, last_reading_id AS lastReadingId, last_correction_id AS lastCorrectionId FROM derivation_state WHERE name = ?`);
     this.getStmt = db.prepare(`SELECT * FROM derived_observations WHERE key = ?`);
     this.latestStmt = db.prepare(`SELECT * FROM derived_observations WHERE key >= ? AND key < ? AND period_start <= ? ORDER BY period_start DESC LIMIT 1`);
+    // Readings of the profiles carrying these metrics, then their values of these metrics.
     this.readingsAfterStmt = db.prepare(
-      `SELECT ${INPUT} FROM readings WHERE id > ? AND id <= ? AND metric IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?`,
+      `SELECT id FROM readings WHERE id > ? AND id <= ?
+         AND profile_id IN (SELECT profile_id FROM profile_metrics WHERE metric IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT ?`,
+    ).pluck();
+    this.valuesOfStmt = db.prepare(
+      `SELECT ${INPUT} FROM reading_values WHERE id IN (SELECT value FROM json_each(?)) AND metric IN (SELECT value FROM json_each(?)) ORDER BY id, position`,
     );
     this.maxIdStmt = db.prepare(`SELECT COALESCE(MAX(id), 0) AS id FROM readings`);
     this.correctedAfterStmt = db.prepare(
       `SELECT c.id AS correctionId, r.id, r.device_id AS deviceId, r.patient_nhs AS patientNhs, r.profile_id AS profileId, r.metric, r.value,
               r.taken_at AS takenAtMs, r.status
-       FROM corrections c JOIN readings o ON o.idempotency_key = c.reading_key
-       JOIN readings r ON r.idempotency_key >= ${SAME_READING_FROM} AND r.idempotency_key < ${SAME_READING_TO}
-         AND r.message_id IS o.message_id AND r.received_at = o.received_at
-       WHERE c.id > ? ORDER BY c.id, r.id LIMIT ?`,
+        FROM corrections c JOIN reading_values r ON r.reading_key = c.reading_key
+       WHERE c.id IN (SELECT id FROM corrections WHERE id > ? ORDER BY id LIMIT ?) ORDER BY c.id, r.position`,
     );
     this.periodStmt = db.prepare(
-      `SELECT ${INPUT} FROM readings WHERE patient_nhs = ? AND metric = ? AND taken_at >= ? AND taken_at < ? ORDER BY taken_at, id`,
+      `SELECT ${INPUT} FROM reading_values WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+         AND metric = @metric ORDER BY taken_at, id, position`,
     );
     this.dueStmt = db.prepare(`SELECT * FROM derived_observations WHERE status = 'preliminary' AND period_end <= ? ORDER BY period_end LIMIT ?`);
     this.patientStmt = db.prepare(`SELECT * FROM derived_observations WHERE patient_nhs = ? ORDER BY period_start, key`);
@@ -78,23 +83,27 @@ export class SqliteDerived {
   }
 
   /**
-   * Values of the given metrics stored after id `afterId`, oldest first, and the id read up to: the
-   * last returned when `limit` were found, else the highest id in the table (nothing more to read).
+   * Values of the given metrics in up to `limit` readings stored after id `afterId`, oldest first,
+   * and the reading id read up to: the last read when `limit` were found (`more`), else the highest
+   * id in the table (nothing more to read).
    */
-  readingsAfter(afterId: number, limit: number, metrics: readonly string[]): { inputs: DerivationInput[]; readToId: number } {
+  readingsAfter(afterId: number, limit: number, metrics: readonly string[]): { inputs: DerivationInput[]; readToId: number; more: boolean } {
     const maxId = (this.maxIdStmt.get() as { id: number }).id;
-    const inputs = this.readingsAfterStmt.all(afterId, maxId, JSON.stringify(metrics), limit) as DerivationInput[];
-    return { inputs, readToId: inputs.length === limit ? (inputs.at(-1) as DerivationInput).id : Math.max(afterId, maxId) };
+    const wanted = JSON.stringify(metrics);
+    const ids = this.readingsAfterStmt.all(afterId, maxId, wanted, limit) as number[];
+    const inputs = ids.length === 0 ? [] : (this.valuesOfStmt.all(JSON.stringify(ids), wanted) as DerivationInput[]);
+    const more = ids.length === limit;
+    return { inputs, readToId: more ? (ids.at(-1) as number) : Math.max(afterId, maxId), more };
   }
 
-  /** Corrections after `afterId`, with every row of the reading each corrected. */
+  /** Up to `limit` corrections after `afterId`, with every value of the reading each corrected. */
   correctedAfter(afterId: number, limit: number): (DerivationInput & { correctionId: number })[] {
     return this.correctedAfterStmt.all(afterId, limit) as (DerivationInput & { correctionId: number })[];
   }
 
   /** A patient's values of one metric taken in `[fromMs, toMs)`, any status, oldest first. */
   period(patientNhs: string, metric: string, fromMs: number, toMs: number): DerivationInput[] {
-    return this.periodStmt.all(patientNhs, metric, fromMs, toMs) as DerivationInput[];
+    return this.periodStmt.all({ patient: patientNhs, metric, from: fromMs, to: toMs }) as DerivationInput[];
   }
 
   get(key: string): DerivedRecord | undefined {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GatewayError } from '../../domain/index.js';
+import { GatewayError, readingKey } from '../../domain/index.js';
 
 /** SQL turning a key `device|time|rest` (time: 15 digits) into `time|device|rest`. */
 function timeFirst(column: string): string {
@@ -11,7 +11,7 @@ function timeFirst(column: string): string {
  * Versioned schema migrations. `PRAGMA user_version` holds the number of migrations applied;
  * each runs in its own transaction. Append only: never edit a migration that has shipped.
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   `CREATE TABLE devices (
      id TEXT PRIMARY KEY,
      profile_id TEXT NOT NULL,
@@ -299,6 +299,70 @@ const MIGRATIONS: readonly string[] = [
      set_at INTEGER NOT NULL,
      source TEXT NOT NULL
    ) STRICT;`,
+  // 14: a reading is one row (npm run bench): its values together as JSON `{metric: [value, unit,
+  // unit sent?]}`, one key per reading (src/domain/idempotency.ts), one entry in each index. Values
+  // stored together become one reading: same device, device time, message and receipt (a message
+  // repeating a metric at one time gives one reading per repeat). A reading keeps the smallest id
+  // of its values, so derivation cursors and latest values stay valid; corrections point at the
+  // reading's key. `reading_values` shows the values one per row, as before; `profile_metrics`
+  // lists the profiles that carry each metric, so a metric's series is read through the
+  // (patient, profile, time) index.
+  (db) => {
+    db.function('vg_reading_key', { deterministic: true }, (deviceId, deviceTakenAt, messageId, values) =>
+      readingKey({ deviceId: String(deviceId), deviceTakenAtMs: Number(deviceTakenAt), messageId: messageId === null ? undefined : String(messageId), values: JSON.parse(String(values)) as Record<string, number> }),
+    );
+    db.exec(`
+     CREATE TEMP TABLE value_reading (id INTEGER PRIMARY KEY, reading_id INTEGER NOT NULL);
+     INSERT INTO value_reading
+       SELECT id, MIN(id) OVER (PARTITION BY device_id, device_taken_at, message_id, received_at, n) FROM
+         (SELECT id, device_id, device_taken_at, message_id, received_at,
+            ROW_NUMBER() OVER (PARTITION BY device_id, device_taken_at, message_id, received_at, metric ORDER BY id) AS n FROM readings);
+     CREATE TABLE readings_by_reading (
+       id INTEGER PRIMARY KEY,
+       reading_key TEXT NOT NULL UNIQUE,
+       device_id TEXT NOT NULL REFERENCES devices (id),
+       patient_nhs TEXT NOT NULL,
+       profile_id TEXT NOT NULL,
+       values_json TEXT NOT NULL,
+       taken_at INTEGER NOT NULL,
+       device_taken_at INTEGER NOT NULL,
+       received_at INTEGER NOT NULL,
+       clock_offset_ms INTEGER,
+       message_id TEXT,
+       payload_sha256 TEXT,
+       status TEXT NOT NULL DEFAULT 'final' CHECK (status IN ('final', 'amended', 'entered-in-error')),
+       -- metric → value as first stored, once amended: the reading's identity in outputs is computed from it.
+       first_values_json TEXT
+     ) STRICT;
+     INSERT INTO readings_by_reading
+       SELECT g.reading_id,
+         vg_reading_key(MIN(r.device_id), MIN(r.device_taken_at), MIN(r.message_id), json_group_object(r.metric, r.value)),
+         MIN(r.device_id), MIN(r.patient_nhs), MIN(r.profile_id),
+         json_group_object(r.metric, CASE WHEN r.source_unit IS NULL THEN json_array(r.value, r.unit) ELSE json_array(r.value, r.unit, r.source_unit) END ORDER BY r.id),
+         MIN(r.taken_at), MIN(r.device_taken_at), MIN(r.received_at), MIN(r.clock_offset_ms), MIN(r.message_id), MAX(r.payload_sha256),
+         CASE WHEN MAX(r.status = 'entered-in-error') THEN 'entered-in-error' WHEN MAX(r.status = 'amended') THEN 'amended' ELSE 'final' END,
+         CASE WHEN MAX(r.first_value IS NOT NULL) THEN json_group_object(r.metric, COALESCE(r.first_value, r.value) ORDER BY r.id) END
+       FROM value_reading g JOIN readings r ON r.id = g.id GROUP BY g.reading_id ORDER BY g.reading_id;
+     UPDATE corrections SET reading_key = (SELECT n.reading_key FROM readings o JOIN value_reading g ON g.id = o.id JOIN readings_by_reading n ON n.id = g.reading_id
+       WHERE o.idempotency_key = corrections.reading_key) WHERE reading_key IN (SELECT idempotency_key FROM readings);
+     UPDATE latest_values SET reading_id = (SELECT g.reading_id FROM value_reading g WHERE g.id = latest_values.reading_id);
+     CREATE TABLE profile_metrics (
+       metric TEXT NOT NULL,
+       profile_id TEXT NOT NULL,
+       PRIMARY KEY (metric, profile_id)
+     ) STRICT, WITHOUT ROWID;
+     INSERT INTO profile_metrics SELECT DISTINCT metric, profile_id FROM readings;
+     DROP TABLE readings;
+     DROP TABLE value_reading;
+     ALTER TABLE readings_by_reading RENAME TO readings;
+     -- A patient's readings of one profile by time: a metric's series is a range per profile carrying it.
+     CREATE INDEX readings_patient_profile_time ON readings (patient_nhs, profile_id, taken_at);
+     CREATE VIEW reading_values AS
+       SELECT r.id, r.reading_key, r.device_id, r.patient_nhs, r.profile_id, v.key AS metric, v.value ->> 0 AS value, v.value ->> 1 AS unit,
+         v.value ->> 2 AS source_unit, r.taken_at, r.device_taken_at, r.received_at, r.clock_offset_ms, r.message_id, r.payload_sha256, r.status,
+         r.first_values_json ->> v.key AS first_value, v.id AS position
+       FROM readings r, json_each(r.values_json) v;`);
+  },
 ];
 
 /** The schema version this build writes. */
@@ -315,7 +379,9 @@ export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
   }
   for (let version = current; version < target; version++) {
     const apply = db.transaction(() => {
-      db.exec(MIGRATIONS[version] as string);
+      const step = MIGRATIONS[version] as string | ((db: Database.Database) => void);
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.pragma(`user_version = ${version + 1}`);
     });
     try {

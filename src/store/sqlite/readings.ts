@@ -8,41 +8,94 @@ import type { SqliteAudit } from './audit.js';
 import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
 
-/** A row as bound to the INSERT, column values in order: compact to hand to the writer thread. */
-export type RowTuple = readonly [string, string, string, string, string, number, string, string | null, number, number, number, number | null, string | null, string | null];
-
-export const toTuple = (r: ReadingRow): RowTuple => [
-  r.idempotencyKey,
-  r.deviceId,
-  r.patientNhs,
-  r.profileId,
-  r.metric,
-  r.value,
-  r.unit,
-  r.sourceUnit ?? null,
-  r.takenAtMs,
-  r.deviceTakenAtMs,
-  r.receivedAtMs,
-  r.clockOffsetMs ?? null,
-  r.messageId ?? null,
-  r.payloadSha256 ?? null,
+/**
+ * A reading as bound to the INSERT, column values in order, then its metrics and values side by
+ * side (for rollups): compact to hand to the writer thread.
+ */
+export type ReadingTuple = readonly [
+  key: string,
+  deviceId: string,
+  patientNhs: string,
+  profileId: string,
+  valuesJson: string,
+  takenAt: number,
+  deviceTakenAt: number,
+  receivedAt: number,
+  clockOffsetMs: number | null,
+  messageId: string | null,
+  payloadSha256: string | null,
+  metrics: readonly string[],
+  values: readonly number[],
+  units: readonly string[],
 ];
 
 /**
- * The key range of the values stored with the reading `o` (same device, same device time): SQL for
- * `[from, to)` over idempotency keys, whose prefix is `readingKeyPrefix` (domain/idempotency.ts).
+ * Groups a batch's values into readings (a reading's values come together and share its key; a
+ * metric seen again starts another reading, which its key then refuses as a duplicate) and encodes
+ * each as one row: values as JSON `{metric: [value, unit, unit sent?]}`.
  */
-export const SAME_READING_FROM = `printf('%015d', o.device_taken_at) || '|' || o.device_id || '|'`;
-export const SAME_READING_TO = `printf('%015d', o.device_taken_at) || '|' || o.device_id || '}'`;
+export function toReadings(rows: readonly ReadingRow[]): ReadingTuple[] {
+  const out: ReadingTuple[] = [];
+  let i = 0;
+  while (i < rows.length) {
+    const first = rows[i] as ReadingRow;
+    const metrics: string[] = [];
+    const values: number[] = [];
+    const units: string[] = [];
+    const json: Record<string, readonly (number | string)[]> = {};
+    let sha = first.payloadSha256;
+    for (; i < rows.length; i++) {
+      const r = rows[i] as ReadingRow;
+      if (r.idempotencyKey !== first.idempotencyKey || Object.hasOwn(json, r.metric)) break;
+      metrics.push(r.metric);
+      values.push(r.value);
+      units.push(r.unit);
+      json[r.metric] = r.sourceUnit === undefined ? [r.value, r.unit] : [r.value, r.unit, r.sourceUnit];
+      sha ??= r.payloadSha256;
+    }
+    out.push([
+      first.idempotencyKey,
+      first.deviceId,
+      first.patientNhs,
+      first.profileId,
+      JSON.stringify(json),
+      first.takenAtMs,
+      first.deviceTakenAtMs,
+      first.receivedAtMs,
+      first.clockOffsetMs ?? null,
+      first.messageId ?? null,
+      sha ?? null,
+      metrics,
+      values,
+      units,
+    ]);
+  }
+  return out;
+}
 
-/** A commit batch with its rows as tuples. */
-export type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly rows: readonly RowTuple[] };
+/** A commit batch with its values grouped into readings. */
+export type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly readings: readonly ReadingTuple[] };
 
-/** ReadingStore on SQLite: one transaction per group commit, duplicates ignored by the idempotency key. */
+export const encodeBatch = (batch: CommitBatch): EncodedBatch => {
+  const { rows, ...rest } = batch;
+  return { ...rest, readings: toReadings(rows) };
+};
+
+/** A reading's values as one per row, shown retracted ones and all (the `reading_values` view). */
+const VALUES = 'reading_values';
+/** The profiles whose readings carry `@metric`: a metric's series is an index range per profile. */
+export const PROFILES_OF_METRIC = '(SELECT profile_id FROM profile_metrics WHERE metric = @metric)';
+
+/**
+ * ReadingStore on SQLite: one row per reading, one transaction per group commit, duplicates ignored
+ * by the reading's key. Values are read one per row through the `reading_values` view.
+ */
 export class SqliteReadingStore implements ReadingStore {
   private readonly insertStmt: SqliteStatement;
+  private readonly profileMetricStmt: SqliteStatement;
   private readonly correctStmt: SqliteStatement;
   private readonly correctionStmt: SqliteStatement;
+  private readonly readingByKeyStmt: SqliteStatement;
   private readonly readingOfStmt: SqliteStatement;
   private readonly readingsAtStmt: SqliteStatement;
   private readonly latestStmt: SqliteStatement;
@@ -53,10 +106,12 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly latestUpsertStmt: SqliteStatement;
   private readonly latestDropStmt: SqliteStatement;
   private readonly latestRedoStmt: SqliteStatement;
-  private readonly rollupOfStmt: SqliteStatement;
   private readonly rollupDropStmt: SqliteStatement;
   private readonly rollupRedoStmt: SqliteStatement;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
+  /** (profile, metric) pairs known to be in `profile_metrics`; pairs added by a commit join once it is durable. */
+  private readonly profileMetrics = new Set<string>();
+  private pendingProfileMetrics: string[] = [];
 
   constructor(
     private readonly db: SqliteConnection,
@@ -68,20 +123,21 @@ export class SqliteReadingStore implements ReadingStore {
     private readonly audit: SqliteAudit,
   ) {
     this.insertStmt = db.prepare(
-      `INSERT OR IGNORE INTO readings (idempotency_key, device_id, patient_nhs, profile_id, metric, value, unit,
-         source_unit, taken_at, device_taken_at, received_at, clock_offset_ms, message_id, payload_sha256)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at,
+         clock_offset_ms, message_id, payload_sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.profileMetricStmt = db.prepare('INSERT OR IGNORE INTO profile_metrics (metric, profile_id) VALUES (?, ?)');
     this.rollupStmt = db.prepare(
       `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (patient_nhs, metric, minute) DO UPDATE SET min = MIN(min, excluded.min), max = MAX(max, excluded.max), sum = sum + excluded.sum, count = count + excluded.count`,
     );
-    this.rollupOfStmt = db.prepare('SELECT patient_nhs AS patient, metric, taken_at / 60000 AS minute FROM readings WHERE idempotency_key = ?');
     this.rollupDropStmt = db.prepare('DELETE FROM reading_rollups WHERE patient_nhs = ? AND metric = ? AND minute = ?');
     this.rollupRedoStmt = db.prepare(
       `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count)
-       SELECT @patient, @metric, @minute, MIN(value), MAX(value), SUM(value), COUNT(*) FROM readings
-       WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @minute * 60000 AND taken_at < (@minute + 1) * 60000 AND status != 'entered-in-error'
+       SELECT @patient, @metric, @minute, MIN(value), MAX(value), SUM(value), COUNT(*) FROM ${VALUES}
+       WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @minute * 60000 AND taken_at < (@minute + 1) * 60000
+         AND metric = @metric AND status != 'entered-in-error'
        HAVING COUNT(*) > 0`,
     );
     this.latestUpsertStmt = db.prepare(
@@ -90,39 +146,40 @@ export class SqliteReadingStore implements ReadingStore {
        WHERE excluded.taken_at >= latest_values.taken_at`,
     );
     this.latestDropStmt = db.prepare('DELETE FROM latest_values WHERE patient_nhs = ? AND metric = ?');
-    // The newest value still shown; the rollups' newest minute bounds the search (the index leads with the time).
+    // The newest value still shown: the newest reading of each profile carrying the metric, from the rollups' newest minute on.
     this.latestRedoStmt = db.prepare(
       `INSERT INTO latest_values (patient_nhs, metric, reading_id, device_id, value, unit, taken_at)
-       SELECT patient_nhs, metric, id, device_id, value, unit, taken_at FROM readings
-       WHERE patient_nhs = @patient AND metric = @metric AND status != 'entered-in-error'
+       SELECT patient_nhs, metric, id, device_id, value, unit, taken_at FROM ${VALUES}
+       WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND metric = @metric AND status != 'entered-in-error'
          AND taken_at >= (SELECT MAX(minute) FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric) * 60000
        ORDER BY taken_at DESC LIMIT 1`,
     );
-    this.correctStmt = db.prepare('UPDATE readings SET status = ?, first_value = COALESCE(first_value, value), value = COALESCE(?, value) WHERE idempotency_key = ?');
+    this.readingByKeyStmt = db.prepare('SELECT id, patient_nhs AS patient, taken_at AS takenAt, values_json AS valuesJson FROM readings WHERE reading_key = ?');
+    this.correctStmt = db.prepare('UPDATE readings SET status = ?, values_json = ?, first_values_json = COALESCE(first_values_json, ?) WHERE id = ?');
     this.correctionStmt = db.prepare(
       'INSERT INTO corrections (device_id, reading_key, action, before, after, reason, requested_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.readingOfStmt = db.prepare(
-      `SELECT r.* FROM readings r JOIN readings o ON o.id = ?
-       WHERE r.idempotency_key >= ${SAME_READING_FROM} AND r.idempotency_key < ${SAME_READING_TO}
-         AND r.message_id IS o.message_id AND r.received_at = o.received_at ORDER BY r.id`,
-    );
-    this.latestStmt = db.prepare(
-      `SELECT value, taken_at AS takenAtMs FROM readings WHERE patient_nhs = ? AND metric = ? AND taken_at >= ? AND status != 'entered-in-error' ORDER BY taken_at DESC LIMIT 1`,
-    );
-    this.readingsAtStmt = db.prepare(`SELECT * FROM readings WHERE idempotency_key >= ? AND idempotency_key < ? ORDER BY id`);
-    this.existingStmt = db.prepare('SELECT idempotency_key AS key FROM readings WHERE idempotency_key IN (SELECT value FROM json_each(?))');
+    this.readingOfStmt = db.prepare(`SELECT * FROM ${VALUES} WHERE id = ? ORDER BY position`);
+    // Through the key index (a range scan of the view by key would walk every reading in id order).
+    this.readingsAtStmt = db.prepare(`SELECT * FROM ${VALUES} WHERE id IN (SELECT id FROM readings WHERE reading_key >= ? AND reading_key < ?) ORDER BY id, position`);
+    // latest_values holds each patient's newest value not retracted.
+    this.latestStmt = db.prepare(`SELECT value, taken_at AS takenAtMs FROM latest_values WHERE patient_nhs = ? AND metric = ? AND taken_at >= ?`);
+    this.existingStmt = db.prepare('SELECT reading_key AS key FROM readings WHERE reading_key IN (SELECT value FROM json_each(?))');
     this.correctionsSinceStmt = db.prepare(
       `SELECT c.id, d.patient_nhs AS patientNhs FROM corrections c JOIN devices d ON d.id = c.device_id WHERE c.id > ? ORDER BY c.id`,
     );
     this.latestCorrectionStmt = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM corrections');
     this.commitTx = db.transaction((batch: EncodedBatch) => {
-      const ids = batch.rows.map((t) => {
-        const r = this.insertStmt.run(...t);
+      const ids = batch.readings.map((t) => {
+        const r = this.insertStmt.run(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10]);
         return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
       });
-      const inserted = ids.map((id) => id !== undefined);
-      this.rollUp(batch.rows, ids);
+      this.rollUp(batch.readings, ids);
+      // One flag per value, as the batch's rows came.
+      const inserted: boolean[] = [];
+      batch.readings.forEach((t, i) => {
+        for (let n = 0; n < t[11].length; n++) inserted.push(ids[i] !== undefined);
+      });
       for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
@@ -136,30 +193,36 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   commit(batch: CommitBatch): CommitReceipt {
-    return this.commitEncoded({ ...batch, rows: batch.rows.map(toTuple) });
+    return this.commitEncoded(encodeBatch(batch));
   }
 
-  /** Commits a batch whose rows are already tuples (the writer thread's input). */
+  /** Commits a batch whose values are already grouped into readings (the writer thread's input). */
   commitEncoded(batch: EncodedBatch): CommitReceipt {
-    return { inserted: this.commitTx.immediate(batch) };
+    try {
+      const inserted = this.commitTx.immediate(batch);
+      for (const pair of this.pendingProfileMetrics) this.profileMetrics.add(pair);
+      return { inserted };
+    } finally {
+      this.pendingProfileMetrics = [];
+    }
   }
 
   query(q: ReadingQuery): StoredReading[] {
-    // Only the filters given, so the planner can use the patient/time index. A device's values are
-    // found through its patient's (a device belongs to one patient).
+    // Only the filters given, so the planner can use the (patient, profile, time) index. A device's
+    // values are found through its patient's (a device belongs to one patient).
     const where: string[] = [];
     if (q.patientNhs !== undefined) where.push('patient_nhs = @patient');
     if (q.deviceId !== undefined) where.push('patient_nhs = (SELECT patient_nhs FROM devices WHERE id = @device) AND device_id = @device');
-    if (q.metric !== undefined) where.push('metric = @metric');
+    if (q.metric !== undefined) where.push(`profile_id IN ${PROFILES_OF_METRIC} AND metric = @metric`);
     if (q.sinceMs !== undefined) where.push('taken_at >= @since');
-    const sql = `SELECT * FROM readings ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY taken_at, id LIMIT @limit`;
+    const sql = `SELECT * FROM ${VALUES} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY taken_at, id, position LIMIT @limit`;
     const params = { patient: q.patientNhs, device: q.deviceId, metric: q.metric, since: q.sinceMs, limit: q.limit ?? -1 };
     const named = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
     return (this.db.prepare(sql).all(named) as Record<string, unknown>[]).map(toStoredReading);
   }
 
-  readingOf(rowId: number): StoredReading[] {
-    return (this.readingOfStmt.all(rowId) as Record<string, unknown>[]).map(toStoredReading);
+  readingOf(readingId: number): StoredReading[] {
+    return (this.readingOfStmt.all(readingId) as Record<string, unknown>[]).map(toStoredReading);
   }
 
   readingsAt(deviceId: string, deviceTakenAtMs: number): StoredReading[] {
@@ -168,41 +231,63 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   /**
-   * Adds the rows stored now (`ids[i]` undefined: a duplicate) to their minutes' rollups and to the
-   * latest values: one upsert per patient, metric and minute, and one per patient and metric.
+   * Adds the readings stored now (`ids[i]` undefined: a duplicate) to their minutes' rollups and to
+   * the latest values: one upsert per patient, metric and minute, and one per patient and metric;
+   * and notes profiles seen carrying a metric for the first time.
    */
-  private rollUp(rows: readonly RowTuple[], ids: readonly (number | undefined)[]): void {
+  private rollUp(readings: readonly ReadingTuple[], ids: readonly (number | undefined)[]): void {
     const minutes = new Map<string, [patient: string, metric: string, minute: number, min: number, max: number, sum: number, count: number]>();
-    const newest = new Map<string, { t: RowTuple; id: number }>();
-    rows.forEach((t, i) => {
+    const newest = new Map<string, [patient: string, metric: string, id: number, device: string, value: number, unit: string, takenAt: number]>();
+    readings.forEach((t, i) => {
       const id = ids[i];
       if (id === undefined) return;
-      const latestKey = `${t[2]}|${t[4]}`;
-      const n = newest.get(latestKey);
-      if (n === undefined || t[8] >= n.t[8]) newest.set(latestKey, { t, id });
-      const minute = Math.floor(t[8] / 60_000);
-      const key = `${t[2]}|${t[4]}|${minute}`;
-      const m = minutes.get(key);
-      if (m === undefined) minutes.set(key, [t[2], t[4], minute, t[5], t[5], t[5], 1]);
-      else {
-        m[3] = Math.min(m[3], t[5]);
-        m[4] = Math.max(m[4], t[5]);
-        m[5] += t[5];
-        m[6] += 1;
+      const [, device, patient, profile, , takenAt, , , , , , metrics, values, units] = t;
+      const minute = Math.floor(takenAt / 60_000);
+      for (let v = 0; v < metrics.length; v++) {
+        const metric = metrics[v] as string;
+        const value = values[v] as number;
+        this.noteProfileMetric(profile, metric);
+        const latestKey = `${patient}|${metric}`;
+        const n = newest.get(latestKey);
+        if (n === undefined || takenAt >= n[6]) newest.set(latestKey, [patient, metric, id, device, value, units[v] as string, takenAt]);
+        const key = `${latestKey}|${minute}`;
+        const m = minutes.get(key);
+        if (m === undefined) minutes.set(key, [patient, metric, minute, value, value, value, 1]);
+        else {
+          m[3] = Math.min(m[3], value);
+          m[4] = Math.max(m[4], value);
+          m[5] += value;
+          m[6] += 1;
+        }
       }
     });
     for (const m of minutes.values()) this.rollupStmt.run(...m);
-    for (const { t, id } of newest.values()) this.latestUpsertStmt.run(t[2], t[4], id, t[1], t[5], t[6], t[8]);
+    for (const l of newest.values()) this.latestUpsertStmt.run(...l);
   }
 
+  private noteProfileMetric(profile: string, metric: string): void {
+    const pair = `${profile}|${metric}`;
+    if (this.profileMetrics.has(pair)) return;
+    this.profileMetricStmt.run(metric, profile);
+    this.pendingProfileMetrics.push(pair);
+  }
+
+  /** Amends or retracts the reading's row; its key, times and identity stay as they were. */
   private correct(c: Correction): void {
     const status = c.action === 'retract' ? 'entered-in-error' : 'amended';
-    for (const key of c.keys) {
-      const metric = key.split('|')[2] as string;
-      this.correctStmt.run(status, c.after?.[metric] ?? null, key);
-      // The corrected value's minute is summed again from what is now shown.
-      const at = this.rollupOfStmt.get(key) as { patient: string; metric: string; minute: number } | undefined;
-      if (at !== undefined) {
+    const reading = this.readingByKeyStmt.get(c.readingKey) as { id: number; patient: string; takenAt: number; valuesJson: string } | undefined;
+    if (reading !== undefined) {
+      const values = JSON.parse(reading.valuesJson) as Record<string, [number, ...string[]]>;
+      const first = JSON.stringify(Object.fromEntries(Object.entries(values).map(([m, v]) => [m, v[0]])));
+      for (const [metric, value] of Object.entries(c.after ?? {})) {
+        const v = values[metric];
+        if (v !== undefined) v[0] = value;
+      }
+      this.correctStmt.run(status, JSON.stringify(values), c.action === 'amend' ? first : null, reading.id);
+      // Each value's minute is summed again from what is now shown, and its latest value found again.
+      const minute = Math.floor(reading.takenAt / 60_000);
+      for (const metric of Object.keys(values)) {
+        const at = { patient: reading.patient, metric, minute };
         this.rollupDropStmt.run(at.patient, at.metric, at.minute);
         this.rollupRedoStmt.run(at);
         this.latestDropStmt.run(at.patient, at.metric);
@@ -210,7 +295,7 @@ export class SqliteReadingStore implements ReadingStore {
       }
     }
     const after = c.after === undefined ? null : JSON.stringify(c.after);
-    this.correctionStmt.run(c.deviceId, c.keys[0] ?? '', c.action, JSON.stringify(c.before), after, c.reason ?? null, c.requestedBy, c.atMs);
+    this.correctionStmt.run(c.deviceId, c.readingKey, c.action, JSON.stringify(c.before), after, c.reason ?? null, c.requestedBy, c.atMs);
   }
 
   /** A patient's latest value of `metric` taken at or after `sinceMs` (not retracted), if any. */
@@ -233,6 +318,11 @@ export class SqliteReadingStore implements ReadingStore {
 
   /** Count of stored values (tests and status). */
   count(): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM ${VALUES}`).get() as { n: number }).n;
+  }
+
+  /** Count of stored readings (rows). */
+  readingCount(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
   }
 }
@@ -241,7 +331,7 @@ function toStoredReading(r: Record<string, unknown>): StoredReading {
   const opt = <T>(v: unknown): T | undefined => (v === null ? undefined : (v as T));
   return {
     id: r['id'] as number,
-    idempotencyKey: r['idempotency_key'] as string,
+    idempotencyKey: r['reading_key'] as string,
     deviceId: r['device_id'] as string,
     patientNhs: r['patient_nhs'] as string,
     profileId: r['profile_id'] as string,

@@ -39,15 +39,16 @@ export class SqliteResearch {
        ON CONFLICT (patient_nhs) DO UPDATE SET opted_out = excluded.opted_out, set_at = excluded.set_at, source = excluded.source
        WHERE opted_out != excluded.opted_out`,
     );
-    // Patients come from the devices table (a handful of rows each), then each is checked for a value in the period through the (patient, time) index.
+    // Patients come from the devices table (a handful of rows each), then each is checked for a reading in the period through the (patient, profile, time) index.
     this.patientsStmt = db.prepare(
       `SELECT p.patient_nhs FROM (SELECT DISTINCT patient_nhs FROM devices) p
-       WHERE EXISTS (SELECT 1 FROM readings r WHERE r.patient_nhs = p.patient_nhs AND r.taken_at >= ? AND r.taken_at < ?)
+       WHERE EXISTS (SELECT 1 FROM readings r WHERE r.patient_nhs = p.patient_nhs AND r.profile_id IN (SELECT profile_id FROM devices d WHERE d.patient_nhs = p.patient_nhs)
+         AND r.taken_at >= ? AND r.taken_at < ?)
        ORDER BY p.patient_nhs`,
     ).pluck();
     this.valuesStmt = db.prepare(
       // Corrected: this value was amended to another (a reading's other values keep theirs).
-      `SELECT metric, value, unit, taken_at, profile_id, status = 'amended' AND first_value IS NOT value FROM readings
+      `SELECT metric, value, unit, taken_at, profile_id, status = 'amended' AND first_value IS NOT value FROM reading_values
        WHERE patient_nhs = ? AND taken_at >= ? AND taken_at < ? AND status != 'entered-in-error' ORDER BY taken_at, metric`,
     ).raw(true);
   }

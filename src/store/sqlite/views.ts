@@ -1,4 +1,5 @@
 import type { SqliteConnection, SqliteStatement } from './database.js';
+import { PROFILES_OF_METRIC } from './readings.js';
 
 /** One bucket of a downsampled series: its extremes and when they were taken. */
 export interface SeriesBucket {
@@ -47,6 +48,7 @@ export class SqliteCareViews {
   private readonly countStmt: SqliteStatement;
   private readonly rollupBucketsStmt: SqliteStatement;
   private readonly recentStmt: SqliteStatement;
+  private readonly profilesStmt: SqliteStatement;
   private readonly devicesStmt: SqliteStatement;
   private readonly sparkStmt: SqliteStatement;
 
@@ -73,22 +75,28 @@ export class SqliteCareViews {
     );
     this.bucketsStmt = db.prepare(
       `SELECT CAST((taken_at - @from) / @width AS INTEGER) AS b, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, COUNT(*) AS count, MIN(taken_at) AS first, MAX(taken_at) AS last
-       FROM readings WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @from AND taken_at < @to AND status != 'entered-in-error'
+       FROM reading_values WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+         AND metric = @metric AND status != 'entered-in-error'
        GROUP BY b ORDER BY b`,
     );
+    // The newest readings of one of the patient's profiles (an index range, read backwards).
     this.recentStmt = db.prepare(
-      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM readings
-       WHERE patient_nhs = ? ORDER BY taken_at DESC, id LIMIT ?`,
+      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM reading_values
+       WHERE id IN (SELECT id FROM readings WHERE patient_nhs = @patient AND profile_id = @profile ORDER BY taken_at DESC LIMIT @limit) ORDER BY taken_at DESC, id, position`,
     );
+    this.profilesStmt = db.prepare('SELECT DISTINCT profile_id FROM devices WHERE patient_nhs = ?').pluck();
     this.pointsStmt = db.prepare(
-      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM readings
-       WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @from AND taken_at < @to AND status != 'entered-in-error' ORDER BY taken_at, id`,
+      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM reading_values
+       WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+         AND metric = @metric AND status != 'entered-in-error' ORDER BY taken_at, id, position`,
     );
   }
 
   /** A patient's latest values, retracted ones included (with their status), newest first. */
   recent(patientNhs: string, limit: number): PointValue[] {
-    return this.recentStmt.all(patientNhs, limit) as PointValue[];
+    // Each profile's newest readings (each holds at least one value), merged: no scan of a long series.
+    const values = (this.profilesStmt.all(patientNhs) as string[]).flatMap((profile) => this.recentStmt.all({ patient: patientNhs, profile, limit }) as PointValue[]);
+    return values.sort((a, b) => b.takenAtMs - a.takenAtMs || a.id - b.id).slice(0, limit);
   }
 
   /** The latest (not retracted) value of each metric, where there is one. */
