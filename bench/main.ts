@@ -20,6 +20,7 @@ import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts, type RulesCost } from 
 import { benchFlood, formatFlood } from './flood.js';
 import { benchWeb, formatWeb } from './web.js';
 import { benchResearch, formatResearch } from './research.js';
+import { benchMigration, formatMigration } from './migration.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -41,15 +42,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const flood = skip.has('flood') ? undefined : await benchFlood();
   const web = skip.has('web') ? undefined : await benchWeb();
   const research = skip.has('research') ? undefined : await benchResearch();
+  const migration = skip.has('migration') ? undefined : await benchMigration();
   process.stdout.write(
-    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}`,
+    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}${migration === undefined ? '' : `\n${formatMigration(migration)}\n`}`,
   );
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research, migration }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
   // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
-  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false ? 1 : 0;
+  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false || migration?.ok === false ? 1 : 0;
 }
 
 /** The gateway again with its alert rules off, without the idle-memory phase: the rules' cost. */

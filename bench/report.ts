@@ -74,7 +74,7 @@ export function formatReport(r: BenchResults): string {
     );
   }
   ratios.push(storedRowsLine('stored rows', r.storedRows));
-  if (r.floorStoredRows !== undefined) ratios.push(storedRowsLine('durable floor stored rows', r.floorStoredRows, 1));
+  if (r.floorStoredRows !== undefined) ratios.push(storedRowsLine('durable floor stored rows', r.floorStoredRows));
   const notes = columns.flatMap(([name, t]) => caveats(name, t, r.machine.cpus));
   const errors = r.errors.length === 0 ? [] : ['', 'errors', ...r.errors.map((e) => `  ${e}`)];
   return [
@@ -135,9 +135,10 @@ function influxSection(x: InfluxResults): string[] {
   ];
 }
 
-function storedRowsLine(label: string, rows: StoredRows, perMessage = VALUES_PER_READING): string {
+function storedRowsLine(label: string, rows: StoredRows): string {
   const relation = rows.rows === rows.expected ? '=' : '≠';
-  return line(label, `${int(rows.rows)} ${relation} ${perMessage} × ${int(rows.expected / perMessage)} acknowledged, ${int(rows.deadLetters)} dead letters   ${check(rows.ok)}`);
+  const values = rows.values === undefined ? '' : ` (${int(rows.values)} values ${rows.values === VALUES_PER_READING * rows.rows ? '=' : '≠'} ${VALUES_PER_READING} a row)`;
+  return line(label, `${int(rows.rows)} rows ${relation} ${int(rows.expected)} acknowledged${values}, ${int(rows.deadLetters)} dead letters   ${check(rows.ok)}`);
 }
 
 /** Why a throughput figure may understate a broker: the machine was full, or something else ran. */

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { nhsNumbers } from '../test/helpers/nhs.js';
 import { progress } from './progress.js';
-import { seeder, storedValue } from './seed.js';
+import { seeder, storedReading } from './seed.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const PATIENTS = 10_000;
@@ -42,13 +42,12 @@ export function prepare(dir: string, now: number, count = PATIENTS): number {
   try {
     const patients = nhsNumbers(count);
     const seed = seeder(store, 60_000);
-    const value = (deviceId: string, patientNhs: string, metric: string, v: number, t: number, unit: string) => storedValue(deviceId, patientNhs, 'bp-upper-arm', metric, v, t, unit);
     patients.forEach((nhs, p) => {
       const id = `cuff-${p}`;
       seed.device(id, 'bp-upper-arm', nhs, now - 400 * DAY);
       for (let d = 0; d < DAYS; d++) {
         const t = now - (d + 1) * DAY + (p % 720) * 60_000;
-        seed.add(value(id, nhs, 'systolic', 115 + ((p + d) % 50), t, 'mm[Hg]'), value(id, nhs, 'diastolic', 70 + ((p * 3 + d) % 30), t, 'mm[Hg]'), value(id, nhs, 'pulse', 55 + ((p + d * 7) % 40), t, '/min'));
+        seed.add(...storedReading(id, nhs, 'bp-upper-arm', t, { systolic: [115 + ((p + d) % 50), 'mm[Hg]'], diastolic: [70 + ((p * 3 + d) % 30), 'mm[Hg]'], pulse: [55 + ((p + d * 7) % 40), '/min'] }));
       }
       if ((p + 1) % 1000 === 0) progress(`research: ${(p + 1).toLocaleString('en-GB')} of ${PATIENTS.toLocaleString('en-GB')} patients stored`);
     });

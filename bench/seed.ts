@@ -2,12 +2,16 @@
 import { readingKey, type ReadingRow } from '../src/domain/index.js';
 import type { SqliteStore } from '../src/store/sqlite/index.js';
 
-/** A stored value as the pipeline would have made it (device clock right, received when taken). */
-export function storedValue(deviceId: string, patientNhs: string, profileId: string, metric: string, value: number, t: number, unit: string): ReadingRow {
-  return { idempotencyKey: readingKey({ deviceId, deviceTakenAtMs: t, messageId: undefined, values: { [metric]: value } }), deviceId, patientNhs, profileId, metric, value, unit, sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined };
+/**
+ * A stored reading's values as the pipeline would have made them (device clock right, received when
+ * taken, no message id): `values` is metric → [value, unit]; the values share the reading's key.
+ */
+export function storedReading(deviceId: string, patientNhs: string, profileId: string, t: number, values: Readonly<Record<string, readonly [number, string]>>): ReadingRow[] {
+  const idempotencyKey = readingKey({ deviceId, deviceTakenAtMs: t, messageId: undefined, values: Object.fromEntries(Object.entries(values).map(([m, [v]]) => [m, v])) });
+  return Object.entries(values).map(([metric, [value, unit]]) => ({ idempotencyKey, deviceId, patientNhs, profileId, metric, value, unit, sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined }));
 }
 
-/** Values buffered and committed `batch` at a time; `total` counts what was committed. */
+/** Values buffered and committed about `batch` at a time (whole readings); `total` counts what was committed. */
 export function seeder(store: SqliteStore, batch: number): { add(...rows: ReadingRow[]): void; flush(): void; readonly total: number; device(id: string, profileId: string, patientNhs: string, createdAtMs: number): void } {
   let rows: ReadingRow[] = [];
   let total = 0;

@@ -19,14 +19,12 @@ export interface Target {
   readonly influx?: InfluxServer;
   /** More arguments for its script. */
   readonly args?: readonly string[];
-  /** Rows it stores per BP message (default: one per value, VALUES_PER_READING). */
-  readonly rowsPerMessage?: number;
 }
 
 /** The brokers compared: raw aedes (stores nothing), the durable floor (stores plainly), the gateway. */
 export const TARGETS = {
   raw: { name: 'raw aedes', script: new URL('./brokers/raw-aedes.ts', import.meta.url), stores: false },
-  floor: { name: 'durable floor', script: new URL('./brokers/durable-floor.ts', import.meta.url), stores: true, rowsPerMessage: 1 },
+  floor: { name: 'durable floor', script: new URL('./brokers/durable-floor.ts', import.meta.url), stores: true },
   gateway: { name: 'gateway', script: new URL('./brokers/gateway.ts', import.meta.url), stores: true },
 } as const satisfies Record<string, Target>;
 

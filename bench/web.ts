@@ -16,7 +16,7 @@ import { SqliteStore } from '../src/store/sqlite/index.js';
 import { Histogram } from './histogram.js';
 import { nhsNumbers } from '../test/helpers/nhs.js';
 import { progress } from './progress.js';
-import { seeder, storedValue } from './seed.js';
+import { seeder, storedReading } from './seed.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const PATIENTS = 1_000;
@@ -45,7 +45,7 @@ export async function prepare(dir: string, now: number, chartDays = CHART_DAYS):
     await accounts.add('dr-bench', 'Dr Bench');
     const seed = seeder(store, 20_000);
     const device = (id: string, profileId: string, patientNhs: string) => seed.device(id, profileId, patientNhs, now - 400 * DAY);
-    const row = storedValue;
+    const reading = storedReading;
     progress(`web: ${PATIENTS.toLocaleString('en-GB')} patients, ${DAYS} days of home readings each (a cuff and an oximeter, twice a day)`);
     patients.forEach((nhs, p) => {
       accounts.assign('dr-bench', nhs);
@@ -54,8 +54,8 @@ export async function prepare(dir: string, now: number, chartDays = CHART_DAYS):
       for (let d = 0; d < DAYS * 2; d++) {
         const t = now - d * (DAY / 2) - (p % 600) * 1000;
         const systolic = 120 + ((p * 7 + d) % 70);
-        seed.add(row(`cuff-${p}`, nhs, 'bp-upper-arm', 'systolic', systolic, t, 'mm[Hg]'), row(`cuff-${p}`, nhs, 'bp-upper-arm', 'diastolic', 70 + (d % 25), t, 'mm[Hg]'), row(`cuff-${p}`, nhs, 'bp-upper-arm', 'pulse', 60 + (d % 30), t, '/min'));
-        seed.add(row(`oxi-${p}`, nhs, 'pulse-oximeter', 'spo2', 92 + (d % 7), t + 60_000, '%'), row(`oxi-${p}`, nhs, 'pulse-oximeter', 'heartRate', 60 + (d % 30), t + 60_000, '/min'));
+        seed.add(...reading(`cuff-${p}`, nhs, 'bp-upper-arm', t, { systolic: [systolic, 'mm[Hg]'], diastolic: [70 + (d % 25), 'mm[Hg]'], pulse: [60 + (d % 30), '/min'] }));
+        seed.add(...reading(`oxi-${p}`, nhs, 'pulse-oximeter', t + 60_000, { spo2: [92 + (d % 7), '%'], heartRate: [60 + (d % 30), '/min'] }));
       }
     });
     seed.flush();
@@ -64,7 +64,7 @@ export async function prepare(dir: string, now: number, chartDays = CHART_DAYS):
     accounts.assign('dr-bench', wearer);
     device('watch', 'wrist-wearable', wearer);
     for (let t = now - chartDays * DAY; t < now; t += 1000) {
-      seed.add(row('watch', wearer, 'wrist-wearable', 'heartRate', 55 + ((t / 1000) % 50), t, '/min'));
+      seed.add(...reading('watch', wearer, 'wrist-wearable', t, { heartRate: [55 + ((t / 1000) % 50), '/min'] }));
     }
     seed.flush();
     const token = accounts.issueToken('dr-bench', 'bench', store.tokens).token;

@@ -94,7 +94,10 @@ const { parts, devices, clinician } = await (async () => {
 
 /** What `stats` answers: stored values and dead letters (to prove nothing was rejected), and group-commit totals. */
 export interface GatewayStats {
+  /** Stored readings (one row each). */
   readonly rows: number;
+  /** Their values. */
+  readonly values?: number;
   readonly deadLetters: number;
   readonly commits: number;
   readonly commitSeconds: number;
@@ -128,7 +131,8 @@ serveBroker(
   },
   {
     stats: async (): Promise<GatewayStats> => ({
-      rows: parts.store.readings.count(),
+      rows: parts.store.readings.readingCount(),
+      values: parts.store.readings.count(),
       deadLetters: parts.store.deadLetters.list({ limit: 1 }).length,
       commits: await histogramTotal('vg_commit_rows', '_count'),
       commitSeconds: await histogramTotal('vg_commit_duration_seconds', '_sum'),

@@ -29,8 +29,6 @@ export const CareError = {
 } as const;
 export type CareError = (typeof CareError)[keyof typeof CareError];
 
-
-
 /** Which of the triage list to show. */
 export interface TriageQuery {
   readonly filter?: TriageFilter | undefined;

@@ -1,11 +1,10 @@
-import { userInfo } from 'node:os';
 import { ClinicianRegistry } from '../clinicians/index.js';
 import type { AccountRole } from '../store/sqlite/index.js';
 import { GatewayError, maskNhsNumber, systemClock, webhookSecret } from '../domain/index.js';
 import { alertDeliveries, recipientsOf } from '../outputs/alerts/index.js';
 import { alertsInCareRecord } from '../outputs/fhir/index.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
-import { patientOption, withStore, type GlobalOptions } from './context.js';
+import { auditCli, cliActor, patientOption, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };
@@ -58,8 +57,7 @@ export function cliniciansAssign(global: GlobalOptions, id: string, o: { patient
 export function cliniciansRevoke(global: GlobalOptions, id: string, o: Json): void {
   withStore(global, (store) => {
     const changed = new ClinicianRegistry(store.clinicians, systemClock).revoke(id);
-    const atMs = Date.now();
-    store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs, actor: `cli:${userInfo().username}`, role: 'cli', action: 'account.revoke', patientNhs: undefined, target: id, address: undefined, outcome: 'ok' }] });
+    auditCli(store, 'account.revoke', undefined, id);
     if (o.json) stdout.json({ accountId: id, status: 'revoked', changed });
     else stdout.line(changed ? `account ${id} revoked` : `account ${id} was already revoked`);
   });
@@ -98,7 +96,7 @@ export function alertsChange(global: GlobalOptions, id: string, state: 'acknowle
     if (alert === undefined) throw new GatewayError('GW_ALERT_UNKNOWN', `no alert ${id}`);
     const allowed = state === 'acknowledged' ? alert.state === 'open' : alert.state !== 'resolved';
     if (!allowed) throw new GatewayError('GW_ALERT_UNKNOWN', `alert ${id} is ${alert.state}: it cannot become ${state}`);
-    const change = { alert: { ...alert, state, updatedAtMs: Date.now() }, by: `cli:${userInfo().username}`, note: o.note };
+    const change = { alert: { ...alert, state, updatedAtMs: Date.now() }, by: cliActor(), note: o.note };
     const outbox = alertDeliveries([change], recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), contacts));
     // Resolved by hand: its Flag in the care record becomes inactive too.
     if (config.fhir.url !== undefined) outbox.push(...alertsInCareRecord(config.gatewayId).entries([change]));
@@ -115,7 +113,7 @@ export function alertsSnooze(global: GlobalOptions, id: string, o: { minutes: nu
     if (alert === undefined || alert.state === 'resolved') throw new GatewayError('GW_ALERT_UNKNOWN', `no unresolved alert ${id}`);
     const now = Date.now();
     const snoozedUntilMs = now + o.minutes * 60_000;
-    const by = `cli:${userInfo().username}`;
+    const by = cliActor();
     const note = `snoozed until ${isoTime(snoozedUntilMs) ?? ''}: ${o.note}`;
     store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [{ alert: { ...alert, snoozedUntilMs, updatedAtMs: now }, by, note }] });
     if (o.json) stdout.json({ id, snoozedUntil: isoTime(snoozedUntilMs), by, note: o.note });

@@ -1,5 +1,6 @@
 import { configFileFromEnv, fileLayer, loadConfig, readEnv, type ConfigLayer, type LoadedConfig } from '../config/index.js';
 import { GatewayError, parseNhsNumber } from '../domain/index.js';
+import { userInfo } from 'node:os';
 import { SqliteStore } from '../store/sqlite/index.js';
 
 /** Options every command accepts. */
@@ -42,4 +43,12 @@ export function patientOption(raw: string): string {
   const nhs = parseNhsNumber(raw);
   if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
   return nhs.value;
+}
+
+/** Who acts from the command line: `cli:<user>` (alerts, corrections and the audit trail name them so). */
+export const cliActor = (): string => `cli:${userInfo().username}`;
+
+/** Records an audit entry for a command-line action (the same trail as the web app's). */
+export function auditCli(store: SqliteStore, action: string, patientNhs: string | undefined, target: string | undefined): void {
+  store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs: Date.now(), actor: cliActor(), role: 'cli', action, patientNhs, target, address: undefined, outcome: 'ok' }] });
 }

@@ -1,9 +1,8 @@
-import { userInfo } from 'node:os';
 import { GatewayError } from '../domain/index.js';
 import { outputPlanner } from '../outputs/planner.js';
 import { planCorrection } from '../pipeline/index.js';
 import { loadProfiles } from '../profiles/index.js';
-import { patientOption, withStore, type GlobalOptions } from './context.js';
+import { cliActor, patientOption, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 export interface ReadingsOptions {
@@ -51,7 +50,7 @@ export function readingsRetract(global: GlobalOptions, id: number, o: { reason?:
     if (first === undefined) throw new GatewayError('GW_READING_UNKNOWN', `no stored reading has id ${id}`);
     const profile = loadProfiles(config.profilesDir).get(first.profileId);
     if (profile === undefined) throw new GatewayError('GW_PROFILE_UNKNOWN', `profile ${first.profileId} of reading ${id} is not loaded`);
-    const request = { action: 'retract' as const, reason: o.reason, requestedBy: `cli:${userInfo().username}` };
+    const request = { action: 'retract' as const, reason: o.reason, requestedBy: cliActor() };
     const planned = planCorrection(profile, rows, request, Date.now());
     if (!planned.ok) throw new GatewayError('GW_CORRECTION_INVALID', planned.error.map((i) => i.message).join('; '));
     const { correction, corrected, original, status, unchanged } = planned.value;

@@ -1,22 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { GatewayError } from '../domain/index.js';
 import { gatewayVersion } from '../config/version.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
 import { loadProfiles } from '../profiles/index.js';
 import { cohortSummary, ExtractError, extractInWorker, parseOptOutFile, PROJECT_ID, type ExtractLevel, type ExtractProgress, type SummaryDimension, type TableFormat, type TimePrecision } from '../research/index.js';
 import type { OptOutState, SqliteStore } from '../store/sqlite/index.js';
-import { patientOption, withStore, type GlobalOptions } from './context.js';
+import { auditCli as audit, cliActor, patientOption, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };
 
-const cliActor = () => `cli:${userInfo().username}`;
-
-/** Records an audit entry for a command-line action (the same trail as the web app's). */
-function audit(store: SqliteStore, action: string, patientNhs: string | undefined, target: string | undefined): void {
-  store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs: Date.now(), actor: cliActor(), role: 'cli', action, patientNhs, target, address: undefined, outcome: 'ok' }] });
-}
 
 /** `vitals-gateway patients opt-out|opt-in --patient <nhs> --source <text>`: the patient's research opt-out, with when and its source. */
 export function patientsOptOut(global: GlobalOptions, optedOut: boolean, o: { patient: string; source: string } & Json): void {

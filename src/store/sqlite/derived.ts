@@ -1,6 +1,6 @@
 import type { DerivationState, DerivedRecord, ReadingStatus } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
-import { PROFILES_OF_METRIC } from './readings.js';
+import { DERIVATION_INPUT as INPUT, READING_QUERIES } from './reading-queries.js';
 
 /** A stored value as a derivation reads it. */
 export interface DerivationInput {
@@ -14,7 +14,6 @@ export interface DerivationInput {
   readonly status: ReadingStatus;
 }
 
-const INPUT = `id, device_id AS deviceId, patient_nhs AS patientNhs, profile_id AS profileId, metric, value, taken_at AS takenAtMs, status`;
 
 /**
  * The store side of derived Observations: what changed since a derivation last read (new readings,
@@ -64,10 +63,7 @@ export class SqliteDerived {
         FROM corrections c JOIN reading_values r ON r.reading_key = c.reading_key
        WHERE c.id IN (SELECT id FROM corrections WHERE id > ? ORDER BY id LIMIT ?) ORDER BY c.id, r.position`,
     );
-    this.periodStmt = db.prepare(
-      `SELECT ${INPUT} FROM reading_values WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
-         AND metric = @metric ORDER BY taken_at, id, position`,
-    );
+    this.periodStmt = db.prepare(READING_QUERIES.period);
     this.dueStmt = db.prepare(`SELECT * FROM derived_observations WHERE status = 'preliminary' AND period_end <= ? ORDER BY period_end LIMIT ?`);
     this.patientStmt = db.prepare(`SELECT * FROM derived_observations WHERE patient_nhs = ? ORDER BY period_start, key`);
   }

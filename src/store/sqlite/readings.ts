@@ -7,6 +7,7 @@ import type { SqliteAlerts } from './alerts.js';
 import type { SqliteAudit } from './audit.js';
 import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
+import { PROFILES_OF_METRIC, READING_QUERIES } from './reading-queries.js';
 
 /**
  * A reading as bound to the INSERT, column values in order, then its metrics and values side by
@@ -83,8 +84,6 @@ export const encodeBatch = (batch: CommitBatch): EncodedBatch => {
 
 /** A reading's values as one per row, shown retracted ones and all (the `reading_values` view). */
 const VALUES = 'reading_values';
-/** The profiles whose readings carry `@metric`: a metric's series is an index range per profile. */
-export const PROFILES_OF_METRIC = '(SELECT profile_id FROM profile_metrics WHERE metric = @metric)';
 
 /**
  * ReadingStore on SQLite: one row per reading, one transaction per group commit, duplicates ignored
@@ -159,11 +158,9 @@ export class SqliteReadingStore implements ReadingStore {
     this.correctionStmt = db.prepare(
       'INSERT INTO corrections (device_id, reading_key, action, before, after, reason, requested_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.readingOfStmt = db.prepare(`SELECT * FROM ${VALUES} WHERE id = ? ORDER BY position`);
-    // Through the key index (a range scan of the view by key would walk every reading in id order).
-    this.readingsAtStmt = db.prepare(`SELECT * FROM ${VALUES} WHERE id IN (SELECT id FROM readings WHERE reading_key >= ? AND reading_key < ?) ORDER BY id, position`);
-    // latest_values holds each patient's newest value not retracted.
-    this.latestStmt = db.prepare(`SELECT value, taken_at AS takenAtMs FROM latest_values WHERE patient_nhs = ? AND metric = ? AND taken_at >= ?`);
+    this.readingOfStmt = db.prepare(READING_QUERIES.readingById);
+    this.readingsAtStmt = db.prepare(READING_QUERIES.readingsAt);
+    this.latestStmt = db.prepare(READING_QUERIES.latestValue);
     this.existingStmt = db.prepare('SELECT reading_key AS key FROM readings WHERE reading_key IN (SELECT value FROM json_each(?))');
     this.correctionsSinceStmt = db.prepare(
       `SELECT c.id, d.patient_nhs AS patientNhs FROM corrections c JOIN devices d ON d.id = c.device_id WHERE c.id > ? ORDER BY c.id`,
@@ -222,12 +219,12 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   readingOf(readingId: number): StoredReading[] {
-    return (this.readingOfStmt.all(readingId) as Record<string, unknown>[]).map(toStoredReading);
+    return (this.readingOfStmt.all({ id: readingId }) as Record<string, unknown>[]).map(toStoredReading);
   }
 
   readingsAt(deviceId: string, deviceTakenAtMs: number): StoredReading[] {
     const prefix = readingKeyPrefix(deviceId, deviceTakenAtMs);
-    return (this.readingsAtStmt.all(prefix, `${prefix.slice(0, -1)}}`) as Record<string, unknown>[]).map(toStoredReading);
+    return (this.readingsAtStmt.all({ from: prefix, to: `${prefix.slice(0, -1)}}` }) as Record<string, unknown>[]).map(toStoredReading);
   }
 
   /**
@@ -300,7 +297,7 @@ export class SqliteReadingStore implements ReadingStore {
 
   /** A patient's latest value of `metric` taken at or after `sinceMs` (not retracted), if any. */
   latest(patientNhs: string, metric: string, sinceMs: number): { value: number; takenAtMs: number } | undefined {
-    return this.latestStmt.get(patientNhs, metric, sinceMs) as { value: number; takenAtMs: number } | undefined;
+    return this.latestStmt.get({ patient: patientNhs, metric, since: sinceMs }) as { value: number; takenAtMs: number } | undefined;
   }
 
   existingKeys(keys: readonly string[]): Set<string> {

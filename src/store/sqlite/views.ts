@@ -1,5 +1,5 @@
 import type { SqliteConnection, SqliteStatement } from './database.js';
-import { PROFILES_OF_METRIC } from './readings.js';
+import { READING_QUERIES } from './reading-queries.js';
 
 /** One bucket of a downsampled series: its extremes and when they were taken. */
 export interface SeriesBucket {
@@ -53,43 +53,18 @@ export class SqliteCareViews {
   private readonly sparkStmt: SqliteStatement;
 
   constructor(db: SqliteConnection) {
-    this.latestStmt = db.prepare(
-      `SELECT l.patient_nhs, l.reading_id, l.device_id, l.metric, l.value, l.unit, l.taken_at
-       FROM json_each(?) p CROSS JOIN latest_values l ON l.patient_nhs = p.value`,
-    ).raw(true);
+    this.latestStmt = db.prepare(READING_QUERIES.latestOfPatients).raw(true);
     this.devicesStmt = db.prepare(
       `SELECT d.id, d.profile_id, d.patient_nhs, d.status, d.created_at, h.last_seen_at, h.last_reading_at, h.battery_pct, h.clock_offset_ms, COALESCE(h.clock_drift, 0)
        FROM json_each(?) p CROSS JOIN devices d ON d.patient_nhs = p.value LEFT JOIN device_health h ON h.device_id = d.id ORDER BY d.created_at, d.id`,
     ).raw(true);
-    this.sparkStmt = db.prepare(
-      `SELECT r.patient_nhs, CAST(MAX(0, r.minute * 60000 - @from) / @width AS INTEGER) AS b, SUM(r.sum) / SUM(r.count), MAX(r.minute) * 60000
-       FROM json_each(@patients) p CROSS JOIN reading_rollups r ON r.patient_nhs = p.value AND r.metric = @metric AND r.minute >= @fromMinute
-       GROUP BY r.patient_nhs, b ORDER BY r.patient_nhs, b`,
-    ).raw(true);
-    this.countStmt = db.prepare(`SELECT COALESCE(SUM(count), 0) AS n FROM reading_rollups WHERE patient_nhs = ? AND metric = ? AND minute >= ? AND minute < ?`);
-    this.rollupBucketsStmt = db.prepare(
-      `SELECT CAST(MAX(0, minute * 60000 - @from) / @width AS INTEGER) AS b, MIN(min) AS min, MAX(max) AS max, SUM(sum) / SUM(count) AS mean, SUM(count) AS count,
-         MAX(@from, MIN(minute) * 60000) AS first, MIN(@to - 1, MAX(minute) * 60000 + 59999) AS last
-       FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric AND minute >= @fromMinute AND minute < @toMinute
-       GROUP BY b ORDER BY b`,
-    );
-    this.bucketsStmt = db.prepare(
-      `SELECT CAST((taken_at - @from) / @width AS INTEGER) AS b, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, COUNT(*) AS count, MIN(taken_at) AS first, MAX(taken_at) AS last
-       FROM reading_values WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
-         AND metric = @metric AND status != 'entered-in-error'
-       GROUP BY b ORDER BY b`,
-    );
-    // The newest readings of one of the patient's profiles (an index range, read backwards).
-    this.recentStmt = db.prepare(
-      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM reading_values
-       WHERE id IN (SELECT id FROM readings WHERE patient_nhs = @patient AND profile_id = @profile ORDER BY taken_at DESC LIMIT @limit) ORDER BY taken_at DESC, id, position`,
-    );
+    this.sparkStmt = db.prepare(READING_QUERIES.sparklines).raw(true);
+    this.countStmt = db.prepare(READING_QUERIES.rollupCount);
+    this.rollupBucketsStmt = db.prepare(READING_QUERIES.seriesRollups);
+    this.bucketsStmt = db.prepare(READING_QUERIES.seriesBuckets);
+    this.recentStmt = db.prepare(READING_QUERIES.recent);
     this.profilesStmt = db.prepare('SELECT DISTINCT profile_id FROM devices WHERE patient_nhs = ?').pluck();
-    this.pointsStmt = db.prepare(
-      `SELECT id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status FROM reading_values
-       WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
-         AND metric = @metric AND status != 'entered-in-error' ORDER BY taken_at, id, position`,
-    );
+    this.pointsStmt = db.prepare(READING_QUERIES.series);
   }
 
   /** A patient's latest values, retracted ones included (with their status), newest first. */
@@ -108,7 +83,7 @@ export class SqliteCareViews {
   latestOf(patients: readonly string[], metrics: readonly string[]): Map<string, PointValue[]> {
     const order = new Map(metrics.map((m, i) => [m, i]));
     const out = new Map<string, PointValue[]>(patients.map((p) => [p, []]));
-    for (const [patient, id, deviceId, metric, value, unit, takenAtMs] of this.latestStmt.all(JSON.stringify(patients)) as [string, number, string, string, number, string, number][]) {
+    for (const [patient, id, deviceId, metric, value, unit, takenAtMs] of this.latestStmt.all({ patients: JSON.stringify(patients) }) as [string, number, string, string, number, string, number][]) {
       if (order.has(metric)) out.get(patient)?.push({ id, deviceId, metric, value, unit, takenAtMs, status: 'final' });
     }
     for (const list of out.values()) if (list.length > 1) list.sort((a, b) => (order.get(a.metric) ?? 0) - (order.get(b.metric) ?? 0));
@@ -163,7 +138,7 @@ export class SqliteCareViews {
   series(patientNhs: string, metric: string, fromMs: number, toMs: number, maxPoints: number): { points: PointValue[] } | { buckets: SeriesBucket[] } {
     const fromMinute = Math.floor(fromMs / 60_000);
     const toMinute = Math.ceil(toMs / 60_000);
-    const n = (this.countStmt.get(patientNhs, metric, fromMinute, toMinute) as { n: number }).n;
+    const n = (this.countStmt.get({ patient: patientNhs, metric, fromMinute, toMinute }) as { n: number }).n;
     if (n <= maxPoints) return { points: this.pointsStmt.all({ patient: patientNhs, metric, from: fromMs, to: toMs }) as PointValue[] };
     const width = Math.max(1, Math.ceil((toMs - fromMs) / Math.max(1, Math.floor(maxPoints / 2))));
     const rows = (

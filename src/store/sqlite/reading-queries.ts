@@ -1,0 +1,74 @@
+/**
+ * The queries that read readings by patient, metric and time, named so that a test shows (and
+ * checks) each one's plan: every step a SEARCH through a key or an index, never a SCAN of a table
+ * that grows with the readings (docs/store.md lists the plans).
+ *
+ * A reading is one row of `readings`; `reading_values` shows its values one per row. A metric's
+ * values are found through the index (patient, profile, time): `profile_metrics` names the profiles
+ * whose readings carry the metric, so each is one index range, whatever else the patient measures.
+ */
+
+/** The profiles whose readings carry `@metric`. */
+export const PROFILES_OF_METRIC = '(SELECT profile_id FROM profile_metrics WHERE metric = @metric)';
+
+/** A value as the web app shows it. */
+const POINT = 'id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status';
+
+/** A value as a derivation reads it. */
+export const DERIVATION_INPUT = 'id, device_id AS deviceId, patient_nhs AS patientNhs, profile_id AS profileId, metric, value, taken_at AS takenAtMs, status';
+
+export const READING_QUERIES = {
+  /** The latest value of a metric for one patient, not retracted (NEWS2 inputs): one key look-up. */
+  latestValue: 'SELECT value, taken_at AS takenAtMs FROM latest_values WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @since',
+
+  /** Each patient's latest values (the triage list): one key range per patient. */
+  latestOfPatients: `SELECT l.patient_nhs, l.reading_id, l.device_id, l.metric, l.value, l.unit, l.taken_at
+     FROM json_each(@patients) p CROSS JOIN latest_values l ON l.patient_nhs = p.value`,
+
+  /** One metric's values over a time range (charts with few points, lists): one index range per profile carrying it. */
+  series: `SELECT ${POINT} FROM reading_values
+     WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+       AND metric = @metric AND status != 'entered-in-error' ORDER BY taken_at, id, position`,
+
+  /** The same, downsampled into buckets of `@width` ms. */
+  seriesBuckets: `SELECT CAST((taken_at - @from) / @width AS INTEGER) AS b, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, COUNT(*) AS count,
+       MIN(taken_at) AS first, MAX(taken_at) AS last
+     FROM reading_values WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+       AND metric = @metric AND status != 'entered-in-error'
+     GROUP BY b ORDER BY b`,
+
+  /** A long series (months of per-second values) from its per-minute rollups: one key range. */
+  seriesRollups: `SELECT CAST(MAX(0, minute * 60000 - @from) / @width AS INTEGER) AS b, MIN(min) AS min, MAX(max) AS max, SUM(sum) / SUM(count) AS mean, SUM(count) AS count,
+       MAX(@from, MIN(minute) * 60000) AS first, MIN(@to - 1, MAX(minute) * 60000 + 59999) AS last
+     FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric AND minute >= @fromMinute AND minute < @toMinute
+     GROUP BY b ORDER BY b`,
+
+  /** How many values a series holds (which of the above to use). */
+  rollupCount: 'SELECT COALESCE(SUM(count), 0) AS n FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric AND minute >= @fromMinute AND minute < @toMinute',
+
+  /** Each patient's recent trend of one metric (the triage list's sparklines). */
+  sparklines: `SELECT r.patient_nhs, CAST(MAX(0, r.minute * 60000 - @from) / @width AS INTEGER) AS b, SUM(r.sum) / SUM(r.count), MAX(r.minute) * 60000
+     FROM json_each(@patients) p CROSS JOIN reading_rollups r ON r.patient_nhs = p.value AND r.metric = @metric AND r.minute >= @fromMinute
+     GROUP BY r.patient_nhs, b ORDER BY r.patient_nhs, b`,
+
+  /** A patient's values of one metric in a period, any status (window summaries, home BP averages). */
+  period: `SELECT ${DERIVATION_INPUT} FROM reading_values
+     WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+       AND metric = @metric ORDER BY taken_at, id, position`,
+
+  /** The newest readings of one of a patient's profiles (an index range read backwards), with their values. */
+  recent: `SELECT ${POINT} FROM reading_values
+     WHERE id IN (SELECT id FROM readings WHERE patient_nhs = @patient AND profile_id = @profile ORDER BY taken_at DESC LIMIT @limit)
+     ORDER BY taken_at DESC, id, position`,
+
+  /** A reading by id (corrections, the reading page): its row. */
+  readingById: 'SELECT * FROM reading_values WHERE id = @id ORDER BY position',
+
+  /**
+   * A device's readings taken at one time on its clock (corrections sent by the device): a range of
+   * the key index (a range over the view itself would walk every reading in id order).
+   */
+  readingsAt: 'SELECT * FROM reading_values WHERE id IN (SELECT id FROM readings WHERE reading_key >= @from AND reading_key < @to) ORDER BY id, position',
+} as const;
+
+export type ReadingQueryName = keyof typeof READING_QUERIES;
