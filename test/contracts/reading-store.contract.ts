@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { readingKey, type ReadingRow } from '../../src/domain/index.js';
 import type { ReadingStore } from '../../src/store/reading-store.js';
+import type { Awaitable, FixtureFactory } from './fixture.js';
 
 export interface ReadingStoreFixture {
-  readonly store: ReadingStore;
+  readonly store: Awaitable<ReadingStore>;
   /** Registers a device the store will accept rows for. */
-  addDevice(id: string, patientNhs: string): void;
-  close(): void;
+  addDevice(id: string, patientNhs: string): void | Promise<void>;
+  close(): void | Promise<void>;
 }
 
 /** A value; its reading's key is built from its fields as the pipeline builds it (message id `k1` by default). */
@@ -31,53 +32,53 @@ const base: Omit<ReadingRow, 'idempotencyKey'> = {
 };
 
 /** The behaviour every ReadingStore adapter must have. */
-export function describeReadingStoreContract(name: string, create: () => ReadingStoreFixture): void {
+export function describeReadingStoreContract(name: string, create: FixtureFactory<ReadingStoreFixture>): void {
   describe(`ReadingStore contract: ${name}`, () => {
-    const withStore = (fn: (f: ReadingStoreFixture) => void) => () => {
-      const f = create();
+    const withStore = (fn: (f: ReadingStoreFixture) => Promise<void>) => async () => {
+      const f = await create();
       try {
-        f.addDevice('d1', '9434765919');
-        f.addDevice('d2', '4010232137');
-        f.addDevice('d10', '4010232137');
-        fn(f);
+        await f.addDevice('d1', '9434765919');
+        await f.addDevice('d2', '4010232137');
+        await f.addDevice('d10', '4010232137');
+        await fn(f);
       } finally {
-        f.close();
+        await f.close();
       }
     };
 
-    it('reports which rows were new and which were duplicates by idempotency key', withStore(({ store }) => {
-      expect(store.commit({ rows: [row(), row({ messageId: 'k2' })], deadLetters: [], health: [] }).inserted).toEqual([true, true]);
-      expect(store.commit({ rows: [row({ messageId: 'k2' }), row({ messageId: 'k3' }), row({ messageId: 'k3' })], deadLetters: [], health: [] }).inserted).toEqual([false, true, false]);
-      expect(store.query({})).toHaveLength(3);
+    it('reports which rows were new and which were duplicates by idempotency key', withStore(async ({ store }) => {
+      expect((await store.commit({ rows: [row(), row({ messageId: 'k2' })], deadLetters: [], health: [] })).inserted).toEqual([true, true]);
+      expect((await store.commit({ rows: [row({ messageId: 'k2' }), row({ messageId: 'k3' }), row({ messageId: 'k3' })], deadLetters: [], health: [] })).inserted).toEqual([false, true, false]);
+      expect(await store.query({})).toHaveLength(3);
     }));
 
-    it('round-trips every field', withStore(({ store }) => {
+    it('round-trips every field', withStore(async ({ store }) => {
       const full = row({ sourceUnit: 'kPa', clockOffsetMs: -4_000, takenAtMs: 5_000, deviceTakenAtMs: 1_000 });
-      store.commit({ rows: [full], deadLetters: [], health: [] });
-      const [stored] = store.query({});
+      await store.commit({ rows: [full], deadLetters: [], health: [] });
+      const [stored] = await store.query({});
       expect(stored).toEqual({ id: expect.any(Number), ...full, status: 'final' });
     }));
 
-    it('finds the rows of one reading by any row id or by device and device time, and applies corrections to all of them', withStore(({ store }) => {
+    it('finds the rows of one reading by any row id or by device and device time, and applies corrections to all of them', withStore(async ({ store }) => {
       const sys = row({ metric: 'systolic', value: 128 });
       const dia = row({ metric: 'diastolic', value: 82 });
-      store.commit({ rows: [sys, dia, row({ messageId: 'other', deviceTakenAtMs: 9_000 }), row({ deviceId: 'd2', patientNhs: '4010232137' })], deadLetters: [], health: [] });
-      const ids = store.query({ deviceId: 'd1' }).filter((r) => r.deviceTakenAtMs === 1_000).map((r) => r.id);
-      expect(store.readingOf(ids[1]!).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
-      expect(store.readingsAt('d1', 1_000).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
-      expect(store.readingsAt('d1', 1_001)).toEqual([]);
+      await store.commit({ rows: [sys, dia, row({ messageId: 'other', deviceTakenAtMs: 9_000 }), row({ deviceId: 'd2', patientNhs: '4010232137' })], deadLetters: [], health: [] });
+      const ids = (await store.query({ deviceId: 'd1' })).filter((r) => r.deviceTakenAtMs === 1_000).map((r) => r.id);
+      expect((await store.readingOf(ids[1]!)).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
+      expect((await store.readingsAt('d1', 1_000)).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
+      expect(await store.readingsAt('d1', 1_001)).toEqual([]);
       const correction = { deviceId: 'd1', readingKey: sys.idempotencyKey, reason: 'typo', requestedBy: 'cli:test', atMs: 5_000 };
-      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 128, diastolic: 82 }, after: { systolic: 138, diastolic: 82 } }] });
-      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 138, diastolic: 82 }, after: { systolic: 139, diastolic: 82 } }] });
-      expect(store.readingsAt('d1', 1_000).map((r) => [r.value, r.status, r.firstValue])).toEqual([[139, 'amended', 128], [82, 'amended', 82]]);
-      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'retract', before: { systolic: 139, diastolic: 82 }, after: undefined }] });
-      expect(store.readingsAt('d1', 1_000).map((r) => [r.value, r.status])).toEqual([[139, 'entered-in-error'], [82, 'entered-in-error']]);
+      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 128, diastolic: 82 }, after: { systolic: 138, diastolic: 82 } }] });
+      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 138, diastolic: 82 }, after: { systolic: 139, diastolic: 82 } }] });
+      expect((await store.readingsAt('d1', 1_000)).map((r) => [r.value, r.status, r.firstValue])).toEqual([[139, 'amended', 128], [82, 'amended', 82]]);
+      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'retract', before: { systolic: 139, diastolic: 82 }, after: undefined }] });
+      expect((await store.readingsAt('d1', 1_000)).map((r) => [r.value, r.status])).toEqual([[139, 'entered-in-error'], [82, 'entered-in-error']]);
       // A replay of the first message is still a duplicate: it does not revive the retracted reading.
-      expect(store.commit({ rows: [sys], deadLetters: [], health: [] }).inserted).toEqual([false]);
+      expect((await store.commit({ rows: [sys], deadLetters: [], health: [] })).inserted).toEqual([false]);
     }));
 
-    it('filters by patient, device, metric and time, oldest first, with a limit', withStore(({ store }) => {
-      store.commit({
+    it('filters by patient, device, metric and time, oldest first, with a limit', withStore(async ({ store }) => {
+      await store.commit({
         rows: [
           row({ messageId: 'a', takenAtMs: 3_000 }),
           row({ messageId: 'b', takenAtMs: 1_000, metric: 'pulse' }),
@@ -87,36 +88,36 @@ export function describeReadingStoreContract(name: string, create: () => Reading
         deadLetters: [],
         health: [],
       });
-      const ids = (q: Parameters<ReadingStore['query']>[0]) => store.query(q).map((r) => r.messageId);
-      expect(ids({})).toEqual(['b', 'c', 'x', 'a']);
-      expect(ids({ patientNhs: '9434765919' })).toEqual(['b', 'a']);
-      expect(ids({ deviceId: 'd2' })).toEqual(['c']);
-      expect(ids({ deviceId: 'd1' })).toEqual(['b', 'a']);
-      expect(ids({ metric: 'pulse' })).toEqual(['b']);
-      expect(ids({ sinceMs: 2_000 })).toEqual(['c', 'x', 'a']);
-      expect(ids({ limit: 1 })).toEqual(['b']);
+      const ids = async (q: Parameters<ReadingStore['query']>[0]) => (await store.query(q)).map((r) => r.messageId);
+      expect(await ids({})).toEqual(['b', 'c', 'x', 'a']);
+      expect(await ids({ patientNhs: '9434765919' })).toEqual(['b', 'a']);
+      expect(await ids({ deviceId: 'd2' })).toEqual(['c']);
+      expect(await ids({ deviceId: 'd1' })).toEqual(['b', 'a']);
+      expect(await ids({ metric: 'pulse' })).toEqual(['b']);
+      expect(await ids({ sinceMs: 2_000 })).toEqual(['c', 'x', 'a']);
+      expect(await ids({ limit: 1 })).toEqual(['b']);
     }));
 
-    it('says which idempotency keys are stored, and lists corrections in order with their patient', withStore(({ store }) => {
+    it('says which idempotency keys are stored, and lists corrections in order with their patient', withStore(async ({ store }) => {
       const sys = row({ metric: 'systolic', value: 128 });
       const dia = row({ metric: 'diastolic', value: 82 });
-      store.commit({ rows: [sys, row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' })], deadLetters: [], health: [] });
-      expect(store.existingKeys([sys.idempotencyKey, dia.idempotencyKey])).toEqual(new Set([sys.idempotencyKey]));
-      expect(store.existingKeys([])).toEqual(new Set());
-      expect(store.latestCorrectionId()).toBe(0);
+      await store.commit({ rows: [sys, row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' })], deadLetters: [], health: [] });
+      expect(await store.existingKeys([sys.idempotencyKey, dia.idempotencyKey])).toEqual(new Set([sys.idempotencyKey]));
+      expect(await store.existingKeys([])).toEqual(new Set());
+      expect(await store.latestCorrectionId()).toBe(0);
       const correction = { readingKey: sys.idempotencyKey, reason: undefined, requestedBy: 'cli:test', atMs: 5_000, action: 'retract' as const, before: { systolic: 128 }, after: undefined };
-      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd1' }] });
-      const first = store.latestCorrectionId();
+      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd1' }] });
+      const first = await store.latestCorrectionId();
       expect(first).toBeGreaterThan(0);
       const other = row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' });
-      store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd2', readingKey: other.idempotencyKey }] });
-      expect(store.correctionsSince(0).map((c) => c.patientNhs)).toEqual(['9434765919', '4010232137']);
-      expect(store.correctionsSince(first)).toEqual([{ id: store.latestCorrectionId(), patientNhs: '4010232137' }]);
+      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd2', readingKey: other.idempotencyKey }] });
+      expect((await store.correctionsSince(0)).map((c) => c.patientNhs)).toEqual(['9434765919', '4010232137']);
+      expect(await store.correctionsSince(first)).toEqual([{ id: await store.latestCorrectionId(), patientNhs: '4010232137' }]);
     }));
 
-    it('writes nothing of a batch that fails', withStore(({ store }) => {
-      expect(() => store.commit({ rows: [row({ messageId: 'ok' }), row({ messageId: 'bad', deviceId: 'no-such-device' })], deadLetters: [], health: [] })).toThrow();
-      expect(store.query({})).toEqual([]);
+    it('writes nothing of a batch that fails', withStore(async ({ store }) => {
+      await expect(async () => store.commit({ rows: [row({ messageId: 'ok' }), row({ messageId: 'bad', deviceId: 'no-such-device' })], deadLetters: [], health: [] })).rejects.toThrow();
+      expect(await store.query({})).toEqual([]);
     }));
   });
 }
