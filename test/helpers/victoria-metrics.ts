@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Clock } from '../../src/domain/index.js';
 import { offsetClock } from './clock.js';
 import { tempDir } from './gateway.js';
+import { freePort } from './ports.js';
 
 const BINARY = ['/usr/bin/victoria-metrics', '/usr/local/bin/victoria-metrics'].find((p) => existsSync(p));
 
@@ -113,15 +113,4 @@ export class VictoriaMetrics {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,5 +1,6 @@
 import type { DeviceHealth } from '../device-store.js';
 import type { HealthUpdate } from '../reading-store.js';
+import { healthFromRow } from '../rows.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
 /** Per-device last-seen and health record, upserted inside the commit transaction. */
@@ -42,17 +43,6 @@ export class SqliteDeviceHealth {
 
   get(deviceId: string): DeviceHealth | undefined {
     const r = this.getStmt.get(deviceId) as Record<string, number | string | null> | undefined;
-    if (r === undefined) return undefined;
-    const opt = <T>(v: unknown): T | undefined => (v === null ? undefined : (v as T));
-    return {
-      deviceId,
-      lastSeenAtMs: opt(r['last_seen_at']),
-      lastReadingAtMs: opt(r['last_reading_at']),
-      batteryPct: opt(r['battery_pct']),
-      signalDbm: opt(r['signal_dbm']),
-      firmware: opt(r['firmware']),
-      clockOffsetMs: opt(r['clock_offset_ms']),
-      clockDrift: r['clock_drift'] === 1,
-    };
+    return r === undefined ? undefined : healthFromRow(deviceId, r, r['clock_drift'] === 1);
   }
 }

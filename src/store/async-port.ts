@@ -1,0 +1,7 @@
+/**
+ * A store port as an adapter on a database server offers it: the same methods, each answering with
+ * a promise (the embedded SQLite adapter answers at once). The contract suites run against both.
+ */
+export type AsyncPort<P> = {
+  [K in keyof P]: P[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : P[K];
+};

@@ -1,0 +1,73 @@
+import pg from 'pg';
+
+/** The one place the `pg` library is used: a pool, queries with parameters, and transactions. */
+
+/** A row as `pg` returns it: column name → value (BIGINT as a number: every time is ms since epoch, well inside 2^53). */
+export type PgRow = Record<string, unknown>;
+
+/** Queries on one connection: the pool's, or a transaction's. */
+export interface PgQueryable {
+  query(sql: string, params?: readonly unknown[]): Promise<PgRow[]>;
+  /** Rows changed (INSERT, UPDATE, DELETE). */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+const BIGINT_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === BIGINT_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+class Connection implements PgQueryable {
+  constructor(private readonly client: pg.Pool | pg.PoolClient) {}
+
+  // Without parameters a text may hold several statements (migrations); with them, one.
+  async query(sql: string, params?: readonly unknown[]): Promise<PgRow[]> {
+    return (await (params === undefined ? this.client.query(sql) : this.client.query(sql, params as unknown[]))).rows as PgRow[];
+  }
+
+  async execute(sql: string, params?: readonly unknown[]): Promise<number> {
+    return (await (params === undefined ? this.client.query(sql) : this.client.query(sql, params as unknown[]))).rowCount ?? 0;
+  }
+}
+
+/** A pool of connections to one PostgreSQL database (`store.postgres.url`). */
+export class PgDatabase implements PgQueryable {
+  private readonly pool: pg.Pool;
+  private readonly connection: Connection;
+
+  constructor(url: string, options: { max?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
+    // An idle connection the server drops (a restart, a failover) is replaced at the next query.
+    this.pool.on('error', () => {});
+    this.connection = new Connection(this.pool);
+  }
+
+  query(sql: string, params?: readonly unknown[]): Promise<PgRow[]> {
+    return this.connection.query(sql, params);
+  }
+
+  execute(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.connection.execute(sql, params);
+  }
+
+  /** Runs `fn` in one transaction on one connection: committed if it resolves, rolled back if it throws. */
+  async transaction<T>(fn: (tx: PgQueryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new Connection(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_SCHEMA_VERSION, PgDatabase, PgStore } from '../../src/store/postgres/index.js';
+import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.contract.js';
+import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
+import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
+
+describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await PostgresServer.start();
+  }, 60_000);
+  afterAll(() => server?.stop());
+
+  /** A fresh database with the gateway's schema, one of its ports under test, closed afterwards. */
+  const adapter =
+    <T>(port: (s: PgStore) => T) =>
+    async () => {
+      const store = await PgStore.open(await server.createDatabase());
+      return { store: port(store), close: () => store.close() };
+    };
+
+  describeDeviceStoreContract('PgDeviceStore', adapter((s) => s.devices));
+
+  describeDeadLetterStoreContract('PgDeadLetters', adapter((s) => s.deadLetters));
+
+  it('migrates a new database once when several gateways start together, and reopens it as it is', async () => {
+    const url = await server.createDatabase();
+    const stores = await Promise.all([1, 2, 3, 4, 5, 6].map(() => PgStore.open(url)));
+    await Promise.all(stores.map((s) => s.close()));
+    const db = new PgDatabase(url);
+    try {
+      expect(await db.query('SELECT version FROM vg_schema')).toEqual([{ version: PG_SCHEMA_VERSION }]);
+      await (await PgStore.open(url)).close();
+      expect(await db.query('SELECT version FROM vg_schema')).toEqual([{ version: PG_SCHEMA_VERSION }]);
+      await db.execute('UPDATE vg_schema SET version = version + 1');
+      await expect(PgStore.open(url)).rejects.toMatchObject({ code: 'GW_STORE_NEWER_SCHEMA' });
+    } finally {
+      await db.close();
+    }
+  });
+});
