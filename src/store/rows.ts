@@ -1,6 +1,8 @@
 import type { Issue } from '../domain/index.js';
+import type { ClinicianRecord } from './clinician-store.js';
 import type { DeviceHealth } from './device-store.js';
-import type { StoredDeadLetter } from './reading-store.js';
+import type { PatientOverride, PatientSettings } from './patient-store.js';
+import type { AlertRecord, AlertState, StoredDeadLetter } from './reading-store.js';
 
 /**
  * Rows of the tables both SQL adapters share (the same columns in SQLite and PostgreSQL) turned into
@@ -33,5 +35,53 @@ export function healthFromRow(deviceId: string, r: Row, clockDrift: boolean): De
     firmware: opt(r['firmware']),
     clockOffsetMs: opt(r['clock_offset_ms']),
     clockDrift,
+  };
+}
+
+export function alertFromRow(r: Row): AlertRecord {
+  return {
+    id: r['id'] as string,
+    key: r['key'] as string,
+    patientNhs: r['patient_nhs'] as string,
+    deviceId: opt(r['device_id']),
+    ruleId: r['rule_id'] as string,
+    severity: r['severity'] as AlertRecord['severity'],
+    state: r['state'] as AlertState,
+    message: r['message'] as string,
+    value: opt(r['value']),
+    openedAtMs: r['opened_at'] as number,
+    updatedAtMs: r['updated_at'] as number,
+    escalationLevel: r['escalation_level'] as number,
+    snoozedUntilMs: opt(r['snoozed_until']),
+    observationId: opt(r['observation_id']),
+    assignedTo: opt(r['assigned_to']),
+  };
+}
+
+export function overrideFromRow(r: Row): PatientOverride {
+  return {
+    patientNhs: r['patient_nhs'] as string,
+    ruleId: r['rule_id'] as string,
+    above: opt(r['above']),
+    below: opt(r['below']),
+    clearAt: opt(r['clear_at']),
+    setBy: r['set_by'] as string,
+    setAtMs: r['set_at'] as number,
+  };
+}
+
+export function settingsFromRow(r: Row): PatientSettings {
+  return { patientNhs: r['patient_nhs'] as string, spo2Scale: Number(r['spo2_scale']) as 1 | 2, setBy: r['set_by'] as string, setAtMs: r['set_at'] as number };
+}
+
+export function clinicianFromRow(r: Row): ClinicianRecord {
+  return {
+    id: r['id'] as string,
+    name: r['name'] as string,
+    secretHash: r['secret_hash'] as string,
+    status: r['status'] as ClinicianRecord['status'],
+    role: r['role'] as ClinicianRecord['role'],
+    webhookUrl: opt(r['webhook_url']),
+    createdAtMs: r['created_at'] as number,
   };
 }

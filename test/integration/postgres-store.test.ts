@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_SCHEMA_VERSION, PgDatabase, PgStore } from '../../src/store/postgres/index.js';
+import { describeAlertStoreContract } from '../contracts/alert-store.contract.js';
+import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
 import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.contract.js';
 import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
+import { describePatientStoreContract } from '../contracts/patient-store.contract.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
 
 describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
@@ -22,6 +25,12 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   describeDeviceStoreContract('PgDeviceStore', adapter((s) => s.devices));
 
   describeDeadLetterStoreContract('PgDeadLetters', adapter((s) => s.deadLetters));
+
+  describePatientStoreContract('PgPatients', adapter((s) => s.patients));
+
+  describeClinicianStoreContract('PgClinicians', adapter((s) => s.clinicians));
+
+  describeAlertStoreContract('PgAlerts', adapter((s) => s.alerts));
 
   it('migrates a new database once when several gateways start together, and reopens it as it is', async () => {
     const url = await server.createDatabase();

@@ -1,10 +1,13 @@
+import { PgAlerts } from './alerts.js';
+import { PgClinicians } from './clinicians.js';
 import { PgDatabase } from './database.js';
 import { PgDeadLetters } from './dead-letters.js';
 import { PgDeviceStore } from './devices.js';
 import { migratePg } from './migrations.js';
+import { PgPatients } from './patients.js';
 
 export { PG_SCHEMA_VERSION } from './migrations.js';
-export { PgDatabase, PgDeadLetters, PgDeviceStore };
+export { PgAlerts, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgPatients };
 
 /**
  * The store on PostgreSQL (`store.postgres.url`), for gateways on several machines sharing one
@@ -13,10 +16,16 @@ export { PgDatabase, PgDeadLetters, PgDeviceStore };
 export class PgStore {
   readonly devices: PgDeviceStore;
   readonly deadLetters: PgDeadLetters;
+  readonly patients: PgPatients;
+  readonly clinicians: PgClinicians;
+  readonly alerts: PgAlerts;
 
   private constructor(private readonly db: PgDatabase) {
     this.devices = new PgDeviceStore(db);
     this.deadLetters = new PgDeadLetters(db);
+    this.patients = new PgPatients(db);
+    this.clinicians = new PgClinicians(db);
+    this.alerts = new PgAlerts(db);
   }
 
   /** Connects and applies pending migrations. */

@@ -48,6 +48,74 @@ const MIGRATIONS: readonly string[] = [
      issues JSONB NOT NULL
    );
    CREATE INDEX dead_letters_device ON dead_letters (device_id, id);`,
+  // 2: accounts, the patients each clinician looks after, clinicians' per-patient choices, alerts
+  // with every change of state, and the running breaches of duration rules.
+  `CREATE TABLE clinicians (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     secret_hash TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+     role TEXT NOT NULL DEFAULT 'clinician' CHECK (role IN ('clinician', 'operator', 'admin')),
+     webhook_url TEXT,
+     created_at BIGINT NOT NULL,
+     revoked_at BIGINT
+   );
+   CREATE TABLE clinician_patients (
+     clinician_id TEXT NOT NULL REFERENCES clinicians (id),
+     patient_nhs TEXT NOT NULL,
+     assigned_at BIGINT NOT NULL,
+     PRIMARY KEY (clinician_id, patient_nhs)
+   );
+   CREATE INDEX clinician_patients_patient ON clinician_patients (patient_nhs);
+   CREATE TABLE patient_overrides (
+     patient_nhs TEXT NOT NULL,
+     rule_id TEXT NOT NULL,
+     above DOUBLE PRECISION,
+     below DOUBLE PRECISION,
+     clear_at DOUBLE PRECISION,
+     set_by TEXT NOT NULL,
+     set_at BIGINT NOT NULL,
+     PRIMARY KEY (patient_nhs, rule_id)
+   );
+   CREATE TABLE patient_settings (
+     patient_nhs TEXT PRIMARY KEY,
+     spo2_scale SMALLINT NOT NULL CHECK (spo2_scale IN (1, 2)),
+     set_by TEXT NOT NULL,
+     set_at BIGINT NOT NULL
+   );
+   CREATE TABLE alerts (
+     id TEXT PRIMARY KEY,
+     key TEXT NOT NULL,
+     patient_nhs TEXT NOT NULL,
+     device_id TEXT,
+     rule_id TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+     message TEXT NOT NULL,
+     value DOUBLE PRECISION,
+     opened_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL,
+     escalation_level INTEGER NOT NULL DEFAULT 0,
+     snoozed_until BIGINT,
+     observation_id TEXT,
+     assigned_to TEXT
+   );
+   -- At most one unresolved alert per condition (patient, device, rule), whichever gateway opens it.
+   CREATE UNIQUE INDEX alerts_unresolved ON alerts (key) WHERE state != 'resolved';
+   CREATE INDEX alerts_patient ON alerts (patient_nhs, opened_at);
+   CREATE TABLE alert_events (
+     id BIGSERIAL PRIMARY KEY,
+     alert_id TEXT NOT NULL REFERENCES alerts (id),
+     at BIGINT NOT NULL,
+     state TEXT NOT NULL,
+     by TEXT NOT NULL,
+     note TEXT
+   );
+   CREATE INDEX alert_events_alert ON alert_events (alert_id, id);
+   CREATE TABLE alert_breaches (
+     key TEXT PRIMARY KEY,
+     since_at BIGINT NOT NULL
+   );`,
 ];
 
 /** The schema version this build writes. */

@@ -1,6 +1,7 @@
 import type { AlertChange, AlertEvent, AlertRecord, AlertState, AlertStore, BreachStart } from '../reading-store.js';
 
 export type { AlertEvent } from '../reading-store.js';
+import { alertFromRow } from '../rows.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
 /** Alerts and their audit trail, written inside the commit transaction. */
@@ -58,41 +59,21 @@ export class SqliteAlerts implements AlertStore {
 
   /** Every alert not yet resolved (the rules engine's state after a restart). */
   unresolved(): AlertRecord[] {
-    return (this.unresolvedStmt.all() as Record<string, unknown>[]).map(toAlert);
+    return (this.unresolvedStmt.all() as Record<string, unknown>[]).map(alertFromRow);
   }
 
   get(id: string): AlertRecord | undefined {
     const r = this.getStmt.get(id) as Record<string, unknown> | undefined;
-    return r === undefined ? undefined : toAlert(r);
+    return r === undefined ? undefined : alertFromRow(r);
   }
 
   list(filter: { patientNhs?: string | undefined; open?: boolean | undefined; limit?: number | undefined } = {}): AlertRecord[] {
     const rows = this.listStmt.all({ patient: filter.patientNhs ?? null, open: filter.open === true ? 1 : 0, limit: filter.limit ?? -1 }) as Record<string, unknown>[];
-    return rows.map(toAlert);
+    return rows.map(alertFromRow);
   }
 
   /** An alert's changes, oldest first. */
   events(id: string): AlertEvent[] {
     return (this.eventsStmt.all(id) as { at: number; state: AlertState; by: string; note: string | null }[]).map((e) => ({ ...e, note: e.note ?? undefined }));
   }
-}
-
-function toAlert(r: Record<string, unknown>): AlertRecord {
-  return {
-    id: r['id'] as string,
-    key: r['key'] as string,
-    patientNhs: r['patient_nhs'] as string,
-    deviceId: (r['device_id'] as string | null) ?? undefined,
-    ruleId: r['rule_id'] as string,
-    severity: r['severity'] as AlertRecord['severity'],
-    state: r['state'] as AlertState,
-    message: r['message'] as string,
-    value: (r['value'] as number | null) ?? undefined,
-    openedAtMs: r['opened_at'] as number,
-    updatedAtMs: r['updated_at'] as number,
-    escalationLevel: r['escalation_level'] as number,
-    snoozedUntilMs: (r['snoozed_until'] as number | null) ?? undefined,
-    observationId: (r['observation_id'] as string | null) ?? undefined,
-    assignedTo: (r['assigned_to'] as string | null) ?? undefined,
-  };
 }

@@ -1,7 +1,7 @@
 import type { PatientOverride, PatientSettings, PatientStore } from '../patient-store.js';
+import { overrideFromRow, settingsFromRow } from '../rows.js';
 import type { SqliteConnection } from './database.js';
 
-const opt = (v: unknown): number | undefined => (v === null ? undefined : (v as number));
 
 /** Per-patient overrides and settings, each kept with who set it and when. */
 export class SqlitePatients implements PatientStore {
@@ -24,15 +24,7 @@ export class SqlitePatients implements PatientStore {
   /** Every override, for the rules engine's cache. */
   overrides(patientNhs?: string): PatientOverride[] {
     const rows = this.db.prepare('SELECT * FROM patient_overrides WHERE (@p IS NULL OR patient_nhs = @p) ORDER BY patient_nhs, rule_id').all({ p: patientNhs ?? null }) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      patientNhs: r['patient_nhs'] as string,
-      ruleId: r['rule_id'] as string,
-      above: opt(r['above']),
-      below: opt(r['below']),
-      clearAt: opt(r['clear_at']),
-      setBy: r['set_by'] as string,
-      setAtMs: r['set_at'] as number,
-    }));
+    return rows.map(overrideFromRow);
   }
 
   setSettings(s: PatientSettings): void {
@@ -46,16 +38,11 @@ export class SqlitePatients implements PatientStore {
 
   /** Every patient's settings (for caches). */
   allSettings(): PatientSettings[] {
-    return (this.db.prepare('SELECT patient_nhs, spo2_scale, set_by, set_at FROM patient_settings').all() as Record<string, unknown>[]).map((r) => ({
-      patientNhs: r['patient_nhs'] as string,
-      spo2Scale: r['spo2_scale'] as 1 | 2,
-      setBy: r['set_by'] as string,
-      setAtMs: r['set_at'] as number,
-    }));
+    return (this.db.prepare('SELECT patient_nhs, spo2_scale, set_by, set_at FROM patient_settings').all() as Record<string, unknown>[]).map(settingsFromRow);
   }
 
   settings(patientNhs: string): PatientSettings | undefined {
     const r = this.db.prepare('SELECT * FROM patient_settings WHERE patient_nhs = ?').get(patientNhs) as Record<string, unknown> | undefined;
-    return r === undefined ? undefined : { patientNhs, spo2Scale: r['spo2_scale'] as 1 | 2, setBy: r['set_by'] as string, setAtMs: r['set_at'] as number };
+    return r === undefined ? undefined : settingsFromRow(r);
   }
 }

@@ -1,0 +1,75 @@
+import type { AsyncPort } from '../async-port.js';
+import type { AlertChange, AlertEvent, AlertRecord, AlertState, AlertStore, BreachStart } from '../reading-store.js';
+import { alertFromRow } from '../rows.js';
+import type { PgQueryable } from './database.js';
+
+/**
+ * Alerts and their trail on PostgreSQL. The partial unique index on unresolved alerts' keys refuses
+ * a second open alert for one condition, whichever gateway plans it: its whole commit fails.
+ */
+export class PgAlerts implements AsyncPort<AlertStore> {
+  constructor(private readonly db: PgQueryable) {}
+
+  async apply(changes: readonly AlertChange[]): Promise<void> {
+    for (const { alert, by, note } of changes) {
+      await this.db.execute(
+        `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id, assigned_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
+           escalation_level = GREATEST(alerts.escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, alerts.snoozed_until),
+           assigned_to = COALESCE(excluded.assigned_to, alerts.assigned_to)`,
+        [
+          alert.id,
+          alert.key,
+          alert.patientNhs,
+          alert.deviceId ?? null,
+          alert.ruleId,
+          alert.severity,
+          alert.state,
+          alert.message,
+          alert.value ?? null,
+          alert.openedAtMs,
+          alert.updatedAtMs,
+          alert.escalationLevel ?? 0,
+          alert.snoozedUntilMs ?? null,
+          alert.observationId ?? null,
+          alert.assignedTo ?? null,
+        ],
+      );
+      await this.db.execute('INSERT INTO alert_events (alert_id, at, state, by, note) VALUES ($1, $2, $3, $4, $5)', [alert.id, alert.updatedAtMs, alert.state, by, note ?? null]);
+    }
+  }
+
+  async applyBreaches(breaches: readonly BreachStart[]): Promise<void> {
+    for (const b of breaches) {
+      if (b.sinceMs === undefined) await this.db.execute('DELETE FROM alert_breaches WHERE key = $1', [b.key]);
+      else await this.db.execute('INSERT INTO alert_breaches (key, since_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET since_at = excluded.since_at', [b.key, b.sinceMs]);
+    }
+  }
+
+  async breaches(): Promise<BreachStart[]> {
+    return (await this.db.query('SELECT key, since_at FROM alert_breaches ORDER BY key')).map((r) => ({ key: r['key'] as string, sinceMs: r['since_at'] as number }));
+  }
+
+  async unresolved(): Promise<AlertRecord[]> {
+    return (await this.db.query(`SELECT * FROM alerts WHERE state != 'resolved' ORDER BY opened_at, id`)).map(alertFromRow);
+  }
+
+  async get(id: string): Promise<AlertRecord | undefined> {
+    const [r] = await this.db.query('SELECT * FROM alerts WHERE id = $1', [id]);
+    return r === undefined ? undefined : alertFromRow(r);
+  }
+
+  async list(filter: { patientNhs?: string | undefined; open?: boolean | undefined; limit?: number | undefined } = {}): Promise<AlertRecord[]> {
+    const rows = await this.db.query(
+      `SELECT * FROM alerts WHERE ($1::text IS NULL OR patient_nhs = $1) AND (NOT $2 OR state != 'resolved') ORDER BY opened_at DESC, id LIMIT $3`,
+      [filter.patientNhs ?? null, filter.open === true, filter.limit ?? null],
+    );
+    return rows.map(alertFromRow);
+  }
+
+  async events(id: string): Promise<AlertEvent[]> {
+    const rows = await this.db.query('SELECT at, state, by, note FROM alert_events WHERE alert_id = $1 ORDER BY id', [id]);
+    return rows.map((r) => ({ at: r['at'] as number, state: r['state'] as AlertState, by: r['by'] as string, note: (r['note'] as string | null) ?? undefined }));
+  }
+}
