@@ -4,6 +4,7 @@ import { describeAlertStoreContract } from '../contracts/alert-store.contract.js
 import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
 import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.contract.js';
 import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
+import { describeOutboxStoreContract } from '../contracts/outbox-store.contract.js';
 import { describePatientStoreContract } from '../contracts/patient-store.contract.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
 
@@ -31,6 +32,8 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   describeClinicianStoreContract('PgClinicians', adapter((s) => s.clinicians));
 
   describeAlertStoreContract('PgAlerts', adapter((s) => s.alerts));
+
+  describeOutboxStoreContract('PgOutbox', adapter((s) => s.outbox));
 
   it('migrates a new database once when several gateways start together, and reopens it as it is', async () => {
     const url = await server.createDatabase();

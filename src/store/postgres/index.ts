@@ -4,10 +4,11 @@ import { PgDatabase } from './database.js';
 import { PgDeadLetters } from './dead-letters.js';
 import { PgDeviceStore } from './devices.js';
 import { migratePg } from './migrations.js';
+import { PgOutbox } from './outbox.js';
 import { PgPatients } from './patients.js';
 
 export { PG_SCHEMA_VERSION } from './migrations.js';
-export { PgAlerts, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgPatients };
+export { PgAlerts, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgOutbox, PgPatients };
 
 /**
  * The store on PostgreSQL (`store.postgres.url`), for gateways on several machines sharing one
@@ -19,6 +20,7 @@ export class PgStore {
   readonly patients: PgPatients;
   readonly clinicians: PgClinicians;
   readonly alerts: PgAlerts;
+  readonly outbox: PgOutbox;
 
   private constructor(private readonly db: PgDatabase) {
     this.devices = new PgDeviceStore(db);
@@ -26,6 +28,7 @@ export class PgStore {
     this.patients = new PgPatients(db);
     this.clinicians = new PgClinicians(db);
     this.alerts = new PgAlerts(db);
+    this.outbox = new PgOutbox(db);
   }
 
   /** Connects and applies pending migrations. */

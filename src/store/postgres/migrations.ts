@@ -116,6 +116,20 @@ const MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY,
      since_at BIGINT NOT NULL
    );`,
+  // 3: the outputs' outbox: a commit's payloads for a sink in one row (one per line), alert
+  // deliveries one row each in their lane; ids only grow (a sender reads on from the last it sent).
+  `CREATE TABLE outbox (
+     id BIGSERIAL PRIMARY KEY,
+     sink TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     items INTEGER NOT NULL,
+     created_at BIGINT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'dead')),
+     last_error TEXT,
+     lane TEXT
+   );
+   CREATE INDEX outbox_pending ON outbox (sink, state, id);
+   CREATE INDEX outbox_lanes ON outbox (sink, state, lane, id) WHERE lane IS NOT NULL;`,
 ];
 
 /** The schema version this build writes. */

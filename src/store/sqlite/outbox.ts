@@ -1,4 +1,5 @@
 import type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, OutboxStore, PendingOutboxEntry } from '../outbox-store.js';
+import { MAX_ERROR_CHARS, outboxRows } from '../outbox-rows.js';
 import type { OutboxEntry, OutboxResult } from '../reading-store.js';
 
 export type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, PendingOutboxEntry } from '../outbox-store.js';
@@ -55,17 +56,8 @@ export class SqliteOutbox implements OutboxStore {
    * kept only if one of its rows is new (or it carries no rows, as a backfill does).
    */
   apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): void {
-    const bySink = new Map<string, string[]>();
-    for (const e of entries) {
-      if (e.rowCount > 0 && !anyInserted(inserted, e.firstRow, e.rowCount)) continue;
-      if (e.lane !== undefined) {
-        this.insertLaneStmt.run(e.sink, e.payload, nowMs, e.lane);
-        continue;
-      }
-      const payloads = bySink.get(e.sink);
-      if (payloads === undefined) bySink.set(e.sink, [e.payload]);
-      else payloads.push(e.payload);
-    }
+    const { laned, bySink } = outboxRows(entries, inserted);
+    for (const e of laned) this.insertLaneStmt.run(e.sink, e.payload, nowMs, e.lane);
     for (const [sink, payloads] of bySink) this.insertStmt.run(sink, payloads.join('\n'), payloads.length, nowMs);
     for (const r of results) {
       if ('expire' in r) {
@@ -113,12 +105,4 @@ export class SqliteOutbox implements OutboxStore {
 
 function deadParams(f: DeadFilter): { sinks: string; since: number; reason: string; limit: number } {
   return { sinks: JSON.stringify(f.sinks), since: f.sinceMs ?? 0, reason: f.reason ?? '', limit: f.limit ?? -1 };
-}
-
-/** Enough for a server's OperationOutcome. */
-const MAX_ERROR_CHARS = 8_000;
-
-function anyInserted(inserted: readonly boolean[], first: number, count: number): boolean {
-  for (let i = first; i < first + count; i++) if (inserted[i] === true) return true;
-  return false;
 }

@@ -1,0 +1,87 @@
+import type { AsyncPort } from '../async-port.js';
+import type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, OutboxStore, PendingOutboxEntry } from '../outbox-store.js';
+import { MAX_ERROR_CHARS, outboxRows } from '../outbox-rows.js';
+import type { OutboxEntry, OutboxResult } from '../reading-store.js';
+import type { PgQueryable, PgRow } from './database.js';
+
+/** The outbox on PostgreSQL: the same rows as the SQLite store's (a commit's payloads for a sink together). */
+export class PgOutbox implements AsyncPort<OutboxStore> {
+  constructor(private readonly db: PgQueryable) {}
+
+  /** In the commit's transaction, when given it. */
+  async apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): Promise<void> {
+    const { laned, bySink } = outboxRows(entries, inserted);
+    for (const e of laned) await this.db.execute('INSERT INTO outbox (sink, payload, items, created_at, lane) VALUES ($1, $2, 1, $3, $4)', [e.sink, e.payload, nowMs, e.lane]);
+    for (const [sink, payloads] of bySink) await this.db.execute('INSERT INTO outbox (sink, payload, items, created_at) VALUES ($1, $2, $3, $4)', [sink, payloads.join('\n'), payloads.length, nowMs]);
+    for (const r of results) {
+      if ('expire' in r) {
+        const { sink, lane, beforeMs, error } = r.expire;
+        await this.db.execute(`UPDATE outbox SET state = 'dead', last_error = $1 WHERE sink = $2 AND COALESCE(lane, '') = $3 AND state = 'pending' AND created_at < $4`, [
+          error.slice(0, MAX_ERROR_CHARS),
+          sink,
+          lane,
+          beforeMs,
+        ]);
+      } else if (r.delivered) {
+        await this.db.execute('DELETE FROM outbox WHERE id = $1', [r.id]);
+        for (const item of r.refused ?? []) {
+          await this.db.execute(`INSERT INTO outbox (sink, payload, items, created_at, state, last_error) VALUES ($1, $2, 1, $3, 'dead', $4)`, [item.sink, item.payload, nowMs, item.error.slice(0, MAX_ERROR_CHARS)]);
+        }
+      } else await this.db.execute(`UPDATE outbox SET state = 'dead', last_error = $1 WHERE id = $2`, [r.error.slice(0, MAX_ERROR_CHARS), r.id]);
+    }
+  }
+
+  async pending(sink: string, afterId: number, limit: number): Promise<PendingOutboxEntry[]> {
+    const rows = await this.db.query(`SELECT id, payload, items FROM outbox WHERE sink = $1 AND state = 'pending' AND id > $2 ORDER BY id LIMIT $3`, [sink, afterId, limit]);
+    return rows.map((r) => ({ id: r['id'] as number, payload: r['payload'] as string, items: r['items'] as number }));
+  }
+
+  async lanes(sink: string, skip: readonly string[], limit: number): Promise<LaneOutboxEntry[]> {
+    const rows = await this.db.query(
+      `SELECT id, payload, COALESCE(lane, '') AS lane, created_at FROM outbox WHERE sink = $1 AND state = 'pending' AND NOT (COALESCE(lane, '') = ANY($2::text[])) ORDER BY id LIMIT $3`,
+      [sink, skip, limit],
+    );
+    return rows.map((r) => ({ id: r['id'] as number, payload: r['payload'] as string, lane: r['lane'] as string, createdAtMs: r['created_at'] as number }));
+  }
+
+  async deadMatching(f: DeadFilter): Promise<DeadOutboxEntry[]> {
+    const rows = await this.db.query(`SELECT * FROM outbox WHERE ${DEAD_FILTER} ORDER BY id LIMIT $4`, [...deadParams(f), f.limit ?? null]);
+    return rows.map(deadEntry);
+  }
+
+  async requeue(f: Omit<DeadFilter, 'limit'>): Promise<number> {
+    return this.db.execute(`UPDATE outbox SET state = 'pending', last_error = NULL WHERE ${DEAD_FILTER}`, deadParams(f));
+  }
+
+  async dead(sink: string, limit = 100): Promise<DeadOutboxEntry[]> {
+    return (await this.db.query(`SELECT * FROM outbox WHERE sink = $1 AND state = 'dead' ORDER BY id LIMIT $2`, [sink, limit])).map(deadEntry);
+  }
+
+  async stats(sink: string): Promise<OutboxStats> {
+    const [r] = await this.db.query(
+      `SELECT SUM(CASE WHEN state = 'pending' THEN items END) AS pending, SUM(CASE WHEN state = 'dead' THEN items END) AS dead,
+              MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest, MIN(CASE WHEN state = 'dead' THEN created_at END) AS oldest_dead
+       FROM outbox WHERE sink = $1`,
+      [sink],
+    );
+    const n = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+    const oldestDead = n(r?.['oldest_dead']);
+    return { pending: n(r?.['pending']) ?? 0, dead: n(r?.['dead']) ?? 0, oldestPendingAtMs: n(r?.['oldest']), ...(oldestDead === undefined ? {} : { oldestDeadAtMs: oldestDead }) };
+  }
+}
+
+const DEAD_FILTER = `sink = ANY($1::text[]) AND state = 'dead' AND created_at >= $2 AND strpos(COALESCE(last_error, ''), $3) > 0`;
+
+const deadParams = (f: Omit<DeadFilter, 'limit'>): unknown[] => [f.sinks, f.sinceMs ?? 0, f.reason ?? ''];
+
+function deadEntry(r: PgRow): DeadOutboxEntry {
+  return {
+    id: r['id'] as number,
+    sink: r['sink'] as string,
+    payload: r['payload'] as string,
+    items: r['items'] as number,
+    error: (r['last_error'] as string | null) ?? '',
+    createdAtMs: r['created_at'] as number,
+    lane: (r['lane'] as string | null) ?? undefined,
+  };
+}
