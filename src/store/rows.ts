@@ -2,7 +2,7 @@ import type { Issue } from '../domain/index.js';
 import type { ClinicianRecord } from './clinician-store.js';
 import type { DeviceHealth } from './device-store.js';
 import type { PatientOverride, PatientSettings } from './patient-store.js';
-import type { AlertRecord, AlertState, StoredDeadLetter } from './reading-store.js';
+import type { AlertRecord, AlertState, ReadingStatus, StoredDeadLetter, StoredReading } from './reading-store.js';
 
 /**
  * Rows of the tables both SQL adapters share (the same columns in SQLite and PostgreSQL) turned into
@@ -83,5 +83,27 @@ export function clinicianFromRow(r: Row): ClinicianRecord {
     role: r['role'] as ClinicianRecord['role'],
     webhookUrl: opt(r['webhook_url']),
     createdAtMs: r['created_at'] as number,
+  };
+}
+
+export function storedReadingFromRow(r: Row): StoredReading {
+  return {
+    id: r['id'] as number,
+    idempotencyKey: r['reading_key'] as string,
+    deviceId: r['device_id'] as string,
+    patientNhs: r['patient_nhs'] as string,
+    profileId: r['profile_id'] as string,
+    metric: r['metric'] as string,
+    value: r['value'] as number,
+    unit: r['unit'] as string,
+    sourceUnit: opt(r['source_unit']),
+    takenAtMs: r['taken_at'] as number,
+    deviceTakenAtMs: r['device_taken_at'] as number,
+    receivedAtMs: r['received_at'] as number,
+    clockOffsetMs: opt(r['clock_offset_ms']),
+    messageId: opt(r['message_id']),
+    ...(r['payload_sha256'] !== null && r['payload_sha256'] !== undefined ? { payloadSha256: r['payload_sha256'] as string } : {}),
+    status: r['status'] as ReadingStatus,
+    ...(r['first_value'] !== null && r['first_value'] !== undefined ? { firstValue: r['first_value'] as number } : {}),
   };
 }

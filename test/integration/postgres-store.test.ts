@@ -6,6 +6,7 @@ import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.
 import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
 import { describeOutboxStoreContract } from '../contracts/outbox-store.contract.js';
 import { describePatientStoreContract } from '../contracts/patient-store.contract.js';
+import { describeReadingStoreContract } from '../contracts/reading-store.contract.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
 
 describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
@@ -34,6 +35,13 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   describeAlertStoreContract('PgAlerts', adapter((s) => s.alerts));
 
   describeOutboxStoreContract('PgOutbox', adapter((s) => s.outbox));
+
+  describeReadingStoreContract('PgReadingStore', async () => {
+    const store = await PgStore.open(await server.createDatabase());
+    const addDevice = (id: string, patientNhs: string) =>
+      store.devices.insert({ id, profileId: 'bp-upper-arm', patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+    return { store: store.readings, addDevice, close: () => store.close() };
+  });
 
   it('migrates a new database once when several gateways start together, and reopens it as it is', async () => {
     const url = await server.createDatabase();

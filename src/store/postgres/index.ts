@@ -6,9 +6,10 @@ import { PgDeviceStore } from './devices.js';
 import { migratePg } from './migrations.js';
 import { PgOutbox } from './outbox.js';
 import { PgPatients } from './patients.js';
+import { PgReadingStore } from './readings.js';
 
 export { PG_SCHEMA_VERSION } from './migrations.js';
-export { PgAlerts, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgOutbox, PgPatients };
+export { PgAlerts, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgOutbox, PgPatients, PgReadingStore };
 
 /**
  * The store on PostgreSQL (`store.postgres.url`), for gateways on several machines sharing one
@@ -21,6 +22,7 @@ export class PgStore {
   readonly clinicians: PgClinicians;
   readonly alerts: PgAlerts;
   readonly outbox: PgOutbox;
+  readonly readings: PgReadingStore;
 
   private constructor(private readonly db: PgDatabase) {
     this.devices = new PgDeviceStore(db);
@@ -29,6 +31,7 @@ export class PgStore {
     this.clinicians = new PgClinicians(db);
     this.alerts = new PgAlerts(db);
     this.outbox = new PgOutbox(db);
+    this.readings = new PgReadingStore(db);
   }
 
   /** Connects and applies pending migrations. */

@@ -130,6 +130,82 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX outbox_pending ON outbox (sink, state, id);
    CREATE INDEX outbox_lanes ON outbox (sink, state, lane, id) WHERE lane IS NOT NULL;`,
+  // 4: readings, one row each (values as JSON, in the order they came: json, not jsonb), keyed by
+  // the reading's key; corrections; which profiles carry each metric; the audit trail; derived
+  // Observations and where their derivation has read to.
+  `CREATE TABLE readings (
+     id BIGSERIAL PRIMARY KEY,
+     reading_key TEXT NOT NULL UNIQUE,
+     device_id TEXT NOT NULL REFERENCES devices (id),
+     patient_nhs TEXT NOT NULL,
+     profile_id TEXT NOT NULL,
+     values_json JSON NOT NULL,
+     taken_at BIGINT NOT NULL,
+     device_taken_at BIGINT NOT NULL,
+     received_at BIGINT NOT NULL,
+     clock_offset_ms BIGINT,
+     message_id TEXT,
+     payload_sha256 TEXT,
+     status TEXT NOT NULL DEFAULT 'final' CHECK (status IN ('final', 'amended', 'entered-in-error')),
+     first_values_json JSON
+   );
+   CREATE INDEX readings_patient_profile_time ON readings (patient_nhs, profile_id, taken_at);
+   CREATE VIEW reading_values AS
+     SELECT r.id, r.reading_key, r.device_id, r.patient_nhs, r.profile_id, v.key AS metric, (v.value ->> 0)::double precision AS value,
+       v.value ->> 1 AS unit, v.value ->> 2 AS source_unit, r.taken_at, r.device_taken_at, r.received_at, r.clock_offset_ms, r.message_id,
+       r.payload_sha256, r.status, (r.first_values_json ->> v.key)::double precision AS first_value, v.position
+     FROM readings r CROSS JOIN LATERAL json_each(r.values_json) WITH ORDINALITY AS v (key, value, position);
+   CREATE TABLE profile_metrics (
+     metric TEXT NOT NULL,
+     profile_id TEXT NOT NULL,
+     PRIMARY KEY (metric, profile_id)
+   );
+   CREATE TABLE corrections (
+     id BIGSERIAL PRIMARY KEY,
+     device_id TEXT NOT NULL,
+     reading_key TEXT NOT NULL,
+     action TEXT NOT NULL CHECK (action IN ('retract', 'amend')),
+     before JSON NOT NULL,
+     after JSON,
+     reason TEXT,
+     requested_by TEXT NOT NULL,
+     at BIGINT NOT NULL
+   );
+   CREATE INDEX corrections_reading ON corrections (reading_key);
+   CREATE TABLE audit (
+     id BIGSERIAL PRIMARY KEY,
+     at BIGINT NOT NULL,
+     actor TEXT NOT NULL,
+     role TEXT NOT NULL,
+     action TEXT NOT NULL,
+     patient_nhs TEXT,
+     target TEXT,
+     address TEXT,
+     outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused'))
+   );
+   CREATE INDEX audit_patient ON audit (patient_nhs, at) WHERE patient_nhs IS NOT NULL;
+   CREATE INDEX audit_actor ON audit (actor, at);
+   CREATE TABLE patient_reviews (
+     patient_nhs TEXT PRIMARY KEY,
+     by TEXT NOT NULL,
+     at BIGINT NOT NULL
+   );
+   CREATE TABLE derived_observations (
+     key TEXT PRIMARY KEY,
+     patient_nhs TEXT NOT NULL,
+     period_start BIGINT NOT NULL,
+     period_end BIGINT NOT NULL,
+     status TEXT NOT NULL,
+     content TEXT NOT NULL,
+     observation TEXT,
+     updated_at BIGINT NOT NULL
+   );
+   CREATE INDEX derived_patient ON derived_observations (patient_nhs, period_start);
+   CREATE TABLE derivation_state (
+     name TEXT PRIMARY KEY,
+     last_reading_id BIGINT NOT NULL,
+     last_correction_id BIGINT NOT NULL
+   );`,
 ];
 
 /** The schema version this build writes. */

@@ -1,5 +1,7 @@
-import { readingKeyPrefix, type ReadingRow } from '../../domain/index.js';
-import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStatus, ReadingStore, StoredReading } from '../reading-store.js';
+import { readingKeyPrefix } from '../../domain/index.js';
+import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
+import { amendedValues, toReadings, type ReadingTuple } from '../reading-encoding.js';
+import { storedReadingFromRow } from '../rows.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceHealth } from './health.js';
@@ -8,71 +10,6 @@ import type { SqliteAudit } from './audit.js';
 import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
 import { PROFILES_OF_METRIC, READING_QUERIES } from './reading-queries.js';
-
-/**
- * A reading as bound to the INSERT, column values in order, then its metrics and values side by
- * side (for rollups): compact to hand to the writer thread.
- */
-export type ReadingTuple = readonly [
-  key: string,
-  deviceId: string,
-  patientNhs: string,
-  profileId: string,
-  valuesJson: string,
-  takenAt: number,
-  deviceTakenAt: number,
-  receivedAt: number,
-  clockOffsetMs: number | null,
-  messageId: string | null,
-  payloadSha256: string | null,
-  metrics: readonly string[],
-  values: readonly number[],
-  units: readonly string[],
-];
-
-/**
- * Groups a batch's values into readings (a reading's values come together and share its key; a
- * metric seen again starts another reading, which its key then refuses as a duplicate) and encodes
- * each as one row: values as JSON `{metric: [value, unit, unit sent?]}`.
- */
-export function toReadings(rows: readonly ReadingRow[]): ReadingTuple[] {
-  const out: ReadingTuple[] = [];
-  let i = 0;
-  while (i < rows.length) {
-    const first = rows[i] as ReadingRow;
-    const metrics: string[] = [];
-    const values: number[] = [];
-    const units: string[] = [];
-    const json: Record<string, readonly (number | string)[]> = {};
-    let sha = first.payloadSha256;
-    for (; i < rows.length; i++) {
-      const r = rows[i] as ReadingRow;
-      if (r.idempotencyKey !== first.idempotencyKey || Object.hasOwn(json, r.metric)) break;
-      metrics.push(r.metric);
-      values.push(r.value);
-      units.push(r.unit);
-      json[r.metric] = r.sourceUnit === undefined ? [r.value, r.unit] : [r.value, r.unit, r.sourceUnit];
-      sha ??= r.payloadSha256;
-    }
-    out.push([
-      first.idempotencyKey,
-      first.deviceId,
-      first.patientNhs,
-      first.profileId,
-      JSON.stringify(json),
-      first.takenAtMs,
-      first.deviceTakenAtMs,
-      first.receivedAtMs,
-      first.clockOffsetMs ?? null,
-      first.messageId ?? null,
-      sha ?? null,
-      metrics,
-      values,
-      units,
-    ]);
-  }
-  return out;
-}
 
 /** A commit batch with its values grouped into readings. */
 export type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly readings: readonly ReadingTuple[] };
@@ -215,16 +152,16 @@ export class SqliteReadingStore implements ReadingStore {
     const sql = `SELECT * FROM ${VALUES} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY taken_at, id, position LIMIT @limit`;
     const params = { patient: q.patientNhs, device: q.deviceId, metric: q.metric, since: q.sinceMs, limit: q.limit ?? -1 };
     const named = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
-    return (this.db.prepare(sql).all(named) as Record<string, unknown>[]).map(toStoredReading);
+    return (this.db.prepare(sql).all(named) as Record<string, unknown>[]).map(storedReadingFromRow);
   }
 
   readingOf(readingId: number): StoredReading[] {
-    return (this.readingOfStmt.all({ id: readingId }) as Record<string, unknown>[]).map(toStoredReading);
+    return (this.readingOfStmt.all({ id: readingId }) as Record<string, unknown>[]).map(storedReadingFromRow);
   }
 
   readingsAt(deviceId: string, deviceTakenAtMs: number): StoredReading[] {
     const prefix = readingKeyPrefix(deviceId, deviceTakenAtMs);
-    return (this.readingsAtStmt.all({ from: prefix, to: `${prefix.slice(0, -1)}}` }) as Record<string, unknown>[]).map(toStoredReading);
+    return (this.readingsAtStmt.all({ from: prefix, to: `${prefix.slice(0, -1)}}` }) as Record<string, unknown>[]).map(storedReadingFromRow);
   }
 
   /**
@@ -274,13 +211,8 @@ export class SqliteReadingStore implements ReadingStore {
     const status = c.action === 'retract' ? 'entered-in-error' : 'amended';
     const reading = this.readingByKeyStmt.get(c.readingKey) as { id: number; patient: string; takenAt: number; valuesJson: string } | undefined;
     if (reading !== undefined) {
-      const values = JSON.parse(reading.valuesJson) as Record<string, [number, ...string[]]>;
-      const first = JSON.stringify(Object.fromEntries(Object.entries(values).map(([m, v]) => [m, v[0]])));
-      for (const [metric, value] of Object.entries(c.after ?? {})) {
-        const v = values[metric];
-        if (v !== undefined) v[0] = value;
-      }
-      this.correctStmt.run(status, JSON.stringify(values), c.action === 'amend' ? first : null, reading.id);
+      const { values, valuesJson, firstJson } = amendedValues(reading.valuesJson, c.after);
+      this.correctStmt.run(status, valuesJson, c.action === 'amend' ? firstJson : null, reading.id);
       // Each value's minute is summed again from what is now shown, and its latest value found again.
       const minute = Math.floor(reading.takenAt / 60_000);
       for (const metric of Object.keys(values)) {
@@ -322,27 +254,4 @@ export class SqliteReadingStore implements ReadingStore {
   readingCount(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
   }
-}
-
-function toStoredReading(r: Record<string, unknown>): StoredReading {
-  const opt = <T>(v: unknown): T | undefined => (v === null ? undefined : (v as T));
-  return {
-    id: r['id'] as number,
-    idempotencyKey: r['reading_key'] as string,
-    deviceId: r['device_id'] as string,
-    patientNhs: r['patient_nhs'] as string,
-    profileId: r['profile_id'] as string,
-    metric: r['metric'] as string,
-    value: r['value'] as number,
-    unit: r['unit'] as string,
-    sourceUnit: opt(r['source_unit']),
-    takenAtMs: r['taken_at'] as number,
-    deviceTakenAtMs: r['device_taken_at'] as number,
-    receivedAtMs: r['received_at'] as number,
-    clockOffsetMs: opt(r['clock_offset_ms']),
-    messageId: opt(r['message_id']),
-    ...(r['payload_sha256'] !== null && r['payload_sha256'] !== undefined ? { payloadSha256: r['payload_sha256'] as string } : {}),
-    status: r['status'] as ReadingStatus,
-    ...(r['first_value'] !== null && r['first_value'] !== undefined ? { firstValue: r['first_value'] as number } : {}),
-  };
 }

@@ -1,0 +1,192 @@
+import { readingKeyPrefix } from '../../domain/index.js';
+import type { AsyncPort } from '../async-port.js';
+import { amendedValues, toReadings, type ReadingTuple } from '../reading-encoding.js';
+import type { CommitBatch, CommitReceipt, Correction, HealthUpdate, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
+import { storedReadingFromRow } from '../rows.js';
+import { PgAlerts } from './alerts.js';
+import type { PgDatabase, PgQueryable } from './database.js';
+import { PgDeadLetters } from './dead-letters.js';
+import { PgOutbox } from './outbox.js';
+
+/**
+ * ReadingStore on PostgreSQL: one row per reading, a commit in one transaction, its readings in one
+ * batched INSERT (`unnest`), duplicates refused by the reading key (`ON CONFLICT DO NOTHING`), so
+ * gateways on several machines sharing the database store a reading once whichever receives it.
+ */
+export class PgReadingStore implements AsyncPort<ReadingStore> {
+  constructor(private readonly db: PgDatabase) {}
+
+  async commit(batch: CommitBatch): Promise<CommitReceipt> {
+    const readings = toReadings(batch.rows);
+    return this.db.transaction(async (tx) => {
+      const stored = await insertReadings(tx, readings);
+      const inserted = readings.flatMap((t, i) => t[11].map(() => stored[i] === true));
+      await noteProfileMetrics(tx, readings.filter((_, i) => stored[i] === true));
+      for (const c of batch.corrections ?? []) await correct(tx, c);
+      const deadLetters = new PgDeadLetters(tx);
+      for (const d of batch.deadLetters) await deadLetters.insert(d);
+      for (const h of batch.health) await upsertHealth(tx, h);
+      await new PgOutbox(tx).apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
+      for (const r of batch.derived ?? []) {
+        await tx.execute(
+          `INSERT INTO derived_observations (key, patient_nhs, period_start, period_end, status, content, observation, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (key) DO UPDATE SET period_end = excluded.period_end, status = excluded.status, content = excluded.content, observation = excluded.observation, updated_at = excluded.updated_at`,
+          [r.key, r.patientNhs, r.periodStartMs, r.periodEndMs, r.status, r.content, r.observation ?? null, r.updatedAtMs],
+        );
+      }
+      for (const s of batch.derivationState ?? []) {
+        await tx.execute(
+          `INSERT INTO derivation_state (name, last_reading_id, last_correction_id) VALUES ($1, $2, $3)
+           ON CONFLICT (name) DO UPDATE SET last_reading_id = excluded.last_reading_id, last_correction_id = excluded.last_correction_id`,
+          [s.name, s.lastReadingId, s.lastCorrectionId],
+        );
+      }
+      const alerts = new PgAlerts(tx);
+      if (batch.alerts !== undefined) await alerts.apply(batch.alerts);
+      if (batch.breaches !== undefined) await alerts.applyBreaches(batch.breaches);
+      for (const a of batch.audit ?? []) {
+        await tx.execute('INSERT INTO audit (at, actor, role, action, patient_nhs, target, address, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          a.atMs,
+          a.actor,
+          a.role,
+          a.action,
+          a.patientNhs ?? null,
+          a.target ?? null,
+          a.address ?? null,
+          a.outcome,
+        ]);
+      }
+      for (const r of batch.reviews ?? []) {
+        await tx.execute('INSERT INTO patient_reviews (patient_nhs, by, at) VALUES ($1, $2, $3) ON CONFLICT (patient_nhs) DO UPDATE SET by = excluded.by, at = excluded.at', [r.patientNhs, r.by, r.atMs]);
+      }
+      return { inserted };
+    });
+  }
+
+  async query(q: ReadingQuery): Promise<StoredReading[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (v: unknown): string => `$${params.push(v)}`;
+    if (q.patientNhs !== undefined) where.push(`patient_nhs = ${param(q.patientNhs)}`);
+    if (q.deviceId !== undefined) {
+      const device = param(q.deviceId);
+      where.push(`patient_nhs = (SELECT patient_nhs FROM devices WHERE id = ${device}) AND device_id = ${device}`);
+    }
+    if (q.metric !== undefined) {
+      const metric = param(q.metric);
+      where.push(`profile_id IN (SELECT profile_id FROM profile_metrics WHERE metric = ${metric}) AND metric = ${metric}`);
+    }
+    if (q.sinceMs !== undefined) where.push(`taken_at >= ${param(q.sinceMs)}`);
+    const limit = q.limit === undefined ? '' : ` LIMIT ${param(q.limit)}`;
+    const rows = await this.db.query(`SELECT * FROM reading_values ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY taken_at, id, position${limit}`, params);
+    return rows.map(storedReadingFromRow);
+  }
+
+  async readingOf(readingId: number): Promise<StoredReading[]> {
+    return (await this.db.query('SELECT * FROM reading_values WHERE id = $1 ORDER BY position', [readingId])).map(storedReadingFromRow);
+  }
+
+  async readingsAt(deviceId: string, deviceTakenAtMs: number): Promise<StoredReading[]> {
+    const prefix = readingKeyPrefix(deviceId, deviceTakenAtMs);
+    const rows = await this.db.query(
+      'SELECT * FROM reading_values WHERE id IN (SELECT id FROM readings WHERE reading_key >= $1 AND reading_key < $2) ORDER BY id, position',
+      [prefix, `${prefix.slice(0, -1)}}`],
+    );
+    return rows.map(storedReadingFromRow);
+  }
+
+  async existingKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    return new Set((await this.db.query('SELECT reading_key FROM readings WHERE reading_key = ANY($1::text[])', [keys])).map((r) => r['reading_key'] as string));
+  }
+
+  async correctionsSince(afterId: number): Promise<{ id: number; patientNhs: string }[]> {
+    const rows = await this.db.query('SELECT c.id, d.patient_nhs FROM corrections c JOIN devices d ON d.id = c.device_id WHERE c.id > $1 ORDER BY c.id', [afterId]);
+    return rows.map((r) => ({ id: r['id'] as number, patientNhs: r['patient_nhs'] as string }));
+  }
+
+  async latestCorrectionId(): Promise<number> {
+    const [r] = await this.db.query('SELECT COALESCE(MAX(id), 0) AS id FROM corrections');
+    return Number(r?.['id'] ?? 0);
+  }
+}
+
+/**
+ * The readings of a commit in one statement, in order; for each, whether it was stored now. A key
+ * seen earlier (stored before, or earlier in this batch) is not stored again.
+ */
+async function insertReadings(tx: PgQueryable, readings: readonly ReadingTuple[]): Promise<boolean[]> {
+  if (readings.length === 0) return [];
+  const column = (i: number) => readings.map((t) => t[i]);
+  const rows = await tx.query(
+    `INSERT INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at, clock_offset_ms, message_id, payload_sha256)
+     SELECT k, d, p, pr, v::json, t, dt, rt, o, m, s FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[])
+       WITH ORDINALITY AS u (k, d, p, pr, v, t, dt, rt, o, m, s, n) ORDER BY n
+     ON CONFLICT (reading_key) DO NOTHING RETURNING reading_key`,
+    [column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7), column(8), column(9), column(10)],
+  );
+  const fresh = new Set(rows.map((r) => r['reading_key'] as string));
+  // The first of the batch's readings with a new key is the one stored.
+  return readings.map((t) => fresh.delete(t[0]));
+}
+
+/** Profiles seen carrying a metric, for per-metric queries through (patient, profile, time). */
+async function noteProfileMetrics(tx: PgQueryable, readings: readonly ReadingTuple[]): Promise<void> {
+  const pairs = new Map<string, [string, string]>();
+  for (const t of readings) for (const m of t[11]) pairs.set(`${t[3]}|${m}`, [m, t[3]]);
+  if (pairs.size === 0) return;
+  const [metrics, profiles] = [[...pairs.values()].map((p) => p[0]), [...pairs.values()].map((p) => p[1])];
+  await tx.execute('INSERT INTO profile_metrics (metric, profile_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [metrics, profiles]);
+}
+
+/** Amends or retracts the reading's row; its key, times and identity stay as they were. */
+async function correct(tx: PgQueryable, c: Correction): Promise<void> {
+  const [reading] = await tx.query('SELECT id, values_json::text AS values_json FROM readings WHERE reading_key = $1 FOR UPDATE', [c.readingKey]);
+  if (reading !== undefined) {
+    const { valuesJson, firstJson } = amendedValues(reading['values_json'] as string, c.after);
+    await tx.execute('UPDATE readings SET status = $1, values_json = $2::json, first_values_json = COALESCE(first_values_json, $3::json) WHERE id = $4', [
+      c.action === 'retract' ? 'entered-in-error' : 'amended',
+      valuesJson,
+      c.action === 'amend' ? firstJson : null,
+      reading['id'],
+    ]);
+  }
+  await tx.execute('INSERT INTO corrections (device_id, reading_key, action, before, after, reason, requested_by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+    c.deviceId,
+    c.readingKey,
+    c.action,
+    JSON.stringify(c.before),
+    c.after === undefined ? null : JSON.stringify(c.after),
+    c.reason ?? null,
+    c.requestedBy,
+    c.atMs,
+  ]);
+}
+
+/** Device health learned from traffic: later facts win, earlier ones are kept when an update lacks them. */
+async function upsertHealth(tx: PgQueryable, u: HealthUpdate): Promise<void> {
+  await tx.execute(
+    `INSERT INTO device_health (device_id, last_seen_at, last_reading_at, battery_pct, signal_dbm, firmware, clock_offset_ms, clock_drift, status_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, false), $9)
+     ON CONFLICT (device_id) DO UPDATE SET
+       last_seen_at = GREATEST(device_health.last_seen_at, excluded.last_seen_at),
+       last_reading_at = GREATEST(device_health.last_reading_at, excluded.last_reading_at),
+       battery_pct = COALESCE(excluded.battery_pct, device_health.battery_pct),
+       signal_dbm = COALESCE(excluded.signal_dbm, device_health.signal_dbm),
+       firmware = COALESCE(excluded.firmware, device_health.firmware),
+       clock_offset_ms = COALESCE(excluded.clock_offset_ms, device_health.clock_offset_ms),
+       clock_drift = COALESCE($8, device_health.clock_drift),
+       status_at = COALESCE(excluded.status_at, device_health.status_at)`,
+    [
+      u.deviceId,
+      u.seenAtMs,
+      u.readingAtMs ?? null,
+      u.status?.batteryPct ?? null,
+      u.status?.signalDbm ?? null,
+      u.status?.firmware ?? null,
+      u.clockOffsetMs ?? null,
+      u.clockDrift ?? null,
+      u.status === undefined ? null : u.seenAtMs,
+    ],
+  );
+}
