@@ -43,6 +43,55 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     return { store: store.readings, addDevice, close: () => store.close() };
   });
 
+  it('hands each outbox entry to one of several senders; a dead sender\'s claims go to another when their lease ends', async () => {
+    const url = await server.createDatabase();
+    const [a, b] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
+    try {
+      for (let i = 0; i < 100; i++) await a.outbox.apply([{ sink: 'fhir', payload: `obs-${i}`, firstRow: 0, rowCount: 0 }], [], [], 1_000);
+      // Both claim at once, over and over: no entry is given to both.
+      const claimed = { a: [] as { id: number; payload: string }[], b: [] as { id: number; payload: string }[] };
+      for (let round = 0; round < 4; round++) {
+        const [fromA, fromB] = await Promise.all([a.outbox.claim('fhir', 'worker-a', 15, 2_000, 60_000), b.outbox.claim('fhir', 'worker-b', 15, 2_000, 60_000)]);
+        claimed.a.push(...fromA);
+        claimed.b.push(...fromB);
+      }
+      const payloads = (entries: readonly { payload: string }[]) => entries.map((e) => e.payload).sort();
+      expect(claimed.a.length + claimed.b.length).toBe(100);
+      expect(new Set([...payloads(claimed.a), ...payloads(claimed.b)]).size).toBe(100);
+      expect(claimed.a.length).toBeGreaterThan(0);
+      expect(claimed.b.length).toBeGreaterThan(0);
+      // a delivers what it claimed; b dies with its claims. Before b's lease ends nothing is left to
+      // claim; after it, a takes b's entries, and each was sent once in all.
+      await a.outbox.apply([], claimed.a.map((e) => ({ id: e.id, delivered: true as const })), [], 3_000);
+      expect(await a.outbox.claim('fhir', 'worker-a', 100, 30_000, 60_000)).toEqual([]);
+      const orphaned = await a.outbox.claim('fhir', 'worker-a', 100, 62_000, 60_000);
+      expect(payloads(orphaned)).toEqual(payloads(claimed.b));
+      await a.outbox.apply([], orphaned.map((e) => ({ id: e.id, delivered: true as const })), [], 62_000);
+      expect(await a.outbox.stats('fhir')).toMatchObject({ pending: 0, dead: 0 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('opens one alert for a condition when two gateways commit it at once: the second commit is refused whole', async () => {
+    const url = await server.createDatabase();
+    const [a, b] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
+    try {
+      const alert = (id: string) => ({
+        alert: { id, key: '9434765919|cuff-1|severe-hypertension', patientNhs: '9434765919', deviceId: 'cuff-1', ruleId: 'severe-hypertension', severity: 'critical' as const, state: 'open' as const, message: 'systolic 190', value: 190, openedAtMs: 1_000, updatedAtMs: 1_000 },
+        by: 'rules',
+        note: undefined,
+      });
+      const results = await Promise.allSettled([a.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [alert('from-a')] }), b.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [alert('from-b')] })]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+      expect((await a.alerts.unresolved()).length).toBe(1);
+      expect((await a.alerts.list()).length).toBe(1);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('migrates a new database once when several gateways start together, and reopens it as it is', async () => {
     const url = await server.createDatabase();
     const stores = await Promise.all([1, 2, 3, 4, 5, 6].map(() => PgStore.open(url)));

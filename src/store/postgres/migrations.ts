@@ -206,6 +206,10 @@ const MIGRATIONS: readonly string[] = [
      last_reading_id BIGINT NOT NULL,
      last_correction_id BIGINT NOT NULL
    );`,
+  // 5: outbox entries claimed by one sender at a time among several gateways, for a lease: a
+  // sender that dies leaves its claims to expire, and another sends them.
+  `ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+   ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;`,
 ];
 
 /** The schema version this build writes. */

@@ -36,6 +36,24 @@ export class PgOutbox implements AsyncPort<OutboxStore> {
     return rows.map((r) => ({ id: r['id'] as number, payload: r['payload'] as string, items: r['items'] as number }));
   }
 
+  /**
+   * Pending entries of a sink for one sender among several (gateways sharing the database): up to
+   * `limit`, oldest first, none claimed by another sender whose lease is still running, each now
+   * claimed by `sender` until `nowMs + leaseMs`. Rows another sender is claiming at this moment are
+   * skipped, not waited for (FOR UPDATE SKIP LOCKED): each entry goes to one sender, and once
+   * delivered it is deleted; an entry whose sender died is claimed again when its lease ends.
+   */
+  async claim(sink: string, sender: string, limit: number, nowMs: number, leaseMs: number): Promise<PendingOutboxEntry[]> {
+    const rows = await this.db.query(
+      `UPDATE outbox SET claimed_by = $2, claimed_until = $4 WHERE id IN (
+         SELECT id FROM outbox WHERE sink = $1 AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $3)
+         ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED)
+       RETURNING id, payload, items`,
+      [sink, sender, nowMs, nowMs + leaseMs, limit],
+    );
+    return rows.map((r) => ({ id: r['id'] as number, payload: r['payload'] as string, items: r['items'] as number })).sort((a, b) => a.id - b.id);
+  }
+
   async lanes(sink: string, skip: readonly string[], limit: number): Promise<LaneOutboxEntry[]> {
     const rows = await this.db.query(
       `SELECT id, payload, COALESCE(lane, '') AS lane, created_at FROM outbox WHERE sink = $1 AND state = 'pending' AND NOT (COALESCE(lane, '') = ANY($2::text[])) ORDER BY id LIMIT $3`,
