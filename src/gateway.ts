@@ -3,7 +3,7 @@ import { Authenticator, DeviceRegistry, LoginThrottle, RevocationWatch } from '.
 import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
-import { Channel, MqttBroker } from './ingest/mqtt/index.js';
+import { BrokerAccess, Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, alertDeliveries, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
@@ -191,7 +191,17 @@ export class Gateway {
       };
       let httpPort: number | undefined;
       if (config.http.enabled) {
-        const http = new HttpServer(config.http, { metrics: () => metrics.render(), health });
+        const brokerAccess = config.http.brokerAuth
+          ? new BrokerAccess({
+              authenticateDevice: (id, secret) => authenticator.authenticate(id, secret),
+              authenticateClinician: (id, secret) => clinicians.authenticate(id, secret),
+              deviceKnown: (id) => store.devices.get(id) !== undefined,
+              clinicianKnown: (id) => store.clinicians.get(id) !== undefined,
+              deviceActive: (id) => store.devices.get(id)?.status === 'active',
+              clinicianActive: (id) => store.clinicians.get(id)?.status === 'active',
+            })
+          : undefined;
+        const http = new HttpServer(config.http, { metrics: () => metrics.render(), health, ...(brokerAccess === undefined ? {} : { brokerAccess }) });
         this.closers.push(() => http.stop());
         httpPort = await http.start();
       }

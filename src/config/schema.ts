@@ -193,6 +193,8 @@ export const ConfigSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         /** 0 picks any free port. */
         port: Port.default(9464),
+        /** Also serve an external broker's authentication and authorisation (EMQX's HTTP sources) from the registry. */
+        brokerAuth: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import type { AccessRequest, BrokerDecision, ConnectRequest } from '../ingest/mqtt/index.js';
 
 /** What the HTTP endpoints read: narrow ports, not the gateway. */
 export interface HttpPorts {
@@ -7,6 +8,11 @@ export interface HttpPorts {
   metrics(): Promise<string>;
   /** Liveness facts; `ok` false answers 503. */
   health(): { readonly ok: boolean; readonly [fact: string]: unknown };
+  /** An external broker's authentication and authorisation (EMQX's HTTP sources), when served. */
+  brokerAccess?: {
+    authenticate(r: ConnectRequest): Promise<BrokerDecision>;
+    authorize(r: AccessRequest): BrokerDecision;
+  };
 }
 
 export interface HttpOptions {
@@ -34,6 +40,20 @@ export class HttpServer {
       const health = this.ports.health();
       return reply.code(health.ok ? 200 : 503).send(health);
     });
+    const access = this.ports.brokerAccess;
+    if (access !== undefined) {
+      // [EMQX HTTP authentication / authorisation] POST with a JSON body from the configured
+      // template; answer 200 with {"result": "allow" | "deny" | "ignore", "is_superuser": false}.
+      // A body that is not the documented shape is denied (EMQX takes a 4xx as "ignore").
+      app.post('/broker/emqx/authn', async (req) => {
+        const r = connectRequest(req.body);
+        return { result: r === undefined ? 'deny' : await access.authenticate(r), is_superuser: false };
+      });
+      app.post('/broker/emqx/authz', async (req) => {
+        const r = accessRequest(req.body);
+        return { result: r === undefined ? 'deny' : access.authorize(r) };
+      });
+    }
     this.app = app;
     await app.listen({ host: this.options.host, port: this.options.port });
     return (app.server.address() as AddressInfo).port;
@@ -45,4 +65,22 @@ export class HttpServer {
     this.app = undefined;
     await app?.close();
   }
+}
+
+const text = (body: unknown, key: string): string | undefined => {
+  const v = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'string' ? v : undefined;
+};
+
+/** `{"clientid": "${clientid}", "username": "${username}", "password": "${password}"}`. */
+function connectRequest(body: unknown): ConnectRequest | undefined {
+  const [clientid, username, password] = [text(body, 'clientid'), text(body, 'username'), text(body, 'password')];
+  return clientid === undefined || username === undefined || password === undefined ? undefined : { clientid, username, password };
+}
+
+/** `{"clientid": "${clientid}", "username": "${username}", "topic": "${topic}", "action": "${action}"}`. */
+function accessRequest(body: unknown): AccessRequest | undefined {
+  const [clientid, username, topic, action] = [text(body, 'clientid'), text(body, 'username'), text(body, 'topic'), text(body, 'action')];
+  if (clientid === undefined || username === undefined || topic === undefined || (action !== 'publish' && action !== 'subscribe')) return undefined;
+  return { clientid, username, topic, action };
 }
