@@ -58,7 +58,7 @@ export class Gateway {
       news2WindowMs: config.alerts.news2WindowMinutes * 60_000,
       alertOutbox: (changes) => [...alertDeliveries(changes, recipients), ...(careRecord?.entries(changes) ?? [])],
       correctionOutbox: outputPlanner(config),
-      devices: new DeviceRegistry(store.devices, profiles, clock),
+      devices: new DeviceRegistry(store.devices, profiles, clock, store.brokerCredentials),
       accounts,
     };
     const care = new CareService(deps);
@@ -140,7 +140,7 @@ export class Gateway {
         metrics.watchOutbox(FHIR_SINK, () => store.outbox.stats(FHIR_SINK), () => clock.now());
       }
       const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(clock));
-      const clinicians = new ClinicianRegistry(store.clinicians, clock);
+      const clinicians = new ClinicianRegistry(store.clinicians, clock, undefined, store.brokerCredentials);
 
       const ports = {
         authenticate: authenticator.authenticate.bind(authenticator),

@@ -13,7 +13,7 @@ type Json = { json?: boolean | undefined };
 export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name: string; webhook?: string | undefined; role?: AccountRole | undefined } & Json): Promise<void> {
   await withStore(global, async (store, config) => {
     const webhook = o.webhook === undefined ? undefined : { url: o.webhook, key: loadSecretKey(config.webhookKeyFile) };
-    const creds = await new ClinicianRegistry(store.clinicians, systemClock).add(o.id, o.name, webhook, o.role ?? 'clinician');
+    const creds = await new ClinicianRegistry(store.clinicians, systemClock, undefined, store.brokerCredentials).add(o.id, o.name, webhook, o.role ?? 'clinician');
     if (o.json) return stdout.json(creds);
     if (creds.role !== 'clinician') return stdout.line(`${creds.role} ${creds.clinicianId} added; web app password (shown once): ${creds.secret}`);
     stdout.line(`clinician ${creds.clinicianId} added; MQTT username clinician:${creds.clinicianId}, password (shown once, also for the web app): ${creds.secret}`);

@@ -8,7 +8,7 @@ import { isoTime, stdout } from './output.js';
 
 /** Runs `fn` with a device registry on the configured store, closing the store after. */
 function withRegistry<T>(global: GlobalOptions, fn: (registry: DeviceRegistry, store: SqliteStore) => Promise<T> | T): Promise<T> {
-  return withStore(global, async (store, config) => fn(new DeviceRegistry(store.devices, loadProfiles(config.profilesDir), systemClock), store));
+  return withStore(global, async (store, config) => fn(new DeviceRegistry(store.devices, loadProfiles(config.profilesDir), systemClock, store.brokerCredentials), store));
 }
 
 const view = (d: DeviceRecord) => ({

@@ -11,6 +11,7 @@ import { influxBackfill } from './influx.js';
 import { profilesList } from './profiles.js';
 import { deadLetters } from './dead-letters.js';
 import { outboxList, outboxRequeue } from './outbox.js';
+import { brokerMosquittoFiles } from './broker.js';
 import { readings, readingsRetract } from './readings.js';
 import { start } from './start.js';
 import type { GlobalOptions } from './context.js';
@@ -233,6 +234,18 @@ export function buildProgram(version: string): Command {
     .addOption(json)
     .action((o) => patientsOptOutsCheckFile(g(), o));
   optOuts.command('list').description('every recorded opt-out and opt-in').addOption(json).action((o) => patientsOptOutsList(g(), o));
+
+  const broker = program.command('broker').description('an external MQTT broker: its accounts and topic rules from the registry');
+  broker
+    .command('mosquitto-files')
+    .description("Mosquitto's password file and ACL file from the registry (devices as themselves on their own topics, clinicians as clinician.<id> reading their alerts)")
+    .requiredOption('--out <dir>', 'where to write passwords and acl')
+    .option('--include-passwords <file>', 'password lines of your own to append (the gateway workers\' account)')
+    .option('--include-acl <file>', 'ACL lines of your own to append')
+    .option('--reload-pid <file>', "Mosquitto's pid file: send it SIGHUP when a file changed")
+    .option('--watch <seconds>', 'keep the files current, checking every so many seconds', integer)
+    .addOption(json)
+    .action((o) => brokerMosquittoFiles(g(), o));
 
   const research = program.command('research').description('pseudonymised extracts and disclosure-controlled summaries, never of a patient who opted out');
   research

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { err, GatewayError, ok, parseNhsNumber, webhookSecret, type Clock, type Result } from '../domain/index.js';
-import { AuthFailure, fingerprint, generateSecret, hashSecret, LoginThrottle, verifySecret } from '../devices/index.js';
+import { AuthFailure, fingerprint, generateSecret, hashSecret, LoginThrottle, mosquittoHash, MOSQUITTO_CLINICIAN_PREFIX, verifySecret } from '../devices/index.js';
+import type { BrokerCredentialStore } from '../store/broker-credential-store.js';
 import type { AccountRole, ClinicianRecord, SqliteApiTokens, SqliteClinicians } from '../store/sqlite/index.js';
 
 const tokenDigest = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -18,6 +19,8 @@ export class ClinicianRegistry {
     private readonly store: SqliteClinicians,
     private readonly clock: Clock,
     private readonly throttle: LoginThrottle = new LoginThrottle(clock),
+    /** Where each new secret is also kept hashed for an external broker's password file. */
+    private readonly brokerCredentials?: BrokerCredentialStore,
   ) {}
 
   /**
@@ -30,6 +33,8 @@ export class ClinicianRegistry {
     if (webhook !== undefined && !/^https?:\/\/\S+$/.test(webhook.url)) throw new GatewayError('GW_CONFIG_INVALID', `--webhook: "${webhook.url}" is not an http(s) URL`);
     const secret = generateSecret();
     this.store.insert({ id, name, secretHash: await hashSecret(secret), status: 'active', role, webhookUrl: webhook?.url, createdAtMs: this.clock.now() });
+    // Mosquitto's password file allows no ':' in a name: there the account is `clinician.<id>`.
+    this.brokerCredentials?.set({ username: `${MOSQUITTO_CLINICIAN_PREFIX}${id}`, passwordHash: await mosquittoHash(secret), updatedAtMs: this.clock.now() });
     return { clinicianId: id, role, secret, ...(webhook !== undefined ? { webhookSecret: webhookSecret(webhook.key, id) } : {}) };
   }
 

@@ -5,5 +5,6 @@
 export { DeviceRegistry, type AddDevice, type DeviceCredentials } from './registry.js';
 export { Authenticator, AuthFailure } from './authenticator.js';
 export { fingerprint, generateSecret, hashSecret, verifySecret } from './secret.js';
+export { mosquittoHash, MOSQUITTO_CLINICIAN_PREFIX } from './mosquitto-hash.js';
 export { RevocationWatch } from './revocation-watch.js';
 export { LoginThrottle } from './login-throttle.js';

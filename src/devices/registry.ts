@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { GatewayError, parseNhsNumber, type Clock } from '../domain/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
 import type { DeviceRecord, DeviceStore } from '../store/device-store.js';
+import type { BrokerCredentialStore } from '../store/broker-credential-store.js';
+import { mosquittoHash } from './mosquitto-hash.js';
 import { generateSecret, hashSecret } from './secret.js';
 
 const DEVICE_ID = /^[A-Za-z0-9_-]{3,64}$/;
@@ -29,7 +31,14 @@ export class DeviceRegistry {
     private readonly store: DeviceStore,
     private readonly profiles: ProfileCatalog,
     private readonly clock: Clock,
+    /** Where each new secret is also kept hashed for an external broker's password file. */
+    private readonly brokerCredentials?: BrokerCredentialStore,
   ) {}
+
+  /** The secret's hash for an external broker (Mosquitto's password file), kept when it is issued. */
+  private async keepForBroker(deviceId: string, secret: string): Promise<void> {
+    if (this.brokerCredentials !== undefined) this.brokerCredentials.set({ username: deviceId, passwordHash: await mosquittoHash(secret), updatedAtMs: this.clock.now() });
+  }
 
   async add(req: AddDevice): Promise<DeviceCredentials> {
     const nhs = parseNhsNumber(req.patient);
@@ -57,6 +66,7 @@ export class DeviceRegistry {
       secretRotatedAtMs: undefined,
       bleAddress,
     });
+    await this.keepForBroker(deviceId, secret);
     return { deviceId, secret };
   }
 
@@ -100,6 +110,7 @@ export class DeviceRegistry {
     if (device.status !== 'active') throw new GatewayError('GW_DEVICE_UNKNOWN', `device ${deviceId} is revoked`);
     const secret = generateSecret();
     this.store.setSecretHash(deviceId, await hashSecret(secret), this.clock.now());
+    await this.keepForBroker(deviceId, secret);
     return { deviceId, secret };
   }
 }

@@ -35,7 +35,7 @@ export async function startGateway(
   ]);
   const gateway = new Gateway(config, createLogger({ level: process.env['VG_TEST_LOG'] ?? 'silent' }), clock);
   const parts = await gateway.start();
-  const registry = new DeviceRegistry(parts.store.devices, parts.profiles, clock);
+  const registry = new DeviceRegistry(parts.store.devices, parts.profiles, clock, parts.store.brokerCredentials);
   return {
     ...parts,
     gateway,

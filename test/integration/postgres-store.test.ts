@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_SCHEMA_VERSION, PgDatabase, PgStore } from '../../src/store/postgres/index.js';
 import { describeAlertStoreContract } from '../contracts/alert-store.contract.js';
+import { describeBrokerCredentialStoreContract } from '../contracts/broker-credential-store.contract.js';
 import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
 import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.contract.js';
 import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
@@ -35,6 +36,8 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   describeAlertStoreContract('PgAlerts', adapter((s) => s.alerts));
 
   describeOutboxStoreContract('PgOutbox', adapter((s) => s.outbox));
+
+  describeBrokerCredentialStoreContract('PgBrokerCredentials', adapter((s) => s.brokerCredentials));
 
   describeReadingStoreContract('PgReadingStore', async () => {
     const store = await PgStore.open(await server.createDatabase());

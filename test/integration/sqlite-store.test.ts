@@ -5,6 +5,7 @@ import { GatewayError } from '../../src/domain/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
+import { describeBrokerCredentialStoreContract } from '../contracts/broker-credential-store.contract.js';
 import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
 import { describeOutboxStoreContract } from '../contracts/outbox-store.contract.js';
 import { describeAlertStoreContract } from '../contracts/alert-store.contract.js';
@@ -47,6 +48,8 @@ describeAlertStoreContract('SqliteAlerts', adapter((s) => s.alerts));
 describeOutboxStoreContract('SqliteOutbox', adapter((s) => s.outbox));
 
 describeClinicianStoreContract('SqliteClinicians', adapter((s) => s.clinicians));
+
+describeBrokerCredentialStoreContract('SqliteBrokerCredentials', adapter((s) => s.brokerCredentials));
 
 describe('SQLite store', () => {
   it('opens in WAL mode with full sync and the current schema version', () => {

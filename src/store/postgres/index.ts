@@ -1,4 +1,5 @@
 import { PgAlerts } from './alerts.js';
+import { PgBrokerCredentials } from './broker-credentials.js';
 import { PgClinicians } from './clinicians.js';
 import { PgDatabase } from './database.js';
 import { PgDeadLetters } from './dead-letters.js';
@@ -9,7 +10,7 @@ import { PgPatients } from './patients.js';
 import { PgReadingStore } from './readings.js';
 
 export { PG_SCHEMA_VERSION } from './migrations.js';
-export { PgAlerts, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgOutbox, PgPatients, PgReadingStore };
+export { PgAlerts, PgBrokerCredentials, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgOutbox, PgPatients, PgReadingStore };
 
 /**
  * The store on PostgreSQL (`store.postgres.url`), for gateways on several machines sharing one
@@ -23,6 +24,7 @@ export class PgStore {
   readonly alerts: PgAlerts;
   readonly outbox: PgOutbox;
   readonly readings: PgReadingStore;
+  readonly brokerCredentials: PgBrokerCredentials;
 
   private constructor(private readonly db: PgDatabase) {
     this.devices = new PgDeviceStore(db);
@@ -32,6 +34,7 @@ export class PgStore {
     this.alerts = new PgAlerts(db);
     this.outbox = new PgOutbox(db);
     this.readings = new PgReadingStore(db);
+    this.brokerCredentials = new PgBrokerCredentials(db);
   }
 
   /** Connects and applies pending migrations. */

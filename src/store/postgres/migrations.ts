@@ -210,6 +210,12 @@ const MIGRATIONS: readonly string[] = [
   // sender that dies leaves its claims to expire, and another sends them.
   `ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
    ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;`,
+  // 6: device and account secrets hashed as an external broker's password file holds them.
+  `CREATE TABLE broker_credentials (
+     username TEXT PRIMARY KEY,
+     password_hash TEXT NOT NULL,
+     updated_at BIGINT NOT NULL
+   );`,
 ];
 
 /** The schema version this build writes. */

@@ -12,6 +12,7 @@ import { SqliteAudit } from './audit.js';
 import { SqliteApiTokens } from './tokens.js';
 import { SqliteCareViews } from './views.js';
 import { SqliteResearch } from './research.js';
+import { SqliteBrokerCredentials } from './broker-credentials.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
 export type { StoredDeadLetter } from './dead-letters.js';
@@ -29,7 +30,7 @@ export type { AuditFilter, StoredAuditEntry } from './audit.js';
 export type { ApiTokenRecord } from './tokens.js';
 export type { PointValue, SeriesBucket } from './views.js';
 export type { OptOutState, ResearchValue } from './research.js';
-export { SqliteResearch };
+export { SqliteResearch, SqliteBrokerCredentials };
 
 /** The gateway's embedded store: one SQLite file holding devices, readings, dead letters and device health. */
 export class SqliteStore {
@@ -45,6 +46,7 @@ export class SqliteStore {
   readonly tokens: SqliteApiTokens;
   readonly views: SqliteCareViews;
   readonly research: SqliteResearch;
+  readonly brokerCredentials: SqliteBrokerCredentials;
   private readonly db: SqliteConnection;
 
   constructor(file: string) {
@@ -60,6 +62,7 @@ export class SqliteStore {
     this.tokens = new SqliteApiTokens(this.db);
     this.views = new SqliteCareViews(this.db);
     this.research = new SqliteResearch(this.db);
+    this.brokerCredentials = new SqliteBrokerCredentials(this.db);
     this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived, this.alerts, this.audit);
     this.devices = new SqliteDeviceStore(this.db, health);
   }

@@ -363,6 +363,13 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
          r.first_values_json ->> v.key AS first_value, v.id AS position
        FROM readings r, json_each(r.values_json) v;`);
   },
+  // 15: device and account secrets hashed as an external broker's password file holds them
+  // (Mosquitto's PBKDF2 $7$ form), written when a secret is issued.
+  `CREATE TABLE broker_credentials (
+     username TEXT PRIMARY KEY,
+     password_hash TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) STRICT;`,
 ];
 
 /** The schema version this build writes. */
