@@ -10,6 +10,7 @@ import { tempDir } from '../helpers/gateway.js';
 const WITH_STATUS = 3; // status, first_value, payload_sha256, corrections
 const TIME_FIRST_KEYS = 7; // keys lead with the time
 const ROLLUPS = 11; // reading_rollups, latest_values
+const ONE_ROW = 14; // a reading is one row
 
 const T = 1_000; // device time of the BP reading
 const U = 61_000; // of the pulse reading (no message id)
@@ -25,7 +26,8 @@ function oldKey(v: number, time: number, metric: string, tail: string): string {
 function storeAt(v: number, file: string): void {
   const db = new Database(file);
   migrate(db, v);
-  if (v >= 1) {
+  if (v >= ONE_ROW) oneRowReadings(db);
+  else if (v >= 1) {
     db.prepare(`INSERT INTO devices (id, profile_id, patient_nhs, secret_hash, status, created_at) VALUES ('d1', 'bp-upper-arm', '9434765919', 'x', 'active', 0)`).run();
     const extra = v >= WITH_STATUS;
     const insert = db.prepare(
@@ -56,6 +58,27 @@ function storeAt(v: number, file: string): void {
     }
   }
   db.close();
+}
+
+/** The same readings as a store of one row per reading holds them (what later migrations must carry over). */
+function oneRowReadings(db: Database.Database): void {
+  db.prepare(`INSERT INTO devices (id, profile_id, patient_nhs, secret_hash, status, created_at) VALUES ('d1', 'bp-upper-arm', '9434765919', 'x', 'active', 0)`).run();
+  const insert = db.prepare(
+    `INSERT INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at, message_id, payload_sha256, status, first_values_json)
+     VALUES (?, 'd1', '9434765919', 'bp-upper-arm', ?, ?, ?, ? + 500, ?, ?, ?, ?)`,
+  );
+  const key = (t: number, tail: string) => `${String(t).padStart(15, '0')}|d1|${tail}`;
+  insert.run(key(T, 'mk1'), '{"systolic":[128,"mm[Hg]","kPa"],"diastolic":[82,"mm[Hg]","kPa"]}', T, T, T, 'k1', 'ab'.repeat(32), 'amended', '{"systolic":130,"diastolic":82}');
+  insert.run(key(U, 'vpulse=70'), '{"pulse":[70,"/min"]}', U, U, U, null, null, 'final', null);
+  insert.run(key(R, 'mk3'), '{"systolic":[200,"mm[Hg]"],"diastolic":[90,"mm[Hg]"]}', R, R, R, 'k3', null, 'entered-in-error', null);
+  const correct = db.prepare(`INSERT INTO corrections (device_id, reading_key, action, before, after, requested_by, at) VALUES ('d1', ?, ?, '{}', ?, 'test', 3000)`);
+  correct.run(key(T, 'mk1'), 'amend', '{"systolic":128,"diastolic":82}');
+  correct.run(key(R, 'mk3'), 'retract', null);
+  db.exec(`INSERT INTO profile_metrics VALUES ('systolic', 'bp-upper-arm'), ('diastolic', 'bp-upper-arm'), ('pulse', 'bp-upper-arm');
+           INSERT INTO reading_rollups SELECT patient_nhs, metric, taken_at / 60000, MIN(value), MAX(value), SUM(value), COUNT(*) FROM reading_values
+             WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric, taken_at / 60000;
+           INSERT INTO latest_values SELECT patient_nhs, metric, id, device_id, value, unit, MAX(taken_at) FROM reading_values
+             WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric;`);
 }
 
 /** A value as the pipeline makes it today (for replays). */
