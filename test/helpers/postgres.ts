@@ -52,12 +52,12 @@ export class PostgresServer {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
   }
 
-  /** A new empty database on the server: its URL. */
-  async createDatabase(): Promise<string> {
+  /** A new database on the server, empty or a copy of `template` (a database of this server no one is connected to): its URL. */
+  async createDatabase(template?: string): Promise<string> {
     const name = `vg_test_${++this.databases}`;
     const admin = new PgDatabase(this.url());
     try {
-      await admin.execute(`CREATE DATABASE ${name}`);
+      await admin.execute(`CREATE DATABASE ${name}${template === undefined ? '' : ` TEMPLATE ${template}`}`);
     } finally {
       await admin.close();
     }

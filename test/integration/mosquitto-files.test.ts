@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { ClinicianRegistry } from '../../src/clinicians/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { DeviceRegistry } from '../../src/devices/index.js';
+import { systemClock } from '../../src/domain/index.js';
+import { loadProfiles } from '../../src/profiles/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/gateway.js';
 import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
 import { runCli } from '../helpers/process.js';
@@ -18,10 +24,19 @@ describe.skipIf(mosquittoMissing)('Mosquitto password and ACL files from the reg
   let broker: MosquittoBroker;
   const clients: MqttClient[] = [];
 
+  /** The registry as `devices add`, `devices revoke` and `clinicians add` use it (the command itself is what is under test). */
+  const withRegistry = async <T>(fn: (devices: DeviceRegistry, accounts: ClinicianRegistry) => Promise<T>): Promise<T> => {
+    const config = loadConfig([{ source: 'test', values: { dataDir: data.dir } }]);
+    const store = new SqliteStore(config.dbFile);
+    try {
+      return await fn(new DeviceRegistry(store.devices, loadProfiles(config.profilesDir), systemClock, store.brokerCredentials), new ClinicianRegistry(store.clinicians, systemClock, undefined, store.brokerCredentials));
+    } finally {
+      store.close();
+    }
+  };
   const addDevice = async (id: string) => {
-    const r = await cli('devices', 'add', '--profile', 'bp-upper-arm', '--patient', '9434765919', '--id', id, '--json');
-    expect(r.code, r.stderr).toBe(0);
-    secrets.set(id, (JSON.parse(r.stdout) as { secret: string }).secret);
+    const { secret } = await withRegistry((devices) => devices.add({ profileId: 'bp-upper-arm', patient: '9434765919', deviceId: id }));
+    secrets.set(id, secret);
   };
   const writeFiles = async (...more: string[]) => {
     const r = await cli('broker', 'mosquitto-files', '--out', out.dir, '--json', ...more);
@@ -40,9 +55,7 @@ describe.skipIf(mosquittoMissing)('Mosquitto password and ACL files from the reg
   beforeAll(async () => {
     await addDevice('cuff-1');
     await addDevice('cuff-2');
-    const r = await cli('clinicians', 'add', '--id', 'dr-a', '--name', 'Dr A', '--json');
-    expect(r.code, r.stderr).toBe(0);
-    secrets.set('clinician.dr-a', (JSON.parse(r.stdout) as { secret: string }).secret);
+    secrets.set('clinician.dr-a', (await withRegistry((_, accounts) => accounts.add('dr-a', 'Dr A'))).secret);
     expect(await writeFiles()).toMatchObject({ changed: true, withoutHash: [] });
     broker = await MosquittoBroker.start([`password_file ${join(out.dir, 'passwords')}`, `acl_file ${join(out.dir, 'acl')}`, 'allow_anonymous false']);
   }, 60_000);
@@ -90,7 +103,7 @@ describe.skipIf(mosquittoMissing)('Mosquitto password and ACL files from the reg
 
   it('takes in a new device and shuts out a revoked one at a reload, without a restart', async () => {
     await addDevice('cuff-3');
-    expect((await cli('devices', 'revoke', 'cuff-2')).code).toBe(0);
+    await withRegistry(async (devices) => devices.revoke('cuff-2'));
     expect(await writeFiles('--reload-pid', broker.pidFile)).toMatchObject({ changed: true, reloaded: true });
     expect(await writeFiles('--reload-pid', broker.pidFile)).toMatchObject({ changed: false, reloaded: false });
     const deadline = Date.now() + 5_000;

@@ -12,8 +12,13 @@ import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
 
 describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   let server: PostgresServer;
+  /** A database with the gateway's schema, copied for each test (cheaper than migrating each). */
+  let migrated: string;
   beforeAll(async () => {
     server = await PostgresServer.start();
+    const url = await server.createDatabase();
+    await (await PgStore.open(url)).close();
+    migrated = new URL(url).pathname.slice(1);
   }, 60_000);
   afterAll(() => server?.stop());
 
@@ -21,7 +26,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   const adapter =
     <T>(port: (s: PgStore) => T) =>
     async () => {
-      const store = await PgStore.open(await server.createDatabase());
+      const store = await PgStore.open(await server.createDatabase(migrated));
       return { store: port(store), close: () => store.close() };
     };
 
@@ -40,14 +45,14 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   describeBrokerCredentialStoreContract('PgBrokerCredentials', adapter((s) => s.brokerCredentials));
 
   describeReadingStoreContract('PgReadingStore', async () => {
-    const store = await PgStore.open(await server.createDatabase());
+    const store = await PgStore.open(await server.createDatabase(migrated));
     const addDevice = (id: string, patientNhs: string) =>
       store.devices.insert({ id, profileId: 'bp-upper-arm', patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
     return { store: store.readings, addDevice, close: () => store.close() };
   });
 
   it('hands each outbox entry to one of several senders; a dead sender\'s claims go to another when their lease ends', async () => {
-    const url = await server.createDatabase();
+    const url = await server.createDatabase(migrated);
     const [a, b] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
     try {
       for (let i = 0; i < 100; i++) await a.outbox.apply([{ sink: 'fhir', payload: `obs-${i}`, firstRow: 0, rowCount: 0 }], [], [], 1_000);
@@ -77,7 +82,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   });
 
   it('opens one alert for a condition when two gateways commit it at once: the second commit is refused whole', async () => {
-    const url = await server.createDatabase();
+    const url = await server.createDatabase(migrated);
     const [a, b] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
     try {
       const alert = (id: string) => ({
