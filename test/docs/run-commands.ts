@@ -47,6 +47,11 @@ const EXPECTATIONS: readonly Expectation[] = [
     match: /devices add --profile bp-upper-arm .*--id cuff-1/,
     capture: (out, vars) => vars.set('password', /MQTT password: (\S+)/.exec(out.stdout)?.[1] ?? ''),
   },
+  {
+    // mqtt.js's `mqtt pub` exits 0 even when the broker refuses the connection; a reader sees the error.
+    match: /^npx mqtt pub /,
+    check: (out) => (/Error|refused/i.test(out.stderr) ? `the broker refused the publish: ${out.stderr.split('\n')[0] ?? ''}` : undefined),
+  },
   { match: /^npm run cli -- readings --patient 9434765919$/, page: 'README.md', check: (out) => (/128/.test(out.stdout) ? undefined : 'the reading 128/82 is not listed') },
   {
     match: /devices add --profile ble-bp-cuff .*C0:FF:EE:00:10:01/,
