@@ -4,6 +4,7 @@ import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
 import { BrokerAccess, Channel, MqttBroker } from './ingest/mqtt/index.js';
+import { BrokerWorker, deviceDirectory } from './ingest/broker-worker/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, alertDeliveries, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, type Logger } from './observability/index.js';
@@ -30,7 +31,10 @@ export interface GatewayParts {
   readonly alerts: AlertEngine;
   /** The BLE bridge once it runs; undefined when disabled or without BlueZ. */
   readonly ble: Promise<BleBridge | undefined>;
-  readonly mqttPort: number;
+  /** Port of the embedded broker; undefined when the gateway is a worker on an external broker. */
+  readonly mqttPort: number | undefined;
+  /** The worker on an external broker (`broker.url`), else undefined. */
+  readonly worker: BrokerWorker | undefined;
   /** Port of `/metrics` and `/healthz`; undefined when `http.enabled` is false. */
   readonly httpPort: number | undefined;
   /** Port of the web app and its API; undefined when `web.enabled` is false. */
@@ -100,10 +104,11 @@ export class Gateway {
       const influxUrl = config.influx.url;
       const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       let broker: MqttBroker | undefined;
+      let worker: BrokerWorker | undefined;
       const ackTimeoutMs = config.alerts.mqttAckTimeoutMs;
       // Until the broker runs, every clinician is away: their deliveries wait for them.
       const { alerts, alertSenders } = this.alerts(store, queue, profiles, record, metrics, (id, message) =>
-        broker === undefined ? Promise.resolve('away' as const) : broker.deliverToClinician(id, message, ackTimeoutMs),
+        worker !== undefined ? worker.deliverToClinician(id, message, ackTimeoutMs) : broker === undefined ? Promise.resolve('away' as const) : broker.deliverToClinician(id, message, ackTimeoutMs),
       );
       // The alert rules plan their changes into the commit of the rows that cause them.
       if (config.alerts.enabled) queue.usePlanner(alerts);
@@ -111,6 +116,7 @@ export class Gateway {
       const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, store.readings, {
         outputs: outputPlanner(config),
         payloadHashes: config.fhir.url !== undefined,
+        paced: config.broker.url === undefined,
       });
       if (influxUrl !== undefined) {
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
@@ -148,10 +154,36 @@ export class Gateway {
         banned: (deviceId: string) => flood.banned(deviceId),
         authenticateClinician: (id: string, secret: Buffer | undefined) => clinicians.authenticate(id, secret),
       };
-      const mqtt = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }), (clinicianId) => alertSenders[0]?.wake(clinicianId));
-      broker = mqtt;
-      this.closers.push(() => mqtt.stop());
-      const mqttPort = await mqtt.start();
+      let mqttPort: number | undefined;
+      if (config.broker.url === undefined) {
+        const mqtt = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }), (clinicianId) => alertSenders[0]?.wake(clinicianId));
+        broker = mqtt;
+        this.closers.push(() => mqtt.stop());
+        mqttPort = await mqtt.start();
+        for (const watch of [
+          new RevocationWatch((since) => store.devices.revokedSince(since), (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs),
+          new RevocationWatch((since) => store.clinicians.revokedSince(since), (id) => mqtt.disconnectClinician(id), clock, config.mqtt.revocationCheckMs),
+        ]) {
+          this.closers.push(() => watch.stop());
+          watch.start();
+        }
+      } else {
+        const { url, username, password, group, connections, session, sessionExpirySeconds, keepaliveSeconds, reconnectMs, tls } = config.broker;
+        const external = new BrokerWorker(
+          { url, username, password, group, connections, keepaliveSeconds, reconnectMs, tls, clientIdPrefix: config.gatewayId, sessionExpirySeconds: session === 'clean' ? 'clean' : sessionExpirySeconds },
+          {
+            device: deviceDirectory((id) => store.devices.get(id), profiles, clock, config.mqtt.revocationCheckMs),
+            ingest: channelRouter(ingestor),
+            refuse: (deviceId, topic, payload, why) => ingestor.refuse(deviceId, topic, payload, why),
+          },
+          metrics,
+          log.child({ component: 'broker' }),
+        );
+        worker = external;
+        this.closers.push(() => external.stop());
+        // Not awaited: the gateway starts before (or without) its broker, and each connection retries.
+        void external.start();
+      }
 
       for (const sender of alertSenders) {
         this.closers.push(() => sender.stop());
@@ -164,14 +196,6 @@ export class Gateway {
       this.closers.push(() => ble.stop());
       metrics.watchBle(() => ble.current?.status(), () => clock.now());
 
-      for (const watch of [
-        new RevocationWatch((since) => store.devices.revokedSince(since), (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs),
-        new RevocationWatch((since) => store.clinicians.revokedSince(since), (id) => mqtt.disconnectClinician(id), clock, config.mqtt.revocationCheckMs),
-      ]) {
-        this.closers.push(() => watch.stop());
-        watch.start();
-      }
-
       const health = () => {
         const committing = queue.healthy();
         const bleStatus = ble.current?.status();
@@ -183,7 +207,8 @@ export class Gateway {
           alertDeliveries: deliveries,
           // Outputs paused for their configuration or authorisation: their entries wait.
           outputs: Object.fromEntries([...metrics.pausedOutputs()].map(([sink, reason]) => [sink, { state: 'paused', reason }])),
-          mqttPort,
+          mqttPort: mqttPort ?? null,
+          ...(worker === undefined ? {} : { broker: worker.status() }),
           store: store.isOpen() ? 'open' : 'closed',
           commits: committing ? 'ok' : 'failing',
           ble: bleStatus === undefined ? ble.state : { state: ble.state, adapter: bleStatus.adapter, devices: bleStatus.devices.map((d) => ({ ...d, lastReadingAt: d.lastReadingAtMs === undefined ? null : new Date(d.lastReadingAtMs).toISOString() })) },
@@ -207,12 +232,12 @@ export class Gateway {
       }
       let webPort: number | undefined;
       if (config.web.enabled) {
-        const web = this.webApp(store, queue, profiles, clinicians, health, (id) => mqtt.isConnected(id));
+        const web = this.webApp(store, queue, profiles, clinicians, health, (id) => broker?.isConnected(id) ?? false);
         this.closers.push(() => web.stop());
         webPort = await web.start();
       }
-      log.info({ mqttPort, httpPort, webPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
-      return { store, profiles, metrics, derivations, alerts, ble: ble.ready, mqttPort, httpPort, webPort };
+      log.info({ mqttPort, broker: worker === undefined ? undefined : redactedUrl(config.broker.url), httpPort, webPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
+      return { store, profiles, metrics, derivations, alerts, ble: ble.ready, mqttPort, worker, httpPort, webPort };
     } catch (error) {
       await this.closeAll();
       throw error;
@@ -337,4 +362,11 @@ function channelRouter(ingestor: Ingestor) {
         return ingestor.unknownTopic(device, topic, payload);
     }
   };
+}
+
+/** A broker URL for the log: scheme, host and port only. */
+function redactedUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}`;
 }

@@ -124,7 +124,7 @@ const histogramTotal = (metric: string, total: '_sum' | '_count'): Promise<numbe
 
 serveBroker(
   {
-    port: parts.mqttPort,
+    port: parts.mqttPort ?? 0,
     devices,
     ...(clinician === undefined ? {} : { clinician }),
     ...(influxUrl === undefined ? {} : { influx: { batchSize: config.influx.batchSize, flushIntervalMs: config.influx.flushIntervalMs } }),

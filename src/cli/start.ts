@@ -16,6 +16,8 @@ export interface StartOptions {
   readonly profilesDir?: string | undefined;
   readonly logLevel?: string | undefined;
   readonly webPort?: number | undefined;
+  readonly broker?: string | undefined;
+  readonly brokerConnections?: number | undefined;
 }
 
 /** `vitals-gateway start`: runs until SIGINT/SIGTERM, then stops gracefully (a second signal forces exit). */
@@ -23,6 +25,8 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
   const config = commandConfig(global, {
     'mqtt.port': options.mqttPort,
     'mqtt.host': options.mqttHost,
+    'broker.url': options.broker,
+    'broker.connections': options.brokerConnections,
     'http.port': options.httpPort,
     'web.port': options.webPort,
     'influx.url': options.influxUrl,
@@ -36,9 +40,14 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
   });
   const log = createLogger({ level: config.log.level, name: config.gatewayId });
   const gateway = new Gateway(config, log);
-  const { mqttPort, httpPort, webPort } = await gateway.start();
+  const { mqttPort, httpPort, webPort, worker } = await gateway.start();
   const scheme = config.mqtt.tls === undefined ? 'mqtt' : 'mqtts';
-  stdout.line(`vitals-gateway listening on ${scheme}://${config.mqtt.host}:${mqttPort} (data: ${config.dataDir})`);
+  if (mqttPort !== undefined) stdout.line(`vitals-gateway listening on ${scheme}://${config.mqtt.host}:${mqttPort} (data: ${config.dataDir})`);
+  else {
+    const { protocol, host } = new URL(config.broker.url ?? '');
+    stdout.line(`vitals-gateway worker on ${protocol}//${host} with ${config.broker.connections} connections in $share/${config.broker.group} (data: ${config.dataDir})`);
+    void worker?.whenReady().then(() => stdout.line(`subscribed at ${protocol}//${host}: every connection up`));
+  }
   if (httpPort !== undefined) stdout.line(`metrics and health on http://${config.http.host}:${httpPort}/metrics and /healthz`);
   if (webPort !== undefined) stdout.line(`web app on ${config.web.tls === undefined ? 'http' : 'https'}://${config.web.host}:${webPort}/`);
 

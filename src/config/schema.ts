@@ -37,6 +37,38 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * An existing MQTT 5 broker (EMQX, Mosquitto) in place of the embedded one: the gateway runs as a
+     * worker in the broker's shared subscriptions. Off (embedded broker) unless `url` is set.
+     */
+    broker: z
+      .object({
+        /** `mqtt://host:port` or `mqtts://host:port`. */
+        url: z.string().regex(/^mqtts?:\/\/[^/\s]+$/, 'mqtt://host:port or mqtts://host:port').optional(),
+        /** The workers' own account at the broker (not a device's). */
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        /** Shared-subscription group every worker joins (`$share/<group>/devices/+/readings`, …). */
+        group: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('vitals-gateway'),
+        /** Connections this worker holds in the group; each carries one unacknowledged message at a time. */
+        connections: z.number().int().min(1).max(256).default(8),
+        /**
+         * `clean`: clean start, no session kept (EMQX passes a lost member's messages to the rest of
+         * the group). `persistent`: the broker keeps each connection's session for
+         * `sessionExpirySeconds` and delivers its share when the same worker returns (Mosquitto).
+         */
+        session: z.enum(['clean', 'persistent']).default('clean'),
+        sessionExpirySeconds: z.number().int().min(1).max(4_294_967_294).default(600),
+        keepaliveSeconds: z.number().int().min(5).max(65_535).default(30),
+        /** Wait between reconnection attempts. */
+        reconnectMs: z.number().int().min(100).default(1_000),
+        tls: z
+          .object({ caFile: z.string().min(1).optional(), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional() })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     ingest: z
       .object({
         /** Readings per message (array or vendor batch). */

@@ -39,6 +39,10 @@ export const IssueCode = {
   ReadingRetracted: 'reading-retracted',
   /** The topic's last level is not one the gateway handles. */
   TopicUnknown: 'topic-unknown',
+  /** A message reached a worker through an external broker from a device id the registry does not hold. */
+  DeviceUnknown: 'device-unknown',
+  /** A message reached a worker through an external broker from a revoked device (or one whose profile is gone). */
+  DeviceRevoked: 'device-revoked',
   /** A Bluetooth characteristic value is shorter than its flags promise. */
   Truncated: 'truncated',
   /** A Bluetooth characteristic value holds a special or out-of-range value where a measurement is mandatory. */

@@ -13,6 +13,7 @@ export class GatewayMetrics {
   private readonly commitFailures = new Counter({ name: 'vg_commit_failed_messages_total', help: 'Messages whose commit failed (no PUBACK; devices redeliver)', registers: [this.registry] });
   private readonly commitSeconds = new Histogram({ name: 'vg_commit_duration_seconds', help: 'Group commit duration', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5], registers: [this.registry] });
   private readonly connections = new Gauge({ name: 'vg_mqtt_connections', help: 'Authenticated MQTT connections', registers: [this.registry] });
+  private readonly brokerUp = new Gauge({ name: 'vg_broker_connections_up', help: 'Worker connections to the external broker that are up and subscribed', registers: [this.registry] });
   private readonly authFailures = new Counter({ name: 'vg_mqtt_auth_failures_total', help: 'Refused connections by reason', labelNames: ['reason'], registers: [this.registry] });
   private readonly aclDenials = new Counter({ name: 'vg_mqtt_acl_denied_total', help: 'Publishes and subscriptions outside the device\'s own topics', labelNames: ['action'], registers: [this.registry] });
   private readonly oversizedPackets = new Counter({ name: 'vg_mqtt_oversized_packets_total', help: 'Connections closed for an MQTT packet over mqtt.maxPacketBytes', registers: [this.registry] });
@@ -23,6 +24,9 @@ export class GatewayMetrics {
   private readonly corrections = new Counter({ name: 'vg_readings_corrected_total', help: 'Readings retracted or amended', labelNames: ['action'], registers: [this.registry] });
   private readonly drift = new Counter({ name: 'vg_clock_drift_messages_total', help: 'Messages from devices whose clock is off by more than the tolerance', labelNames: ['profile'], registers: [this.registry] });
 
+  brokerConnections(up: number): void {
+    this.brokerUp.set(up);
+  }
   commitFailed(messages: number): void {
     this.commitFailures.inc(messages);
   }

@@ -97,6 +97,12 @@ export interface IngestExtras {
   readonly outputs?: OutputPlanner;
   /** Keep each message's SHA-256 with its readings (the FHIR output states it as provenance). */
   readonly payloadHashes?: boolean;
+  /**
+   * Pace each device's messages beyond its allowance (default). Off for workers on an external
+   * broker: there one held acknowledgement stalls a whole shared connection, so the broker's own
+   * per-client limits do the pacing.
+   */
+  readonly paced?: boolean;
   /** Waits `ms` of real time (a slowed message's turn); tests may pass their own. */
   readonly wait?: (ms: number) => Promise<void>;
 }
@@ -281,6 +287,22 @@ export class Ingestor {
     return this.reject(device, topic, payload, this.clock.now(), [why], undefined);
   }
 
+  /**
+   * A message from a device that may not send (unknown or revoked), reaching a worker through an
+   * external broker whose registry copy lags: one rejection, kept as a dead letter.
+   */
+  async refuse(deviceId: string, topic: string, payload: Buffer, why: 'unknown' | 'revoked'): Promise<IngestOutcome> {
+    const receivedAtMs = this.clock.now();
+    const issues = [
+      why === 'unknown'
+        ? issue(IssueCode.DeviceUnknown, '', 'no device with this id is registered')
+        : issue(IssueCode.DeviceRevoked, '', 'the device is revoked (or its profile is no longer loaded)'),
+    ];
+    await this.queue.submit({ rows: [], deadLetters: [{ deviceId: why === 'revoked' ? deviceId : undefined, topic, receivedAtMs, payload, issues }], health: [] });
+    this.metrics.messageRejected(issues.map((i) => i.code));
+    return { messageId: undefined, accepted: 0, duplicates: 0, rejected: 1, issues, clockDrift: false };
+  }
+
   /** Bytes from a device that do not decode (a Bluetooth value): one rejection, kept as a dead letter. */
   undecodable(device: DeviceContext, source: string, payload: Buffer, issues: Issue[]): Promise<IngestOutcome> {
     return this.reject(device, source, payload, this.clock.now(), issues, undefined);
@@ -296,6 +318,7 @@ export class Ingestor {
    * the device is banned for flooding, `BANNED`: not acknowledged at all.
    */
   private admission(device: DeviceContext): Admitted | Promise<Admitted> {
+    if (this.extras.paced === false) return undefined;
     return this.turns.run(device.deviceId, () => {
       if (this.flood.banned(device.deviceId)) return BANNED;
       const { maxMessagesPerMinute, maxBacklogReadings } = device.profile;

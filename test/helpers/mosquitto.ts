@@ -21,16 +21,21 @@ export class MosquittoBroker {
   private constructor(
     readonly port: number,
     readonly pidFile: string,
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
     private readonly dir: { dir: string; remove: () => void },
+    private readonly config: string,
   ) {}
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  /** Starts with these config lines after its listener (e.g. `password_file …`, `acl_file …`). */
-  static async start(lines: readonly string[]): Promise<MosquittoBroker> {
+  /**
+   * Starts with these config lines after its listener (e.g. `password_file …`, `acl_file …`).
+   * `persistent`: sessions and queued messages are saved in the broker's temp directory and
+   * survive `restart()`.
+   */
+  static async start(lines: readonly string[], options: { persistent?: boolean } = {}): Promise<MosquittoBroker> {
     if (BINARY === undefined) throw new Error('Mosquitto is not installed (Debian package: mosquitto)');
     const dir = tempDir('vg-mosquitto-');
     const port = await freePort();
@@ -38,7 +43,19 @@ export class MosquittoBroker {
     const config = join(dir.dir, 'mosquitto.conf');
     // As root Mosquitto would switch to the `mosquitto` user, which cannot read the test's files.
     const user = process.getuid?.() === 0 ? ['user root'] : [];
-    writeFileSync(config, [...user, `pid_file ${pidFile}`, 'persistence false', 'log_dest stderr', 'log_type error', `listener ${port} 127.0.0.1`, ...lines, ''].join('\n'));
+    const persistence = options.persistent === true ? ['persistence true', `persistence_location ${dir.dir}/`, 'autosave_interval 0'] : ['persistence false'];
+    writeFileSync(config, [...user, `pid_file ${pidFile}`, ...persistence, 'log_dest stderr', 'log_type error', `listener ${port} 127.0.0.1`, ...lines, ''].join('\n'));
+    return new MosquittoBroker(port, pidFile, await MosquittoBroker.run(config, port, pidFile), dir, config);
+  }
+
+  /** A graceful restart (SIGTERM, then the same config on the same port): a persistent broker saves its state first. */
+  async restart(): Promise<void> {
+    await this.terminate();
+    this.child = await MosquittoBroker.run(this.config, this.port, this.pidFile);
+  }
+
+  private static async run(config: string, port: number, pidFile: string): Promise<ChildProcess> {
+    if (BINARY === undefined) throw new Error('Mosquitto is not installed (Debian package: mosquitto)');
     const child = spawn(BINARY, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -49,18 +66,22 @@ export class MosquittoBroker {
         const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
         s.on('error', () => resolve(false));
       });
-      if (up && existsSync(pidFile)) return new MosquittoBroker(port, pidFile, child, dir);
+      if (up && existsSync(pidFile)) return child;
       if (Date.now() > deadline) throw new Error(`mosquitto did not start: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
-  async stop(): Promise<void> {
+  private async terminate(): Promise<void> {
     if (this.child.exitCode === null) {
       const exited = new Promise((r) => this.child.once('exit', r));
       this.child.kill('SIGTERM');
       await exited;
     }
+  }
+
+  async stop(): Promise<void> {
+    await this.terminate();
     this.dir.remove();
   }
 }

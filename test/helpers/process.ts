@@ -28,8 +28,19 @@ export interface GatewayProcess {
 }
 
 /** Starts `vitals-gateway start` as a child process on a free port; resolves once it prints its address. */
-export function spawnGateway(args: string[]): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO });
+export async function spawnGateway(args: string[]): Promise<GatewayProcess> {
+  const { started, out } = await spawnStart(['--mqtt-port', '0', '--mqtt-host', '127.0.0.1', ...args], /listening on mqtts?:\/\/[^:]+:(\d+)/);
+  return { ...started, port: Number(out[1]) };
+}
+
+/** Starts `vitals-gateway start --broker …` (a worker on an external broker); resolves once every connection is subscribed. */
+export async function spawnWorker(args: string[]): Promise<Omit<GatewayProcess, 'port'>> {
+  return (await spawnStart(args, /subscribed at mqtts?:\/\//)).started;
+}
+
+/** `vitals-gateway start` with `args` (HTTP and web on free ports), until its output matches `ready`. */
+function spawnStart(args: string[], ready: RegExp): Promise<{ started: Omit<GatewayProcess, 'port'>; out: RegExpExecArray }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -37,10 +48,10 @@ export function spawnGateway(args: string[]): Promise<GatewayProcess> {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on mqtts?:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), exited, stderr: () => stderr });
+      const m = ready.exec(out);
+      if (m) resolve({ started: { child, exited, stderr: () => stderr }, out: m });
     });
-    void exited.then((code) => reject(new Error(`gateway exited (${code}) before listening: ${stderr}`)));
+    void exited.then((code) => reject(new Error(`gateway exited (${code}) before it was ready: ${stderr}`)));
   });
 }
 

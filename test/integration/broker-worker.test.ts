@@ -1,0 +1,280 @@
+/**
+ * The gateway as a worker on an external broker: real Mosquitto (MQTT 5 shared subscriptions), real
+ * mqtt.js devices, the real pipeline and SQLite file.
+ */
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import mqtt, { type MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+import { DeviceRegistry, type DeviceCredentials } from '../../src/devices/index.js';
+import { systemClock } from '../../src/domain/index.js';
+import { writeFileSync } from 'node:fs';
+import { bundledProfilesDir } from '../../src/config/index.js';
+import { loadProfiles } from '../../src/profiles/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { useCleanups } from '../helpers/cleanup.js';
+import { spawnWorker } from '../helpers/process.js';
+import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
+import { until } from '../helpers/until.js';
+
+const defer = useCleanups();
+
+/** Mosquitto as the issue's measurements require: QoS 1 queues far beyond the default 1000. */
+const BROKER_LINES = ['allow_anonymous true', 'max_queued_messages 1000000', 'max_inflight_messages 20'];
+
+/** Readings an hour old and a second apart, the same bytes each time they are sent (as a device keeps them). */
+const base = Date.now() - 3_600_000;
+const reading = (messageId: string, i: number) =>
+  JSON.stringify({ messageId, takenAt: new Date(base + i * 1000).toISOString(), values: { bodyTemperature: 36 + (i % 20) / 10 } });
+
+async function device(url: string, id: string): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(url, { clientId: id, username: id, protocolVersion: 5, reconnectPeriod: 100 });
+  client.on('error', () => {});
+  defer(() => client.endAsync(true));
+  return client;
+}
+
+/** Publishes `count` QoS 1 readings from `client` with at most `window` unacknowledged; resolves with the ids the broker acknowledged. */
+function stream(client: MqttClient, deviceId: string, count: number, window = 10, prefix = 'm'): Promise<string[]> {
+  const acked: string[] = [];
+  let next = 0;
+  return new Promise((resolve) => {
+    const pump = (): void => {
+      if (next >= count) {
+        if (acked.length === count) resolve(acked);
+        return;
+      }
+      const i = next++;
+      const id = `${prefix}-${deviceId}-${i}`;
+      client.publish(`devices/${deviceId}/readings`, reading(id, i), { qos: 1 }, (error) => {
+        if (error) return;
+        acked.push(id);
+        if (acked.length === count) resolve(acked);
+        else pump();
+      });
+    };
+    for (let w = 0; w < window; w++) pump();
+  });
+}
+
+async function workerOn(broker: MosquittoBroker, dataDir: string, overrides: Record<string, unknown> = {}): Promise<TestGateway> {
+  const gw = await startGateway(dataDir, { 'broker.url': broker.url, 'broker.connections': 4, 'broker.reconnectMs': 100, ...overrides });
+  defer(() => gw.stop());
+  await gw.worker?.whenReady();
+  return gw;
+}
+
+describe.skipIf(mosquittoMissing)('a worker on an external broker (Mosquitto, MQTT 5 shared subscriptions)', () => {
+  it('takes 2,000 QoS 1 readings from 20 devices over 4 connections: each stored once, none doubled', async () => {
+    const broker = await MosquittoBroker.start(BROKER_LINES);
+    defer(() => broker.stop());
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await workerOn(broker, tmp.dir);
+    expect(gw.mqttPort).toBeUndefined();
+    expect(gw.worker?.status()).toEqual({ up: 4, connections: 4 });
+    const devices: DeviceCredentials[] = [];
+    for (let d = 0; d < 20; d++) devices.push(await gw.addDevice('thermometer', { id: `thermo-${d}` }));
+
+    const acked = (await Promise.all(devices.map(async (d) => stream(await device(broker.url, d.deviceId), d.deviceId, 100)))).flat();
+    expect(acked).toHaveLength(2_000);
+    await until(async () => gw.store.readings.readingCount(), (n) => n >= 2_000, 'every reading stored');
+    // Publish the first 100 again (a device that missed its PUBACKs): duplicates, not stored twice.
+    const again = await device(broker.url, 'thermo-0');
+    await stream(again, 'thermo-0', 100);
+    await until(async () => Number((await gw.metrics.registry.getSingleMetric('vg_readings_duplicate_total')?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0), (n) => n >= 100, 'the repeats counted as duplicates');
+    expect(gw.store.readings.readingCount()).toBe(2_000);
+    const db = new Database(join(tmp.dir, 'gateway.db'), { readonly: true });
+    defer(() => db.close());
+    const perDevice = db.prepare('SELECT device_id AS d, COUNT(*) AS n FROM readings GROUP BY device_id').all() as { d: string; n: number }[];
+    expect(perDevice).toHaveLength(20);
+    expect(perDevice.every((r) => r.n === 100)).toBe(true);
+  });
+
+  it('answers a bad reading on the device\'s rejected topic, and keeps messages from unknown and revoked devices as dead letters', async () => {
+    const broker = await MosquittoBroker.start(BROKER_LINES);
+    defer(() => broker.stop());
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await workerOn(broker, tmp.dir, { 'broker.connections': 2, 'mqtt.revocationCheckMs': 10 });
+    const cuff = await gw.addDevice('thermometer', { id: 'thermo-1' });
+    const client = await device(broker.url, cuff.deviceId);
+    const rejections: unknown[] = [];
+    client.on('message', (_t, payload) => rejections.push(JSON.parse(payload.toString())));
+    await client.subscribeAsync(`devices/${cuff.deviceId}/rejected`, { qos: 1 });
+
+    await client.publishAsync(`devices/${cuff.deviceId}/readings`, JSON.stringify({ messageId: 'hot', takenAt: new Date().toISOString(), values: { bodyTemperature: 99 } }), { qos: 1 });
+    await until(async () => rejections, (r) => r.length === 1, 'the rejection');
+    expect(rejections[0]).toMatchObject({ messageId: 'hot', accepted: 0, issues: [{ code: 'value-out-of-range' }] });
+
+    const stranger = await device(broker.url, 'nobody-1');
+    await stranger.publishAsync('devices/nobody-1/readings', reading('x-1', 1), { qos: 1 });
+    new DeviceRegistry(gw.store.devices, gw.profiles, systemClock).revoke(cuff.deviceId);
+    await new Promise((r) => setTimeout(r, 20)); // past mqtt.revocationCheckMs (10 ms): the worker reads the registry again
+    await client.publishAsync(`devices/${cuff.deviceId}/readings`, reading('late', 1), { qos: 1 });
+    const letters = await until(async () => gw.store.deadLetters.list(), (l) => l.length === 3, 'three dead letters');
+    expect(letters.map((l) => [l.topic, l.deviceId, l.issues[0]?.code]).sort()).toEqual([
+      ['devices/nobody-1/readings', undefined, 'device-unknown'],
+      [`devices/${cuff.deviceId}/readings`, cuff.deviceId, 'device-revoked'],
+      [`devices/${cuff.deviceId}/readings`, cuff.deviceId, 'value-out-of-range'],
+    ].sort());
+    expect(gw.store.readings.readingCount()).toBe(0);
+  });
+
+  it('never sends a PUBACK before its reading is committed (checked on the wire, against the SQLite file, for every PUBACK)', async () => {
+    const broker = await MosquittoBroker.start(BROKER_LINES);
+    defer(() => broker.stop());
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const tap = await PubackTap.start(broker.port, join(tmp.dir, 'gateway.db'));
+    defer(() => tap.stop());
+    const gw = await workerOn(broker, tmp.dir, { 'broker.url': `mqtt://127.0.0.1:${tap.port}`, 'broker.connections': 3 });
+    const devices: DeviceCredentials[] = [];
+    for (let d = 0; d < 5; d++) devices.push(await gw.addDevice('thermometer', { id: `thermo-${d}` }));
+    await Promise.all(devices.map(async (d) => stream(await device(broker.url, d.deviceId), d.deviceId, 100)));
+    await until(async () => tap.checked, (n) => n >= 500, 'a PUBACK for every reading');
+    expect(tap.violations).toEqual([]);
+    expect(gw.store.readings.readingCount()).toBe(500);
+  });
+
+  it('keeps receiving across a graceful broker restart, subscribing again, with nothing acknowledged lost', async () => {
+    const broker = await MosquittoBroker.start(BROKER_LINES, { persistent: true });
+    defer(() => broker.stop());
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await workerOn(broker, tmp.dir, { 'broker.session': 'persistent', 'broker.connections': 2 });
+    const d = await gw.addDevice('thermometer', { id: 'thermo-1' });
+    const before = await stream(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'a');
+    await broker.restart();
+    // Mosquitto may report the session present without its shared subscription: the worker subscribes again.
+    await until(async () => gw.worker?.status().up ?? 0, (n) => n === 2, 'both connections back');
+    const after = await stream(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'b');
+    await until(async () => gw.store.readings.readingCount(), (n) => n >= 400, `every acknowledged reading stored (${before.length} + ${after.length})`, 30_000);
+    expect(gw.store.readings.readingCount()).toBe(400);
+  });
+});
+
+describe.skipIf(mosquittoMissing)('a worker killed mid-stream (kill -9), on Mosquitto with kept sessions', () => {
+  it('stores every reading the broker acknowledged to its device exactly once after the worker returns under the same id', async () => {
+    const broker = await MosquittoBroker.start(BROKER_LINES);
+    defer(() => broker.stop());
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const dbFile = join(tmp.dir, 'gateway.db');
+    const ids = Array.from({ length: 10 }, (_, d) => `thermo-${d}`);
+    const store = new SqliteStore(dbFile);
+    const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
+    for (const id of ids) await registry.add({ profileId: 'thermometer', patient: '9434765919', deviceId: id });
+    store.close();
+    const configFile = join(tmp.dir, 'worker.json');
+    writeFileSync(configFile, JSON.stringify({ broker: { session: 'persistent', sessionExpirySeconds: 600, connections: 4, reconnectMs: 100 } }));
+    const args = ['--config', configFile, '--data-dir', tmp.dir, '--broker', broker.url, '--log-level', 'silent'];
+    const stored = (): number => {
+      const db = new Database(dbFile, { readonly: true });
+      try {
+        return (db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+
+    const first = await spawnWorker(args);
+    defer(() => first.child.kill('SIGKILL'));
+    const clients = await Promise.all(ids.map((id) => device(broker.url, id)));
+    const streams = Promise.all(clients.map((c, d) => stream(c, ids[d] ?? '', 300)));
+    await until(async () => stored(), (n) => n >= 500, 'the first 500 stored');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const atKill = stored();
+    expect(atKill).toBeLessThan(3_000); // killed mid-stream
+
+    // The devices go on; the broker keeps the dead worker's share in its sessions until it returns.
+    const second = await spawnWorker(args);
+    defer(async () => {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    });
+    const acked = (await streams).flat();
+    expect(acked).toHaveLength(3_000);
+    await until(async () => stored(), (n) => n >= 3_000, 'every acknowledged reading stored', 60_000);
+    const db = new Database(dbFile, { readonly: true });
+    defer(() => db.close());
+    const keys = db.prepare('SELECT reading_key AS k FROM readings').all() as { k: string }[];
+    const byMessage = new Map<string, number>();
+    for (const { k } of keys) {
+      const id = k.slice(k.lastIndexOf('|m') + 2);
+      byMessage.set(id, (byMessage.get(id) ?? 0) + 1);
+    }
+    expect(acked.filter((id) => byMessage.get(id) !== 1)).toEqual([]);
+    expect(keys).toHaveLength(3_000);
+  });
+});
+
+/**
+ * A TCP proxy between the worker and the broker that reads the MQTT packets both ways: on each
+ * PUBACK the worker sends, it checks — before passing it on — that the reading in the PUBLISH it
+ * acknowledges is in the SQLite file, read through a connection of its own.
+ */
+class PubackTap {
+  checked = 0;
+  readonly violations: string[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(brokerPort: number, dbFile: string): Promise<PubackTap> {
+    let tap: PubackTap | undefined;
+    const server = createServer((worker) => {
+      const upstream = tcpConnect(brokerPort, '127.0.0.1');
+      tap?.sockets.add(worker).add(upstream);
+      const pending = new Map<number, string>(); // packet id → message id of the PUBLISH in flight to the worker
+      const fromBroker = mqttPacket.parser({ protocolVersion: 5 });
+      const fromWorker = mqttPacket.parser({ protocolVersion: 5 });
+      let db: Database.Database | undefined;
+      fromBroker.on('packet', (p) => {
+        if (p.cmd === 'publish' && p.messageId !== undefined) pending.set(p.messageId, (JSON.parse(p.payload.toString()) as { messageId: string }).messageId);
+      });
+      fromWorker.on('packet', (p) => {
+        if (p.cmd !== 'puback' || p.messageId === undefined || tap === undefined) return;
+        const id = pending.get(p.messageId);
+        pending.delete(p.messageId);
+        db ??= new Database(dbFile, { readonly: true, fileMustExist: true });
+        const stored = id !== undefined && db.prepare('SELECT 1 FROM readings WHERE reading_key LIKE ?').get(`%|m${id}`) !== undefined;
+        if (!stored) tap.violations.push(`PUBACK for ${id ?? `packet ${p.messageId}`} before its commit`);
+        tap.checked += 1;
+      });
+      upstream.on('data', (chunk: Buffer) => {
+        fromBroker.parse(chunk);
+        worker.write(chunk);
+      });
+      // The check runs synchronously in `parse`, before the chunk holding the PUBACK goes on.
+      worker.on('data', (chunk: Buffer) => {
+        fromWorker.parse(chunk);
+        upstream.write(chunk);
+      });
+      const close = () => {
+        worker.destroy();
+        upstream.destroy();
+        db?.close();
+        db = undefined;
+      };
+      worker.on('close', close).on('error', close);
+      upstream.on('close', close).on('error', close);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    tap = new PubackTap(server, typeof address === 'object' && address !== null ? address.port : 0);
+    return tap;
+  }
+
+  stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
