@@ -8,15 +8,16 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { DeviceRegistry, type DeviceCredentials } from '../../src/devices/index.js';
+import { ClinicianRegistry } from '../../src/clinicians/index.js';
+import { DeviceRegistry, mosquittoHash, type DeviceCredentials } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
 import { writeFileSync } from 'node:fs';
 import { bundledProfilesDir } from '../../src/config/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { useCleanups } from '../helpers/cleanup.js';
-import { spawnWorker } from '../helpers/process.js';
-import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { runCli, spawnWorker } from '../helpers/process.js';
+import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
 import { until } from '../helpers/until.js';
 
@@ -154,6 +155,51 @@ describe.skipIf(mosquittoMissing)('a worker on an external broker (Mosquitto, MQ
     const after = await stream(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'b');
     await until(async () => gw.store.readings.readingCount(), (n) => n >= 400, `every acknowledged reading stored (${before.length} + ${after.length})`, 30_000);
     expect(gw.store.readings.readingCount()).toBe(400);
+  });
+});
+
+describe.skipIf(mosquittoMissing)('a worker on Mosquitto with the registry\'s password and ACL files', () => {
+  it('devices get in with their own secrets, rejections reach them, and a severe BP reaches the clinician through the broker once', async () => {
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const files = tempDir('vg-mosquitto-files-');
+    defer(files.remove);
+    // The registry as `devices add` and `clinicians add` fill it.
+    const store = new SqliteStore(join(tmp.dir, 'gateway.db'));
+    const cuff = await new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock, store.brokerCredentials).add({ profileId: 'bp-upper-arm', patient: TEST_NHS, deviceId: 'cuff-1' });
+    const accounts = new ClinicianRegistry(store.clinicians, systemClock, undefined, store.brokerCredentials);
+    const { secret: drSecret } = await accounts.add('dr-a', 'Dr A');
+    accounts.assign('dr-a', TEST_NHS);
+    store.close();
+    // The workers' own account, added as the operator would (mqtt.md: what the account needs).
+    writeFileSync(join(files.dir, 'worker.passwords'), `worker:${await mosquittoHash('worker-secret-0123456789')}\n`);
+    writeFileSync(join(files.dir, 'worker.acl'), ['user worker', 'topic read devices/+/readings', 'topic read devices/+/status', 'topic read devices/+/corrections', 'topic write devices/+/rejected', 'topic write clinicians/+/alerts', ''].join('\n'));
+    const written = await runCli(['broker', 'mosquitto-files', '--out', files.dir, '--include-passwords', join(files.dir, 'worker.passwords'), '--include-acl', join(files.dir, 'worker.acl'), '--data-dir', tmp.dir]);
+    expect(written.code, written.stderr).toBe(0);
+    const broker = await MosquittoBroker.start(['allow_anonymous false', `password_file ${join(files.dir, 'passwords')}`, `acl_file ${join(files.dir, 'acl')}`, 'max_queued_messages 1000000'], { persistent: true });
+    defer(() => broker.stop());
+
+    const gw = await workerOn(broker, tmp.dir, { 'broker.username': 'worker', 'broker.password': 'worker-secret-0123456789', 'broker.connections': 2, 'alerts.flushIntervalMs': 50, 'alerts.retryBaseMs': 50, 'alerts.retryMaxMs': 200 });
+    const doctor = await mqtt.connectAsync(broker.url, { clientId: 'clinician.dr-a', username: 'clinician.dr-a', password: drSecret, protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 600 }, reconnectPeriod: 0 });
+    defer(() => doctor.endAsync(true));
+    const alerts: { rule: string; state: string }[] = [];
+    doctor.on('message', (_t, payload) => alerts.push(JSON.parse(payload.toString()) as { rule: string; state: string }));
+    await doctor.subscribeAsync('clinicians/dr-a/alerts', { qos: 1 });
+
+    const device = await mqtt.connectAsync(broker.url, { clientId: 'cuff-1', username: 'cuff-1', password: cuff.secret, protocolVersion: 5, reconnectPeriod: 0 });
+    defer(() => device.endAsync(true));
+    const rejected: unknown[] = [];
+    device.on('message', (_t, payload) => rejected.push(JSON.parse(payload.toString())));
+    await device.subscribeAsync('devices/cuff-1/rejected', { qos: 1 });
+    const bp = (id: string, systolic: number, diastolic: number) => JSON.stringify({ messageId: id, takenAt: new Date(Date.now() - 60_000).toISOString(), values: { systolic, diastolic } });
+    await device.publishAsync('devices/cuff-1/readings', bp('bad', 80, 120), { qos: 1 });
+    await device.publishAsync('devices/cuff-1/readings', bp('severe', 186, 96), { qos: 1 });
+    await until(async () => rejected, (r) => r.length === 1, 'the rejection of the reading whose systolic is below its diastolic');
+    expect(rejected[0]).toMatchObject({ messageId: 'bad', issues: [{ code: 'rule-violated' }] });
+    await until(async () => alerts.filter((a) => a.rule === 'severe-hypertension'), (a) => a.length === 1, 'the alert at the clinician');
+    expect(alerts.find((a) => a.rule === 'severe-hypertension')).toMatchObject({ state: 'open' });
+    await until(async () => gw.store.outbox.stats('alert_mqtt').pending, (n) => n === 0, 'the delivery done at the broker\'s PUBACK');
+    expect(gw.store.readings.readingCount()).toBe(1);
   });
 });
 
