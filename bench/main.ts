@@ -21,6 +21,7 @@ import { benchFlood, formatFlood } from './flood.js';
 import { benchWeb, formatWeb } from './web.js';
 import { benchResearch, formatResearch } from './research.js';
 import { benchMigration, formatMigration } from './migration.js';
+import { benchWorker, formatWorker } from './worker.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -43,15 +44,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const web = skip.has('web') ? undefined : await benchWeb();
   const research = skip.has('research') ? undefined : await benchResearch();
   const migration = skip.has('migration') ? undefined : await benchMigration();
+  const worker = skip.has('worker') ? undefined : await benchWorker();
   process.stdout.write(
-    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}${migration === undefined ? '' : `\n${formatMigration(migration)}\n`}`,
+    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}${migration === undefined ? '' : `\n${formatMigration(migration)}\n`}${worker === undefined ? '' : `\n${formatWorker(worker, results.gateway.messagesPerS)}\n`}`,
   );
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research, migration }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research, migration, worker }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
   // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
-  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false || migration?.ok === false ? 1 : 0;
+  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false || migration?.ok === false || (worker !== undefined && 'ok' in worker && !worker.ok) ? 1 : 0;
 }
 
 /** The gateway again with its alert rules off, without the idle-memory phase: the rules' cost. */

@@ -81,7 +81,8 @@ export class Gateway {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async start(): Promise<GatewayParts> {
+  /** `retireWorker`: a worker on an external broker is left unstarted, for `worker.retire()`. */
+  async start(options: { retireWorker?: boolean } = {}): Promise<GatewayParts> {
     const { config, log, clock } = this;
     const profiles = loadProfiles(config.profilesDir);
     try {
@@ -182,7 +183,7 @@ export class Gateway {
         worker = external;
         this.closers.push(() => external.stop());
         // Not awaited: the gateway starts before (or without) its broker, and each connection retries.
-        void external.start();
+        if (options.retireWorker !== true) void external.start();
       }
 
       for (const sender of alertSenders) {

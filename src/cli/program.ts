@@ -45,6 +45,7 @@ export function buildProgram(version: string): Command {
     .description('run the gateway with its embedded MQTT broker, or as a worker on an external one (--broker)')
     .option('--broker <url>', 'work on this MQTT 5 broker (mqtt://host:port or mqtts://host:port) in its shared subscriptions, instead of the embedded broker')
     .option('--broker-connections <n>', 'connections this worker holds at the external broker', integer)
+    .option('--retire', 'with --broker: take what this worker\'s kept sessions hold, end them at the broker, and exit (before removing a worker or lowering its connections)')
     .option('--mqtt-port <n>', 'MQTT port (0 = any free port)', integer)
     .option('--mqtt-host <host>', 'MQTT listen address')
     .option('--http-port <n>', 'port of /metrics and /healthz (0 = any free port)', integer)

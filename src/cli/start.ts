@@ -1,3 +1,4 @@
+import { GatewayError } from '../domain/index.js';
 import { Gateway } from '../gateway.js';
 import { createLogger } from '../observability/index.js';
 import { commandConfig, type GlobalOptions } from './context.js';
@@ -18,6 +19,7 @@ export interface StartOptions {
   readonly webPort?: number | undefined;
   readonly broker?: string | undefined;
   readonly brokerConnections?: number | undefined;
+  readonly retire?: boolean | undefined;
 }
 
 /** `vitals-gateway start`: runs until SIGINT/SIGTERM, then stops gracefully (a second signal forces exit). */
@@ -40,6 +42,7 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
   });
   const log = createLogger({ level: config.log.level, name: config.gatewayId });
   const gateway = new Gateway(config, log);
+  if (options.retire === true) return retire(gateway, config.broker.url);
   const { mqttPort, httpPort, webPort, worker } = await gateway.start();
   const scheme = config.mqtt.tls === undefined ? 'mqtt' : 'mqtts';
   if (mqttPort !== undefined) stdout.line(`vitals-gateway listening on ${scheme}://${config.mqtt.host}:${mqttPort} (data: ${config.dataDir})`);
@@ -66,4 +69,19 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+}
+
+/** How long a retiring worker waits with nothing arriving before it ends its sessions. */
+const RETIRE_QUIET_MS = 3_000;
+
+/** `start --broker … --retire`: takes what this worker's kept sessions hold, ends them, exits. */
+async function retire(gateway: Gateway, url: string | undefined): Promise<void> {
+  if (url === undefined) throw new GatewayError('GW_CONFIG_INVALID', '--retire needs --broker (or broker.url): it retires a worker on an external broker');
+  const { worker } = await gateway.start({ retireWorker: true });
+  try {
+    const r = await worker?.retire(RETIRE_QUIET_MS);
+    stdout.line(`retired: ${r?.drained ?? 0} messages taken from its kept sessions, ${r?.sessions ?? 0} sessions ended at ${new URL(url).host}`);
+  } finally {
+    await gateway.stop();
+  }
 }

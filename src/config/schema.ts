@@ -51,7 +51,7 @@ export const ConfigSchema = z
         /** Shared-subscription group every worker joins (`$share/<group>/devices/+/readings`, …). */
         group: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('vitals-gateway'),
         /** Connections this worker holds in the group; each carries one unacknowledged message at a time. */
-        connections: z.number().int().min(1).max(256).default(8),
+        connections: z.number().int().min(1).max(256).default(32),
         /**
          * `clean`: clean start, no session kept (EMQX passes a lost member's messages to the rest of
          * the group). `persistent`: the broker keeps each connection's session for

@@ -48,6 +48,11 @@ export class MosquittoBroker {
     return new MosquittoBroker(port, pidFile, await MosquittoBroker.run(config, port, pidFile), dir, config);
   }
 
+  /** The broker's process id (for its CPU time). */
+  pid(): number {
+    return this.child.pid ?? 0;
+  }
+
   /** A graceful restart (SIGTERM, then the same config on the same port): a persistent broker saves its state first. */
   async restart(): Promise<void> {
     await this.terminate();

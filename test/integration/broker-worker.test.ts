@@ -61,6 +61,16 @@ function stream(client: MqttClient, deviceId: string, count: number, window = 10
   });
 }
 
+/** Readings in a worker's SQLite file, read through a connection of the test's own (another process may write it). */
+function storedIn(dataDir: string): number {
+  const db = new Database(join(dataDir, 'gateway.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 async function workerOn(broker: MosquittoBroker, dataDir: string, overrides: Record<string, unknown> = {}): Promise<TestGateway> {
   const gw = await startGateway(dataDir, { 'broker.url': broker.url, 'broker.connections': 4, 'broker.reconnectMs': 100, ...overrides });
   defer(() => gw.stop());
@@ -203,6 +213,45 @@ describe.skipIf(mosquittoMissing)('a worker on Mosquitto with the registry\'s pa
   });
 });
 
+describe.skipIf(mosquittoMissing)('retiring a worker (start --broker … --retire)', () => {
+  it('takes the share its kept sessions collected while it was away, ends them, and the group\'s later messages all go to the others', async () => {
+    const broker = await MosquittoBroker.start(BROKER_LINES);
+    defer(() => broker.stop());
+    const dirA = tempDir();
+    defer(dirA.remove);
+    const dirB = tempDir();
+    defer(dirB.remove);
+    const settings = { 'broker.session': 'persistent', 'broker.connections': 2 };
+    // Worker A runs, then stops: its two sessions stay members of the group.
+    const a = await workerOn(broker, dirA.dir, { ...settings, gatewayId: 'worker-a' });
+    await a.addDevice('thermometer', { id: 'thermo-1' });
+    await a.stop();
+    const b = await workerOn(broker, dirB.dir, { ...settings, gatewayId: 'worker-b' });
+    await b.addDevice('thermometer', { id: 'thermo-1' });
+
+    const client = await device(broker.url, 'thermo-1');
+    const first = await stream(client, 'thermo-1', 400, 10, 'r');
+    expect(first).toHaveLength(400);
+    // Round robin over four members, two of them away: B stores about half; the rest waits in A's sessions.
+    const bBefore = await until(async () => b.store.readings.readingCount(), (n) => n >= 150, 'worker B\'s share');
+    expect(bBefore).toBeLessThan(300);
+
+    const retired = await runCli(['start', '--broker', broker.url, '--retire', '--data-dir', dirA.dir, '--http-port', '0', '--web-port', '0', '--log-level', 'silent'], { VG_GATEWAY_ID: 'worker-a', VG_BROKER_CONNECTIONS: '2' });
+    expect(retired.code, retired.stderr).toBe(0);
+    const drained = Number(/retired: (\d+) messages taken from its kept sessions, 2 sessions ended/.exec(retired.stdout)?.[1]);
+    expect(drained).toBeGreaterThan(100);
+    await until(async () => storedIn(dirA.dir) + b.store.readings.readingCount(), (n) => n >= 400, 'all 400 stored by A or B');
+    expect(storedIn(dirA.dir)).toBe(drained);
+    expect(storedIn(dirA.dir) + b.store.readings.readingCount()).toBe(400);
+
+    // A's sessions are gone: everything published now reaches B.
+    const bAt = b.store.readings.readingCount();
+    await stream(client, 'thermo-1', 100, 10, 's');
+    await until(async () => b.store.readings.readingCount(), (n) => n >= bAt + 100, 'the next 100 at B');
+    expect(storedIn(dirA.dir)).toBe(drained);
+  });
+});
+
 describe.skipIf(mosquittoMissing)('a worker killed mid-stream (kill -9), on Mosquitto with kept sessions', () => {
   it('stores every reading the broker acknowledged to its device exactly once after the worker returns under the same id', async () => {
     const broker = await MosquittoBroker.start(BROKER_LINES);
@@ -218,14 +267,7 @@ describe.skipIf(mosquittoMissing)('a worker killed mid-stream (kill -9), on Mosq
     const configFile = join(tmp.dir, 'worker.json');
     writeFileSync(configFile, JSON.stringify({ broker: { session: 'persistent', sessionExpirySeconds: 600, connections: 4, reconnectMs: 100 } }));
     const args = ['--config', configFile, '--data-dir', tmp.dir, '--broker', broker.url, '--log-level', 'silent'];
-    const stored = (): number => {
-      const db = new Database(dbFile, { readonly: true });
-      try {
-        return (db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
-      } finally {
-        db.close();
-      }
-    };
+    const stored = (): number => storedIn(tmp.dir);
 
     const first = await spawnWorker(args);
     defer(() => first.child.kill('SIGKILL'));

@@ -15,6 +15,8 @@ export interface BrokerConnectionOptions {
   readonly tls?: { readonly caFile?: string | undefined; readonly certFile?: string | undefined; readonly keyFile?: string | undefined } | undefined;
   /** Subscribed at QoS 1 on every connect, whatever the broker says of the session. */
   readonly filters: readonly string[];
+  /** Unsubscribe them instead (retiring: take what the kept session holds, and no new share). */
+  readonly retiring?: boolean;
 }
 
 export interface BrokerConnectionEvents {
@@ -72,6 +74,16 @@ export class BrokerConnection {
       },
     } satisfies IClientOptions);
     client.on('connect', () => {
+      if (options.retiring === true) {
+        client.unsubscribe([...options.filters], (error) => {
+          if (error) this.events.down(`unsubscribe refused: ${error.message}`);
+          else {
+            this.wasUp = true;
+            this.events.up();
+          }
+        });
+        return;
+      }
       client.subscribe(
         [...options.filters],
         { qos: 1 },
@@ -108,6 +120,11 @@ export class BrokerConnection {
   /** Ends the connection (an unacknowledged message stays with the broker). */
   end(): Promise<void> {
     return new Promise((resolve) => this.client.end(false, {}, () => resolve()));
+  }
+
+  /** Ends the connection and the session the broker keeps for it (DISCONNECT with session expiry 0). */
+  endSession(): Promise<void> {
+    return new Promise((resolve) => this.client.end(false, { properties: { sessionExpiryInterval: 0 } }, () => resolve()));
   }
 
   /** Drops the connection at once, as a crash would (tests). */

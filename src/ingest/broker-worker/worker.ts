@@ -24,6 +24,14 @@ export interface BrokerWorkerOptions extends Omit<BrokerConnectionOptions, 'clie
   readonly connections: number;
 }
 
+/** What retiring a worker did. */
+export interface Retirement {
+  /** Messages its kept sessions still held, taken through the pipeline. */
+  readonly drained: number;
+  /** Sessions ended at the broker. */
+  readonly sessions: number;
+}
+
 export interface BrokerWorkerMetrics {
   brokerConnections(up: number): void;
 }
@@ -49,6 +57,8 @@ export class BrokerWorker {
   private readonly inflight = new Set<Promise<unknown>>();
   private draining = false;
   private next = 0;
+  private received = 0;
+  private lastMessageAtMs = 0;
   private readonly ready: Promise<void>;
   private markReady: () => void = () => {};
 
@@ -65,13 +75,15 @@ export class BrokerWorker {
    * Opens the connections (each retries on its own until the broker answers). Resolves once every
    * connection is subscribed; the gateway does not wait for it, so it starts before its broker.
    */
-  start(): Promise<void> {
-    const { clientIdPrefix, group, connections, ...connection } = this.options;
+  start(options: { retiring?: boolean } = {}): Promise<void> {
+    const { clientIdPrefix, group, connections, ...base } = this.options;
+    // Retiring resumes the kept sessions whatever `broker.session` now says (a clean start would discard them).
+    const connection = options.retiring === true && base.sessionExpirySeconds === 'clean' ? { ...base, sessionExpirySeconds: 60 } : base;
     for (let i = 0; i < connections; i++) {
       const clientId = `${clientIdPrefix}-${i + 1}`;
       this.connections.push(
         new BrokerConnection(
-          { ...connection, clientId, filters: FILTERS.map((f) => `$share/${group}/${f}`) },
+          { ...connection, clientId, filters: FILTERS.map((f) => `$share/${group}/${f}`), retiring: options.retiring === true },
           {
             message: (topic, payload) => this.message(topic, payload),
             up: () => this.changed(i, true, clientId),
@@ -121,6 +133,28 @@ export class BrokerWorker {
     }
   }
 
+  /**
+   * Retires this worker (its `gatewayId` and number of connections): resumes each kept session,
+   * leaves the group's shared subscriptions, so the broker routes it nothing new, takes what the
+   * sessions still hold through the pipeline until none has arrived for `quietMs`, then ends the
+   * sessions. A stopped worker's sessions would otherwise stay members of the group and go on
+   * taking their share of every device's messages until they expire, unread.
+   */
+  async retire(quietMs: number): Promise<Retirement> {
+    await this.start({ retiring: true });
+    this.lastMessageAtMs = Date.now();
+    while (this.inflight.size > 0 || Date.now() - this.lastMessageAtMs < quietMs) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, quietMs)));
+    }
+    this.draining = true;
+    const sessions = this.connections.splice(0);
+    await Promise.all(sessions.map((c) => c.endSession()));
+    this.up.clear();
+    this.metrics.brokerConnections(0);
+    this.log.info({ drained: this.received, sessions: sessions.length }, 'worker retired: its sessions ended at the broker');
+    return { drained: this.received, sessions: sessions.length };
+  }
+
   /** Takes no new message, waits for those in flight to be acknowledged, then disconnects. Idempotent. */
   async stop(): Promise<void> {
     this.draining = true;
@@ -143,6 +177,8 @@ export class BrokerWorker {
   private message(topic: string, payload: Buffer): Promise<void> {
     // Stopping: never acknowledged here; the broker sends it again to this worker's return or another member.
     if (this.draining) return new Promise(() => {});
+    this.received += 1;
+    this.lastMessageAtMs = Date.now();
     const work = this.handle(topic, payload);
     this.inflight.add(work);
     return work.finally(() => this.inflight.delete(work));
