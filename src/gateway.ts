@@ -197,6 +197,7 @@ export class Gateway {
       this.closers.push(() => ble.stop());
       metrics.watchBle(() => ble.current?.status(), () => clock.now());
 
+      const brokerDown = (): boolean => worker !== undefined && worker.status().up < worker.status().connections;
       const health = () => {
         const committing = queue.healthy();
         const bleStatus = ble.current?.status();
@@ -204,7 +205,8 @@ export class Gateway {
         return {
           ok: store.isOpen() && committing,
           // Degraded (still 200): alert changes some recipient never received, kept as dead.
-          status: !(store.isOpen() && committing) ? 'failing' : deliveries.dead > 0 || metrics.pausedOutputs().size > 0 ? 'degraded' : 'ok',
+          // Degraded too: a worker with connections to its broker down (it takes less, or nothing, meanwhile).
+          status: !(store.isOpen() && committing) ? 'failing' : deliveries.dead > 0 || metrics.pausedOutputs().size > 0 || brokerDown() ? 'degraded' : 'ok',
           alertDeliveries: deliveries,
           // Outputs paused for their configuration or authorisation: their entries wait.
           outputs: Object.fromEntries([...metrics.pausedOutputs()].map(([sink, reason]) => [sink, { state: 'paused', reason }])),

@@ -53,9 +53,13 @@ export class MosquittoBroker {
     return this.child.pid ?? 0;
   }
 
-  /** A graceful restart (SIGTERM, then the same config on the same port): a persistent broker saves its state first. */
-  async restart(): Promise<void> {
+  /**
+   * A graceful restart (SIGTERM, then the same config on the same port): a persistent broker saves
+   * its state first. `whileDown` runs while it is stopped.
+   */
+  async restart(whileDown: () => Promise<unknown> = async () => {}): Promise<void> {
     await this.terminate();
+    await whileDown();
     this.child = await MosquittoBroker.run(this.config, this.port, this.pidFile);
   }
 

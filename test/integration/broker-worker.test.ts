@@ -159,7 +159,9 @@ describe.skipIf(mosquittoMissing)('a worker on an external broker (Mosquitto, MQ
     const gw = await workerOn(broker, tmp.dir, { 'broker.session': 'persistent', 'broker.connections': 2 });
     const d = await gw.addDevice('thermometer', { id: 'thermo-1' });
     const before = await stream(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'a');
-    await broker.restart();
+    const health = async () => ((await (await fetch(`http://127.0.0.1:${gw.httpPort}/healthz`)).json()) as { status: string; broker: { up: number } });
+    expect(await health()).toMatchObject({ status: 'ok', broker: { up: 2, connections: 2 } });
+    await broker.restart(() => until(health, (h) => h.status === 'degraded' && h.broker.up === 0, 'the worker degraded while its broker is down'));
     // Mosquitto may report the session present without its shared subscription: the worker subscribes again.
     await until(async () => gw.worker?.status().up ?? 0, (n) => n === 2, 'both connections back');
     const after = await stream(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'b');
