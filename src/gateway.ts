@@ -50,7 +50,7 @@ export interface GatewayParts {
 export class Gateway {
 
   /** The web app and its API over the store, writing through the group commit; live updates from each commit. */
-  private webApp(store: SqliteStore, queue: CommitQueue, profiles: ProfileCatalog, accounts: ClinicianRegistry, health: () => { status: string }, connected: (deviceId: string) => boolean): WebServer {
+  private webApp(store: SqliteStore, queue: CommitQueue, profiles: ProfileCatalog, accounts: ClinicianRegistry, health: () => { status: string }, connected: (deviceId: string) => boolean | null): WebServer {
     const { config, clock, log } = this;
     const recipients = recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), config.alerts.escalation.contacts);
     const careRecord = config.fhir.url === undefined ? undefined : alertsInCareRecord(config.gatewayId);
@@ -235,7 +235,7 @@ export class Gateway {
       }
       let webPort: number | undefined;
       if (config.web.enabled) {
-        const web = this.webApp(store, queue, profiles, clinicians, health, (id) => broker?.isConnected(id) ?? false);
+        const web = this.webApp(store, queue, profiles, clinicians, health, (id) => (broker === undefined ? null : broker.isConnected(id)));
         this.closers.push(() => web.stop());
         webPort = await web.start();
       }

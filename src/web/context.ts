@@ -19,8 +19,8 @@ export interface WebDeps {
   readonly log: Logger;
   /** `/healthz`'s verdict. */
   readonly health: () => { readonly status: string };
-  /** Whether a device is connected to the broker now. */
-  readonly connected: (deviceId: string) => boolean;
+  /** Whether a device is connected to the broker now; null when not known (a worker on an external broker). */
+  readonly connected: (deviceId: string) => boolean | null;
   /** Output sinks whose outbox the operator pages show. */
   readonly sinks: readonly string[];
   /** Device profile ids (for adding a device). */

@@ -212,6 +212,12 @@ describe.skipIf(mosquittoMissing)('a worker on Mosquitto with the registry\'s pa
     expect(alerts.find((a) => a.rule === 'severe-hypertension')).toMatchObject({ state: 'open' });
     await until(async () => gw.store.outbox.stats('alert_mqtt').pending, (n) => n === 0, 'the delivery done at the broker\'s PUBACK');
     expect(gw.store.readings.readingCount()).toBe(1);
+    // Only the broker knows who is connected: the operators' device list says so (null), not "not connected".
+    const operators = new ClinicianRegistry(gw.store.clinicians, systemClock);
+    await operators.add('ops-1', 'Operations', undefined, 'operator');
+    const { token } = operators.issueToken('ops-1', 'test', gw.store.tokens);
+    const listed = (await (await fetch(`http://127.0.0.1:${gw.webPort}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } })).json()) as { deviceId: string; connected: unknown }[];
+    expect(listed).toEqual([expect.objectContaining({ deviceId: 'cuff-1', connected: null })]);
   });
 });
 

@@ -8,7 +8,7 @@ import { layout, type Viewer } from './layout.js';
 /** Operators: devices and their connection state, dead letters with reasons, outputs, health. No clinical values. */
 export function operationsPage(o: {
   viewer: Viewer;
-  devices: readonly (DeviceStatus & { patient: string; connected: boolean })[];
+  devices: readonly (DeviceStatus & { patient: string; connected: boolean | null })[];
   deadLetters: readonly StoredDeadLetter[];
   outputs: readonly (OutboxStats & { sink: string })[];
   health: { status: string };
@@ -35,7 +35,7 @@ export function operationsPage(o: {
 <thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">Device</th><th scope="col" class="nhsuk-table__header">Type</th><th scope="col" class="nhsuk-table__header">Patient</th><th scope="col" class="nhsuk-table__header">Connection</th><th scope="col" class="nhsuk-table__header">Last seen</th><th scope="col" class="nhsuk-table__header">Battery</th><th scope="col" class="nhsuk-table__header">Clock offset</th><th scope="col" class="nhsuk-table__header">Revoke</th></tr></thead>
 <tbody class="nhsuk-table__body">${o.devices.map(
     (d) => html`<tr class="nhsuk-table__row" data-device="${d.deviceId}"><td class="nhsuk-table__cell">${d.deviceId}</td><td class="nhsuk-table__cell">${d.profileId}</td><td class="nhsuk-table__cell">${d.patient}</td>
-<td class="nhsuk-table__cell">${d.status === 'revoked' ? 'Revoked' : d.connected ? 'Connected' : d.stale ? 'Silent' : 'Not connected'}</td>
+<td class="nhsuk-table__cell">${d.status === 'revoked' ? 'Revoked' : d.connected === true ? 'Connected' : d.stale ? 'Silent' : d.connected === null ? 'Sending' : 'Not connected'}</td>
 <td class="nhsuk-table__cell">${d.lastSeenAtMs === undefined ? 'Never' : dateTime(d.lastSeenAtMs)}</td><td class="nhsuk-table__cell">${d.batteryPct === undefined ? '' : `${d.batteryPct}%`}</td>
 <td class="nhsuk-table__cell">${d.clockOffsetMs === undefined ? '' : `${Math.round(d.clockOffsetMs / 1000)} s`}</td>
 <td class="nhsuk-table__cell">${d.status === 'revoked' ? '' : html`<form method="post" action="/operations/devices/${d.deviceId}/revoke"><input type="hidden" name="_csrf" value="${o.viewer.csrf}"><button class="nhsuk-button nhsuk-button--warning nhsuk-button--small" type="submit" aria-label="Revoke ${d.deviceId}">Revoke</button></form>`}</td></tr>`,
