@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { DeviceRegistry, mosquittoHash, type DeviceCredentials } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { bundledProfilesDir } from '../../src/config/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
@@ -86,7 +87,7 @@ describe.skipIf(mosquittoMissing)('a worker on an external broker (Mosquitto, MQ
     defer(tmp.remove);
     const gw = await workerOn(broker, tmp.dir);
     expect(gw.mqttPort).toBeUndefined();
-    expect(gw.worker?.status()).toEqual({ up: 4, connections: 4 });
+    expect(gw.worker?.status()).toMatchObject({ up: 4, connections: 4 });
     const devices: DeviceCredentials[] = [];
     for (let d = 0; d < 20; d++) devices.push(await gw.addDevice('thermometer', { id: `thermo-${d}` }));
 
@@ -218,6 +219,37 @@ describe.skipIf(mosquittoMissing)('a worker on Mosquitto with the registry\'s pa
     const { token } = operators.issueToken('ops-1', 'test', gw.store.tokens);
     const listed = (await (await fetch(`http://127.0.0.1:${gw.webPort}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } })).json()) as { deviceId: string; connected: unknown }[];
     expect(listed).toEqual([expect.objectContaining({ deviceId: 'cuff-1', connected: null })]);
+  });
+});
+
+describe.skipIf(mosquittoMissing)('a worker on a broker over TLS (mqtts://)', () => {
+  const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
+
+  it('checks the broker\'s certificate against broker.tls.caFile, and takes nothing from a broker it cannot verify', async () => {
+    const broker = await MosquittoBroker.start([...BROKER_LINES, `certfile ${fixture('cert.pem')}`, `keyfile ${fixture('key.pem')}`]);
+    defer(() => broker.stop());
+    const url = `mqtts://127.0.0.1:${broker.port}`;
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const gw = await workerOn(broker, tmp.dir, { 'broker.url': url, 'broker.tls.caFile': fixture('cert.pem'), 'broker.connections': 2 });
+    await gw.addDevice('thermometer', { id: 'thermo-1' });
+    const client = await mqtt.connectAsync(url, { clientId: 'thermo-1', protocolVersion: 5, ca: readFileSync(fixture('cert.pem')), reconnectPeriod: 0 });
+    defer(() => client.endAsync(true));
+    await client.publishAsync('devices/thermo-1/readings', reading('tls-1', 1), { qos: 1 });
+    await until(async () => gw.store.readings.readingCount(), (n) => n === 1, 'the reading over TLS');
+
+    // Without the CA the self-signed broker is not trusted: no connection comes up, and health says so.
+    const other = tempDir();
+    defer(other.remove);
+    const untrusting = await startGateway(other.dir, { 'broker.url': url, 'broker.connections': 2, 'broker.reconnectMs': 100, gatewayId: 'untrusting' });
+    defer(() => untrusting.stop());
+    const health = await until(
+      async () => (await (await fetch(`http://127.0.0.1:${untrusting.httpPort}/healthz`)).json()) as { status: string; broker: { up: number; lastError?: string } },
+      (h) => h.broker.lastError !== undefined,
+      'the refused connection reported',
+    );
+    expect(health).toMatchObject({ status: 'degraded', broker: { up: 0, connections: 2, lastError: expect.stringMatching(/self[- ]signed/i) } });
+    expect(untrusting.store.readings.readingCount()).toBe(0);
   });
 });
 

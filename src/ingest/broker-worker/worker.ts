@@ -58,6 +58,7 @@ export class BrokerWorker {
   private draining = false;
   private next = 0;
   private received = 0;
+  private lastError: string | undefined;
   private lastMessageAtMs = 0;
   private readonly ready: Promise<void>;
   private markReady: () => void = () => {};
@@ -100,9 +101,9 @@ export class BrokerWorker {
     return this.ready;
   }
 
-  /** Connections up and subscribed, of all. */
-  status(): { readonly up: number; readonly connections: number } {
-    return { up: this.up.size, connections: this.connections.length };
+  /** Connections up and subscribed, of all, and why the last one to go down went down. */
+  status(): { readonly up: number; readonly connections: number; readonly lastError?: string } {
+    return { up: this.up.size, connections: this.connections.length, ...(this.lastError === undefined ? {} : { lastError: this.lastError }) };
   }
 
   /**
@@ -170,8 +171,14 @@ export class BrokerWorker {
     else this.up.delete(index);
     this.metrics.brokerConnections(this.up.size);
     if (isUp && !was) this.log.info({ clientId }, 'subscribed at the broker');
-    if (!isUp && !this.draining) this.log.warn({ clientId, reason }, 'broker connection down; reconnecting');
-    if (this.up.size === this.connections.length && this.connections.length === this.options.connections) this.markReady();
+    if (!isUp && !this.draining) {
+      this.lastError = reason;
+      this.log.warn({ clientId, reason }, 'broker connection down; reconnecting');
+    }
+    if (this.up.size === this.connections.length && this.connections.length === this.options.connections) {
+      this.lastError = undefined;
+      this.markReady();
+    }
   }
 
   private message(topic: string, payload: Buffer): Promise<void> {
