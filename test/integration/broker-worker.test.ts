@@ -9,6 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
+import { ALERT_MQTT_SINK } from '../../src/outputs/alerts/index.js';
 import { DeviceRegistry, mosquittoHash, type DeviceCredentials } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -183,6 +184,8 @@ describe.skipIf(mosquittoMissing)('a worker on Mosquitto with the registry\'s pa
     const accounts = new ClinicianRegistry(store.clinicians, systemClock, undefined, store.brokerCredentials);
     const { secret: drSecret } = await accounts.add('dr-a', 'Dr A');
     accounts.assign('dr-a', TEST_NHS);
+    const { secret: lateSecret } = await accounts.add('dr-b', 'Dr B');
+    accounts.assign('dr-b', TEST_NHS);
     store.close();
     // The workers' own account, added as the operator would (mqtt.md: what the account needs).
     writeFileSync(join(files.dir, 'worker.passwords'), `worker:${await mosquittoHash('worker-secret-0123456789')}\n`);
@@ -211,7 +214,18 @@ describe.skipIf(mosquittoMissing)('a worker on Mosquitto with the registry\'s pa
     expect(rejected[0]).toMatchObject({ messageId: 'bad', issues: [{ code: 'rule-violated' }] });
     await until(async () => alerts.filter((a) => a.rule === 'severe-hypertension'), (a) => a.length === 1, 'the alert at the clinician');
     expect(alerts.find((a) => a.rule === 'severe-hypertension')).toMatchObject({ state: 'open' });
-    await until(async () => gw.store.outbox.stats('alert_mqtt').pending, (n) => n === 0, 'the delivery done at the broker\'s PUBACK');
+    // Dr B has never connected: the broker answers "no matching subscribers" (PUBACK 0x10), so the
+    // delivery waits rather than counting as done; once Dr B subscribes, it arrives.
+    await until(async () => gw.store.outbox.stats(ALERT_MQTT_SINK).pending, (n) => n === 1, 'Dr A\'s delivery done at the broker\'s PUBACK, Dr B\'s waiting');
+    await new Promise((r) => setTimeout(r, 300)); // several retries of the waiting lane (alerts.retryMaxMs: 200 ms)
+    expect(gw.store.outbox.stats(ALERT_MQTT_SINK)).toMatchObject({ pending: 1, dead: 0 });
+    const late = await mqtt.connectAsync(broker.url, { clientId: 'clinician.dr-b', username: 'clinician.dr-b', password: lateSecret, protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 600 }, reconnectPeriod: 0 });
+    defer(() => late.endAsync(true));
+    const lateAlerts: { rule: string }[] = [];
+    late.on('message', (_t, payload) => lateAlerts.push(JSON.parse(payload.toString()) as { rule: string }));
+    await late.subscribeAsync('clinicians/dr-b/alerts', { qos: 1 });
+    await until(async () => lateAlerts.filter((a) => a.rule === 'severe-hypertension'), (a) => a.length === 1, 'the alert at Dr B once subscribed', 20_000);
+    await until(async () => gw.store.outbox.stats(ALERT_MQTT_SINK).pending, (n) => n === 0, 'both deliveries done');
     expect(gw.store.readings.readingCount()).toBe(1);
     // Only the broker knows who is connected: the operators' device list says so (null), not "not connected".
     const operators = new ClinicianRegistry(gw.store.clinicians, systemClock);

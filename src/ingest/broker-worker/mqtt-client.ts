@@ -42,6 +42,8 @@ export interface BrokerConnectionEvents {
 export class BrokerConnection {
   private readonly client: MqttClient;
   private wasUp = false;
+  /** PUBACK reason codes by packet id, until the publish they answer settles (mqtt.js passes on only errors). */
+  private readonly pubackCodes = new Map<number, number>();
 
   constructor(
     private readonly options: BrokerConnectionOptions,
@@ -103,6 +105,9 @@ export class BrokerConnection {
       this.wasUp = false;
     });
     client.on('error', (error) => this.events.down(error.message));
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'puback' && packet.messageId !== undefined) this.pubackCodes.set(packet.messageId, packet.reasonCode ?? 0);
+    });
     this.client = client;
   }
 
@@ -110,10 +115,20 @@ export class BrokerConnection {
     return this.client.connected;
   }
 
-  /** QoS 1 publish; resolves on the broker's PUBACK (or rejects: refused, or lost with the connection). */
-  publish(topic: string, payload: Buffer): Promise<void> {
+  /**
+   * QoS 1 publish; resolves on the broker's PUBACK with its reason code (0 taken; 0x10 taken, but
+   * no subscription matched, so no one will receive it), or rejects: refused, or lost with the
+   * connection.
+   */
+  publish(topic: string, payload: Buffer): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.client.publish(topic, payload, { qos: 1, retain: false }, (error) => (error ? reject(error) : resolve()));
+      this.client.publish(topic, payload, { qos: 1, retain: false }, (error, packet) => {
+        if (error) return reject(error);
+        const id = packet?.messageId;
+        const code = id === undefined ? undefined : this.pubackCodes.get(id);
+        if (id !== undefined) this.pubackCodes.delete(id);
+        resolve(code ?? 0);
+      });
     });
   }
 

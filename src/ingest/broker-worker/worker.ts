@@ -37,7 +37,10 @@ export interface BrokerWorkerMetrics {
 }
 
 /** What became of an alert handed to the broker for a clinician. */
-export type BrokerDelivery = 'acknowledged' | 'away' | 'timeout';
+export type BrokerDelivery = 'acknowledged' | 'away' | 'timeout' | 'unsubscribed';
+
+/** PUBACK reason code [MQTT-5 3.4.2.1]: accepted, but no subscription matched. */
+const NO_MATCHING_SUBSCRIBERS = 0x10;
 
 /** The device channels a worker takes from the group (never `rejected`, which it publishes). */
 const FILTERS = [Channel.Readings, Channel.Status, Channel.Corrections].map((c) => `devices/+/${c}`);
@@ -108,8 +111,10 @@ export class BrokerWorker {
 
   /**
    * Publishes an alert delivery to `clinicians/<id>/alerts` at QoS 1 through a connection that is
-   * up: acknowledged once the broker has taken it (it holds it for the clinician's session); away
-   * while no connection is up or the broker refuses it (a misconfigured ACL pauses the lane).
+   * up: acknowledged once the broker has taken it for a subscription (it holds it for the
+   * clinician's session); unsubscribed while the clinician has no subscription at the broker
+   * (PUBACK 0x10: the broker drops it; tried again with back-off); away while no connection is up
+   * or when the broker refuses it (a misconfigured ACL pauses the lane).
    */
   async deliverToClinician(clinicianId: string, body: unknown, timeoutMs: number): Promise<BrokerDelivery> {
     const ups = [...this.up];
@@ -121,7 +126,8 @@ export class BrokerWorker {
     try {
       return await Promise.race([
         connection.publish(clinicianAlertTopic(clinicianId), Buffer.from(JSON.stringify(body))).then(
-          () => 'acknowledged' as const,
+          // 0x10, no matching subscribers: the clinician has no session at the broker to hold it. Away: the lane tries again later.
+          (code) => (code === NO_MATCHING_SUBSCRIBERS ? ('unsubscribed' as const) : ('acknowledged' as const)),
           (error: unknown) => {
             this.log.warn({ clinicianId, err: error instanceof Error ? error.message : String(error) }, 'the broker refused an alert: check the workers\' account may publish to clinicians/+/alerts');
             return 'away' as const;

@@ -56,8 +56,11 @@ export function recipientsOf(
   };
 }
 
-/** What became of one alert sent to a clinician's MQTT client. */
-export type ClinicianDelivery = 'acknowledged' | 'away' | 'timeout';
+/**
+ * What became of one alert sent to a clinician's MQTT client. `unsubscribed`: an external broker
+ * took it but holds no subscription of the clinician's to give it to (it would drop it).
+ */
+export type ClinicianDelivery = 'acknowledged' | 'away' | 'timeout' | 'unsubscribed';
 
 /**
  * Sends an alert delivery to the clinician's own MQTT client at QoS 1, done only once that client
@@ -69,6 +72,8 @@ export function mqttAlertDeliver(deliver: (clinicianId: string, message: Record<
     const d = JSON.parse(row.payload) as Delivery;
     const outcome = await deliver(d.clinicianId, d.message);
     if (outcome === 'timeout') throw new DeliveryError(`no PUBACK from clinician:${d.clinicianId} within ${ackTimeoutMs} ms`, RetryClass.Ambiguous, undefined);
+    // Nothing tells the gateway when the clinician subscribes at an external broker: try again with back-off.
+    if (outcome === 'unsubscribed') throw new DeliveryError(`clinician:${d.clinicianId} has no subscription at the broker yet`, RetryClass.Transient, undefined);
     return outcome === 'acknowledged' ? 'delivered' : 'away';
   };
 }
