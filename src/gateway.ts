@@ -7,7 +7,7 @@ import { BrokerAccess, Channel, MqttBroker } from './ingest/mqtt/index.js';
 import { BrokerWorker, deviceDirectory } from './ingest/broker-worker/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, alertDeliveries, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
-import { GatewayMetrics, type Logger } from './observability/index.js';
+import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
 import { alertsInCareRecord, bearerAuth, ClientCredentialsAuth, Derivations, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
@@ -197,26 +197,18 @@ export class Gateway {
       this.closers.push(() => ble.stop());
       metrics.watchBle(() => ble.current?.status(), () => clock.now());
 
-      const brokerDown = (): boolean => worker !== undefined && worker.status().up < worker.status().connections;
-      const health = () => {
-        const committing = queue.healthy();
-        const bleStatus = ble.current?.status();
-        const deliveries = alertDeliveryHealth(store, clock.now());
-        return {
-          ok: store.isOpen() && committing,
-          // Degraded (still 200): alert changes some recipient never received, kept as dead.
-          // Degraded too: a worker with connections to its broker down (it takes less, or nothing, meanwhile).
-          status: !(store.isOpen() && committing) ? 'failing' : deliveries.dead > 0 || metrics.pausedOutputs().size > 0 || brokerDown() ? 'degraded' : 'ok',
-          alertDeliveries: deliveries,
-          // Outputs paused for their configuration or authorisation: their entries wait.
-          outputs: Object.fromEntries([...metrics.pausedOutputs()].map(([sink, reason]) => [sink, { state: 'paused', reason }])),
-          mqttPort: mqttPort ?? null,
-          ...(worker === undefined ? {} : { broker: worker.status() }),
-          store: store.isOpen() ? 'open' : 'closed',
-          commits: committing ? 'ok' : 'failing',
-          ble: bleStatus === undefined ? ble.state : { state: ble.state, adapter: bleStatus.adapter, devices: bleStatus.devices.map((d) => ({ ...d, lastReadingAt: d.lastReadingAtMs === undefined ? null : new Date(d.lastReadingAtMs).toISOString() })) },
-        };
-      };
+      const joined = worker;
+      const health = () =>
+        healthReport({
+          storeOpen: () => store.isOpen(),
+          committing: () => queue.healthy(),
+          alertOutboxes: () => [ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK].map((sink) => store.outbox.stats(sink)),
+          pausedOutputs: () => metrics.pausedOutputs(),
+          mqttPort,
+          broker: joined === undefined ? undefined : () => joined.status(),
+          ble: () => ({ state: ble.state, status: ble.current?.status() }),
+          now: () => clock.now(),
+        });
       let httpPort: number | undefined;
       if (config.http.enabled) {
         const brokerAccess = config.http.brokerAuth
@@ -332,17 +324,6 @@ export class Gateway {
   private async closeAll(): Promise<void> {
     for (const close of this.closers.splice(0).reverse()) await close();
   }
-}
-
-/** Alert deliveries waiting and dead (undelivered past `alerts.deliveryTtlMs`, or refused), over both channels. */
-function alertDeliveryHealth(store: SqliteStore, nowMs: number): { pending: number; dead: number; oldestDeadAgeSeconds: number | null } {
-  const stats = [ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK].map((sink) => store.outbox.stats(sink));
-  const oldest = Math.min(...stats.map((s) => s.oldestDeadAtMs ?? Infinity));
-  return {
-    pending: stats.reduce((n, s) => n + s.pending, 0),
-    dead: stats.reduce((n, s) => n + s.dead, 0),
-    oldestDeadAgeSeconds: Number.isFinite(oldest) ? Math.round((nowMs - oldest) / 1000) : null,
-  };
 }
 
 /** Each patient's NEWS2 SpO2 scale, re-read every few seconds (clinicians set it from the command line). */
