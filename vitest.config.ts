@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Builds dist/ once: the command line the tests start as child processes runs from it.
+    globalSetup: ['test/helpers/build.ts'],
     coverage: {
       provider: 'v8',
       reporter: ['text-summary', 'html'],

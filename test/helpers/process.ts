@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { bundledProfilesDir } from '../../src/config/index.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(REPO, 'src', 'main.ts');
+/** The built command line (test/helpers/build.ts builds it before the tests run). */
+const MAIN = join(REPO, 'dist', 'src', 'main.js');
 
 /** Runs the CLI to completion. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -40,7 +41,7 @@ export async function spawnWorker(args: string[]): Promise<Omit<GatewayProcess, 
 
 /** `vitals-gateway start` with `args` (HTTP and web on free ports), until its output matches `ready`. */
 function spawnStart(args: string[], ready: RegExp): Promise<{ started: Omit<GatewayProcess, 'port'>; out: RegExpExecArray }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO });
+  const child = spawn(process.execPath, [MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
