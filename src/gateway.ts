@@ -4,7 +4,7 @@ import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
 import { BrokerAccess, Channel, MqttBroker } from './ingest/mqtt/index.js';
-import { BrokerWorker, deviceDirectory } from './ingest/broker-worker/index.js';
+import { BrokerWorker, brokerAddress, deviceDirectory } from './ingest/broker-worker/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, alertDeliveries, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
@@ -231,7 +231,7 @@ export class Gateway {
         this.closers.push(() => web.stop());
         webPort = await web.start();
       }
-      log.info({ mqttPort, broker: worker === undefined ? undefined : redactedUrl(config.broker.url), httpPort, webPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
+      log.info({ mqttPort, broker: worker === undefined || config.broker.url === undefined ? undefined : brokerAddress(config.broker.url), httpPort, webPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
       return { store, profiles, metrics, derivations, alerts, ble: ble.ready, mqttPort, worker, httpPort, webPort };
     } catch (error) {
       await this.closeAll();
@@ -346,11 +346,4 @@ function channelRouter(ingestor: Ingestor) {
         return ingestor.unknownTopic(device, topic, payload);
     }
   };
-}
-
-/** A broker URL for the log: scheme, host and port only. */
-function redactedUrl(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}`;
 }

@@ -1,5 +1,6 @@
 import { GatewayError } from '../domain/index.js';
 import { Gateway } from '../gateway.js';
+import { brokerAddress } from '../ingest/broker-worker/index.js';
 import { createLogger } from '../observability/index.js';
 import { commandConfig, type GlobalOptions } from './context.js';
 import { stdout } from './output.js';
@@ -47,9 +48,9 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
   const scheme = config.mqtt.tls === undefined ? 'mqtt' : 'mqtts';
   if (mqttPort !== undefined) stdout.line(`vitals-gateway listening on ${scheme}://${config.mqtt.host}:${mqttPort} (data: ${config.dataDir})`);
   else {
-    const { protocol, host } = new URL(config.broker.url ?? '');
-    stdout.line(`vitals-gateway worker on ${protocol}//${host} with ${config.broker.connections} connections in $share/${config.broker.group} (data: ${config.dataDir})`);
-    void worker?.whenReady().then(() => stdout.line(`subscribed at ${protocol}//${host}: every connection up`));
+    const address = brokerAddress(config.broker.url ?? '');
+    stdout.line(`vitals-gateway worker on ${address} with ${config.broker.connections} connections in $share/${config.broker.group} (data: ${config.dataDir})`);
+    void worker?.whenReady().then(() => stdout.line(`subscribed at ${address}: every connection up`));
   }
   if (httpPort !== undefined) stdout.line(`metrics and health on http://${config.http.host}:${httpPort}/metrics and /healthz`);
   if (webPort !== undefined) stdout.line(`web app on ${config.web.tls === undefined ? 'http' : 'https'}://${config.web.host}:${webPort}/`);
@@ -80,7 +81,7 @@ async function retire(gateway: Gateway, url: string | undefined): Promise<void> 
   const { worker } = await gateway.start({ retireWorker: true });
   try {
     const r = await worker?.retire(RETIRE_QUIET_MS);
-    stdout.line(`retired: ${r?.drained ?? 0} messages taken from its kept sessions, ${r?.sessions ?? 0} sessions ended at ${new URL(url).host}`);
+    stdout.line(`retired: ${r?.drained ?? 0} messages taken from its kept sessions, ${r?.sessions ?? 0} sessions ended at ${brokerAddress(url)}`);
   } finally {
     await gateway.stop();
   }

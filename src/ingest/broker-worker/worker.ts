@@ -250,3 +250,9 @@ export function deviceDirectory(
     return answer;
   };
 }
+
+/** A broker URL as logs and messages show it: scheme, host and port, never credentials. */
+export function brokerAddress(url: string): string {
+  const { protocol, host } = new URL(url);
+  return `${protocol}//${host}`;
+}
