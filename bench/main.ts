@@ -22,6 +22,7 @@ import { benchWeb, formatWeb } from './web.js';
 import { benchResearch, formatResearch } from './research.js';
 import { benchMigration, formatMigration } from './migration.js';
 import { benchWorker, formatWorker } from './worker.js';
+import { benchPgWorkers, formatPgWorkers } from './workers-postgres.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -45,15 +46,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const research = skip.has('research') ? undefined : await benchResearch();
   const migration = skip.has('migration') ? undefined : await benchMigration();
   const worker = skip.has('worker') ? undefined : await benchWorker();
+  const postgres = skip.has('postgres') ? undefined : await benchPgWorkers();
   process.stdout.write(
-    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}${migration === undefined ? '' : `\n${formatMigration(migration)}\n`}${worker === undefined ? '' : `\n${formatWorker(worker, results.gateway.messagesPerS)}\n`}`,
+    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}${migration === undefined ? '' : `\n${formatMigration(migration)}\n`}${worker === undefined ? '' : `\n${formatWorker(worker, results.gateway.messagesPerS)}\n`}${postgres === undefined ? '' : `\n${formatPgWorkers(postgres, results.gateway.messagesPerS)}\n`}`,
   );
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research, migration, worker }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research, migration, worker, postgres }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
   // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
-  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false || migration?.ok === false || (worker !== undefined && 'ok' in worker && !worker.ok) ? 1 : 0;
+  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false || migration?.ok === false || (worker !== undefined && 'ok' in worker && !worker.ok) || (postgres !== undefined && 'ok' in postgres && !postgres.ok) ? 1 : 0;
 }
 
 /** The gateway again with its alert rules off, without the idle-memory phase: the rules' cost. */

@@ -49,3 +49,17 @@ export function machineBusyMs(): number {
     .map(Number);
   return [user, nice, system, irq, softirq, steal].reduce<number>((sum, n) => sum + (n ?? 0), 0) * MS_PER_TICK;
 }
+
+/** CPU time of a process and of the children it has now (a database server and its backends), in ms. */
+export function cpuTreeMs(pid: number): number {
+  let total = cpuMs(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(stat(entry).fields[1]) === pid) total += cpuMs(Number(entry)); // [proc(5)] ppid is field 4
+    } catch {
+      // gone since the directory was listed
+    }
+  }
+  return total;
+}

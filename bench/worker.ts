@@ -22,8 +22,8 @@ import { nhsNumbers } from '../test/helpers/nhs.js';
 import { cpuMs } from './proc.js';
 import { progress } from './progress.js';
 
-const DEVICES = 100;
-const READINGS = 20_000;
+export const DEVICES = 100;
+export const READINGS = 20_000;
 export const WORKER_CONNECTIONS = [1, 4, 16, 64] as const;
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -117,7 +117,7 @@ async function round(url: string, brokerPid: number, dir: string, template: stri
 }
 
 /** Every device sends its share at QoS 1; resolves once the broker acknowledged all of them. */
-async function publishBacklog(url: string, devices: readonly DeviceCredentials[]): Promise<void> {
+export async function publishBacklog(url: string, devices: readonly DeviceCredentials[]): Promise<void> {
   const each = READINGS / devices.length;
   const base = Date.now() - 3_600_000;
   await Promise.all(
@@ -134,14 +134,14 @@ async function publishBacklog(url: string, devices: readonly DeviceCredentials[]
   );
 }
 
-interface RunningWorker {
+export interface RunningWorker {
   readonly child: ChildProcess;
   /** When it printed that it connects (performance.now()). */
   readonly at: number;
   readonly metricsUrl: string;
 }
 
-function startWorker(args: readonly string[]): Promise<RunningWorker> {
+export function startWorker(args: readonly string[]): Promise<RunningWorker> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -156,7 +156,7 @@ function startWorker(args: readonly string[]): Promise<RunningWorker> {
   });
 }
 
-async function stopWorker(child: ChildProcess): Promise<void> {
+export async function stopWorker(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -164,7 +164,7 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 }
 
 /** Mean readings per group commit, from the worker's `vg_commit_rows` histogram. */
-async function commitRows(metricsUrl: string): Promise<number> {
+export async function commitRows(metricsUrl: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
   const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return value('vg_commit_rows_sum') / value('vg_commit_rows_count') / 3;

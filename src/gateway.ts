@@ -3,12 +3,13 @@ import { Authenticator, DeviceRegistry, LoginThrottle, RevocationWatch } from '.
 import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
-import { BrokerAccess, Channel, MqttBroker } from './ingest/mqtt/index.js';
-import { BrokerWorker, brokerAddress, deviceDirectory } from './ingest/broker-worker/index.js';
+import { BrokerAccess, MqttBroker } from './ingest/mqtt/index.js';
+import { BrokerWorker, brokerAddress, brokerWorkerOptions, deviceDirectory } from './ingest/broker-worker/index.js';
+import { channelRouter } from './ingest/channel-router.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, alertDeliveries, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
-import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type DeviceContext, type IngestOutcome, type ReadingWriter } from './pipeline/index.js';
+import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
 import { alertsInCareRecord, bearerAuth, ClientCredentialsAuth, Derivations, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
 import { LaneSender, OutboxSender } from './outputs/outbox/index.js';
@@ -20,6 +21,7 @@ import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
 import { Administration } from './care/administration.js';
 import { CareService, type CareDeps } from './care/service.js';
 import { LiveFeed, WebServer } from './web/index.js';
+import { Closers } from './lifecycle.js';
 
 export interface GatewayParts {
   readonly store: SqliteStore;
@@ -72,8 +74,7 @@ export class Gateway {
     const sinks = [INFLUX_SINK, FHIR_SINK, ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK];
     return new WebServer(config.web, { care, admin, accounts, store, live, clock, log: log.child({ component: 'web' }), health, connected, sinks, profiles: [...profiles.keys()].sort() });
   }
-  private readonly closers: (() => unknown)[] = [];
-  private stopping: Promise<void> | undefined;
+  private readonly closers = new Closers();
 
   constructor(
     private readonly config: LoadedConfig,
@@ -169,9 +170,8 @@ export class Gateway {
           watch.start();
         }
       } else {
-        const { url, username, password, group, connections, session, sessionExpirySeconds, keepaliveSeconds, reconnectMs, tls } = config.broker;
         const external = new BrokerWorker(
-          { url, username, password, group, connections, keepaliveSeconds, reconnectMs, tls, clientIdPrefix: config.gatewayId, sessionExpirySeconds: session === 'clean' ? 'clean' : sessionExpirySeconds },
+          brokerWorkerOptions(config, config.broker.url),
           {
             device: deviceDirectory((id) => store.devices.get(id), profiles, clock, config.mqtt.revocationCheckMs),
             ingest: channelRouter(ingestor),
@@ -234,7 +234,7 @@ export class Gateway {
       log.info({ mqttPort, broker: worker === undefined || config.broker.url === undefined ? undefined : brokerAddress(config.broker.url), httpPort, webPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
       return { store, profiles, metrics, derivations, alerts, ble: ble.ready, mqttPort, worker, httpPort, webPort };
     } catch (error) {
-      await this.closeAll();
+      await this.closers.closeAll();
       throw error;
     }
   }
@@ -317,12 +317,7 @@ export class Gateway {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= this.closeAll().then(() => this.log.info('gateway stopped'));
-    return this.stopping;
-  }
-
-  private async closeAll(): Promise<void> {
-    for (const close of this.closers.splice(0).reverse()) await close();
+    return this.closers.stop(this.log);
   }
 }
 
@@ -330,20 +325,4 @@ export class Gateway {
 function spo2Scales(store: SqliteStore, clock: Clock): (patientNhs: string) => 1 | 2 {
   const scales = refreshed(() => new Map(store.patients.allSettings().map((s) => [s.patientNhs, s.spo2Scale])), clock, 5_000);
   return (nhs) => scales().get(nhs) ?? 1;
-}
-
-/** Sends each device message to the pipeline entry for its channel. */
-function channelRouter(ingestor: Ingestor) {
-  return (device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome> => {
-    switch (channel) {
-      case Channel.Readings:
-        return ingestor.readings(device, topic, payload);
-      case Channel.Status:
-        return ingestor.status(device, topic, payload);
-      case Channel.Corrections:
-        return ingestor.corrections(device, topic, payload);
-      default:
-        return ingestor.unknownTopic(device, topic, payload);
-    }
-  };
 }

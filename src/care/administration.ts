@@ -50,7 +50,7 @@ export class Administration {
     if (caller.role === 'clinician') return err(CareError.Forbidden);
     const device = this.d.store.devices.get(deviceId);
     if (device === undefined) return err(CareError.NotFound);
-    this.d.devices.revoke(deviceId);
+    await this.d.devices.revoke(deviceId);
     await this.audit(caller, 'device.revoke', device.patientNhs, deviceId);
     return ok(undefined);
   }

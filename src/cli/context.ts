@@ -1,6 +1,7 @@
 import { configFileFromEnv, fileLayer, loadConfig, readEnv, type ConfigLayer, type LoadedConfig } from '../config/index.js';
 import { GatewayError, parseNhsNumber } from '../domain/index.js';
 import { userInfo } from 'node:os';
+import { PgStore } from '../store/postgres/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 
 /** Options every command accepts. */
@@ -25,6 +26,9 @@ export function commandConfig(global: GlobalOptions, flags: Record<string, unkno
  */
 export function withStore<T>(global: GlobalOptions, fn: (store: SqliteStore, config: LoadedConfig) => T): T {
   const config = commandConfig(global);
+  if (config.store.postgres !== undefined) {
+    throw new GatewayError('GW_CONFIG_INVALID', 'store.postgres: this command works on the embedded SQLite store only so far (on PostgreSQL: devices, start)');
+  }
   const store = new SqliteStore(config.dbFile);
   let result: T;
   try {
@@ -51,4 +55,20 @@ export const cliActor = (): string => `cli:${userInfo().username}`;
 /** Records an audit entry for a command-line action (the same trail as the web app's). */
 export function auditCli(store: SqliteStore, action: string, patientNhs: string | undefined, target: string | undefined): void {
   store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs: Date.now(), actor: cliActor(), role: 'cli', action, patientNhs, target, address: undefined, outcome: 'ok' }] });
+}
+
+/** The stores a command can run on: the embedded SQLite file, or PostgreSQL (`store.postgres.url`). */
+export type AnyStore = { readonly kind: 'sqlite'; readonly store: SqliteStore } | { readonly kind: 'postgres'; readonly store: PgStore };
+
+/** Runs `fn` on the configured store, SQLite or PostgreSQL, closing it once `fn` settles. */
+export async function withAnyStore<T>(global: GlobalOptions, fn: (store: AnyStore, config: LoadedConfig) => Promise<T>): Promise<T> {
+  const config = commandConfig(global);
+  const postgres = config.store.postgres;
+  if (postgres === undefined) return withStore(global, (store) => fn({ kind: 'sqlite', store }, config));
+  const store = await PgStore.open(postgres.url, { poolSize: 2 });
+  try {
+    return await fn({ kind: 'postgres', store }, config);
+  } finally {
+    await store.close();
+  }
 }

@@ -1,14 +1,14 @@
 import { DeviceRegistry } from '../devices/index.js';
 import { maskNhsNumber, systemClock } from '../domain/index.js';
 import { loadProfiles } from '../profiles/index.js';
-import type { DeviceRecord } from '../store/device-store.js';
-import type { SqliteStore } from '../store/sqlite/index.js';
-import { withStore, type GlobalOptions } from './context.js';
+import type { EitherPort } from '../store/async-port.js';
+import type { DeviceRecord, DeviceStore } from '../store/device-store.js';
+import { withAnyStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
-/** Runs `fn` with a device registry on the configured store, closing the store after. */
-function withRegistry<T>(global: GlobalOptions, fn: (registry: DeviceRegistry, store: SqliteStore) => Promise<T> | T): Promise<T> {
-  return withStore(global, async (store, config) => fn(new DeviceRegistry(store.devices, loadProfiles(config.profilesDir), systemClock, store.brokerCredentials), store));
+/** Runs `fn` with a device registry on the configured store (SQLite or PostgreSQL), closing the store after. */
+function withRegistry<T>(global: GlobalOptions, fn: (registry: DeviceRegistry, devices: EitherPort<DeviceStore>) => Promise<T>): Promise<T> {
+  return withAnyStore(global, async ({ store }, config) => fn(new DeviceRegistry(store.devices, loadProfiles(config.profilesDir), systemClock, store.brokerCredentials), store.devices));
 }
 
 const view = (d: DeviceRecord) => ({
@@ -42,8 +42,8 @@ export async function devicesAdd(global: GlobalOptions, o: AddOptions): Promise<
 }
 
 export async function devicesList(global: GlobalOptions, o: { patient?: string | undefined; json?: boolean | undefined }): Promise<void> {
-  const devices = await withRegistry(global, (r, store) =>
-    r.list(o.patient).map((d) => ({ ...view(d), lastSeenAt: isoTime(store.devices.health(d.id)?.lastSeenAtMs) })),
+  const devices = await withRegistry(global, async (r, store) =>
+    Promise.all((await r.list(o.patient)).map(async (d) => ({ ...view(d), lastSeenAt: isoTime((await store.health(d.id))?.lastSeenAtMs) }))),
   );
   if (o.json) return stdout.json(devices);
   stdout.table(
@@ -53,10 +53,10 @@ export async function devicesList(global: GlobalOptions, o: { patient?: string |
 }
 
 export async function devicesShow(global: GlobalOptions, id: string, o: { json?: boolean | undefined }): Promise<void> {
-  const shown = await withRegistry(global, (r, store) => {
-    const health = store.devices.health(id);
+  const shown = await withRegistry(global, async (r, store) => {
+    const health = await store.health(id);
     return {
-      ...view(r.get(id)),
+      ...view(await r.get(id)),
       health: health && {
         lastSeenAt: isoTime(health.lastSeenAtMs),
         lastReadingAt: isoTime(health.lastReadingAtMs),
@@ -74,7 +74,7 @@ export async function devicesShow(global: GlobalOptions, id: string, o: { json?:
 }
 
 export async function devicesRevoke(global: GlobalOptions, id: string, o: { json?: boolean | undefined }): Promise<void> {
-  const device = await withRegistry(global, (r) => view(r.revoke(id)));
+  const device = await withRegistry(global, async (r) => view(await r.revoke(id)));
   if (o.json) return stdout.json(device);
   stdout.line(`device ${id} revoked; it can no longer connect`);
 }

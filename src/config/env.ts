@@ -16,6 +16,7 @@ export const ENV_VARS = {
   VG_BROKER_USERNAME: { key: 'broker.username', type: 'string' },
   VG_BROKER_PASSWORD: { key: 'broker.password', type: 'string' },
   VG_BROKER_CONNECTIONS: { key: 'broker.connections', type: 'number' },
+  VG_POSTGRES_URL: { key: 'store.postgres.url', type: 'string' },
   VG_INFLUX_URL: { key: 'influx.url', type: 'string' },
   VG_INFLUX_TOKEN: { key: 'influx.token', type: 'string' },
   VG_INFLUX_ORG: { key: 'influx.org', type: 'string' },

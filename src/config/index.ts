@@ -6,3 +6,4 @@ export { ConfigSchema, type Config } from './schema.js';
 export { loadConfig, fileLayer, bundledProfilesDir, type ConfigLayer, type LoadedConfig } from './load.js';
 export { readEnv, configFileFromEnv, ENV_VARS } from './env.js';
 export { gatewayVersion } from './version.js';
+export { notYetOnPostgres } from './postgres.js';

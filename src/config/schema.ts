@@ -214,6 +214,18 @@ export const ConfigSchema = z
       .object({
         /** Commit readings on a dedicated thread (its own SQLite connection), beside the MQTT event loop. */
         writerThread: z.boolean().default(true),
+        /**
+         * PostgreSQL instead of the embedded SQLite file: one database shared by workers on several
+         * machines (with `broker.url`). Prefer `VG_POSTGRES_URL`: the URL may hold a password.
+         */
+        postgres: z
+          .object({
+            url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'postgres://user:password@host:port/database'),
+            /** Connections this worker keeps open to the database. */
+            poolSize: z.number().int().min(1).max(100).default(10),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { atPath, err, IssueCode, issue, ok, type CanonicalReading, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
 import { CorrectionPayloadSchema, mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '../profiles/index.js';
+import type { EitherPort } from '../store/async-port.js';
 import type { CommitBatch, DeadLetter, HealthUpdate, OutboxEntry, ReadingStore } from '../store/reading-store.js';
 import { planCorrection } from './correct.js';
 import type { CommitQueue } from './commit-queue.js';
@@ -50,7 +51,7 @@ export interface IngestMetrics {
 }
 
 /** Finds stored readings to correct. */
-export type ReadingLookup = Pick<ReadingStore, 'readingsAt'>;
+export type ReadingLookup = Pick<EitherPort<ReadingStore>, 'readingsAt'>;
 
 /**
  * What one stored reading (its rows) must also be sent to, as outbox entries (e.g. a time-series
@@ -266,7 +267,7 @@ export class Ingestor {
     const request = parsed.data;
     const t = parseTimestamp(request.takenAt, 'takenAt', device.profile.timeZone);
     if (!t.ok) return this.reject(device, topic, payload, receivedAtMs, [t.error], request.messageId);
-    const rows = this.lookup.readingsAt(device.deviceId, t.value).filter((r) => request.messageId === undefined || r.messageId === request.messageId);
+    const rows = (await this.lookup.readingsAt(device.deviceId, t.value)).filter((r) => request.messageId === undefined || r.messageId === request.messageId);
     if (new Set(rows.map((r) => `${r.messageId}|${r.receivedAtMs}`)).size > 1) {
       const why = issue(IssueCode.ReadingUnknown, 'messageId', 'several readings were taken at this time: give the messageId');
       return this.reject(device, topic, payload, receivedAtMs, [why], request.messageId);

@@ -5,3 +5,6 @@
 export type AsyncPort<P> = {
   [K in keyof P]: P[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : P[K];
 };
+
+/** A port from either kind of adapter: its users `await` every answer. */
+export type EitherPort<P> = P | AsyncPort<P>;

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgDatabase } from '../../src/store/postgres/index.js';
 import { tempDir } from './gateway.js';
@@ -44,8 +44,28 @@ export class PostgresServer {
     const server = new PostgresServer(await freePort(), data);
     run('initdb', ['-D', join(data.dir, 'db'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
     // The tests start and stop it; they never crash the server itself, so its fsyncs are off for speed.
-    run('pg_ctl', ['-D', join(data.dir, 'db'), '-w', '-t', '30', '-l', join(data.dir, 'log'), '-o', `-p ${server.port} -c listen_addresses=127.0.0.1 -k ${data.dir} -c fsync=off -c full_page_writes=off`, 'start']);
+    server.run();
     return server;
+  }
+
+  private run(): void {
+    const { dir } = this.data;
+    run('pg_ctl', ['-D', join(dir, 'db'), '-w', '-t', '30', '-l', join(dir, 'log'), '-o', `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c full_page_writes=off`, 'start']);
+  }
+
+  /** Stops the server (fast shutdown: its clients are disconnected), runs `whileDown`, starts it again on the same port and data. */
+  async restart(whileDown: () => Promise<unknown> = async () => {}): Promise<void> {
+    run('pg_ctl', ['-D', join(this.data.dir, 'db'), '-w', '-m', 'fast', 'stop']);
+    try {
+      await whileDown();
+    } finally {
+      this.run();
+    }
+  }
+
+  /** The server's main process id (its backends are its children): for CPU time. */
+  pid(): number {
+    return Number(readFileSync(join(this.data.dir, 'db', 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
 
   url(database = 'postgres'): string {

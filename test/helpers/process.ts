@@ -26,6 +26,8 @@ export interface GatewayProcess {
   readonly port: number;
   readonly exited: Promise<number | null>;
   stderr(): string;
+  /** Everything it printed so far. */
+  stdout(): string;
 }
 
 /** Starts `vitals-gateway start` as a child process on a free port; resolves once it prints its address. */
@@ -50,7 +52,7 @@ function spawnStart(args: string[], ready: RegExp): Promise<{ started: Omit<Gate
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = ready.exec(out);
-      if (m) resolve({ started: { child, exited, stderr: () => stderr }, out: m });
+      if (m) resolve({ started: { child, exited, stderr: () => stderr, stdout: () => out }, out: m });
     });
     void exited.then((code) => reject(new Error(`gateway exited (${code}) before it was ready: ${stderr}`)));
   });

@@ -18,6 +18,7 @@ import { bundledProfilesDir } from '../../src/config/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { useCleanups } from '../helpers/cleanup.js';
+import { anonymousDevice, streamReadings, thermometerReading, WORKER_BROKER_LINES } from '../helpers/mqtt.js';
 import { runCli, spawnWorker } from '../helpers/process.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
@@ -25,43 +26,9 @@ import { until } from '../helpers/until.js';
 
 const defer = useCleanups();
 
-/** Mosquitto as the issue's measurements require: QoS 1 queues far beyond the default 1000. */
-const BROKER_LINES = ['allow_anonymous true', 'max_queued_messages 1000000', 'max_inflight_messages 20'];
+const BROKER_LINES = WORKER_BROKER_LINES;
 
-/** Readings an hour old and a second apart, the same bytes each time they are sent (as a device keeps them). */
-const base = Date.now() - 3_600_000;
-const reading = (messageId: string, i: number) =>
-  JSON.stringify({ messageId, takenAt: new Date(base + i * 1000).toISOString(), values: { bodyTemperature: 36 + (i % 20) / 10 } });
-
-async function device(url: string, id: string): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, { clientId: id, username: id, protocolVersion: 5, reconnectPeriod: 100 });
-  client.on('error', () => {});
-  defer(() => client.endAsync(true));
-  return client;
-}
-
-/** Publishes `count` QoS 1 readings from `client` with at most `window` unacknowledged; resolves with the ids the broker acknowledged. */
-function stream(client: MqttClient, deviceId: string, count: number, window = 10, prefix = 'm'): Promise<string[]> {
-  const acked: string[] = [];
-  let next = 0;
-  return new Promise((resolve) => {
-    const pump = (): void => {
-      if (next >= count) {
-        if (acked.length === count) resolve(acked);
-        return;
-      }
-      const i = next++;
-      const id = `${prefix}-${deviceId}-${i}`;
-      client.publish(`devices/${deviceId}/readings`, reading(id, i), { qos: 1 }, (error) => {
-        if (error) return;
-        acked.push(id);
-        if (acked.length === count) resolve(acked);
-        else pump();
-      });
-    };
-    for (let w = 0; w < window; w++) pump();
-  });
-}
+const device = (url: string, id: string): Promise<MqttClient> => anonymousDevice(url, id, defer);
 
 /** Readings in a worker's SQLite file, read through a connection of the test's own (another process may write it). */
 function storedIn(dataDir: string): number {
@@ -92,12 +59,12 @@ describe.skipIf(mosquittoMissing)('a worker on an external broker (Mosquitto, MQ
     const devices: DeviceCredentials[] = [];
     for (let d = 0; d < 20; d++) devices.push(await gw.addDevice('thermometer', { id: `thermo-${d}` }));
 
-    const acked = (await Promise.all(devices.map(async (d) => stream(await device(broker.url, d.deviceId), d.deviceId, 100)))).flat();
+    const acked = (await Promise.all(devices.map(async (d) => streamReadings(await device(broker.url, d.deviceId), d.deviceId, 100)))).flat();
     expect(acked).toHaveLength(2_000);
     await until(async () => gw.store.readings.readingCount(), (n) => n >= 2_000, 'every reading stored');
     // Publish the first 100 again (a device that missed its PUBACKs): duplicates, not stored twice.
     const again = await device(broker.url, 'thermo-0');
-    await stream(again, 'thermo-0', 100);
+    await streamReadings(again, 'thermo-0', 100);
     await until(async () => Number((await gw.metrics.registry.getSingleMetric('vg_readings_duplicate_total')?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0), (n) => n >= 100, 'the repeats counted as duplicates');
     expect(gw.store.readings.readingCount()).toBe(2_000);
     const db = new Database(join(tmp.dir, 'gateway.db'), { readonly: true });
@@ -124,10 +91,10 @@ describe.skipIf(mosquittoMissing)('a worker on an external broker (Mosquitto, MQ
     expect(rejections[0]).toMatchObject({ messageId: 'hot', accepted: 0, issues: [{ code: 'value-out-of-range' }] });
 
     const stranger = await device(broker.url, 'nobody-1');
-    await stranger.publishAsync('devices/nobody-1/readings', reading('x-1', 1), { qos: 1 });
+    await stranger.publishAsync('devices/nobody-1/readings', thermometerReading('x-1', 1), { qos: 1 });
     new DeviceRegistry(gw.store.devices, gw.profiles, systemClock).revoke(cuff.deviceId);
     await new Promise((r) => setTimeout(r, 20)); // past mqtt.revocationCheckMs (10 ms): the worker reads the registry again
-    await client.publishAsync(`devices/${cuff.deviceId}/readings`, reading('late', 1), { qos: 1 });
+    await client.publishAsync(`devices/${cuff.deviceId}/readings`, thermometerReading('late', 1), { qos: 1 });
     const letters = await until(async () => gw.store.deadLetters.list(), (l) => l.length === 3, 'three dead letters');
     expect(letters.map((l) => [l.topic, l.deviceId, l.issues[0]?.code]).sort()).toEqual([
       ['devices/nobody-1/readings', undefined, 'device-unknown'],
@@ -147,7 +114,7 @@ describe.skipIf(mosquittoMissing)('a worker on an external broker (Mosquitto, MQ
     const gw = await workerOn(broker, tmp.dir, { 'broker.url': `mqtt://127.0.0.1:${tap.port}`, 'broker.connections': 3 });
     const devices: DeviceCredentials[] = [];
     for (let d = 0; d < 5; d++) devices.push(await gw.addDevice('thermometer', { id: `thermo-${d}` }));
-    await Promise.all(devices.map(async (d) => stream(await device(broker.url, d.deviceId), d.deviceId, 100)));
+    await Promise.all(devices.map(async (d) => streamReadings(await device(broker.url, d.deviceId), d.deviceId, 100)));
     await until(async () => tap.checked, (n) => n >= 500, 'a PUBACK for every reading');
     expect(tap.violations).toEqual([]);
     expect(gw.store.readings.readingCount()).toBe(500);
@@ -160,13 +127,13 @@ describe.skipIf(mosquittoMissing)('a worker on an external broker (Mosquitto, MQ
     defer(tmp.remove);
     const gw = await workerOn(broker, tmp.dir, { 'broker.session': 'persistent', 'broker.connections': 2 });
     const d = await gw.addDevice('thermometer', { id: 'thermo-1' });
-    const before = await stream(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'a');
+    const before = await streamReadings(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'a');
     const health = async () => ((await (await fetch(`http://127.0.0.1:${gw.httpPort}/healthz`)).json()) as { status: string; broker: { up: number } });
     expect(await health()).toMatchObject({ status: 'ok', broker: { up: 2, connections: 2 } });
     await broker.restart(() => until(health, (h) => h.status === 'degraded' && h.broker.up === 0, 'the worker degraded while its broker is down'));
     // Mosquitto may report the session present without its shared subscription: the worker subscribes again.
     await until(async () => gw.worker?.status().up ?? 0, (n) => n === 2, 'both connections back');
-    const after = await stream(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'b');
+    const after = await streamReadings(await device(broker.url, d.deviceId), d.deviceId, 200, 10, 'b');
     await until(async () => gw.store.readings.readingCount(), (n) => n >= 400, `every acknowledged reading stored (${before.length} + ${after.length})`, 30_000);
     expect(gw.store.readings.readingCount()).toBe(400);
   });
@@ -249,7 +216,7 @@ describe.skipIf(mosquittoMissing)('a worker on a broker over TLS (mqtts://)', ()
     await gw.addDevice('thermometer', { id: 'thermo-1' });
     const client = await mqtt.connectAsync(url, { clientId: 'thermo-1', protocolVersion: 5, ca: readFileSync(fixture('cert.pem')), reconnectPeriod: 0 });
     defer(() => client.endAsync(true));
-    await client.publishAsync('devices/thermo-1/readings', reading('tls-1', 1), { qos: 1 });
+    await client.publishAsync('devices/thermo-1/readings', thermometerReading('tls-1', 1), { qos: 1 });
     await until(async () => gw.store.readings.readingCount(), (n) => n === 1, 'the reading over TLS');
 
     // Without the CA the self-signed broker is not trusted: no connection comes up, and health says so.
@@ -284,7 +251,7 @@ describe.skipIf(mosquittoMissing)('retiring a worker (start --broker … --retir
     await b.addDevice('thermometer', { id: 'thermo-1' });
 
     const client = await device(broker.url, 'thermo-1');
-    const first = await stream(client, 'thermo-1', 400, 10, 'r');
+    const first = await streamReadings(client, 'thermo-1', 400, 10, 'r');
     expect(first).toHaveLength(400);
     // Round robin over four members, two of them away: B stores about half; the rest waits in A's sessions.
     const bBefore = await until(async () => b.store.readings.readingCount(), (n) => n >= 150, 'worker B\'s share');
@@ -300,7 +267,7 @@ describe.skipIf(mosquittoMissing)('retiring a worker (start --broker … --retir
 
     // A's sessions are gone: everything published now reaches B.
     const bAt = b.store.readings.readingCount();
-    await stream(client, 'thermo-1', 100, 10, 's');
+    await streamReadings(client, 'thermo-1', 100, 10, 's');
     await until(async () => b.store.readings.readingCount(), (n) => n >= bAt + 100, 'the next 100 at B');
     expect(storedIn(dirA.dir)).toBe(drained);
   });
@@ -326,7 +293,7 @@ describe.skipIf(mosquittoMissing)('a worker killed mid-stream (kill -9), on Mosq
     const first = await spawnWorker(args);
     defer(() => first.child.kill('SIGKILL'));
     const clients = await Promise.all(ids.map((id) => device(broker.url, id)));
-    const streams = Promise.all(clients.map((c, d) => stream(c, ids[d] ?? '', 300)));
+    const streams = Promise.all(clients.map((c, d) => streamReadings(c, ids[d] ?? '', 300)));
     await until(async () => stored(), (n) => n >= 500, 'the first 500 stored');
     first.child.kill('SIGKILL');
     await first.exited;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigSchema, ENV_VARS, fileLayer, loadConfig, readEnv } from '../../src/config/index.js';
+import { ConfigSchema, ENV_VARS, fileLayer, loadConfig, notYetOnPostgres, readEnv } from '../../src/config/index.js';
 import { GatewayError } from '../../src/domain/index.js';
 import { tempDir } from '../helpers/gateway.js';
 
@@ -23,6 +23,17 @@ describe('config', () => {
     expect(c.dbFile).toMatch(/data[/\\]gateway\.db$/);
     expect(c.profilesDir).toMatch(/device-profiles$/);
     expect(Object.isFrozen(c) && Object.isFrozen(c.mqtt)).toBe(true);
+  });
+
+  it('takes PostgreSQL from VG_POSTGRES_URL, and names each part a worker on it cannot run yet with the setting that turns it off', () => {
+    const env = { source: 'environment', values: readEnv({ VG_POSTGRES_URL: 'postgres://vg:secret@db.example:5432/vitals' }) };
+    const c = loadConfig([env]);
+    expect(c.store.postgres).toEqual({ url: 'postgres://vg:secret@db.example:5432/vitals', poolSize: 10 });
+    expect(notYetOnPostgres(c).map((line) => line.split(':')[0])).toEqual(['broker.url', 'web.enabled', 'alerts.enabled', 'ble.enabled']);
+    const worker = loadConfig([env, { source: 'file', values: { 'broker.url': 'mqtt://broker:1883', 'web.enabled': false, 'alerts.enabled': false, 'ble.enabled': false } }]);
+    expect(notYetOnPostgres(worker)).toEqual([]);
+    expect(notYetOnPostgres(loadConfig([]))).toEqual([]); // SQLite: everything runs
+    expect(configError(() => loadConfig([{ source: 'file', values: { 'store.postgres.url': 'mysql://x' } }])).message).toContain('store.postgres.url');
   });
 
   it('applies file, then environment, then flags', () => {

@@ -10,7 +10,7 @@ export type DeviceRefusal = 'unknown' | 'revoked';
 
 export interface BrokerWorkerPorts {
   /** The registered, active device behind a topic's device id. */
-  device(deviceId: string): Result<DeviceContext, DeviceRefusal>;
+  device(deviceId: string): Result<DeviceContext, DeviceRefusal> | Promise<Result<DeviceContext, DeviceRefusal>>;
   /** The pipeline entry for a device's channel (settles once its commit is durable). */
   ingest(device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome>;
   /** Keeps a message from a device that may not send as a dead letter (settles once durable). */
@@ -204,7 +204,7 @@ export class BrokerWorker {
       this.log.warn({ topic }, 'message on a topic the worker does not take');
       return;
     }
-    const device = this.ports.device(parsed.deviceId);
+    const device = await this.ports.device(parsed.deviceId);
     const outcome = device.ok
       ? await this.ports.ingest(device.value, parsed.channel, topic, payload)
       : await this.ports.refuse(parsed.deviceId, topic, payload, device.error);
@@ -221,23 +221,26 @@ export class BrokerWorker {
   }
 }
 
+/** What the worker needs of a registered device. */
+type DirectoryEntry = { id: string; status: string; patientNhs: string; profileId: string; serial?: string | undefined };
+
 /**
  * The device a worker may take a message from: registered, active and with a loaded profile. Each
  * answer is kept for `ttlMs` (one registry read per device, not per message), so a revocation
  * made elsewhere holds within that time — as the embedded broker's revocation check does.
  */
 export function deviceDirectory(
-  lookup: (deviceId: string) => { id: string; status: string; patientNhs: string; profileId: string; serial?: string | undefined } | undefined,
+  lookup: (deviceId: string) => DirectoryEntry | undefined | Promise<DirectoryEntry | undefined>,
   profiles: ProfileCatalog,
   clock: Clock,
   ttlMs: number,
-): (deviceId: string) => Result<DeviceContext, DeviceRefusal> {
+): (deviceId: string) => Promise<Result<DeviceContext, DeviceRefusal>> {
   const known = new Map<string, { readonly atMs: number; readonly answer: Result<DeviceContext, DeviceRefusal> }>();
-  return (deviceId) => {
+  return async (deviceId) => {
     const now = clock.now();
     const kept = known.get(deviceId);
     if (kept !== undefined && now - kept.atMs < ttlMs) return kept.answer;
-    const device = lookup(deviceId);
+    const device = await lookup(deviceId);
     const profile = device === undefined ? undefined : profiles.get(device.profileId);
     const answer: Result<DeviceContext, DeviceRefusal> =
       device === undefined

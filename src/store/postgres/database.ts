@@ -38,8 +38,11 @@ export class PgDatabase implements PgQueryable {
 
   constructor(url: string, options: { max?: number } = {}) {
     this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
-    // An idle connection the server drops (a restart, a failover) is replaced at the next query.
+    // A connection the server drops (a restart, a failover) is replaced at the next query: idle, the
+    // pool reports it here; checked out, its next query fails. Either way it must not throw
+    // (an 'error' event with no listener would end the process).
     this.pool.on('error', () => {});
+    this.pool.on('connect', (client) => client.on('error', () => {}));
     this.connection = new Connection(this.pool);
   }
 
@@ -54,16 +57,21 @@ export class PgDatabase implements PgQueryable {
   /** Runs `fn` in one transaction on one connection: committed if it resolves, rolled back if it throws. */
   async transaction<T>(fn: (tx: PgQueryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    let broken = false;
     try {
       await client.query('BEGIN');
       const result = await fn(new Connection(client));
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      // A connection that cannot even roll back (the server restarted, the network dropped) is closed, not pooled.
+      broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 

@@ -38,8 +38,8 @@ export class PgStore {
   }
 
   /** Connects and applies pending migrations. */
-  static async open(url: string): Promise<PgStore> {
-    const db = new PgDatabase(url);
+  static async open(url: string, options: { poolSize?: number } = {}): Promise<PgStore> {
+    const db = new PgDatabase(url, { max: options.poolSize ?? 10 });
     try {
       await migratePg(db);
     } catch (error) {

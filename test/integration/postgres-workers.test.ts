@@ -1,0 +1,200 @@
+/**
+ * Workers on PostgreSQL: two gateway processes in one shared-subscription group on real Mosquitto,
+ * one real PostgreSQL database, real mqtt.js devices.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledProfilesDir, loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/observability/index.js';
+import { PostgresWorker } from '../../src/postgres-worker.js';
+import { DeviceRegistry } from '../../src/devices/index.js';
+import { systemClock } from '../../src/domain/index.js';
+import { loadProfiles } from '../../src/profiles/index.js';
+import { PgDatabase, PgStore } from '../../src/store/postgres/index.js';
+import { useCleanups } from '../helpers/cleanup.js';
+import { anonymousDevice, streamReadings, thermometerReading, WORKER_BROKER_LINES } from '../helpers/mqtt.js';
+import { tempDir, TEST_NHS } from '../helpers/gateway.js';
+import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
+import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
+import { runCli, spawnWorker, type GatewayProcess } from '../helpers/process.js';
+import { until } from '../helpers/until.js';
+
+const defer = useCleanups();
+
+const BROKER_LINES = WORKER_BROKER_LINES;
+
+const device = (url: string, id: string): Promise<MqttClient> => anonymousDevice(url, id, defer);
+
+/** A worker's counter of accepted readings, from its `/metrics`. */
+async function accepted(worker: GatewayProcess | Omit<GatewayProcess, 'port'>): Promise<number> {
+  const port = /metrics and health on http:\/\/[^:]+:(\d+)/.exec(worker.stdout())?.[1];
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return [...text.matchAll(/^vg_readings_accepted_total(?:\{[^}]*\})? (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL sharing one broker group', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await PostgresServer.start();
+  }, 60_000);
+  afterAll(() => server?.stop());
+
+  /** A worker's config: its own id (its client ids), the shared database and broker, kept sessions. */
+  function workerConfig(dir: string, gatewayId: string, url: string): string {
+    const file = join(dir, `${gatewayId}.json`);
+    const settings = {
+      gatewayId,
+      store: { postgres: { url, poolSize: 4 } },
+      broker: { session: 'persistent', sessionExpirySeconds: 600, connections: 8, reconnectMs: 100 },
+      web: { enabled: false },
+      alerts: { enabled: false },
+      ble: { enabled: false },
+    };
+    writeFileSync(file, JSON.stringify(settings));
+    return file;
+  }
+
+  it('two workers share 20,000 QoS 1 readings from 100 devices, one killed (kill -9) mid-stream and restarted: each acknowledged reading stored exactly once', async () => {
+    const url = await server.createDatabase();
+    const broker = await MosquittoBroker.start(BROKER_LINES);
+    defer(() => broker.stop());
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const ids = Array.from({ length: 100 }, (_, d) => `thermo-${d}`);
+    const store = await PgStore.open(url);
+    const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
+    for (const id of ids) await registry.add({ profileId: 'thermometer', patient: TEST_NHS, deviceId: id });
+    await store.close();
+    const args = (id: string) => ['--config', workerConfig(tmp.dir, id, url), '--broker', broker.url, '--log-level', 'silent'];
+    const db = new PgDatabase(url);
+    defer(() => db.close());
+    const stored = async () => Number((await db.query('SELECT COUNT(*) AS n FROM readings'))[0]?.['n']);
+
+    const a = await spawnWorker(args('worker-a'));
+    defer(async () => {
+      a.child.kill('SIGTERM');
+      await a.exited;
+    });
+    const b = await spawnWorker(args('worker-b'));
+    defer(() => b.child.kill('SIGKILL'));
+    const clients = await Promise.all(ids.map((id) => device(broker.url, id)));
+    const streams = Promise.all(clients.map((c, d) => streamReadings(c, ids[d] ?? '', 200)));
+    await until(stored, (n) => n >= 4_000, 'the first 4,000 stored', 60_000);
+    const [fromA, fromB] = [await accepted(a), await accepted(b)];
+    expect(fromA).toBeGreaterThan(0); // both take a share of the group
+    expect(fromB).toBeGreaterThan(0);
+    b.child.kill('SIGKILL');
+    await b.exited;
+    expect(await stored()).toBeLessThan(20_000); // killed mid-stream
+
+    // B's share waits in its kept sessions until it returns under the same id.
+    const again = await spawnWorker(args('worker-b'));
+    defer(async () => {
+      again.child.kill('SIGTERM');
+      await again.exited;
+    });
+    const acked = (await streams).flat();
+    expect(acked).toHaveLength(20_000);
+    await until(stored, (n) => n >= 20_000, 'every acknowledged reading stored', 120_000);
+    const keys = (await db.query('SELECT reading_key AS k FROM readings')).map((r) => r['k'] as string);
+    const byMessage = new Map<string, number>();
+    for (const k of keys) {
+      const id = k.slice(k.lastIndexOf('|m') + 2);
+      byMessage.set(id, (byMessage.get(id) ?? 0) + 1);
+    }
+    expect(acked.filter((id) => byMessage.get(id) !== 1)).toEqual([]);
+    expect(keys).toHaveLength(20_000);
+    expect(await db.query("SELECT COUNT(*)::int AS n FROM dead_letters")).toEqual([{ n: 0 }]);
+  }, 180_000);
+
+  it('PostgreSQL restarted mid-stream: the worker reports failing, acknowledges nothing it could not commit, and stores every acknowledged reading once when the database is back', async () => {
+    const url = await server.createDatabase();
+    const broker = await MosquittoBroker.start(BROKER_LINES, { persistent: true });
+    defer(() => broker.stop());
+    const ids = Array.from({ length: 5 }, (_, d) => `thermo-${d}`);
+    const store = await PgStore.open(url);
+    const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
+    for (const id of ids) await registry.add({ profileId: 'thermometer', patient: TEST_NHS, deviceId: id });
+    await store.close();
+    const config = loadConfig([
+      {
+        source: 'test',
+        values: {
+          'store.postgres.url': url,
+          'broker.url': broker.url,
+          'broker.session': 'persistent',
+          'broker.connections': 4,
+          'broker.reconnectMs': 100,
+          'http.port': 0,
+          'web.enabled': false,
+          'alerts.enabled': false,
+          'ble.enabled': false,
+        },
+      },
+    ]);
+    const worker = new PostgresWorker(config, createLogger({ level: 'silent' }));
+    defer(() => worker.stop());
+    const parts = await worker.start();
+    await parts.worker.whenReady();
+    const health = async () => (await (await fetch(`http://127.0.0.1:${parts.httpPort}/healthz`)).json()) as { status: string; commits: string };
+    const db = new PgDatabase(url, { max: 1 });
+    defer(() => db.close());
+    const stored = async () => Number((await db.query('SELECT COUNT(*) AS n FROM readings'))[0]?.['n']);
+
+    const clients = await Promise.all(ids.map((id) => device(broker.url, id)));
+    const streams = Promise.all(clients.map((c, d) => streamReadings(c, ids[d] ?? '', 300)));
+    await until(stored, (n) => n >= 200, 'the first 200 stored');
+    await server.restart(() => until(health, (h) => h.status === 'failing' && h.commits === 'failing', 'failing while the database is down'));
+    const acked = (await streams).flat();
+    expect(acked).toHaveLength(1_500);
+    await until(stored, (n) => n >= 1_500, 'every acknowledged reading stored once the database is back', 60_000);
+    expect(await stored()).toBe(1_500);
+    expect((await health()).status).toBe('ok');
+  }, 120_000);
+
+  it('`devices add` and `devices list` work on PostgreSQL, and a worker takes that device\'s readings and rejects its bad ones', async () => {
+    const url = await server.createDatabase();
+    const env = { VG_POSTGRES_URL: url };
+    const added = await runCli(['devices', 'add', '--profile', 'thermometer', '--patient', TEST_NHS, '--id', 'thermo-cli', '--json'], env);
+    expect(added.code, added.stderr).toBe(0);
+    const { secret } = JSON.parse(added.stdout) as { secret: string };
+    expect(secret.length).toBeGreaterThan(20);
+    const listed = await runCli(['devices', 'list', '--json'], env);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ deviceId: 'thermo-cli', status: 'active' })]);
+    // `start` on PostgreSQL names each part that does not run there yet, with the setting that turns it off.
+    const refused = await runCli(['start'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('broker.url: a gateway on PostgreSQL is a worker on an external broker');
+    expect(refused.stderr).toContain('web.enabled: the web app does not yet run on PostgreSQL');
+    // Commands not yet on PostgreSQL say so rather than opening an empty SQLite file.
+    const other = await runCli(['clinicians', 'list'], env);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain('store.postgres');
+
+    const broker = await MosquittoBroker.start(BROKER_LINES);
+    defer(() => broker.stop());
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const worker = await spawnWorker(['--config', workerConfig(tmp.dir, 'worker-c', url), '--broker', broker.url, '--log-level', 'silent']);
+    defer(async () => {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    });
+    expect(worker.stdout()).toContain('(data: PostgreSQL)');
+    const client = await device(broker.url, 'thermo-cli');
+    const rejections: unknown[] = [];
+    client.on('message', (_t, payload) => rejections.push(JSON.parse(payload.toString())));
+    await client.subscribeAsync('devices/thermo-cli/rejected', { qos: 1 });
+    await client.publishAsync('devices/thermo-cli/readings', thermometerReading('ok-1', 1), { qos: 1 });
+    await client.publishAsync('devices/thermo-cli/readings', JSON.stringify({ messageId: 'hot', takenAt: new Date().toISOString(), values: { bodyTemperature: 99 } }), { qos: 1 });
+    await until(async () => rejections, (r) => r.length === 1, 'the rejection');
+    expect(rejections[0]).toMatchObject({ messageId: 'hot', issues: [{ code: 'value-out-of-range' }] });
+    const db = new PgDatabase(url);
+    defer(() => db.close());
+    await until(async () => (await db.query('SELECT COUNT(*)::int AS n FROM readings'))[0]?.['n'], (n) => n === 1, 'the good reading stored');
+    const letters = await db.query('SELECT topic FROM dead_letters');
+    expect(letters).toEqual([{ topic: 'devices/thermo-cli/readings' }]);
+  });
+});
