@@ -34,6 +34,9 @@ export interface PgWorkersRound {
   readonly workersCpuUsPerReading: number;
   readonly brokerCpuUsPerReading: number;
   readonly postgresCpuUsPerReading: number;
+  /** Messages whose commit failed (taken again after the broker redelivered them), and PostgreSQL's deadlocks. */
+  readonly failedCommitMessages: number;
+  readonly deadlocks: number;
 }
 
 export type PgWorkersResult = { readonly rounds: readonly PgWorkersRound[]; readonly ok: boolean } | { readonly skipped: string };
@@ -114,13 +117,15 @@ async function round(brokerUrl: string, brokerPid: number, postgresPid: number, 
   const workersCpu = running.reduce((n, w) => n + cpuMs(w.child.pid ?? 0), 0) - workerCpu0;
   const brokerCpu = cpuMs(brokerPid) - brokerCpu0;
   const postgresCpu = cpuTreeMs(postgresPid) - postgresCpu0;
+  const deadlocks = Number((await db.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()'))[0]?.['deadlocks'] ?? 0);
   await db.close();
+  const failedCommitMessages = (await Promise.all(running.map((w) => counter(w.metricsUrl, 'vg_commit_failed_messages_total')))).reduce((n, c) => n + c, 0);
   const perCommit = (await Promise.all(running.map((w) => commitRows(w.metricsUrl)))).reduce((n, c) => n + c, 0) / workers;
   await Promise.all(running.map((w) => stopWorker(w.child)));
   const perS = stored / seconds;
   progress(`workers on PostgreSQL: ${workers} worker(s): ${Math.round(perS).toLocaleString('en-GB')} readings/s`);
   const us = (ms: number) => (ms * 1000) / stored;
-  return { workers, readings: READINGS, stored, seconds, perS, perCommit, workersCpuUsPerReading: us(workersCpu), brokerCpuUsPerReading: us(brokerCpu), postgresCpuUsPerReading: us(postgresCpu) };
+  return { workers, readings: READINGS, stored, seconds, perS, perCommit, workersCpuUsPerReading: us(workersCpu), brokerCpuUsPerReading: us(brokerCpu), postgresCpuUsPerReading: us(postgresCpu), failedCommitMessages, deadlocks };
 }
 
 export function formatPgWorkers(result: PgWorkersResult | undefined, embeddedPerS: number): string {
@@ -131,11 +136,16 @@ export function formatPgWorkers(result: PgWorkersResult | undefined, embeddedPer
     (r) =>
       `  ${r.workers} worker(s): ${Math.round(r.perS).toLocaleString('en-GB').padStart(6)} readings/s = ${(r.perS / one).toFixed(2)} × one worker, ${((100 * r.perS) / embeddedPerS).toFixed(1).padStart(4)} % of the embedded gateway; ` +
       `${r.perCommit.toFixed(1)} readings per commit; CPU per reading: workers ${r.workersCpuUsPerReading.toFixed(0)} µs, Mosquitto ${r.brokerCpuUsPerReading.toFixed(0)} µs, PostgreSQL ${r.postgresCpuUsPerReading.toFixed(0)} µs` +
-      `${r.stored === r.readings ? '' : `; STORED ${r.stored} OF ${r.readings}`}`,
+      `${r.failedCommitMessages > 0 || r.deadlocks > 0 ? `; ${r.failedCommitMessages} messages in failed commits, ${r.deadlocks} deadlocks` : ''}${r.stored === r.readings ? '' : `; STORED ${r.stored} OF ${r.readings}`}`,
   );
   return [
     `Workers on PostgreSQL (one Mosquitto group, one database, ${CONNECTIONS} connections each; ${READINGS.toLocaleString('en-GB')} BP readings from ${DEVICES} devices queued, then drained; embedded gateway in this run: ${Math.round(embeddedPerS).toLocaleString('en-GB')} msgs/s)`,
     ...rows,
     `  ${result.ok ? 'every queued reading stored once' : 'READINGS MISSING'}`,
   ].join('\n');
+}
+
+async function counter(metricsUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 }

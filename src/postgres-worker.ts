@@ -1,11 +1,13 @@
 import { notYetOnPostgres, type LoadedConfig } from './config/index.js';
-import { GatewayError, systemClock, type Clock } from './domain/index.js';
+import { AuthFailure, Authenticator, LoginThrottle } from './devices/index.js';
+import { err, GatewayError, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { BrokerWorker, brokerAddress, brokerWorkerOptions, deviceDirectory } from './ingest/broker-worker/index.js';
 import { channelRouter } from './ingest/channel-router.js';
+import { BrokerAccess } from './ingest/mqtt/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter } from './pipeline/index.js';
-import { loadProfiles } from './profiles/index.js';
+import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import { PgStore } from './store/postgres/index.js';
 import { Closers } from './lifecycle.js';
 
@@ -86,7 +88,7 @@ export class PostgresWorker {
             ble: () => ({ state: 'disabled', status: undefined }),
             now: () => clock.now(),
           });
-        const http = new HttpServer(config.http, { metrics: () => metrics.render(), health });
+        const http = new HttpServer(config.http, { metrics: () => metrics.render(), health, ...(config.http.brokerAuth ? { brokerAccess: this.brokerAccess(store, profiles) } : {}) });
         this.closers.push(() => http.stop());
         httpPort = await http.start();
       }
@@ -96,6 +98,24 @@ export class PostgresWorker {
       await this.closers.closeAll();
       throw error;
     }
+  }
+
+  /**
+   * EMQX's HTTP authentication and authorisation from the devices in PostgreSQL. Clinicians' accounts
+   * are not used on PostgreSQL yet (no alerts): their names are answered `ignore`, so the broker's
+   * next source decides.
+   */
+  private brokerAccess(store: PgStore, profiles: ProfileCatalog): BrokerAccess {
+    const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(this.clock));
+    const device = (id: string) => store.devices.get(id);
+    return new BrokerAccess({
+      authenticateDevice: (id, secret) => authenticator.authenticate(id, secret),
+      authenticateClinician: async () => err(AuthFailure.NotAuthorized),
+      deviceKnown: async (id) => (await device(id)) !== undefined,
+      clinicianKnown: () => false,
+      deviceActive: async (id) => (await device(id))?.status === 'active',
+      clinicianActive: () => false,
+    });
   }
 
   stop(): Promise<void> {

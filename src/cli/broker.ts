@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mosquittoFiles } from '../broker/mosquitto-files.js';
 import { GatewayError } from '../domain/index.js';
-import { withStore, type GlobalOptions } from './context.js';
+import { withAnyStore, type GlobalOptions } from './context.js';
 import { stdout } from './output.js';
 
 export interface MosquittoFilesOptions {
@@ -17,7 +17,7 @@ export interface MosquittoFilesOptions {
 
 /**
  * `vitals-gateway broker mosquitto-files --out <dir>`: Mosquitto's password file (`<dir>/passwords`)
- * and ACL file (`<dir>/acl`) from the registry. A file is replaced (atomically) only when its content
+ * and ACL file (`<dir>/acl`) from the registry (SQLite, or PostgreSQL with `store.postgres.url`). A file is replaced (atomically) only when its content
  * changes; then, with `--reload-pid`, Mosquitto is sent SIGHUP to read them again. With `--watch`
  * it does so every that many seconds until stopped.
  */
@@ -25,11 +25,11 @@ export async function brokerMosquittoFiles(global: GlobalOptions, o: MosquittoFi
   if (!existsSync(o.out)) throw new GatewayError('GW_INPUT_INVALID', `--out: ${o.out} is not a directory`);
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'));
   for (;;) {
-    const files = withStore(global, (store) =>
+    const files = await withAnyStore(global, async ({ store }) =>
       mosquittoFiles({
-        devices: store.devices.list(),
-        clinicians: store.clinicians.list(),
-        credentials: store.brokerCredentials.all(),
+        devices: await store.devices.list(),
+        clinicians: await store.clinicians.list(),
+        credentials: await store.brokerCredentials.all(),
         extraPasswords: read(o.includePasswords),
         extraAcl: read(o.includeAcl),
       }),

@@ -14,7 +14,6 @@ export function notYetOnPostgres(config: Config): string[] {
     [config.ble.enabled, 'ble.enabled: the Bluetooth bridge belongs to a gateway on SQLite: set it to false'],
     [config.influx.url !== undefined, 'influx.url: the InfluxDB output does not yet run on PostgreSQL'],
     [config.fhir.url !== undefined, 'fhir.url: the FHIR output does not yet run on PostgreSQL'],
-    [config.http.brokerAuth, 'http.brokerAuth: the broker authentication endpoint does not yet run on PostgreSQL: set it to false'],
   ];
   return needed.filter(([bad]) => bad).map(([, why]) => why);
 }

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { err, ok, type Result } from '../domain/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
 import type { DeviceContext } from '../pipeline/index.js';
+import type { EitherPort } from '../store/async-port.js';
 import type { DeviceStore } from '../store/device-store.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { fingerprint, verifySecret } from './secret.js';
@@ -27,14 +28,14 @@ export class Authenticator {
   private readonly verified = new Map<string, { secretHash: string; fingerprint: Buffer }>();
 
   constructor(
-    private readonly devices: DeviceStore,
+    private readonly devices: EitherPort<DeviceStore>,
     private readonly profiles: ProfileCatalog,
     private readonly throttle: LoginThrottle,
   ) {}
 
   async authenticate(deviceId: string | undefined, secret: Buffer | undefined): Promise<Result<DeviceContext, AuthFailure>> {
     if (deviceId === undefined || secret === undefined || deviceId === '') return err(AuthFailure.BadCredentials);
-    const device = this.devices.get(deviceId);
+    const device = await this.devices.get(deviceId);
     if (device === undefined) return err(AuthFailure.BadCredentials);
     const print = fingerprint(secret);
     const cached = this.verified.get(deviceId);

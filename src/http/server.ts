@@ -11,7 +11,7 @@ export interface HttpPorts {
   /** An external broker's authentication and authorisation (EMQX's HTTP sources), when served. */
   brokerAccess?: {
     authenticate(r: ConnectRequest): Promise<BrokerDecision>;
-    authorize(r: AccessRequest): BrokerDecision;
+    authorize(r: AccessRequest): Promise<BrokerDecision>;
   };
 }
 
@@ -51,7 +51,7 @@ export class HttpServer {
       });
       app.post('/broker/emqx/authz', async (req) => {
         const r = accessRequest(req.body);
-        return { result: r === undefined ? 'deny' : access.authorize(r) };
+        return { result: r === undefined ? 'deny' : await access.authorize(r) };
       });
     }
     this.app = app;

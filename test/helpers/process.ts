@@ -37,13 +37,13 @@ export async function spawnGateway(args: string[]): Promise<GatewayProcess> {
 }
 
 /** Starts `vitals-gateway start --broker …` (a worker on an external broker); resolves once every connection is subscribed. */
-export async function spawnWorker(args: string[]): Promise<Omit<GatewayProcess, 'port'>> {
-  return (await spawnStart(args, /subscribed at mqtts?:\/\//)).started;
+export async function spawnWorker(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Omit<GatewayProcess, 'port'>> {
+  return (await spawnStart(args, /subscribed at mqtts?:\/\//, env)).started;
 }
 
 /** `vitals-gateway start` with `args` (HTTP and web on free ports), until its output matches `ready`. */
-function spawnStart(args: string[], ready: RegExp): Promise<{ started: Omit<GatewayProcess, 'port'>; out: RegExpExecArray }> {
-  const child = spawn(process.execPath, [MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO });
+function spawnStart(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ started: Omit<GatewayProcess, 'port'>; out: RegExpExecArray }> {
+  const child = spawn(process.execPath, [MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO, env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

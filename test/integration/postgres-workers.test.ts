@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledProfilesDir, loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { PostgresWorker } from '../../src/postgres-worker.js';
-import { DeviceRegistry } from '../../src/devices/index.js';
+import { DeviceRegistry, mosquittoHash } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { PgDatabase, PgStore } from '../../src/store/postgres/index.js';
@@ -154,13 +154,37 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect((await health()).status).toBe('ok');
   }, 120_000);
 
-  it('`devices add` and `devices list` work on PostgreSQL, and a worker takes that device\'s readings and rejects its bad ones', async () => {
+  it('answers EMQX\'s HTTP authentication and authorisation from the devices in PostgreSQL', async () => {
+    const url = await server.createDatabase();
+    const store = await PgStore.open(url);
+    const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
+    const cuff = await registry.add({ profileId: 'bp-upper-arm', patient: TEST_NHS, deviceId: 'cuff-1' });
+    await registry.add({ profileId: 'bp-upper-arm', patient: TEST_NHS, deviceId: 'cuff-2' });
+    await registry.revoke('cuff-2');
+    await store.close();
+    // No broker listens on port 1: the worker keeps retrying, its HTTP answers meanwhile.
+    const config = loadConfig([{ source: 'test', values: { 'store.postgres.url': url, 'broker.url': 'mqtt://127.0.0.1:1', 'http.port': 0, 'http.brokerAuth': true, 'web.enabled': false, 'alerts.enabled': false, 'ble.enabled': false } }]);
+    const worker = new PostgresWorker(config, createLogger({ level: 'silent' }));
+    defer(() => worker.stop());
+    const { httpPort } = await worker.start();
+    const post = async (path: string, body: unknown) =>
+      ((await (await fetch(`http://127.0.0.1:${httpPort}/broker/emqx/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { result: string }).result;
+    expect(await post('authn', { clientid: 'cuff-1', username: 'cuff-1', password: cuff.secret })).toBe('allow');
+    expect(await post('authn', { clientid: 'cuff-1', username: 'cuff-1', password: 'not-its-secret' })).toBe('deny');
+    expect(await post('authn', { clientid: 'other', username: 'cuff-1', password: cuff.secret })).toBe('deny'); // no session takeover
+    expect(await post('authn', { clientid: 'worker', username: 'worker', password: 'x' })).toBe('ignore'); // the broker's own source decides
+    expect(await post('authz', { clientid: 'cuff-1', username: 'cuff-1', topic: 'devices/cuff-1/readings', action: 'publish' })).toBe('allow');
+    expect(await post('authz', { clientid: 'cuff-1', username: 'cuff-1', topic: 'devices/cuff-2/readings', action: 'publish' })).toBe('deny');
+    expect(await post('authz', { clientid: 'cuff-2', username: 'cuff-2', topic: 'devices/cuff-2/readings', action: 'publish' })).toBe('deny'); // revoked
+    expect(await post('authn', { clientid: 'clinician.dr-a', username: 'clinician.dr-a', password: 'x' })).toBe('ignore');
+  });
+
+  it('`devices add`, `devices list` and `broker mosquitto-files` work on PostgreSQL: the device gets into Mosquitto with its own secret, and a worker takes its readings and rejects its bad ones', async () => {
     const url = await server.createDatabase();
     const env = { VG_POSTGRES_URL: url };
     const added = await runCli(['devices', 'add', '--profile', 'thermometer', '--patient', TEST_NHS, '--id', 'thermo-cli', '--json'], env);
     expect(added.code, added.stderr).toBe(0);
     const { secret } = JSON.parse(added.stdout) as { secret: string };
-    expect(secret.length).toBeGreaterThan(20);
     const listed = await runCli(['devices', 'list', '--json'], env);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ deviceId: 'thermo-cli', status: 'active' })]);
     // `start` on PostgreSQL names each part that does not run there yet, with the setting that turns it off.
@@ -170,20 +194,27 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(refused.stderr).toContain('web.enabled: the web app does not yet run on PostgreSQL');
     // Commands not yet on PostgreSQL say so rather than opening an empty SQLite file.
     const other = await runCli(['clinicians', 'list'], env);
-    expect(other.code).not.toBe(0);
+    expect(other.code).toBe(2);
     expect(other.stderr).toContain('store.postgres');
 
-    const broker = await MosquittoBroker.start(BROKER_LINES);
-    defer(() => broker.stop());
+    // Mosquitto's password and ACL files from the registry in PostgreSQL, with the workers' own account.
     const tmp = tempDir();
     defer(tmp.remove);
-    const worker = await spawnWorker(['--config', workerConfig(tmp.dir, 'worker-c', url), '--broker', broker.url, '--log-level', 'silent']);
+    writeFileSync(join(tmp.dir, 'worker.passwords'), `worker:${await mosquittoHash('worker-secret-0123456789')}\n`);
+    writeFileSync(join(tmp.dir, 'worker.acl'), ['user worker', 'topic read devices/+/readings', 'topic read devices/+/status', 'topic read devices/+/corrections', 'topic write devices/+/rejected', ''].join('\n'));
+    const written = await runCli(['broker', 'mosquitto-files', '--out', tmp.dir, '--include-passwords', join(tmp.dir, 'worker.passwords'), '--include-acl', join(tmp.dir, 'worker.acl')], env);
+    expect(written.code, written.stderr).toBe(0);
+    const broker = await MosquittoBroker.start(['allow_anonymous false', `password_file ${join(tmp.dir, 'passwords')}`, `acl_file ${join(tmp.dir, 'acl')}`, 'max_queued_messages 1000000']);
+    defer(() => broker.stop());
+    const worker = await spawnWorker(['--config', workerConfig(tmp.dir, 'worker-c', url), '--broker', broker.url, '--log-level', 'silent'], { VG_BROKER_USERNAME: 'worker', VG_BROKER_PASSWORD: 'worker-secret-0123456789' });
     defer(async () => {
       worker.child.kill('SIGTERM');
       await worker.exited;
     });
     expect(worker.stdout()).toContain('(data: PostgreSQL)');
-    const client = await device(broker.url, 'thermo-cli');
+    await expect(mqtt.connectAsync(broker.url, { clientId: 'thermo-cli', username: 'thermo-cli', password: 'not-its-secret', protocolVersion: 5, reconnectPeriod: 0 })).rejects.toThrow(/Not authorized|Bad User Name or Password/i);
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'thermo-cli', username: 'thermo-cli', password: secret, protocolVersion: 5, reconnectPeriod: 0 });
+    defer(() => client.endAsync(true));
     const rejections: unknown[] = [];
     client.on('message', (_t, payload) => rejections.push(JSON.parse(payload.toString())));
     await client.subscribeAsync('devices/thermo-cli/rejected', { qos: 1 });

@@ -14,12 +14,12 @@ export type BrokerDecision = 'allow' | 'deny' | 'ignore';
 export interface BrokerAccessPorts {
   authenticateDevice(deviceId: string, secret: Buffer): Promise<Result<DeviceContext, AuthFailure>>;
   authenticateClinician(clinicianId: string, secret: Buffer): Promise<Result<string, AuthFailure>>;
-  /** Whether the id is a provisioned device (any status) or account. */
-  deviceKnown(deviceId: string): boolean;
-  clinicianKnown(clinicianId: string): boolean;
+  /** Whether the id is a provisioned device (any status) or account (from a store in this process, or a database server). */
+  deviceKnown(deviceId: string): boolean | Promise<boolean>;
+  clinicianKnown(clinicianId: string): boolean | Promise<boolean>;
   /** Active now (revocation takes effect at the next check). */
-  deviceActive(deviceId: string): boolean;
-  clinicianActive(clinicianId: string): boolean;
+  deviceActive(deviceId: string): boolean | Promise<boolean>;
+  clinicianActive(clinicianId: string): boolean | Promise<boolean>;
 }
 
 export interface ConnectRequest {
@@ -42,25 +42,25 @@ export class BrokerAccess {
   async authenticate(r: ConnectRequest): Promise<BrokerDecision> {
     const clinician = clinicianOf(r.username);
     if (clinician !== undefined) {
-      if (!this.ports.clinicianKnown(clinician)) return 'ignore';
+      if (!(await this.ports.clinicianKnown(clinician))) return 'ignore';
       if (r.clientid !== r.username) return 'deny';
       return (await this.ports.authenticateClinician(clinician, Buffer.from(r.password))).ok ? 'allow' : 'deny';
     }
-    if (!this.ports.deviceKnown(r.username)) return 'ignore';
+    if (!(await this.ports.deviceKnown(r.username))) return 'ignore';
     if (r.clientid !== r.username) return 'deny';
     return (await this.ports.authenticateDevice(r.username, Buffer.from(r.password))).ok ? 'allow' : 'deny';
   }
 
   /** A publish or subscription: a device only on its own topics (never the gateway's channels); a clinician only subscribes to their alert topic. */
-  authorize(r: AccessRequest): BrokerDecision {
+  async authorize(r: AccessRequest): Promise<BrokerDecision> {
     const clinician = clinicianOf(r.username);
     if (clinician !== undefined) {
-      if (!this.ports.clinicianKnown(clinician)) return 'ignore';
-      const own = r.clientid === r.username && this.ports.clinicianActive(clinician);
+      if (!(await this.ports.clinicianKnown(clinician))) return 'ignore';
+      const own = r.clientid === r.username && (await this.ports.clinicianActive(clinician));
       return own && r.action === 'subscribe' && r.topic === clinicianAlertTopic(clinician) ? 'allow' : 'deny';
     }
-    if (!this.ports.deviceKnown(r.username)) return 'ignore';
-    if (r.clientid !== r.username || !this.ports.deviceActive(r.username)) return 'deny';
+    if (!(await this.ports.deviceKnown(r.username))) return 'ignore';
+    if (r.clientid !== r.username || !(await this.ports.deviceActive(r.username))) return 'deny';
     const allowed = r.action === 'publish' ? publishChannel(r.username, r.topic) !== undefined : maySubscribe(r.username, r.topic);
     return allowed ? 'allow' : 'deny';
   }

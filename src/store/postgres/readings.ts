@@ -25,7 +25,6 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
       for (const c of batch.corrections ?? []) await correct(tx, c);
       const deadLetters = new PgDeadLetters(tx);
       for (const d of batch.deadLetters) await deadLetters.insert(d);
-      for (const h of batch.health) await upsertHealth(tx, h);
       await new PgOutbox(tx).apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
       for (const r of batch.derived ?? []) {
         await tx.execute(
@@ -59,6 +58,8 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
       for (const r of batch.reviews ?? []) {
         await tx.execute('INSERT INTO patient_reviews (patient_nhs, by, at) VALUES ($1, $2, $3) ON CONFLICT (patient_nhs) DO UPDATE SET by = excluded.by, at = excluded.at', [r.patientNhs, r.by, r.atMs]);
       }
+      // Last: the devices' health rows are the ones commits from several workers share, so their locks are held only until the commit.
+      await upsertHealth(tx, batch.health);
       return { inserted };
     });
   }
@@ -163,11 +164,32 @@ async function correct(tx: PgQueryable, c: Correction): Promise<void> {
   ]);
 }
 
-/** Device health learned from traffic: later facts win, earlier ones are kept when an update lacks them. */
-async function upsertHealth(tx: PgQueryable, u: HealthUpdate): Promise<void> {
+/**
+ * Device health learned from traffic, one statement per commit (one update per device: the commit
+ * queue merges them): later facts win, earlier ones are kept when an update lacks them. Rows are
+ * written in device order, the same on every worker, so two commits touching the same devices wait
+ * for each other and never deadlock (measured: unordered, two workers spent most of their time in
+ * deadlocks and retries).
+ */
+async function upsertHealth(tx: PgQueryable, all: readonly HealthUpdate[]): Promise<void> {
+  // One statement may touch a row once: a device's second update (a batch not from the commit queue) goes in the next.
+  const rounds: HealthUpdate[][] = [];
+  const seen = new Map<string, number>();
+  for (const u of all) {
+    const k = seen.get(u.deviceId) ?? 0;
+    seen.set(u.deviceId, k + 1);
+    (rounds[k] ??= []).push(u);
+  }
+  for (const updates of rounds) await upsertHealthOnce(tx, updates);
+}
+
+async function upsertHealthOnce(tx: PgQueryable, updates: readonly HealthUpdate[]): Promise<void> {
+  const column = <T>(f: (u: HealthUpdate) => T | undefined) => updates.map((u) => f(u) ?? null);
   await tx.execute(
     `INSERT INTO device_health (device_id, last_seen_at, last_reading_at, battery_pct, signal_dbm, firmware, clock_offset_ms, clock_drift, status_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, false), $9)
+     SELECT d, s, r, b, sg, f, o, COALESCE(dr, false), sa
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::float8[], $5::float8[], $6::text[], $7::bigint[], $8::boolean[], $9::bigint[]) AS u (d, s, r, b, sg, f, o, dr, sa)
+       ORDER BY d
      ON CONFLICT (device_id) DO UPDATE SET
        last_seen_at = GREATEST(device_health.last_seen_at, excluded.last_seen_at),
        last_reading_at = GREATEST(device_health.last_reading_at, excluded.last_reading_at),
@@ -175,18 +197,19 @@ async function upsertHealth(tx: PgQueryable, u: HealthUpdate): Promise<void> {
        signal_dbm = COALESCE(excluded.signal_dbm, device_health.signal_dbm),
        firmware = COALESCE(excluded.firmware, device_health.firmware),
        clock_offset_ms = COALESCE(excluded.clock_offset_ms, device_health.clock_offset_ms),
-       clock_drift = COALESCE($8, device_health.clock_drift),
+       -- The pipeline states a clock's drift with its offset, never alone: no offset, drift as it was.
+       clock_drift = CASE WHEN excluded.clock_offset_ms IS NULL THEN device_health.clock_drift ELSE excluded.clock_drift END,
        status_at = COALESCE(excluded.status_at, device_health.status_at)`,
     [
-      u.deviceId,
-      u.seenAtMs,
-      u.readingAtMs ?? null,
-      u.status?.batteryPct ?? null,
-      u.status?.signalDbm ?? null,
-      u.status?.firmware ?? null,
-      u.clockOffsetMs ?? null,
-      u.clockDrift ?? null,
-      u.status === undefined ? null : u.seenAtMs,
+      column((u) => u.deviceId),
+      column((u) => u.seenAtMs),
+      column((u) => u.readingAtMs),
+      column((u) => u.status?.batteryPct),
+      column((u) => u.status?.signalDbm),
+      column((u) => u.status?.firmware),
+      column((u) => u.clockOffsetMs),
+      column((u) => u.clockDrift),
+      column((u) => (u.status === undefined ? undefined : u.seenAtMs)),
     ],
   );
 }
