@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Two files run at once on 2 cores: a test of many command-line runs can take twice its time alone.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     pool: 'forks',
     // Most files wait on servers and child processes: two at once even on 2 cores (vitest's default there is one).
     maxWorkers: Math.max(2, availableParallelism() - 1),

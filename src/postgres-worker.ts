@@ -8,6 +8,10 @@ import { BrokerAccess } from './ingest/mqtt/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter } from './pipeline/index.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
+import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
+import { outputPlanner } from './outputs/planner.js';
+import type { OutboxStats } from './store/outbox-store.js';
+import type { OutboxResult } from './store/reading-store.js';
 import { PgStore } from './store/postgres/index.js';
 import { Closers } from './lifecycle.js';
 
@@ -60,7 +64,26 @@ export class PostgresWorker {
       const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
       const limiter = new RateLimiter(clock, 1000 / config.ingest.backlogPerSecond);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
-      const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, store.readings, { paced: false });
+      // The pseudonym key must be the same on every worker: it is read, never made here.
+      const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, store.readings, { paced: false, outputs: outputPlanner(config, { create: false }) });
+      const influxUrl = config.influx.url;
+      if (influxUrl !== undefined) {
+        const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
+        // Each worker sends the entries it claims; a dead worker's claims pass to another when their
+        // lease ends, and so do this worker's when their results could not be recorded. Entries in
+        // flight stay claimed, so no cursor is needed.
+        const leaseMs = Math.max(60_000, 3 * config.influx.timeoutMs);
+        const claimed = { pending: (sink: string, _afterId: number, limit: number) => store.outbox.claim(sink, config.gatewayId, limit, clock.now(), leaseMs) };
+        const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, claimed, record, clock, metrics, log.child({ component: 'influx' }));
+        this.closers.push(() => sink.close());
+        this.closers.push(() => sender.stop());
+        sender.start();
+        // The queue's size for `/metrics`, read from the shared outbox every few seconds.
+        let stats: OutboxStats = { pending: 0, dead: 0, oldestPendingAtMs: undefined };
+        const refresh = setInterval(() => void store.outbox.stats(INFLUX_SINK).then((s) => (stats = s), () => {}), 5_000).unref();
+        this.closers.push(() => clearInterval(refresh));
+        metrics.watchOutbox(INFLUX_SINK, () => stats, () => clock.now());
+      }
       const worker = new BrokerWorker(
         brokerWorkerOptions(config, url),
         {

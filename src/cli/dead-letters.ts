@@ -1,10 +1,10 @@
-import { withStore, type GlobalOptions } from './context.js';
+import { withAnyStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 /** `vitals-gateway dead-letters`: rejected messages with their reasons, newest first. */
-export function deadLetters(global: GlobalOptions, o: { device?: string | undefined; limit?: number | undefined; json?: boolean | undefined }): void {
-  withStore(global, (store) => {
-    const rows = store.deadLetters.list({ ...(o.device ? { deviceId: o.device } : {}), limit: o.limit ?? 50 });
+export async function deadLetters(global: GlobalOptions, o: { device?: string | undefined; limit?: number | undefined; json?: boolean | undefined }): Promise<void> {
+  await withAnyStore(global, async ({ store }) => {
+    const rows = await store.deadLetters.list({ ...(o.device ? { deviceId: o.device } : {}), limit: o.limit ?? 50 });
     if (o.json) {
       stdout.json(rows.map((d) => ({ ...d, receivedAt: isoTime(d.receivedAtMs), payload: d.payload.toString('utf8') })));
       return;

@@ -2,7 +2,7 @@ import { GatewayError } from '../domain/index.js';
 import { outputPlanner } from '../outputs/planner.js';
 import { planCorrection } from '../pipeline/index.js';
 import { loadProfiles } from '../profiles/index.js';
-import { cliActor, patientOption, withStore, type GlobalOptions } from './context.js';
+import { cliActor, patientOption, withAnyStore, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 export interface ReadingsOptions {
@@ -14,15 +14,13 @@ export interface ReadingsOptions {
 }
 
 /** `vitals-gateway readings --patient <nhs>`: stored readings, oldest first. */
-export function readings(global: GlobalOptions, o: ReadingsOptions): void {
+export async function readings(global: GlobalOptions, o: ReadingsOptions): Promise<void> {
   if (o.patient === undefined) throw new GatewayError('GW_CONFIG_INVALID', `--patient <nhs> is required`);
   const nhs = patientOption(o.patient);
   const sinceMs = o.since === undefined ? undefined : Date.parse(o.since);
   if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new GatewayError('GW_CONFIG_INVALID', `--since: "${o.since}" is not a date`);
-  withStore(global, (store) => {
-    const rows = store.readings
-      .query({ patientNhs: nhs, metric: o.metric, sinceMs, limit: o.limit })
-      .map((r) => ({
+  await withAnyStore(global, async ({ store }) => {
+    const rows = (await store.readings.query({ patientNhs: nhs, metric: o.metric, sinceMs, limit: o.limit })).map((r) => ({
         id: r.id,
         takenAt: isoTime(r.takenAtMs),
         metric: r.metric,

@@ -12,7 +12,6 @@ export function notYetOnPostgres(config: Config): string[] {
     [config.web.enabled, 'web.enabled: the web app does not yet run on PostgreSQL: set it to false'],
     [config.alerts.enabled, 'alerts.enabled: the alert rules do not yet run on PostgreSQL: set it to false'],
     [config.ble.enabled, 'ble.enabled: the Bluetooth bridge belongs to a gateway on SQLite: set it to false'],
-    [config.influx.url !== undefined, 'influx.url: the InfluxDB output does not yet run on PostgreSQL'],
     [config.fhir.url !== undefined, 'fhir.url: the FHIR output does not yet run on PostgreSQL'],
   ];
   return needed.filter(([bad]) => bad).map(([, why]) => why);

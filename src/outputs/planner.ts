@@ -6,9 +6,9 @@ import { influxPlanner } from './influx/index.js';
 import { loadSecretKey } from './secret-key.js';
 
 /** The outbox entries every stored (or corrected) reading needs, for the outputs configured. */
-export function outputPlanner(config: Config & { pseudonymKeyFile: string }): OutputPlanner {
+export function outputPlanner(config: Config & { pseudonymKeyFile: string }, keys: { create?: boolean } = {}): OutputPlanner {
   const planners: OutputPlanner[] = [];
-  if (config.influx.url !== undefined) planners.push(influxPlanner(loadSecretKey(config.pseudonymKeyFile)));
+  if (config.influx.url !== undefined) planners.push(influxPlanner(loadSecretKey(config.pseudonymKeyFile, keys)));
   if (config.fhir.url !== undefined) planners.push(fhirPlanner({ id: config.gatewayId, version: gatewayVersion() }));
   return planners.length === 0 ? noOutputs : allOutputs(planners);
 }

@@ -16,13 +16,15 @@ export const MIN_KEY_BYTES = 32;
  * fsync, then linked into place, which fails if another process made one first), so a power cut
  * never leaves an empty key behind.
  */
-export function loadSecretKey(file: string): Buffer {
+export function loadSecretKey(file: string, options: { create?: boolean } = {}): Buffer {
   let key: Buffer;
   try {
     key = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') throw new GatewayError('GW_SECRET_KEY_INVALID', `secret key file ${file} cannot be read (${code ?? String(error)})`, { cause: error });
+    // Workers sharing one database must share the key too (one pseudonym per patient): never made by one of them alone.
+    if (options.create === false) throw new GatewayError('GW_SECRET_KEY_INVALID', `secret key file ${file} does not exist: every worker needs the same key (at least ${MIN_KEY_BYTES} random bytes), copied to each`);
     return createKey(file);
   }
   if (key.length < MIN_KEY_BYTES) {

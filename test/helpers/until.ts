@@ -4,7 +4,13 @@ export async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean,
   for (;;) {
     const v = await probe();
     if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${Array.isArray(v) ? `${v.length} found` : JSON.stringify(v)}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${shown(v)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The last value, briefly: a short list of plain values in full, a longer list by its length. */
+function shown(v: unknown): string {
+  if (!Array.isArray(v)) return JSON.stringify(v);
+  return v.length <= 10 && v.every((x) => typeof x !== 'object' || x === null) ? JSON.stringify(v) : `${v.length} found`;
 }

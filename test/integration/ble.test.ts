@@ -215,7 +215,7 @@ describe.skipIf(dbusDaemonMissing)('BLE bridge (real node-ble, BlueZ simulated o
     await gw.addDevice('ble-thermometer', { id: 'ble-thermo-1', bleAddress: 'AA:00:00:00:00:05' });
     await gw.addDevice('ble-pulse-oximeter', { id: 'ble-oxi-1', bleAddress: 'AA:00:00:00:00:06' });
     await gw.addDevice('ble-bp-cuff', { id: 'ble-cuff-2', bleAddress: 'AA:00:00:00:00:07' });
-    await until(async () => ['ble-thermo-1', 'ble-oxi-1', 'ble-cuff-2'].map((id) => stored(gw, id).length), (n) => n[0] === 1 && n[1] === 2 && n[2] === 2, 'a reading from each');
+    await until(async () => ['ble-thermo-1', 'ble-oxi-1', 'ble-cuff-2'].map((id) => stored(gw, id).length), (n) => n[0] === 1 && n[1] === 2 && n[2] === 2, 'a reading from each', 30_000);
     expect(values(gw, 'ble-thermo-1')).toEqual({ bodyTemperature: [38, 'Cel'] });
     expect(values(gw, 'ble-oxi-1')).toEqual({ spo2: [91, '%'], pulse: [104, '/min'] });
     expect(values(gw, 'ble-cuff-2')).toEqual({ systolic: [141, 'mm[Hg]'], diastolic: [92, 'mm[Hg]'] });

@@ -2,6 +2,7 @@
  * Workers on PostgreSQL: two gateway processes in one shared-subscription group on real Mosquitto,
  * one real PostgreSQL database, real mqtt.js devices.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -17,8 +18,10 @@ import { useCleanups } from '../helpers/cleanup.js';
 import { anonymousDevice, streamReadings, thermometerReading, WORKER_BROKER_LINES } from '../helpers/mqtt.js';
 import { tempDir, TEST_NHS } from '../helpers/gateway.js';
 import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/ports.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
-import { runCli, spawnWorker, type GatewayProcess } from '../helpers/process.js';
+import { runCli, spawnWorker, unlimitedProfiles, type GatewayProcess } from '../helpers/process.js';
+import { VictoriaMetrics, victoriaMetricsMissing } from '../helpers/victoria-metrics.js';
 import { until } from '../helpers/until.js';
 
 const defer = useCleanups();
@@ -154,6 +157,70 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect((await health()).status).toBe('ok');
   }, 120_000);
 
+  it.skipIf(victoriaMetricsMissing)('two workers send each stored reading to InfluxDB once between them, from the shared outbox, under the same pseudonyms', async () => {
+    const vm = await VictoriaMetrics.start();
+    defer(() => vm.stop());
+    const clock = await vm.clock(); // the server keeps only points near its own now
+    const url = await server.createDatabase();
+    const broker = await MosquittoBroker.start(BROKER_LINES);
+    defer(() => broker.stop());
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const store = await PgStore.open(url);
+    const cuff = await new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock).add({ profileId: 'bp-upper-arm', patient: TEST_NHS, deviceId: 'cuff-1' });
+    await store.close();
+    const settings = (gatewayId: string, keyFile: string) =>
+      loadConfig([
+        {
+          source: 'test',
+          values: {
+            gatewayId,
+            profilesDir: unlimitedProfiles(join(tmp.dir, gatewayId)),
+            pseudonymKeyFile: keyFile,
+            'store.postgres.url': url,
+            'broker.url': broker.url,
+            'broker.connections': 2,
+            'http.enabled': false,
+            'influx.url': vm.url,
+            'influx.flushIntervalMs': 50,
+            'web.enabled': false,
+            'alerts.enabled': false,
+            'ble.enabled': false,
+          },
+        },
+      ]);
+    // A worker never makes the pseudonym key itself: each must hold the same one.
+    const keyless = new PostgresWorker(settings('worker-z', join(tmp.dir, 'missing.key')), createLogger({ level: 'silent' }), clock);
+    await expect(keyless.start()).rejects.toThrow(/missing\.key does not exist: every worker needs the same key/);
+    const key = join(tmp.dir, 'pseudonym.key');
+    writeFileSync(key, randomBytes(32));
+    const delivered: (() => Promise<number>)[] = [];
+    for (const id of ['worker-a', 'worker-b']) {
+      const worker = new PostgresWorker(settings(id, key), createLogger({ level: 'silent' }), clock);
+      defer(() => worker.stop());
+      const parts = await worker.start();
+      await parts.worker.whenReady();
+      delivered.push(async () => Number(/^vg_outbox_delivered_total\{sink="influx"\} (\d+)/m.exec(await parts.metrics.render())?.[1] ?? 0));
+    }
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'cuff-1', username: 'cuff-1', password: cuff.secret, protocolVersion: 5, reconnectPeriod: 0 });
+    defer(() => client.endAsync(true));
+    const t0 = clock.now() - 600_000;
+    for (let i = 0; i < 40; i++) {
+      await client.publishAsync('devices/cuff-1/readings', JSON.stringify({ messageId: `m${i}`, takenAt: new Date(t0 + i * 1000).toISOString(), values: { systolic: 100 + i, diastolic: 80, pulse: 60 } }), { qos: 1 });
+    }
+    const series = await vm.waitFor('{device="cuff-1"}', (found) => (found.find((x) => x.metric['__name__'] === 'blood_pressure_systolic')?.values.length ?? 0) >= 40);
+    const systolic = series.filter((x) => x.metric['__name__'] === 'blood_pressure_systolic');
+    expect(systolic).toHaveLength(1); // one series: both workers gave the patient the same pseudonym
+    expect(systolic[0]?.values).toEqual(Array.from({ length: 40 }, (_, i) => 100 + i));
+    const db = new PgDatabase(url, { max: 1 });
+    defer(() => db.close());
+    await until(async () => (await db.query("SELECT COUNT(*)::int AS n FROM outbox WHERE sink = 'influx'"))[0]?.['n'], (n) => n === 0, 'every outbox entry delivered and removed');
+    // Sent once between them: the points the two workers delivered add up to the readings.
+    const sent = async () => (await Promise.all(delivered.map((count) => count()))).reduce((n, c) => n + c, 0);
+    await until(sent, (n) => n >= 40, 'the deliveries counted');
+    expect(await sent()).toBe(40);
+  });
+
   it('answers EMQX\'s HTTP authentication and authorisation from the devices in PostgreSQL', async () => {
     const url = await server.createDatabase();
     const store = await PgStore.open(url);
@@ -179,7 +246,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(await post('authn', { clientid: 'clinician.dr-a', username: 'clinician.dr-a', password: 'x' })).toBe('ignore');
   });
 
-  it('`devices add`, `devices list` and `broker mosquitto-files` work on PostgreSQL: the device gets into Mosquitto with its own secret, and a worker takes its readings and rejects its bad ones', async () => {
+  it('`devices`, `broker mosquitto-files`, `readings` and `dead-letters` work on PostgreSQL: the device gets into Mosquitto with its own secret, and a worker takes its readings and rejects its bad ones', async () => {
     const url = await server.createDatabase();
     const env = { VG_POSTGRES_URL: url };
     const added = await runCli(['devices', 'add', '--profile', 'thermometer', '--patient', TEST_NHS, '--id', 'thermo-cli', '--json'], env);
@@ -192,6 +259,11 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('broker.url: a gateway on PostgreSQL is a worker on an external broker');
     expect(refused.stderr).toContain('web.enabled: the web app does not yet run on PostgreSQL');
+    // A database that cannot be reached: a clear error naming where, never the password.
+    const unreachable = await runCli(['devices', 'list'], { VG_POSTGRES_URL: `postgres://vg:hunter2-secret@127.0.0.1:${await freePort()}/vitals` });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/PostgreSQL at 127\.0\.0\.1:\d+\/vitals cannot be opened/);
+    expect(unreachable.stderr).not.toContain('hunter2');
     // Commands not yet on PostgreSQL say so rather than opening an empty SQLite file.
     const other = await runCli(['clinicians', 'list'], env);
     expect(other.code).toBe(2);
@@ -227,5 +299,10 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     await until(async () => (await db.query('SELECT COUNT(*)::int AS n FROM readings'))[0]?.['n'], (n) => n === 1, 'the good reading stored');
     const letters = await db.query('SELECT topic FROM dead_letters');
     expect(letters).toEqual([{ topic: 'devices/thermo-cli/readings' }]);
+    // What operators read back, from the same database.
+    const shown = await runCli(['readings', '--patient', TEST_NHS, '--json'], env);
+    expect(JSON.parse(shown.stdout)).toEqual([expect.objectContaining({ metric: 'bodyTemperature', device: 'thermo-cli', status: 'final' })]);
+    const dead = await runCli(['dead-letters', '--json'], env);
+    expect(JSON.parse(dead.stdout)).toEqual([expect.objectContaining({ deviceId: 'thermo-cli', issues: [expect.objectContaining({ code: 'value-out-of-range' })] })]);
   });
 });

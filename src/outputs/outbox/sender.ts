@@ -12,8 +12,8 @@ export interface OutboxRow {
 }
 
 export interface OutboxSource {
-  /** Pending rows after `afterId`, oldest first. */
-  pending(sink: string, afterId: number, limit: number): readonly OutboxRow[];
+  /** Pending rows after `afterId`, oldest first (from the store in this process, or claimed from a shared database). */
+  pending(sink: string, afterId: number, limit: number): readonly OutboxRow[] | Promise<readonly OutboxRow[]>;
 }
 
 /**
@@ -59,7 +59,7 @@ const retryOf = (error: unknown): { retry: RetryClass; retryAfterMs: number | un
  * Ships one output's outbox: oldest entries first, in batches. Delivered entries are deleted and
  * permanently refused ones kept as dead (with the server's reason) through the same commit path
  * as readings. A transient failure pauses the sender with exponential back-off and jitter; the
- * entries stay in SQLite, so an outage of any length, or a restart, loses nothing.
+ * entries stay in the outbox, so an outage of any length, or a restart, loses nothing.
  */
 export class OutboxSender {
   private readonly cycle: SendCycle;
@@ -103,7 +103,7 @@ export class OutboxSender {
 
   private async drain(): Promise<void> {
     while (!this.cycle.stopped && this.clock.now() >= this.pausedUntilMs) {
-      const batch = this.source.pending(this.options.sink, this.cursor, this.options.batchSize);
+      const batch = await this.source.pending(this.options.sink, this.cursor, this.options.batchSize);
       if (batch.length === 0) break;
       const { results, items } = await this.send(batch);
       if (results.length > 0) {

@@ -1,3 +1,4 @@
+import { GatewayError } from '../../domain/index.js';
 import { PgAlerts } from './alerts.js';
 import { PgBrokerCredentials } from './broker-credentials.js';
 import { PgClinicians } from './clinicians.js';
@@ -44,7 +45,9 @@ export class PgStore {
       await migratePg(db);
     } catch (error) {
       await db.close();
-      throw error;
+      if (error instanceof GatewayError) throw error;
+      const { hostname, port, pathname } = new URL(url);
+      throw new GatewayError('GW_STORE_UNREACHABLE', `PostgreSQL at ${hostname}:${port || 5432}${pathname} cannot be opened: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     return new PgStore(db);
   }
