@@ -27,7 +27,7 @@ export function commandConfig(global: GlobalOptions, flags: Record<string, unkno
 export function withStore<T>(global: GlobalOptions, fn: (store: SqliteStore, config: LoadedConfig) => T): T {
   const config = commandConfig(global);
   if (config.store.postgres !== undefined) {
-    throw new GatewayError('GW_CONFIG_INVALID', 'store.postgres: this command works on the embedded SQLite store only so far (on PostgreSQL: start, devices, readings, dead-letters, broker mosquitto-files)');
+    throw new GatewayError('GW_CONFIG_INVALID', 'store.postgres: this command works on the embedded SQLite store only so far (on PostgreSQL: start, devices, readings, dead-letters, outbox, broker mosquitto-files)');
   }
   const store = new SqliteStore(config.dbFile);
   let result: T;

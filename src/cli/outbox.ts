@@ -2,7 +2,7 @@ import { GatewayError } from '../domain/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK } from '../outputs/alerts/index.js';
 import { FHIR_SINK } from '../outputs/fhir/index.js';
 import { INFLUX_SINK } from '../outputs/influx/index.js';
-import { withStore, type GlobalOptions } from './context.js';
+import { withAnyStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 /** The outputs by the name the command line takes: `alerts` is both alert channels (MQTT and webhooks). */
@@ -29,9 +29,10 @@ function filterOf(o: OutboxOptions): { sinks: readonly string[]; sinceMs: number
 }
 
 /** `vitals-gateway outbox list --sink …`: the dead entries of an output, oldest first, with their reasons. */
-export function outboxList(global: GlobalOptions, o: OutboxOptions): void {
-  withStore(global, (store) => {
-    const dead = store.outbox.deadMatching({ ...filterOf(o), limit: o.limit ?? 100 });
+export async function outboxList(global: GlobalOptions, o: OutboxOptions): Promise<void> {
+  const filter = filterOf(o);
+  await withAnyStore(global, async ({ store }) => {
+    const dead = await store.outbox.deadMatching({ ...filter, limit: o.limit ?? 100 });
     const rows = dead.map((d) => ({ id: d.id, sink: d.sink, ...(d.lane === undefined ? {} : { recipient: d.lane }), items: d.items, queuedAt: isoTime(d.createdAtMs), reason: d.error }));
     if (o.json) stdout.json(rows);
     else stdout.table(rows, 'no dead entries');
@@ -39,9 +40,10 @@ export function outboxList(global: GlobalOptions, o: OutboxOptions): void {
 }
 
 /** `vitals-gateway outbox requeue --sink …`: puts dead entries back in their queues after a fix; a running gateway sends them. */
-export function outboxRequeue(global: GlobalOptions, o: OutboxOptions): void {
-  withStore(global, (store) => {
-    const requeued = store.outbox.requeue(filterOf(o));
+export async function outboxRequeue(global: GlobalOptions, o: OutboxOptions): Promise<void> {
+  const filter = filterOf(o);
+  await withAnyStore(global, async ({ store }) => {
+    const requeued = await store.outbox.requeue(filter);
     if (o.json) stdout.json({ requeued });
     else stdout.line(`${requeued} entr${requeued === 1 ? 'y' : 'ies'} queued again`);
   });

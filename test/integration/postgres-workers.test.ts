@@ -157,7 +157,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect((await health()).status).toBe('ok');
   }, 120_000);
 
-  it.skipIf(victoriaMetricsMissing)('two workers send each stored reading to InfluxDB once between them, from the shared outbox, under the same pseudonyms', async () => {
+  it.skipIf(victoriaMetricsMissing)('two workers send each stored reading to InfluxDB once between them, from the shared outbox, under the same pseudonyms; a dead entry requeued from the command line goes out', async () => {
     const vm = await VictoriaMetrics.start();
     defer(() => vm.stop());
     const clock = await vm.clock(); // the server keeps only points near its own now
@@ -219,6 +219,16 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     const sent = async () => (await Promise.all(delivered.map((count) => count()))).reduce((n, c) => n + c, 0);
     await until(sent, (n) => n >= 40, 'the deliveries counted');
     expect(await sent()).toBe(40);
+
+    // A dead entry (as one the server refused for good) is listed and requeued from the command line, then sent.
+    await db.execute("INSERT INTO outbox (sink, payload, items, created_at, state, last_error) VALUES ('influx', $1, 1, $2, 'dead', 'refused: partial write')", [`requeue_check,device=cuff-1 value=7 ${clock.now() - 60_000}`, clock.now()]);
+    const env = { VG_POSTGRES_URL: url };
+    const listed = await runCli(['outbox', 'list', '--sink', 'influx', '--json'], env);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ sink: 'influx', items: 1, reason: 'refused: partial write' })]);
+    const requeued = await runCli(['outbox', 'requeue', '--sink', 'influx'], env);
+    expect(requeued.stdout).toContain('1 entry queued again');
+    const again = await vm.waitFor('{__name__="requeue_check_value"}', (found) => found.length === 1);
+    expect(again[0]?.values).toEqual([7]);
   });
 
   it('answers EMQX\'s HTTP authentication and authorisation from the devices in PostgreSQL', async () => {

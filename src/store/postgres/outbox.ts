@@ -68,7 +68,8 @@ export class PgOutbox implements AsyncPort<OutboxStore> {
   }
 
   async requeue(f: Omit<DeadFilter, 'limit'>): Promise<number> {
-    return this.db.execute(`UPDATE outbox SET state = 'pending', last_error = NULL WHERE ${DEAD_FILTER}`, deadParams(f));
+    // Unclaimed, so any worker sends them at once (the sender that saw them refused may hold a running lease).
+    return this.db.execute(`UPDATE outbox SET state = 'pending', last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE ${DEAD_FILTER}`, deadParams(f));
   }
 
   async dead(sink: string, limit = 100): Promise<DeadOutboxEntry[]> {
