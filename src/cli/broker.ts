@@ -17,15 +17,15 @@ export interface MosquittoFilesOptions {
 
 /**
  * `vitals-gateway broker mosquitto-files --out <dir>`: Mosquitto's password file (`<dir>/passwords`)
- * and ACL file (`<dir>/acl`) from the registry (SQLite, or PostgreSQL with `store.postgres.url`). A file is replaced (atomically) only when its content
- * changes; then, with `--reload-pid`, Mosquitto is sent SIGHUP to read them again. With `--watch`
- * it does so every that many seconds until stopped.
+ * and ACL file (`<dir>/acl`) from the registry (SQLite, or PostgreSQL with `store.postgres.url`). A
+ * file is replaced (atomically) only when its content changes; then, with `--reload-pid`, Mosquitto
+ * is sent SIGHUP to read them again. With `--watch` it does so every that many seconds until stopped.
  */
 export async function brokerMosquittoFiles(global: GlobalOptions, o: MosquittoFilesOptions): Promise<void> {
   if (!existsSync(o.out)) throw new GatewayError('GW_INPUT_INVALID', `--out: ${o.out} is not a directory`);
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'));
   for (;;) {
-    const files = await withAnyStore(global, async ({ store }) =>
+    const files = await withAnyStore(global, async (store) =>
       mosquittoFiles({
         devices: await store.devices.list(),
         clinicians: await store.clinicians.list(),

@@ -29,6 +29,10 @@ export function withStore<T>(global: GlobalOptions, fn: (store: SqliteStore, con
   if (config.store.postgres !== undefined) {
     throw new GatewayError('GW_CONFIG_INVALID', 'store.postgres: this command works on the embedded SQLite store only so far (on PostgreSQL: start, devices, readings, dead-letters, outbox, broker mosquitto-files)');
   }
+  return withSqlite(config, fn);
+}
+
+function withSqlite<T>(config: LoadedConfig, fn: (store: SqliteStore, config: LoadedConfig) => T): T {
   const store = new SqliteStore(config.dbFile);
   let result: T;
   try {
@@ -57,17 +61,17 @@ export function auditCli(store: SqliteStore, action: string, patientNhs: string 
   store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs: Date.now(), actor: cliActor(), role: 'cli', action, patientNhs, target, address: undefined, outcome: 'ok' }] });
 }
 
-/** The stores a command can run on: the embedded SQLite file, or PostgreSQL (`store.postgres.url`). */
-export type AnyStore = { readonly kind: 'sqlite'; readonly store: SqliteStore } | { readonly kind: 'postgres'; readonly store: PgStore };
-
-/** Runs `fn` on the configured store, SQLite or PostgreSQL, closing it once `fn` settles. */
-export async function withAnyStore<T>(global: GlobalOptions, fn: (store: AnyStore, config: LoadedConfig) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` on the configured store, the embedded SQLite file or PostgreSQL (`store.postgres.url`),
+ * closing it once `fn` settles. `fn` awaits every port's answer, so it serves both.
+ */
+export async function withAnyStore<T>(global: GlobalOptions, fn: (store: SqliteStore | PgStore, config: LoadedConfig) => Promise<T>): Promise<T> {
   const config = commandConfig(global);
   const postgres = config.store.postgres;
-  if (postgres === undefined) return withStore(global, (store) => fn({ kind: 'sqlite', store }, config));
+  if (postgres === undefined) return withSqlite(config, fn);
   const store = await PgStore.open(postgres.url, { poolSize: 2 });
   try {
-    return await fn({ kind: 'postgres', store }, config);
+    return await fn(store, config);
   } finally {
     await store.close();
   }

@@ -3,7 +3,7 @@ import { isoTime, stdout } from './output.js';
 
 /** `vitals-gateway dead-letters`: rejected messages with their reasons, newest first. */
 export async function deadLetters(global: GlobalOptions, o: { device?: string | undefined; limit?: number | undefined; json?: boolean | undefined }): Promise<void> {
-  await withAnyStore(global, async ({ store }) => {
+  await withAnyStore(global, async (store) => {
     const rows = await store.deadLetters.list({ ...(o.device ? { deviceId: o.device } : {}), limit: o.limit ?? 50 });
     if (o.json) {
       stdout.json(rows.map((d) => ({ ...d, receivedAt: isoTime(d.receivedAtMs), payload: d.payload.toString('utf8') })));

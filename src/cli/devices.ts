@@ -8,7 +8,7 @@ import { isoTime, stdout } from './output.js';
 
 /** Runs `fn` with a device registry on the configured store (SQLite or PostgreSQL), closing the store after. */
 function withRegistry<T>(global: GlobalOptions, fn: (registry: DeviceRegistry, devices: EitherPort<DeviceStore>) => Promise<T>): Promise<T> {
-  return withAnyStore(global, async ({ store }, config) => fn(new DeviceRegistry(store.devices, loadProfiles(config.profilesDir), systemClock, store.brokerCredentials), store.devices));
+  return withAnyStore(global, async (store, config) => fn(new DeviceRegistry(store.devices, loadProfiles(config.profilesDir), systemClock, store.brokerCredentials), store.devices));
 }
 
 const view = (d: DeviceRecord) => ({

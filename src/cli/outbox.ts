@@ -31,7 +31,7 @@ function filterOf(o: OutboxOptions): { sinks: readonly string[]; sinceMs: number
 /** `vitals-gateway outbox list --sink …`: the dead entries of an output, oldest first, with their reasons. */
 export async function outboxList(global: GlobalOptions, o: OutboxOptions): Promise<void> {
   const filter = filterOf(o);
-  await withAnyStore(global, async ({ store }) => {
+  await withAnyStore(global, async (store) => {
     const dead = await store.outbox.deadMatching({ ...filter, limit: o.limit ?? 100 });
     const rows = dead.map((d) => ({ id: d.id, sink: d.sink, ...(d.lane === undefined ? {} : { recipient: d.lane }), items: d.items, queuedAt: isoTime(d.createdAtMs), reason: d.error }));
     if (o.json) stdout.json(rows);
@@ -42,7 +42,7 @@ export async function outboxList(global: GlobalOptions, o: OutboxOptions): Promi
 /** `vitals-gateway outbox requeue --sink …`: puts dead entries back in their queues after a fix; a running gateway sends them. */
 export async function outboxRequeue(global: GlobalOptions, o: OutboxOptions): Promise<void> {
   const filter = filterOf(o);
-  await withAnyStore(global, async ({ store }) => {
+  await withAnyStore(global, async (store) => {
     const requeued = await store.outbox.requeue(filter);
     if (o.json) stdout.json({ requeued });
     else stdout.line(`${requeued} entr${requeued === 1 ? 'y' : 'ies'} queued again`);

@@ -19,18 +19,19 @@ export async function readings(global: GlobalOptions, o: ReadingsOptions): Promi
   const nhs = patientOption(o.patient);
   const sinceMs = o.since === undefined ? undefined : Date.parse(o.since);
   if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new GatewayError('GW_CONFIG_INVALID', `--since: "${o.since}" is not a date`);
-  await withAnyStore(global, async ({ store }) => {
-    const rows = (await store.readings.query({ patientNhs: nhs, metric: o.metric, sinceMs, limit: o.limit })).map((r) => ({
-        id: r.id,
-        takenAt: isoTime(r.takenAtMs),
-        metric: r.metric,
-        value: r.value,
-        unit: r.unit,
-        device: r.deviceId,
-        status: r.status,
-        receivedAt: isoTime(r.receivedAtMs),
-        ...(o.json ? { deviceTakenAt: isoTime(r.deviceTakenAtMs), clockOffsetMs: r.clockOffsetMs, sourceUnit: r.sourceUnit, messageId: r.messageId, idempotencyKey: r.idempotencyKey } : {}),
-      }));
+  await withAnyStore(global, async (store) => {
+    const stored = await store.readings.query({ patientNhs: nhs, metric: o.metric, sinceMs, limit: o.limit });
+    const rows = stored.map((r) => ({
+      id: r.id,
+      takenAt: isoTime(r.takenAtMs),
+      metric: r.metric,
+      value: r.value,
+      unit: r.unit,
+      device: r.deviceId,
+      status: r.status,
+      receivedAt: isoTime(r.receivedAtMs),
+      ...(o.json ? { deviceTakenAt: isoTime(r.deviceTakenAtMs), clockOffsetMs: r.clockOffsetMs, sourceUnit: r.sourceUnit, messageId: r.messageId, idempotencyKey: r.idempotencyKey } : {}),
+    }));
     if (o.json) stdout.json(rows);
     else stdout.table(rows, 'no readings');
   });
