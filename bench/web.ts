@@ -48,7 +48,7 @@ export async function prepare(dir: string, now: number, chartDays = CHART_DAYS):
     const reading = storedReading;
     progress(`web: ${PATIENTS.toLocaleString('en-GB')} patients, ${DAYS} days of home readings each (a cuff and an oximeter, twice a day)`);
     patients.forEach((nhs, p) => {
-      accounts.assign('dr-bench', nhs);
+      store.clinicians.assign('dr-bench', nhs, now);
       device(`cuff-${p}`, 'bp-upper-arm', nhs);
       device(`oxi-${p}`, 'pulse-oximeter', nhs);
       for (let d = 0; d < DAYS * 2; d++) {
@@ -61,13 +61,13 @@ export async function prepare(dir: string, now: number, chartDays = CHART_DAYS):
     seed.flush();
     const homeRows = seed.total;
     progress(`web: ${CHART_DAYS} days of a wearable's per-second heart rate (${(CHART_DAYS * 86_400).toLocaleString('en-GB')} values)`);
-    accounts.assign('dr-bench', wearer);
+    store.clinicians.assign('dr-bench', wearer, now);
     device('watch', 'wrist-wearable', wearer);
     for (let t = now - chartDays * DAY; t < now; t += 1000) {
       seed.add(...reading('watch', wearer, 'wrist-wearable', t, { heartRate: [55 + ((t / 1000) % 50), '/min'] }));
     }
     seed.flush();
-    const token = accounts.issueToken('dr-bench', 'bench', store.tokens).token;
+    const token = (await accounts.issueToken('dr-bench', 'bench', store.tokens)).token;
     return { token, patients, wearer, rows: homeRows, chartValues: seed.total - homeRows };
   } finally {
     store.close();
@@ -186,7 +186,7 @@ async function browserCookie(base: string, dir: string, patients: readonly strin
   const store = new SqliteStore(join(dir, 'gateway.db'));
   try {
     const accounts = new ClinicianRegistry(store.clinicians, systemClock);
-    for (const nhs of patients) accounts.assign('dr-page', nhs);
+    for (const nhs of patients) await accounts.assign('dr-page', nhs);
   } finally {
     store.close();
   }

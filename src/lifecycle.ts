@@ -23,3 +23,15 @@ export class Closers {
     return this.stopping;
   }
 }
+
+/**
+ * A value read from a shared database every `intervalMs`, for readers that cannot wait (metrics,
+ * `/healthz`, per-patient settings the rules consult): the last value read; a failed read keeps it.
+ * The first read is awaited; the timer stops with the closers.
+ */
+export async function polled<T>(load: () => Promise<T>, intervalMs: number, closers: Closers): Promise<() => T> {
+  let value: T = await load();
+  const timer = setInterval(() => void load().then((v) => (value = v), () => {}), intervalMs).unref();
+  closers.push(() => clearInterval(timer));
+  return () => value;
+}

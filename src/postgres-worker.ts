@@ -1,6 +1,10 @@
 import { notYetOnPostgres, type LoadedConfig } from './config/index.js';
-import { AuthFailure, Authenticator, LoginThrottle } from './devices/index.js';
-import { err, GatewayError, systemClock, type Clock } from './domain/index.js';
+import { Authenticator, LoginThrottle } from './devices/index.js';
+import { ClinicianRegistry } from './clinicians/index.js';
+import { GatewayError, systemClock, type Clock } from './domain/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, mqttAlertDeliver, News2Watch, recipientsOf, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
+import { LaneSender } from './outputs/outbox/index.js';
+import { loadSecretKey } from './outputs/secret-key.js';
 import { HttpServer } from './http/index.js';
 import { BrokerWorker, brokerAddress, brokerWorkerOptions, deviceDirectory } from './ingest/broker-worker/index.js';
 import { channelRouter } from './ingest/channel-router.js';
@@ -13,7 +17,12 @@ import { outputPlanner } from './outputs/planner.js';
 import type { OutboxStats } from './store/outbox-store.js';
 import type { OutboxResult } from './store/reading-store.js';
 import { PgStore } from './store/postgres/index.js';
-import { Closers } from './lifecycle.js';
+import { Closers, polled } from './lifecycle.js';
+
+/** How often outbox sizes are read for `/metrics` and `/healthz`. */
+const STATS_POLL_MS = 5_000;
+/** How often clinicians' per-patient settings are read (the embedded gateway's cache lasts as long). */
+const SETTINGS_POLL_MS = 5_000;
 
 export interface PostgresWorkerParts {
   readonly store: PgStore;
@@ -79,11 +88,11 @@ export class PostgresWorker {
         this.closers.push(() => sender.stop());
         sender.start();
         // The queue's size for `/metrics`, read from the shared outbox every few seconds.
-        let stats: OutboxStats = { pending: 0, dead: 0, oldestPendingAtMs: undefined };
-        const refresh = setInterval(() => void store.outbox.stats(INFLUX_SINK).then((s) => (stats = s), () => {}), 5_000).unref();
-        this.closers.push(() => clearInterval(refresh));
-        metrics.watchOutbox(INFLUX_SINK, () => stats, () => clock.now());
+        metrics.watchOutbox(INFLUX_SINK, await polled(() => store.outbox.stats(INFLUX_SINK), STATS_POLL_MS, this.closers), () => clock.now());
       }
+      // Until the broker connections are up, deliveries are retried with back-off.
+      let toClinician = (_id: string, _message: Record<string, unknown>): Promise<ClinicianDelivery> => Promise.resolve('broker-unavailable');
+      const alertOutboxes = config.alerts.enabled ? await this.alerts(store, queue, profiles, metrics, (id, message) => toClinician(id, message)) : () => [];
       const worker = new BrokerWorker(
         brokerWorkerOptions(config, url),
         {
@@ -95,6 +104,7 @@ export class PostgresWorker {
         log.child({ component: 'broker' }),
       );
       this.closers.push(() => worker.stop());
+      toClinician = (id, message) => worker.deliverToClinician(id, message, config.alerts.mqttAckTimeoutMs);
       // Not awaited: the worker starts before (or without) its broker, and each connection retries.
       if (options.retireWorker !== true) void worker.start();
 
@@ -104,7 +114,7 @@ export class PostgresWorker {
           healthReport({
             storeOpen: () => storeOpen,
             committing: () => queue.healthy(),
-            alertOutboxes: () => [],
+            alertOutboxes,
             pausedOutputs: () => metrics.pausedOutputs(),
             mqttPort: undefined,
             broker: () => worker.status(),
@@ -124,24 +134,139 @@ export class PostgresWorker {
   }
 
   /**
-   * EMQX's HTTP authentication and authorisation from the devices in PostgreSQL. Clinicians' accounts
-   * are not used on PostgreSQL yet (no alerts): their names are answered `ignore`, so the broker's
-   * next source decides.
+   * The alert rules on the shared database, planned into each commit like the embedded gateway's
+   * (see {@link AlertEngine.startShared}: each plan reads what other workers may have changed), and
+   * the senders of their deliveries, each recipient's lane held by one worker at a time. Returns
+   * the alert outboxes' sizes for `/healthz`.
    */
+  private async alerts(
+    store: PgStore,
+    queue: CommitQueue,
+    profiles: ProfileCatalog,
+    metrics: GatewayMetrics,
+    toClinician: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>,
+  ): Promise<() => OutboxStats[]> {
+    const { config, clock, closers } = this;
+    const log = this.log.child({ component: 'alerts' });
+    const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
+    const senders = this.alertSenders(store, record, metrics, toClinician, log);
+    await sharedAlertEngine({ config, store, queue, profiles, clock, metrics, log, closers, committed: () => senders.forEach((s) => void s.tick()) });
+    for (const sender of senders) {
+      closers.push(() => sender.stop());
+      sender.start();
+    }
+    const stats = await Promise.all(
+      [ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK].map(async (sink) => {
+        const s = await polled(() => store.outbox.stats(sink), STATS_POLL_MS, closers);
+        metrics.watchOutbox(sink === ALERT_MQTT_SINK ? 'alert_mqtt' : 'alert_webhook', s, () => clock.now());
+        return s;
+      }),
+    );
+    return () => stats.map((s) => s());
+  }
+
+  /**
+   * The senders of alert deliveries on the shared outbox: each drain holds the lanes (recipients)
+   * it sends, for a lease longer than any one send, so a lane's deliveries go in order, each by one
+   * worker; a dead worker's lanes pass to another when their lease ends.
+   */
+  private alertSenders(
+    store: PgStore,
+    record: (r: readonly OutboxResult[]) => Promise<unknown>,
+    metrics: GatewayMetrics,
+    toClinician: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>,
+    log: Logger,
+  ): LaneSender[] {
+    const { config, clock } = this;
+    const { alerts } = config;
+    const options = { batchSize: 256, pollIntervalMs: alerts.flushIntervalMs, backoff: { baseMs: alerts.retryBaseMs, maxMs: alerts.retryMaxMs }, ttlMs: alerts.deliveryTtlMs };
+    const leaseMs = Math.max(60_000, 3 * Math.max(alerts.mqttAckTimeoutMs, alerts.webhookTimeoutMs));
+    const lanes = { lanes: (sink: string, skip: readonly string[], limit: number) => store.outbox.claimLanes(sink, config.gatewayId, skip, limit, clock.now(), leaseMs) };
+    const mqtt = new LaneSender({ ...options, sink: ALERT_MQTT_SINK, window: 64 }, lanes, mqttAlertDeliver(toClinician, alerts.mqttAckTimeoutMs), record, clock, Math.random, metrics, log);
+    // Every worker signs with the same webhook key: read, never made here.
+    const deliver = webhookAlertDeliver(loadSecretKey(config.webhookKeyFile, { create: false }), alerts.webhookTimeoutMs, () => clock.now());
+    const webhook = new LaneSender({ ...options, sink: ALERT_WEBHOOK_SINK }, lanes, deliver, record, clock, Math.random, metrics, log);
+    return [mqtt, webhook];
+  }
+
+  /** EMQX's HTTP authentication and authorisation from the devices and accounts in PostgreSQL. */
   private brokerAccess(store: PgStore, profiles: ProfileCatalog): BrokerAccess {
     const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(this.clock));
+    const clinicians = new ClinicianRegistry(store.clinicians, this.clock);
     const device = (id: string) => store.devices.get(id);
+    const account = (id: string) => store.clinicians.get(id);
     return new BrokerAccess({
       authenticateDevice: (id, secret) => authenticator.authenticate(id, secret),
-      authenticateClinician: async () => err(AuthFailure.NotAuthorized),
+      authenticateClinician: (id, secret) => clinicians.authenticate(id, secret),
       deviceKnown: async (id) => (await device(id)) !== undefined,
-      clinicianKnown: () => false,
+      clinicianKnown: async (id) => (await account(id)) !== undefined,
       deviceActive: async (id) => (await device(id))?.status === 'active',
-      clinicianActive: () => false,
+      clinicianActive: async (id) => (await account(id))?.status === 'active',
     });
   }
 
   stop(): Promise<void> {
     return this.closers.stop(this.log);
   }
+}
+
+/** What the alert rules need on the shared database. */
+export interface SharedAlertParts {
+  readonly config: LoadedConfig;
+  readonly store: PgStore;
+  /** The worker's group commit: the engine plans into it. */
+  readonly queue: CommitQueue;
+  readonly profiles: ProfileCatalog;
+  readonly clock: Clock;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  readonly closers: Closers;
+  /** Told once alert changes (and their deliveries) are durable. */
+  readonly committed: () => void;
+}
+
+/**
+ * The alert rules of one worker on the shared database, planning into its commit queue: each plan
+ * reads what other workers may have changed (see {@link AlertEngine.startShared}), and a conflict
+ * with another worker plans the commit afresh.
+ */
+export async function sharedAlertEngine({ config, store, queue, profiles, clock, metrics, log, closers, committed }: SharedAlertParts): Promise<AlertEngine> {
+  const alerts = new AlertEngine({
+    // On a shared store each plan reads these itself (startShared).
+    unresolved: () => [],
+    breaches: () => [],
+    recipientsOf: () => [],
+    existing: () => new Set(),
+    requestCommit: () => queue.submit({ rows: [], deadLetters: [], health: [] }),
+    committed,
+    clock,
+    metrics,
+    log,
+  });
+  closers.push(() => alerts.stop());
+  // Clinicians set these from the command line: re-read every few seconds, as the embedded gateway does.
+  const overrides = await polled(() => store.patients.overrides(), SETTINGS_POLL_MS, closers);
+  const scales = await polled(async () => new Map((await store.patients.allSettings()).map((s) => [s.patientNhs, s.spo2Scale])), SETTINGS_POLL_MS, closers);
+  alerts.useOverrides(overrides);
+  alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, () => undefined);
+  // The NEWS2 inputs are read for each plan (take), never one metric at a time.
+  alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, () => undefined, (nhs) => scales().get(nhs) ?? 1));
+  await alerts.startShared({
+    conditionsOf: (patients) => store.alerts.conditionsOf(patients),
+    latestValues: (patients, metricNames, sinceMs) => store.readings.latestValues(patients, metricNames, sinceMs),
+    existingKeys: (keys) => store.readings.existingKeys(keys),
+    recipientsOf: async (change) => {
+      const contacts = config.alerts.escalation.contacts.slice(0, change.alert.escalationLevel ?? 0);
+      const [mine, escalated] = await Promise.all([store.clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(contacts.map((id) => store.clinicians.get(id)))]);
+      return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), config.alerts.escalation.contacts)(change);
+    },
+    activity: async () =>
+      (await store.devices.activity()).flatMap((d) => {
+        const profile = profiles.get(d.profileId);
+        return profile === undefined ? [] : [{ ...d, profile }];
+      }),
+  });
+  alerts.watchSilence(undefined, config.alerts.silenceCheckMs);
+  queue.usePlanner(alerts);
+  return alerts;
 }

@@ -78,11 +78,11 @@ const { parts, devices, clinician } = await (async () => {
     if (values.clinician) {
       const clinicians = new ClinicianRegistry(parts.store.clinicians, systemClock);
       clinician = { id: BENCH_CLINICIAN, secret: (await clinicians.add(BENCH_CLINICIAN, 'Bench clinician')).secret };
-      for (const patient of patients) clinicians.assign(BENCH_CLINICIAN, patient);
+      for (const patient of patients) await clinicians.assign(BENCH_CLINICIAN, patient);
       const hooks = values.webhooks === undefined ? [] : values.webhooks.split(',');
       for (const [j, url] of hooks.entries()) {
         await clinicians.add(`bench-hook-${j}`, `Bench webhook ${j}`, { url, key: new Uint8Array(32).fill(9) });
-        patients.forEach((patient, i) => i % hooks.length === j && clinicians.assign(`bench-hook-${j}`, patient));
+        for (const [i, patient] of patients.entries()) if (i % hooks.length === j) await clinicians.assign(`bench-hook-${j}`, patient);
       }
     }
     return { parts, devices, clinician };

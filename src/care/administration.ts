@@ -59,7 +59,7 @@ export class Administration {
   async accounts(caller: Caller): Promise<Result<AccountView[], CareError>> {
     if (caller.role !== 'admin') return this.refuse(caller, 'accounts.list');
     await this.audit(caller, 'accounts.list');
-    return ok(this.d.accounts.list().map((a) => ({ id: a.id, name: a.name, role: a.role, status: a.status, patients: a.patients })));
+    return ok((await this.d.accounts.list()).map((a) => ({ id: a.id, name: a.name, role: a.role, status: a.status, patients: a.patients })));
   }
 
   /** Admins: a new account; its password is in the answer, once. */

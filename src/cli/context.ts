@@ -56,9 +56,9 @@ export function patientOption(raw: string): string {
 /** Who acts from the command line: `cli:<user>` (alerts, corrections and the audit trail name them so). */
 export const cliActor = (): string => `cli:${userInfo().username}`;
 
-/** Records an audit entry for a command-line action (the same trail as the web app's). */
-export function auditCli(store: SqliteStore, action: string, patientNhs: string | undefined, target: string | undefined): void {
-  store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs: Date.now(), actor: cliActor(), role: 'cli', action, patientNhs, target, address: undefined, outcome: 'ok' }] });
+/** Records an audit entry for a command-line action (the same trail as the web app's); on PostgreSQL, await it. */
+export function auditCli(store: SqliteStore | PgStore, action: string, patientNhs: string | undefined, target: string | undefined): unknown {
+  return store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs: Date.now(), actor: cliActor(), role: 'cli', action, patientNhs, target, address: undefined, outcome: 'ok' }] });
 }
 
 /**

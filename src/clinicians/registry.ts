@@ -1,8 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { err, GatewayError, ok, parseNhsNumber, webhookSecret, type Clock, type Result } from '../domain/index.js';
 import { AuthFailure, fingerprint, generateSecret, hashSecret, LoginThrottle, mosquittoHash, MOSQUITTO_CLINICIAN_PREFIX, verifySecret } from '../devices/index.js';
+import type { EitherPort } from '../store/async-port.js';
 import type { BrokerCredentialStore } from '../store/broker-credential-store.js';
-import type { AccountRole, ClinicianRecord, SqliteApiTokens, SqliteClinicians } from '../store/sqlite/index.js';
+import type { ClinicianStore } from '../store/clinician-store.js';
+import type { AccountRole, ClinicianRecord, SqliteApiTokens } from '../store/sqlite/index.js';
 
 const tokenDigest = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -16,11 +18,11 @@ export class ClinicianRegistry {
   private readonly verified = new Map<string, { secretHash: string; fingerprint: Buffer }>();
 
   constructor(
-    private readonly store: SqliteClinicians,
+    private readonly store: EitherPort<ClinicianStore>,
     private readonly clock: Clock,
     private readonly throttle: LoginThrottle = new LoginThrottle(clock),
     /** Where each new secret is also kept hashed for an external broker's password file. */
-    private readonly brokerCredentials?: BrokerCredentialStore,
+    private readonly brokerCredentials?: EitherPort<BrokerCredentialStore>,
   ) {}
 
   /**
@@ -29,32 +31,32 @@ export class ClinicianRegistry {
    */
   async add(id: string, name: string, webhook?: { url: string; key: Uint8Array }, role: AccountRole = 'clinician'): Promise<{ clinicianId: string; role: AccountRole; secret: string; webhookSecret?: string }> {
     if (!CLINICIAN_ID.test(id)) throw new GatewayError('GW_CLINICIAN_ID_INVALID', `--id: "${id}" must be 3–64 characters of A–Z, a–z, 0–9, "-" and "_"`);
-    if (this.store.get(id) !== undefined) throw new GatewayError('GW_CLINICIAN_EXISTS', `clinician ${id} already exists`);
+    if ((await this.store.get(id)) !== undefined) throw new GatewayError('GW_CLINICIAN_EXISTS', `clinician ${id} already exists`);
     if (webhook !== undefined && !/^https?:\/\/\S+$/.test(webhook.url)) throw new GatewayError('GW_CONFIG_INVALID', `--webhook: "${webhook.url}" is not an http(s) URL`);
     const secret = generateSecret();
-    this.store.insert({ id, name, secretHash: await hashSecret(secret), status: 'active', role, webhookUrl: webhook?.url, createdAtMs: this.clock.now() });
+    await this.store.insert({ id, name, secretHash: await hashSecret(secret), status: 'active', role, webhookUrl: webhook?.url, createdAtMs: this.clock.now() });
     // Mosquitto's password file allows no ':' in a name: there the account is `clinician.<id>`.
-    this.brokerCredentials?.set({ username: `${MOSQUITTO_CLINICIAN_PREFIX}${id}`, passwordHash: await mosquittoHash(secret), updatedAtMs: this.clock.now() });
+    await this.brokerCredentials?.set({ username: `${MOSQUITTO_CLINICIAN_PREFIX}${id}`, passwordHash: await mosquittoHash(secret), updatedAtMs: this.clock.now() });
     return { clinicianId: id, role, secret, ...(webhook !== undefined ? { webhookSecret: webhookSecret(webhook.key, id) } : {}) };
   }
 
-  assign(id: string, patient: string): string {
-    if (this.store.get(id) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no clinician ${id}`);
+  async assign(id: string, patient: string): Promise<string> {
+    if ((await this.store.get(id)) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no clinician ${id}`);
     const nhs = parseNhsNumber(patient);
     if (!nhs.ok) throw new GatewayError('GW_NHS_NUMBER_INVALID', `--patient: ${nhs.error}`);
-    this.store.assign(id, nhs.value, this.clock.now());
+    await this.store.assign(id, nhs.value, this.clock.now());
     return nhs.value;
   }
 
   /** The account can no longer sign in anywhere; a running gateway closes its connections. False if it already was revoked. */
-  revoke(id: string): boolean {
-    if (this.store.get(id) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no account ${id}`);
+  async revoke(id: string): Promise<boolean> {
+    if ((await this.store.get(id)) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no account ${id}`);
     return this.store.revoke(id, this.clock.now());
   }
 
   /** A bearer token for an API client acting as this account: returned once, kept as its SHA-256. */
-  issueToken(accountId: string, name: string, tokens: SqliteApiTokens): { tokenId: string; token: string } {
-    if (this.store.get(accountId) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no account ${accountId}`);
+  async issueToken(accountId: string, name: string, tokens: SqliteApiTokens): Promise<{ tokenId: string; token: string }> {
+    if ((await this.store.get(accountId)) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no account ${accountId}`);
     const tokenId = randomBytes(6).toString('hex');
     const token = `vgt_${randomBytes(32).toString('base64url')}`;
     tokens.insert({ id: tokenId, accountId, tokenHash: tokenDigest(token), name, createdAtMs: this.clock.now() });
@@ -62,24 +64,25 @@ export class ClinicianRegistry {
   }
 
   /** The active account a bearer token acts as. */
-  authenticateToken(token: string, tokens: SqliteApiTokens): ClinicianRecord | undefined {
+  async authenticateToken(token: string, tokens: SqliteApiTokens): Promise<ClinicianRecord | undefined> {
     if (!token.startsWith('vgt_')) return undefined;
     const t = tokens.byHash(tokenDigest(token));
-    const account = t === undefined ? undefined : this.store.get(t.accountId);
+    const account = t === undefined ? undefined : await this.store.get(t.accountId);
     return account?.status === 'active' ? account : undefined;
   }
 
-  get(id: string): ClinicianRecord | undefined {
+  async get(id: string): Promise<ClinicianRecord | undefined> {
     return this.store.get(id);
   }
 
-  list(): (Omit<ClinicianRecord, 'secretHash'> & { patients: string[] })[] {
-    return this.store.list().map(({ secretHash: _hidden, ...c }) => ({ ...c, patients: this.store.patientsOf(c.id) }));
+  async list(): Promise<(Omit<ClinicianRecord, 'secretHash'> & { patients: string[] })[]> {
+    const all = await this.store.list();
+    return Promise.all(all.map(async ({ secretHash: _hidden, ...c }) => ({ ...c, patients: await this.store.patientsOf(c.id) })));
   }
 
   /** The broker's check of a clinician's secret (throttled like devices'; a proven secret is remembered in memory). */
   async authenticate(id: string, secret: Buffer | undefined): Promise<Result<string, AuthFailure>> {
-    const clinician = this.store.get(id);
+    const clinician = await this.store.get(id);
     if (clinician === undefined || secret === undefined) return err(AuthFailure.BadCredentials);
     const print = fingerprint(secret);
     const cached = this.verified.get(id);

@@ -11,6 +11,7 @@ export class GatewayMetrics {
   private readonly rejected = new Counter({ name: 'vg_messages_rejected_total', help: 'Rejection issues by code', labelNames: ['code'], registers: [this.registry] });
   private readonly commits = new Histogram({ name: 'vg_commit_rows', help: 'Rows per group commit', buckets: [1, 10, 50, 100, 500, 1000, 5000], registers: [this.registry] });
   private readonly commitFailures = new Counter({ name: 'vg_commit_failed_messages_total', help: 'Messages whose commit failed (no PUBACK; devices redeliver)', registers: [this.registry] });
+  private readonly replans = new Counter({ name: 'vg_commit_replanned_total', help: 'Commits planned afresh because another gateway changed an alert they were planned on', registers: [this.registry] });
   private readonly commitSeconds = new Histogram({ name: 'vg_commit_duration_seconds', help: 'Group commit duration', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5], registers: [this.registry] });
   private readonly connections = new Gauge({ name: 'vg_mqtt_connections', help: 'Authenticated MQTT connections', registers: [this.registry] });
   private readonly brokerUp = new Gauge({ name: 'vg_broker_connections_up', help: 'Worker connections to the external broker that are up and subscribed', registers: [this.registry] });
@@ -29,6 +30,9 @@ export class GatewayMetrics {
   }
   commitFailed(messages: number): void {
     this.commitFailures.inc(messages);
+  }
+  replanned(): void {
+    this.replans.inc();
   }
   readingsAccepted(profileId: string, values: number): void {
     this.accepted.inc({ profile: profileId }, values);

@@ -21,8 +21,17 @@ export interface CommitPlan {
  * commit is settled), and again for each work alone if the group fails.
  */
 export interface CommitPlanner {
-  plan(works: readonly PlannedWork[]): CommitPlan | undefined;
+  plan(works: readonly PlannedWork[]): CommitPlan | undefined | Promise<CommitPlan | undefined>;
+  /**
+   * Whether a failed commit was refused because another gateway sharing the store changed what the
+   * plan was made on (an alert opened or changed meanwhile): the same work is then planned afresh and
+   * committed again.
+   */
+  conflict?(error: unknown): boolean;
 }
+
+/** How many times one batch is planned afresh after conflicts before it fails like any other commit. */
+const MAX_REPLANS = 5;
 
 interface Pending extends PlannedWork {
   readonly resolve: (inserted: boolean[]) => void;
@@ -39,6 +48,8 @@ export interface CommitStats {
   committed(messages: number, rows: number, durationMs: number): void;
   /** Called when a commit fails (its messages get no PUBACK). */
   commitFailed(messages: number): void;
+  /** Called when a commit is planned afresh after a conflict with another gateway. */
+  replanned?(): void;
 }
 
 /**
@@ -108,19 +119,23 @@ export class CommitQueue {
     });
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  private async write(batch: Pending[], replans = 0): Promise<void> {
     const started = performance.now();
     let inserted: readonly boolean[];
     let plan: CommitPlan | undefined;
     let combined: CommitBatch;
     try {
-      plan = this.planner?.plan(batch);
+      plan = await this.planner?.plan(batch);
       const works = batch.map((p) => p.work);
       combined = combine(plan === undefined ? works : [...works, plan.work]);
       const receipt = await this.writer.commit(combined);
       inserted = receipt.inserted;
     } catch (error) {
       plan?.settle(false);
+      if (plan !== undefined && replans < MAX_REPLANS && this.planner?.conflict?.(error) === true) {
+        this.stats.replanned?.();
+        return this.write(batch, replans + 1);
+      }
       // One bad message must not sink the others that shared its transaction: commit each alone
       // (each planned afresh, on what is committed by then).
       if (batch.length > 1) {

@@ -179,6 +179,11 @@ export interface AlertChange {
   readonly alert: AlertRecord;
   readonly by: string;
   readonly note: string | undefined;
+  /**
+   * Gateways sharing a store: the change was planned on the alert as last updated at this time, and
+   * is refused (`GW_ALERT_CONFLICT`, the commit planned afresh) if another gateway changed it since.
+   */
+  readonly ifUpdatedAtMs?: number | undefined;
 }
 
 /**

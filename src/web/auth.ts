@@ -25,16 +25,16 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
  * then every change must carry the session's CSRF token, and come from this origin when the
  * browser says where it came from.
  */
-export function authenticate(state: WebState, r: RequestFacts): AuthOutcome {
+export async function authenticate(state: WebState, r: RequestFacts): Promise<AuthOutcome> {
   const bearer = /^Bearer (\S+)$/i.exec(r.authorization ?? '')?.[1];
   if (bearer !== undefined) {
-    const account = state.deps.accounts.authenticateToken(bearer, state.deps.store.tokens);
+    const account = await state.deps.accounts.authenticateToken(bearer, state.deps.store.tokens);
     if (account === undefined) return { ok: false, reason: 'not-signed-in' };
     return { ok: true, auth: { caller: { accountId: account.id, name: account.name, role: account.role, address: r.address }, session: undefined } };
   }
   const session = state.sessions.use(r.sessionToken);
   if (session === undefined) return { ok: false, reason: 'not-signed-in' };
-  const account = state.deps.accounts.get(session.accountId);
+  const account = await state.deps.accounts.get(session.accountId);
   if (account === undefined || account.status !== 'active') return { ok: false, reason: 'not-signed-in' };
   if (!SAFE.has(r.method)) {
     if (r.origin !== undefined && r.host !== undefined && hostOf(r.origin) !== r.host) return { ok: false, reason: 'csrf' };

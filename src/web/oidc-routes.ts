@@ -47,7 +47,7 @@ export function oidcRoutes(app: FastifyInstance, state: WebState, oidc: SingleSi
     reply.clearCookie(PENDING_COOKIE, { path: PENDING_PATH });
     const done = await oidc.complete(query, req.cookies[PENDING_COOKIE]);
     if (!done.ok) return refuse(req, reply, done.error);
-    const record = accounts.get(done.value);
+    const record = await accounts.get(done.value);
     if (record === undefined || record.status !== 'active') return refuse(req, reply, { reason: SignOnFailure.AccountUnknown }, done.value.slice(0, 64));
     const { token } = state.sessions.open(record.id, 'oidc');
     await care.audit({ accountId: record.id, name: record.name, role: record.role, address: req.ip }, 'sign-in', undefined, 'oidc');

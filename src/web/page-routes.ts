@@ -52,7 +52,7 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
       const message = result.error === AuthFailure.Throttled ? 'Too many failed attempts: wait a few minutes and try again' : 'The account ID or password is not right';
       return page(reply.code(result.error === AuthFailure.Throttled ? 429 : 401), signInPage({ error: message, account, next, oidcLabel }));
     }
-    const record = accounts.get(result.value);
+    const record = await accounts.get(result.value);
     if (record === undefined) return send(req, reply, 'bad-credentials');
     const { token } = state.sessions.open(record.id, 'local');
     await care.audit({ ...caller, accountId: record.id, role: record.role, name: record.name }, 'sign-in');

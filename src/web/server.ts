@@ -107,7 +107,7 @@ export class WebServer {
     app.addHook('preHandler', async (req, reply) => {
       const path = req.url.split('?')[0] ?? '';
       if (PUBLIC.some((r) => r.test(path))) return;
-      const outcome = authenticate(state, {
+      const outcome = await authenticate(state, {
         method: req.method,
         authorization: req.headers.authorization,
         sessionToken: req.cookies[SESSION_COOKIE],

@@ -54,9 +54,9 @@ async function seed(gw: TestGateway): Promise<Map<string, string>> {
   const registry = new ClinicianRegistry(gw.store.clinicians, systemClock);
   const added = await Promise.all(ACCOUNTS.map(([id, name, role]) => registry.add(id, name, undefined, role)));
   const secrets = new Map(added.map((a) => [a.clinicianId, a.secret]));
-  for (const nhs of Object.values(PATIENT)) registry.assign('dr-ahmed', nhs);
-  registry.assign('dr-brown', PATIENT.critical);
-  registry.assign('dr-other', SOMEONE_ELSES);
+  for (const nhs of Object.values(PATIENT)) await registry.assign('dr-ahmed', nhs);
+  await registry.assign('dr-brown', PATIENT.critical);
+  await registry.assign('dr-other', SOMEONE_ELSES);
   const now = Date.now();
   const at = (agoMs: number) => new Date(now - agoMs).toISOString();
   // Six days of home readings about twice a day, all at least 150/95 (stage 2 [NICE NG136]),

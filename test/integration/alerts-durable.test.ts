@@ -61,7 +61,7 @@ describe('alerts as durable as readings', () => {
       await clinicians.add('dr-kill', 'Dr Kill', { url: hook.url, key: new Uint8Array(32).fill(7) });
       for (const [i, nhs] of patients.entries()) {
         devices.push(await registry.add({ profileId: 'bp-upper-arm', patient: nhs, deviceId: `cuff-k${i}` }));
-        clinicians.assign('dr-kill', nhs);
+        await clinicians.assign('dr-kill', nhs);
       }
       store.close();
     }
@@ -180,7 +180,7 @@ describe('alert deliveries: one per change, recipient and channel', () => {
     const key = new Uint8Array(32).fill(1);
     for (const [id, url] of [['dr-a', a.url], ['dr-b', b.url], ['dr-c', `http://127.0.0.1:${cPort}/alerts`]] as const) {
       await registry.add(id, id, { url, key });
-      registry.assign(id, '9434765919');
+      await registry.assign(id, '9434765919');
     }
     const cuff = await connectDevice(gw.url, await gw.addDevice('bp-upper-arm', { id: 'cuff-lanes-1' }));
     defer(() => cuff.endAsync());
@@ -218,7 +218,7 @@ describe('alert deliveries: one per change, recipient and channel', () => {
     const port = await downPort();
     const registry = new ClinicianRegistry(gw.store.clinicians, systemClock);
     await registry.add('dr-d', 'dr-d', { url: `http://127.0.0.1:${port}/alerts`, key: new Uint8Array(32).fill(2) });
-    registry.assign('dr-d', '9434765919');
+    await registry.assign('dr-d', '9434765919');
     const cuff = await connectDevice(gw.url, await gw.addDevice('bp-upper-arm', { id: 'cuff-ttl-1' }));
     defer(() => cuff.endAsync());
     await cuff.publishAsync('devices/cuff-ttl-1/readings', reading(1, 190), { qos: 1 });
@@ -253,7 +253,7 @@ describe('alert deliveries: one per change, recipient and channel', () => {
     let gw = await startGateway(tmp.dir, settings(tmp.dir));
     const registry = new ClinicianRegistry(gw.store.clinicians, systemClock);
     const { secret } = await registry.add('dr-off', 'Dr Off');
-    registry.assign('dr-off', '9434765919');
+    await registry.assign('dr-off', '9434765919');
     const login = { clientId: 'clinician:dr-off', username: 'clinician:dr-off', password: secret, reconnectPeriod: 0, clean: true };
     // Online once, then away.
     const before = await mqtt.connectAsync(gw.url, login);

@@ -33,7 +33,7 @@ async function gateway(clock: Clock = systemClock, dir?: string): Promise<TestGa
 async function clinician(gw: TestGateway, id: string, patients: string[]) {
   const registry = new ClinicianRegistry(gw.store.clinicians, systemClock);
   const { secret } = await registry.add(id, `Dr ${id}`);
-  for (const p of patients) registry.assign(id, p);
+  for (const p of patients) await registry.assign(id, p);
   const client = await mqtt.connectAsync(gw.url, { clientId: `clinician:${id}`, username: `clinician:${id}`, password: secret, reconnectPeriod: 0 });
   defer(() => client.endAsync(true));
   const inbox = await collect(client, `clinicians/${id}/alerts`);

@@ -24,7 +24,7 @@ describe('EMQX HTTP authentication and authorisation, from the registry', () => 
     const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
     clinicianSecret = (await accounts.add('dr-a', 'Dr A')).secret;
     await accounts.add('dr-b', 'Dr B');
-    accounts.revoke('dr-b');
+    await accounts.revoke('dr-b');
   });
   afterAll(async () => {
     await gw.stop();

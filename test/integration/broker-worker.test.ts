@@ -150,9 +150,9 @@ describe.skipIf(mosquittoMissing)('a worker on Mosquitto with the registry\'s pa
     const cuff = await new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock, store.brokerCredentials).add({ profileId: 'bp-upper-arm', patient: TEST_NHS, deviceId: 'cuff-1' });
     const accounts = new ClinicianRegistry(store.clinicians, systemClock, undefined, store.brokerCredentials);
     const { secret: drSecret } = await accounts.add('dr-a', 'Dr A');
-    accounts.assign('dr-a', TEST_NHS);
+    await accounts.assign('dr-a', TEST_NHS);
     const { secret: lateSecret } = await accounts.add('dr-b', 'Dr B');
-    accounts.assign('dr-b', TEST_NHS);
+    await accounts.assign('dr-b', TEST_NHS);
     store.close();
     // The workers' own account, added as the operator would (mqtt.md: what the account needs).
     writeFileSync(join(files.dir, 'worker.passwords'), `worker:${await mosquittoHash('worker-secret-0123456789')}\n`);
@@ -197,7 +197,7 @@ describe.skipIf(mosquittoMissing)('a worker on Mosquitto with the registry\'s pa
     // Only the broker knows who is connected: the operators' device list says so (null), not "not connected".
     const operators = new ClinicianRegistry(gw.store.clinicians, systemClock);
     await operators.add('ops-1', 'Operations', undefined, 'operator');
-    const { token } = operators.issueToken('ops-1', 'test', gw.store.tokens);
+    const { token } = await operators.issueToken('ops-1', 'test', gw.store.tokens);
     const listed = (await (await fetch(`http://127.0.0.1:${gw.webPort}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } })).json()) as { deviceId: string; connected: unknown }[];
     expect(listed).toEqual([expect.objectContaining({ deviceId: 'cuff-1', connected: null })]);
   });

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledProfilesDir } from '../../src/config/index.js';
+import { DeviceRegistry } from '../../src/devices/index.js';
+import { systemClock } from '../../src/domain/index.js';
+import { loadProfiles } from '../../src/profiles/index.js';
 import { PG_SCHEMA_VERSION, PgDatabase, PgStore } from '../../src/store/postgres/index.js';
 import { describeAlertStoreContract } from '../contracts/alert-store.contract.js';
 import { describeBrokerCredentialStoreContract } from '../contracts/broker-credential-store.contract.js';
@@ -7,7 +11,7 @@ import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.
 import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
 import { describeOutboxStoreContract } from '../contracts/outbox-store.contract.js';
 import { describePatientStoreContract } from '../contracts/patient-store.contract.js';
-import { describeReadingStoreContract } from '../contracts/reading-store.contract.js';
+import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
 
 describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
@@ -92,11 +96,66 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
       });
       const results = await Promise.allSettled([a.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [alert('from-a')] }), b.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [alert('from-b')] })]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+      const refused = results.filter((r) => r.status === 'rejected');
+      expect(refused.map((r) => (r.reason as { code?: string }).code)).toEqual(['GW_ALERT_CONFLICT']);
       expect((await a.alerts.unresolved()).length).toBe(1);
       expect((await a.alerts.list()).length).toBe(1);
+      // A change planned on the alert as it stood is refused once another changed it.
+      const [open] = await a.alerts.unresolved();
+      if (open === undefined) throw new Error('no open alert');
+      const ack = { alert: { ...open, state: 'acknowledged' as const, updatedAtMs: 2_000 }, by: 'dr-a', note: undefined, ifUpdatedAtMs: open.updatedAtMs };
+      await a.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [ack] });
+      const stale = { alert: { ...open, escalationLevel: 1, updatedAtMs: 2_500 }, by: 'escalation', note: undefined, ifUpdatedAtMs: open.updatedAtMs };
+      await expect(b.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [stale] })).rejects.toMatchObject({ code: 'GW_ALERT_CONFLICT' });
+      expect(await a.alerts.get(open.id)).toMatchObject({ state: 'acknowledged', escalationLevel: 0 });
+      expect((await a.alerts.events(open.id)).map((e) => e.by)).toEqual(['rules', 'dr-a']);
+      // What a plan reads of a patient: their unresolved alerts and running breaches, no one else's.
+      await a.readings.commit({ rows: [], deadLetters: [], health: [], breaches: [{ key: '9434765919|cuff-1|hypotension', sinceMs: 1_500 }, { key: '4010232137|cuff-9|hypotension', sinceMs: 1_600 }] });
+      expect(await b.alerts.conditionsOf(['9434765919'])).toEqual({ alerts: [expect.objectContaining({ id: open.id, state: 'acknowledged' })], breaches: [{ key: '9434765919|cuff-1|hypotension', sinceMs: 1_500 }] });
+      expect((await b.alerts.conditionsOf(undefined)).breaches).toHaveLength(2);
+      expect(await b.alerts.conditionsOf([])).toEqual({ alerts: [], breaches: [] });
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("holds each recipient's lane for one sender at a time: the other gets none of its deliveries until the lease ends", async () => {
+    const url = await server.createDatabase(migrated);
+    const [a, b] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
+    try {
+      const delivery = (lane: string, n: number) => ({ sink: 'alert-mqtt', payload: `${lane}-${n}`, firstRow: 0, rowCount: 0, lane });
+      await a.outbox.apply([1, 2, 3].flatMap((n) => [delivery('dr-a', n), delivery('dr-b', n), delivery('dr-c', n)]), [], [], 1_000);
+      const [fromA, fromB] = await Promise.all([a.outbox.claimLanes('alert-mqtt', 'worker-a', [], 100, 2_000, 60_000), b.outbox.claimLanes('alert-mqtt', 'worker-b', [], 100, 2_000, 60_000)]);
+      const lanes = (entries: readonly { lane: string }[]) => [...new Set(entries.map((e) => e.lane))].sort();
+      // Every lane to exactly one sender, whole and in order.
+      expect([...lanes(fromA), ...lanes(fromB)].sort()).toEqual(['dr-a', 'dr-b', 'dr-c']);
+      for (const got of [fromA, fromB]) for (const lane of lanes(got)) expect(got.filter((e) => e.lane === lane).map((e) => e.payload)).toEqual([1, 2, 3].map((n) => `${lane}-${n}`));
+      // A sender's own lanes come back to it (the lease renewed); lanes it skips are left alone.
+      const mine = lanes(fromA);
+      expect(lanes(await a.outbox.claimLanes('alert-mqtt', 'worker-a', [], 100, 3_000, 60_000))).toEqual(mine);
+      expect(await b.outbox.claimLanes('alert-mqtt', 'worker-b', lanes(fromB), 100, 3_000, 60_000)).toEqual([]);
+      // worker-a dies: once its lease ends, worker-b takes its lanes.
+      expect(lanes(await b.outbox.claimLanes('alert-mqtt', 'worker-b', [], 100, 63_001, 60_000))).toEqual(['dr-a', 'dr-b', 'dr-c']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("reads each patient's latest value of each metric in a window, leaving out retracted readings", async () => {
+    const store = await PgStore.open(await server.createDatabase(migrated));
+    try {
+      await new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock).add({ profileId: 'pulse-oximeter', patient: '9434765919', deviceId: 'ox-1' });
+      const ox = (messageId: string, at: number, spo2: number, pulse: number) =>
+        (['spo2', 'pulse'] as const).map((metric) => row({ deviceId: 'ox-1', profileId: 'pulse-oximeter', messageId, idempotencyKey: `ox-1|${at}|m${messageId}`, takenAtMs: at, deviceTakenAtMs: at, metric, value: metric === 'spo2' ? spo2 : pulse, unit: metric === 'spo2' ? '%' : '/min' }));
+      await store.readings.commit({ rows: [...ox('old', 1_000, 90, 120), ...ox('mid', 5_000, 95, 80), ...ox('new', 9_000, 88, 60)], deadLetters: [], health: [] });
+      await store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'ox-1', readingKey: 'ox-1|9000|mnew', action: 'retract', before: { spo2: 88, pulse: 60 }, after: undefined, reason: 'test', requestedBy: 'test', atMs: 10_000 }] });
+      const latest = await store.readings.latestValues(['9434765919', '4010232137'], ['spo2', 'pulse', 'systolic'], 2_000);
+      expect(latest.sort((x, y) => x.metric.localeCompare(y.metric))).toEqual([
+        { patientNhs: '9434765919', metric: 'pulse', value: 80, takenAtMs: 5_000 },
+        { patientNhs: '9434765919', metric: 'spo2', value: 95, takenAtMs: 5_000 },
+      ]);
+    } finally {
+      await store.close();
     }
   });
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledProfilesDir, loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { PostgresWorker } from '../../src/postgres-worker.js';
+import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { DeviceRegistry, mosquittoHash } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
@@ -45,14 +46,17 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
   afterAll(() => server?.stop());
 
   /** A worker's config: its own id (its client ids), the shared database and broker, kept sessions. */
-  function workerConfig(dir: string, gatewayId: string, url: string): string {
+  function workerConfig(dir: string, gatewayId: string, url: string, alerts = false): string {
     const file = join(dir, `${gatewayId}.json`);
+    // With the alert rules on, every worker reads the same webhook key.
+    if (alerts) writeFileSync(join(dir, 'webhook.key'), randomBytes(32));
     const settings = {
       gatewayId,
       store: { postgres: { url, poolSize: 4 } },
       broker: { session: 'persistent', sessionExpirySeconds: 600, connections: 8, reconnectMs: 100 },
       web: { enabled: false },
-      alerts: { enabled: false },
+      alerts: { enabled: alerts },
+      webhookKeyFile: join(dir, 'webhook.key'),
       ble: { enabled: false },
     };
     writeFileSync(file, JSON.stringify(settings));
@@ -231,13 +235,17 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(again[0]?.values).toEqual([7]);
   });
 
-  it('answers EMQX\'s HTTP authentication and authorisation from the devices in PostgreSQL', async () => {
+  it('answers EMQX\'s HTTP authentication and authorisation from the devices and accounts in PostgreSQL', async () => {
     const url = await server.createDatabase();
     const store = await PgStore.open(url);
     const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
     const cuff = await registry.add({ profileId: 'bp-upper-arm', patient: TEST_NHS, deviceId: 'cuff-1' });
     await registry.add({ profileId: 'bp-upper-arm', patient: TEST_NHS, deviceId: 'cuff-2' });
     await registry.revoke('cuff-2');
+    const accounts = new ClinicianRegistry(store.clinicians, systemClock);
+    const doctor = await accounts.add('dr-a', 'Dr A');
+    await accounts.add('dr-b', 'Dr B');
+    await accounts.revoke('dr-b');
     await store.close();
     // No broker listens on port 1: the worker keeps retrying, its HTTP answers meanwhile.
     const config = loadConfig([{ source: 'test', values: { 'store.postgres.url': url, 'broker.url': 'mqtt://127.0.0.1:1', 'http.port': 0, 'http.brokerAuth': true, 'web.enabled': false, 'alerts.enabled': false, 'ble.enabled': false } }]);
@@ -253,7 +261,14 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(await post('authz', { clientid: 'cuff-1', username: 'cuff-1', topic: 'devices/cuff-1/readings', action: 'publish' })).toBe('allow');
     expect(await post('authz', { clientid: 'cuff-1', username: 'cuff-1', topic: 'devices/cuff-2/readings', action: 'publish' })).toBe('deny');
     expect(await post('authz', { clientid: 'cuff-2', username: 'cuff-2', topic: 'devices/cuff-2/readings', action: 'publish' })).toBe('deny'); // revoked
-    expect(await post('authn', { clientid: 'clinician.dr-a', username: 'clinician.dr-a', password: 'x' })).toBe('ignore');
+    // Clinicians' accounts from the same database: their own alert topic, read only.
+    expect(await post('authn', { clientid: 'clinician:dr-a', username: 'clinician:dr-a', password: doctor.secret })).toBe('allow');
+    expect(await post('authn', { clientid: 'clinician:dr-a', username: 'clinician:dr-a', password: 'wrong' })).toBe('deny');
+    expect(await post('authz', { clientid: 'clinician:dr-a', username: 'clinician:dr-a', topic: 'clinicians/dr-a/alerts', action: 'subscribe' })).toBe('allow');
+    expect(await post('authz', { clientid: 'clinician:dr-a', username: 'clinician:dr-a', topic: 'clinicians/dr-b/alerts', action: 'subscribe' })).toBe('deny');
+    expect(await post('authz', { clientid: 'clinician:dr-a', username: 'clinician:dr-a', topic: 'clinicians/dr-a/alerts', action: 'publish' })).toBe('deny');
+    expect(await post('authz', { clientid: 'clinician:dr-b', username: 'clinician:dr-b', topic: 'clinicians/dr-b/alerts', action: 'subscribe' })).toBe('deny'); // revoked
+    expect(await post('authn', { clientid: 'clinician.dr-c', username: 'clinician.dr-c', password: 'x' })).toBe('ignore');
   });
 
   it('`devices`, `broker mosquitto-files`, `readings` and `dead-letters` work on PostgreSQL: the device gets into Mosquitto with its own secret, and a worker takes its readings and rejects its bad ones', async () => {
@@ -264,6 +279,17 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     const { secret } = JSON.parse(added.stdout) as { secret: string };
     const listed = await runCli(['devices', 'list', '--json'], env);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ deviceId: 'thermo-cli', status: 'active' })]);
+    // Accounts and a patient's own threshold, in the same database.
+    for (const args of [
+      ['clinicians', 'add', '--id', 'dr-a', '--name', 'Dr A'],
+      ['clinicians', 'assign', 'dr-a', '--patient', TEST_NHS],
+      ['patients', 'override', '--patient', TEST_NHS, '--rule', 'fever', '--above', '37.5', '--by', 'dr-a'],
+    ]) {
+      const done = await runCli(args, env);
+      expect(done.code, done.stderr).toBe(0);
+    }
+    expect(JSON.parse((await runCli(['clinicians', 'list', '--json'], env)).stdout)).toEqual([expect.objectContaining({ id: 'dr-a', patients: [TEST_NHS] })]);
+    expect(JSON.parse((await runCli(['patients', 'show', '--patient', TEST_NHS, '--json'], env)).stdout)).toMatchObject({ clinicians: ['dr-a'], overrides: [{ ruleId: 'fever', above: 37.5 }] });
     // `start` on PostgreSQL names each part that does not run there yet, with the setting that turns it off.
     const refused = await runCli(['start'], env);
     expect(refused.code).toBe(2);
@@ -275,7 +301,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(unreachable.stderr).toMatch(/PostgreSQL at 127\.0\.0\.1:\d+\/vitals cannot be opened/);
     expect(unreachable.stderr).not.toContain('hunter2');
     // Commands not yet on PostgreSQL say so rather than opening an empty SQLite file.
-    const other = await runCli(['clinicians', 'list'], env);
+    const other = await runCli(['clinicians', 'token', 'dr-a', '--name', 'ward system'], env);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('store.postgres');
 
@@ -288,7 +314,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(written.code, written.stderr).toBe(0);
     const broker = await MosquittoBroker.start(['allow_anonymous false', `password_file ${join(tmp.dir, 'passwords')}`, `acl_file ${join(tmp.dir, 'acl')}`, 'max_queued_messages 1000000']);
     defer(() => broker.stop());
-    const worker = await spawnWorker(['--config', workerConfig(tmp.dir, 'worker-c', url), '--broker', broker.url, '--log-level', 'silent'], { VG_BROKER_USERNAME: 'worker', VG_BROKER_PASSWORD: 'worker-secret-0123456789' });
+    const worker = await spawnWorker(['--config', workerConfig(tmp.dir, 'worker-c', url, true), '--broker', broker.url, '--log-level', 'silent'], { VG_BROKER_USERNAME: 'worker', VG_BROKER_PASSWORD: 'worker-secret-0123456789' });
     defer(async () => {
       worker.child.kill('SIGTERM');
       await worker.exited;
@@ -314,5 +340,15 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(JSON.parse(shown.stdout)).toEqual([expect.objectContaining({ metric: 'bodyTemperature', device: 'thermo-cli', status: 'final' })]);
     const dead = await runCli(['dead-letters', '--json'], env);
     expect(JSON.parse(dead.stdout)).toEqual([expect.objectContaining({ deviceId: 'thermo-cli', issues: [expect.objectContaining({ code: 'value-out-of-range' })] })]);
+
+    // 37.8 °C is under the profile's fever rule (above 38) but over this patient's own threshold: an alert, taken in hand on PostgreSQL.
+    await client.publishAsync('devices/thermo-cli/readings', JSON.stringify({ messageId: 'warm', takenAt: new Date().toISOString(), values: { bodyTemperature: 37.8 } }), { qos: 1 });
+    const [alert] = await until(async () => JSON.parse((await runCli(['alerts', 'list', '--open', '--json'], env)).stdout) as { id: string; rule: string; message: string; events: unknown[] }[], (a) => a.length === 1, 'the alert');
+    expect(alert).toMatchObject({ ruleId: 'fever', message: expect.stringContaining("this patient's threshold, set by dr-a"), events: [expect.objectContaining({ state: 'open', by: 'rules' })] });
+    const acked = await runCli(['alerts', 'ack', alert?.id ?? '', '--note', 'phoned the patient'], env);
+    expect(acked.code, acked.stderr).toBe(0);
+    expect(await db.query('SELECT state FROM alerts')).toEqual([{ state: 'acknowledged' }]);
+    // The change goes to the patient's clinician from the shared outbox (dr-a is not connected: their lane waits).
+    expect(await db.query(`SELECT lane, COUNT(*)::int AS n FROM outbox WHERE sink = 'alert-mqtt' GROUP BY lane`)).toEqual([{ lane: 'dr-a', n: 2 }]);
   });
 });

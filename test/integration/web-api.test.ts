@@ -50,10 +50,10 @@ beforeAll(async () => {
     secrets[id] = (await accounts.add(id, `Name of ${id}`, undefined, role)).secret;
   }
   for (const id of ['dr-a', 'dr-b']) {
-    accounts.assign(id, TEST_NHS);
-    accounts.assign(id, QUIET_NHS);
+    await accounts.assign(id, TEST_NHS);
+    await accounts.assign(id, QUIET_NHS);
   }
-  accounts.assign('dr-c', OTHER_NHS);
+  await accounts.assign('dr-c', OTHER_NHS);
   const cuff = await gw.addDevice('bp-upper-arm');
   await gw.addDevice('thermometer', { patient: QUIET_NHS });
   const client = await connectDevice(gw.url, cuff);
@@ -129,7 +129,7 @@ describe('clinician API', () => {
   it('shows the triage page 50 patients at a time, with previous and next links that keep the filter', async () => {
     const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
     const many = nhsNumbers(120, 500_000_000);
-    for (const nhs of many) accounts.assign('dr-e', nhs);
+    for (const nhs of many) await accounts.assign('dr-e', nhs);
     try {
       const d = await session('dr-e');
       const page1 = await (await fetch(`${base}/`, { headers: { cookie: d.cookie } })).text();
@@ -352,7 +352,7 @@ describe('operators and admins', () => {
 
   it('serves bearer tokens to API clients (stored hashed), and an OpenAPI document generated from the schemas', async () => {
     const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
-    const { token } = accounts.issueToken('dr-a', 'ward system', gw.store.tokens);
+    const { token } = await accounts.issueToken('dr-a', 'ward system', gw.store.tokens);
     const res = await fetch(`${base}/api/v1/patients`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     expect(JSON.stringify(gw.store.tokens.list('dr-a'))).not.toContain(token);
@@ -370,7 +370,7 @@ describe('operators and admins', () => {
 describe('live updates', () => {
   it("tells a clinician of their own patients' new readings and alert changes, and nothing of others'", async () => {
     const accounts = new ClinicianRegistry(gw.store.clinicians, systemClock);
-    const { token } = accounts.issueToken('dr-a', 'live test', gw.store.tokens);
+    const { token } = await accounts.issueToken('dr-a', 'live test', gw.store.tokens);
     const controller = new AbortController();
     const res = await fetch(`${base}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
     expect(res.headers.get('content-type')).toBe('text/event-stream');

@@ -17,6 +17,7 @@ function harness(options: { breaches?: readonly BreachStart[]; clock?: ManualClo
   let failNext = 0;
   const run = (works: PlannedWork[]): void => {
     const plan = e.plan(works);
+    if (plan instanceof Promise) throw new Error('on its own store the engine plans at once');
     if (plan === undefined) return;
     if (failNext > 0) {
       failNext -= 1;

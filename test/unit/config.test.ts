@@ -29,7 +29,7 @@ describe('config', () => {
     const env = { source: 'environment', values: readEnv({ VG_POSTGRES_URL: 'postgres://vg:secret@db.example:5432/vitals' }) };
     const c = loadConfig([env]);
     expect(c.store.postgres).toEqual({ url: 'postgres://vg:secret@db.example:5432/vitals', poolSize: 10 });
-    expect(notYetOnPostgres(c).map((line) => line.split(':')[0])).toEqual(['broker.url', 'web.enabled', 'alerts.enabled', 'ble.enabled']);
+    expect(notYetOnPostgres(c).map((line) => line.split(':')[0])).toEqual(['broker.url', 'web.enabled', 'ble.enabled']);
     const worker = loadConfig([env, { source: 'file', values: { 'broker.url': 'mqtt://broker:1883', 'web.enabled': false, 'alerts.enabled': false, 'ble.enabled': false } }]);
     expect(notYetOnPostgres(worker)).toEqual([]);
     expect(notYetOnPostgres(loadConfig([]))).toEqual([]); // SQLite: everything runs

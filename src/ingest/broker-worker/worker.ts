@@ -37,7 +37,7 @@ export interface BrokerWorkerMetrics {
 }
 
 /** What became of an alert handed to the broker for a clinician. */
-export type BrokerDelivery = 'acknowledged' | 'away' | 'timeout' | 'unsubscribed';
+export type BrokerDelivery = 'acknowledged' | 'timeout' | 'unsubscribed' | 'broker-unavailable';
 
 /** PUBACK reason code [MQTT-5 3.4.2.1]: accepted, but no subscription matched. */
 const NO_MATCHING_SUBSCRIBERS = 0x10;
@@ -113,14 +113,15 @@ export class BrokerWorker {
    * Publishes an alert delivery to `clinicians/<id>/alerts` at QoS 1 through a connection that is
    * up: acknowledged once the broker has taken it for a subscription (it holds it for the
    * clinician's session); unsubscribed while the clinician has no subscription at the broker
-   * (PUBACK 0x10: the broker drops it; tried again with back-off); away while no connection is up
-   * or when the broker refuses it (a misconfigured ACL pauses the lane).
+   * (PUBACK 0x10: the broker drops it; tried again with back-off); broker-unavailable while no
+   * connection is up or when the broker refuses it (a misconfigured ACL): tried again with back-off,
+   * as nothing tells the worker when either changes.
    */
   async deliverToClinician(clinicianId: string, body: unknown, timeoutMs: number): Promise<BrokerDelivery> {
     const ups = [...this.up];
-    if (ups.length === 0 || this.draining) return 'away';
+    if (ups.length === 0 || this.draining) return 'broker-unavailable';
     const connection = this.connections[ups[this.next++ % ups.length] ?? 0];
-    if (connection === undefined) return 'away';
+    if (connection === undefined) return 'broker-unavailable';
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     try {
@@ -130,7 +131,7 @@ export class BrokerWorker {
           (code) => (code === NO_MATCHING_SUBSCRIBERS ? ('unsubscribed' as const) : ('acknowledged' as const)),
           (error: unknown) => {
             this.log.warn({ clinicianId, err: error instanceof Error ? error.message : String(error) }, 'the broker refused an alert: check the workers\' account may publish to clinicians/+/alerts');
-            return 'away' as const;
+            return 'broker-unavailable' as const;
           },
         ),
         timeout,

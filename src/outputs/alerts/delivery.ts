@@ -59,8 +59,9 @@ export function recipientsOf(
 /**
  * What became of one alert sent to a clinician's MQTT client. `unsubscribed`: an external broker
  * took it but holds no subscription of the clinician's to give it to (it would drop it).
+ * `broker-unavailable`: no connection to the external broker is up, or it refused the publish.
  */
-export type ClinicianDelivery = 'acknowledged' | 'away' | 'timeout' | 'unsubscribed';
+export type ClinicianDelivery = 'acknowledged' | 'away' | 'timeout' | 'unsubscribed' | 'broker-unavailable';
 
 /**
  * Sends an alert delivery to the clinician's own MQTT client at QoS 1, done only once that client
@@ -74,6 +75,7 @@ export function mqttAlertDeliver(deliver: (clinicianId: string, message: Record<
     if (outcome === 'timeout') throw new DeliveryError(`no PUBACK from clinician:${d.clinicianId} within ${ackTimeoutMs} ms`, RetryClass.Ambiguous, undefined);
     // Nothing tells the gateway when the clinician subscribes at an external broker: try again with back-off.
     if (outcome === 'unsubscribed') throw new DeliveryError(`clinician:${d.clinicianId} has no subscription at the broker yet`, RetryClass.Transient, undefined);
+    if (outcome === 'broker-unavailable') throw new DeliveryError('no connection to the broker takes alerts now', RetryClass.Transient, undefined);
     return outcome === 'acknowledged' ? 'delivered' : 'away';
   };
 }

@@ -1,5 +1,5 @@
 import { evaluateThreshold } from '../../clinical/index.js';
-import { refreshed, type Clock, type ReadingRow } from '../../domain/index.js';
+import { GatewayError, refreshed, type Clock, type ReadingRow } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { CommitPlan, CommitPlanner, DeviceContext, PlannedWork } from '../../pipeline/index.js';
 import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
@@ -18,8 +18,34 @@ export type RuleOverride = Omit<PatientOverride, 'setAtMs'>;
 /** How long per-patient overrides are cached. */
 const OVERRIDES_TTL_MS = 5_000;
 
-/** Work the engine does in the next commit that does not come from a reading (silence, escalation, …). */
-type Job = (tx: AlertTx, nowMs: number) => void;
+/**
+ * Work the engine does in the next commit that does not come from a reading (silence, escalation,
+ * …), and what it reads: the patients whose NEWS2 it scores again, whether it checks for silence.
+ */
+interface Job {
+  readonly run: (tx: AlertTx, nowMs: number) => void;
+  readonly news2Patients?: readonly string[];
+  readonly silence?: boolean;
+}
+
+/** A device with its profile, as the silence check sees it. */
+type Activity = DeviceActivity & { profile: DeviceProfile };
+
+/**
+ * The store as several gateways share it (workers on PostgreSQL): each sees a share of every
+ * patient's readings and alerts, so what one remembers is not the truth. Before each plan the
+ * engine reads, for the patients the commit is about (every patient when it carries other work),
+ * what is open, the running breaches, the NEWS2 inputs, and which rows are stored already; its
+ * changes to alerts it read carry the time they were planned on (`ifUpdatedAtMs`).
+ */
+export interface SharedAlertStore {
+  conditionsOf(patients: readonly string[] | undefined): Promise<{ alerts: readonly AlertRecord[]; breaches: readonly BreachStart[] }>;
+  /** The latest value of each of `metrics` per patient, taken at or after `sinceMs`, not retracted. */
+  latestValues(patients: readonly string[], metrics: readonly string[], sinceMs: number): Promise<readonly { patientNhs: string; metric: string; value: number; takenAtMs: number }[]>;
+  existingKeys(keys: readonly string[]): Promise<ReadonlySet<string>>;
+  recipientsOf(change: AlertChange): Promise<readonly Recipient[]>;
+  activity(): Promise<readonly Activity[]>;
+}
 
 /** What the engine needs from the rest of the gateway. */
 export interface AlertEngineDeps {
@@ -53,7 +79,8 @@ export class AlertEngine implements CommitPlanner {
   private readonly conditions = new CommittedConditions();
   private jobs: Job[] = [];
   private requested: Promise<unknown> = Promise.resolve();
-  private activity: (() => readonly (DeviceActivity & { profile: DeviceProfile })[]) | undefined;
+  private activity: (() => readonly Activity[]) | undefined;
+  private shared: { store: SharedAlertStore; activity: readonly Activity[] } | undefined;
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
   private overrides: (() => ReadonlyMap<string, RuleOverride>) | undefined;
   private news2: News2Watch | undefined;
@@ -66,9 +93,25 @@ export class AlertEngine implements CommitPlanner {
 
   /** Takes in the open alerts and running breaches; patients with an open NEWS2 alert are scored again. */
   start(): void {
-    for (const b of this.deps.breaches()) if (b.sinceMs !== undefined) this.conditions.set(b.key, { state: { open: false, breachSinceMs: b.sinceMs } });
+    this.takeIn(this.deps.unresolved(), this.deps.breaches());
+  }
+
+  /**
+   * On a store several gateways share: no state is kept between commits (each plan reads what it
+   * needs); patients with an open NEWS2 alert are scored again now.
+   */
+  async startShared(store: SharedAlertStore): Promise<void> {
+    this.shared = { store, activity: [] };
+    this.activity = () => this.shared?.activity ?? [];
+    const { alerts } = await store.conditionsOf(undefined);
+    const news2Patients = alerts.filter((a) => a.ruleId === NEWS2).map((a) => a.patientNhs);
+    if (news2Patients.length > 0 && this.news2 !== undefined) this.trigger(this.rescore(news2Patients));
+  }
+
+  private takeIn(unresolved: readonly AlertRecord[], breaches: readonly BreachStart[]): void {
+    for (const b of breaches) if (b.sinceMs !== undefined) this.conditions.set(b.key, { state: { open: false, breachSinceMs: b.sinceMs } });
     const news2Patients: string[] = [];
-    for (const alert of this.deps.unresolved()) {
+    for (const alert of unresolved) {
       this.conditions.set(alert.key, { state: { open: true }, alert });
       if (alert.ruleId === NEWS2) news2Patients.push(alert.patientNhs);
     }
@@ -101,39 +144,47 @@ export class AlertEngine implements CommitPlanner {
     this.corrections = { since: latestId, correctedSince };
   }
 
-  /** Checks for silent devices every `intervalMs` (and now, with {@link checkSilenceNow}). */
-  watchSilence(activity: () => readonly (DeviceActivity & { profile: DeviceProfile })[], intervalMs: number): void {
-    this.activity = activity;
+  /**
+   * Checks for silent devices every `intervalMs` (and now, with {@link checkSilenceNow}); on a
+   * shared store, the devices' activity is read before each such check.
+   */
+  watchSilence(activity: (() => readonly Activity[]) | undefined, intervalMs: number): void {
+    if (activity !== undefined) this.activity = activity;
     this.silenceTimer ??= setInterval(() => this.checkSilenceNow(), intervalMs).unref();
   }
 
   /** Silent devices, changes made on the command line, corrections made there, and escalations: in the next commit. */
   checkSilenceNow(): void {
-    this.trigger((tx, now) => {
-      if (this.escalation !== undefined) syncWithStore(tx, this.escalation.current);
-      this.rescoreCorrected(tx, now);
-      if (this.activity !== undefined) checkSilence(tx, this.activity(), now);
-      if (this.escalation !== undefined) checkEscalations(tx, now, this.escalation);
+    this.trigger({
+      silence: true,
+      run: (tx, now) => {
+        if (this.escalation !== undefined) syncWithStore(tx, this.escalation.current);
+        this.rescoreCorrected(tx, now);
+        if (this.activity !== undefined) checkSilence(tx, this.activity(), now);
+        if (this.escalation !== undefined) checkEscalations(tx, now, this.escalation);
+      },
     });
   }
 
   /** Escalations only (and what was changed on the command line): in the next commit. */
   checkEscalationsNow(): void {
-    this.trigger((tx, now) => {
-      if (this.escalation !== undefined) syncWithStore(tx, this.escalation.current);
-      if (this.escalation !== undefined) checkEscalations(tx, now, this.escalation);
+    this.trigger({
+      run: (tx, now) => {
+        if (this.escalation !== undefined) syncWithStore(tx, this.escalation.current);
+        if (this.escalation !== undefined) checkEscalations(tx, now, this.escalation);
+      },
     });
   }
 
   /** A home BP average [NICE NG136] for a patient, from the derivation job: in the next commit. */
   homeBpAverage(patientNhs: string, average: { classification: 'normal' | 'stage-1' | 'stage-2'; systolic: number; diastolic: number }): void {
-    this.trigger((tx, now) => {
+    this.trigger({ run: (tx, now) => {
       const stage = average.classification === 'stage-2' ? 'stage 2 hypertension (≥150/95)' : 'stage 1 hypertension (≥135/85)';
       const message = `Home BP average ${average.systolic}/${average.diastolic} mmHg: ${average.classification === 'normal' ? 'below stage 1' : stage} [NICE NG136]`;
       // [NICE NG136] stage 1 or 2 is a diagnosis to confirm, not an emergency: info or warning.
       const severity = average.classification === 'stage-2' ? 'warning' : 'info';
       patientCondition(tx, patientNhs, HBPM, average.classification !== 'normal', severity, message, average.systolic, now);
-    });
+    } });
   }
 
   /** Resolves once every commit the engine asked for so far is settled. */
@@ -149,13 +200,62 @@ export class AlertEngine implements CommitPlanner {
 
   /**
    * Plans what a commit's rows cause. A value seen earlier in the same commit (its reading's key and
-   * metric) is a duplicate; rows whose
-   * evaluation changed something are checked against the store, and if any is stored already the
-   * commit is evaluated again without it (until every row that matters is known new).
+   * metric) is a duplicate; rows whose evaluation changed something are checked against the store,
+   * and if any is stored already the commit is evaluated again without it (until every row that
+   * matters is known new). On a shared store, what the plan needs is read first.
    */
-  plan(works: readonly PlannedWork[]): CommitPlan | undefined {
+  plan(works: readonly PlannedWork[]): CommitPlan | undefined | Promise<CommitPlan | undefined> {
     const jobs = this.jobs;
     this.jobs = [];
+    if (this.shared !== undefined) return this.planShared(works, jobs, this.shared);
+    const planned = this.planOn(works, jobs, (keys) => this.deps.existing(keys));
+    return planned === undefined ? undefined : this.commitPlan(planned, jobs, this.deps.recipientsOf);
+  }
+
+  /** A conflict with another gateway sharing the store: the commit is planned again on what it now holds. */
+  conflict(error: unknown): boolean {
+    return this.shared !== undefined && error instanceof GatewayError && error.code === 'GW_ALERT_CONFLICT';
+  }
+
+  private async planShared(works: readonly PlannedWork[], jobs: readonly Job[], shared: { store: SharedAlertStore; activity: readonly Activity[] }): Promise<CommitPlan | undefined> {
+    const { store } = shared;
+    try {
+      const patients = new Set(works.flatMap((w) => (w.device === undefined || w.work.rows.length === 0 ? [] : [w.device.patientNhs])));
+      const news2Patients = new Set([...patients, ...jobs.flatMap((j) => j.news2Patients ?? [])]);
+      // Other work (silence, escalation, home BP) may touch any patient: every open alert is read.
+      const everyone = jobs.length > 0;
+      const now = this.deps.clock.now();
+      const keys = works.flatMap((w) => (w.device === undefined ? [] : w.work.rows.map((r) => r.idempotencyKey)));
+      const [conditions, stored, latest, activity] = await Promise.all([
+        everyone || patients.size > 0 ? store.conditionsOf(everyone ? undefined : [...patients]) : undefined,
+        store.existingKeys([...new Set(keys)]),
+        this.news2 === undefined || news2Patients.size === 0 ? [] : store.latestValues([...news2Patients], Object.keys(NEWS2_METRICS), now - this.news2.windowMs),
+        jobs.some((j) => j.silence === true) ? store.activity() : undefined,
+      ]);
+      if (conditions !== undefined) this.conditions.replace(everyone ? undefined : patients, conditions.alerts, conditions.breaches);
+      for (const nhs of news2Patients) this.news2?.take(nhs, latest.filter((v) => v.patientNhs === nhs));
+      if (activity !== undefined) shared.activity = activity;
+      const planned = this.planOn(works, jobs, (ks) => new Set(ks.filter((k) => stored.has(k))));
+      if (planned === undefined) return undefined;
+      // Each change of an alert read from the store is made only if no one changed it since.
+      const read = new Map<string, number>();
+      for (const [, c] of this.conditions.entries()) if (c.alert !== undefined) read.set(c.alert.id, c.alert.updatedAtMs);
+      const changes = planned.tx.changes.map((c) => {
+        const at = read.get(c.alert.id);
+        read.delete(c.alert.id); // a second change of the same alert in this commit follows the first
+        return at === undefined ? c : { ...c, ifUpdatedAtMs: at };
+      });
+      planned.tx.changes.splice(0, planned.tx.changes.length, ...changes);
+      const recipients = new Map(await Promise.all(changes.map(async (c) => [c, await store.recipientsOf(c)] as const)));
+      return this.commitPlan(planned, jobs, (c) => recipients.get(c) ?? []);
+    } catch (error) {
+      this.jobs.unshift(...jobs);
+      throw error;
+    }
+  }
+
+  /** The evaluation of a commit's rows and jobs; undefined when it changes nothing. */
+  private planOn(works: readonly PlannedWork[], jobs: readonly Job[], existing: (keys: readonly string[]) => ReadonlySet<string>): { tx: AlertTx; corrected: ReadonlySet<string> } | undefined {
     const seen = new Set<string>();
     const fresh = works.map((w) => ({
       device: w.device,
@@ -172,14 +272,19 @@ export class AlertEngine implements CommitPlanner {
       const unchecked = [...tx.relevantKeys].filter((k) => !checked.has(k));
       if (unchecked.length === 0) break;
       for (const k of unchecked) checked.add(k);
-      const stored = this.deps.existing(unchecked);
+      const stored = existing(unchecked);
       if (stored.size === 0) break;
       for (const k of stored) excluded.add(k);
       this.news2?.forget(tx.news2Patients); // scored again from the store, which holds the duplicates' values
       tx = this.evaluate(fresh, excluded, jobs);
     }
     if (tx.changes.length === 0 && tx.breaches.length === 0 && corrected.size === 0 && jobs.length === 0) return undefined;
-    const work: CommitBatch = { rows: [], deadLetters: [], health: [], alerts: tx.changes, breaches: tx.breaches, outbox: tx.changes.length === 0 ? [] : this.outboxOf(tx.changes) };
+    return { tx, corrected };
+  }
+
+  private commitPlan({ tx, corrected }: { tx: AlertTx; corrected: ReadonlySet<string> }, jobs: readonly Job[], recipients: (change: AlertChange) => readonly Recipient[]): CommitPlan {
+    const outbox = tx.changes.length === 0 ? [] : [...alertDeliveries(tx.changes, recipients), ...(this.careRecord?.entries(tx.changes) ?? [])];
+    const work: CommitBatch = { rows: [], deadLetters: [], health: [], alerts: tx.changes, breaches: tx.breaches, outbox };
     return { work, settle: (committed) => (committed ? this.committed(tx, corrected) : this.failed(tx, jobs)) };
   }
 
@@ -187,7 +292,7 @@ export class AlertEngine implements CommitPlanner {
     const tx = new AlertTx(this.conditions);
     const now = this.deps.clock.now();
     // Jobs first: they were asked for before these rows were planned (e.g. taking in an alert resolved by hand).
-    for (const job of jobs) job(tx, now);
+    for (const job of jobs) job.run(tx, now);
     for (const { device, rows } of fresh) {
       if (device === undefined || rows.length === 0) continue;
       const kept = excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.idempotencyKey));
@@ -224,10 +329,6 @@ export class AlertEngine implements CommitPlanner {
     });
     const before = this.requested;
     this.requested = Promise.all([before, commit]);
-  }
-
-  private outboxOf(changes: readonly AlertChange[]) {
-    return [...alertDeliveries(changes, this.deps.recipientsOf), ...(this.careRecord?.entries(changes) ?? [])];
   }
 
   private ruleFor(patientNhs: string, rule: AlertRuleSpec): AlertRuleSpec {
@@ -291,16 +392,19 @@ export class AlertEngine implements CommitPlanner {
 
   /** Scores these patients' NEWS2 again from the store (after corrections, or at start-up). */
   private rescore(patients: readonly string[]): Job {
-    return (tx, now) => {
+    return { news2Patients: patients, run: (tx, now) => this.rescoreNow(tx, patients, now) };
+  }
+
+  private rescoreNow(tx: AlertTx, patients: readonly string[], now: number): void {
       if (this.news2 === undefined) return;
-      this.news2.forget(patients);
+      // On a shared store the values were just read for this plan.
+      if (this.shared === undefined) this.news2.forget(patients);
       for (const nhs of patients) {
         tx.news2Patients.add(nhs);
         const score = this.news2.rescore(nhs, now);
         const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
         patientCondition(tx, nhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
       }
-    };
   }
 
   /** Patients with readings corrected by another process since the last check: NEWS2 scored again. */
@@ -310,7 +414,7 @@ export class AlertEngine implements CommitPlanner {
     const found = c.correctedSince(c.since);
     if (found.length === 0) return;
     tx.correctionsUpTo = Math.max(...found.map((f) => f.id));
-    this.rescore([...new Set(found.map((f) => f.patientNhs))])(tx, now);
+    this.rescoreNow(tx, [...new Set(found.map((f) => f.patientNhs))], now);
   }
 
 }

@@ -28,7 +28,8 @@ export class News2Watch {
   private readonly scored = new Map<string, string>();
 
   constructor(
-    private readonly windowMs: number,
+    /** How far back a value counts. */
+    readonly windowMs: number,
     private readonly load: (patientNhs: string, metric: string, sinceMs: number) => { value: number; takenAtMs: number } | undefined,
     private readonly scaleOf: (patientNhs: string) => 1 | 2,
   ) {}
@@ -58,12 +59,30 @@ export class News2Watch {
     return this.score(patientNhs, values, since, changed);
   }
 
-  /** The patient's NEWS2 from the store's values alone (after a correction, or at start-up). */
+  /**
+   * The patient's NEWS2 from the store's values alone (after a correction, or at start-up): those
+   * remembered, after {@link forget} those the store holds now.
+   */
   rescore(patientNhs: string, nowMs: number): News2Score & { alerting: boolean } {
-    this.forget([patientNhs]);
+    this.scored.delete(patientNhs);
     const since = nowMs - this.windowMs;
-    const values = this.loaded(patientNhs, since);
+    const values = this.latest.get(patientNhs) ?? this.loaded(patientNhs, since);
     return this.score(patientNhs, values, since, true) as News2Score & { alerting: boolean };
+  }
+
+  /**
+   * Replaces what is remembered of a patient with the store's latest values, read by the caller
+   * (gateways sharing a store each see a share of the patient's readings: before each evaluation
+   * the store is read again). Each value: a metric of {@link NEWS2_METRICS}, taken inside the window.
+   */
+  take(patientNhs: string, stored: readonly { metric: string; value: number; takenAtMs: number }[]): void {
+    const values = new Map<Parameter, { value: number; atMs: number }>();
+    for (const v of stored) {
+      const parameter = NEWS2_METRICS[v.metric as keyof typeof NEWS2_METRICS] as Parameter | undefined;
+      const known = parameter === undefined ? undefined : values.get(parameter);
+      if (parameter !== undefined && (known === undefined || v.takenAtMs > known.atMs)) values.set(parameter, { value: v.value, atMs: v.takenAtMs });
+    }
+    this.latest.set(patientNhs, values);
   }
 
   /** Forgets what is remembered of these patients: read from the store again next time (what it holds is the truth). */

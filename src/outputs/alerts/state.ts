@@ -29,6 +29,17 @@ export class CommittedConditions {
   entries(): IterableIterator<[string, ConditionState]> {
     return this.byKey.entries();
   }
+
+  /**
+   * What the store holds now for these patients (every patient: undefined) replaces what is
+   * remembered of them: their unresolved alerts, and the running breaches of duration rules.
+   */
+  replace(patients: ReadonlySet<string> | undefined, alerts: readonly AlertRecord[], breaches: readonly BreachStart[]): void {
+    if (patients === undefined) this.byKey.clear();
+    else for (const key of [...this.byKey.keys()]) if (patients.has(key.slice(0, key.indexOf('|')))) this.byKey.delete(key);
+    for (const b of breaches) if (b.sinceMs !== undefined) this.byKey.set(b.key, { state: { open: false, breachSinceMs: b.sinceMs } });
+    for (const alert of alerts) this.byKey.set(alert.key, { state: { open: true }, alert });
+  }
 }
 
 /**

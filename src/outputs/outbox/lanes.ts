@@ -14,7 +14,7 @@ export interface LaneRow {
 
 export interface LaneSource {
   /** Pending entries of `sink`, oldest first, leaving out the lanes in `skip`. */
-  lanes(sink: string, skip: readonly string[], limit: number): readonly LaneRow[];
+  lanes(sink: string, skip: readonly string[], limit: number): readonly LaneRow[] | Promise<readonly LaneRow[]>;
 }
 
 /**
@@ -104,7 +104,7 @@ export class LaneSender {
     await this.sweepAway();
     while (!this.cycle.stopped) {
       const now = this.clock.now();
-      const rows = this.source.lanes(this.options.sink, this.skipped(now), this.options.batchSize);
+      const rows = await this.source.lanes(this.options.sink, this.skipped(now), this.options.batchSize);
       if (rows.length === 0) return;
       const byLane = new Map<string, LaneRow[]>();
       for (const row of rows) byLane.set(row.lane, [...(byLane.get(row.lane) ?? []), row]);

@@ -1,23 +1,31 @@
+import { GatewayError } from '../../domain/index.js';
 import type { AsyncPort } from '../async-port.js';
 import type { AlertChange, AlertEvent, AlertRecord, AlertState, AlertStore, BreachStart } from '../reading-store.js';
 import { alertFromRow } from '../rows.js';
 import type { PgQueryable } from './database.js';
 
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
 /**
- * Alerts and their trail on PostgreSQL. The partial unique index on unresolved alerts' keys refuses
- * a second open alert for one condition, whichever gateway plans it: its whole commit fails.
+ * Alerts and their trail on PostgreSQL, serialised per condition among gateways sharing the store:
+ * the partial unique index on unresolved alerts' keys refuses a second open alert for one condition
+ * whichever gateway plans it, and a change planned on an alert as it stood (`ifUpdatedAtMs`) is
+ * refused once another gateway changed it. Either refusal fails the whole commit with
+ * `GW_ALERT_CONFLICT`, and the commit queue plans it afresh on what the store now holds.
  */
 export class PgAlerts implements AsyncPort<AlertStore> {
   constructor(private readonly db: PgQueryable) {}
 
   async apply(changes: readonly AlertChange[]): Promise<void> {
-    for (const { alert, by, note } of changes) {
-      await this.db.execute(
+    for (const { alert, by, note, ifUpdatedAtMs } of changes) {
+      const written = await this.db.execute(
         `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id, assigned_to)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
            escalation_level = GREATEST(alerts.escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, alerts.snoozed_until),
-           assigned_to = COALESCE(excluded.assigned_to, alerts.assigned_to)`,
+           assigned_to = COALESCE(excluded.assigned_to, alerts.assigned_to)
+         WHERE $16::bigint IS NULL OR alerts.updated_at = $16`,
         [
           alert.id,
           alert.key,
@@ -34,8 +42,15 @@ export class PgAlerts implements AsyncPort<AlertStore> {
           alert.snoozedUntilMs ?? null,
           alert.observationId ?? null,
           alert.assignedTo ?? null,
+          ifUpdatedAtMs ?? null,
         ],
-      );
+      ).catch((error: unknown) => {
+        if ((error as { code?: string }).code === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === 'alerts_unresolved') {
+          throw new GatewayError('GW_ALERT_CONFLICT', `another gateway opened an alert on ${alert.ruleId} for this patient first`, { cause: error });
+        }
+        throw error;
+      });
+      if (written === 0) throw new GatewayError('GW_ALERT_CONFLICT', `another gateway changed alert ${alert.id} after this change was planned`);
       await this.db.execute('INSERT INTO alert_events (alert_id, at, state, by, note) VALUES ($1, $2, $3, $4, $5)', [alert.id, alert.updatedAtMs, alert.state, by, note ?? null]);
     }
   }
@@ -49,6 +64,18 @@ export class PgAlerts implements AsyncPort<AlertStore> {
 
   async breaches(): Promise<BreachStart[]> {
     return (await this.db.query('SELECT key, since_at FROM alert_breaches ORDER BY key')).map((r) => ({ key: r['key'] as string, sinceMs: r['since_at'] as number }));
+  }
+
+  /** These patients' unresolved alerts and running breaches (every patient's: undefined), as they stand. */
+  async conditionsOf(patients: readonly string[] | undefined): Promise<{ alerts: AlertRecord[]; breaches: BreachStart[] }> {
+    if (patients === undefined) return { alerts: await this.unresolved(), breaches: await this.breaches() };
+    if (patients.length === 0) return { alerts: [], breaches: [] };
+    const [alerts, breaches] = await Promise.all([
+      this.db.query(`SELECT * FROM alerts WHERE state != 'resolved' AND patient_nhs = ANY($1::text[]) ORDER BY opened_at, id`, [patients]),
+      // A breach's key starts with its patient's NHS number: `<patient>|<device>|<rule>`.
+      this.db.query(`SELECT key, since_at FROM alert_breaches WHERE split_part(key, '|', 1) = ANY($1::text[]) ORDER BY key`, [patients]),
+    ]);
+    return { alerts: alerts.map(alertFromRow), breaches: breaches.map((r) => ({ key: r['key'] as string, sinceMs: r['since_at'] as number })) };
   }
 
   async unresolved(): Promise<AlertRecord[]> {

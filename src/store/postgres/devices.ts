@@ -1,5 +1,5 @@
 import type { AsyncPort } from '../async-port.js';
-import type { DeviceHealth, DeviceRecord, DeviceStore } from '../device-store.js';
+import type { DeviceActivity, DeviceHealth, DeviceRecord, DeviceStore } from '../device-store.js';
 import { healthFromRow } from '../rows.js';
 import type { PgQueryable, PgRow } from './database.js';
 
@@ -17,6 +17,21 @@ export class PgDeviceStore implements AsyncPort<DeviceStore> {
   async get(id: string): Promise<DeviceRecord | undefined> {
     const [r] = await this.db.query('SELECT * FROM devices WHERE id = $1', [id]);
     return r === undefined ? undefined : toRecord(r);
+  }
+
+  /** Active devices with the time of their latest reading (undefined: none yet). */
+  async activity(): Promise<DeviceActivity[]> {
+    const rows = await this.db.query(
+      `SELECT d.id, d.profile_id, d.patient_nhs, d.created_at, h.last_reading_at
+       FROM devices d LEFT JOIN device_health h ON h.device_id = d.id WHERE d.status = 'active' ORDER BY d.id`,
+    );
+    return rows.map((r) => ({
+      deviceId: r['id'] as string,
+      profileId: r['profile_id'] as string,
+      patientNhs: r['patient_nhs'] as string,
+      createdAtMs: r['created_at'] as number,
+      lastReadingAtMs: (r['last_reading_at'] as number | null) ?? undefined,
+    }));
   }
 
   async list(filter: { patientNhs?: string } = {}): Promise<DeviceRecord[]> {

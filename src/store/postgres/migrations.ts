@@ -216,6 +216,15 @@ const MIGRATIONS: readonly string[] = [
      password_hash TEXT NOT NULL,
      updated_at BIGINT NOT NULL
    );`,
+  // 7: lanes of a laned sink (alert deliveries: one per recipient) held by one sender at a time
+  // among several gateways, for a lease, so a lane's entries go in order and once.
+  `CREATE TABLE outbox_lane_claims (
+     sink TEXT NOT NULL,
+     lane TEXT NOT NULL,
+     claimed_by TEXT NOT NULL,
+     claimed_until BIGINT NOT NULL,
+     PRIMARY KEY (sink, lane)
+   );`,
 ];
 
 /** The schema version this build writes. */

@@ -54,6 +54,32 @@ export class PgOutbox implements AsyncPort<OutboxStore> {
     return rows.map((r) => ({ id: r['id'] as number, payload: r['payload'] as string, items: r['items'] as number })).sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * Pending entries of a laned sink for one sender among several: the lanes with entries (leaving
+   * out those in `skip`) that no other sender holds, each now held by `sender` until
+   * `nowMs + leaseMs` (renewed by each call that returns it), and up to `limit` of their entries,
+   * oldest first. A lane is one recipient's: holding it whole keeps its deliveries in order and each
+   * sent by one sender; a sender that dies, or skips a lane (its recipient away, its retry not due),
+   * leaves it to another when the lease ends. Two senders claiming one lane at once: the second
+   * waits for the first's claim and then finds it held.
+   */
+  async claimLanes(sink: string, sender: string, skip: readonly string[], limit: number, nowMs: number, leaseMs: number): Promise<LaneOutboxEntry[]> {
+    const rows = await this.db.query(
+      `WITH wanted AS (
+         SELECT DISTINCT COALESCE(lane, '') AS lane FROM outbox WHERE sink = $1 AND state = 'pending' AND NOT (COALESCE(lane, '') = ANY($3::text[]))
+       ), held AS (
+         INSERT INTO outbox_lane_claims (sink, lane, claimed_by, claimed_until) SELECT $1, lane, $2, $5 FROM wanted ORDER BY lane
+         ON CONFLICT (sink, lane) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until
+           WHERE outbox_lane_claims.claimed_by = excluded.claimed_by OR outbox_lane_claims.claimed_until <= $4
+         RETURNING lane
+       )
+       SELECT id, payload, COALESCE(lane, '') AS lane, created_at FROM outbox
+       WHERE sink = $1 AND state = 'pending' AND COALESCE(lane, '') IN (SELECT lane FROM held) ORDER BY id LIMIT $6`,
+      [sink, sender, skip, nowMs, nowMs + leaseMs, limit],
+    );
+    return rows.map((r) => ({ id: r['id'] as number, payload: r['payload'] as string, lane: r['lane'] as string, createdAtMs: r['created_at'] as number }));
+  }
+
   async lanes(sink: string, skip: readonly string[], limit: number): Promise<LaneOutboxEntry[]> {
     const rows = await this.db.query(
       `SELECT id, payload, COALESCE(lane, '') AS lane, created_at FROM outbox WHERE sink = $1 AND state = 'pending' AND NOT (COALESCE(lane, '') = ANY($2::text[])) ORDER BY id LIMIT $3`,

@@ -96,6 +96,21 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
     return rows.map(storedReadingFromRow);
   }
 
+  /**
+   * Each patient's latest value of each of `metrics` taken at or after `sinceMs`, not retracted (the
+   * NEWS2 inputs of patients whose readings several gateways store): one index range per patient.
+   */
+  async latestValues(patients: readonly string[], metrics: readonly string[], sinceMs: number): Promise<{ patientNhs: string; metric: string; value: number; takenAtMs: number }[]> {
+    if (patients.length === 0 || metrics.length === 0) return [];
+    const rows = await this.db.query(
+      `SELECT DISTINCT ON (patient_nhs, metric) patient_nhs, metric, value, taken_at FROM reading_values
+       WHERE patient_nhs = ANY($1::text[]) AND metric = ANY($2::text[]) AND taken_at >= $3 AND status != 'entered-in-error'
+       ORDER BY patient_nhs, metric, taken_at DESC, id DESC`,
+      [patients, metrics, sinceMs],
+    );
+    return rows.map((r) => ({ patientNhs: r['patient_nhs'] as string, metric: r['metric'] as string, value: r['value'] as number, takenAtMs: Number(r['taken_at']) }));
+  }
+
   async existingKeys(keys: readonly string[]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
     return new Set((await this.db.query('SELECT reading_key FROM readings WHERE reading_key = ANY($1::text[])', [keys])).map((r) => r['reading_key'] as string));
