@@ -7,6 +7,7 @@
  * scaling over one worker, and CPU per reading of the workers, Mosquitto and PostgreSQL (to show
  * where the bottleneck sits). Reported beside the embedded gateway's throughput from the same run.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +22,13 @@ import { progress } from './progress.js';
 import { commitRows, DEVICES, publishBacklog, READINGS, startWorker, stopWorker } from './worker.js';
 
 export const WORKER_COUNTS = [1, 2, 3] as const;
+/** Then this many workers again with the alert rules on (each plan reads the patients' alerts and NEWS2 inputs). */
+const WITH_ALERTS = 2;
 const CONNECTIONS = 16;
 
 export interface PgWorkersRound {
   readonly workers: number;
+  readonly alerts: boolean;
   readonly readings: number;
   readonly stored: number;
   readonly seconds: number;
@@ -54,9 +58,10 @@ export async function benchPgWorkers(): Promise<PgWorkersResult> {
     const devices = await provision(templateUrl);
     const template = new URL(templateUrl).pathname.slice(1);
     const rounds: PgWorkersRound[] = [];
-    for (const workers of WORKER_COUNTS) {
+    writeFileSync(join(dir, 'webhook.key'), randomBytes(32));
+    for (const [workers, alerts] of [...WORKER_COUNTS.map((n) => [n, false] as const), [WITH_ALERTS, true] as const]) {
       const url = await server.createDatabase(template);
-      rounds.push(await round(broker.url, broker.pid(), server.pid(), url, dir, devices, workers));
+      rounds.push(await round(broker.url, broker.pid(), server.pid(), url, dir, devices, workers, alerts));
     }
     return { rounds, ok: rounds.every((r) => r.stored === r.readings) };
   } finally {
@@ -80,25 +85,28 @@ async function provision(url: string): Promise<DeviceCredentials[]> {
 }
 
 /** One size: the workers' sessions made, the backlog queued while they are away, then the drain timed. */
-async function round(brokerUrl: string, brokerPid: number, postgresPid: number, url: string, dir: string, devices: readonly DeviceCredentials[], workers: number): Promise<PgWorkersRound> {
+async function round(brokerUrl: string, brokerPid: number, postgresPid: number, url: string, dir: string, devices: readonly DeviceCredentials[], workers: number, alerts: boolean): Promise<PgWorkersRound> {
+  const name = `n${workers}${alerts ? '-alerts' : ''}`;
   const argsOf = Array.from({ length: workers }, (_, i) => {
-    const config = join(dir, `n${workers}-${i}.json`);
+    const config = join(dir, `${name}-${i}.json`);
     const settings = {
-      gatewayId: `bench-pg-n${workers}-${i + 1}`,
+      gatewayId: `bench-pg-${name}-${i + 1}`,
       store: { postgres: { url, poolSize: 4 } },
-      broker: { url: brokerUrl, connections: CONNECTIONS, group: `bench-pg-n${workers}`, session: 'persistent', sessionExpirySeconds: 3600 },
+      broker: { url: brokerUrl, connections: CONNECTIONS, group: `bench-pg-${name}`, session: 'persistent', sessionExpirySeconds: 3600 },
       web: { enabled: false },
-      alerts: { enabled: false },
+      alerts: { enabled: alerts },
+      webhookKeyFile: join(dir, 'webhook.key'),
       ble: { enabled: false },
     };
     writeFileSync(config, JSON.stringify(settings));
     return ['--config', config, '--log-level', 'warn'];
   });
 
-  progress(`workers on PostgreSQL: ${workers} worker(s): making their sessions at the broker`);
+  const label = `${workers} worker(s)${alerts ? ' with alert rules' : ''}`;
+  progress(`workers on PostgreSQL: ${label}: making their sessions at the broker`);
   for (const first of await Promise.all(argsOf.map((args) => startWorker(args)))) await stopWorker(first.child);
 
-  progress(`workers on PostgreSQL: ${workers} worker(s): queueing ${READINGS.toLocaleString('en-GB')} readings while they are away`);
+  progress(`workers on PostgreSQL: ${label}: queueing ${READINGS.toLocaleString('en-GB')} readings while they are away`);
   await publishBacklog(brokerUrl, devices);
 
   const brokerCpu0 = cpuMs(brokerPid);
@@ -123,9 +131,9 @@ async function round(brokerUrl: string, brokerPid: number, postgresPid: number, 
   const perCommit = (await Promise.all(running.map((w) => commitRows(w.metricsUrl)))).reduce((n, c) => n + c, 0) / workers;
   await Promise.all(running.map((w) => stopWorker(w.child)));
   const perS = stored / seconds;
-  progress(`workers on PostgreSQL: ${workers} worker(s): ${Math.round(perS).toLocaleString('en-GB')} readings/s`);
+  progress(`workers on PostgreSQL: ${label}: ${Math.round(perS).toLocaleString('en-GB')} readings/s`);
   const us = (ms: number) => (ms * 1000) / stored;
-  return { workers, readings: READINGS, stored, seconds, perS, perCommit, workersCpuUsPerReading: us(workersCpu), brokerCpuUsPerReading: us(brokerCpu), postgresCpuUsPerReading: us(postgresCpu), failedCommitMessages, deadlocks };
+  return { workers, alerts, readings: READINGS, stored, seconds, perS, perCommit, workersCpuUsPerReading: us(workersCpu), brokerCpuUsPerReading: us(brokerCpu), postgresCpuUsPerReading: us(postgresCpu), failedCommitMessages, deadlocks };
 }
 
 export function formatPgWorkers(result: PgWorkersResult | undefined, embeddedPerS: number): string {
@@ -134,7 +142,7 @@ export function formatPgWorkers(result: PgWorkersResult | undefined, embeddedPer
   const one = result.rounds[0]?.perS ?? NaN;
   const rows = result.rounds.map(
     (r) =>
-      `  ${r.workers} worker(s): ${Math.round(r.perS).toLocaleString('en-GB').padStart(6)} readings/s = ${(r.perS / one).toFixed(2)} × one worker, ${((100 * r.perS) / embeddedPerS).toFixed(1).padStart(4)} % of the embedded gateway; ` +
+      `  ${r.workers} worker(s)${r.alerts ? ', alert rules on' : ''}: ${Math.round(r.perS).toLocaleString('en-GB').padStart(6)} readings/s = ${(r.perS / one).toFixed(2)} × one worker, ${((100 * r.perS) / embeddedPerS).toFixed(1).padStart(4)} % of the embedded gateway; ` +
       `${r.perCommit.toFixed(1)} readings per commit; CPU per reading: workers ${r.workersCpuUsPerReading.toFixed(0)} µs, Mosquitto ${r.brokerCpuUsPerReading.toFixed(0)} µs, PostgreSQL ${r.postgresCpuUsPerReading.toFixed(0)} µs` +
       `${r.failedCommitMessages > 0 || r.deadlocks > 0 ? `; ${r.failedCommitMessages} messages in failed commits, ${r.deadlocks} deadlocks` : ''}${r.stored === r.readings ? '' : `; STORED ${r.stored} OF ${r.readings}`}`,
   );

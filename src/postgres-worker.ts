@@ -252,7 +252,7 @@ export async function sharedAlertEngine({ config, store, queue, profiles, clock,
   // The NEWS2 inputs are read for each plan (take), never one metric at a time.
   alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, () => undefined, (nhs) => scales().get(nhs) ?? 1));
   await alerts.startShared({
-    conditionsOf: (patients) => store.alerts.conditionsOf(patients),
+    conditionsOf: (patients, options) => store.alerts.conditionsOf(patients, options),
     latestValues: (patients, metricNames, sinceMs) => store.readings.latestValues(patients, metricNames, sinceMs),
     existingKeys: (keys) => store.readings.existingKeys(keys),
     recipientsOf: async (change) => {

@@ -39,9 +39,11 @@ type Activity = DeviceActivity & { profile: DeviceProfile };
  * changes to alerts it read carry the time they were planned on (`ifUpdatedAtMs`).
  */
 export interface SharedAlertStore {
-  conditionsOf(patients: readonly string[] | undefined): Promise<{ alerts: readonly AlertRecord[]; breaches: readonly BreachStart[] }>;
+  /** Their running breaches only when `breaches` is true (duration rules are rare: otherwise none is read). */
+  conditionsOf(patients: readonly string[] | undefined, options: { breaches: boolean }): Promise<{ alerts: readonly AlertRecord[]; breaches: readonly BreachStart[] }>;
   /** The latest value of each of `metrics` per patient, taken at or after `sinceMs`, not retracted. */
   latestValues(patients: readonly string[], metrics: readonly string[], sinceMs: number): Promise<readonly { patientNhs: string; metric: string; value: number; takenAtMs: number }[]>;
+  /** Which of these reading keys are stored already. */
   existingKeys(keys: readonly string[]): Promise<ReadonlySet<string>>;
   recipientsOf(change: AlertChange): Promise<readonly Recipient[]>;
   activity(): Promise<readonly Activity[]>;
@@ -103,7 +105,7 @@ export class AlertEngine implements CommitPlanner {
   async startShared(store: SharedAlertStore): Promise<void> {
     this.shared = { store, activity: [] };
     this.activity = () => this.shared?.activity ?? [];
-    const { alerts } = await store.conditionsOf(undefined);
+    const { alerts } = await store.conditionsOf(undefined, { breaches: false });
     const news2Patients = alerts.filter((a) => a.ruleId === NEWS2).map((a) => a.patientNhs);
     if (news2Patients.length > 0 && this.news2 !== undefined) this.trigger(this.rescore(news2Patients));
   }
@@ -224,34 +226,51 @@ export class AlertEngine implements CommitPlanner {
       const news2Patients = new Set([...patients, ...jobs.flatMap((j) => j.news2Patients ?? [])]);
       // Other work (silence, escalation, home BP) may touch any patient: every open alert is read.
       const everyone = jobs.length > 0;
+      const breaches = everyone || works.some((w) => w.device?.profile.alerts.some((a) => a.durationMinutes !== undefined) === true);
       const now = this.deps.clock.now();
-      const keys = works.flatMap((w) => (w.device === undefined ? [] : w.work.rows.map((r) => r.idempotencyKey)));
-      const [conditions, stored, latest, activity] = await Promise.all([
-        everyone || patients.size > 0 ? store.conditionsOf(everyone ? undefined : [...patients]) : undefined,
-        store.existingKeys([...new Set(keys)]),
+      const [conditions, latest, activity] = await Promise.all([
+        everyone || patients.size > 0 ? store.conditionsOf(everyone ? undefined : [...patients], { breaches }) : undefined,
         this.news2 === undefined || news2Patients.size === 0 ? [] : store.latestValues([...news2Patients], Object.keys(NEWS2_METRICS), now - this.news2.windowMs),
         jobs.some((j) => j.silence === true) ? store.activity() : undefined,
       ]);
       if (conditions !== undefined) this.conditions.replace(everyone ? undefined : patients, conditions.alerts, conditions.breaches);
-      for (const nhs of news2Patients) this.news2?.take(nhs, latest.filter((v) => v.patientNhs === nhs));
       if (activity !== undefined) shared.activity = activity;
-      const planned = this.planOn(works, jobs, (ks) => new Set(ks.filter((k) => stored.has(k))));
-      if (planned === undefined) return undefined;
-      // Each change of an alert read from the store is made only if no one changed it since.
-      const read = new Map<string, number>();
-      for (const [, c] of this.conditions.entries()) if (c.alert !== undefined) read.set(c.alert.id, c.alert.updatedAtMs);
-      const changes = planned.tx.changes.map((c) => {
-        const at = read.get(c.alert.id);
-        read.delete(c.alert.id); // a second change of the same alert in this commit follows the first
-        return at === undefined ? c : { ...c, ifUpdatedAtMs: at };
-      });
-      planned.tx.changes.splice(0, planned.tx.changes.length, ...changes);
-      const recipients = new Map(await Promise.all(changes.map(async (c) => [c, await store.recipientsOf(c)] as const)));
-      return this.commitPlan(planned, jobs, (c) => recipients.get(c) ?? []);
+      // Which rows are stored already is asked only of rows that changed something (usually none),
+      // and the commit evaluated again once they are known.
+      const stored = new Map<string, boolean>();
+      for (;;) {
+        this.news2?.forget(news2Patients);
+        for (const nhs of news2Patients) this.news2?.take(nhs, latest.filter((v) => v.patientNhs === nhs));
+        const unknown: string[] = [];
+        const planned = this.planOn(works, jobs, (keys) => {
+          unknown.push(...keys.filter((k) => !stored.has(k)));
+          return new Set(keys.filter((k) => stored.get(k) === true));
+        });
+        if (unknown.length > 0) {
+          const found = await store.existingKeys([...new Set(unknown)]);
+          for (const k of unknown) stored.set(k, found.has(k));
+          continue;
+        }
+        return planned === undefined ? undefined : await this.sharedPlan(planned, jobs, store);
+      }
     } catch (error) {
       this.jobs.unshift(...jobs);
       throw error;
     }
+  }
+
+  /** Each change of an alert read from the store is made only if no one changed it since; its recipients read now. */
+  private async sharedPlan(planned: { tx: AlertTx; corrected: ReadonlySet<string> }, jobs: readonly Job[], store: SharedAlertStore): Promise<CommitPlan> {
+    const read = new Map<string, number>();
+    for (const [, c] of this.conditions.entries()) if (c.alert !== undefined) read.set(c.alert.id, c.alert.updatedAtMs);
+    const changes = planned.tx.changes.map((c) => {
+      const at = read.get(c.alert.id);
+      read.delete(c.alert.id); // a second change of the same alert in this commit follows the first
+      return at === undefined ? c : { ...c, ifUpdatedAtMs: at };
+    });
+    planned.tx.changes.splice(0, planned.tx.changes.length, ...changes);
+    const recipients = new Map(await Promise.all(changes.map(async (c) => [c, await store.recipientsOf(c)] as const)));
+    return this.commitPlan(planned, jobs, (c) => recipients.get(c) ?? []);
   }
 
   /** The evaluation of a commit's rows and jobs; undefined when it changes nothing. */

@@ -67,13 +67,14 @@ export class PgAlerts implements AsyncPort<AlertStore> {
   }
 
   /** These patients' unresolved alerts and running breaches (every patient's: undefined), as they stand. */
-  async conditionsOf(patients: readonly string[] | undefined): Promise<{ alerts: AlertRecord[]; breaches: BreachStart[] }> {
-    if (patients === undefined) return { alerts: await this.unresolved(), breaches: await this.breaches() };
+  async conditionsOf(patients: readonly string[] | undefined, options: { breaches: boolean } = { breaches: true }): Promise<{ alerts: AlertRecord[]; breaches: BreachStart[] }> {
+    if (patients === undefined) return { alerts: await this.unresolved(), breaches: options.breaches ? await this.breaches() : [] };
     if (patients.length === 0) return { alerts: [], breaches: [] };
     const [alerts, breaches] = await Promise.all([
-      this.db.query(`SELECT * FROM alerts WHERE state != 'resolved' AND patient_nhs = ANY($1::text[]) ORDER BY opened_at, id`, [patients]),
+      // Joined on the patients (not `= ANY`), so the prepared statement's plan uses the patient index.
+      this.db.query(`SELECT a.* FROM unnest($1::text[]) AS p (nhs) JOIN alerts a ON a.patient_nhs = p.nhs WHERE a.state != 'resolved' ORDER BY a.opened_at, a.id`, [patients]),
       // A breach's key starts with its patient's NHS number: `<patient>|<device>|<rule>`.
-      this.db.query(`SELECT key, since_at FROM alert_breaches WHERE split_part(key, '|', 1) = ANY($1::text[]) ORDER BY key`, [patients]),
+      options.breaches ? this.db.query(`SELECT key, since_at FROM alert_breaches WHERE split_part(key, '|', 1) = ANY($1::text[]) ORDER BY key`, [patients]) : [],
     ]);
     return { alerts: alerts.map(alertFromRow), breaches: breaches.map((r) => ({ key: r['key'] as string, sinceMs: r['since_at'] as number })) };
   }
