@@ -11,9 +11,9 @@ import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, alertDeliveries, News
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
-import { alertsInCareRecord, bearerAuth, ClientCredentialsAuth, Derivations, FHIR_SINK, FhirClient, FhirDelivery, fhirSender, FhirValidator, noAuth } from './outputs/fhir/index.js';
-import { LaneSender, OutboxSender } from './outputs/outbox/index.js';
-import { outputPlanner } from './outputs/planner.js';
+import { alertsInCareRecord, Derivations, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
+import { LaneSender } from './outputs/outbox/index.js';
+import { fhirServiceId, outputPlanner } from './outputs/planner.js';
 import { loadSecretKey } from './outputs/secret-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import type { OutboxResult } from './store/reading-store.js';
@@ -55,7 +55,7 @@ export class Gateway {
   private webApp(store: SqliteStore, queue: CommitQueue, profiles: ProfileCatalog, accounts: ClinicianRegistry, health: () => { status: string }, connected: (deviceId: string) => boolean | null): WebServer {
     const { config, clock, log } = this;
     const recipients = recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), config.alerts.escalation.contacts);
-    const careRecord = config.fhir.url === undefined ? undefined : alertsInCareRecord(config.gatewayId);
+    const careRecord = config.fhir.url === undefined ? undefined : alertsInCareRecord(fhirServiceId(config));
     const deps: CareDeps = {
       store,
       commit: (work) => queue.submit(work),
@@ -128,7 +128,7 @@ export class Gateway {
         metrics.watchOutbox(INFLUX_SINK, () => store.outbox.stats(INFLUX_SINK), () => clock.now());
       }
       const derivations = new Derivations(
-        { gatewayId: config.gatewayId, gatewayVersion: gatewayVersion(), timeZone: config.fhir.timeZone, graceMs: config.fhir.deriveGraceMs, intervalMs: config.fhir.deriveIntervalMs, send: config.fhir.url !== undefined },
+        { gatewayId: fhirServiceId(config), gatewayVersion: gatewayVersion(), timeZone: config.fhir.timeZone, graceMs: config.fhir.deriveGraceMs, intervalMs: config.fhir.deriveIntervalMs, send: config.fhir.url !== undefined },
         store.derived,
         (id) => store.devices.get(id),
         profiles,
@@ -142,7 +142,7 @@ export class Gateway {
         derivations.start();
       }
       if (config.fhir.url !== undefined) {
-        const sender = this.fhirOutput(config.fhir.url, store, record, metrics);
+        const sender = fhirOutputSender({ ...config.fhir, url: config.fhir.url }, store.outbox, record, clock, metrics, log.child({ component: 'fhir' }));
         this.closers.push(() => sender.stop());
         sender.start();
         metrics.watchOutbox(FHIR_SINK, () => store.outbox.stats(FHIR_SINK), () => clock.now());
@@ -264,7 +264,7 @@ export class Gateway {
       metrics,
       log: this.log.child({ component: 'alerts' }),
     });
-    if (config.fhir.url !== undefined) alerts.useCareRecord(alertsInCareRecord(config.gatewayId));
+    if (config.fhir.url !== undefined) alerts.useCareRecord(alertsInCareRecord(fhirServiceId(config)));
     alerts.useOverrides(() => store.patients.overrides());
     alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, (id) => store.alerts.get(id));
     alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));
@@ -298,22 +298,6 @@ export class Gateway {
     const deliver = webhookAlertDeliver(loadSecretKey(this.config.webhookKeyFile), alerts.webhookTimeoutMs, () => this.clock.now());
     const webhook = new LaneSender({ ...options, sink: ALERT_WEBHOOK_SINK }, store.outbox, deliver, record, this.clock, Math.random, metrics, log);
     return [mqtt, webhook];
-  }
-
-  /** The FHIR sender, its validator compiled now (about a second) rather than on the first send. */
-  private fhirOutput(url: string, store: SqliteStore, record: (r: readonly OutboxResult[]) => Promise<unknown>, metrics: GatewayMetrics): OutboxSender {
-    const { fhir } = this.config;
-    const auth =
-      fhir.oauth !== undefined
-        ? new ClientCredentialsAuth({ ...fhir.oauth, timeoutMs: fhir.timeoutMs })
-        : fhir.token !== undefined
-          ? bearerAuth(fhir.token)
-          : noAuth;
-    const validator = new FhirValidator();
-    validator.warm();
-    const log = this.log.child({ component: 'fhir' });
-    const delivery = new FhirDelivery(new FhirClient({ baseUrl: url, timeoutMs: fhir.timeoutMs, auth }), validator, fhir.batchSize, log);
-    return fhirSender(fhir, delivery, store.outbox, record, this.clock, metrics, log);
   }
 
   stop(): Promise<void> {

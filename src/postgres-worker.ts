@@ -13,7 +13,8 @@ import { GatewayMetrics, healthReport, type Logger } from './observability/index
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter } from './pipeline/index.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
-import { outputPlanner } from './outputs/planner.js';
+import { alertsInCareRecord, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
+import { fhirServiceId, outputPlanner } from './outputs/planner.js';
 import type { OutboxStats } from './store/outbox-store.js';
 import type { OutboxResult } from './store/reading-store.js';
 import { PgStore } from './store/postgres/index.js';
@@ -74,21 +75,34 @@ export class PostgresWorker {
       const limiter = new RateLimiter(clock, 1000 / config.ingest.backlogPerSecond);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
       // The pseudonym key must be the same on every worker: it is read, never made here.
-      const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, store.readings, { paced: false, outputs: outputPlanner(config, { create: false }) });
+      const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, store.readings, {
+        paced: false,
+        outputs: outputPlanner(config, { create: false }),
+        payloadHashes: config.fhir.url !== undefined,
+      });
+      const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
+      // Each worker sends the entries it claims; a dead worker's claims pass to another when their
+      // lease ends, and so do this worker's when their results could not be recorded. Entries in
+      // flight stay claimed, so no cursor is needed.
+      const claimed = (leaseMs: number) => ({ pending: (sink: string, _afterId: number, limit: number) => store.outbox.claim(sink, config.gatewayId, limit, clock.now(), leaseMs) });
       const influxUrl = config.influx.url;
       if (influxUrl !== undefined) {
-        const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
-        // Each worker sends the entries it claims; a dead worker's claims pass to another when their
-        // lease ends, and so do this worker's when their results could not be recorded. Entries in
-        // flight stay claimed, so no cursor is needed.
-        const leaseMs = Math.max(60_000, 3 * config.influx.timeoutMs);
-        const claimed = { pending: (sink: string, _afterId: number, limit: number) => store.outbox.claim(sink, config.gatewayId, limit, clock.now(), leaseMs) };
-        const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, claimed, record, clock, metrics, log.child({ component: 'influx' }));
+        const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, claimed(Math.max(60_000, 3 * config.influx.timeoutMs)), record, clock, metrics, log.child({ component: 'influx' }));
         this.closers.push(() => sink.close());
         this.closers.push(() => sender.stop());
         sender.start();
         // The queue's size for `/metrics`, read from the shared outbox every few seconds.
         metrics.watchOutbox(INFLUX_SINK, await polled(() => store.outbox.stats(INFLUX_SINK), STATS_POLL_MS, this.closers), () => clock.now());
+      }
+      const fhirUrl = config.fhir.url;
+      if (fhirUrl !== undefined) {
+        const fhirLog = log.child({ component: 'fhir' });
+        const sender = fhirOutputSender({ ...config.fhir, url: fhirUrl }, claimed(Math.max(60_000, 3 * config.fhir.timeoutMs)), record, clock, metrics, fhirLog);
+        this.closers.push(() => sender.stop());
+        sender.start();
+        metrics.watchOutbox(FHIR_SINK, await polled(() => store.outbox.stats(FHIR_SINK), STATS_POLL_MS, this.closers), () => clock.now());
+        const derived = [...profiles.values()].filter((p) => p.fhir?.homeBloodPressureAverage !== undefined || p.fhir?.forward.some((f) => f.summary !== undefined) === true).map((p) => p.id);
+        if (derived.length > 0) fhirLog.warn({ profiles: derived }, 'window summaries and home BP averages are not derived on PostgreSQL yet: these profiles\' readings go to the care record one by one only');
       }
       // Until the broker connections are up, deliveries are retried with back-off.
       let toClinician = (_id: string, _message: Record<string, unknown>): Promise<ClinicianDelivery> => Promise.resolve('broker-unavailable');
@@ -244,6 +258,8 @@ export async function sharedAlertEngine({ config, store, queue, profiles, clock,
     log,
   });
   closers.push(() => alerts.stop());
+  // With the FHIR output on: an alert names the Observation that raised it, and becomes a Flag in the care record.
+  if (config.fhir.url !== undefined) alerts.useCareRecord(alertsInCareRecord(fhirServiceId(config)));
   // Clinicians set these from the command line: re-read every few seconds, as the embedded gateway does.
   const overrides = await polled(() => store.patients.overrides(), SETTINGS_POLL_MS, closers);
   const scales = await polled(async () => new Map((await store.patients.allSettings()).map((s) => [s.patientNhs, s.spo2Scale])), SETTINGS_POLL_MS, closers);

@@ -6,6 +6,7 @@ import type { PgStore } from '../store/postgres/index.js';
 import type { AlertChange } from '../store/reading-store.js';
 import type { SqliteStore } from '../store/sqlite/index.js';
 import { alertsInCareRecord } from '../outputs/fhir/index.js';
+import { fhirServiceId } from '../outputs/planner.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
 import { auditCli, cliActor, patientOption, withAnyStore, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
@@ -104,7 +105,7 @@ export async function alertsChange(global: GlobalOptions, id: string, state: 'ac
     const change = { alert: { ...alert, state, updatedAtMs: Date.now() }, by: cliActor(), note: o.note, ifUpdatedAtMs: alert.updatedAtMs };
     const outbox = alertDeliveries([change], await recipientsNow(store, change, contacts));
     // Resolved by hand: its Flag in the care record becomes inactive too.
-    if (config.fhir.url !== undefined) outbox.push(...alertsInCareRecord(config.gatewayId).entries([change]));
+    if (config.fhir.url !== undefined) outbox.push(...alertsInCareRecord(fhirServiceId(config)).entries([change]));
     await store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [change], outbox });
     if (o.json) stdout.json({ id, state, by: change.by, note: o.note, deliveries: outbox.length });
     else stdout.line(`alert ${id} ${state} by ${change.by}`);

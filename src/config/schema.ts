@@ -126,6 +126,12 @@ export const ConfigSchema = z
           .strict()
           .refine((o) => !(o.clientSecret !== undefined && o.privateKeyFile !== undefined), 'set clientSecret or privateKeyFile, not both')
           .optional(),
+        /**
+         * The name the service's records are made under: the identifier of a Device without a
+         * serial number (`<serviceId>/<deviceId>`) and the provenance tag. Default `gatewayId`.
+         * Workers sharing PostgreSQL must all set the same one, or each would make its own Device.
+         */
+        serviceId: z.string().min(1).max(64).optional(),
         /** Entries per transaction Bundle (Observations plus the Patients and Devices they introduce). */
         batchSize: z.number().int().min(3).max(1_000).default(50),
         /** How often the outbox is checked for Observations to send. */

@@ -145,6 +145,11 @@ export interface AlertRecord {
   readonly observationId?: string | undefined;
   /** The colleague it is assigned to (an account id), if any. */
   readonly assignedTo?: string | undefined;
+  /**
+   * When the reading that opened it (or last changed it) was taken: a reading taken earlier that
+   * arrives later (a device's backlog, another worker's share) never resolves it.
+   */
+  readonly sampleAtMs?: number | undefined;
 }
 
 /** One entry of an alert's trail. */

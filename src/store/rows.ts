@@ -55,6 +55,7 @@ export function alertFromRow(r: Row): AlertRecord {
     snoozedUntilMs: opt(r['snoozed_until']),
     observationId: opt(r['observation_id']),
     assignedTo: opt(r['assigned_to']),
+    sampleAtMs: opt(r['sample_at']),
   };
 }
 

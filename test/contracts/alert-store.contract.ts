@@ -32,10 +32,12 @@ export function describeAlertStoreContract(name: string, create: FixtureFactory<
     const withStore = (fn: (store: Awaitable<AlertStore>) => Promise<void>) => withFixture(create, fn);
 
     it('keeps each alert as it now stands, with every change in its trail, oldest first', withStore(async (store) => {
-      await store.apply([{ alert: alert('a1'), by: 'rules', note: undefined }]);
+      await store.apply([{ alert: alert('a1', { sampleAtMs: 900 }), by: 'rules', note: undefined }]);
       await store.apply([{ alert: alert('a1', { state: 'acknowledged', updatedAtMs: 2_000, assignedTo: 'dr-b' }), by: 'dr-a', note: 'seen' }]);
-      await store.apply([{ alert: alert('a1', { state: 'resolved', updatedAtMs: 3_000 }), by: 'rules', note: 'back under 170' }]);
-      expect(await store.get('a1')).toMatchObject({ state: 'resolved', openedAtMs: 1_000, updatedAtMs: 3_000, assignedTo: 'dr-b', value: 186 });
+      // A change made by hand carries no reading: the time of the one that opened it stays.
+      expect(await store.get('a1')).toMatchObject({ state: 'acknowledged', sampleAtMs: 900 });
+      await store.apply([{ alert: alert('a1', { state: 'resolved', updatedAtMs: 3_000, sampleAtMs: 2_900 }), by: 'rules', note: 'back under 170' }]);
+      expect(await store.get('a1')).toMatchObject({ state: 'resolved', openedAtMs: 1_000, updatedAtMs: 3_000, assignedTo: 'dr-b', value: 186, sampleAtMs: 2_900 });
       expect(await store.events('a1')).toEqual([
         { at: 1_000, state: 'open', by: 'rules', note: undefined },
         { at: 2_000, state: 'acknowledged', by: 'dr-a', note: 'seen' },

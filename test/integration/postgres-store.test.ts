@@ -12,6 +12,7 @@ import { describeDeviceStoreContract } from '../contracts/device-store.contract.
 import { describeOutboxStoreContract } from '../contracts/outbox-store.contract.js';
 import { describePatientStoreContract } from '../contracts/patient-store.contract.js';
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
+import { until } from '../helpers/until.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
 
 describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
@@ -138,6 +139,49 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
       expect(lanes(await b.outbox.claimLanes('alert-mqtt', 'worker-b', [], 100, 63_001, 60_000))).toEqual(['dr-a', 'dr-b', 'dr-c']);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("answers the alert rules' reads through indexes, never a scan of the readings or alerts, even on prepared statements' generic plans", async () => {
+    const url = await server.createDatabase(migrated);
+    const admin = new PgDatabase(url, { max: 1 });
+    const name = new URL(url).pathname.slice(1);
+    // Every statement planned as a prepared statement is after its fifth run, from the first.
+    await admin.execute(`ALTER DATABASE ${name} SET plan_cache_mode = force_generic_plan`);
+    const store = await PgStore.open(url, { poolSize: 1 });
+    try {
+      await new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock).add({ profileId: 'pulse-oximeter', patient: '9434765919', deviceId: 'ox-1' });
+      for (let batch = 0; batch < 10; batch++) {
+        const rows = Array.from({ length: 200 }, (_, i) => {
+          const at = 1_000_000 + (batch * 200 + i) * 1_000;
+          return row({ deviceId: 'ox-1', profileId: 'pulse-oximeter', messageId: `m${at}`, idempotencyKey: `ox-1|${at}|m${at}`, takenAtMs: at, deviceTakenAtMs: at, metric: 'spo2', value: 95, unit: '%' });
+        });
+        await store.readings.commit({ rows, deadLetters: [], health: [] });
+      }
+      // Other patients' alerts, resolved: the index is worth using.
+      const resolved = Array.from({ length: 500 }, (_, i) => ({
+        alert: { id: `old-${i}`, key: `p${i}|cuff|severe-hypertension`, patientNhs: `p${i}`, deviceId: 'cuff', ruleId: 'severe-hypertension', severity: 'critical' as const, state: 'resolved' as const, message: 'systolic 190', value: 190, openedAtMs: i, updatedAtMs: i },
+        by: 'rules',
+        note: undefined,
+      }));
+      await store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: resolved });
+      await admin.query('ANALYZE');
+      await admin.query('SELECT pg_stat_reset()');
+      for (let i = 0; i < 10; i++) {
+        await store.readings.existingKeys(['ox-1|1000000|m1000000', 'ox-1|0|nothing']);
+        await store.readings.latestValues(['9434765919'], ['spo2', 'pulse', 'systolic'], 1_500_000);
+        await store.alerts.conditionsOf(['9434765919'], { breaches: true });
+      }
+      const scans = async () => (await admin.query(`SELECT relname, seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname IN ('readings', 'alerts') ORDER BY relname`)) as { relname: string; seq_scan: number; idx_scan: number }[];
+      // Statistics reach the view once the store's connection has been idle a moment.
+      const counted = await until(scans, (s) => s.find((t) => t.relname === 'readings')?.idx_scan !== 0, 'the reads counted', 10_000);
+      expect(counted).toEqual([
+        { relname: 'alerts', seq_scan: 0, idx_scan: expect.any(Number) },
+        { relname: 'readings', seq_scan: 0, idx_scan: expect.any(Number) },
+      ]);
+    } finally {
+      await store.close();
+      await admin.close();
     }
   });
 

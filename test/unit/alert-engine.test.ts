@@ -154,6 +154,16 @@ describe('AlertEngine: changes planned into the commit of their rows', () => {
     expect(h.changes()[2]?.alert.value).toBe(195);
   });
 
+  it('never resolves an alert on a reading taken before the one that opened it, arriving late (a backlog, another worker\'s share)', () => {
+    const h = harness({ stored: new Set() });
+    h.observe(device, systolic(190, 5));
+    h.observe(device, systolic(150, 2)); // taken earlier, committed later: the alert stays open
+    expect(states(h.changes())).toEqual(['severe-hypertension:open']);
+    expect(h.changes()[0]?.alert.sampleAtMs).toBe(1_005);
+    h.observe(device, systolic(150, 6)); // taken after: back to normal
+    expect(states(h.changes())).toEqual(['severe-hypertension:open', 'severe-hypertension:resolved']);
+  });
+
   it('takes a row repeated within one commit once', () => {
     const h = harness({ stored: new Set() });
     h.observe(device, [...systolic(190, 1), ...systolic(150, 2), ...systolic(190, 1)]);

@@ -377,14 +377,17 @@ export class AlertEngine implements CommitPlanner {
         const key = keyOf(device.patientNhs, device.deviceId, rule.id);
         const current = tx.get(key);
         if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember
+        // Taken before the reading that opened the alert (a backlog, another worker's share, arriving
+        // late): it says nothing of the patient now, so it never resolves it (the safer choice).
+        if (current?.alert?.sampleAtMs !== undefined && s.takenAtMs < current.alert.sampleAtMs) continue;
         const { state, transition } = evaluateThreshold(rule, current?.state ?? { open: false }, s.value, s.takenAtMs);
         let alert = current?.alert;
         if (transition === 'open') {
           const reading = rows.filter((r) => r.takenAtMs === s.takenAtMs);
-          alert = { ...newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now), observationId: this.careRecord?.observationOf(device, reading, s.metric) };
+          alert = { ...newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now), observationId: this.careRecord?.observationOf(device, reading, s.metric), sampleAtMs: s.takenAtMs };
           tx.changes.push({ alert, by: 'rules', note: undefined });
         } else if (transition === 'resolve' && alert !== undefined) {
-          tx.changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
+          tx.changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now, sampleAtMs: s.takenAtMs }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
           alert = undefined;
         }
         tx.set(key, { state, alert });

@@ -7,9 +7,10 @@ import type { OutputPlanner } from '../../pipeline/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
 import { DeliveryError, OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
 import { learnIds, transaction, type KnownIds, type PlannedResource } from './bundle.js';
-import type { FhirClient } from './client.js';
+import { bearerAuth, ClientCredentialsAuth, noAuth } from './auth.js';
+import { FhirClient } from './client.js';
 import { correctedObservations, readingObservations } from './observation.js';
-import type { FhirValidator } from './validate.js';
+import { FhirValidator } from './validate.js';
 
 export const FHIR_SINK = 'fhir';
 
@@ -159,4 +160,24 @@ export function fhirSender(
 ): OutboxSender {
   const options = { sink: FHIR_SINK, batchSize: OUTBOX_ROWS_PER_SEND, pollIntervalMs: config.flushIntervalMs, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } };
   return new OutboxSender(options, outbox, delivery.deliver, record, clock, Math.random, metrics, log);
+}
+
+/**
+ * The FHIR output's sender for `fhir.url`, its credentials (OAuth client credentials, a fixed token,
+ * or none) and its validator compiled now (about a second) rather than on the first send. `outbox`
+ * is where it reads its entries: the store's outbox, or the entries this worker claims of a shared one.
+ */
+export function fhirOutputSender(
+  fhir: Config['fhir'] & { url: string },
+  outbox: OutboxSource,
+  record: (results: readonly OutboxResult[]) => Promise<unknown>,
+  clock: Clock,
+  metrics: SenderMetrics,
+  log: Logger,
+): OutboxSender {
+  const auth = fhir.oauth !== undefined ? new ClientCredentialsAuth({ ...fhir.oauth, timeoutMs: fhir.timeoutMs }) : fhir.token !== undefined ? bearerAuth(fhir.token) : noAuth;
+  const validator = new FhirValidator();
+  validator.warm();
+  const delivery = new FhirDelivery(new FhirClient({ baseUrl: fhir.url, timeoutMs: fhir.timeoutMs, auth }), validator, fhir.batchSize, log);
+  return fhirSender(fhir, delivery, outbox, record, clock, metrics, log);
 }

@@ -20,11 +20,11 @@ export class PgAlerts implements AsyncPort<AlertStore> {
   async apply(changes: readonly AlertChange[]): Promise<void> {
     for (const { alert, by, note, ifUpdatedAtMs } of changes) {
       const written = await this.db.execute(
-        `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id, assigned_to)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id, assigned_to, sample_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
            escalation_level = GREATEST(alerts.escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, alerts.snoozed_until),
-           assigned_to = COALESCE(excluded.assigned_to, alerts.assigned_to)
+           assigned_to = COALESCE(excluded.assigned_to, alerts.assigned_to), sample_at = COALESCE(excluded.sample_at, alerts.sample_at)
          WHERE $16::bigint IS NULL OR alerts.updated_at = $16`,
         [
           alert.id,
@@ -43,6 +43,7 @@ export class PgAlerts implements AsyncPort<AlertStore> {
           alert.observationId ?? null,
           alert.assignedTo ?? null,
           ifUpdatedAtMs ?? null,
+          alert.sampleAtMs ?? null,
         ],
       ).catch((error: unknown) => {
         if ((error as { code?: string }).code === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === 'alerts_unresolved') {

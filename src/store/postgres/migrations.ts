@@ -225,6 +225,9 @@ const MIGRATIONS: readonly string[] = [
      claimed_until BIGINT NOT NULL,
      PRIMARY KEY (sink, lane)
    );`,
+  // 8: when the reading that opened (or last changed) an alert was taken: an older reading
+  // arriving later (another worker's) never resolves it.
+  `ALTER TABLE alerts ADD COLUMN sample_at BIGINT;`,
 ];
 
 /** The schema version this build writes. */

@@ -18,11 +18,11 @@ export class SqliteAlerts implements AlertStore {
 
   constructor(db: SqliteConnection) {
     this.upsertStmt = db.prepare(
-      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id, assigned_to)
-       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs, @escalationLevel, @snoozedUntilMs, @observationId, @assignedTo)
+      `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id, assigned_to, sample_at)
+       VALUES (@id, @key, @patientNhs, @deviceId, @ruleId, @severity, @state, @message, @value, @openedAtMs, @updatedAtMs, @escalationLevel, @snoozedUntilMs, @observationId, @assignedTo, @sampleAtMs)
        ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, message = excluded.message, value = excluded.value, updated_at = excluded.updated_at,
          escalation_level = MAX(escalation_level, excluded.escalation_level), snoozed_until = COALESCE(excluded.snoozed_until, snoozed_until),
-         assigned_to = COALESCE(excluded.assigned_to, assigned_to)`,
+         assigned_to = COALESCE(excluded.assigned_to, assigned_to), sample_at = COALESCE(excluded.sample_at, sample_at)`,
     );
     this.eventStmt = db.prepare('INSERT INTO alert_events (alert_id, at, state, by, note) VALUES (?, ?, ?, ?, ?)');
     this.unresolvedStmt = db.prepare(`SELECT * FROM alerts WHERE state != 'resolved' ORDER BY opened_at`);
@@ -39,7 +39,7 @@ export class SqliteAlerts implements AlertStore {
   /** Call inside the commit transaction. */
   apply(changes: readonly AlertChange[]): void {
     for (const { alert, by, note } of changes) {
-      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null, escalationLevel: alert.escalationLevel ?? 0, snoozedUntilMs: alert.snoozedUntilMs ?? null, observationId: alert.observationId ?? null, assignedTo: alert.assignedTo ?? null });
+      this.upsertStmt.run({ ...alert, deviceId: alert.deviceId ?? null, value: alert.value ?? null, escalationLevel: alert.escalationLevel ?? 0, snoozedUntilMs: alert.snoozedUntilMs ?? null, observationId: alert.observationId ?? null, assignedTo: alert.assignedTo ?? null, sampleAtMs: alert.sampleAtMs ?? null });
       this.eventStmt.run(alert.id, alert.updatedAtMs, alert.state, by, note ?? null);
     }
   }

@@ -370,6 +370,9 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
      password_hash TEXT NOT NULL,
      updated_at INTEGER NOT NULL
    ) STRICT;`,
+  // 16: when the reading that opened (or last changed) an alert was taken: an older reading
+  // arriving later never resolves it.
+  `ALTER TABLE alerts ADD COLUMN sample_at INTEGER;`,
 ];
 
 /** The schema version this build writes. */
