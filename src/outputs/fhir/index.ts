@@ -9,7 +9,7 @@ export { learnIds, transaction, type KnownIds, type Transaction } from './bundle
 export { FhirClient, retryAfterMs, type FhirAuth, type FhirClientOptions } from './client.js';
 export { CODES, BP_COMPONENTS, LOINC, SNOMED, UCUM, NHS_NUMBER } from './codes.js';
 export { deviceResource, hashUuid, interpretationCode, observationOfMetric, readingObservations, VG, type PlannedObservation, type ReadingOrigin } from './observation.js';
-export { FHIR_SINK, FhirDelivery, fhirOutputSender, fhirPlanner, fhirSender } from './output.js';
+export { FHIR_SINK, FhirDelivery, fhirOutputSender, fhirPlanner } from './output.js';
 export { FhirValidator, type ResourceProblem } from './validate.js';
 export { Derivations, type DerivationOptions, type DerivationSource } from './derivations.js';
 export { averageBpObservation, summaryObservation } from './derived.js';

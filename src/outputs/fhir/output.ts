@@ -148,22 +148,8 @@ export class FhirDelivery {
   }
 }
 
-/** The sender that ships the FHIR outbox. */
-export function fhirSender(
-  config: Config['fhir'],
-  delivery: FhirDelivery,
-  outbox: OutboxSource,
-  record: (results: readonly OutboxResult[]) => Promise<unknown>,
-  clock: Clock,
-  metrics: SenderMetrics,
-  log: Logger,
-): OutboxSender {
-  const options = { sink: FHIR_SINK, batchSize: OUTBOX_ROWS_PER_SEND, pollIntervalMs: config.flushIntervalMs, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } };
-  return new OutboxSender(options, outbox, delivery.deliver, record, clock, Math.random, metrics, log);
-}
-
 /**
- * The FHIR output's sender for `fhir.url`, its credentials (OAuth client credentials, a fixed token,
+ * The sender that ships the FHIR outbox to `fhir.url`, its credentials (OAuth client credentials, a fixed token,
  * or none) and its validator compiled now (about a second) rather than on the first send. `outbox`
  * is where it reads its entries: the store's outbox, or the entries this worker claims of a shared one.
  */
@@ -179,5 +165,6 @@ export function fhirOutputSender(
   const validator = new FhirValidator();
   validator.warm();
   const delivery = new FhirDelivery(new FhirClient({ baseUrl: fhir.url, timeoutMs: fhir.timeoutMs, auth }), validator, fhir.batchSize, log);
-  return fhirSender(fhir, delivery, outbox, record, clock, metrics, log);
+  const options = { sink: FHIR_SINK, batchSize: OUTBOX_ROWS_PER_SEND, pollIntervalMs: fhir.flushIntervalMs, backoff: { baseMs: fhir.retryBaseMs, maxMs: fhir.retryMaxMs } };
+  return new OutboxSender(options, outbox, delivery.deliver, record, clock, Math.random, metrics, log);
 }
