@@ -253,11 +253,14 @@ export class Gateway {
   ): { alerts: AlertEngine; alertSenders: LaneSender[] } {
     const { config, clock } = this;
     const alertSenders = this.alertSenders(store, record, metrics, toClinician);
+    const recipients = recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (id) => store.clinicians.get(id), config.alerts.escalation.contacts);
     const alerts = new AlertEngine({
-      unresolved: () => store.alerts.unresolved(),
-      breaches: () => store.alerts.breaches(),
-      recipientsOf: recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (id) => store.clinicians.get(id), config.alerts.escalation.contacts),
-      existing: (keys) => store.readings.existingKeys(keys),
+      store: {
+        unresolved: () => store.alerts.unresolved(),
+        breaches: () => store.alerts.breaches(),
+        recipientsOf: recipients,
+        existing: (keys) => store.readings.existingKeys(keys),
+      },
       requestCommit: () => queue.submit({ rows: [], deadLetters: [], health: [] }),
       committed: () => alertSenders.forEach((s) => void s.tick()),
       clock,
@@ -270,7 +273,7 @@ export class Gateway {
     alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));
     alerts.useCorrections(store.readings.latestCorrectionId(), (id) => store.readings.correctionsSince(id));
     this.closers.push(() => alerts.stop());
-    if (config.alerts.enabled) alerts.start();
+    if (config.alerts.enabled) void alerts.start(); // its own store: taken in before it returns
     const activity = () =>
       store.devices.activity().flatMap((d) => {
         const profile = profiles.get(d.profileId);

@@ -245,12 +245,24 @@ export interface SharedAlertParts {
  * with another worker plans the commit afresh.
  */
 export async function sharedAlertEngine({ config, store, queue, profiles, clock, metrics, log, closers, committed }: SharedAlertParts): Promise<AlertEngine> {
+  const { escalation } = config.alerts;
   const alerts = new AlertEngine({
-    // On a shared store each plan reads these itself (startShared).
-    unresolved: () => [],
-    breaches: () => [],
-    recipientsOf: () => [],
-    existing: () => new Set(),
+    store: {
+      shared: true,
+      conditionsOf: (patients, options) => store.alerts.conditionsOf(patients, options),
+      latestValues: (patients, metricNames, sinceMs) => store.readings.latestValues(patients, metricNames, sinceMs),
+      existingKeys: (keys) => store.readings.existingKeys(keys),
+      recipientsOf: async (change) => {
+        const contacts = escalation.contacts.slice(0, change.alert.escalationLevel ?? 0);
+        const [mine, escalated] = await Promise.all([store.clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(contacts.map((id) => store.clinicians.get(id)))]);
+        return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), escalation.contacts)(change);
+      },
+      activity: async () =>
+        (await store.devices.activity()).flatMap((d) => {
+          const profile = profiles.get(d.profileId);
+          return profile === undefined ? [] : [{ ...d, profile }];
+        }),
+    },
     requestCommit: () => queue.submit({ rows: [], deadLetters: [], health: [] }),
     committed,
     clock,
@@ -264,24 +276,11 @@ export async function sharedAlertEngine({ config, store, queue, profiles, clock,
   const overrides = await polled(() => store.patients.overrides(), SETTINGS_POLL_MS, closers);
   const scales = await polled(async () => new Map((await store.patients.allSettings()).map((s) => [s.patientNhs, s.spo2Scale])), SETTINGS_POLL_MS, closers);
   alerts.useOverrides(overrides);
-  alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, () => undefined);
+  // Each plan reads the alerts it may change: nothing to look up one by one.
+  alerts.useEscalation({ afterMs: escalation.afterMinutes * 60_000, contacts: escalation.contacts }, () => undefined);
   // The NEWS2 inputs are read for each plan (take), never one metric at a time.
   alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, () => undefined, (nhs) => scales().get(nhs) ?? 1));
-  await alerts.startShared({
-    conditionsOf: (patients, options) => store.alerts.conditionsOf(patients, options),
-    latestValues: (patients, metricNames, sinceMs) => store.readings.latestValues(patients, metricNames, sinceMs),
-    existingKeys: (keys) => store.readings.existingKeys(keys),
-    recipientsOf: async (change) => {
-      const contacts = config.alerts.escalation.contacts.slice(0, change.alert.escalationLevel ?? 0);
-      const [mine, escalated] = await Promise.all([store.clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(contacts.map((id) => store.clinicians.get(id)))]);
-      return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), config.alerts.escalation.contacts)(change);
-    },
-    activity: async () =>
-      (await store.devices.activity()).flatMap((d) => {
-        const profile = profiles.get(d.profileId);
-        return profile === undefined ? [] : [{ ...d, profile }];
-      }),
-  });
+  await alerts.start();
   alerts.watchSilence(undefined, config.alerts.silenceCheckMs);
   queue.usePlanner(alerts);
   return alerts;

@@ -29,17 +29,19 @@ function harness(options: { breaches?: readonly BreachStart[]; clock?: ManualClo
     plan.settle(true);
   };
   const e: AlertEngine = new AlertEngine({
-    unresolved: () => [],
-    breaches: () => options.breaches ?? [],
-    recipientsOf: () => [{ id: 'dr-a', webhookUrl: undefined }],
-    existing: (keys) => new Set(keys.filter((k) => options.stored?.has(k) === true)),
+    store: {
+      unresolved: () => [],
+      breaches: () => options.breaches ?? [],
+      recipientsOf: () => [{ id: 'dr-a', webhookUrl: undefined }],
+      existing: (keys) => new Set(keys.filter((k) => options.stored?.has(k) === true)),
+    },
     requestCommit: async () => run([{ work: { rows: [], deadLetters: [], health: [] }, device: undefined }]),
     committed: () => {},
     clock: options.clock ?? new ManualClock(1_000),
     metrics: { alertChanged: () => {} },
     log: createLogger({ level: 'silent' }),
   });
-  e.start();
+  void e.start(); // its own store: taken in before it returns
   return {
     e,
     batches,

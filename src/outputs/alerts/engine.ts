@@ -39,6 +39,7 @@ type Activity = DeviceActivity & { profile: DeviceProfile };
  * changes to alerts it read carry the time they were planned on (`ifUpdatedAtMs`).
  */
 export interface SharedAlertStore {
+  readonly shared: true;
   /** Their running breaches only when `breaches` is true (duration rules are rare: otherwise none is read). */
   conditionsOf(patients: readonly string[] | undefined, options: { breaches: boolean }): Promise<{ alerts: readonly AlertRecord[]; breaches: readonly BreachStart[] }>;
   /** The latest value of each of `metrics` per patient, taken at or after `sinceMs`, not retracted. */
@@ -49,14 +50,23 @@ export interface SharedAlertStore {
   activity(): Promise<readonly Activity[]>;
 }
 
+/**
+ * The store as one gateway owns it (the embedded SQLite file): read at once, and between commits
+ * what the engine remembers of it is the truth.
+ */
+export interface OwnAlertStore {
+  readonly shared?: false;
+  /** Every alert not yet resolved, and the running breaches of duration rules (the state after a restart). */
+  unresolved(): readonly AlertRecord[];
+  breaches(): readonly BreachStart[];
+  recipientsOf(change: AlertChange): readonly Recipient[];
+  /** Which of these idempotency keys are stored already (a duplicate changes nothing). */
+  existing(keys: readonly string[]): ReadonlySet<string>;
+}
+
 /** What the engine needs from the rest of the gateway. */
 export interface AlertEngineDeps {
-  /** Every alert not yet resolved, and the running breaches of duration rules (the state after a restart). */
-  readonly unresolved: () => readonly AlertRecord[];
-  readonly breaches: () => readonly BreachStart[];
-  readonly recipientsOf: (change: AlertChange) => readonly Recipient[];
-  /** Which of these idempotency keys are stored already (a duplicate changes nothing). */
-  readonly existing: (keys: readonly string[]) => ReadonlySet<string>;
+  readonly store: OwnAlertStore | SharedAlertStore;
   /** Asks for a commit, which the engine plans like any other: for changes no reading causes. */
   readonly requestCommit: () => Promise<unknown>;
   /** Told once changes (and their deliveries) are durable: the senders can go at once. */
@@ -82,7 +92,8 @@ export class AlertEngine implements CommitPlanner {
   private jobs: Job[] = [];
   private requested: Promise<unknown> = Promise.resolve();
   private activity: (() => readonly Activity[]) | undefined;
-  private shared: { store: SharedAlertStore; activity: readonly Activity[] } | undefined;
+  /** The store it reads: its own, or shared, with the devices' activity read for the plan that checks silence. */
+  private readonly source: { readonly own: OwnAlertStore } | { readonly shared: { readonly store: SharedAlertStore; activity: readonly Activity[] } };
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
   private overrides: (() => ReadonlyMap<string, RuleOverride>) | undefined;
   private news2: News2Watch | undefined;
@@ -91,20 +102,28 @@ export class AlertEngine implements CommitPlanner {
   private silenceTimer: NodeJS.Timeout | undefined;
   private careRecord: CareRecord | undefined;
 
-  constructor(private readonly deps: AlertEngineDeps) {}
-
-  /** Takes in the open alerts and running breaches; patients with an open NEWS2 alert are scored again. */
-  start(): void {
-    this.takeIn(this.deps.unresolved(), this.deps.breaches());
+  constructor(private readonly deps: AlertEngineDeps) {
+    const { store } = deps;
+    if (store.shared === true) {
+      const shared = { store, activity: [] as readonly Activity[] };
+      this.source = { shared };
+      this.activity = () => shared.activity;
+    } else this.source = { own: store };
   }
 
   /**
-   * On a store several gateways share: no state is kept between commits (each plan reads what it
-   * needs); patients with an open NEWS2 alert are scored again now.
+   * On its own store: takes in the open alerts and running breaches before it returns. On a store
+   * several gateways share, nothing is kept between commits (each plan reads what it needs). Either
+   * way, patients with an open NEWS2 alert are scored again.
    */
-  async startShared(store: SharedAlertStore): Promise<void> {
-    this.shared = { store, activity: [] };
-    this.activity = () => this.shared?.activity ?? [];
+  start(): Promise<void> {
+    const { source } = this;
+    if ('shared' in source) return this.startShared(source.shared.store);
+    this.takeIn(source.own.unresolved(), source.own.breaches());
+    return Promise.resolve();
+  }
+
+  private async startShared(store: SharedAlertStore): Promise<void> {
     const { alerts } = await store.conditionsOf(undefined, { breaches: false });
     const news2Patients = alerts.filter((a) => a.ruleId === NEWS2).map((a) => a.patientNhs);
     if (news2Patients.length > 0 && this.news2 !== undefined) this.trigger(this.rescore(news2Patients));
@@ -209,14 +228,15 @@ export class AlertEngine implements CommitPlanner {
   plan(works: readonly PlannedWork[]): CommitPlan | undefined | Promise<CommitPlan | undefined> {
     const jobs = this.jobs;
     this.jobs = [];
-    if (this.shared !== undefined) return this.planShared(works, jobs, this.shared);
-    const planned = this.planOn(works, jobs, (keys) => this.deps.existing(keys));
-    return planned === undefined ? undefined : this.commitPlan(planned, jobs, this.deps.recipientsOf);
+    const { source } = this;
+    if ('shared' in source) return this.planShared(works, jobs, source.shared);
+    const planned = this.planOn(works, jobs, (keys) => source.own.existing(keys));
+    return planned === undefined ? undefined : this.commitPlan(planned, jobs, (change) => source.own.recipientsOf(change));
   }
 
   /** A conflict with another gateway sharing the store: the commit is planned again on what it now holds. */
   conflict(error: unknown): boolean {
-    return this.shared !== undefined && error instanceof GatewayError && error.code === 'GW_ALERT_CONFLICT';
+    return 'shared' in this.source && error instanceof GatewayError && error.code === 'GW_ALERT_CONFLICT';
   }
 
   private async planShared(works: readonly PlannedWork[], jobs: readonly Job[], shared: { store: SharedAlertStore; activity: readonly Activity[] }): Promise<CommitPlan | undefined> {
@@ -420,7 +440,7 @@ export class AlertEngine implements CommitPlanner {
   private rescoreNow(tx: AlertTx, patients: readonly string[], now: number): void {
       if (this.news2 === undefined) return;
       // On a shared store the values were just read for this plan.
-      if (this.shared === undefined) this.news2.forget(patients);
+      if ('own' in this.source) this.news2.forget(patients);
       for (const nhs of patients) {
         tx.news2Patients.add(nhs);
         const score = this.news2.rescore(nhs, now);
