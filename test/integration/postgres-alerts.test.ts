@@ -176,6 +176,21 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     ]);
   });
 
+  it('a reading already stored changes nothing when another worker receives it again: its breach opens no second alert after the first resolved', async () => {
+    const { url, config, db } = await database();
+    const now = Date.now();
+    const clock = new ManualClock(now);
+    const a = await workerPath(url, config, clock);
+    const b = await workerPath(url, config, clock);
+    const severe = reading('cuff-1', 'bp-upper-arm', 'r-1', now - 60_000, { systolic: [190, 'mm[Hg]'] });
+    await a.queue.submit({ rows: severe, deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
+    await b.queue.submit({ rows: reading('cuff-1', 'bp-upper-arm', 'r-2', now - 30_000, { systolic: [150, 'mm[Hg]'] }), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
+    // The broker gives the first reading again, to the other worker (its first PUBACK was lost).
+    expect(await b.queue.submit({ rows: severe, deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'))).toEqual([false]);
+    expect(await db.query(`SELECT state FROM alerts ORDER BY opened_at`)).toEqual([{ state: 'resolved' }]);
+    expect(await db.query(`SELECT state FROM alert_events ORDER BY id`)).toEqual([{ state: 'open' }, { state: 'resolved' }]);
+  });
+
   it('NEWS2 is scored from the latest values whichever worker stored them: two parameters scoring 2 from one worker and one from the other open one alert [RCP NEWS2 chart 2]', async () => {
     const { url, config, db } = await database();
     const now = Date.now();
