@@ -39,11 +39,11 @@ export async function cliniciansToken(global: GlobalOptions, id: string, o: { na
  * `vitals-gateway clinicians webhook-secret <id>`: the clinician's webhook signing secret under the
  * current `webhookKeyFile` (after a key rotation, give it to their receiver).
  */
-export function cliniciansWebhookSecret(global: GlobalOptions, id: string, o: Json): void {
-  withStore(global, (store, config) => {
-    const clinician = store.clinicians.get(id);
+export async function cliniciansWebhookSecret(global: GlobalOptions, id: string, o: Json): Promise<void> {
+  await withAnyStore(global, async (store, config) => {
+    const clinician = await store.clinicians.get(id);
     if (clinician?.webhookUrl === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no clinician ${id} with a webhook`);
-    const secret = webhookSecret(loadSecretKey(config.webhookKeyFile), id);
+    const secret = webhookSecret(loadSecretKey(config.webhookKeyFile, { create: config.store.postgres === undefined }), id);
     if (o.json) stdout.json({ clinicianId: id, webhookUrl: clinician.webhookUrl, webhookSecret: secret });
     else stdout.line(`webhook ${clinician.webhookUrl} signing secret: ${secret}`);
   });

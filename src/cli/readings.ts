@@ -2,7 +2,7 @@ import { GatewayError } from '../domain/index.js';
 import { outputPlanner } from '../outputs/planner.js';
 import { planCorrection } from '../pipeline/index.js';
 import { loadProfiles } from '../profiles/index.js';
-import { cliActor, patientOption, withAnyStore, withStore, type GlobalOptions } from './context.js';
+import { cliActor, patientOption, withAnyStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 export interface ReadingsOptions {
@@ -42,9 +42,9 @@ export async function readings(global: GlobalOptions, o: ReadingsOptions): Promi
  * entered in error, and queues the retraction for the outputs (FHIR: the Observation becomes
  * `entered-in-error`), in one transaction. A running gateway sends it.
  */
-export function readingsRetract(global: GlobalOptions, id: number, o: { reason?: string | undefined; json?: boolean | undefined }): void {
-  withStore(global, (store, config) => {
-    const rows = store.readings.readingOf(id);
+export async function readingsRetract(global: GlobalOptions, id: number, o: { reason?: string | undefined; json?: boolean | undefined }): Promise<void> {
+  await withAnyStore(global, async (store, config) => {
+    const rows = await store.readings.readingOf(id);
     const first = rows[0];
     if (first === undefined) throw new GatewayError('GW_READING_UNKNOWN', `no stored reading has id ${id}`);
     const profile = loadProfiles(config.profilesDir).get(first.profileId);
@@ -53,10 +53,12 @@ export function readingsRetract(global: GlobalOptions, id: number, o: { reason?:
     const planned = planCorrection(profile, rows, request, Date.now());
     if (!planned.ok) throw new GatewayError('GW_CORRECTION_INVALID', planned.error.map((i) => i.message).join('; '));
     const { correction, corrected, original, status, unchanged } = planned.value;
-    const device = { deviceId: first.deviceId, patientNhs: first.patientNhs, profile, serial: store.devices.get(first.deviceId)?.serial };
+    const device = { deviceId: first.deviceId, patientNhs: first.patientNhs, profile, serial: (await store.devices.get(first.deviceId))?.serial };
     const payload = Buffer.from(JSON.stringify({ retract: id, reason: o.reason ?? null, by: request.requestedBy }));
-    const outbox = unchanged ? [] : outputPlanner(config)(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstRow: 0, rowCount: 0 }));
-    if (!unchanged) store.readings.commit({ rows: [], deadLetters: [], health: [], outbox, corrections: [correction] });
+    // On PostgreSQL the workers share the pseudonym key: it is read, never made here.
+    const outputs = outputPlanner(config, { create: config.store.postgres === undefined });
+    const outbox = unchanged ? [] : outputs(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstRow: 0, rowCount: 0 }));
+    if (!unchanged) await store.readings.commit({ rows: [], deadLetters: [], health: [], outbox, corrections: [correction] });
     const result = { id, values: rows.length, status: 'entered-in-error', alreadyRetracted: unchanged, queued: outbox.map((e) => e.sink) };
     if (o.json) stdout.json(result);
     else stdout.line(unchanged ? `reading ${id} was already retracted` : `reading ${id} retracted (${rows.length} values)${outbox.length > 0 ? `; queued for ${[...new Set(result.queued)].join(', ')}` : ''}`);

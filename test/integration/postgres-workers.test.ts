@@ -350,5 +350,19 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(await db.query('SELECT state FROM alerts')).toEqual([{ state: 'acknowledged' }]);
     // The change goes to the patient's clinician from the shared outbox (dr-a is not connected: their lane waits).
     expect(await db.query(`SELECT lane, COUNT(*)::int AS n FROM outbox WHERE sink = 'alert-mqtt' GROUP BY lane`)).toEqual([{ lane: 'dr-a', n: 2 }]);
+    // A reading corrected from the command line on PostgreSQL: retracted, its values kept in the corrections.
+    const [warm] = await db.query(`SELECT id FROM readings WHERE message_id = 'warm'`);
+    const retracted = await runCli(['readings', 'retract', String(warm?.['id']), '--reason', 'thermometer on a radiator', '--json'], env);
+    expect(retracted.code, retracted.stderr).toBe(0);
+    expect(await db.query(`SELECT status FROM readings WHERE message_id = 'warm'`)).toEqual([{ status: 'entered-in-error' }]);
+    expect(await db.query(`SELECT action, reason FROM corrections`)).toEqual([{ action: 'retract', reason: 'thermometer on a radiator' }]);
+    // Webhook signing secrets from the workers' shared key, read (never made) on PostgreSQL.
+    const withKey = { ...env, VG_WEBHOOK_KEY_FILE: join(tmp.dir, 'webhook.key') };
+    const hooked = await runCli(['clinicians', 'add', '--id', 'dr-w', '--name', 'Dr W', '--webhook', 'https://ward.example/alerts', '--json'], withKey);
+    expect(hooked.code, hooked.stderr).toBe(0);
+    const again = await runCli(['clinicians', 'webhook-secret', 'dr-w', '--json'], withKey);
+    expect(JSON.parse(again.stdout)).toMatchObject({ webhookSecret: (JSON.parse(hooked.stdout) as { webhookSecret: string }).webhookSecret });
+    const keyless = await runCli(['clinicians', 'webhook-secret', 'dr-w'], { ...env, VG_WEBHOOK_KEY_FILE: join(tmp.dir, 'no-such.key') });
+    expect(keyless.stderr).toContain('every worker needs the same key');
   });
 });
