@@ -262,6 +262,8 @@ export async function sharedAlertEngine({ config, store, queue, profiles, clock,
           const profile = profiles.get(d.profileId);
           return profile === undefined ? [] : [{ ...d, profile }];
         }),
+      correctionsSince: (afterId) => store.readings.correctionsSince(afterId),
+      latestCorrectionId: () => store.readings.latestCorrectionId(),
     },
     requestCommit: () => queue.submit({ rows: [], deadLetters: [], health: [] }),
     committed,

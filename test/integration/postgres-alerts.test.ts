@@ -191,19 +191,31 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     expect(await db.query(`SELECT state FROM alert_events ORDER BY id`)).toEqual([{ state: 'open' }, { state: 'resolved' }]);
   });
 
-  it('NEWS2 is scored from the latest values whichever worker stored them: two parameters scoring 2 from one worker and one from the other open one alert [RCP NEWS2 chart 2]', async () => {
-    const { url, config, db } = await database();
+  it('NEWS2 is scored from the latest values whichever worker stored them: two parameters scoring 2 from one worker and one from the other open one alert, resolved when one is retracted elsewhere [RCP NEWS2 chart 2]', async () => {
+    const { url, config, db, store } = await database();
     const now = Date.now();
     const clock = new ManualClock(now);
     const a = await workerPath(url, config, clock);
     const b = await workerPath(url, config, clock);
     // [NEWS2 chart 1] temperature 39.5 °C scores 2: alone a total of 2, no alert.
-    await a.queue.submit({ rows: reading('thermo-1', 'thermometer', 't-1', now - 60_000, { bodyTemperature: [39.5, 'Cel'] }), deadLetters: [], health: [] }, context('thermo-1', 'thermometer'));
+    const fever = reading('thermo-1', 'thermometer', 't-1', now - 60_000, { bodyTemperature: [39.5, 'Cel'] });
+    await a.queue.submit({ rows: fever, deadLetters: [], health: [] }, context('thermo-1', 'thermometer'));
     expect(await db.query(`SELECT COUNT(*)::int AS n FROM alerts WHERE rule_id = 'news2'`)).toEqual([{ n: 0 }]);
     // Systolic 100 and pulse 115 score 2 each: with the other worker's temperature, a total of 6.
     await b.queue.submit({ rows: reading('cuff-1', 'bp-upper-arm', 'bp-1', now - 30_000, { systolic: [100, 'mm[Hg]'], diastolic: [70, 'mm[Hg]'], pulse: [115, '/min'] }), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
     const [alert] = await db.query(`SELECT rule_id, message, value FROM alerts WHERE rule_id = 'news2'`);
     expect(alert).toEqual({ rule_id: 'news2', message: expect.stringContaining('NEWS2 6 (partial'), value: 6 });
+    // The temperature retracted elsewhere (the command line): at its next check a worker scores the
+    // patient again without it, a total of 4, and the alert resolves.
+    await store.readings.commit({
+      rows: [],
+      deadLetters: [],
+      health: [],
+      corrections: [{ deviceId: 'thermo-1', readingKey: fever[0]?.idempotencyKey ?? '', action: 'retract', before: { bodyTemperature: 39.5 }, after: undefined, reason: 'wrong patient', requestedBy: 'cli:test', atMs: now }],
+    });
+    a.engine.checkSilenceNow();
+    await a.engine.settled();
+    expect(await db.query(`SELECT state, value FROM alerts WHERE rule_id = 'news2'`)).toEqual([{ state: 'resolved', value: 4 }]);
   });
 
   it.skipIf(mosquittoMissing)('two worker processes on Mosquitto: each alert reaches the clinician once, sent by whichever worker holds their lane, and the outbox empties', async () => {

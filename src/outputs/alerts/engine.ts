@@ -48,6 +48,16 @@ export interface SharedAlertStore {
   existingKeys(keys: readonly string[]): Promise<ReadonlySet<string>>;
   recipientsOf(change: AlertChange): Promise<readonly Recipient[]>;
   activity(): Promise<readonly Activity[]>;
+  /** Corrections made since `afterId` (by any worker or the command line), with their patients; and the latest id. */
+  correctionsSince(afterId: number): Promise<readonly { id: number; patientNhs: string }[]>;
+  latestCorrectionId(): Promise<number>;
+}
+
+/** A shared store, with what the plan that checks silence read of it. */
+interface SharedSource {
+  readonly store: SharedAlertStore;
+  activity: readonly Activity[];
+  corrected: readonly { id: number; patientNhs: string }[];
 }
 
 /**
@@ -93,19 +103,19 @@ export class AlertEngine implements CommitPlanner {
   private requested: Promise<unknown> = Promise.resolve();
   private activity: (() => readonly Activity[]) | undefined;
   /** The store it reads: its own, or shared, with the devices' activity read for the plan that checks silence. */
-  private readonly source: { readonly own: OwnAlertStore } | { readonly shared: { readonly store: SharedAlertStore; activity: readonly Activity[] } };
+  private readonly source: { readonly own: OwnAlertStore } | { readonly shared: SharedSource };
   /** Clinicians' per-patient thresholds by `<patient>|<rule>`, re-read every few seconds (the CLI sets them from another process). */
   private overrides: (() => ReadonlyMap<string, RuleOverride>) | undefined;
   private news2: News2Watch | undefined;
   private escalation: { afterMs: number; contacts: readonly string[]; current: (alertId: string) => AlertRecord | undefined } | undefined;
-  private corrections: { since: number; correctedSince: (id: number) => { id: number; patientNhs: string }[] } | undefined;
+  private corrections: { since: number; correctedSince: (id: number) => readonly { id: number; patientNhs: string }[] } | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
   private careRecord: CareRecord | undefined;
 
   constructor(private readonly deps: AlertEngineDeps) {
     const { store } = deps;
     if (store.shared === true) {
-      const shared = { store, activity: [] as readonly Activity[] };
+      const shared: SharedSource = { store, activity: [], corrected: [] };
       this.source = { shared };
       this.activity = () => shared.activity;
     } else this.source = { own: store };
@@ -118,12 +128,15 @@ export class AlertEngine implements CommitPlanner {
    */
   start(): Promise<void> {
     const { source } = this;
-    if ('shared' in source) return this.startShared(source.shared.store);
+    if ('shared' in source) return this.startShared(source.shared);
     this.takeIn(source.own.unresolved(), source.own.breaches());
     return Promise.resolve();
   }
 
-  private async startShared(store: SharedAlertStore): Promise<void> {
+  private async startShared(shared: SharedSource): Promise<void> {
+    const { store } = shared;
+    // Corrections made from now on, anywhere, have their patients' NEWS2 scored again at each check.
+    this.corrections = { since: await store.latestCorrectionId(), correctedSince: () => shared.corrected };
     const { alerts } = await store.conditionsOf(undefined, { breaches: false });
     const news2Patients = alerts.filter((a) => a.ruleId === NEWS2).map((a) => a.patientNhs);
     if (news2Patients.length > 0 && this.news2 !== undefined) this.trigger(this.rescore(news2Patients));
@@ -161,7 +174,7 @@ export class AlertEngine implements CommitPlanner {
   }
 
   /** Corrections made elsewhere (the command line): their patients' NEWS2 is scored again at each check. */
-  useCorrections(latestId: number, correctedSince: (id: number) => { id: number; patientNhs: string }[]): void {
+  useCorrections(latestId: number, correctedSince: (id: number) => readonly { id: number; patientNhs: string }[]): void {
     this.corrections = { since: latestId, correctedSince };
   }
 
@@ -239,11 +252,13 @@ export class AlertEngine implements CommitPlanner {
     return 'shared' in this.source && error instanceof GatewayError && error.code === 'GW_ALERT_CONFLICT';
   }
 
-  private async planShared(works: readonly PlannedWork[], jobs: readonly Job[], shared: { store: SharedAlertStore; activity: readonly Activity[] }): Promise<CommitPlan | undefined> {
+  private async planShared(works: readonly PlannedWork[], jobs: readonly Job[], shared: SharedSource): Promise<CommitPlan | undefined> {
     const { store } = shared;
     try {
+      const checking = jobs.some((j) => j.silence === true);
+      shared.corrected = checking && this.corrections !== undefined ? await store.correctionsSince(this.corrections.since) : [];
       const patients = new Set(works.flatMap((w) => (w.device === undefined || w.work.rows.length === 0 ? [] : [w.device.patientNhs])));
-      const news2Patients = new Set([...patients, ...jobs.flatMap((j) => j.news2Patients ?? [])]);
+      const news2Patients = new Set([...patients, ...jobs.flatMap((j) => j.news2Patients ?? []), ...shared.corrected.map((c) => c.patientNhs)]);
       // Other work (silence, escalation, home BP) may touch any patient: every open alert is read.
       const everyone = jobs.length > 0;
       const breaches = everyone || works.some((w) => w.device?.profile.alerts.some((a) => a.durationMinutes !== undefined) === true);
@@ -251,7 +266,7 @@ export class AlertEngine implements CommitPlanner {
       const [conditions, latest, activity] = await Promise.all([
         everyone || patients.size > 0 ? store.conditionsOf(everyone ? undefined : [...patients], { breaches }) : undefined,
         this.news2 === undefined || news2Patients.size === 0 ? [] : store.latestValues([...news2Patients], Object.keys(NEWS2_METRICS), now - this.news2.windowMs),
-        jobs.some((j) => j.silence === true) ? store.activity() : undefined,
+        checking ? store.activity() : undefined,
       ]);
       if (conditions !== undefined) this.conditions.replace(everyone ? undefined : patients, conditions.alerts, conditions.breaches);
       if (activity !== undefined) shared.activity = activity;
