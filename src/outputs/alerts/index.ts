@@ -3,6 +3,7 @@
  * with hysteresis, durations and suppression of repeats) and the message a clinician receives.
  */
 export { AlertEngine, type RuleOverride } from './engine.js';
+export type { OwnAlertStore, SharedAlertStore } from './ports.js';
 export { HBPM, NEWS2, NO_DATA, type AlertEngineMetrics, type CareRecord } from './rules.js';
 export { alertMessage } from './message.js';
 export { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, alertDeliveries, mqttAlertDeliver, recipientsOf, signature, webhookAlertDeliver, type ClinicianDelivery, type Recipient } from './delivery.js';
