@@ -1,8 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgDatabase } from '../../src/store/postgres/index.js';
 import { tempDir } from './gateway.js';
+import { MosquittoBroker } from './mosquitto.js';
+import { WORKER_BROKER_LINES } from './mqtt.js';
 import { freePort } from './ports.js';
 
 /** Debian's PostgreSQL server programs (package postgresql), newest version first. */
@@ -91,4 +94,19 @@ export class PostgresServer {
       this.data.remove();
     }
   }
+}
+
+/**
+ * What a group of worker processes on PostgreSQL needs, each closed by `defer`: a database of its
+ * own on `server`, a Mosquitto broker for the group, and a directory holding the webhook key every
+ * worker shares (`webhook.key`).
+ */
+export async function workerGroup(server: PostgresServer, defer: (cleanup: () => unknown) => void): Promise<{ url: string; broker: MosquittoBroker; dir: string }> {
+  const url = await server.createDatabase();
+  const broker = await MosquittoBroker.start(WORKER_BROKER_LINES);
+  defer(() => broker.stop());
+  const tmp = tempDir();
+  defer(tmp.remove);
+  writeFileSync(join(tmp.dir, 'webhook.key'), randomBytes(32));
+  return { url, broker, dir: tmp.dir };
 }

@@ -5,7 +5,6 @@
  * PostgreSQL, real commit queues and engines; the end-to-end test adds real Mosquitto and two
  * worker processes.
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -23,11 +22,10 @@ import { loadProfiles } from '../../src/profiles/index.js';
 import { PgDatabase, PgStore } from '../../src/store/postgres/index.js';
 import type { CommitBatch } from '../../src/store/reading-store.js';
 import { useCleanups } from '../helpers/cleanup.js';
-import { tempDir } from '../helpers/gateway.js';
-import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
-import { WORKER_BROKER_LINES, anonymousDevice } from '../helpers/mqtt.js';
+import { mosquittoMissing } from '../helpers/mosquitto.js';
+import { anonymousDevice } from '../helpers/mqtt.js';
 import { nhsNumbers } from '../helpers/nhs.js';
-import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
+import { postgresMissing, PostgresServer, workerGroup } from '../helpers/postgres.js';
 import { spawnWorker } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
 
@@ -75,6 +73,28 @@ async function workerPath(url: string, config: LoadedConfig, clock: ManualClock,
   return { queue, engine, replans: () => replans };
 }
 
+/**
+ * Two workers' commit paths raced: B plans its first commit before A's first commit reaches the
+ * database, and commits it only after A's (`aCommitted.open()` once A's is done), so both plan on
+ * the same state.
+ */
+async function racingPair(url: string, config: LoadedConfig, clock: ManualClock) {
+  const bPlanned = latch();
+  const aCommitted = latch();
+  let aCommits = 0;
+  let bCommits = 0;
+  const a = await workerPath(url, config, clock, async () => {
+    if (aCommits++ === 0) await bPlanned.wait();
+  });
+  const b = await workerPath(url, config, clock, async () => {
+    if (bCommits++ === 0) {
+      bPlanned.open();
+      await aCommitted.wait();
+    }
+  });
+  return { a, b, aCommitted };
+}
+
 /** A latch: `open()` lets every `wait()` through. */
 function latch(): { wait: () => Promise<void>; open: () => void } {
   let open = (): void => {};
@@ -112,19 +132,7 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     const now = Date.now();
     const clock = new ManualClock(now);
     // B plans before A commits, and commits after it: both saw no open alert.
-    const bPlanned = latch();
-    const aCommitted = latch();
-    let aCommits = 0;
-    const a = await workerPath(url, config, clock, async () => {
-      if (aCommits++ === 0) await bPlanned.wait();
-    });
-    let bCommits = 0;
-    const b = await workerPath(url, config, clock, async () => {
-      if (bCommits++ === 0) {
-        bPlanned.open();
-        await aCommitted.wait();
-      }
-    });
+    const { a, b, aCommitted } = await racingPair(url, config, clock);
     const high = (id: string, at: number) => reading('cuff-1', 'bp-upper-arm', id, at, { systolic: [186, 'mm[Hg]'], diastolic: [100, 'mm[Hg]'] });
     const fromA = a.queue.submit({ rows: high('r-a', now - 2_000), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm')).then((r) => (aCommitted.open(), r));
     const fromB = b.queue.submit({ rows: high('r-b', now - 1_000), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
@@ -147,19 +155,7 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     const first = await workerPath(url, config, clock);
     await first.queue.submit({ rows: reading('cuff-1', 'bp-upper-arm', 'r-1', opened - 1_000, { systolic: [190, 'mm[Hg]'] }), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
     clock.advance(16 * 60_000); // past alerts.escalation.afterMinutes, unacknowledged
-    const bPlanned = latch();
-    const aCommitted = latch();
-    let aCommits = 0;
-    let bCommits = 0;
-    const a = await workerPath(url, config, clock, async () => {
-      if (aCommits++ === 0) await bPlanned.wait();
-    });
-    const b = await workerPath(url, config, clock, async () => {
-      if (bCommits++ === 0) {
-        bPlanned.open();
-        await aCommitted.wait();
-      }
-    });
+    const { a, b, aCommitted } = await racingPair(url, config, clock);
     a.engine.checkEscalationsNow();
     const aDone = a.engine.settled().then(() => aCommitted.open());
     b.engine.checkEscalationsNow();
@@ -219,12 +215,7 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
   });
 
   it.skipIf(mosquittoMissing)('two worker processes on Mosquitto: each alert reaches the clinician once, sent by whichever worker holds their lane, and the outbox empties', async () => {
-    const url = await server.createDatabase();
-    const broker = await MosquittoBroker.start(WORKER_BROKER_LINES);
-    defer(() => broker.stop());
-    const tmp = tempDir();
-    defer(tmp.remove);
-    writeFileSync(join(tmp.dir, 'webhook.key'), randomBytes(32));
+    const { url, broker, dir } = await workerGroup(server, defer);
     const store = await PgStore.open(url);
     const devices = new DeviceRegistry(store.devices, profiles, systemClock);
     const accounts = new ClinicianRegistry(store.clinicians, systemClock);
@@ -242,8 +233,8 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     clinician.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString()) as { eventId: string; alertId: string; state: string }));
     await clinician.subscribeAsync('clinicians/dr-a/alerts', { qos: 1 });
     const config = (id: string) => {
-      const file = join(tmp.dir, `${id}.json`);
-      writeFileSync(file, JSON.stringify({ gatewayId: id, webhookKeyFile: join(tmp.dir, 'webhook.key'), store: { postgres: { url, poolSize: 4 } }, broker: { session: 'persistent', connections: 4, reconnectMs: 100 }, web: { enabled: false }, ble: { enabled: false } }));
+      const file = join(dir, `${id}.json`);
+      writeFileSync(file, JSON.stringify({ gatewayId: id, webhookKeyFile: join(dir, 'webhook.key'), store: { postgres: { url, poolSize: 4 } }, broker: { session: 'persistent', connections: 4, reconnectMs: 100 }, web: { enabled: false }, ble: { enabled: false } }));
       return ['--config', file, '--broker', broker.url, '--log-level', 'silent'];
     };
     for (const id of ['worker-a', 'worker-b']) {

@@ -3,7 +3,6 @@
  * send to the real FHIR test server, each Observation once whichever worker stored its reading and
  * whichever claimed its entry, under one Device per monitor.
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +14,10 @@ import { loadProfiles } from '../../src/profiles/index.js';
 import { PgDatabase, PgStore } from '../../src/store/postgres/index.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { useFhirServer } from '../helpers/fhir-server/index.js';
-import { tempDir, TEST_NHS } from '../helpers/gateway.js';
-import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
-import { anonymousDevice, WORKER_BROKER_LINES } from '../helpers/mqtt.js';
-import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
+import { TEST_NHS } from '../helpers/gateway.js';
+import { mosquittoMissing } from '../helpers/mosquitto.js';
+import { anonymousDevice } from '../helpers/mqtt.js';
+import { postgresMissing, PostgresServer, workerGroup } from '../helpers/postgres.js';
 import { runCli, spawnWorker } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
 
@@ -33,12 +32,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the FHIR output of workers
   afterAll(() => server?.stop());
 
   it('two workers send each Observation once, under one Device for the monitor, and the alert as a Flag naming its Observation', async () => {
-    const url = await server.createDatabase();
-    const broker = await MosquittoBroker.start(WORKER_BROKER_LINES);
-    defer(() => broker.stop());
-    const tmp = tempDir();
-    defer(tmp.remove);
-    writeFileSync(join(tmp.dir, 'webhook.key'), randomBytes(32));
+    const { url, broker, dir } = await workerGroup(server, defer);
     const store = await PgStore.open(url);
     await new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock).add({ profileId: 'bp-upper-arm', patient: TEST_NHS, deviceId: 'cuff-1' });
     const accounts = new ClinicianRegistry(store.clinicians, systemClock);
@@ -47,7 +41,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the FHIR output of workers
     await store.close();
     const settings = (id: string) => ({
       gatewayId: id,
-      webhookKeyFile: join(tmp.dir, 'webhook.key'),
+      webhookKeyFile: join(dir, 'webhook.key'),
       store: { postgres: { url, poolSize: 4 } },
       broker: { session: 'persistent', connections: 4, reconnectMs: 100 },
       fhir: { url: fhir.server().url, serviceId: 'north-rpm', flushIntervalMs: 100 },
@@ -55,13 +49,13 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the FHIR output of workers
       ble: { enabled: false },
     });
     // Without one service id for all workers, each would make its own Device: start refuses.
-    writeFileSync(join(tmp.dir, 'unnamed.json'), JSON.stringify({ ...settings('worker-x'), fhir: { url: fhir.server().url } }));
-    const refused = await runCli(['start', '--config', join(tmp.dir, 'unnamed.json'), '--broker', broker.url]);
+    writeFileSync(join(dir, 'unnamed.json'), JSON.stringify({ ...settings('worker-x'), fhir: { url: fhir.server().url } }));
+    const refused = await runCli(['start', '--config', join(dir, 'unnamed.json'), '--broker', broker.url]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('fhir.serviceId: workers sharing PostgreSQL');
     for (const id of ['worker-a', 'worker-b']) {
-      writeFileSync(join(tmp.dir, `${id}.json`), JSON.stringify(settings(id)));
-      const w = await spawnWorker(['--config', join(tmp.dir, `${id}.json`), '--broker', broker.url, '--log-level', 'silent']);
+      writeFileSync(join(dir, `${id}.json`), JSON.stringify(settings(id)));
+      const w = await spawnWorker(['--config', join(dir, `${id}.json`), '--broker', broker.url, '--log-level', 'silent']);
       defer(async () => {
         w.child.kill('SIGTERM');
         await w.exited;
