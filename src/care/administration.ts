@@ -1,6 +1,7 @@
 import { err, GatewayError, ok, parseNhsNumber, type Result } from '../domain/index.js';
 import type { DeviceCredentials } from '../devices/index.js';
-import type { AccountRole, StoredAuditEntry } from '../store/sqlite/index.js';
+import type { StoredAuditEntry } from '../store/care-views.js';
+import type { AccountRole } from '../store/clinician-store.js';
 import { PatientRows, type DeviceStatus } from './patient-rows.js';
 import { CareError, type CareDeps, type CareService, type Caller } from './service.js';
 
@@ -37,7 +38,7 @@ export class Administration {
     if (caller.role === 'clinician') return err(CareError.Forbidden);
     try {
       const creds = await this.d.devices.add({ profileId: req.profileId, patient: req.patient, deviceId: req.deviceId });
-      await this.audit(caller, 'device.add', this.d.store.devices.get(creds.deviceId)?.patientNhs, creds.deviceId);
+      await this.audit(caller, 'device.add', (await this.d.store.devices.get(creds.deviceId))?.patientNhs, creds.deviceId);
       return ok(creds);
     } catch (e) {
       if (e instanceof GatewayError) return err(e.code === 'GW_DEVICE_EXISTS' ? CareError.Conflict : CareError.Invalid);
@@ -48,7 +49,7 @@ export class Administration {
   /** Operators and admins: a device can no longer connect (a connected one is disconnected within seconds). */
   async revokeDevice(caller: Caller, deviceId: string): Promise<Result<void, CareError>> {
     if (caller.role === 'clinician') return err(CareError.Forbidden);
-    const device = this.d.store.devices.get(deviceId);
+    const device = (await this.d.store.devices.get(deviceId));
     if (device === undefined) return err(CareError.NotFound);
     await this.d.devices.revoke(deviceId);
     await this.audit(caller, 'device.revoke', device.patientNhs, deviceId);
@@ -78,12 +79,12 @@ export class Administration {
   /** Admins: a clinician looks after a patient (sees them, receives their alerts), or no longer. */
   async assignment(caller: Caller, accountId: string, nhs: string, assigned: boolean): Promise<Result<void, CareError>> {
     if (caller.role !== 'admin') return this.refuse(caller, assigned ? 'account.assign' : 'account.unassign');
-    const account = this.d.store.clinicians.get(accountId);
+    const account = (await this.d.store.clinicians.get(accountId));
     const patient = parseNhsNumber(nhs);
     if (account === undefined) return err(CareError.NotFound);
     if (account.role !== 'clinician' || !patient.ok) return err(CareError.Invalid);
-    if (assigned) this.d.store.clinicians.assign(accountId, patient.value, this.d.clock.now());
-    else this.d.store.clinicians.unassign(accountId, patient.value);
+    if (assigned) (await this.d.store.clinicians.assign(accountId, patient.value, this.d.clock.now()));
+    else (await this.d.store.clinicians.unassign(accountId, patient.value));
     await this.audit(caller, assigned ? 'account.assign' : 'account.unassign', patient.value, accountId);
     return ok(undefined);
   }
@@ -92,8 +93,8 @@ export class Administration {
   async revokeAccount(caller: Caller, accountId: string): Promise<Result<void, CareError>> {
     if (caller.role !== 'admin') return this.refuse(caller, 'account.revoke');
     if (accountId === caller.accountId) return err(CareError.Invalid); // an admin cannot lock themselves out
-    if (this.d.store.clinicians.get(accountId) === undefined) return err(CareError.NotFound);
-    this.d.store.clinicians.revoke(accountId, this.d.clock.now());
+    if ((await this.d.store.clinicians.get(accountId)) === undefined) return err(CareError.NotFound);
+    (await this.d.store.clinicians.revoke(accountId, this.d.clock.now()));
     await this.audit(caller, 'account.revoke', undefined, accountId);
     return ok(undefined);
   }
@@ -106,7 +107,7 @@ export class Administration {
   /** Operators: dead output entries back to pending after a fix. */
   async requeue(caller: Caller, sink: string): Promise<Result<number, CareError>> {
     if (caller.role === 'clinician') return err(CareError.Forbidden);
-    const n = this.d.store.outbox.requeue({ sinks: [sink] });
+    const n = (await this.d.store.outbox.requeue({ sinks: [sink] }));
     await this.audit(caller, 'outputs.requeue', undefined, sink);
     return ok(n);
   }
@@ -115,8 +116,8 @@ export class Administration {
   async allDevices(caller: Caller): Promise<Result<(DeviceStatus & { patient: string })[], CareError>> {
     if (caller.role === 'clinician') return err(CareError.Forbidden);
     const now = this.d.clock.now();
-    const patients = [...new Set(this.d.store.devices.list().map((d) => d.patientNhs))];
-    const all = this.read.devices(patients, now).map(({ patientNhs, ...d }) => ({ ...d, patient: maskedNhs(patientNhs) }));
+    const patients = [...new Set((await this.d.store.devices.list()).map((d) => d.patientNhs))];
+    const all = (await this.read.devices(patients, now)).map(({ patientNhs, ...d }) => ({ ...d, patient: maskedNhs(patientNhs) }));
     await this.audit(caller, 'devices.list');
     return ok(all);
   }
@@ -127,7 +128,7 @@ export class Administration {
       await this.audit(caller, 'audit.view', filter.patientNhs, undefined, 'refused');
       return err(CareError.Forbidden);
     }
-    const entries = this.d.store.audit.list(filter);
+    const entries = (await this.d.store.audit.list(filter));
     await this.audit(caller, 'audit.view', filter.patientNhs, filter.actor);
     return ok(entries);
   }

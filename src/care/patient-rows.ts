@@ -1,7 +1,8 @@
 import { news2, type News2Input, type News2Score } from '../clinical/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
 import type { AlertRecord } from '../store/reading-store.js';
-import type { PointValue, SqliteStore } from '../store/sqlite/index.js';
+import type { PointValue } from '../store/care-views.js';
+import type { CareStore } from './store.js';
 import { tierOf, type TriageFacts, type TriageTier } from './triage.js';
 
 /** The metrics the app charts and lists, in display order. */
@@ -43,7 +44,7 @@ export interface PatientRow extends TriageFacts {
 }
 
 export interface PatientRowsDeps {
-  readonly store: SqliteStore;
+  readonly store: CareStore;
   readonly profiles: ProfileCatalog;
   readonly news2WindowMs: number;
 }
@@ -56,8 +57,8 @@ export interface PatientRowsDeps {
 export class PatientRows {
   constructor(private readonly d: PatientRowsDeps) {}
 
-  devices(patients: readonly string[], now: number): (DeviceStatus & { patientNhs: string })[] {
-    return this.d.store.views.devicesOf(patients).map((d) => {
+  async devices(patients: readonly string[], now: number): Promise<(DeviceStatus & { patientNhs: string })[]> {
+    return (await this.d.store.views.devicesOf(patients)).map((d) => {
       const staleAfter = this.d.profiles.get(d.profileId)?.staleAfterMinutes;
       const last = d.lastReadingAtMs ?? d.createdAtMs;
       return {
@@ -76,22 +77,22 @@ export class PatientRows {
   }
 
   /** The triage facts and row of each patient (but its sparkline), from a handful of queries for all of them. */
-  rows(patients: readonly string[], now: number, open: ReadonlyMap<string, readonly AlertRecord[]>, reviews: ReadonlyMap<string, { by: string; atMs: number }>): PatientRow[] {
-    const latest = this.d.store.views.latestOf(patients, CHARTED_METRICS);
+  async rows(patients: readonly string[], now: number, open: ReadonlyMap<string, readonly AlertRecord[]>, reviews: ReadonlyMap<string, { by: string; atMs: number }>): Promise<PatientRow[]> {
+    const latest = (await this.d.store.views.latestOf(patients, CHARTED_METRICS));
     const devices = new Map<string, DeviceStatus[]>();
-    for (const d of this.devices(patients, now)) {
+    for (const d of await this.devices(patients, now)) {
       const list = devices.get(d.patientNhs);
       if (list === undefined) devices.set(d.patientNhs, [d]);
       else list.push(d);
     }
-    const scales = new Map(this.d.store.patients.allSettings().map((x) => [x.patientNhs, x.spo2Scale]));
+    const scales = new Map((await this.d.store.patients.allSettings()).map((x) => [x.patientNhs, x.spo2Scale]));
     return patients.map((nhs) => this.row(nhs, now, latest.get(nhs) ?? [], devices.get(nhs) ?? [], open.get(nhs) ?? [], reviews.get(nhs), scales.get(nhs) ?? 1));
   }
 
   /** Each row with its 7-day sparkline (14 points, from the rollups): the first of SPARK_METRICS the patient has. */
-  withSparks(rows: readonly PatientRow[], now: number): PatientRow[] {
+  async withSparks(rows: readonly PatientRow[], now: number): Promise<PatientRow[]> {
     const metricOf = new Map(rows.flatMap((r) => SPARK_METRICS.filter((m) => r.latest.some((l) => l.metric === m)).slice(0, 1).map((m) => [r.patientNhs, m] as const)));
-    const sparks = this.d.store.views.sparks([...metricOf], now - 7 * DAY, 12 * 3_600_000);
+    const sparks = (await this.d.store.views.sparks([...metricOf], now - 7 * DAY, 12 * 3_600_000));
     return rows.map((r) => ({ ...r, sparkMetric: metricOf.get(r.patientNhs), spark: sparks.get(r.patientNhs) ?? [] }));
   }
 

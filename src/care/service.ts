@@ -4,9 +4,11 @@ import type { DeviceRegistry } from '../devices/index.js';
 import type { ClinicianRegistry } from '../clinicians/index.js';
 import { planCorrection, type CorrectionContext, type DeviceContext } from '../pipeline/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
-import type { AlertChange, AlertRecord, AuditEntry, CommitBatch, OutboxEntry } from '../store/reading-store.js';
-import type { AccountRole, OptOutState, PointValue, SeriesBucket, SqliteStore } from '../store/sqlite/index.js';
+import type { OptOutState, PointValue, Series } from '../store/care-views.js';
+import type { AccountRole } from '../store/clinician-store.js';
+import type { AlertChange, AlertEvent, AlertRecord, AuditEntry, CommitBatch, OutboxEntry } from '../store/reading-store.js';
 import { planAlertAction, type AlertAction } from './alert-actions.js';
+import type { CareStore } from './store.js';
 import { CHARTED_METRICS, PatientRows, type DeviceStatus, type PatientRow } from './patient-rows.js';
 import { byUrgency, inFilter, triageCounts, type TriageFilter } from './triage.js';
 
@@ -113,14 +115,14 @@ export function bandOf(thresholds: readonly Threshold[], metric: string): { low:
 export type CorrectionOutbox = (device: DeviceContext, corrected: readonly ReadingRow[], payload: Buffer, correction: CorrectionContext) => readonly { readonly sink: string; readonly payload: string }[];
 
 export interface CareDeps {
-  readonly store: SqliteStore;
+  readonly store: CareStore;
   /** Durable writes go through the gateway's group commit (with readings), never around it. */
   readonly commit: (work: CommitBatch) => Promise<unknown>;
   readonly clock: Clock;
   readonly profiles: ProfileCatalog;
   readonly news2WindowMs: number;
   /** Deliveries (MQTT, webhooks, the care record's Flag) that an alert change causes. */
-  readonly alertOutbox: (changes: readonly AlertChange[]) => OutboxEntry[];
+  readonly alertOutbox: (changes: readonly AlertChange[]) => OutboxEntry[] | Promise<OutboxEntry[]>;
   /** Outputs told of a retraction (FHIR: the Observation becomes entered-in-error). */
   readonly correctionOutbox: CorrectionOutbox;
   /** Provisioning (operators): secrets made and stored hashed. */
@@ -156,15 +158,15 @@ export class CareService {
   }
 
   /** The patients a clinician looks after. */
-  patientsOf(caller: Caller): string[] {
-    return caller.role === 'clinician' ? this.d.store.clinicians.patientsOf(caller.accountId) : [];
+  async patientsOf(caller: Caller): Promise<string[]> {
+    return caller.role === 'clinician' ? await this.d.store.clinicians.patientsOf(caller.accountId) : [];
   }
 
   /** Checks that the caller may see this patient's data; a refusal is audited. */
   async admit(caller: Caller, nhs: string, action: string): Promise<Result<string, CareError>> {
     const parsed = parseNhsNumber(nhs);
     if (!parsed.ok) return err(CareError.NotFound);
-    if (caller.role !== 'clinician' || !this.patientsOf(caller).includes(parsed.value)) {
+    if (caller.role !== 'clinician' || !(await this.patientsOf(caller)).includes(parsed.value)) {
       await this.audit(caller, action, parsed.value, undefined, 'refused');
       return err(CareError.Forbidden);
     }
@@ -184,19 +186,19 @@ export class CareService {
     const filter = query.filter ?? 'all';
     const offset = query.offset ?? 0;
     const limit = query.limit ?? TRIAGE_PAGE_SIZE;
-    const patients = this.patientsOf(caller);
+    const patients = await this.patientsOf(caller);
     const now = this.d.clock.now();
-    const reviews = this.d.store.audit.reviews();
+    const reviews = (await this.d.store.audit.reviews());
     const open = new Map<string, AlertRecord[]>();
-    for (const a of this.d.store.alerts.unresolved()) {
+    for (const a of (await this.d.store.alerts.unresolved())) {
       const list = open.get(a.patientNhs);
       if (list === undefined) open.set(a.patientNhs, [a]);
       else list.push(a);
     }
-    const all = this.read.rows(patients, now, open, reviews);
+    const all = await this.read.rows(patients, now, open, reviews);
     const counts = triageCounts(all);
     const shown = all.filter((r) => inFilter(filter, r)).sort(byUrgency);
-    const page = this.read.withSparks(shown.slice(offset, offset + limit), now);
+    const page = await this.read.withSparks(shown.slice(offset, offset + limit), now);
     if (page.length > 0) await this.audit(caller, 'patients.list', page.map((r) => r.patientNhs));
     return ok({ filter, total: shown.length, counts, offset, limit, patients: page });
   }
@@ -207,14 +209,14 @@ export class CareService {
     if (!admitted.ok) return admitted;
     const patient = admitted.value;
     const now = this.d.clock.now();
-    const openAlerts = this.d.store.alerts.list({ patientNhs: patient, open: true });
-    const review = this.d.store.audit.lastReview(patient);
-    const [row] = this.read.withSparks(this.read.rows([patient], now, new Map([[patient, openAlerts]]), new Map(review === undefined ? [] : [[patient, review]])), now);
+    const openAlerts = (await this.d.store.alerts.list({ patientNhs: patient, open: true }));
+    const review = (await this.d.store.audit.lastReview(patient));
+    const [row] = await this.read.withSparks(await this.read.rows([patient], now, new Map([[patient, openAlerts]]), new Map(review === undefined ? [] : [[patient, review]])), now);
     if (row === undefined) return err(CareError.NotFound);
     // Home BP over 12 weeks, in monitoring runs [NICE NG136 1.2.6], each averaged and staged.
     const since = now - HBPM_WEEKS * 7 * DAY;
-    const bp = this.d.store.readings.query({ patientNhs: patient, metric: 'systolic', sinceMs: since });
-    const dia = new Map(this.d.store.readings.query({ patientNhs: patient, metric: 'diastolic', sinceMs: since }).map((r) => [`${r.deviceId}|${r.takenAtMs}`, r.value]));
+    const bp = (await this.d.store.readings.query({ patientNhs: patient, metric: 'systolic', sinceMs: since }));
+    const dia = new Map((await this.d.store.readings.query({ patientNhs: patient, metric: 'diastolic', sinceMs: since })).map((r) => [`${r.deviceId}|${r.takenAtMs}`, r.value]));
     const pairs = bp.flatMap((s) => {
       const diastolic = dia.get(`${s.deviceId}|${s.takenAtMs}`);
       return diastolic === undefined || s.status === 'entered-in-error' ? [] : [{ takenAtMs: s.takenAtMs, systolic: s.value, diastolic }];
@@ -222,9 +224,9 @@ export class CareService {
     const homeBpRuns = monitoringRuns(pairs, HBPM_ZONE)
       .map((run) => ({ fromMs: (run[0] as HomeBpReading).takenAtMs, toMs: (run[run.length - 1] as HomeBpReading).takenAtMs, average: homeBpAverage(run, HBPM_ZONE) }))
       .reverse();
-    const settings = this.d.store.patients.settings(patient);
-    const overrides = this.d.store.patients.overrides(patient);
-    const profiles = [...new Set(this.d.store.devices.list({ patientNhs: patient }).map((d) => d.profileId))].flatMap((id) => this.d.profiles.get(id) ?? []);
+    const settings = (await this.d.store.patients.settings(patient));
+    const overrides = (await this.d.store.patients.overrides(patient));
+    const profiles = [...new Set((await this.d.store.devices.list({ patientNhs: patient })).map((d) => d.profileId))].flatMap((id) => this.d.profiles.get(id) ?? []);
     const thresholds = new Map<string, Threshold>();
     for (const rule of profiles.flatMap((p) => p.alerts)) {
       const o = overrides.find((x) => x.ruleId === rule.id);
@@ -237,52 +239,52 @@ export class CareService {
         override: o === undefined ? undefined : { setBy: o.setBy, setAtMs: o.setAtMs },
       });
     }
-    const colleagues = this.d.store.clinicians.cliniciansOf(patient).map((c) => ({ id: c.id, name: c.name }));
+    const colleagues = (await this.d.store.clinicians.cliniciansOf(patient)).map((c) => ({ id: c.id, name: c.name }));
     await this.audit(caller, 'patient.view', patient);
     return ok({
       ...row,
-      devices: this.read.devices([patient], now),
+      devices: await this.read.devices([patient], now),
       openAlerts,
       homeBp: homeBpRuns[0]?.average ?? homeBpAverage([], HBPM_ZONE),
       homeBpRuns,
       spo2Scale: settings?.spo2Scale ?? 1,
-      researchOptOut: this.d.store.research.optOut(patient),
+      researchOptOut: (await this.d.store.research.optOut(patient)),
       overrides: overrides.map((o) => ({ ruleId: o.ruleId, above: o.above, below: o.below, setBy: o.setBy, setAtMs: o.setAtMs })),
       thresholds: [...thresholds.values()],
       colleagues,
-      recent: groupReadings(this.d.store.views.recent(patient, 60)).slice(0, 20),
+      recent: groupReadings((await this.d.store.views.recent(patient, 60))).slice(0, 20),
     });
   }
 
   /** A metric's series for a chart, downsampled to at most `maxPoints`. */
-  async series(caller: Caller, nhs: string, metric: string, fromMs: number, toMs: number, maxPoints: number): Promise<Result<{ points: PointValue[] } | { buckets: SeriesBucket[] }, CareError>> {
+  async series(caller: Caller, nhs: string, metric: string, fromMs: number, toMs: number, maxPoints: number): Promise<Result<Series, CareError>> {
     const admitted = await this.admit(caller, nhs, 'patient.readings');
     if (!admitted.ok) return admitted;
-    const series = this.d.store.views.series(admitted.value, metric, fromMs, toMs, maxPoints);
+    const series = (await this.d.store.views.series(admitted.value, metric, fromMs, toMs, maxPoints));
     await this.audit(caller, 'patient.readings', admitted.value, metric);
     return ok(series);
   }
 
   /** A patient's alerts (open and past), newest first, with their trails. */
-  async alerts(caller: Caller, nhs: string): Promise<Result<(AlertRecord & { events: ReturnType<SqliteStore['alerts']['events']> })[], CareError>> {
+  async alerts(caller: Caller, nhs: string): Promise<Result<(AlertRecord & { events: AlertEvent[] })[], CareError>> {
     const admitted = await this.admit(caller, nhs, 'patient.alerts');
     if (!admitted.ok) return admitted;
-    const list = this.d.store.alerts.list({ patientNhs: admitted.value, limit: 200 }).map((a) => ({ ...a, events: this.d.store.alerts.events(a.id) }));
+    const list = await Promise.all((await this.d.store.alerts.list({ patientNhs: admitted.value, limit: 200 })).map(async (a) => ({ ...a, events: await this.d.store.alerts.events(a.id) })));
     await this.audit(caller, 'patient.alerts', admitted.value);
     return ok(list);
   }
 
   /** Acknowledge, snooze, resolve or assign: the change, its deliveries and the audit in one commit. */
   async alertAction(caller: Caller, alertId: string, action: AlertAction): Promise<Result<AlertRecord, CareError>> {
-    const alert = this.d.store.alerts.get(alertId);
+    const alert = (await this.d.store.alerts.get(alertId));
     if (alert === undefined) return err(CareError.NotFound);
     const admitted = await this.admit(caller, alert.patientNhs, `alert.${action.kind}`);
     if (!admitted.ok) return admitted;
-    if (action.kind === 'assign' && this.d.store.clinicians.get(action.to)?.role !== 'clinician') return err(CareError.Invalid);
+    if (action.kind === 'assign' && (await this.d.store.clinicians.get(action.to))?.role !== 'clinician') return err(CareError.Invalid);
     const change = planAlertAction(alert, action, caller.accountId, this.d.clock.now());
     if (!change.ok) return err(CareError.Conflict);
     const audit = [{ atMs: this.d.clock.now(), actor: caller.accountId, role: caller.role, action: `alert.${action.kind}`, patientNhs: alert.patientNhs, target: alertId, address: caller.address, outcome: 'ok' as const }];
-    await this.d.commit({ rows: [], deadLetters: [], health: [], alerts: [change.value], outbox: this.d.alertOutbox([change.value]), audit });
+    await this.d.commit({ rows: [], deadLetters: [], health: [], alerts: [change.value], outbox: await this.d.alertOutbox([change.value]), audit });
     return ok(change.value.alert);
   }
 
@@ -300,12 +302,12 @@ export class CareService {
   async setThreshold(caller: Caller, nhs: string, ruleId: string, limit: { above?: number | undefined; below?: number | undefined }): Promise<Result<void, CareError>> {
     const admitted = await this.admit(caller, nhs, 'patient.threshold');
     if (!admitted.ok) return admitted;
-    const profiles = this.d.store.devices.list({ patientNhs: admitted.value }).flatMap((d) => this.d.profiles.get(d.profileId) ?? []);
+    const profiles = (await this.d.store.devices.list({ patientNhs: admitted.value })).flatMap((d) => this.d.profiles.get(d.profileId) ?? []);
     const rule = profiles.flatMap((p) => p.alerts).find((r) => r.id === ruleId);
     if (rule === undefined) return err(CareError.NotFound);
     // An override keeps the rule's direction: an upper limit for an "above" rule, a lower one for "below".
     if ((rule.above !== undefined) !== (limit.above !== undefined) || (rule.below !== undefined) !== (limit.below !== undefined)) return err(CareError.Invalid);
-    this.d.store.patients.setOverride({ patientNhs: admitted.value, ruleId, above: limit.above, below: limit.below, clearAt: undefined, setBy: caller.accountId, setAtMs: this.d.clock.now() });
+    (await this.d.store.patients.setOverride({ patientNhs: admitted.value, ruleId, above: limit.above, below: limit.below, clearAt: undefined, setBy: caller.accountId, setAtMs: this.d.clock.now() }));
     await this.audit(caller, 'patient.threshold', admitted.value, ruleId);
     return ok(undefined);
   }
@@ -314,7 +316,7 @@ export class CareService {
   async setSpo2Scale(caller: Caller, nhs: string, scale: 1 | 2): Promise<Result<void, CareError>> {
     const admitted = await this.admit(caller, nhs, 'patient.spo2-scale');
     if (!admitted.ok) return admitted;
-    this.d.store.patients.setSettings({ patientNhs: admitted.value, spo2Scale: scale, setBy: caller.accountId, setAtMs: this.d.clock.now() });
+    (await this.d.store.patients.setSettings({ patientNhs: admitted.value, spo2Scale: scale, setBy: caller.accountId, setAtMs: this.d.clock.now() }));
     await this.audit(caller, 'patient.spo2-scale', admitted.value, String(scale));
     return ok(undefined);
   }
@@ -324,7 +326,7 @@ export class CareService {
    * outputs told, and the audit, in one commit. Retracting it again changes nothing.
    */
   async retract(caller: Caller, readingId: number, reason: string): Promise<Result<{ values: number; alreadyRetracted: boolean }, CareError>> {
-    const rows = this.d.store.readings.readingOf(readingId);
+    const rows = (await this.d.store.readings.readingOf(readingId));
     const first = rows[0];
     if (first === undefined) return err(CareError.NotFound);
     const admitted = await this.admit(caller, first.patientNhs, 'reading.retract');
@@ -335,7 +337,7 @@ export class CareService {
     if (!planned.ok) return err(CareError.Invalid);
     const { correction, corrected, original, status, unchanged } = planned.value;
     if (unchanged) return ok({ values: rows.length, alreadyRetracted: true });
-    const device: DeviceContext = { deviceId: first.deviceId, patientNhs: first.patientNhs, profile, serial: this.d.store.devices.get(first.deviceId)?.serial };
+    const device: DeviceContext = { deviceId: first.deviceId, patientNhs: first.patientNhs, profile, serial: (await this.d.store.devices.get(first.deviceId))?.serial };
     const payload = Buffer.from(JSON.stringify({ retract: readingId, reason, by: caller.accountId }));
     const outbox = this.d.correctionOutbox(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstRow: 0, rowCount: 0 }));
     const audit = [{ atMs: this.d.clock.now(), actor: caller.accountId, role: caller.role, action: 'reading.retract', patientNhs: first.patientNhs, target: String(readingId), address: caller.address, outcome: 'ok' as const }];
@@ -359,8 +361,8 @@ export class CareService {
       if (!admitted.ok) return admitted;
       patient = admitted.value;
     }
-    this.d.store.research.setOptOut({ patientNhs: patient, optedOut, setAtMs: this.d.clock.now(), source });
+    (await this.d.store.research.setOptOut({ patientNhs: patient, optedOut, setAtMs: this.d.clock.now(), source }));
     await this.audit(caller, action, patient, source);
-    return ok(this.d.store.research.optOut(patient) as OptOutState);
+    return ok((await this.d.store.research.optOut(patient)) as OptOutState);
   }
 }

@@ -3,8 +3,8 @@ import { err, GatewayError, ok, parseNhsNumber, webhookSecret, type Clock, type 
 import { AuthFailure, fingerprint, generateSecret, hashSecret, LoginThrottle, mosquittoHash, MOSQUITTO_CLINICIAN_PREFIX, verifySecret } from '../devices/index.js';
 import type { EitherPort } from '../store/async-port.js';
 import type { BrokerCredentialStore } from '../store/broker-credential-store.js';
-import type { ClinicianStore } from '../store/clinician-store.js';
-import type { AccountRole, ClinicianRecord, SqliteApiTokens } from '../store/sqlite/index.js';
+import type { ApiTokenStore } from '../store/care-views.js';
+import type { AccountRole, ClinicianRecord, ClinicianStore } from '../store/clinician-store.js';
 
 const tokenDigest = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -55,18 +55,18 @@ export class ClinicianRegistry {
   }
 
   /** A bearer token for an API client acting as this account: returned once, kept as its SHA-256. */
-  async issueToken(accountId: string, name: string, tokens: SqliteApiTokens): Promise<{ tokenId: string; token: string }> {
+  async issueToken(accountId: string, name: string, tokens: EitherPort<ApiTokenStore>): Promise<{ tokenId: string; token: string }> {
     if ((await this.store.get(accountId)) === undefined) throw new GatewayError('GW_CLINICIAN_UNKNOWN', `no account ${accountId}`);
     const tokenId = randomBytes(6).toString('hex');
     const token = `vgt_${randomBytes(32).toString('base64url')}`;
-    tokens.insert({ id: tokenId, accountId, tokenHash: tokenDigest(token), name, createdAtMs: this.clock.now() });
+    await tokens.insert({ id: tokenId, accountId, tokenHash: tokenDigest(token), name, createdAtMs: this.clock.now() });
     return { tokenId, token };
   }
 
   /** The active account a bearer token acts as. */
-  async authenticateToken(token: string, tokens: SqliteApiTokens): Promise<ClinicianRecord | undefined> {
+  async authenticateToken(token: string, tokens: EitherPort<ApiTokenStore>): Promise<ClinicianRecord | undefined> {
     if (!token.startsWith('vgt_')) return undefined;
-    const t = tokens.byHash(tokenDigest(token));
+    const t = await tokens.byHash(tokenDigest(token));
     const account = t === undefined ? undefined : await this.store.get(t.accountId);
     return account?.status === 'active' ? account : undefined;
   }

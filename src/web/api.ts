@@ -176,12 +176,12 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
   app.get('/dead-letters', { schema: { summary: 'Operators: rejected messages with their reasons', tags: ['operations'], querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }) } }, async (req, reply) => {
     if (caller(req).role === 'clinician') return send(req, reply, 'forbidden');
     await care.audit(caller(req), 'dead-letters.list');
-    return state.deps.store.deadLetters.list({ limit: req.query.limit }).map(({ payload: _bytes, ...d }) => d);
+    return (await state.deps.store.deadLetters.list({ limit: req.query.limit })).map(({ payload: _bytes, ...d }) => d);
   });
 
   app.get('/outputs', { schema: { summary: 'Operators: each output with pending, dead and the oldest pending entry', tags: ['operations'] } }, async (req, reply) => {
     if (caller(req).role === 'clinician') return send(req, reply, 'forbidden');
-    return { health: state.deps.health().status, outputs: state.deps.sinks.map((sink) => ({ sink, ...state.deps.store.outbox.stats(sink) })) };
+    return { health: state.deps.health().status, outputs: await Promise.all(state.deps.sinks.map(async (sink) => ({ sink, ...(await state.deps.store.outbox.stats(sink)) }))) };
   });
 
   app.post('/outputs/:sink/requeue', { schema: { summary: "Operators: put an output's dead entries back in its queue (after a fix)", tags: ['operations'], params: z.object({ sink: z.string().min(1).max(64) }) } }, async (req, reply) => {
@@ -217,8 +217,13 @@ export function apiRoutes(root: FastifyInstance, state: WebState): void {
 
   app.get('/events', { schema: { summary: "Server-sent events: new readings and alert changes for the caller's patients (no values: fetch them)", tags: ['patients'] } }, async (req, reply) => {
     const c = caller(req);
-    let patients = new Set(care.patientsOf(c));
-    const refresh = setInterval(() => (patients = new Set(care.patientsOf(c))), 10_000);
+    let patients: ReadonlySet<string> = new Set(await care.patientsOf(c));
+    const refresh = setInterval(() => {
+      care.patientsOf(c).then(
+        (list) => (patients = new Set(list)),
+        () => undefined, // the store unreachable for a moment: the last list stands
+      );
+    }, 10_000);
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     reply.raw.write(': connected\n\n');

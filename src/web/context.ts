@@ -1,9 +1,9 @@
 import type { ClinicianRegistry } from '../clinicians/index.js';
 import type { Administration } from '../care/administration.js';
 import type { CareService, Caller } from '../care/service.js';
+import type { CareStore } from '../care/store.js';
 import type { Clock } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
-import type { SqliteStore } from '../store/sqlite/index.js';
 import type { LiveFeed } from './live.js';
 import type { Session, Sessions } from './sessions.js';
 
@@ -13,7 +13,7 @@ export interface WebDeps {
   /** Devices, outputs, accounts and the audit trail (operators and admins). */
   readonly admin: Administration;
   readonly accounts: ClinicianRegistry;
-  readonly store: SqliteStore;
+  readonly store: CareStore;
   readonly live: LiveFeed;
   readonly clock: Clock;
   readonly log: Logger;

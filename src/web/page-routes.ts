@@ -205,8 +205,8 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
       operationsPage({
         viewer: v,
         devices: devices.value.map((d) => ({ ...d, connected: state.deps.connected(d.deviceId) })),
-        deadLetters: state.deps.store.deadLetters.list({ limit: 50 }),
-        outputs: state.deps.sinks.map((sink) => ({ sink, ...state.deps.store.outbox.stats(sink) })),
+        deadLetters: await state.deps.store.deadLetters.list({ limit: 50 }),
+        outputs: await Promise.all(state.deps.sinks.map(async (sink) => ({ sink, ...(await state.deps.store.outbox.stats(sink)) }))),
         health: state.deps.health(),
         profiles: state.deps.profiles,
       }),

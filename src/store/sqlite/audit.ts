@@ -1,21 +1,11 @@
+import type { AuditFilter, AuditTrail, StoredAuditEntry } from '../care-views.js';
 import type { AuditEntry, PatientReview } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
-export interface StoredAuditEntry extends AuditEntry {
-  readonly id: number;
-}
-
-export interface AuditFilter {
-  readonly patientNhs?: string | undefined;
-  readonly actor?: string | undefined;
-  readonly sinceMs?: number | undefined;
-  /** Entries before this id (paging back through the trail). */
-  readonly beforeId?: number | undefined;
-  readonly limit?: number | undefined;
-}
+export type { AuditFilter, StoredAuditEntry } from '../care-views.js';
 
 /** The audit trail and patients' "reviewed" marks, written inside the commit transaction. */
-export class SqliteAudit {
+export class SqliteAudit implements AuditTrail {
   private readonly insertStmt: SqliteStatement;
   private readonly reviewStmt: SqliteStatement;
   private readonly listStmt: SqliteStatement;

@@ -1,12 +1,7 @@
+import type { OptOutState, OptOutStore } from '../care-views.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
-/** A patient's research opt-out state: when it was set, and by what (the national list, a clinician, the command line). */
-export interface OptOutState {
-  readonly patientNhs: string;
-  readonly optedOut: boolean;
-  readonly setAtMs: number;
-  readonly source: string;
-}
+export type { OptOutState } from '../care-views.js';
 
 /** One stored value as a research extract reads it: no device id, no exact identifiers beyond the patient (pseudonymised by the caller). */
 export type ResearchValue = [metric: string, value: number, unit: string, takenAtMs: number, profileId: string, corrected: 0 | 1];
@@ -15,7 +10,7 @@ export type ResearchValue = [metric: string, value: number, unit: string, takenA
  * Research opt-outs, and the reads a research extract streams: which patients have readings in a
  * period, and each one's values in time order (one patient at a time, so memory stays bounded).
  */
-export class SqliteResearch {
+export class SqliteResearch implements OptOutStore {
   private readonly getStmt: SqliteStatement;
   private readonly setStmt: SqliteStatement;
   private readonly patientsStmt: SqliteStatement;

@@ -1,12 +1,7 @@
+import type { ApiTokenRecord, ApiTokenStore } from '../care-views.js';
 import type { SqliteConnection } from './database.js';
 
-export interface ApiTokenRecord {
-  readonly id: string;
-  readonly accountId: string;
-  readonly name: string;
-  readonly createdAtMs: number;
-  readonly revokedAtMs: number | undefined;
-}
+export type { ApiTokenRecord } from '../care-views.js';
 
 const COLUMNS = 'id, account_id AS accountId, name, created_at AS createdAtMs, revoked_at AS revokedAtMs';
 const toRecord = (r: unknown): ApiTokenRecord => {
@@ -15,7 +10,7 @@ const toRecord = (r: unknown): ApiTokenRecord => {
 };
 
 /** API clients' bearer tokens: only their SHA-256 is kept. */
-export class SqliteApiTokens {
+export class SqliteApiTokens implements ApiTokenStore {
   constructor(private readonly db: SqliteConnection) {}
 
   insert(t: { id: string; accountId: string; tokenHash: string; name: string; createdAtMs: number }): void {

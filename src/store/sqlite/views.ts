@@ -1,47 +1,15 @@
 import type { SqliteConnection, SqliteStatement } from './database.js';
+import type { CareViews, DeviceRow, PointValue, SeriesBucket } from '../care-views.js';
 import { READING_QUERIES } from './reading-queries.js';
 
-/** One bucket of a downsampled series: its extremes and when they were taken. */
-export interface SeriesBucket {
-  readonly fromMs: number;
-  readonly toMs: number;
-  readonly min: number;
-  readonly max: number;
-  readonly mean: number;
-  readonly count: number;
-}
-
-/** A device as the app lists it, with its health. */
-export interface DeviceRow {
-  readonly deviceId: string;
-  readonly profileId: string;
-  readonly patientNhs: string;
-  readonly status: 'active' | 'revoked';
-  readonly createdAtMs: number;
-  readonly lastSeenAtMs: number | undefined;
-  readonly lastReadingAtMs: number | undefined;
-  readonly batteryPct: number | undefined;
-  readonly clockOffsetMs: number | undefined;
-  readonly clockDrift: boolean;
-}
-
-/** A stored value as a chart or list shows it. */
-export interface PointValue {
-  readonly id: number;
-  readonly deviceId: string;
-  readonly metric: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly takenAtMs: number;
-  readonly status: string;
-}
+export type { DeviceRow, PointValue, SeriesBucket } from '../care-views.js';
 
 /**
  * What the web app reads: a patient's latest values and their series, downsampled in SQL so a
  * chart of 90 days of per-second heart rate moves at most a few thousand rows out of SQLite.
  * Retracted values (`entered-in-error`) are never shown as values.
  */
-export class SqliteCareViews {
+export class SqliteCareViews implements CareViews {
   private readonly latestStmt: SqliteStatement;
   private readonly bucketsStmt: SqliteStatement;
   private readonly pointsStmt: SqliteStatement;
