@@ -20,7 +20,7 @@ import type { OutboxResult } from './store/reading-store.js';
 import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
 import { Administration } from './care/administration.js';
 import { CareService, type CareDeps } from './care/service.js';
-import { LiveFeed, WebServer } from './web/index.js';
+import { LiveFeed, MemorySessionStore, WebServer } from './web/index.js';
 import { Closers } from './lifecycle.js';
 
 export interface GatewayParts {
@@ -72,7 +72,7 @@ export class Gateway {
     const live = new LiveFeed();
     this.closers.push(queue.onCommitted((batch) => live.committed(batch)));
     const sinks = [INFLUX_SINK, FHIR_SINK, ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK];
-    return new WebServer(config.web, { care, admin, accounts, store, live, clock, log: log.child({ component: 'web' }), health, connected, sinks, profiles: [...profiles.keys()].sort() });
+    return new WebServer(config.web, { care, admin, accounts, store, sessions: new MemorySessionStore(), live, clock, log: log.child({ component: 'web' }), health, connected, sinks, profiles: [...profiles.keys()].sort() });
   }
   private readonly closers = new Closers();
 

@@ -127,15 +127,13 @@ export interface SessionRecord {
   readonly via: 'local' | 'oidc';
 }
 
-/** Where browser sessions live: in memory on one gateway, in the database for several workers. */
+/** Where browser sessions live: in memory on one gateway, in the database for several workers (a revoked account's are refused at use). */
 export interface SessionStore {
   insert(s: SessionRecord): void;
   get(digest: string): SessionRecord | undefined;
   /** Its idle clock restarts. */
   touch(digest: string, atMs: number): void;
   delete(digest: string): void;
-  /** Signs an account out everywhere. */
-  deleteAccount(accountId: string): void;
   /** Forgets sessions last used before `beforeMs`; how many. */
   sweep(beforeMs: number): number;
 }

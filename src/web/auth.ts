@@ -32,7 +32,7 @@ export async function authenticate(state: WebState, r: RequestFacts): Promise<Au
     if (account === undefined) return { ok: false, reason: 'not-signed-in' };
     return { ok: true, auth: { caller: { accountId: account.id, name: account.name, role: account.role, address: r.address }, session: undefined } };
   }
-  const session = state.sessions.use(r.sessionToken);
+  const session = await state.sessions.use(r.sessionToken);
   if (session === undefined) return { ok: false, reason: 'not-signed-in' };
   const account = await state.deps.accounts.get(session.accountId);
   if (account === undefined || account.status !== 'active') return { ok: false, reason: 'not-signed-in' };

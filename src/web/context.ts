@@ -2,6 +2,8 @@ import type { ClinicianRegistry } from '../clinicians/index.js';
 import type { Administration } from '../care/administration.js';
 import type { CareService, Caller } from '../care/service.js';
 import type { CareStore } from '../care/store.js';
+import type { EitherPort } from '../store/async-port.js';
+import type { SessionStore } from '../store/care-views.js';
 import type { Clock } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import type { LiveFeed } from './live.js';
@@ -14,6 +16,8 @@ export interface WebDeps {
   readonly admin: Administration;
   readonly accounts: ClinicianRegistry;
   readonly store: CareStore;
+  /** Browser sessions: in memory, or in the shared database. */
+  readonly sessions: EitherPort<SessionStore>;
   readonly live: LiveFeed;
   readonly clock: Clock;
   readonly log: Logger;

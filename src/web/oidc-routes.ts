@@ -49,7 +49,7 @@ export function oidcRoutes(app: FastifyInstance, state: WebState, oidc: SingleSi
     if (!done.ok) return refuse(req, reply, done.error);
     const record = await accounts.get(done.value);
     if (record === undefined || record.status !== 'active') return refuse(req, reply, { reason: SignOnFailure.AccountUnknown }, done.value.slice(0, 64));
-    const { token } = state.sessions.open(record.id, 'oidc');
+    const { token } = await state.sessions.open(record.id, 'oidc');
     await care.audit({ accountId: record.id, name: record.name, role: record.role, address: req.ip }, 'sign-in', undefined, 'oidc');
     reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: state.secureCookies });
     // A page that moves on by itself, not a redirect: this navigation began at the provider, and

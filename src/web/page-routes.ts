@@ -54,7 +54,7 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
     }
     const record = await accounts.get(result.value);
     if (record === undefined) return send(req, reply, 'bad-credentials');
-    const { token } = state.sessions.open(record.id, 'local');
+    const { token } = await state.sessions.open(record.id, 'local');
     await care.audit({ ...caller, accountId: record.id, role: record.role, name: record.name }, 'sign-in');
     reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: state.secureCookies });
     return reply.redirect(record.role === 'clinician' ? next : next === '/' ? '/operations' : next, 303);
@@ -62,7 +62,7 @@ export function pageRoutes(app: FastifyInstance, state: WebState, oidcLabel: str
 
   app.post('/auth/sign-out', async (req, reply) => {
     const token = req.cookies[SESSION_COOKIE];
-    state.sessions.close(token);
+    await state.sessions.close(token);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.redirect('/auth/sign-in', 303);
   });

@@ -60,7 +60,7 @@ export class WebServer {
     private readonly options: WebOptions,
     private readonly deps: WebDeps,
   ) {
-    this.sessions = new Sessions(deps.clock, options.sessionIdleMinutes * 60_000);
+    this.sessions = new Sessions(deps.sessions, deps.clock, options.sessionIdleMinutes * 60_000);
   }
 
   async start(): Promise<number> {

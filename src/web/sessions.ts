@@ -1,12 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../domain/index.js';
+import type { EitherPort } from '../store/async-port.js';
+import type { SessionRecord, SessionStore } from '../store/care-views.js';
 
 export interface Session {
   readonly accountId: string;
   /** Sent with every change (header `x-csrf-token` or form field `_csrf`). */
   readonly csrf: string;
   readonly createdAtMs: number;
-  lastUsedAtMs: number;
+  readonly lastUsedAtMs: number;
   /** How the account signed in. */
   readonly via: 'local' | 'oidc';
 }
@@ -14,54 +16,89 @@ export interface Session {
 const digest = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
 /**
- * Browser sessions: a 256-bit random token in an HttpOnly cookie, kept here only as its SHA-256,
- * with its CSRF token; a session unused for `idleMs` is gone. Held in memory: a restart signs
- * everyone out, which is the safe direction.
+ * A session's last use is written at most this often: each request would otherwise be a write to a
+ * shared database. The idle limit is minutes long, so a session may outlive it by this much at most.
+ */
+const TOUCH_EVERY_MS = 30_000;
+
+/**
+ * Browser sessions: a 256-bit random token in an HttpOnly cookie, kept only as its SHA-256, with its
+ * CSRF token; a session unused for `idleMs` is gone. Kept in memory by a single gateway (a restart
+ * signs everyone out, which is the safe direction), in the database by workers sharing one, so a
+ * browser may be answered by any of them.
  */
 export class Sessions {
-  private readonly byDigest = new Map<string, Session>();
+  private lastSweepMs = 0;
 
   constructor(
+    private readonly store: EitherPort<SessionStore>,
     private readonly clock: Clock,
     private readonly idleMs: number,
   ) {}
 
   /** A new session; the token goes in the cookie and is not kept. */
-  open(accountId: string, via: Session['via']): { token: string; session: Session } {
+  async open(accountId: string, via: Session['via']): Promise<{ token: string; session: Session }> {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const session: Session = { accountId, csrf: randomBytes(24).toString('base64url'), createdAtMs: now, lastUsedAtMs: now, via };
-    this.byDigest.set(digest(token), session);
-    this.sweep(now);
+    await this.store.insert({ digest: digest(token), ...session });
+    if (now - this.lastSweepMs >= TOUCH_EVERY_MS) {
+      this.lastSweepMs = now;
+      await this.store.sweep(now - this.idleMs);
+    }
     return { token, session };
   }
 
   /** The live session for a cookie's token (its idle clock restarts), or undefined. */
-  use(token: string | undefined): Session | undefined {
+  async use(token: string | undefined): Promise<Session | undefined> {
     if (token === undefined || token.length === 0) return undefined;
     const key = digest(token);
-    const s = this.byDigest.get(key);
+    const s = await this.store.get(key);
     if (s === undefined) return undefined;
     const now = this.clock.now();
     if (now - s.lastUsedAtMs > this.idleMs) {
-      this.byDigest.delete(key);
+      await this.store.delete(key);
       return undefined;
     }
-    s.lastUsedAtMs = now;
-    return s;
+    if (now - s.lastUsedAtMs >= TOUCH_EVERY_MS || now < s.lastUsedAtMs) await this.store.touch(key, now);
+    return { accountId: s.accountId, csrf: s.csrf, createdAtMs: s.createdAtMs, lastUsedAtMs: now, via: s.via };
   }
 
-  close(token: string | undefined): void {
-    if (token !== undefined) this.byDigest.delete(digest(token));
+  async close(token: string | undefined): Promise<void> {
+    if (token !== undefined) await this.store.delete(digest(token));
+  }
+}
+
+/** Sessions held by one gateway process. */
+export class MemorySessionStore implements SessionStore {
+  private readonly byDigest = new Map<string, SessionRecord>();
+
+  insert(s: SessionRecord): void {
+    this.byDigest.set(s.digest, s);
   }
 
-  /** Signs an account out everywhere (revoked). */
-  closeAccount(accountId: string): void {
-    for (const [k, s] of this.byDigest) if (s.accountId === accountId) this.byDigest.delete(k);
+  get(digest: string): SessionRecord | undefined {
+    return this.byDigest.get(digest);
   }
 
-  private sweep(now: number): void {
-    for (const [k, s] of this.byDigest) if (now - s.lastUsedAtMs > this.idleMs) this.byDigest.delete(k);
+  touch(digest: string, atMs: number): void {
+    const s = this.byDigest.get(digest);
+    if (s !== undefined) this.byDigest.set(digest, { ...s, lastUsedAtMs: atMs });
+  }
+
+  delete(digest: string): void {
+    this.byDigest.delete(digest);
+  }
+
+  sweep(beforeMs: number): number {
+    let n = 0;
+    for (const [k, s] of this.byDigest) {
+      if (s.lastUsedAtMs < beforeMs) {
+        this.byDigest.delete(k);
+        n++;
+      }
+    }
+    return n;
   }
 }
 

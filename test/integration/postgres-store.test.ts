@@ -4,6 +4,7 @@ import { DeviceRegistry } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { PG_SCHEMA_VERSION, PgDatabase, PgStore } from '../../src/store/postgres/index.js';
+import { describeCareStoreContract } from '../contracts/care-store.contract.js';
 import { describeAlertStoreContract } from '../contracts/alert-store.contract.js';
 import { describeBrokerCredentialStoreContract } from '../contracts/broker-credential-store.contract.js';
 import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
@@ -36,6 +37,8 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     };
 
   describeDeviceStoreContract('PgDeviceStore', adapter((s) => s.devices));
+
+  describeCareStoreContract('PostgreSQL', adapter((s) => s));
 
   describeDeadLetterStoreContract('PgDeadLetters', adapter((s) => s.deadLetters));
 

@@ -8,6 +8,8 @@ import { migrate } from '../../src/store/sqlite/migrations.js';
 import { describeBrokerCredentialStoreContract } from '../contracts/broker-credential-store.contract.js';
 import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
 import { describeOutboxStoreContract } from '../contracts/outbox-store.contract.js';
+import { describeCareStoreContract } from '../contracts/care-store.contract.js';
+import { MemorySessionStore } from '../../src/web/index.js';
 import { describeAlertStoreContract } from '../contracts/alert-store.contract.js';
 import { describeDeadLetterStoreContract } from '../contracts/dead-letter-store.contract.js';
 import { describeDeviceStoreContract } from '../contracts/device-store.contract.js';
@@ -24,6 +26,9 @@ function openStore() {
   return { tmp, store, addDevice };
 }
 
+/** The store's ports the web app reads, and their writers. */
+const pick = (s: SqliteStore) => ({ readings: s.readings, devices: s.devices, clinicians: s.clinicians, views: s.views, audit: s.audit, tokens: s.tokens, research: s.research });
+
 /** A fresh SQLite store in a temp directory, one of its ports under test, closed and removed afterwards. */
 const adapter =
   <T>(port: (s: SqliteStore) => T) =>
@@ -38,6 +43,9 @@ describeReadingStoreContract('SqliteReadingStore', () => {
 });
 
 describeDeviceStoreContract('SqliteDeviceStore', adapter((s) => s.devices));
+
+// Sessions: a gateway on SQLite keeps them in memory.
+describeCareStoreContract('SQLite (sessions in memory)', adapter((s) => ({ ...pick(s), sessions: new MemorySessionStore() })));
 
 describePatientStoreContract('SqlitePatients', adapter((s) => s.patients));
 

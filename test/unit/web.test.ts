@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/domain/index.js';
 import { date, dateTime, metricValue, nhsNumber, time } from '../../src/web/format.js';
 import { html, jsonScript } from '../../src/web/html.js';
 import { problem } from '../../src/web/problems.js';
-import { csrfMatches, Sessions } from '../../src/web/sessions.js';
+import { csrfMatches, MemorySessionStore, Sessions } from '../../src/web/sessions.js';
 
 describe('web formats (NHS content style)', () => {
   it('shows NHS numbers 3 3 4, dates as 3 Dec 2026 and UK local 24-hour times across a clock change', () => {
@@ -32,37 +32,53 @@ describe('html', () => {
 });
 
 describe('sessions', () => {
-  it('keeps a session while it is used, signs it out after the idle time, and stores only a digest of the token', () => {
+  it('keeps a session while it is used, signs it out after the idle time, and stores only a digest of the token', async () => {
     const clock = new ManualClock(0);
-    const sessions = new Sessions(clock, 30 * 60_000);
-    const { token, session } = sessions.open('dr-a', 'local');
+    const store = new MemorySessionStore();
+    const sessions = new Sessions(store, clock, 30 * 60_000);
+    const { token, session } = await sessions.open('dr-a', 'local');
     expect(token).toMatch(/^[\w-]{43}$/);
-    expect(JSON.stringify([...(sessions as unknown as { byDigest: Map<string, unknown> }).byDigest.keys()])).not.toContain(token);
+    expect(JSON.stringify([...(store as unknown as { byDigest: Map<string, unknown> }).byDigest])).not.toContain(token);
     clock.advance(29 * 60_000);
-    expect(sessions.use(token)?.accountId).toBe('dr-a');
+    expect((await sessions.use(token))?.accountId).toBe('dr-a');
     clock.advance(29 * 60_000); // used 29 minutes ago: still live
-    expect(sessions.use(token)).toBe(session);
+    expect(await sessions.use(token)).toEqual({ ...session, lastUsedAtMs: clock.now() });
     clock.advance(30 * 60_000 + 1);
-    expect(sessions.use(token)).toBeUndefined();
-    expect(sessions.use(token)).toBeUndefined();
-    expect(sessions.use('nonsense')).toBeUndefined();
+    expect(await sessions.use(token)).toBeUndefined();
+    expect(await sessions.use(token)).toBeUndefined();
+    expect(await sessions.use('nonsense')).toBeUndefined();
   });
 
-  it('matches a CSRF token exactly, in constant time, and nothing else', () => {
-    const { session } = new Sessions(new ManualClock(0), 60_000).open('dr-a', 'local');
+  it('writes a session\'s last use at most every 30 seconds, and an idle session is refused within that much of its limit', async () => {
+    const clock = new ManualClock(0);
+    const store = new MemorySessionStore();
+    const sessions = new Sessions(store, clock, 60_000);
+    const { token } = await sessions.open('dr-a', 'local');
+    const stored = () => [...(store as unknown as { byDigest: Map<string, { lastUsedAtMs: number }> }).byDigest.values()][0]?.lastUsedAtMs;
+    clock.advance(10_000);
+    await sessions.use(token);
+    expect(stored()).toBe(0);
+    clock.advance(25_000);
+    await sessions.use(token);
+    expect(stored()).toBe(35_000);
+    clock.advance(60_001);
+    expect(await sessions.use(token)).toBeUndefined();
+  });
+
+  it('matches a CSRF token exactly, in constant time, and nothing else', async () => {
+    const { session } = await new Sessions(new MemorySessionStore(), new ManualClock(0), 60_000).open('dr-a', 'local');
     expect(csrfMatches(session, session.csrf)).toBe(true);
     expect(csrfMatches(session, `${session.csrf}x`)).toBe(false);
     expect(csrfMatches(session, undefined)).toBe(false);
     expect(csrfMatches(session, ['x'])).toBe(false);
   });
 
-  it('signs an account out everywhere', () => {
-    const sessions = new Sessions(new ManualClock(0), 60_000);
-    const a = sessions.open('dr-a', 'local');
-    const b = sessions.open('dr-a', 'oidc');
-    const c = sessions.open('dr-b', 'local');
-    sessions.closeAccount('dr-a');
-    expect([a, b, c].map((s) => sessions.use(s.token)?.accountId)).toEqual([undefined, undefined, 'dr-b']);
+  it('signs one session out, leaving the account\'s others', async () => {
+    const sessions = new Sessions(new MemorySessionStore(), new ManualClock(0), 60_000);
+    const a = await sessions.open('dr-a', 'local');
+    const b = await sessions.open('dr-a', 'oidc');
+    await sessions.close(a.token);
+    expect([(await sessions.use(a.token))?.accountId, (await sessions.use(b.token))?.accountId]).toEqual([undefined, 'dr-a']);
   });
 });
 

@@ -9,8 +9,11 @@ import { migratePg } from './migrations.js';
 import { PgOutbox } from './outbox.js';
 import { PgPatients } from './patients.js';
 import { PgReadingStore } from './readings.js';
+import { PgCareViews } from './views.js';
+import { PgApiTokens, PgAudit, PgOptOuts, PgSessions } from './web.js';
 
 export { PG_SCHEMA_VERSION } from './migrations.js';
+export { PgApiTokens, PgAudit, PgCareViews, PgOptOuts, PgSessions };
 export { PgAlerts, PgBrokerCredentials, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgOutbox, PgPatients, PgReadingStore };
 
 /**
@@ -26,6 +29,11 @@ export class PgStore {
   readonly outbox: PgOutbox;
   readonly readings: PgReadingStore;
   readonly brokerCredentials: PgBrokerCredentials;
+  readonly views: PgCareViews;
+  readonly audit: PgAudit;
+  readonly tokens: PgApiTokens;
+  readonly sessions: PgSessions;
+  readonly research: PgOptOuts;
 
   private constructor(private readonly db: PgDatabase) {
     this.devices = new PgDeviceStore(db);
@@ -36,6 +44,11 @@ export class PgStore {
     this.outbox = new PgOutbox(db);
     this.readings = new PgReadingStore(db);
     this.brokerCredentials = new PgBrokerCredentials(db);
+    this.views = new PgCareViews(db);
+    this.audit = new PgAudit(db);
+    this.tokens = new PgApiTokens(db);
+    this.sessions = new PgSessions(db);
+    this.research = new PgOptOuts(db);
   }
 
   /** Connects and applies pending migrations. */

@@ -228,6 +228,31 @@ const MIGRATIONS: readonly string[] = [
   // 8: when the reading that opened (or last changed) an alert was taken: an older reading
   // arriving later (another worker's) never resolves it.
   `ALTER TABLE alerts ADD COLUMN sample_at BIGINT;`,
+  // 9: what the web app keeps when several workers serve it: API tokens (their SHA-256 only),
+  // browser sessions (their token's SHA-256 only), and patients' research opt-outs.
+  `CREATE TABLE api_tokens (
+     id TEXT PRIMARY KEY,
+     account_id TEXT NOT NULL REFERENCES clinicians (id),
+     token_hash TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     revoked_at BIGINT
+   );
+   CREATE TABLE web_sessions (
+     digest TEXT PRIMARY KEY,
+     account_id TEXT NOT NULL,
+     csrf TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     last_used_at BIGINT NOT NULL,
+     via TEXT NOT NULL CHECK (via IN ('local', 'oidc'))
+   );
+   CREATE INDEX web_sessions_last_used ON web_sessions (last_used_at);
+   CREATE TABLE research_opt_outs (
+     patient_nhs TEXT PRIMARY KEY,
+     opted_out BOOLEAN NOT NULL,
+     set_at BIGINT NOT NULL,
+     source TEXT NOT NULL
+   );`,
 ];
 
 /** The schema version this build writes. */

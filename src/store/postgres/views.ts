@@ -1,0 +1,125 @@
+import type { AsyncPort } from '../async-port.js';
+import type { CareViews, DeviceRow, PointValue, Series } from '../care-views.js';
+import type { PgQueryable, PgRow } from './database.js';
+
+const point = (r: PgRow): PointValue => ({
+  id: Number(r['id']),
+  deviceId: String(r['device_id']),
+  metric: String(r['metric']),
+  value: Number(r['value']),
+  unit: String(r['unit']),
+  takenAtMs: Number(r['taken_at']),
+  status: String(r['status']),
+});
+
+/** The readings of `$1` (patient) carrying `$2` (metric), not retracted, taken in [`$3`, `$4`): one index range per profile carrying it. */
+const IN_RANGE = `FROM readings r WHERE r.patient_nhs = $1 AND r.profile_id IN (SELECT profile_id FROM profile_metrics WHERE metric = $2)
+  AND r.taken_at >= $3 AND r.taken_at < $4 AND (r.values_json -> $2) IS NOT NULL`;
+const VALUE = `(r.values_json -> $2 ->> 0)::double precision`;
+
+/**
+ * What the web app reads on PostgreSQL, each through the `(patient_nhs, profile_id, taken_at)`
+ * index. There are no per-minute rollups here (the SQLite store keeps them): a chart's series and
+ * the sparklines read the readings in their range, so their cost grows with the readings shown —
+ * a few a day from home devices, but 86,400 a day from a per-second wearable (see docs/store.md).
+ */
+export class PgCareViews implements AsyncPort<CareViews> {
+  constructor(private readonly db: PgQueryable) {}
+
+  async recent(patientNhs: string, limit: number): Promise<PointValue[]> {
+    // Each of the patient's profiles' newest readings (a backward index range each), their values in the order they came.
+    const rows = await this.db.query(
+      `SELECT r.id, r.device_id, v.key AS metric, (v.value ->> 0)::double precision AS value, v.value ->> 1 AS unit, r.taken_at, r.status
+       FROM (SELECT DISTINCT profile_id FROM devices WHERE patient_nhs = $1) p
+       CROSS JOIN LATERAL (SELECT id, device_id, values_json, taken_at, status FROM readings WHERE patient_nhs = $1 AND profile_id = p.profile_id ORDER BY taken_at DESC LIMIT $2) r
+       CROSS JOIN LATERAL json_each(r.values_json) WITH ORDINALITY AS v (key, value, position)
+       ORDER BY r.taken_at DESC, r.id, v.position LIMIT $2`,
+      [patientNhs, limit],
+    );
+    return rows.map(point);
+  }
+
+  async latestOf(patients: readonly string[], metrics: readonly string[]): Promise<Map<string, PointValue[]>> {
+    const out = new Map<string, PointValue[]>(patients.map((p) => [p, []]));
+    if (patients.length === 0 || metrics.length === 0) return out;
+    // For each patient, metric and profile carrying it, one backward step down the index to the newest reading holding it.
+    const rows = await this.db.query(
+      `SELECT p.nhs, m.metric, best.id, best.device_id, best.value, best.unit, best.taken_at, 'final' AS status
+       FROM unnest($1::text[]) AS p (nhs) CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS m (metric, ord)
+       CROSS JOIN LATERAL (
+         SELECT newest.* FROM profile_metrics pm
+         CROSS JOIN LATERAL (
+           SELECT r.id, r.device_id, (r.values_json -> m.metric ->> 0)::double precision AS value, r.values_json -> m.metric ->> 1 AS unit, r.taken_at FROM readings r
+           WHERE r.patient_nhs = p.nhs AND r.profile_id = pm.profile_id AND r.status != 'entered-in-error' AND (r.values_json -> m.metric) IS NOT NULL
+           ORDER BY r.taken_at DESC LIMIT 1
+         ) newest
+         WHERE pm.metric = m.metric ORDER BY newest.taken_at DESC, newest.id DESC LIMIT 1
+       ) best
+       ORDER BY p.nhs, m.metric`,
+      [patients, metrics],
+    );
+    for (const r of rows) out.get(String(r['nhs']))?.push(point(r));
+    return out;
+  }
+
+  async devicesOf(patients: readonly string[]): Promise<DeviceRow[]> {
+    const rows = await this.db.query(
+      `SELECT d.id, d.profile_id, d.patient_nhs, d.status, d.created_at, h.last_seen_at, h.last_reading_at, h.battery_pct, h.clock_offset_ms, COALESCE(h.clock_drift, false) AS clock_drift
+       FROM unnest($1::text[]) AS p (nhs) JOIN devices d ON d.patient_nhs = p.nhs LEFT JOIN device_health h ON h.device_id = d.id ORDER BY d.created_at, d.id`,
+      [patients],
+    );
+    const opt = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+    return rows.map((r) => ({
+      deviceId: String(r['id']),
+      profileId: String(r['profile_id']),
+      patientNhs: String(r['patient_nhs']),
+      status: r['status'] as DeviceRow['status'],
+      createdAtMs: Number(r['created_at']),
+      lastSeenAtMs: opt(r['last_seen_at']),
+      lastReadingAtMs: opt(r['last_reading_at']),
+      batteryPct: opt(r['battery_pct']),
+      clockOffsetMs: opt(r['clock_offset_ms']),
+      clockDrift: r['clock_drift'] === true,
+    }));
+  }
+
+  async sparks(series: readonly (readonly [patient: string, metric: string])[], fromMs: number, widthMs: number): Promise<Map<string, { atMs: number; value: number }[]>> {
+    const byMetric = new Map<string, string[]>();
+    for (const [patient, metric] of series) byMetric.set(metric, [...(byMetric.get(metric) ?? []), patient]);
+    const out = new Map<string, { atMs: number; value: number }[]>();
+    for (const [metric, patients] of byMetric) {
+      // Each bucket's time is the minute of its newest value, as the SQLite store's rollups give it.
+      const rows = await this.db.query(
+        `SELECT r.patient_nhs, (r.taken_at - $3) / $4 AS b, avg((r.values_json -> $2 ->> 0)::double precision) AS mean, max(r.taken_at) / 60000 * 60000 AS at
+         FROM unnest($1::text[]) AS p (nhs) CROSS JOIN profile_metrics pm
+         JOIN readings r ON r.patient_nhs = p.nhs AND r.profile_id = pm.profile_id AND r.taken_at >= $3
+         WHERE pm.metric = $2 AND r.status != 'entered-in-error' AND (r.values_json -> $2) IS NOT NULL
+         GROUP BY r.patient_nhs, b ORDER BY r.patient_nhs, b`,
+        [patients, metric, fromMs, widthMs],
+      );
+      for (const r of rows) {
+        const patient = String(r['patient_nhs']);
+        out.set(patient, [...(out.get(patient) ?? []), { atMs: Number(r['at']), value: Math.round(Number(r['mean']) * 10) / 10 }]);
+      }
+    }
+    return out;
+  }
+
+  async series(patientNhs: string, metric: string, fromMs: number, toMs: number, maxPoints: number): Promise<Series> {
+    const [counted] = await this.db.query(`SELECT count(*) AS n ${IN_RANGE}`, [patientNhs, metric, fromMs, toMs]);
+    if (Number(counted?.['n'] ?? 0) <= maxPoints) {
+      const rows = await this.db.query(
+        `SELECT r.id, r.device_id, $2::text AS metric, ${VALUE} AS value, r.values_json -> $2 ->> 1 AS unit, r.taken_at, r.status ${IN_RANGE} ORDER BY r.taken_at, r.id`,
+        [patientNhs, metric, fromMs, toMs],
+      );
+      return { points: rows.map(point) };
+    }
+    const width = Math.max(1, Math.ceil((toMs - fromMs) / Math.max(1, Math.floor(maxPoints / 2))));
+    const rows = await this.db.query(
+      `SELECT (r.taken_at - $3) / $5 AS b, min(${VALUE}) AS min, max(${VALUE}) AS max, avg(${VALUE}) AS mean, count(*) AS count, min(r.taken_at) AS first, max(r.taken_at) AS last
+       ${IN_RANGE} GROUP BY b ORDER BY b`,
+      [patientNhs, metric, fromMs, toMs, width],
+    );
+    return { buckets: rows.map((r) => ({ fromMs: Number(r['first']), toMs: Number(r['last']), min: Number(r['min']), max: Number(r['max']), mean: Number(r['mean']), count: Number(r['count']) })) };
+  }
+}
