@@ -7,7 +7,7 @@ import { BrokerAccess, MqttBroker } from './ingest/mqtt/index.js';
 import { BrokerWorker, brokerAddress, brokerWorkerOptions, deviceDirectory } from './ingest/broker-worker/index.js';
 import { channelRouter } from './ingest/channel-router.js';
 import { ClinicianRegistry } from './clinicians/index.js';
-import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, alertDeliveries, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
@@ -18,9 +18,8 @@ import { loadSecretKey } from './outputs/secret-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import type { OutboxResult } from './store/reading-store.js';
 import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
-import { Administration } from './care/administration.js';
-import { CareService, type CareDeps } from './care/service.js';
-import { LiveFeed, MemorySessionStore, WebServer } from './web/index.js';
+import { LiveFeed, MemorySessionStore, type WebServer } from './web/index.js';
+import { webApp } from './web-app.js';
 import { Closers } from './lifecycle.js';
 
 export interface GatewayParts {
@@ -54,26 +53,26 @@ export class Gateway {
   /** The web app and its API over the store, writing through the group commit; live updates from each commit. */
   private webApp(store: SqliteStore, queue: CommitQueue, profiles: ProfileCatalog, accounts: ClinicianRegistry, health: () => { status: string }, connected: (deviceId: string) => boolean | null): WebServer {
     const { config, clock, log } = this;
-    const recipients = recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), config.alerts.escalation.contacts);
-    const careRecord = config.fhir.url === undefined ? undefined : alertsInCareRecord(fhirServiceId(config));
-    const deps: CareDeps = {
-      store,
-      commit: (work) => queue.submit(work),
-      clock,
-      profiles,
-      news2WindowMs: config.alerts.news2WindowMinutes * 60_000,
-      alertOutbox: (changes) => [...alertDeliveries(changes, recipients), ...(careRecord?.entries(changes) ?? [])],
-      correctionOutbox: outputPlanner(config),
-      devices: new DeviceRegistry(store.devices, profiles, clock, store.brokerCredentials),
-      accounts,
-    };
-    const care = new CareService(deps);
-    const admin = new Administration(deps, care);
     const live = new LiveFeed();
     this.closers.push(queue.onCommitted((batch) => live.committed(batch)));
-    const sinks = [INFLUX_SINK, FHIR_SINK, ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK];
-    return new WebServer(config.web, { care, admin, accounts, store, sessions: new MemorySessionStore(), live, clock, log: log.child({ component: 'web' }), health, connected, sinks, profiles: [...profiles.keys()].sort() });
+    return webApp({
+      config,
+      store,
+      sessions: new MemorySessionStore(),
+      live,
+      commit: (work) => queue.submit(work),
+      clock,
+      log,
+      profiles,
+      accounts,
+      devices: new DeviceRegistry(store.devices, profiles, clock, store.brokerCredentials),
+      recipients: recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), config.alerts.escalation.contacts),
+      correctionOutbox: outputPlanner(config),
+      health,
+      connected,
+    });
   }
+
   private readonly closers = new Closers();
 
   constructor(

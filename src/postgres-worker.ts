@@ -1,8 +1,8 @@
 import { notYetOnPostgres, type LoadedConfig } from './config/index.js';
-import { Authenticator, LoginThrottle } from './devices/index.js';
+import { Authenticator, DeviceRegistry, LoginThrottle } from './devices/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { GatewayError, systemClock, type Clock } from './domain/index.js';
-import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, mqttAlertDeliver, News2Watch, recipientsOf, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, mqttAlertDeliver, News2Watch, recipientsOf, webhookAlertDeliver, type ClinicianDelivery, type Recipient } from './outputs/alerts/index.js';
 import { LaneSender } from './outputs/outbox/index.js';
 import { loadSecretKey } from './outputs/secret-key.js';
 import { HttpServer } from './http/index.js';
@@ -16,9 +16,11 @@ import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
 import { alertsInCareRecord, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
 import { fhirServiceId, outputPlanner } from './outputs/planner.js';
 import type { OutboxStats } from './store/outbox-store.js';
-import type { OutboxResult } from './store/reading-store.js';
+import type { AlertChange, OutboxResult } from './store/reading-store.js';
 import { PgStore } from './store/postgres/index.js';
 import { Closers, polled } from './lifecycle.js';
+import { LiveFeed, liveEvents, livePayloads, parseLivePayload } from './web/index.js';
+import { webApp } from './web-app.js';
 
 /** How often outbox sizes are read for `/metrics` and `/healthz`. */
 const STATS_POLL_MS = 5_000;
@@ -32,8 +34,8 @@ export interface PostgresWorkerParts {
   /** No embedded broker: always undefined. */
   readonly mqttPort: undefined;
   readonly httpPort: number | undefined;
-  /** The web app does not run on PostgreSQL yet: always undefined. */
-  readonly webPort: undefined;
+  /** Port of the web app and its API; undefined when `web.enabled` is false. */
+  readonly webPort: number | undefined;
 }
 
 /**
@@ -71,6 +73,7 @@ export class PostgresWorker {
       const metrics = new GatewayMetrics();
       const queue = new CommitQueue(store.readings, config.ingest.maxRowsPerCommit, metrics);
       this.closers.push(() => queue.close());
+      const live = config.web.enabled ? this.liveFeed(store) : undefined;
       const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
       const limiter = new RateLimiter(clock, 1000 / config.ingest.backlogPerSecond);
       const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
@@ -122,25 +125,46 @@ export class PostgresWorker {
       // Not awaited: the worker starts before (or without) its broker, and each connection retries.
       if (options.retireWorker !== true) void worker.start();
 
+      const health = () =>
+        healthReport({
+          storeOpen: () => storeOpen,
+          committing: () => queue.healthy(),
+          alertOutboxes,
+          pausedOutputs: () => metrics.pausedOutputs(),
+          mqttPort: undefined,
+          broker: () => worker.status(),
+          ble: () => ({ state: 'disabled', status: undefined }),
+          now: () => clock.now(),
+        });
       let httpPort: number | undefined;
       if (config.http.enabled) {
-        const health = () =>
-          healthReport({
-            storeOpen: () => storeOpen,
-            committing: () => queue.healthy(),
-            alertOutboxes,
-            pausedOutputs: () => metrics.pausedOutputs(),
-            mqttPort: undefined,
-            broker: () => worker.status(),
-            ble: () => ({ state: 'disabled', status: undefined }),
-            now: () => clock.now(),
-          });
         const http = new HttpServer(config.http, { metrics: () => metrics.render(), health, ...(config.http.brokerAuth ? { brokerAccess: this.brokerAccess(store, profiles) } : {}) });
         this.closers.push(() => http.stop());
         httpPort = await http.start();
       }
-      log.info({ broker: brokerAddress(url), store: 'postgres', httpPort, profiles: profiles.size }, 'gateway started');
-      return { store, metrics, worker, mqttPort: undefined, httpPort, webPort: undefined };
+      let webPort: number | undefined;
+      if (live !== undefined) {
+        const web = webApp({
+          config,
+          store,
+          sessions: store.sessions,
+          live,
+          commit: (work) => queue.submit(work),
+          clock,
+          log,
+          profiles,
+          accounts: new ClinicianRegistry(store.clinicians, clock, new LoginThrottle(clock), store.brokerCredentials),
+          devices: new DeviceRegistry(store.devices, profiles, clock, store.brokerCredentials),
+          recipients: sharedRecipients(store, config.alerts.escalation.contacts),
+          correctionOutbox: outputPlanner(config, { create: false }),
+          health,
+          connected: () => null, // which devices are connected is the external broker's to say
+        });
+        this.closers.push(() => web.stop());
+        webPort = await web.start();
+      }
+      log.info({ broker: brokerAddress(url), store: 'postgres', httpPort, webPort, profiles: profiles.size }, 'gateway started');
+      return { store, metrics, worker, mqttPort: undefined, httpPort, webPort };
     } catch (error) {
       await this.closers.closeAll();
       throw error;
@@ -203,6 +227,28 @@ export class PostgresWorker {
     return [mqtt, webhook];
   }
 
+  /**
+   * Live updates for the web app from every worker's commits: each commit announces its events
+   * (PostgreSQL `NOTIFY`, sent only if it commits) and each worker listens, telling its own browsers.
+   */
+  private liveFeed(store: PgStore): LiveFeed {
+    const live = new LiveFeed();
+    const log = this.log.child({ component: 'web' });
+    store.readings.announce(LIVE_CHANNEL, (batch) => livePayloads(liveEvents(batch)));
+    let lost = false;
+    const stop = store.listen(
+      LIVE_CHANNEL,
+      (payload) => live.publish(parseLivePayload(payload)),
+      (up, error) => {
+        if (!up) log.warn({ err: error?.message }, 'live updates from other workers lost: connecting again (browsers miss what is committed meanwhile)');
+        else if (lost) log.info('live updates from other workers back');
+        lost = !up;
+      },
+    );
+    this.closers.push(stop);
+    return live;
+  }
+
   /** EMQX's HTTP authentication and authorisation from the devices and accounts in PostgreSQL. */
   private brokerAccess(store: PgStore, profiles: ProfileCatalog): BrokerAccess {
     const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(this.clock));
@@ -223,6 +269,18 @@ export class PostgresWorker {
     return this.closers.stop(this.log);
   }
 }
+
+/** Who an alert change is delivered to, read from the shared database: the patient's clinicians, and the escalation contacts its level has reached. */
+function sharedRecipients(store: PgStore, contacts: readonly string[]): (change: AlertChange) => Promise<Recipient[]> {
+  return async (change) => {
+    const reached = contacts.slice(0, change.alert.escalationLevel ?? 0);
+    const [mine, escalated] = await Promise.all([store.clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(reached.map((id) => store.clinicians.get(id)))]);
+    return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), contacts)(change);
+  };
+}
+
+/** The PostgreSQL notification channel of live updates. */
+const LIVE_CHANNEL = 'vg_live';
 
 /** What the alert rules need on the shared database. */
 export interface SharedAlertParts {
@@ -252,11 +310,7 @@ export async function sharedAlertEngine({ config, store, queue, profiles, clock,
       conditionsOf: (patients, options) => store.alerts.conditionsOf(patients, options),
       latestValues: (patients, metricNames, sinceMs) => store.readings.latestValues(patients, metricNames, sinceMs),
       existingKeys: (keys) => store.readings.existingKeys(keys),
-      recipientsOf: async (change) => {
-        const contacts = escalation.contacts.slice(0, change.alert.escalationLevel ?? 0);
-        const [mine, escalated] = await Promise.all([store.clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(contacts.map((id) => store.clinicians.get(id)))]);
-        return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), escalation.contacts)(change);
-      },
+      recipientsOf: sharedRecipients(store, escalation.contacts),
       activity: async () =>
         (await store.devices.activity()).flatMap((d) => {
           const profile = profiles.get(d.profileId);

@@ -1,5 +1,5 @@
 import { homeBpAverage, monitoringRuns, type HomeBpAverage, type HomeBpReading } from '../clinical/index.js';
-import { err, ok, parseNhsNumber, type Clock, type ReadingRow, type Result } from '../domain/index.js';
+import { err, GatewayError, ok, parseNhsNumber, type Clock, type ReadingRow, type Result } from '../domain/index.js';
 import type { DeviceRegistry } from '../devices/index.js';
 import type { ClinicianRegistry } from '../clinicians/index.js';
 import { planCorrection, type CorrectionContext, type DeviceContext } from '../pipeline/index.js';
@@ -281,11 +281,18 @@ export class CareService {
     const admitted = await this.admit(caller, alert.patientNhs, `alert.${action.kind}`);
     if (!admitted.ok) return admitted;
     if (action.kind === 'assign' && (await this.d.store.clinicians.get(action.to))?.role !== 'clinician') return err(CareError.Invalid);
-    const change = planAlertAction(alert, action, caller.accountId, this.d.clock.now());
-    if (!change.ok) return err(CareError.Conflict);
+    const planned = planAlertAction(alert, action, caller.accountId, this.d.clock.now());
+    if (!planned.ok) return err(CareError.Conflict);
+    // Made on the alert as read: refused (a conflict) if anything changed it since, here or on another worker.
+    const change = { ...planned.value, ifUpdatedAtMs: alert.updatedAtMs };
     const audit = [{ atMs: this.d.clock.now(), actor: caller.accountId, role: caller.role, action: `alert.${action.kind}`, patientNhs: alert.patientNhs, target: alertId, address: caller.address, outcome: 'ok' as const }];
-    await this.d.commit({ rows: [], deadLetters: [], health: [], alerts: [change.value], outbox: await this.d.alertOutbox([change.value]), audit });
-    return ok(change.value.alert);
+    try {
+      await this.d.commit({ rows: [], deadLetters: [], health: [], alerts: [change], outbox: await this.d.alertOutbox([change]), audit });
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'GW_ALERT_CONFLICT') return err(CareError.Conflict);
+      throw error;
+    }
+    return ok(change.alert);
   }
 
   /** "Mark reviewed": who and when, shown on the triage list. */

@@ -8,7 +8,7 @@ import type { SqliteStore } from '../store/sqlite/index.js';
 import { alertsInCareRecord } from '../outputs/fhir/index.js';
 import { fhirServiceId } from '../outputs/planner.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
-import { auditCli, cliActor, patientOption, withAnyStore, withStore, type GlobalOptions } from './context.js';
+import { auditCli, cliActor, patientOption, withAnyStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };
@@ -28,7 +28,7 @@ export async function cliniciansAdd(global: GlobalOptions, o: { id: string; name
 
 /** `vitals-gateway clinicians token <id> --name <client>`: a bearer token for the API, printed once. */
 export async function cliniciansToken(global: GlobalOptions, id: string, o: { name: string } & Json): Promise<void> {
-  await withStore(global, async (store) => {
+  await withAnyStore(global, async (store) => {
     const t = await new ClinicianRegistry(store.clinicians, systemClock).issueToken(id, o.name, store.tokens);
     if (o.json) stdout.json({ accountId: id, ...t });
     else stdout.line(`API token ${t.tokenId} for ${id} (shown once): ${t.token}`);

@@ -142,7 +142,8 @@ export class CommitQueue {
         for (const p of batch) await this.write([p]);
         return;
       }
-      this.lastCommitFailed = true;
+      // A change refused as stale (another gateway changed the alert first) is no failure of the store.
+      if (this.planner?.conflict?.(error) !== true) this.lastCommitFailed = true;
       this.stats.commitFailed(batch.length);
       for (const p of batch) p.reject(error);
       return;

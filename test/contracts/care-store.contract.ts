@@ -53,9 +53,9 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
       const [sys, dia] = bp(T0 + 2 * MIN, 150, 95);
       await s.readings.commit({ rows: [...bp(T0, 128, 82), spo2('ox-a', A, T0 + MIN, 97), spo2('ox-b', B, T0, 91)], deadLetters: [], health: [] });
       await s.readings.commit({ rows: [sys!, dia!], deadLetters: [], health: [] });
-      const latest = await s.views.latestOf([A, B, '9999999999'], ['spo2', 'systolic', 'heartRate']);
+      const latest = await s.views.latestOf([A, B, '9999999999'], ['systolic', 'heartRate', 'spo2']);
       const brief = (list: readonly PointValue[] | undefined) => list?.map((p) => [p.metric, p.value, p.unit, p.takenAtMs, p.deviceId, p.status]);
-      expect(brief(latest.get(A))).toEqual([['spo2', 97, '%', T0 + MIN, 'ox-a', 'final'], ['systolic', 150, 'mm[Hg]', T0 + 2 * MIN, 'cuff', 'final']]);
+      expect(brief(latest.get(A))).toEqual([['systolic', 150, 'mm[Hg]', T0 + 2 * MIN, 'cuff', 'final'], ['spo2', 97, '%', T0 + MIN, 'ox-a', 'final']]);
       expect(brief(latest.get(B))).toEqual([['spo2', 91, '%', T0, 'ox-b', 'final']]);
       expect(latest.get('9999999999')).toEqual([]);
       // The newest reading retracted: the one before it is the latest again.

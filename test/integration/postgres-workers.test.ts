@@ -294,14 +294,22 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     const refused = await runCli(['start'], env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('broker.url: a gateway on PostgreSQL is a worker on an external broker');
-    expect(refused.stderr).toContain('web.enabled: the web app does not yet run on PostgreSQL');
+    expect(refused.stderr).not.toContain('web.enabled');
     // A database that cannot be reached: a clear error naming where, never the password.
     const unreachable = await runCli(['devices', 'list'], { VG_POSTGRES_URL: `postgres://vg:hunter2-secret@127.0.0.1:${await freePort()}/vitals` });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/PostgreSQL at 127\.0\.0\.1:\d+\/vitals cannot be opened/);
     expect(unreachable.stderr).not.toContain('hunter2');
+    // An API token for the web app's API, kept in the database as its hash only.
+    const token = await runCli(['clinicians', 'token', 'dr-a', '--name', 'ward system', '--json'], env);
+    expect(token.code, token.stderr).toBe(0);
+    const issued = (JSON.parse(token.stdout) as { token: string }).token;
+    expect(issued).toMatch(/^vgt_/);
+    const check = new PgDatabase(url, { max: 1 });
+    defer(() => check.close());
+    expect(JSON.stringify(await check.query('SELECT * FROM api_tokens'))).not.toContain(issued);
     // Commands not yet on PostgreSQL say so rather than opening an empty SQLite file.
-    const other = await runCli(['clinicians', 'token', 'dr-a', '--name', 'ward system'], env);
+    const other = await runCli(['patients', 'opt-outs', 'list'], env);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('store.postgres');
 

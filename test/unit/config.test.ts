@@ -29,11 +29,11 @@ describe('config', () => {
     const env = { source: 'environment', values: readEnv({ VG_POSTGRES_URL: 'postgres://vg:secret@db.example:5432/vitals' }) };
     const c = loadConfig([env]);
     expect(c.store.postgres).toEqual({ url: 'postgres://vg:secret@db.example:5432/vitals', poolSize: 10 });
-    expect(notYetOnPostgres(c).map((line) => line.split(':')[0])).toEqual(['broker.url', 'web.enabled', 'ble.enabled']);
-    const worker = loadConfig([env, { source: 'file', values: { 'broker.url': 'mqtt://broker:1883', 'web.enabled': false, 'ble.enabled': false } }]);
+    expect(notYetOnPostgres(c).map((line) => line.split(':')[0])).toEqual(['broker.url', 'ble.enabled']);
+    const worker = loadConfig([env, { source: 'file', values: { 'broker.url': 'mqtt://broker:1883', 'ble.enabled': false } }]);
     expect(notYetOnPostgres(worker)).toEqual([]);
     // The FHIR output runs there once every worker names its records the same.
-    const fhir = { 'broker.url': 'mqtt://broker:1883', 'web.enabled': false, 'ble.enabled': false, 'fhir.url': 'https://fhir.example/R4' };
+    const fhir = { 'broker.url': 'mqtt://broker:1883', 'ble.enabled': false, 'fhir.url': 'https://fhir.example/R4' };
     expect(notYetOnPostgres(loadConfig([env, { source: 'file', values: fhir }])).map((line) => line.split(':')[0])).toEqual(['fhir.serviceId']);
     expect(notYetOnPostgres(loadConfig([env, { source: 'file', values: { ...fhir, 'fhir.serviceId': 'north-rpm' } }]))).toEqual([]);
     expect(notYetOnPostgres(loadConfig([]))).toEqual([]); // SQLite: everything runs

@@ -54,7 +54,10 @@ export class PgDatabase implements PgQueryable {
   private readonly pool: pg.Pool;
   private readonly connection: Connection;
 
-  constructor(url: string, options: { max?: number } = {}) {
+  constructor(
+    private readonly url: string,
+    options: { max?: number } = {},
+  ) {
     this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
     // A connection the server drops (a restart, a failover) is replaced at the next query: idle, the
     // pool reports it here; checked out, its next query fails. Either way it must not throw
@@ -91,6 +94,53 @@ export class PgDatabase implements PgQueryable {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * Calls `onPayload` with each notification on `channel` (PostgreSQL `LISTEN`), on a connection of
+   * its own (not the pool's), connected again with back-off whenever it is lost; `onState` hears of
+   * each loss and return (notifications sent meanwhile are not seen). Returns how to stop listening.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onState: (up: boolean, error?: Error) => void): () => Promise<void> {
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let delayMs = 500;
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: this.url, types });
+      const lost = (error?: Error) => {
+        if (client !== c) return;
+        client = undefined;
+        void c.end().catch(() => undefined);
+        if (stopped) return;
+        onState(false, error);
+        timer = setTimeout(() => void connect(), delayMs);
+        delayMs = Math.min(30_000, delayMs * 2);
+      };
+      c.on('error', lost);
+      c.on('end', () => lost());
+      c.on('notification', (n) => {
+        if (n.channel === channel && n.payload !== undefined) onPayload(n.payload);
+      });
+      client = c;
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${pg.Client.prototype.escapeIdentifier(channel)}`);
+        if (stopped) return void (await c.end());
+        delayMs = 500;
+        onState(true);
+      } catch (error) {
+        lost(error as Error);
+      }
+    };
+    void connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    };
   }
 
   async close(): Promise<void> {

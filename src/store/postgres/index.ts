@@ -65,6 +65,11 @@ export class PgStore {
     return new PgStore(db);
   }
 
+  /** Notifications on `channel` (see {@link PgReadingStore.announce}); returns how to stop listening. */
+  listen(channel: string, onPayload: (payload: string) => void, onState: (up: boolean, error?: Error) => void): () => Promise<void> {
+    return this.db.listen(channel, onPayload, onState);
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }

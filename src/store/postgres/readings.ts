@@ -14,7 +14,17 @@ import { PgOutbox } from './outbox.js';
  * gateways on several machines sharing the database store a reading once whichever receives it.
  */
 export class PgReadingStore implements AsyncPort<ReadingStore> {
+  private announcer: { channel: string; payloads: (batch: CommitBatch) => readonly string[] } | undefined;
+
   constructor(private readonly db: PgDatabase) {}
+
+  /**
+   * Each commit also sends `payloads(batch)` on `channel` (PostgreSQL `NOTIFY`, inside the commit's
+   * transaction: sent when it commits, never for one rolled back), for every listening worker.
+   */
+  announce(channel: string, payloads: (batch: CommitBatch) => readonly string[]): void {
+    this.announcer = { channel, payloads };
+  }
 
   async commit(batch: CommitBatch): Promise<CommitReceipt> {
     const readings = toReadings(batch.rows);
@@ -58,6 +68,8 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
       for (const r of batch.reviews ?? []) {
         await tx.execute('INSERT INTO patient_reviews (patient_nhs, by, at) VALUES ($1, $2, $3) ON CONFLICT (patient_nhs) DO UPDATE SET by = excluded.by, at = excluded.at', [r.patientNhs, r.by, r.atMs]);
       }
+      const announcer = this.announcer;
+      for (const payload of announcer?.payloads(batch) ?? []) await tx.query('SELECT pg_notify($1, $2)', [announcer?.channel, payload]);
       // Last: the devices' health rows are the ones commits from several workers share, so their locks are held only until the commit.
       await upsertHealth(tx, batch.health);
       return { inserted };

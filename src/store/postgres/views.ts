@@ -14,7 +14,7 @@ const point = (r: PgRow): PointValue => ({
 
 /** The readings of `$1` (patient) carrying `$2` (metric), not retracted, taken in [`$3`, `$4`): one index range per profile carrying it. */
 const IN_RANGE = `FROM readings r WHERE r.patient_nhs = $1 AND r.profile_id IN (SELECT profile_id FROM profile_metrics WHERE metric = $2)
-  AND r.taken_at >= $3 AND r.taken_at < $4 AND (r.values_json -> $2) IS NOT NULL`;
+  AND r.taken_at >= $3 AND r.taken_at < $4 AND r.status != 'entered-in-error' AND (r.values_json -> $2) IS NOT NULL`;
 const VALUE = `(r.values_json -> $2 ->> 0)::double precision`;
 
 /**
@@ -45,7 +45,7 @@ export class PgCareViews implements AsyncPort<CareViews> {
     // For each patient, metric and profile carrying it, one backward step down the index to the newest reading holding it.
     const rows = await this.db.query(
       `SELECT p.nhs, m.metric, best.id, best.device_id, best.value, best.unit, best.taken_at, 'final' AS status
-       FROM unnest($1::text[]) AS p (nhs) CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS m (metric, ord)
+       FROM unnest($1::text[]) AS p (nhs) CROSS JOIN unnest($2::text[]) AS m (metric)
        CROSS JOIN LATERAL (
          SELECT newest.* FROM profile_metrics pm
          CROSS JOIN LATERAL (
@@ -59,6 +59,8 @@ export class PgCareViews implements AsyncPort<CareViews> {
       [patients, metrics],
     );
     for (const r of rows) out.get(String(r['nhs']))?.push(point(r));
+    const order = new Map(metrics.map((m, i) => [m, i]));
+    for (const list of out.values()) list.sort((x, y) => (order.get(x.metric) ?? 0) - (order.get(y.metric) ?? 0));
     return out;
   }
 
