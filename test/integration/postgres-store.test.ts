@@ -225,4 +225,36 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
       await db.close();
     }
   });
+
+  it('announces a commit to every listener only once it commits, and a listener connects again after the server restarts', async () => {
+    const url = await server.createDatabase(migrated);
+    const [writer, listener] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
+    try {
+      await writer.devices.insert({ id: 'd1', profileId: 'bp-upper-arm', patientNhs: '9434765919', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+      writer.readings.announce('vg_test', (batch) => batch.rows.map((r) => r.idempotencyKey));
+      const heard: string[] = [];
+      const states: boolean[] = [];
+      const stop = listener.listen('vg_test', (p) => heard.push(p), (up) => states.push(up));
+      await until(async () => states, (s) => s.includes(true), 'listening');
+      const first = row({ messageId: 'n1' });
+      await writer.readings.commit({ rows: [first], deadLetters: [], health: [] });
+      await until(async () => heard, (h) => h.length === 1, 'the committed reading announced');
+      expect(heard).toEqual([first.idempotencyKey]);
+      // A commit that fails (an unknown device) announces nothing.
+      await expect(writer.readings.commit({ rows: [row({ messageId: 'n2', deviceId: 'nobody' })], deadLetters: [], health: [] })).rejects.toThrow();
+      await server.restart(() => until(async () => states, (s) => s.includes(false), 'the listener hears it lost its connection'));
+      await until(async () => states, (s) => s.at(-1) === true, 'listening again', 30_000);
+      const third = row({ messageId: 'n3' });
+      await until(
+        () => writer.readings.commit({ rows: [third], deadLetters: [], health: [] }).then(() => true, () => false),
+        (ok) => ok,
+        'the writer commits again',
+      );
+      await until(async () => heard, (h) => h.length === 2, 'announced after the restart');
+      expect(heard).toEqual([first.idempotencyKey, third.idempotencyKey]);
+      await stop();
+    } finally {
+      await Promise.all([writer.close(), listener.close()]);
+    }
+  }, 60_000);
 });

@@ -4,6 +4,7 @@ import { date, dateTime, metricValue, nhsNumber, time } from '../../src/web/form
 import { html, jsonScript } from '../../src/web/html.js';
 import { problem } from '../../src/web/problems.js';
 import { csrfMatches, MemorySessionStore, Sessions } from '../../src/web/sessions.js';
+import { livePayloads, parseLivePayload, type LiveEvent } from '../../src/web/live.js';
 
 describe('web formats (NHS content style)', () => {
   it('shows NHS numbers 3 3 4, dates as 3 Dec 2026 and UK local 24-hour times across a clock change', () => {
@@ -79,6 +80,22 @@ describe('sessions', () => {
     const b = await sessions.open('dr-a', 'oidc');
     await sessions.close(a.token);
     expect([(await sessions.use(a.token))?.accountId, (await sessions.use(b.token))?.accountId]).toEqual([undefined, 'dr-a']);
+  });
+});
+
+describe('live updates between workers', () => {
+  it('packs events into notifications under PostgreSQL\'s 8,000-byte limit and reads them back, ignoring anything else on the channel', () => {
+    const events: LiveEvent[] = Array.from({ length: 300 }, (_, i) => ({ type: 'readings', patientNhs: `94347659${String(i).padStart(2, '0')}`, metrics: ['systolic', 'diastolic', 'heartRate'], latestAtMs: i }));
+    const payloads = livePayloads(events);
+    expect(payloads.length).toBeGreaterThan(1);
+    for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThan(8_000);
+    expect(payloads.flatMap(parseLivePayload)).toEqual(events);
+    expect(livePayloads([])).toEqual([]);
+    expect(parseLivePayload('not json')).toEqual([]);
+    expect(parseLivePayload('{"type":"readings"}')).toEqual([]);
+    expect(parseLivePayload('[{"type":"other","patientNhs":"1"},{"type":"alert","patientNhs":"9434765919","alertId":"a","state":"open","severity":"critical","by":"rules"}]')).toEqual([
+      { type: 'alert', patientNhs: '9434765919', alertId: 'a', state: 'open', severity: 'critical', by: 'rules' },
+    ]);
   });
 });
 
