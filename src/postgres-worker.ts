@@ -1,4 +1,4 @@
-import { notYetOnPostgres, type LoadedConfig } from './config/index.js';
+import { gatewayVersion, notYetOnPostgres, type LoadedConfig } from './config/index.js';
 import { Authenticator, DeviceRegistry, LoginThrottle } from './devices/index.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { GatewayError, systemClock, type Clock } from './domain/index.js';
@@ -13,7 +13,7 @@ import { GatewayMetrics, healthReport, type Logger } from './observability/index
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter } from './pipeline/index.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
-import { alertsInCareRecord, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
+import { alertsInCareRecord, DERIVATION_NAME, Derivations, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
 import { fhirServiceId, outputPlanner } from './outputs/planner.js';
 import type { OutboxStats } from './store/outbox-store.js';
 import type { AlertChange, OutboxResult } from './store/reading-store.js';
@@ -104,12 +104,12 @@ export class PostgresWorker {
         this.closers.push(() => sender.stop());
         sender.start();
         metrics.watchOutbox(FHIR_SINK, await polled(() => store.outbox.stats(FHIR_SINK), STATS_POLL_MS, this.closers), () => clock.now());
-        const derived = [...profiles.values()].filter((p) => p.fhir?.homeBloodPressureAverage !== undefined || p.fhir?.forward.some((f) => f.summary !== undefined) === true).map((p) => p.id);
-        if (derived.length > 0) fhirLog.warn({ profiles: derived }, 'window summaries and home BP averages are not derived on PostgreSQL yet: these profiles\' readings go to the care record one by one only');
       }
       // Until the broker connections are up, deliveries are retried with back-off.
       let toClinician = (_id: string, _message: Record<string, unknown>): Promise<ClinicianDelivery> => Promise.resolve('broker-unavailable');
-      const alertOutboxes = config.alerts.enabled ? await this.alerts(store, queue, profiles, metrics, (id, message) => toClinician(id, message)) : () => [];
+      const alerts = config.alerts.enabled ? await this.alerts(store, queue, profiles, metrics, (id, message) => toClinician(id, message)) : undefined;
+      const alertOutboxes = alerts?.stats ?? (() => []);
+      this.derivations(store, queue, profiles, alerts?.engine);
       const worker = new BrokerWorker(
         brokerWorkerOptions(config, url),
         {
@@ -183,12 +183,12 @@ export class PostgresWorker {
     profiles: ProfileCatalog,
     metrics: GatewayMetrics,
     toClinician: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>,
-  ): Promise<() => OutboxStats[]> {
+  ): Promise<{ stats: () => OutboxStats[]; engine: AlertEngine }> {
     const { config, clock, closers } = this;
     const log = this.log.child({ component: 'alerts' });
     const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
     const senders = this.alertSenders(store, record, metrics, toClinician, log);
-    await sharedAlertEngine({ config, store, queue, profiles, clock, metrics, log, closers, committed: () => senders.forEach((s) => void s.tick()) });
+    const engine = await sharedAlertEngine({ config, store, queue, profiles, clock, metrics, log, closers, committed: () => senders.forEach((s) => void s.tick()) });
     for (const sender of senders) {
       closers.push(() => sender.stop());
       sender.start();
@@ -200,7 +200,7 @@ export class PostgresWorker {
         return s;
       }),
     );
-    return () => stats.map((s) => s());
+    return { stats: () => stats.map((s) => s()), engine };
   }
 
   /**
@@ -225,6 +225,39 @@ export class PostgresWorker {
     const deliver = webhookAlertDeliver(loadSecretKey(config.webhookKeyFile, { create: false }), alerts.webhookTimeoutMs, () => clock.now());
     const webhook = new LaneSender({ ...options, sink: ALERT_WEBHOOK_SINK }, lanes, deliver, record, clock, Math.random, metrics, log);
     return [mqtt, webhook];
+  }
+
+  /**
+   * Window summaries and home BP averages (and from them the home BP alerts), derived from what
+   * every worker stored by one worker at a time: each tick, the worker holding the derivation's lease
+   * (renewed by each of its ticks; another's once it lapses) reads what was committed since its
+   * watermark, in commit order (see {@link PgDerived}), and commits the results with the new
+   * watermark through its group commit.
+   */
+  private derivations(store: PgStore, queue: CommitQueue, profiles: ProfileCatalog, alerts: AlertEngine | undefined): void {
+    const { config, clock } = this;
+    const leaseMs = Math.max(60_000, 3 * config.fhir.deriveIntervalMs);
+    const derivations = new Derivations(
+      {
+        gatewayId: fhirServiceId(config),
+        gatewayVersion: gatewayVersion(),
+        timeZone: config.fhir.timeZone,
+        graceMs: config.fhir.deriveGraceMs,
+        intervalMs: config.fhir.deriveIntervalMs,
+        send: config.fhir.url !== undefined,
+        turn: () => store.derived.claim(DERIVATION_NAME, config.gatewayId, clock.now(), leaseMs),
+      },
+      store.derived,
+      (id) => store.devices.get(id),
+      profiles,
+      (batch) => queue.submit(batch),
+      clock,
+      this.log.child({ component: 'derive' }),
+    );
+    if (alerts !== undefined) derivations.onHomeBpAverage((nhs, average) => alerts.homeBpAverage(nhs, average));
+    if (!derivations.needed) return;
+    this.closers.push(() => derivations.stop());
+    derivations.start();
   }
 
   /**

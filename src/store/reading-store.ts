@@ -114,6 +114,18 @@ export interface DerivedRecord {
   readonly updatedAtMs: number;
 }
 
+/** A stored value as a derivation reads it. */
+export interface DerivationInput {
+  readonly id: number;
+  readonly deviceId: string;
+  readonly patientNhs: string;
+  readonly profileId: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly takenAtMs: number;
+  readonly status: ReadingStatus;
+}
+
 /** Where a derivation has read up to. */
 export interface DerivationState {
   readonly name: string;

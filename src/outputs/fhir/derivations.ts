@@ -3,6 +3,7 @@ import type { Clock } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DeviceProfile, ForwardSpec, ProfileCatalog } from '../../profiles/index.js';
 import type { CommitBatch, DerivationState, DerivedRecord, OutboxEntry } from '../../store/reading-store.js';
+import type { EitherPort } from '../../store/async-port.js';
 import type { DerivationInput } from '../../store/sqlite/index.js';
 import { averageBpObservation, summaryObservation } from './derived.js';
 import { FHIR_SINK } from './output.js';
@@ -29,6 +30,11 @@ export interface DerivationOptions {
   readonly intervalMs: number;
   /** Queue the Observations for the FHIR server (else they are only kept). */
   readonly send: boolean;
+  /**
+   * Whether this gateway derives now (asked before each tick): workers sharing one database take
+   * turns, one at a time. Always, when not given.
+   */
+  readonly turn?: (() => Promise<boolean>) | undefined;
 }
 
 /** A period to derive: a device's window of one forward, or a patient's home BP monitoring run. */
@@ -36,7 +42,9 @@ type Target =
   | { kind: 'summary'; key: string; nhs: string; deviceId: string; forward: number; startMs: number; endMs: number }
   | { kind: 'hbpm'; key: string; nhs: string; deviceId: string; startMs: number; endMs: number };
 
-const NAME = 'fhir';
+/** The derivation's name: its watermark's (and, among workers, its lease's). */
+export const DERIVATION_NAME = 'fhir';
+const NAME = DERIVATION_NAME;
 const READ_LIMIT = 2_000;
 /** Longest stretch of deriving before the event loop gets a turn. */
 const SLICE_MS = 10;
@@ -52,6 +60,12 @@ function slicer(ms: number): () => Promise<void> | undefined {
       }),
     );
   };
+}
+
+/** What a derivation needs of a device. */
+interface Device {
+  readonly serial: string | undefined;
+  readonly profileId: string;
 }
 
 const withSummary = (f: ForwardSpec): f is ForwardSpec & { summary: NonNullable<ForwardSpec['summary']> } => f.summary !== undefined;
@@ -73,8 +87,8 @@ export class Derivations {
 
   constructor(
     private readonly options: DerivationOptions,
-    private readonly source: DerivationSource,
-    private readonly devices: (deviceId: string) => { serial: string | undefined; profileId: string } | undefined,
+    private readonly source: EitherPort<DerivationSource>,
+    private readonly devices: (deviceId: string) => Device | undefined | Promise<Device | undefined>,
     private readonly profiles: ProfileCatalog,
     private readonly submit: (batch: CommitBatch) => Promise<unknown>,
     private readonly clock: Clock,
@@ -114,9 +128,10 @@ export class Derivations {
   }
 
   private async run(): Promise<void> {
+    if (this.options.turn !== undefined && !(await this.options.turn())) return;
     // Thousands of readings and periods may be due at once: ingest and alerts run between slices.
     const pause = slicer(SLICE_MS);
-    const state = this.source.state(NAME);
+    const state = await this.source.state(NAME);
     const next = { name: NAME, lastReadingId: state.lastReadingId, lastCorrectionId: state.lastCorrectionId };
     const targets = new Map<string, Target>();
     const runs = new Map<string, Target>(); // home BP runs opened in this tick, by patient
@@ -124,10 +139,10 @@ export class Derivations {
     // Everything changed since the last tick, read in chunks (ingest runs between them); each
     // period is then derived once, however many of its readings came in.
     for (;;) {
-      const { inputs: readings, readToId, more } = this.source.readingsAfter(next.lastReadingId, READ_LIMIT, this.metrics);
-      const corrected = this.source.correctedAfter(next.lastCorrectionId, READ_LIMIT);
+      const { inputs: readings, readToId, more } = await this.source.readingsAfter(next.lastReadingId, READ_LIMIT, this.metrics);
+      const corrected = await this.source.correctedAfter(next.lastCorrectionId, READ_LIMIT);
       for (const r of [...readings, ...corrected].sort((a, b) => a.takenAtMs - b.takenAtMs)) {
-        for (const t of this.targetsOf(r, runs, days)) targets.set(t.key, t);
+        for (const t of await this.targetsOf(r, runs, days)) targets.set(t.key, t);
         await pause();
       }
       next.lastReadingId = readToId;
@@ -135,14 +150,14 @@ export class Derivations {
       if (!more && corrected.length < READ_LIMIT) break;
     }
     const now = this.clock.now();
-    for (const record of this.source.due(now - this.options.graceMs, READ_LIMIT)) {
+    for (const record of await this.source.due(now - this.options.graceMs, READ_LIMIT)) {
       const t = this.parse(record);
       if (t !== undefined) targets.set(t.key, t);
     }
     const derived: DerivedRecord[] = [];
     const outbox: OutboxEntry[] = [];
     for (const t of targets.values()) {
-      this.derive(t, now, derived, outbox);
+      await this.derive(t, now, derived, outbox);
       await pause();
     }
     const moved = next.lastReadingId !== state.lastReadingId || next.lastCorrectionId !== state.lastCorrectionId;
@@ -151,7 +166,7 @@ export class Derivations {
   }
 
   /** The periods a stored (or corrected) value falls in. */
-  private targetsOf(r: DerivationInput, runs: Map<string, Target>, days: Map<string, Target>): Target[] {
+  private async targetsOf(r: DerivationInput, runs: Map<string, Target>, days: Map<string, Target>): Promise<Target[]> {
     const profile = this.profiles.get(r.profileId);
     const fhir = profile?.fhir;
     if (fhir === undefined) return [];
@@ -171,7 +186,7 @@ export class Derivations {
       // covering it, else a new run from this day [NICE NG136 1.2.6: a 4–7 day monitoring run].
       const prefix = `hbpm|${r.patientNhs}|`;
       const open = runs.get(r.patientNhs);
-      const stored = this.source.latest(prefix, day);
+      const stored = await this.source.latest(prefix, day);
       const covering = open !== undefined && day >= open.startMs && day < open.endMs ? open : stored !== undefined && day < stored.periodEndMs ? this.parse(stored) : undefined;
       const run = covering ?? { kind: 'hbpm' as const, key: `${prefix}${day}`, nhs: r.patientNhs, deviceId: r.deviceId, startMs: day, endMs: addLocalDays(day, average.runDays, this.options.timeZone) };
       if (covering === undefined) runs.set(r.patientNhs, run);
@@ -190,15 +205,15 @@ export class Derivations {
     return undefined;
   }
 
-  private derive(t: Target, now: number, derived: DerivedRecord[], outbox: OutboxEntry[]): void {
-    const existing = this.source.get(t.key);
+  private async derive(t: Target, now: number, derived: DerivedRecord[], outbox: OutboxEntry[]): Promise<void> {
+    const existing = await this.source.get(t.key);
     const base = { key: t.key, patientNhs: t.nhs, periodStartMs: t.startMs, periodEndMs: t.endMs, updatedAtMs: now };
     if (now < t.endMs + this.options.graceMs) {
       // Still open: remembered (so a due tick finds it), derived once it has ended.
       if (existing === undefined) derived.push({ ...base, status: 'preliminary', content: `device:${t.deviceId}`, observation: undefined });
       return;
     }
-    const result = t.kind === 'summary' ? this.summary(t, now) : this.average(t, now);
+    const result = t.kind === 'summary' ? await this.summary(t, now) : await this.average(t, now);
     if (result === undefined) return; // the device or profile is gone: keep the record as it is
     const sent = existing !== undefined && (existing.status === 'final' || existing.status === 'amended');
     if (existing !== undefined && existing.status !== 'preliminary' && existing.content === result.content) return;
@@ -224,18 +239,17 @@ export class Derivations {
     return { ...p, observation: { ...p.observation, status: 'entered-in-error' } };
   }
 
-  private device(deviceId: string): { profile: DeviceProfile; serial: string | undefined } | undefined {
-    const d = this.devices(deviceId);
+  private async device(deviceId: string): Promise<{ profile: DeviceProfile; serial: string | undefined } | undefined> {
+    const d = await this.devices(deviceId);
     const profile = d === undefined ? undefined : this.profiles.get(d.profileId);
     return d === undefined || profile === undefined ? undefined : { profile, serial: d.serial };
   }
 
-  private summary(t: Extract<Target, { kind: 'summary' }>, now: number) {
-    const device = this.device(t.deviceId);
+  private async summary(t: Extract<Target, { kind: 'summary' }>, now: number) {
+    const device = await this.device(t.deviceId);
     const spec = device?.profile.fhir?.forward[t.forward];
     if (device === undefined || spec === undefined || !withSummary(spec) || spec.metric === undefined) return undefined;
-    const values = this.source
-      .period(t.nhs, spec.metric, t.startMs, t.endMs)
+    const values = (await this.source.period(t.nhs, spec.metric, t.startMs, t.endMs))
       .filter((r) => r.deviceId === t.deviceId && r.status !== 'entered-in-error')
       .map((r) => r.value);
     const stats = statistics(values, device.profile.metrics[spec.metric]?.decimals ?? 2);
@@ -244,14 +258,14 @@ export class Derivations {
     return { content, average: undefined, build: stats === undefined ? undefined : (status: 'final' | 'amended') => summaryObservation(origin, spec, t, stats, status, now) };
   }
 
-  private average(t: Extract<Target, { kind: 'hbpm' }>, now: number) {
-    const device = this.device(t.deviceId);
+  private async average(t: Extract<Target, { kind: 'hbpm' }>, now: number) {
+    const device = await this.device(t.deviceId);
     const fhir = device?.profile.fhir;
     const bp = fhir?.forward.find((f) => f.observation === 'blood-pressure' && f.summary === undefined);
     if (device === undefined || bp?.systolic === undefined || bp.diastolic === undefined) return undefined;
-    const live = (metric: string) => this.source.period(t.nhs, metric, t.startMs, t.endMs).filter((r) => r.status !== 'entered-in-error');
-    const diastolic = new Map(live(bp.diastolic).map((r) => [`${r.deviceId}|${r.takenAtMs}`, r.value]));
-    const readings = live(bp.systolic).flatMap((r) => {
+    const live = async (metric: string) => (await this.source.period(t.nhs, metric, t.startMs, t.endMs)).filter((r) => r.status !== 'entered-in-error');
+    const diastolic = new Map((await live(bp.diastolic)).map((r) => [`${r.deviceId}|${r.takenAtMs}`, r.value]));
+    const readings = (await live(bp.systolic)).flatMap((r) => {
       const d = diastolic.get(`${r.deviceId}|${r.takenAtMs}`);
       return d === undefined ? [] : [{ takenAtMs: r.takenAtMs, systolic: r.value, diastolic: d }];
     });

@@ -11,7 +11,7 @@ export { CODES, BP_COMPONENTS, LOINC, SNOMED, UCUM, NHS_NUMBER } from './codes.j
 export { deviceResource, hashUuid, interpretationCode, observationOfMetric, readingObservations, VG, type PlannedObservation, type ReadingOrigin } from './observation.js';
 export { FHIR_SINK, FhirDelivery, fhirOutputSender, fhirPlanner } from './output.js';
 export { FhirValidator, type ResourceProblem } from './validate.js';
-export { Derivations, type DerivationOptions, type DerivationSource } from './derivations.js';
+export { DERIVATION_NAME, Derivations, type DerivationOptions, type DerivationSource } from './derivations.js';
 export { averageBpObservation, summaryObservation } from './derived.js';
 export { exportBundle, exportNdjson, patientObservations, type ExportSource } from './export.js';
 export { alertFlag, alertsInCareRecord, FLAG_DETAIL, FLAG_PRIORITY, type PlannedFlag } from './flag.js';

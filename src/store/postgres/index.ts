@@ -4,6 +4,7 @@ import { PgBrokerCredentials } from './broker-credentials.js';
 import { PgClinicians } from './clinicians.js';
 import { PgDatabase } from './database.js';
 import { PgDeadLetters } from './dead-letters.js';
+import { PgDerived } from './derived.js';
 import { PgDeviceStore } from './devices.js';
 import { migratePg } from './migrations.js';
 import { PgOutbox } from './outbox.js';
@@ -13,7 +14,7 @@ import { PgCareViews } from './views.js';
 import { PgApiTokens, PgAudit, PgOptOuts, PgSessions } from './web.js';
 
 export { PG_SCHEMA_VERSION } from './migrations.js';
-export { PgApiTokens, PgAudit, PgCareViews, PgOptOuts, PgSessions };
+export { PgApiTokens, PgAudit, PgCareViews, PgDerived, PgOptOuts, PgSessions };
 export { PgAlerts, PgBrokerCredentials, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgOutbox, PgPatients, PgReadingStore };
 
 /**
@@ -34,6 +35,7 @@ export class PgStore {
   readonly tokens: PgApiTokens;
   readonly sessions: PgSessions;
   readonly research: PgOptOuts;
+  readonly derived: PgDerived;
 
   private constructor(private readonly db: PgDatabase) {
     this.devices = new PgDeviceStore(db);
@@ -49,6 +51,7 @@ export class PgStore {
     this.tokens = new PgApiTokens(db);
     this.sessions = new PgSessions(db);
     this.research = new PgOptOuts(db);
+    this.derived = new PgDerived(db);
   }
 
   /** Connects and applies pending migrations. */

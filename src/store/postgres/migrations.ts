@@ -253,6 +253,14 @@ const MIGRATIONS: readonly string[] = [
      set_at BIGINT NOT NULL,
      source TEXT NOT NULL
    );`,
+  // 10: the transaction that wrote each reading and correction, so a reader can take what every
+  // transaction before a point has written, in commit order rather than id order (several workers'
+  // ids interleave with their commits); and which worker derives Observations now, until when.
+  `ALTER TABLE readings ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+   CREATE INDEX readings_tx ON readings (tx);
+   ALTER TABLE corrections ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+   CREATE INDEX corrections_tx ON corrections (tx);
+   ALTER TABLE derivation_state ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;`,
 ];
 
 /** The schema version this build writes. */

@@ -1,19 +1,8 @@
-import type { DerivationState, DerivedRecord, ReadingStatus } from '../reading-store.js';
+import type { DerivationInput, DerivationState, DerivedRecord } from '../reading-store.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 import { DERIVATION_INPUT as INPUT, READING_QUERIES } from './reading-queries.js';
 
-/** A stored value as a derivation reads it. */
-export interface DerivationInput {
-  readonly id: number;
-  readonly deviceId: string;
-  readonly patientNhs: string;
-  readonly profileId: string;
-  readonly metric: string;
-  readonly value: number;
-  readonly takenAtMs: number;
-  readonly status: ReadingStatus;
-}
-
+export type { DerivationInput } from '../reading-store.js';
 
 /**
  * The store side of derived Observations: what changed since a derivation last read (new readings,
