@@ -5,20 +5,20 @@ import { loadSecretKey } from '../outputs/secret-key.js';
 import { loadProfiles } from '../profiles/index.js';
 import { cohortSummary, ExtractError, extractInWorker, parseOptOutFile, PROJECT_ID, type ExtractLevel, type ExtractProgress, type SummaryDimension, type TableFormat, type TimePrecision } from '../research/index.js';
 import type { OptOutState, SqliteStore } from '../store/sqlite/index.js';
-import { auditCli as audit, cliActor, patientOption, withStore, type GlobalOptions } from './context.js';
+import { auditCli as audit, cliActor, patientOption, withAnyStore, withStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };
 
 
 /** `vitals-gateway patients opt-out|opt-in --patient <nhs> --source <text>`: the patient's research opt-out, with when and its source. */
-export function patientsOptOut(global: GlobalOptions, optedOut: boolean, o: { patient: string; source: string } & Json): void {
+export async function patientsOptOut(global: GlobalOptions, optedOut: boolean, o: { patient: string; source: string } & Json): Promise<void> {
   const patientNhs = patientOption(o.patient);
-  withStore(global, (store) => {
+  await withAnyStore(global, async (store) => {
     const state: OptOutState = { patientNhs, optedOut, setAtMs: Date.now(), source: o.source };
-    const changed = store.research.setOptOut(state);
-    audit(store, optedOut ? 'patient.research-opt-out' : 'patient.research-opt-in', patientNhs, o.source);
-    const now = store.research.optOut(patientNhs) as OptOutState;
+    const changed = await store.research.setOptOut(state);
+    await audit(store, optedOut ? 'patient.research-opt-out' : 'patient.research-opt-in', patientNhs, o.source);
+    const now = (await store.research.optOut(patientNhs)) as OptOutState;
     if (o.json) stdout.json({ patient: patientNhs, optedOut: now.optedOut, setAt: isoTime(now.setAtMs), source: now.source, changed });
     else stdout.line(`${changed ? '' : 'already '}${optedOut ? 'opted out of' : 'opted in to'} research use since ${isoTime(now.setAtMs) ?? ''} (${now.source})`);
   });
@@ -31,20 +31,20 @@ export function patientsOptOut(global: GlobalOptions, optedOut: boolean, o: { pa
  * it is opted out, and one in it whose opt-out came from the same source is opted in again.
  * Idempotent; invalid lines are reported and skipped.
  */
-export function patientsOptOutsImport(global: GlobalOptions, file: string, o: { source: string; usable?: boolean | undefined } & Json): void {
+export async function patientsOptOutsImport(global: GlobalOptions, file: string, o: { source: string; usable?: boolean | undefined } & Json): Promise<void> {
   const parsed = parseOptOutFile(readFileSync(file, 'utf8'));
-  withStore(global, (store) => {
+  await withAnyStore(global, async (store) => {
     const now = Date.now();
     let states: OptOutState[];
     if (o.usable === true) {
       const usable = new Set<string>(parsed.numbers);
-      const fromSource = new Map(store.research.optOuts().filter((s) => s.source === o.source).map((s) => [s.patientNhs, s]));
-      states = store.research.knownPatients().flatMap((nhs): OptOutState[] => {
+      const fromSource = new Map((await store.research.optOuts()).filter((s) => s.source === o.source).map((s) => [s.patientNhs, s]));
+      states = (await store.research.knownPatients()).flatMap((nhs): OptOutState[] => {
         if (!usable.has(nhs)) return [{ patientNhs: nhs, optedOut: true, setAtMs: now, source: o.source }];
         return fromSource.get(nhs)?.optedOut === true ? [{ patientNhs: nhs, optedOut: false, setAtMs: now, source: o.source }] : [];
       });
     } else states = parsed.numbers.map((nhs) => ({ patientNhs: nhs, optedOut: true, setAtMs: now, source: o.source }));
-    const changed = store.research.setOptOuts(states);
+    const changed = await store.research.setOptOuts(states);
     const optedOut = states.filter((s) => s.optedOut).length;
     const report = {
       file,
@@ -58,7 +58,7 @@ export function patientsOptOutsImport(global: GlobalOptions, file: string, o: { 
       changed,
       unchanged: states.length - changed,
     };
-    audit(store, 'research.opt-outs-import', undefined, `${o.source}: ${changed} changed`);
+    await audit(store, 'research.opt-outs-import', undefined, `${o.source}: ${changed} changed`);
     if (o.json) stdout.json(report);
     else {
       stdout.line(`${report.valid} valid NHS numbers, ${report.invalid} invalid lines skipped`);
@@ -69,21 +69,21 @@ export function patientsOptOutsImport(global: GlobalOptions, file: string, o: { 
 }
 
 /** `vitals-gateway patients opt-outs check-file --out <file>`: this gateway's patients, as the Check for National Data Opt-outs service takes them over MESH. */
-export function patientsOptOutsCheckFile(global: GlobalOptions, o: { out: string } & Json): void {
-  withStore(global, (store) => {
-    const patients = store.research.knownPatients();
+export async function patientsOptOutsCheckFile(global: GlobalOptions, o: { out: string } & Json): Promise<void> {
+  await withAnyStore(global, async (store) => {
+    const patients = await store.research.knownPatients();
     // One number per line, each followed by a comma; LF line ends [the service's .dat format].
     writeFileSync(o.out, patients.map((nhs) => `${nhs},\n`).join(''), { mode: 0o600, flag: 'wx' });
-    audit(store, 'research.opt-out-check-file', undefined, `${patients.length} patients`);
+    await audit(store, 'research.opt-out-check-file', undefined, `${patients.length} patients`);
     if (o.json) stdout.json({ out: o.out, patients: patients.length });
     else stdout.line(`${patients.length} NHS numbers written to ${o.out}; send it through MESH, then import the file returned with --usable`);
   });
 }
 
 /** `vitals-gateway patients opt-outs list`: every recorded state (NHS numbers masked in the table). */
-export function patientsOptOutsList(global: GlobalOptions, o: Json): void {
-  withStore(global, (store) => {
-    const list = store.research.optOuts().map((s) => ({ patient: s.patientNhs, optedOut: s.optedOut, setAt: isoTime(s.setAtMs), source: s.source }));
+export async function patientsOptOutsList(global: GlobalOptions, o: Json): Promise<void> {
+  await withAnyStore(global, async (store) => {
+    const list = (await store.research.optOuts()).map((s) => ({ patient: s.patientNhs, optedOut: s.optedOut, setAt: isoTime(s.setAtMs), source: s.source }));
     if (o.json) stdout.json(list);
     else stdout.table(list.map((s) => ({ ...s, patient: `******${s.patient.slice(-4)}` })), 'no opt-out recorded');
   });

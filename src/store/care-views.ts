@@ -151,6 +151,10 @@ export interface OptOutStore {
   optOut(patientNhs: string): OptOutState | undefined;
   /** Sets the state; false if it already was that (the time and source of the earlier setting are kept). */
   setOptOut(s: OptOutState): boolean;
+  /** Many at once, all or none; how many changed (a patient listed twice: the last stands). */
+  setOptOuts(states: readonly OptOutState[]): number;
   /** Every patient's state, by NHS number. */
   optOuts(): OptOutState[];
+  /** Every patient with a device, by NHS number (whom an opt-out check covers). */
+  knownPatients(): string[];
 }

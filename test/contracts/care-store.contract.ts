@@ -192,5 +192,20 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
       expect(await s.research.setOptOut({ patientNhs: A, optedOut: false, setAtMs: 4_000, source: 'cli' })).toBe(true);
       expect((await s.research.optOuts()).map((o) => [o.patientNhs, o.optedOut, o.setAtMs])).toEqual([[B, false, 3_000], [A, false, 4_000]]);
     }));
+
+    it('records many opt-outs at once, counting the changes, and knows every patient with a device', withStores(async (s) => {
+      await s.research.setOptOut({ patientNhs: A, optedOut: true, setAtMs: 1_000, source: 'ndop' });
+      const C = '4010232145';
+      const changed = await s.research.setOptOuts([
+        { patientNhs: A, optedOut: true, setAtMs: 2_000, source: 'ndop' },
+        { patientNhs: B, optedOut: true, setAtMs: 2_000, source: 'ndop' },
+        { patientNhs: C, optedOut: true, setAtMs: 2_000, source: 'ndop' },
+        { patientNhs: C, optedOut: false, setAtMs: 2_000, source: 'clinician:dr-a' },
+      ]);
+      expect(changed).toBe(2);
+      expect((await s.research.optOuts()).map((o) => [o.patientNhs, o.optedOut, o.setAtMs, o.source])).toEqual([[B, true, 2_000, 'ndop'], [C, false, 2_000, 'clinician:dr-a'], [A, true, 1_000, 'ndop']]);
+      expect(await s.research.setOptOuts([])).toBe(0);
+      expect(await s.research.knownPatients()).toEqual([B, A]);
+    }));
   });
 }

@@ -308,8 +308,13 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     const check = new PgDatabase(url, { max: 1 });
     defer(() => check.close());
     expect(JSON.stringify(await check.query('SELECT * FROM api_tokens'))).not.toContain(issued);
+    // Research opt-outs, kept in the database and audited there.
+    const optedOut = await runCli(['patients', 'opt-out', '--patient', TEST_NHS, '--source', 'ndop', '--json'], env);
+    expect(optedOut.code, optedOut.stderr).toBe(0);
+    expect(JSON.parse((await runCli(['patients', 'opt-outs', 'list', '--json'], env)).stdout)).toEqual([expect.objectContaining({ patient: TEST_NHS, optedOut: true, source: 'ndop' })]);
+    expect((await check.query("SELECT action FROM audit WHERE action = 'patient.research-opt-out'")).length).toBe(1);
     // Commands not yet on PostgreSQL say so rather than opening an empty SQLite file.
-    const other = await runCli(['patients', 'opt-outs', 'list'], env);
+    const other = await runCli(['fhir', 'export', '--patient', TEST_NHS], env);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('store.postgres');
 

@@ -138,6 +138,22 @@ export class PgOptOuts implements AsyncPort<OptOutStore> {
     return changed === 1;
   }
 
+  async setOptOuts(states: readonly OptOutState[]): Promise<number> {
+    if (states.length === 0) return 0;
+    const last = [...new Map(states.map((x) => [x.patientNhs, x])).values()];
+    // One statement: all or none.
+    return this.db.execute(
+      `INSERT INTO research_opt_outs (patient_nhs, opted_out, set_at, source) SELECT * FROM unnest($1::text[], $2::boolean[], $3::bigint[], $4::text[])
+       ON CONFLICT (patient_nhs) DO UPDATE SET opted_out = excluded.opted_out, set_at = excluded.set_at, source = excluded.source
+       WHERE research_opt_outs.opted_out != excluded.opted_out`,
+      [last.map((x) => x.patientNhs), last.map((x) => x.optedOut), last.map((x) => x.setAtMs), last.map((x) => x.source)],
+    );
+  }
+
+  async knownPatients(): Promise<string[]> {
+    return (await this.db.query('SELECT DISTINCT patient_nhs FROM devices ORDER BY patient_nhs', [])).map((r) => String(r['patient_nhs']));
+  }
+
   async optOuts(): Promise<OptOutState[]> {
     return (await this.db.query('SELECT patient_nhs, opted_out, set_at, source FROM research_opt_outs ORDER BY patient_nhs')).map(optOut);
   }

@@ -63,9 +63,9 @@ export class SqliteResearch implements OptOutStore {
     return this.setStmt.run(s.patientNhs, s.optedOut ? 1 : 0, s.setAtMs, s.source).changes === 1;
   }
 
-  /** Many at once, in one transaction; returns how many changed. */
+  /** Many at once, in one transaction; returns how many changed (a patient listed twice: the last stands). */
   setOptOuts(states: readonly OptOutState[]): number {
-    return this.setMany(states);
+    return this.setMany([...new Map(states.map((x) => [x.patientNhs, x])).values()]);
   }
 
   /** Every patient whose state is recorded. */
