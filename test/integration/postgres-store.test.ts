@@ -257,4 +257,24 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
       await Promise.all([writer.close(), listener.close()]);
     }
   }, 60_000);
+
+  it('fills the per-minute rollups from the readings already stored when migrating to them, leaving retracted values out', async () => {
+    const url = await server.createDatabase(migrated);
+    const store = await PgStore.open(url);
+    await store.devices.insert({ id: 'd1', profileId: 'bp-upper-arm', patientNhs: '9434765919', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+    const bp = (messageId: string, at: number, systolic: number) => [row({ messageId, takenAtMs: at, deviceTakenAtMs: at, metric: 'systolic', value: systolic }), row({ messageId, takenAtMs: at, deviceTakenAtMs: at, metric: 'diastolic', value: 80 })];
+    const retracted = bp('r3', 125_000, 200);
+    await store.readings.commit({ rows: [...bp('r1', 60_000, 120), ...bp('r2', 70_000, 130), ...retracted, ...bp('r4', 190_000, 140)], deadLetters: [], health: [] });
+    await store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', readingKey: retracted[0]!.idempotencyKey, action: 'retract', before: { systolic: 200, diastolic: 80 }, after: undefined, reason: undefined, requestedBy: 'cli:test', atMs: 1 }] });
+    await store.close();
+    const db = new PgDatabase(url, { max: 1 });
+    const rollups = async () => (await db.query("SELECT minute, min, max, sum, count FROM reading_rollups WHERE metric = 'systolic' ORDER BY minute", [])).map((r) => Object.values(r).map(Number));
+    const kept = await rollups();
+    expect(kept).toEqual([[1, 120, 130, 250, 2], [3, 140, 140, 140, 1]]);
+    // Back to the schema before rollups, then migrated again: the same rollups, from the readings.
+    await db.query('DROP TABLE reading_rollups; UPDATE vg_schema SET version = 10');
+    await (await PgStore.open(url)).close();
+    expect(await rollups()).toEqual(kept);
+    await db.close();
+  });
 });

@@ -261,6 +261,23 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE corrections ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
    CREATE INDEX corrections_tx ON corrections (tx);
    ALTER TABLE derivation_state ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;`,
+  // 11: per-minute rollups of each patient's metrics (min, max, sum, count of the values shown:
+  // retracted ones left out), kept in the commit that stores or corrects the values, so a chart of
+  // 90 days of per-second heart rate reads 130 thousand rollups instead of 7.8 million readings.
+  `CREATE TABLE reading_rollups (
+     patient_nhs TEXT NOT NULL,
+     metric TEXT NOT NULL,
+     minute BIGINT NOT NULL,
+     min DOUBLE PRECISION NOT NULL,
+     max DOUBLE PRECISION NOT NULL,
+     sum DOUBLE PRECISION NOT NULL,
+     count BIGINT NOT NULL,
+     PRIMARY KEY (patient_nhs, metric, minute)
+   );
+   INSERT INTO reading_rollups
+     SELECT r.patient_nhs, v.key, r.taken_at / 60000, min(x.value), max(x.value), sum(x.value), count(*)
+     FROM readings r CROSS JOIN LATERAL json_each(r.values_json) AS v (key, value) CROSS JOIN LATERAL (SELECT (v.value ->> 0)::double precision AS value) x
+     WHERE r.status != 'entered-in-error' GROUP BY 1, 2, 3;`,
 ];
 
 /** The schema version this build writes. */

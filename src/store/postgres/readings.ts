@@ -68,6 +68,7 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
       for (const r of batch.reviews ?? []) {
         await tx.execute('INSERT INTO patient_reviews (patient_nhs, by, at) VALUES ($1, $2, $3) ON CONFLICT (patient_nhs) DO UPDATE SET by = excluded.by, at = excluded.at', [r.patientNhs, r.by, r.atMs]);
       }
+      await rollUp(tx, readings.filter((_, i) => stored[i] === true));
       const announcer = this.announcer;
       for (const payload of announcer?.payloads(batch) ?? []) await tx.query('SELECT pg_notify($1, $2)', [announcer?.channel, payload]);
       // Last: the devices' health rows are the ones commits from several workers share, so their locks are held only until the commit.
@@ -182,17 +183,65 @@ async function noteProfileMetrics(tx: PgQueryable, readings: readonly ReadingTup
   await tx.execute('INSERT INTO profile_metrics (metric, profile_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [metrics, profiles]);
 }
 
-/** Amends or retracts the reading's row; its key, times and identity stay as they were. */
+/**
+ * Adds the readings stored now to their minutes' rollups: one upsert for the commit, its rows in
+ * key order, the same on every worker, so two commits adding to the same minutes wait for each
+ * other rather than deadlock.
+ */
+async function rollUp(tx: PgQueryable, readings: readonly ReadingTuple[]): Promise<void> {
+  const minutes = new Map<string, [patient: string, metric: string, minute: number, min: number, max: number, sum: number, count: number]>();
+  for (const t of readings) {
+    const [, , patient, , , takenAt, , , , , , metrics, values] = t;
+    const minute = Math.floor(takenAt / 60_000);
+    metrics.forEach((metric, v) => {
+      const value = values[v] as number;
+      const key = `${patient}|${metric}|${minute}`;
+      const m = minutes.get(key);
+      if (m === undefined) minutes.set(key, [patient, metric, minute, value, value, value, 1]);
+      else {
+        m[3] = Math.min(m[3], value);
+        m[4] = Math.max(m[4], value);
+        m[5] += value;
+        m[6] += 1;
+      }
+    });
+  }
+  if (minutes.size === 0) return;
+  const rows = [...minutes.values()];
+  const column = (i: number) => rows.map((r) => r[i]);
+  await tx.execute(
+    `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::bigint[]) AS u (p, m, mi, lo, hi, su, n) ORDER BY p, m, mi
+     ON CONFLICT (patient_nhs, metric, minute) DO UPDATE SET min = LEAST(reading_rollups.min, excluded.min), max = GREATEST(reading_rollups.max, excluded.max),
+       sum = reading_rollups.sum + excluded.sum, count = reading_rollups.count + excluded.count`,
+    [column(0), column(1), column(2), column(3), column(4), column(5), column(6)],
+  );
+}
+
+/** Amends or retracts the reading's row; its key, times and identity stay as they were; its minute's rollups are summed again. */
 async function correct(tx: PgQueryable, c: Correction): Promise<void> {
-  const [reading] = await tx.query('SELECT id, values_json::text AS values_json FROM readings WHERE reading_key = $1 FOR UPDATE', [c.readingKey]);
+  const [reading] = await tx.query('SELECT id, patient_nhs, taken_at, values_json::text AS values_json FROM readings WHERE reading_key = $1 FOR UPDATE', [c.readingKey]);
   if (reading !== undefined) {
-    const { valuesJson, firstJson } = amendedValues(reading['values_json'] as string, c.after);
+    const { values, valuesJson, firstJson } = amendedValues(reading['values_json'] as string, c.after);
     await tx.execute('UPDATE readings SET status = $1, values_json = $2::json, first_values_json = COALESCE(first_values_json, $3::json) WHERE id = $4', [
       c.action === 'retract' ? 'entered-in-error' : 'amended',
       valuesJson,
       c.action === 'amend' ? firstJson : null,
       reading['id'],
     ]);
+    const minute = Math.floor(Number(reading['taken_at']) / 60_000);
+    for (const metric of Object.keys(values).sort()) {
+      const at = [reading['patient_nhs'], metric, minute];
+      await tx.execute('DELETE FROM reading_rollups WHERE patient_nhs = $1 AND metric = $2 AND minute = $3', at);
+      await tx.execute(
+        `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count)
+         SELECT $1, $2, $3::bigint, min(x.value), max(x.value), sum(x.value), count(*) FROM readings r CROSS JOIN LATERAL (SELECT (r.values_json -> $2 ->> 0)::double precision AS value) x
+         WHERE r.patient_nhs = $1 AND r.profile_id IN (SELECT profile_id FROM profile_metrics WHERE metric = $2) AND r.taken_at >= $3::bigint * 60000 AND r.taken_at < ($3::bigint + 1) * 60000
+           AND r.status != 'entered-in-error' AND x.value IS NOT NULL
+         HAVING count(*) > 0`,
+        at,
+      );
+    }
   }
   await tx.execute('INSERT INTO corrections (device_id, reading_key, action, before, after, reason, requested_by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
     c.deviceId,

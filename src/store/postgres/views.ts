@@ -18,10 +18,10 @@ const IN_RANGE = `FROM readings r WHERE r.patient_nhs = $1 AND r.profile_id IN (
 const VALUE = `(r.values_json -> $2 ->> 0)::double precision`;
 
 /**
- * What the web app reads on PostgreSQL, each through the `(patient_nhs, profile_id, taken_at)`
- * index. There are no per-minute rollups here (the SQLite store keeps them): a chart's series and
- * the sparklines read the readings in their range, so their cost grows with the readings shown —
- * a few a day from home devices, but 86,400 a day from a per-second wearable (see docs/store.md).
+ * What the web app reads on PostgreSQL, as the SQLite store does: latest values and recent
+ * readings through the `(patient_nhs, profile_id, taken_at)` index, long series and sparklines from
+ * the per-minute rollups (`reading_rollups`, kept in each commit), so a chart's cost grows with the
+ * minutes it covers, not the readings.
  */
 export class PgCareViews implements AsyncPort<CareViews> {
   constructor(private readonly db: PgQueryable) {}
@@ -90,12 +90,10 @@ export class PgCareViews implements AsyncPort<CareViews> {
     for (const [patient, metric] of series) byMetric.set(metric, [...(byMetric.get(metric) ?? []), patient]);
     const out = new Map<string, { atMs: number; value: number }[]>();
     for (const [metric, patients] of byMetric) {
-      // Each bucket's time is the minute of its newest value, as the SQLite store's rollups give it.
+      // From the rollups, one key range per patient; each bucket timed by the minute of its newest value.
       const rows = await this.db.query(
-        `SELECT r.patient_nhs, (r.taken_at - $3) / $4 AS b, avg((r.values_json -> $2 ->> 0)::double precision) AS mean, max(r.taken_at) / 60000 * 60000 AS at
-         FROM unnest($1::text[]) AS p (nhs) CROSS JOIN profile_metrics pm
-         JOIN readings r ON r.patient_nhs = p.nhs AND r.profile_id = pm.profile_id AND r.taken_at >= $3
-         WHERE pm.metric = $2 AND r.status != 'entered-in-error' AND (r.values_json -> $2) IS NOT NULL
+        `SELECT r.patient_nhs, greatest(0::bigint, r.minute * 60000 - $3::bigint) / $4::bigint AS b, sum(r.sum) / sum(r.count) AS mean, max(r.minute) * 60000 AS at
+         FROM unnest($1::text[]) AS p (nhs) JOIN reading_rollups r ON r.patient_nhs = p.nhs AND r.metric = $2 AND r.minute >= $3::bigint / 60000
          GROUP BY r.patient_nhs, b ORDER BY r.patient_nhs, b`,
         [patients, metric, fromMs, widthMs],
       );
@@ -107,8 +105,19 @@ export class PgCareViews implements AsyncPort<CareViews> {
     return out;
   }
 
+  /**
+   * How many there are, and buckets a minute wide or wider, come from the per-minute rollups (so
+   * whole minutes at the range's ends count in); every value, and narrower buckets, from the readings.
+   */
   async series(patientNhs: string, metric: string, fromMs: number, toMs: number, maxPoints: number): Promise<Series> {
-    const [counted] = await this.db.query(`SELECT count(*) AS n ${IN_RANGE}`, [patientNhs, metric, fromMs, toMs]);
+    const fromMinute = Math.floor(fromMs / 60_000);
+    const toMinute = Math.ceil(toMs / 60_000);
+    const [counted] = await this.db.query('SELECT COALESCE(sum(count), 0) AS n FROM reading_rollups WHERE patient_nhs = $1 AND metric = $2 AND minute >= $3 AND minute < $4', [
+      patientNhs,
+      metric,
+      fromMinute,
+      toMinute,
+    ]);
     if (Number(counted?.['n'] ?? 0) <= maxPoints) {
       const rows = await this.db.query(
         `SELECT r.id, r.device_id, $2::text AS metric, ${VALUE} AS value, r.values_json -> $2 ->> 1 AS unit, r.taken_at, r.status ${IN_RANGE} ORDER BY r.taken_at, r.id`,
@@ -117,11 +126,19 @@ export class PgCareViews implements AsyncPort<CareViews> {
       return { points: rows.map(point) };
     }
     const width = Math.max(1, Math.ceil((toMs - fromMs) / Math.max(1, Math.floor(maxPoints / 2))));
-    const rows = await this.db.query(
-      `SELECT (r.taken_at - $3) / $5 AS b, min(${VALUE}) AS min, max(${VALUE}) AS max, avg(${VALUE}) AS mean, count(*) AS count, min(r.taken_at) AS first, max(r.taken_at) AS last
-       ${IN_RANGE} GROUP BY b ORDER BY b`,
-      [patientNhs, metric, fromMs, toMs, width],
-    );
+    const rows =
+      width >= 60_000
+        ? await this.db.query(
+            `SELECT greatest(0::bigint, minute * 60000 - $5::bigint) / $6::bigint AS b, min(min) AS min, max(max) AS max, sum(sum) / sum(count) AS mean, sum(count) AS count,
+               greatest($5::bigint, min(minute) * 60000) AS first, least($7::bigint - 1, max(minute) * 60000 + 59999) AS last
+             FROM reading_rollups WHERE patient_nhs = $1 AND metric = $2 AND minute >= $3 AND minute < $4 GROUP BY b ORDER BY b`,
+            [patientNhs, metric, fromMinute, toMinute, fromMs, width, toMs],
+          )
+        : await this.db.query(
+            `SELECT (r.taken_at - $3) / $5 AS b, min(${VALUE}) AS min, max(${VALUE}) AS max, avg(${VALUE}) AS mean, count(*) AS count, min(r.taken_at) AS first, max(r.taken_at) AS last
+             ${IN_RANGE} GROUP BY b ORDER BY b`,
+            [patientNhs, metric, fromMs, toMs, width],
+          );
     return { buckets: rows.map((r) => ({ fromMs: Number(r['first']), toMs: Number(r['last']), min: Number(r['min']), max: Number(r['max']), mean: Number(r['mean']), count: Number(r['count']) })) };
   }
 }
