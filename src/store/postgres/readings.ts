@@ -1,6 +1,6 @@
 import { readingKeyPrefix } from '../../domain/index.js';
 import type { AsyncPort } from '../async-port.js';
-import { amendedValues, toReadings, type ReadingTuple } from '../reading-encoding.js';
+import { addToMinute, amendedValues, toReadings, type MinuteRollup, type ReadingTuple } from '../reading-encoding.js';
 import type { CommitBatch, CommitReceipt, Correction, HealthUpdate, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
 import { storedReadingFromRow } from '../rows.js';
 import { PgAlerts } from './alerts.js';
@@ -189,22 +189,10 @@ async function noteProfileMetrics(tx: PgQueryable, readings: readonly ReadingTup
  * other rather than deadlock.
  */
 async function rollUp(tx: PgQueryable, readings: readonly ReadingTuple[]): Promise<void> {
-  const minutes = new Map<string, [patient: string, metric: string, minute: number, min: number, max: number, sum: number, count: number]>();
+  const minutes = new Map<string, MinuteRollup>();
   for (const t of readings) {
     const [, , patient, , , takenAt, , , , , , metrics, values] = t;
-    const minute = Math.floor(takenAt / 60_000);
-    metrics.forEach((metric, v) => {
-      const value = values[v] as number;
-      const key = `${patient}|${metric}|${minute}`;
-      const m = minutes.get(key);
-      if (m === undefined) minutes.set(key, [patient, metric, minute, value, value, value, 1]);
-      else {
-        m[3] = Math.min(m[3], value);
-        m[4] = Math.max(m[4], value);
-        m[5] += value;
-        m[6] += 1;
-      }
-    });
+    metrics.forEach((metric, v) => addToMinute(minutes, patient, metric, takenAt, values[v] as number));
   }
   if (minutes.size === 0) return;
   const rows = [...minutes.values()];

@@ -1,6 +1,6 @@
 import { readingKeyPrefix } from '../../domain/index.js';
 import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
-import { amendedValues, toReadings, type ReadingTuple } from '../reading-encoding.js';
+import { addToMinute, amendedValues, toReadings, type MinuteRollup, type ReadingTuple } from '../reading-encoding.js';
 import { storedReadingFromRow } from '../rows.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
@@ -170,13 +170,12 @@ export class SqliteReadingStore implements ReadingStore {
    * and notes profiles seen carrying a metric for the first time.
    */
   private rollUp(readings: readonly ReadingTuple[], ids: readonly (number | undefined)[]): void {
-    const minutes = new Map<string, [patient: string, metric: string, minute: number, min: number, max: number, sum: number, count: number]>();
+    const minutes = new Map<string, MinuteRollup>();
     const newest = new Map<string, [patient: string, metric: string, id: number, device: string, value: number, unit: string, takenAt: number]>();
     readings.forEach((t, i) => {
       const id = ids[i];
       if (id === undefined) return;
       const [, device, patient, profile, , takenAt, , , , , , metrics, values, units] = t;
-      const minute = Math.floor(takenAt / 60_000);
       for (let v = 0; v < metrics.length; v++) {
         const metric = metrics[v] as string;
         const value = values[v] as number;
@@ -184,15 +183,7 @@ export class SqliteReadingStore implements ReadingStore {
         const latestKey = `${patient}|${metric}`;
         const n = newest.get(latestKey);
         if (n === undefined || takenAt >= n[6]) newest.set(latestKey, [patient, metric, id, device, value, units[v] as string, takenAt]);
-        const key = `${latestKey}|${minute}`;
-        const m = minutes.get(key);
-        if (m === undefined) minutes.set(key, [patient, metric, minute, value, value, value, 1]);
-        else {
-          m[3] = Math.min(m[3], value);
-          m[4] = Math.max(m[4], value);
-          m[5] += value;
-          m[6] += 1;
-        }
+        addToMinute(minutes, patient, metric, takenAt, value);
       }
     });
     for (const m of minutes.values()) this.rollupStmt.run(...m);
