@@ -314,7 +314,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(JSON.parse((await runCli(['patients', 'opt-outs', 'list', '--json'], env)).stdout)).toEqual([expect.objectContaining({ patient: TEST_NHS, optedOut: true, source: 'ndop' })]);
     expect((await check.query("SELECT action FROM audit WHERE action = 'patient.research-opt-out'")).length).toBe(1);
     // Commands not yet on PostgreSQL say so rather than opening an empty SQLite file.
-    const other = await runCli(['fhir', 'export', '--patient', TEST_NHS], env);
+    const other = await runCli(['research', 'summary', '--project', 'p1', '--from', new Date(Date.now() - 86_400_000).toISOString(), '--to', new Date().toISOString()], env);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('store.postgres');
 
@@ -351,6 +351,16 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     // What operators read back, from the same database.
     const shown = await runCli(['readings', '--patient', TEST_NHS, '--json'], env);
     expect(JSON.parse(shown.stdout)).toEqual([expect.objectContaining({ metric: 'bodyTemperature', device: 'thermo-cli', status: 'final' })]);
+    // The patient's Observations as a FHIR Bundle, and the stored readings queued for InfluxDB (with the workers' pseudonym key), from the same database.
+    const bundle = JSON.parse((await runCli(['fhir', 'export', '--patient', TEST_NHS], env)).stdout) as { resourceType: string; entry: { resource: { resourceType: string; valueQuantity?: { value: number } } }[] };
+    expect(bundle.resourceType).toBe('Bundle');
+    expect(bundle.entry.filter((e) => e.resource.resourceType === 'Observation').map((e) => e.resource.valueQuantity?.value)).toEqual([expect.any(Number)]);
+    const keyFile = join(tmp.dir, 'pseudonym.key');
+    writeFileSync(keyFile, randomBytes(32));
+    const backfilled = await runCli(['influx', 'backfill', '--since', new Date(Date.now() - 86_400_000).toISOString(), '--json'], { ...env, VG_PSEUDONYM_KEY_FILE: keyFile });
+    expect(backfilled.code, backfilled.stderr).toBe(0);
+    expect(JSON.parse(backfilled.stdout)).toMatchObject({ queued: 1 });
+    expect(await db.query(`SELECT COUNT(*)::int AS n FROM outbox WHERE sink = 'influx'`)).toEqual([{ n: 1 }]);
     const dead = await runCli(['dead-letters', '--json'], env);
     expect(JSON.parse(dead.stdout)).toEqual([expect.objectContaining({ deviceId: 'thermo-cli', issues: [expect.objectContaining({ code: 'value-out-of-range' })] })]);
 
