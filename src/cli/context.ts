@@ -20,18 +20,6 @@ export function commandConfig(global: GlobalOptions, flags: Record<string, unkno
   return loadConfig(layers);
 }
 
-/**
- * Runs `fn` on the configured store (with the config), closing the store once `fn` returns — or,
- * when it returns a promise, once that settles — and when it throws.
- */
-export function withStore<T>(global: GlobalOptions, fn: (store: SqliteStore, config: LoadedConfig) => T): T {
-  const config = commandConfig(global);
-  if (config.store.postgres !== undefined) {
-    throw new GatewayError('GW_CONFIG_INVALID', 'store.postgres: this command works on the embedded SQLite store only so far (on PostgreSQL: start, devices, readings, dead-letters, outbox, broker mosquitto-files)');
-  }
-  return withSqlite(config, fn);
-}
-
 function withSqlite<T>(config: LoadedConfig, fn: (store: SqliteStore, config: LoadedConfig) => T): T {
   const store = new SqliteStore(config.dbFile);
   let result: T;

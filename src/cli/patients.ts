@@ -2,7 +2,7 @@ import { GatewayError } from '../domain/index.js';
 import { loadProfiles } from '../profiles/index.js';
 import type { PgStore } from '../store/postgres/index.js';
 import type { SqliteStore } from '../store/sqlite/index.js';
-import { commandConfig, patientOption, withAnyStore, withStore, type GlobalOptions } from './context.js';
+import { commandConfig, patientOption, withAnyStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };

@@ -5,7 +5,7 @@ import { loadSecretKey } from '../outputs/secret-key.js';
 import { loadProfiles } from '../profiles/index.js';
 import { cohortSummary, ExtractError, extractInWorker, parseOptOutFile, PROJECT_ID, type ExtractLevel, type ExtractProgress, type SummaryDimension, type TableFormat, type TimePrecision } from '../research/index.js';
 import type { OptOutState, SqliteStore } from '../store/sqlite/index.js';
-import { auditCli as audit, cliActor, patientOption, withAnyStore, withStore, type GlobalOptions } from './context.js';
+import { auditCli as audit, cliActor, patientOption, withAnyStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };
@@ -135,14 +135,16 @@ export function researchExtract(
 ): Promise<void> {
   const projectId = project(o.project);
   const { fromMs, toMs } = period(o.from, o.to);
-  return withStore(global, async (store, config) => {
+  return withAnyStore(global, async (store, config) => {
     const bar = progressBar();
     const started = performance.now();
     const result = await extractInWorker(
       {
         dbFile: config.dbFile,
+        postgresUrl: config.store.postgres?.url,
         profilesDir: config.profilesDir,
-        secret: loadSecretKey(config.researchKeyFile),
+        // Made on first use by a gateway on SQLite; on PostgreSQL every machine's command line must hold the same one.
+        secret: loadSecretKey(config.researchKeyFile, { create: config.store.postgres === undefined }),
         projectId,
         request: { fromMs, toMs, level: o.level, format: o.format, precision: o.precision ?? config.research.timePrecision, outDir: o.out },
         timeZone: config.fhir.timeZone,
@@ -156,7 +158,7 @@ export function researchExtract(
       throw new GatewayError('GW_RESEARCH_PERIOD_INVALID', '--to must be after --from');
     }
     const m = result.value;
-    audit(store, 'research.extract', undefined, `${projectId}: ${m.level}, ${m.rows} rows, ${m.patients.included} patients, ${m.patients.excludedByOptOut} excluded by opt-out`);
+    await audit(store, 'research.extract', undefined, `${projectId}: ${m.level}, ${m.rows} rows, ${m.patients.included} patients, ${m.patients.excludedByOptOut} excluded by opt-out`);
     const seconds = (performance.now() - started) / 1000;
     const summary = { out: o.out, project: projectId, level: m.level, format: m.format, rows: m.rows, patients: m.patients, files: m.files.map((f) => ({ name: f.name, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })), seconds: Math.round(seconds * 10) / 10, rowsPerSecond: Math.round(m.rows / Math.max(seconds, 0.001)), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
     if (o.json) stdout.json(summary);
@@ -169,12 +171,12 @@ export function researchExtract(
 }
 
 /** `vitals-gateway research summary --project <id> --from … --to … --by metric,day [--json]`: counts with disclosure control. */
-export function researchSummary(global: GlobalOptions, o: { project: string; from: string; to: string; by: SummaryDimension[] } & Json): void {
+export async function researchSummary(global: GlobalOptions, o: { project: string; from: string; to: string; by: SummaryDimension[] } & Json): Promise<void> {
   const projectId = project(o.project);
   const { fromMs, toMs } = period(o.from, o.to);
-  withStore(global, (store, config) => {
-    const s = cohortSummary({ fromMs, toMs, by: o.by }, { research: store.research, profiles: loadProfiles(config.profilesDir), timeZone: config.fhir.timeZone });
-    audit(store, 'research.summary', undefined, `${projectId}: by ${o.by.join(',')}, ${s.groups.length} groups`);
+  await withAnyStore(global, async (store, config) => {
+    const s = await cohortSummary({ fromMs, toMs, by: o.by }, { research: store.research, profiles: loadProfiles(config.profilesDir), timeZone: config.fhir.timeZone });
+    await audit(store, 'research.summary', undefined, `${projectId}: by ${o.by.join(',')}, ${s.groups.length} groups`);
     if (o.json) stdout.json({ project: projectId, period: { from: isoTime(fromMs), to: isoTime(toMs) }, disclosure: 'counts 1–7 suppressed (null), others rounded to the nearest 5', ...s });
     else {
       // CSV, suppressed counts as `*` [NHS England's convention].

@@ -5,6 +5,8 @@ import type { ExtractError, ExtractManifest, ExtractProgress, ExtractRequest } f
 /** What the extract thread needs (all of it cloneable). */
 export interface ExtractJob {
   readonly dbFile: string;
+  /** The shared database instead of `dbFile`. */
+  readonly postgresUrl?: string | undefined;
   readonly profilesDir: string;
   /** The research secret (the project's key is derived from it in the thread). */
   readonly secret: Uint8Array;

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadProfiles } from '../profiles/index.js';
+import { PgStore } from '../store/postgres/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { runExtract } from './extract.js';
 import type { ExtractJob } from './extract-in-worker.js';
@@ -12,9 +13,10 @@ import { projectKey } from './pseudonym.js';
 const port = parentPort;
 if (port === null) throw new Error('extract-thread must run in a worker thread');
 const job = workerData as ExtractJob;
-const store = new SqliteStore(job.dbFile);
+// The store the job names: the embedded SQLite file, or the shared PostgreSQL database.
+const store = job.postgresUrl === undefined ? new SqliteStore(job.dbFile) : await PgStore.open(job.postgresUrl, { poolSize: 1 });
 try {
-  const result = runExtract(job.request, {
+  const result = await runExtract(job.request, {
     research: store.research,
     profiles: loadProfiles(job.profilesDir),
     key: projectKey(Buffer.from(job.secret), job.projectId),
@@ -25,5 +27,5 @@ try {
   });
   port.postMessage({ result });
 } finally {
-  store.close();
+  await store.close();
 }

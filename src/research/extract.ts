@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { homeBpAverage, monitoringRuns, type HomeBpReading } from '../clinical/index.js';
 import { err, ok, type Result } from '../domain/index.js';
 import type { ProfileCatalog } from '../profiles/index.js';
-import type { SqliteResearch } from '../store/sqlite/index.js';
+import type { ResearchValue } from '../store/sqlite/index.js';
 import { coarsen, localDays, type TimePrecision } from './coarsen.js';
 import { parquetSink } from './parquet.js';
 import type { ProjectKey } from './pseudonym.js';
@@ -38,8 +38,19 @@ export interface ExtractProgress {
   readonly rows: number;
 }
 
+/**
+ * What extracts and summaries read, from either store: the patients with values in a period, each
+ * one's opt-out at the moment it is reached, and its values in chunks (memory stays bounded).
+ */
+export interface ResearchReads {
+  patientsWithReadings(fromMs: number, toMs: number): string[] | Promise<string[]>;
+  isOptedOut(patientNhs: string): boolean | Promise<boolean>;
+  /** A patient's values in [fromMs, toMs), oldest first, retracted ones left out. */
+  valueChunks(patientNhs: string, fromMs: number, toMs: number): Iterable<readonly ResearchValue[]> | AsyncIterable<readonly ResearchValue[]>;
+}
+
 export interface ExtractDeps {
-  readonly research: Pick<SqliteResearch, 'patientsWithReadings' | 'isOptedOut' | 'values'>;
+  readonly research: ResearchReads;
   readonly profiles: ProfileCatalog;
   readonly key: ProjectKey;
   /** Local days (daily level, home BP monitoring days). */
@@ -118,7 +129,7 @@ const HOME_BP: readonly Column[] = [
  * made earlier). Streams one patient at a time into the tables, so memory stays flat whatever the
  * extract's size, then writes the manifest with each file's SHA-256.
  */
-export function runExtract(req: ExtractRequest, d: ExtractDeps): Result<ExtractManifest, ExtractError> {
+export async function runExtract(req: ExtractRequest, d: ExtractDeps): Promise<Result<ExtractManifest, ExtractError>> {
   if (!(req.toMs > req.fromMs)) return err(ExtractError.BadPeriod);
   if (existsSync(req.outDir) && readdirSync(req.outDir).length > 0) return err(ExtractError.OutNotEmpty);
   mkdirSync(req.outDir, { recursive: true, mode: 0o700 });
@@ -142,7 +153,7 @@ export function runExtract(req: ExtractRequest, d: ExtractDeps): Result<ExtractM
     return found;
   };
 
-  const patients = d.research.patientsWithReadings(req.fromMs, req.toMs);
+  const patients = await d.research.patientsWithReadings(req.fromMs, req.toMs);
   let included = 0;
   let excluded = 0;
   let rows = 0;
@@ -150,7 +161,7 @@ export function runExtract(req: ExtractRequest, d: ExtractDeps): Result<ExtractM
   const progress = () => d.onProgress?.({ patientsDone: done, patients: patients.length, rows });
   for (const nhs of patients) {
     done++;
-    if (d.research.isOptedOut(nhs)) {
+    if (await d.research.isOptedOut(nhs)) {
       excluded++;
       continue;
     }
@@ -158,12 +169,14 @@ export function runExtract(req: ExtractRequest, d: ExtractDeps): Result<ExtractM
     const pseudonym = d.key.pseudonym(nhs);
     if (req.level === 'readings') {
       const sink = (tables[0] as { sink: TableSink }).sink;
-      for (const [metric, value, unit, takenAtMs, profileId, corrected] of d.research.values(nhs, req.fromMs, req.toMs)) {
-        const [deviceClass, model] = deviceOf(profileId);
-        sink.append([pseudonym, metric, value, unit, coarsen(takenAtMs, req.precision), deviceClass, model, profileId, corrected === 1]);
-        if (++rows % 250_000 === 0) progress();
+      for await (const chunk of d.research.valueChunks(nhs, req.fromMs, req.toMs)) {
+        for (const [metric, value, unit, takenAtMs, profileId, corrected] of chunk) {
+          const [deviceClass, model] = deviceOf(profileId);
+          sink.append([pseudonym, metric, value, unit, coarsen(takenAtMs, req.precision), deviceClass, model, profileId, corrected === 1]);
+          if (++rows % 250_000 === 0) progress();
+        }
       }
-    } else rows += daily(pseudonym, d.research.values(nhs, req.fromMs, req.toMs), day, d.timeZone, tables[0]?.sink as TableSink, tables[1]?.sink as TableSink);
+    } else rows += await daily(pseudonym, d.research.valueChunks(nhs, req.fromMs, req.toMs), day, d.timeZone, tables[0]?.sink as TableSink, tables[1]?.sink as TableSink);
     progress();
   }
 
@@ -192,7 +205,7 @@ export function runExtract(req: ExtractRequest, d: ExtractDeps): Result<ExtractM
 }
 
 /** One patient's daily summaries (per local day and metric) and home BP monitoring runs; returns rows written. */
-function daily(pseudonym: string, values: Iterable<readonly [string, number, string, number, string, 0 | 1]>, day: (ms: number) => number, zone: string, days: TableSink, homeBp: TableSink): number {
+async function daily(pseudonym: string, chunks: Iterable<readonly ResearchValue[]> | AsyncIterable<readonly ResearchValue[]>, day: (ms: number) => number, zone: string, days: TableSink, homeBp: TableSink): Promise<number> {
   // Values come in time order, so each local day is complete once a later day begins.
   let current = Number.NaN;
   let byMetric = new Map<string, { unit: string; count: number; sum: number; min: number; max: number }>();
@@ -205,7 +218,7 @@ function daily(pseudonym: string, values: Iterable<readonly [string, number, str
     byMetric = new Map();
   };
   const bp = new Map<string, { takenAtMs: number; systolic?: number; diastolic?: number }>();
-  for (const [metric, value, unit, takenAtMs, profileId] of values) {
+  for await (const chunk of chunks) for (const [metric, value, unit, takenAtMs, profileId] of chunk) {
     const d = day(takenAtMs);
     if (d !== current) {
       if (byMetric.size > 0) flushDay();

@@ -5,7 +5,7 @@
  */
 export { coarsen, isoDay, localDays, TIME_PRECISIONS, type TimePrecision } from './coarsen.js';
 export { disclose } from './disclosure.js';
-export { EXTRACT_LEVELS, ExtractError, runExtract, sha256File, type ExtractLevel, type ExtractManifest, type ExtractProgress, type ExtractRequest } from './extract.js';
+export { EXTRACT_LEVELS, ExtractError, runExtract, sha256File, type ExtractLevel, type ExtractManifest, type ExtractProgress, type ExtractRequest, type ResearchReads } from './extract.js';
 export { parseOptOutFile, splitCsv, type OptOutFile } from './opt-out-file.js';
 export { projectKey, PROJECT_ID, type ProjectKey } from './pseudonym.js';
 export { cohortSummary, SUMMARY_DIMENSIONS, type CohortSummary, type SummaryDimension } from './summary.js';

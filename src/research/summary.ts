@@ -1,5 +1,5 @@
 import type { ProfileCatalog } from '../profiles/index.js';
-import type { SqliteResearch } from '../store/sqlite/index.js';
+import type { ResearchReads } from './extract.js';
 import { isoDay, localDays } from './coarsen.js';
 import { disclose } from './disclosure.js';
 
@@ -27,10 +27,10 @@ export interface CohortSummary {
  * publication: opted-out patients are left out, and every count goes through disclosure control
  * (see `disclose`). Streams one patient at a time.
  */
-export function cohortSummary(
+export async function cohortSummary(
   req: { readonly fromMs: number; readonly toMs: number; readonly by: readonly SummaryDimension[] },
-  d: { readonly research: Pick<SqliteResearch, 'patientsWithReadings' | 'isOptedOut' | 'values'>; readonly profiles: ProfileCatalog; readonly timeZone: string },
-): CohortSummary {
+  d: { readonly research: ResearchReads; readonly profiles: ProfileCatalog; readonly timeZone: string },
+): Promise<CohortSummary> {
   const day = localDays(d.timeZone);
   const part: Record<SummaryDimension, (metric: string, takenAtMs: number, profileId: string) => string> = {
     metric: (metric) => metric,
@@ -47,14 +47,14 @@ export function cohortSummary(
   const counts = new Map<string, { patients: number; values: number }>();
   let included = 0;
   let excluded = 0;
-  for (const nhs of d.research.patientsWithReadings(req.fromMs, req.toMs)) {
-    if (d.research.isOptedOut(nhs)) {
+  for (const nhs of await d.research.patientsWithReadings(req.fromMs, req.toMs)) {
+    if (await d.research.isOptedOut(nhs)) {
       excluded++;
       continue;
     }
     included++;
     const mine = new Set<string>();
-    for (const [metric, , , takenAtMs, profileId] of d.research.values(nhs, req.fromMs, req.toMs)) {
+    for await (const chunk of d.research.valueChunks(nhs, req.fromMs, req.toMs)) for (const [metric, , , takenAtMs, profileId] of chunk) {
       const key = parts.map((f) => f(metric, takenAtMs, profileId)).join('\u0000');
       const c = counts.get(key) ?? { patients: 0, values: 0 };
       c.values++;

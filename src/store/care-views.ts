@@ -158,3 +158,6 @@ export interface OptOutStore {
   /** Every patient with a device, by NHS number (whom an opt-out check covers). */
   knownPatients(): string[];
 }
+
+/** One stored value as a research extract reads it: no device id, no exact identifiers beyond the patient (pseudonymised by the caller). */
+export type ResearchValue = [metric: string, value: number, unit: string, takenAtMs: number, profileId: string, corrected: 0 | 1];

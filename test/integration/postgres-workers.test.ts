@@ -313,10 +313,6 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(optedOut.code, optedOut.stderr).toBe(0);
     expect(JSON.parse((await runCli(['patients', 'opt-outs', 'list', '--json'], env)).stdout)).toEqual([expect.objectContaining({ patient: TEST_NHS, optedOut: true, source: 'ndop' })]);
     expect((await check.query("SELECT action FROM audit WHERE action = 'patient.research-opt-out'")).length).toBe(1);
-    // Commands not yet on PostgreSQL say so rather than opening an empty SQLite file.
-    const other = await runCli(['research', 'summary', '--project', 'p1', '--from', new Date(Date.now() - 86_400_000).toISOString(), '--to', new Date().toISOString()], env);
-    expect(other.code).toBe(2);
-    expect(other.stderr).toContain('store.postgres');
 
     // Mosquitto's password and ACL files from the registry in PostgreSQL, with the workers' own account.
     const tmp = tempDir();
@@ -361,6 +357,16 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(backfilled.code, backfilled.stderr).toBe(0);
     expect(JSON.parse(backfilled.stdout)).toMatchObject({ queued: 1 });
     expect(await db.query(`SELECT COUNT(*)::int AS n FROM outbox WHERE sink = 'influx'`)).toEqual([{ n: 1 }]);
+    // A research extract from the shared database (the research secret read, never made, on PostgreSQL): the opted-out patient left out.
+    const researchKey = join(tmp.dir, 'research.key');
+    writeFileSync(researchKey, randomBytes(32));
+    const period = ['--from', new Date(Date.now() - 86_400_000).toISOString(), '--to', new Date(Date.now() + 60_000).toISOString()];
+    const extracted = await runCli(['research', 'extract', '--project', 'p1', ...period, '--out', join(tmp.dir, 'extract'), '--format', 'csv', '--json'], { ...env, VG_RESEARCH_KEY_FILE: researchKey });
+    expect(extracted.code, extracted.stderr).toBe(0);
+    expect(JSON.parse(extracted.stdout)).toMatchObject({ rows: 0, patients: { included: 0, excludedByOptOut: 1 } });
+    await runCli(['patients', 'opt-in', '--patient', TEST_NHS, '--source', 'ndop'], env);
+    const optedIn = await runCli(['research', 'extract', '--project', 'p1', ...period, '--out', join(tmp.dir, 'extract-2'), '--format', 'csv', '--json'], { ...env, VG_RESEARCH_KEY_FILE: researchKey });
+    expect(JSON.parse(optedIn.stdout)).toMatchObject({ rows: 1, patients: { included: 1, excludedByOptOut: 0 } });
     const dead = await runCli(['dead-letters', '--json'], env);
     expect(JSON.parse(dead.stdout)).toEqual([expect.objectContaining({ deviceId: 'thermo-cli', issues: [expect.objectContaining({ code: 'value-out-of-range' })] })]);
 

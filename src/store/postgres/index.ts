@@ -11,10 +11,11 @@ import { PgOutbox } from './outbox.js';
 import { PgPatients } from './patients.js';
 import { PgReadingStore } from './readings.js';
 import { PgCareViews } from './views.js';
-import { PgApiTokens, PgAudit, PgOptOuts, PgSessions } from './web.js';
+import { PgResearch } from './research.js';
+import { PgApiTokens, PgAudit, PgSessions } from './web.js';
 
 export { PG_SCHEMA_VERSION } from './migrations.js';
-export { PgApiTokens, PgAudit, PgCareViews, PgDerived, PgOptOuts, PgSessions };
+export { PgApiTokens, PgAudit, PgCareViews, PgDerived, PgResearch, PgSessions };
 export { PgAlerts, PgBrokerCredentials, PgClinicians, PgDatabase, PgDeadLetters, PgDeviceStore, PgOutbox, PgPatients, PgReadingStore };
 
 /**
@@ -34,7 +35,7 @@ export class PgStore {
   readonly audit: PgAudit;
   readonly tokens: PgApiTokens;
   readonly sessions: PgSessions;
-  readonly research: PgOptOuts;
+  readonly research: PgResearch;
   readonly derived: PgDerived;
 
   private constructor(private readonly db: PgDatabase) {
@@ -50,7 +51,7 @@ export class PgStore {
     this.audit = new PgAudit(db);
     this.tokens = new PgApiTokens(db);
     this.sessions = new PgSessions(db);
-    this.research = new PgOptOuts(db);
+    this.research = new PgResearch(db);
     this.derived = new PgDerived(db);
   }
 

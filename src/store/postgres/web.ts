@@ -1,4 +1,4 @@
-import type { ApiTokenRecord, ApiTokenStore, AuditFilter, AuditTrail, OptOutState, OptOutStore, ReviewMark, SessionRecord, SessionStore, StoredAuditEntry } from '../care-views.js';
+import type { ApiTokenRecord, ApiTokenStore, AuditFilter, AuditTrail, ReviewMark, SessionRecord, SessionStore, StoredAuditEntry } from '../care-views.js';
 import type { AsyncPort } from '../async-port.js';
 import type { PgQueryable, PgRow } from './database.js';
 
@@ -113,48 +113,5 @@ export class PgSessions implements AsyncPort<SessionStore> {
 
   async sweep(beforeMs: number): Promise<number> {
     return this.db.execute('DELETE FROM web_sessions WHERE last_used_at < $1', [beforeMs]);
-  }
-}
-
-const optOut = (r: PgRow): OptOutState => ({ patientNhs: String(r['patient_nhs']), optedOut: r['opted_out'] === true, setAtMs: Number(r['set_at']), source: String(r['source']) });
-
-/** Patients' research opt-outs on PostgreSQL. */
-export class PgOptOuts implements AsyncPort<OptOutStore> {
-  constructor(private readonly db: PgQueryable) {}
-
-  async optOut(patientNhs: string): Promise<OptOutState | undefined> {
-    const [r] = await this.db.query('SELECT patient_nhs, opted_out, set_at, source FROM research_opt_outs WHERE patient_nhs = $1', [patientNhs]);
-    return r === undefined ? undefined : optOut(r);
-  }
-
-  async setOptOut(s: OptOutState): Promise<boolean> {
-    // Unchanged state leaves the earlier time and source as they were.
-    const changed = await this.db.execute(
-      `INSERT INTO research_opt_outs (patient_nhs, opted_out, set_at, source) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (patient_nhs) DO UPDATE SET opted_out = excluded.opted_out, set_at = excluded.set_at, source = excluded.source
-       WHERE research_opt_outs.opted_out != excluded.opted_out`,
-      [s.patientNhs, s.optedOut, s.setAtMs, s.source],
-    );
-    return changed === 1;
-  }
-
-  async setOptOuts(states: readonly OptOutState[]): Promise<number> {
-    if (states.length === 0) return 0;
-    const last = [...new Map(states.map((x) => [x.patientNhs, x])).values()];
-    // One statement: all or none.
-    return this.db.execute(
-      `INSERT INTO research_opt_outs (patient_nhs, opted_out, set_at, source) SELECT * FROM unnest($1::text[], $2::boolean[], $3::bigint[], $4::text[])
-       ON CONFLICT (patient_nhs) DO UPDATE SET opted_out = excluded.opted_out, set_at = excluded.set_at, source = excluded.source
-       WHERE research_opt_outs.opted_out != excluded.opted_out`,
-      [last.map((x) => x.patientNhs), last.map((x) => x.optedOut), last.map((x) => x.setAtMs), last.map((x) => x.source)],
-    );
-  }
-
-  async knownPatients(): Promise<string[]> {
-    return (await this.db.query('SELECT DISTINCT patient_nhs FROM devices ORDER BY patient_nhs', [])).map((r) => String(r['patient_nhs']));
-  }
-
-  async optOuts(): Promise<OptOutState[]> {
-    return (await this.db.query('SELECT patient_nhs, opted_out, set_at, source FROM research_opt_outs ORDER BY patient_nhs')).map(optOut);
   }
 }

@@ -1,10 +1,11 @@
-import type { OptOutState, OptOutStore } from '../care-views.js';
+import type { OptOutState, OptOutStore, ResearchValue } from '../care-views.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
 
-export type { OptOutState } from '../care-views.js';
+export type { OptOutState, ResearchValue } from '../care-views.js';
 
-/** One stored value as a research extract reads it: no device id, no exact identifiers beyond the patient (pseudonymised by the caller). */
-export type ResearchValue = [metric: string, value: number, unit: string, takenAtMs: number, profileId: string, corrected: 0 | 1];
+
+/** Values handed over at a time by `valueChunks`. */
+const VALUE_CHUNK = 4_096;
 
 /**
  * Research opt-outs, and the reads a research extract streams: which patients have readings in a
@@ -83,8 +84,16 @@ export class SqliteResearch implements OptOutStore {
     return this.patientsStmt.all(fromMs, toMs) as string[];
   }
 
-  /** A patient's values in [fromMs, toMs), oldest first, retracted ones left out; streamed. */
-  values(patientNhs: string, fromMs: number, toMs: number): IterableIterator<ResearchValue> {
-    return this.valuesStmt.iterate(patientNhs, fromMs, toMs) as IterableIterator<ResearchValue>;
+  /** A patient's values in [fromMs, toMs), oldest first, retracted ones left out; streamed in chunks. */
+  *valueChunks(patientNhs: string, fromMs: number, toMs: number): Generator<ResearchValue[]> {
+    let chunk: ResearchValue[] = [];
+    for (const v of this.valuesStmt.iterate(patientNhs, fromMs, toMs) as IterableIterator<ResearchValue>) {
+      chunk.push(v);
+      if (chunk.length === VALUE_CHUNK) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) yield chunk;
   }
 }
