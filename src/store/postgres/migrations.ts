@@ -256,11 +256,16 @@ const MIGRATIONS: readonly string[] = [
   // 10: the transaction that wrote each reading and correction, so a reader can take what every
   // transaction before a point has written, in commit order rather than id order (several workers'
   // ids interleave with their commits); and which worker derives Observations now, until when.
+  // Derivations begin with what is stored after this migration.
   `ALTER TABLE readings ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
    CREATE INDEX readings_tx ON readings (tx);
    ALTER TABLE corrections ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
    CREATE INDEX corrections_tx ON corrections (tx);
-   ALTER TABLE derivation_state ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;`,
+   ALTER TABLE derivation_state ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;
+   -- Readings stored before (never derived on PostgreSQL) all carry this migration's transaction:
+   -- derivations start after it rather than read them all at once.
+   INSERT INTO derivation_state (name, last_reading_id, last_correction_id)
+     VALUES ('fhir', pg_current_xact_id()::text::bigint, pg_current_xact_id()::text::bigint) ON CONFLICT (name) DO NOTHING;`,
   // 11: per-minute rollups of each patient's metrics (min, max, sum, count of the values shown:
   // retracted ones left out), kept in the commit that stores or corrects the values, so a chart of
   // 90 days of per-second heart rate reads 130 thousand rollups instead of 7.8 million readings.
