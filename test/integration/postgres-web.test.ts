@@ -133,6 +133,14 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the web app on workers sha
     expect(page.recent[0]?.values).toEqual([{ metric: 'systolic', value: 186 }, { metric: 'diastolic', value: 96 }]);
     const series = (await (await api(baseA, `/patients/${PATIENT}/readings?metric=systolic&from=${Date.now() - 3_600_000}&to=${Date.now() + 60_000}`, sessionA)).json()) as { points: { value: number }[] };
     expect(series.points.map((p) => p.value)).toEqual([186]);
+    // The pages, too, from either worker.
+    const spaced = `${PATIENT.slice(0, 3)} ${PATIENT.slice(3, 6)} ${PATIENT.slice(6)}`;
+    const triagePage = await fetch(`${baseB}/`, { headers: { cookie: sessionA.cookie, accept: 'text/html' } });
+    expect(triagePage.status).toBe(200);
+    expect(await triagePage.text()).toContain(spaced);
+    const patientPage = await fetch(`${baseA}/patients/${PATIENT}`, { headers: { cookie: sessionA.cookie, accept: 'text/html' } });
+    expect(patientPage.status).toBe(200);
+    expect(await patientPage.text()).toMatch(/186/);
     const audited = await setup.audit.list({ actor: 'dr-a' });
     expect(audited.map((e) => e.action)).toEqual(expect.arrayContaining(['sign-in', 'patients.list', 'patient.view', 'patient.readings']));
 
@@ -147,6 +155,16 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the web app on workers sha
     const sessionB = await signIn(baseB, 'dr-b', drB.secret);
     expect((await api(baseA, `/patients/${PATIENT}`, sessionB)).status).toBe(403);
     expect((await setup.audit.list({ actor: 'dr-b', patientNhs: PATIENT })).map((e) => [e.action, e.outcome])).toEqual([['patient.view', 'refused']]);
+
+    // An operator's page: devices (no clinical values, NHS numbers masked), dead letters and outputs, from the database.
+    const ops = await accounts.add('ops-1', 'Operator', undefined, 'operator');
+    const sessionOps = await signIn(baseA, 'ops-1', ops.secret);
+    const operations = await fetch(`${baseB}/operations`, { headers: { cookie: sessionOps.cookie, accept: 'text/html' } });
+    expect(operations.status).toBe(200);
+    const opsHtml = await operations.text();
+    expect(opsHtml).toContain('cuff-1');
+    expect(opsHtml).not.toContain(PATIENT);
+    expect(opsHtml).not.toContain('186');
 
     // An API token made on the database works at any worker.
     const { token } = await accounts.issueToken('dr-a', 'ward script', setup.tokens);
