@@ -9,7 +9,7 @@ import type { AccountRole } from '../store/clinician-store.js';
 import type { AlertChange, AlertEvent, AlertRecord, AuditEntry, CommitBatch, OutboxEntry } from '../store/reading-store.js';
 import { planAlertAction, type AlertAction } from './alert-actions.js';
 import type { CareStore } from './store.js';
-import { CHARTED_METRICS, PatientRows, type DeviceStatus, type PatientRow } from './patient-rows.js';
+import { PatientRows, type DeviceStatus, type PatientRow } from './patient-rows.js';
 import { byUrgency, inFilter, triageCounts, type TriageFilter } from './triage.js';
 
 export { CHARTED_METRICS, type DeviceStatus, type PatientRow } from './patient-rows.js';

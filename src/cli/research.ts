@@ -4,8 +4,8 @@ import { gatewayVersion } from '../config/version.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
 import { loadProfiles } from '../profiles/index.js';
 import { cohortSummary, ExtractError, extractInWorker, parseOptOutFile, PROJECT_ID, type ExtractLevel, type ExtractProgress, type SummaryDimension, type TableFormat, type TimePrecision } from '../research/index.js';
-import type { OptOutState, SqliteStore } from '../store/sqlite/index.js';
-import { auditCli as audit, cliActor, patientOption, withAnyStore, type GlobalOptions } from './context.js';
+import type { OptOutState } from '../store/sqlite/index.js';
+import { auditCli as audit, patientOption, withAnyStore, type GlobalOptions } from './context.js';
 import { isoTime, stdout } from './output.js';
 
 type Json = { json?: boolean | undefined };

@@ -1,4 +1,4 @@
-import type { AccountRole, ClinicianRecord, ClinicianStore } from '../clinician-store.js';
+import type { ClinicianRecord, ClinicianStore } from '../clinician-store.js';
 import type { SqliteConnection } from './database.js';
 
 export type { AccountRole, ClinicianRecord } from '../clinician-store.js';
