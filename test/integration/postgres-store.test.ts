@@ -277,4 +277,20 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     expect(await rollups()).toEqual(kept);
     await db.close();
   });
+
+  it('keeps reading whole rows through its prepared statements when a newer version adds columns (a rolling upgrade)', async () => {
+    const url = await server.createDatabase(migrated);
+    const store = await PgStore.open(url, { poolSize: 1 });
+    try {
+      await store.devices.insert({ id: 'd1', profileId: 'bp-upper-arm', patientNhs: '9434765919', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+      const reads = async () => [await store.devices.get('d1'), await store.devices.list(), await store.alerts.unresolved(), await store.clinicians.list(), await store.outbox.dead('fhir'), await store.patients.allSettings(), await store.derived.due(0, 10), await store.deadLetters.list()];
+      const before = await reads(); // each statement prepared on the one connection
+      const db = new PgDatabase(url, { max: 1 });
+      for (const table of ['devices', 'alerts', 'clinicians', 'outbox', 'patient_settings', 'derived_observations', 'dead_letters']) await db.query(`ALTER TABLE ${table} ADD COLUMN added_later TEXT`);
+      await db.close();
+      expect(await reads()).toEqual(before);
+    } finally {
+      await store.close();
+    }
+  });
 });

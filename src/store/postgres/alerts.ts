@@ -2,6 +2,7 @@ import { GatewayError } from '../../domain/index.js';
 import type { AsyncPort } from '../async-port.js';
 import type { AlertChange, AlertEvent, AlertRecord, AlertState, AlertStore, BreachStart } from '../reading-store.js';
 import { alertFromRow } from '../rows.js';
+import { columns } from './columns.js';
 import type { PgQueryable } from './database.js';
 
 /** PostgreSQL's unique_violation. */
@@ -73,7 +74,7 @@ export class PgAlerts implements AsyncPort<AlertStore> {
     if (patients.length === 0) return { alerts: [], breaches: [] };
     const [alerts, breaches] = await Promise.all([
       // Joined on the patients (not `= ANY`), so the prepared statement's plan uses the patient index.
-      this.db.query(`SELECT a.* FROM unnest($1::text[]) AS p (nhs) JOIN alerts a ON a.patient_nhs = p.nhs WHERE a.state != 'resolved' ORDER BY a.opened_at, a.id`, [patients]),
+      this.db.query(`SELECT ${columns('alerts', 'a')} FROM unnest($1::text[]) AS p (nhs) JOIN alerts a ON a.patient_nhs = p.nhs WHERE a.state != 'resolved' ORDER BY a.opened_at, a.id`, [patients]),
       // A breach's key starts with its patient's NHS number: `<patient>|<device>|<rule>`.
       options.breaches ? this.db.query(`SELECT key, since_at FROM alert_breaches WHERE split_part(key, '|', 1) = ANY($1::text[]) ORDER BY key`, [patients]) : [],
     ]);
@@ -81,17 +82,17 @@ export class PgAlerts implements AsyncPort<AlertStore> {
   }
 
   async unresolved(): Promise<AlertRecord[]> {
-    return (await this.db.query(`SELECT * FROM alerts WHERE state != 'resolved' ORDER BY opened_at, id`)).map(alertFromRow);
+    return (await this.db.query(`SELECT ${columns('alerts')} FROM alerts WHERE state != 'resolved' ORDER BY opened_at, id`)).map(alertFromRow);
   }
 
   async get(id: string): Promise<AlertRecord | undefined> {
-    const [r] = await this.db.query('SELECT * FROM alerts WHERE id = $1', [id]);
+    const [r] = await this.db.query(`SELECT ${columns('alerts')} FROM alerts WHERE id = $1`, [id]);
     return r === undefined ? undefined : alertFromRow(r);
   }
 
   async list(filter: { patientNhs?: string | undefined; open?: boolean | undefined; limit?: number | undefined } = {}): Promise<AlertRecord[]> {
     const rows = await this.db.query(
-      `SELECT * FROM alerts WHERE ($1::text IS NULL OR patient_nhs = $1) AND (NOT $2 OR state != 'resolved') ORDER BY opened_at DESC, id LIMIT $3`,
+      `SELECT ${columns('alerts')} FROM alerts WHERE ($1::text IS NULL OR patient_nhs = $1) AND (NOT $2 OR state != 'resolved') ORDER BY opened_at DESC, id LIMIT $3`,
       [filter.patientNhs ?? null, filter.open === true, filter.limit ?? null],
     );
     return rows.map(alertFromRow);

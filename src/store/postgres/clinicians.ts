@@ -1,6 +1,7 @@
 import type { AsyncPort } from '../async-port.js';
 import type { ClinicianRecord, ClinicianStore } from '../clinician-store.js';
 import { clinicianFromRow } from '../rows.js';
+import { columns } from './columns.js';
 import type { PgQueryable } from './database.js';
 
 /** Accounts and the patients assigned to each, on PostgreSQL. */
@@ -20,12 +21,12 @@ export class PgClinicians implements AsyncPort<ClinicianStore> {
   }
 
   async get(id: string): Promise<ClinicianRecord | undefined> {
-    const [r] = await this.db.query('SELECT * FROM clinicians WHERE id = $1', [id]);
+    const [r] = await this.db.query(`SELECT ${columns('clinicians')} FROM clinicians WHERE id = $1`, [id]);
     return r === undefined ? undefined : clinicianFromRow(r);
   }
 
   async list(): Promise<ClinicianRecord[]> {
-    return (await this.db.query('SELECT * FROM clinicians ORDER BY id')).map(clinicianFromRow);
+    return (await this.db.query(`SELECT ${columns('clinicians')} FROM clinicians ORDER BY id`)).map(clinicianFromRow);
   }
 
   async revoke(id: string, atMs: number): Promise<boolean> {
@@ -50,7 +51,7 @@ export class PgClinicians implements AsyncPort<ClinicianStore> {
 
   async cliniciansOf(patientNhs: string): Promise<ClinicianRecord[]> {
     const rows = await this.db.query(
-      `SELECT c.* FROM clinician_patients a JOIN clinicians c ON c.id = a.clinician_id WHERE a.patient_nhs = $1 AND c.status = 'active' ORDER BY c.id`,
+      `SELECT ${columns('clinicians', 'c')} FROM clinician_patients a JOIN clinicians c ON c.id = a.clinician_id WHERE a.patient_nhs = $1 AND c.status = 'active' ORDER BY c.id`,
       [patientNhs],
     );
     return rows.map(clinicianFromRow);

@@ -3,6 +3,7 @@ import type { AsyncPort } from '../async-port.js';
 import { keptPayload } from '../dead-letter-payload.js';
 import { deadLetterFromRow } from '../rows.js';
 import type { DeadLetter, DeadLetterStore, StoredDeadLetter } from '../reading-store.js';
+import { columns } from './columns.js';
 import type { PgQueryable } from './database.js';
 
 /** DeadLetterStore on PostgreSQL. */
@@ -19,7 +20,7 @@ export class PgDeadLetters implements AsyncPort<DeadLetterStore> {
   }
 
   async list(filter: { deviceId?: string; limit?: number } = {}): Promise<StoredDeadLetter[]> {
-    const rows = await this.db.query(`SELECT * FROM dead_letters WHERE ($1::text IS NULL OR device_id = $1) ORDER BY id DESC LIMIT $2`, [filter.deviceId ?? null, filter.limit ?? 100]);
+    const rows = await this.db.query(`SELECT ${columns('dead_letters')} FROM dead_letters WHERE ($1::text IS NULL OR device_id = $1) ORDER BY id DESC LIMIT $2`, [filter.deviceId ?? null, filter.limit ?? 100]);
     return rows.map((r) => deadLetterFromRow(r, r['issues'] as Issue[]));
   }
 }

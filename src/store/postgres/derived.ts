@@ -1,4 +1,5 @@
 import type { DerivationInput as Input, DerivationState, DerivedRecord, ReadingStatus } from '../reading-store.js';
+import { columns } from './columns.js';
 import type { PgQueryable, PgRow } from './database.js';
 
 const input = (r: PgRow): Input => ({
@@ -113,24 +114,24 @@ export class PgDerived {
   }
 
   async get(key: string): Promise<DerivedRecord | undefined> {
-    const [r] = await this.db.query('SELECT * FROM derived_observations WHERE key = $1', [key]);
+    const [r] = await this.db.query(`SELECT ${columns('derived_observations')} FROM derived_observations WHERE key = $1`, [key]);
     return r === undefined ? undefined : record(r);
   }
 
   /** The record with the latest period start at or before `atMs` among keys starting with `prefix`. */
   async latest(prefix: string, atMs: number): Promise<DerivedRecord | undefined> {
-    const [r] = await this.db.query('SELECT * FROM derived_observations WHERE key >= $1 AND key < $2 AND period_start <= $3 ORDER BY period_start DESC LIMIT 1', [prefix, `${prefix}\uffff`, atMs]);
+    const [r] = await this.db.query(`SELECT ${columns('derived_observations')} FROM derived_observations WHERE key >= $1 AND key < $2 AND period_start <= $3 ORDER BY period_start DESC LIMIT 1`, [prefix, `${prefix}\uffff`, atMs]);
     return r === undefined ? undefined : record(r);
   }
 
   /** Records still preliminary whose period ended by `endedBy`, earliest first. */
   async due(endedBy: number, limit: number): Promise<DerivedRecord[]> {
-    return (await this.db.query("SELECT * FROM derived_observations WHERE status = 'preliminary' AND period_end <= $1 ORDER BY period_end LIMIT $2", [endedBy, limit])).map(record);
+    return (await this.db.query(`SELECT ${columns('derived_observations')} FROM derived_observations WHERE status = 'preliminary' AND period_end <= $1 ORDER BY period_end LIMIT $2`, [endedBy, limit])).map(record);
   }
 
   /** A patient's derived records, oldest period first. */
   async ofPatient(patientNhs: string): Promise<DerivedRecord[]> {
-    return (await this.db.query('SELECT * FROM derived_observations WHERE patient_nhs = $1 ORDER BY period_start, key', [patientNhs])).map(record);
+    return (await this.db.query(`SELECT ${columns('derived_observations')} FROM derived_observations WHERE patient_nhs = $1 ORDER BY period_start, key`, [patientNhs])).map(record);
   }
 
   /** The oldest transaction still running (or the next to start): every one before it has ended. */

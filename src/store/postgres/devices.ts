@@ -1,6 +1,7 @@
 import type { AsyncPort } from '../async-port.js';
 import type { DeviceActivity, DeviceHealth, DeviceRecord, DeviceStore } from '../device-store.js';
 import { healthFromRow } from '../rows.js';
+import { columns } from './columns.js';
 import type { PgQueryable, PgRow } from './database.js';
 
 /** DeviceStore on PostgreSQL. */
@@ -15,7 +16,7 @@ export class PgDeviceStore implements AsyncPort<DeviceStore> {
   }
 
   async get(id: string): Promise<DeviceRecord | undefined> {
-    const [r] = await this.db.query('SELECT * FROM devices WHERE id = $1', [id]);
+    const [r] = await this.db.query(`SELECT ${columns('devices')} FROM devices WHERE id = $1`, [id]);
     return r === undefined ? undefined : toRecord(r);
   }
 
@@ -37,8 +38,8 @@ export class PgDeviceStore implements AsyncPort<DeviceStore> {
   async list(filter: { patientNhs?: string } = {}): Promise<DeviceRecord[]> {
     const rows =
       filter.patientNhs === undefined
-        ? await this.db.query('SELECT * FROM devices ORDER BY created_at, id')
-        : await this.db.query('SELECT * FROM devices WHERE patient_nhs = $1 ORDER BY created_at, id', [filter.patientNhs]);
+        ? await this.db.query(`SELECT ${columns('devices')} FROM devices ORDER BY created_at, id`)
+        : await this.db.query(`SELECT ${columns('devices')} FROM devices WHERE patient_nhs = $1 ORDER BY created_at, id`, [filter.patientNhs]);
     return rows.map(toRecord);
   }
 
@@ -55,7 +56,7 @@ export class PgDeviceStore implements AsyncPort<DeviceStore> {
   }
 
   async health(id: string): Promise<DeviceHealth | undefined> {
-    const [r] = await this.db.query('SELECT * FROM device_health WHERE device_id = $1', [id]);
+    const [r] = await this.db.query(`SELECT ${columns('device_health')} FROM device_health WHERE device_id = $1`, [id]);
     return r === undefined ? undefined : healthFromRow(id, r, r['clock_drift'] === true);
   }
 

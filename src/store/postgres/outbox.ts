@@ -2,6 +2,7 @@ import type { AsyncPort } from '../async-port.js';
 import type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, OutboxStore, PendingOutboxEntry } from '../outbox-store.js';
 import { MAX_ERROR_CHARS, outboxRows } from '../outbox-rows.js';
 import type { OutboxEntry, OutboxResult } from '../reading-store.js';
+import { columns } from './columns.js';
 import type { PgQueryable, PgRow } from './database.js';
 
 /** The outbox on PostgreSQL: the same rows as the SQLite store's (a commit's payloads for a sink together). */
@@ -89,7 +90,7 @@ export class PgOutbox implements AsyncPort<OutboxStore> {
   }
 
   async deadMatching(f: DeadFilter): Promise<DeadOutboxEntry[]> {
-    const rows = await this.db.query(`SELECT * FROM outbox WHERE ${DEAD_FILTER} ORDER BY id LIMIT $4`, [...deadParams(f), f.limit ?? null]);
+    const rows = await this.db.query(`SELECT ${columns('outbox')} FROM outbox WHERE ${DEAD_FILTER} ORDER BY id LIMIT $4`, [...deadParams(f), f.limit ?? null]);
     return rows.map(deadEntry);
   }
 
@@ -99,7 +100,7 @@ export class PgOutbox implements AsyncPort<OutboxStore> {
   }
 
   async dead(sink: string, limit = 100): Promise<DeadOutboxEntry[]> {
-    return (await this.db.query(`SELECT * FROM outbox WHERE sink = $1 AND state = 'dead' ORDER BY id LIMIT $2`, [sink, limit])).map(deadEntry);
+    return (await this.db.query(`SELECT ${columns('outbox')} FROM outbox WHERE sink = $1 AND state = 'dead' ORDER BY id LIMIT $2`, [sink, limit])).map(deadEntry);
   }
 
   async stats(sink: string): Promise<OutboxStats> {

@@ -1,6 +1,7 @@
 import type { AsyncPort } from '../async-port.js';
 import type { PatientOverride, PatientSettings, PatientStore } from '../patient-store.js';
 import { overrideFromRow, settingsFromRow } from '../rows.js';
+import { columns } from './columns.js';
 import type { PgQueryable } from './database.js';
 
 /** Per-patient overrides and settings on PostgreSQL, each kept with who set it and when. */
@@ -21,7 +22,7 @@ export class PgPatients implements AsyncPort<PatientStore> {
   }
 
   async overrides(patientNhs?: string): Promise<PatientOverride[]> {
-    return (await this.db.query('SELECT * FROM patient_overrides WHERE ($1::text IS NULL OR patient_nhs = $1) ORDER BY patient_nhs, rule_id', [patientNhs ?? null])).map(overrideFromRow);
+    return (await this.db.query(`SELECT ${columns('patient_overrides')} FROM patient_overrides WHERE ($1::text IS NULL OR patient_nhs = $1) ORDER BY patient_nhs, rule_id`, [patientNhs ?? null])).map(overrideFromRow);
   }
 
   async setSettings(s: PatientSettings): Promise<void> {
@@ -33,11 +34,11 @@ export class PgPatients implements AsyncPort<PatientStore> {
   }
 
   async allSettings(): Promise<PatientSettings[]> {
-    return (await this.db.query('SELECT * FROM patient_settings ORDER BY patient_nhs')).map(settingsFromRow);
+    return (await this.db.query(`SELECT ${columns('patient_settings')} FROM patient_settings ORDER BY patient_nhs`)).map(settingsFromRow);
   }
 
   async settings(patientNhs: string): Promise<PatientSettings | undefined> {
-    const [r] = await this.db.query('SELECT * FROM patient_settings WHERE patient_nhs = $1', [patientNhs]);
+    const [r] = await this.db.query(`SELECT ${columns('patient_settings')} FROM patient_settings WHERE patient_nhs = $1`, [patientNhs]);
     return r === undefined ? undefined : settingsFromRow(r);
   }
 }

@@ -4,6 +4,7 @@ import { addToMinute, amendedValues, toReadings, type MinuteRollup, type Reading
 import type { CommitBatch, CommitReceipt, Correction, HealthUpdate, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
 import { storedReadingFromRow } from '../rows.js';
 import { PgAlerts } from './alerts.js';
+import { columns } from './columns.js';
 import type { PgDatabase, PgQueryable } from './database.js';
 import { PgDeadLetters } from './dead-letters.js';
 import { PgOutbox } from './outbox.js';
@@ -92,18 +93,18 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
     }
     if (q.sinceMs !== undefined) where.push(`taken_at >= ${param(q.sinceMs)}`);
     const limit = q.limit === undefined ? '' : ` LIMIT ${param(q.limit)}`;
-    const rows = await this.db.query(`SELECT * FROM reading_values ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY taken_at, id, position${limit}`, params);
+    const rows = await this.db.query(`SELECT ${columns('reading_values')} FROM reading_values ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY taken_at, id, position${limit}`, params);
     return rows.map(storedReadingFromRow);
   }
 
   async readingOf(readingId: number): Promise<StoredReading[]> {
-    return (await this.db.query('SELECT * FROM reading_values WHERE id = $1 ORDER BY position', [readingId])).map(storedReadingFromRow);
+    return (await this.db.query(`SELECT ${columns('reading_values')} FROM reading_values WHERE id = $1 ORDER BY position`, [readingId])).map(storedReadingFromRow);
   }
 
   async readingsAt(deviceId: string, deviceTakenAtMs: number): Promise<StoredReading[]> {
     const prefix = readingKeyPrefix(deviceId, deviceTakenAtMs);
     const rows = await this.db.query(
-      'SELECT * FROM reading_values WHERE id IN (SELECT id FROM readings WHERE reading_key >= $1 AND reading_key < $2) ORDER BY id, position',
+      `SELECT ${columns('reading_values')} FROM reading_values WHERE id IN (SELECT id FROM readings WHERE reading_key >= $1 AND reading_key < $2) ORDER BY id, position`,
       [prefix, `${prefix.slice(0, -1)}}`],
     );
     return rows.map(storedReadingFromRow);
