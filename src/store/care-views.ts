@@ -1,3 +1,5 @@
+import type { AuditEntry, PatientReview } from './reading-store.js';
+
 /**
  * What the web app reads about patients and who looks at them: their latest values and series
  * (downsampled by the store, so a chart of months moves a few thousand rows at most), their devices'
@@ -61,16 +63,8 @@ export interface CareViews {
 }
 
 /** A view, change or refusal as the audit trail keeps it (written in the commit: see `CommitBatch.audit`). */
-export interface StoredAuditEntry {
+export interface StoredAuditEntry extends AuditEntry {
   readonly id: number;
-  readonly atMs: number;
-  readonly actor: string;
-  readonly role: string;
-  readonly action: string;
-  readonly patientNhs: string | undefined;
-  readonly target: string | undefined;
-  readonly address: string | undefined;
-  readonly outcome: 'ok' | 'refused';
 }
 
 export interface AuditFilter {
@@ -83,11 +77,7 @@ export interface AuditFilter {
 }
 
 /** A patient's latest "reviewed" mark. */
-export interface ReviewMark {
-  readonly patientNhs: string;
-  readonly by: string;
-  readonly atMs: number;
-}
+export type ReviewMark = PatientReview;
 
 /** Reading the audit trail and review marks (both are written in the commit). */
 export interface AuditTrail {
