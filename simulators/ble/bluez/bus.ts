@@ -11,7 +11,7 @@ import { join } from 'node:path';
 export const DBUS_DAEMON = ['/usr/bin/dbus-daemon', '/usr/local/bin/dbus-daemon'].find((p) => existsSync(p));
 
 const START_TIMEOUT_MS = 5_000;
-const WATCHDOG = '"$1" --session "$2" --nofork --print-address=1 </dev/null & pid=$!; read -r _; kill "$pid"; wait "$pid"';
+const WATCHDOG = 'trap "" INT; "$1" --session "$2" --nofork --print-address=1 </dev/null & pid=$!; read -r _; kill "$pid"; wait "$pid"';
 const STOP_TIMEOUT_MS = 2_000;
 
 /** A running private bus; `address` is what `DBUS_SYSTEM_BUS_ADDRESS` / `busAddress` take. */
@@ -27,7 +27,8 @@ export class PrivateBus {
     if (DBUS_DAEMON === undefined) throw new Error('dbus-daemon is not installed (Debian package: dbus-daemon)');
     const dir = mkdtempSync(join(tmpdir(), 'vg-dbus-'));
     // A shell keeps the daemon only while our end of its stdin is open, so a test worker that dies
-    // without stop() takes its daemon with it.
+    // without stop() takes its daemon with it. The shell ignores SIGINT, as its background daemon
+    // does: Ctrl-C to the whole process group must not kill the shell and leave the daemon behind.
     const child = spawn('/bin/sh', ['-c', WATCHDOG, 'dbus-watchdog', DBUS_DAEMON, `--address=unix:path=${join(dir, 'bus')}`], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
