@@ -4,12 +4,12 @@ import { refreshed, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
 import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
 import { BrokerAccess, MqttBroker } from './ingest/mqtt/index.js';
-import { BrokerWorker, brokerAddress, brokerWorkerOptions, deviceDirectory } from './ingest/broker-worker/index.js';
+import { brokerAddress, type BrokerWorker } from './ingest/broker-worker/index.js';
 import { channelRouter } from './ingest/channel-router.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
-import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type ReadingWriter } from './pipeline/index.js';
+import type { CommitQueue, ReadingWriter } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
 import { alertsInCareRecord, Derivations, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
 import { LaneSender } from './outputs/outbox/index.js';
@@ -21,6 +21,7 @@ import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
 import { LiveFeed, MemorySessionStore, type WebServer } from './web/index.js';
 import { webApp } from './web-app.js';
 import { Closers } from './lifecycle.js';
+import { externalBrokerWorker, ingestPath } from './ingest-path.js';
 
 export interface GatewayParts {
   readonly store: SqliteStore;
@@ -98,12 +99,13 @@ export class Gateway {
         this.closers.push(() => thread.stop());
         writer = thread;
       }
-      const queue = new CommitQueue(writer, config.ingest.maxRowsPerCommit, metrics);
+      const { queue, flood, ingestor, record } = ingestPath(config, clock, writer, store.readings, metrics, {
+        outputs: outputPlanner(config),
+        payloadHashes: config.fhir.url !== undefined,
+        paced: config.broker.url === undefined,
+      });
       this.closers.push(() => queue.close());
-      const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
-      const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
       const influxUrl = config.influx.url;
-      const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
       let broker: MqttBroker | undefined;
       let worker: BrokerWorker | undefined;
       const ackTimeoutMs = config.alerts.mqttAckTimeoutMs;
@@ -113,12 +115,6 @@ export class Gateway {
       );
       // The alert rules plan their changes into the commit of the rows that cause them.
       if (config.alerts.enabled) queue.usePlanner(alerts);
-      const limiter = new RateLimiter(clock, 1000 / config.ingest.backlogPerSecond);
-      const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, store.readings, {
-        outputs: outputPlanner(config),
-        payloadHashes: config.fhir.url !== undefined,
-        paced: config.broker.url === undefined,
-      });
       if (influxUrl !== undefined) {
         const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
         this.closers.push(() => sink.close());
@@ -169,16 +165,7 @@ export class Gateway {
           watch.start();
         }
       } else {
-        const external = new BrokerWorker(
-          brokerWorkerOptions(config, config.broker.url),
-          {
-            device: deviceDirectory((id) => store.devices.get(id), profiles, clock, config.mqtt.revocationCheckMs),
-            ingest: channelRouter(ingestor),
-            refuse: (deviceId, topic, payload, why) => ingestor.refuse(deviceId, topic, payload, why),
-          },
-          metrics,
-          log.child({ component: 'broker' }),
-        );
+        const external = externalBrokerWorker(config, config.broker.url, { lookup: (id) => store.devices.get(id), profiles, clock, ingestor, metrics, log });
         worker = external;
         this.closers.push(() => external.stop());
         // Not awaited: the gateway starts before (or without) its broker, and each connection retries.

@@ -6,11 +6,10 @@ import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, mqttAlertDeliver, New
 import { LaneSender } from './outputs/outbox/index.js';
 import { loadSecretKey } from './outputs/secret-key.js';
 import { HttpServer } from './http/index.js';
-import { BrokerWorker, brokerAddress, brokerWorkerOptions, deviceDirectory } from './ingest/broker-worker/index.js';
-import { channelRouter } from './ingest/channel-router.js';
+import { brokerAddress, type BrokerWorker } from './ingest/broker-worker/index.js';
 import { BrokerAccess } from './ingest/mqtt/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
-import { CommitQueue, FloodGuard, Ingestor, RateLimiter } from './pipeline/index.js';
+import type { CommitQueue } from './pipeline/index.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
 import { alertsInCareRecord, DERIVATION_NAME, Derivations, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
@@ -21,6 +20,7 @@ import { PgStore } from './store/postgres/index.js';
 import { Closers, polled } from './lifecycle.js';
 import { LiveFeed, liveEvents, livePayloads, parseLivePayload } from './web/index.js';
 import { webApp } from './web-app.js';
+import { externalBrokerWorker, ingestPath, type IngestPath } from './ingest-path.js';
 
 /** How often outbox sizes are read for `/metrics` and `/healthz`. */
 const STATS_POLL_MS = 5_000;
@@ -71,19 +71,14 @@ export class PostgresWorker {
         return store.close();
       });
       const metrics = new GatewayMetrics();
-      const queue = new CommitQueue(store.readings, config.ingest.maxRowsPerCommit, metrics);
-      this.closers.push(() => queue.close());
-      const live = config.web.enabled ? this.liveFeed(store) : undefined;
-      const flood = new FloodGuard(clock, config.ingest.floodDisconnectAfter, 60_000, config.ingest.floodBanMs);
-      const limiter = new RateLimiter(clock, 1000 / config.ingest.backlogPerSecond);
-      const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
       // The pseudonym key must be the same on every worker: it is read, never made here.
-      const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, store.readings, {
+      const { queue, ingestor, record } = ingestPath(config, clock, store.readings, store.readings, metrics, {
         paced: false,
         outputs: outputPlanner(config, { create: false }),
         payloadHashes: config.fhir.url !== undefined,
       });
-      const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
+      this.closers.push(() => queue.close());
+      const live = config.web.enabled ? this.liveFeed(store) : undefined;
       // Each worker sends the entries it claims; a dead worker's claims pass to another when their
       // lease ends, and so do this worker's when their results could not be recorded. Entries in
       // flight stay claimed, so no cursor is needed.
@@ -107,19 +102,10 @@ export class PostgresWorker {
       }
       // Until the broker connections are up, deliveries are retried with back-off.
       let toClinician = (_id: string, _message: Record<string, unknown>): Promise<ClinicianDelivery> => Promise.resolve('broker-unavailable');
-      const alerts = config.alerts.enabled ? await this.alerts(store, queue, profiles, metrics, (id, message) => toClinician(id, message)) : undefined;
+      const alerts = config.alerts.enabled ? await this.alerts(store, { queue, record }, profiles, metrics, (id, message) => toClinician(id, message)) : undefined;
       const alertOutboxes = alerts?.stats ?? (() => []);
       this.derivations(store, queue, profiles, alerts?.engine);
-      const worker = new BrokerWorker(
-        brokerWorkerOptions(config, url),
-        {
-          device: deviceDirectory((id) => store.devices.get(id), profiles, clock, config.mqtt.revocationCheckMs),
-          ingest: channelRouter(ingestor),
-          refuse: (deviceId, topic, payload, why) => ingestor.refuse(deviceId, topic, payload, why),
-        },
-        metrics,
-        log.child({ component: 'broker' }),
-      );
+      const worker = externalBrokerWorker(config, url, { lookup: (id) => store.devices.get(id), profiles, clock, ingestor, metrics, log });
       this.closers.push(() => worker.stop());
       toClinician = (id, message) => worker.deliverToClinician(id, message, config.alerts.mqttAckTimeoutMs);
       // Not awaited: the worker starts before (or without) its broker, and each connection retries.
@@ -179,14 +165,13 @@ export class PostgresWorker {
    */
   private async alerts(
     store: PgStore,
-    queue: CommitQueue,
+    { queue, record }: Pick<IngestPath, 'queue' | 'record'>,
     profiles: ProfileCatalog,
     metrics: GatewayMetrics,
     toClinician: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>,
   ): Promise<{ stats: () => OutboxStats[]; engine: AlertEngine }> {
     const { config, clock, closers } = this;
     const log = this.log.child({ component: 'alerts' });
-    const record = (outboxResults: readonly OutboxResult[]) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults });
     const senders = this.alertSenders(store, record, metrics, toClinician, log);
     const engine = await sharedAlertEngine({ config, store, queue, profiles, clock, metrics, log, closers, committed: () => senders.forEach((s) => void s.tick()) });
     for (const sender of senders) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { atPath, err, IssueCode, issue, ok, type CanonicalReading, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
-import { CorrectionPayloadSchema, mapPayload, StatusPayloadSchema, toIssues, type DeviceProfile } from '../profiles/index.js';
+import { CorrectionPayloadSchema, mapPayload, parsePayload, StatusPayloadSchema, type DeviceProfile, type PayloadSchema } from '../profiles/index.js';
 import type { EitherPort } from '../store/async-port.js';
 import type { CommitBatch, DeadLetter, HealthUpdate, OutboxEntry, ReadingStore } from '../store/reading-store.js';
 import { planCorrection } from './correct.js';
@@ -209,7 +209,7 @@ export class Ingestor {
       ...(rows.length > 0 ? { readingAtMs } : {}),
       ...(clockOffsetMs !== undefined ? { clockOffsetMs, clockDrift } : {}),
     };
-    const deadLetters = issues.length > 0 ? [deadLetter(device, topic, payload, receivedAtMs, issues)] : [];
+    const deadLetters = issues.length > 0 ? [{ deviceId: device.deviceId, topic, receivedAtMs, payload, issues }] : [];
     return ok({ work: { rows, deadLetters, health: [health], outbox }, messageId, rejected, issues, clockDrift });
   }
 
@@ -229,15 +229,10 @@ export class Ingestor {
 
   /** `devices/<id>/status`: battery, signal, firmware and the device's clock. */
   async status(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
-    const receivedAtMs = this.clock.now();
-    const refused = await this.admission(device);
-    if (refused === BANNED) return this.banned();
-    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded);
-    const json = decodeJson(payload, this.limits.maxPayloadBytes);
-    if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
-    const parsed = StatusPayloadSchema.safeParse(json.value);
-    if (!parsed.success) return this.reject(device, topic, payload, receivedAtMs, toIssues(parsed.error), undefined);
-    const { deviceTime, ...status } = parsed.data;
+    const head = await this.admitAndParse(device, topic, payload, StatusPayloadSchema);
+    if (!head.ok) return head.error;
+    const { receivedAtMs, value } = head.value;
+    const { deviceTime, ...status } = value;
     let clock: Pick<HealthUpdate, 'clockOffsetMs' | 'clockDrift'> = {};
     if (deviceTime !== undefined) {
       const t = parseTimestamp(deviceTime, 'deviceTime', device.profile.timeZone);
@@ -256,15 +251,9 @@ export class Ingestor {
    * `entered-in-error` or `amended`), in one commit. A repeated correction changes nothing.
    */
   async corrections(device: DeviceContext, topic: string, payload: Buffer): Promise<IngestOutcome> {
-    const receivedAtMs = this.clock.now();
-    const refused = await this.admission(device);
-    if (refused === BANNED) return this.banned();
-    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded);
-    const json = decodeJson(payload, this.limits.maxPayloadBytes);
-    if (!json.ok) return this.reject(device, topic, payload, receivedAtMs, json.error, undefined);
-    const parsed = CorrectionPayloadSchema.safeParse(json.value);
-    if (!parsed.success) return this.reject(device, topic, payload, receivedAtMs, toIssues(parsed.error), undefined);
-    const request = parsed.data;
+    const head = await this.admitAndParse(device, topic, payload, CorrectionPayloadSchema);
+    if (!head.ok) return head.error;
+    const { receivedAtMs, value: request } = head.value;
     const t = parseTimestamp(request.takenAt, 'takenAt', device.profile.timeZone);
     if (!t.ok) return this.reject(device, topic, payload, receivedAtMs, [t.error], request.messageId);
     const rows = (await this.lookup.readingsAt(device.deviceId, t.value)).filter((r) => request.messageId === undefined || r.messageId === request.messageId);
@@ -280,6 +269,27 @@ export class Ingestor {
     await this.queue.submit({ rows: [], deadLetters: [], health, outbox, corrections: unchanged ? [] : [correction] }, device);
     if (!unchanged) this.metrics.readingCorrected(request.action);
     return { messageId: request.messageId, accepted: unchanged ? 0 : 1, duplicates: unchanged ? 1 : 0, rejected: 0, issues: [], clockDrift: false };
+  }
+
+  /**
+   * What a status or correction message goes through before its own work: admission, JSON, its
+   * payload schema. A refusal is already kept as a dead letter, and returned as the outcome.
+   */
+  private async admitAndParse<T>(
+    device: DeviceContext,
+    topic: string,
+    payload: Buffer,
+    schema: PayloadSchema<T>,
+  ): Promise<Result<{ receivedAtMs: number; value: T }, IngestOutcome>> {
+    const receivedAtMs = this.clock.now();
+    const refused = await this.admission(device);
+    if (refused === BANNED) return err(this.banned());
+    if (refused !== undefined) return err(await this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded));
+    const json = decodeJson(payload, this.limits.maxPayloadBytes);
+    if (!json.ok) return err(await this.reject(device, topic, payload, receivedAtMs, json.error, undefined));
+    const parsed = parsePayload(schema, json.value);
+    if (!parsed.ok) return err(await this.reject(device, topic, payload, receivedAtMs, parsed.error, undefined));
+    return ok({ receivedAtMs, value: parsed.value });
   }
 
   /** A message on a topic the gateway does not handle (still under the device's own prefix). */
@@ -299,9 +309,7 @@ export class Ingestor {
         ? issue(IssueCode.DeviceUnknown, '', 'no device with this id is registered')
         : issue(IssueCode.DeviceRevoked, '', 'the device is revoked (or its profile is no longer loaded)'),
     ];
-    await this.queue.submit({ rows: [], deadLetters: [{ deviceId: why === 'revoked' ? deviceId : undefined, topic, receivedAtMs, payload, issues }], health: [] });
-    this.metrics.messageRejected(issues.map((i) => i.code));
-    return { messageId: undefined, accepted: 0, duplicates: 0, rejected: 1, issues, clockDrift: false };
+    return this.keep({ deviceId: why === 'revoked' ? deviceId : undefined, topic, receivedAtMs, payload, issues }, [], undefined);
   }
 
   /** Bytes from a device that do not decode (a Bluetooth value): one rejection, kept as a dead letter. */
@@ -348,18 +356,16 @@ export class Ingestor {
     /** This refusal bans the device for flooding: close its connection once it is stored. */
     flooded = false,
   ): Promise<IngestOutcome> {
-    await this.queue.submit({
-      rows: [],
-      deadLetters: [deadLetter(device, topic, payload, receivedAtMs, issues)],
-      health: [{ deviceId: device.deviceId, seenAtMs: receivedAtMs }],
-    });
-    this.metrics.messageRejected(issues.map((i) => i.code));
-    return { messageId, accepted: 0, duplicates: 0, rejected: 1, issues, clockDrift: false, ...(flooded ? { disconnect: true } : {}) };
+    const letter = { deviceId: device.deviceId, topic, receivedAtMs, payload, issues };
+    return this.keep(letter, [{ deviceId: device.deviceId, seenAtMs: receivedAtMs }], messageId, flooded);
+  }
+
+  /** One rejected message, kept as a dead letter (with the device's last contact, when known). */
+  private async keep(letter: DeadLetter, health: HealthUpdate[], messageId: string | undefined, flooded = false): Promise<IngestOutcome> {
+    await this.queue.submit({ rows: [], deadLetters: [letter], health });
+    this.metrics.messageRejected(letter.issues.map((i) => i.code));
+    return { messageId, accepted: 0, duplicates: 0, rejected: 1, issues: letter.issues, clockDrift: false, ...(flooded ? { disconnect: true } : {}) };
   }
 }
 
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function deadLetter(device: DeviceContext, topic: string, payload: Buffer, receivedAtMs: number, issues: Issue[]): DeadLetter {
-  return { deviceId: device.deviceId, topic, receivedAtMs, payload, issues };
-}

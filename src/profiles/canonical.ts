@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IssueCode, issue, type Issue } from '../domain/index.js';
+import { err, IssueCode, issue, ok, type Issue, type Result } from '../domain/index.js';
 
 /** The gateway's own reading payload (README "Readings"). Values stay `unknown` here: validation gives the precise reason. */
 const CanonicalReadingSchema = z
@@ -55,4 +55,13 @@ export function toIssues(error: z.ZodError): Issue[] {
       i.message,
     ),
   );
+}
+
+/** A payload schema of this module (status, correction). */
+export type PayloadSchema<T> = z.ZodType<T>;
+
+/** A decoded payload checked against its schema: the typed payload, or why not, as gateway issues. */
+export function parsePayload<T>(schema: PayloadSchema<T>, value: unknown): Result<T, Issue[]> {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? ok(parsed.data) : err(toIssues(parsed.error));
 }

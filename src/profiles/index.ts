@@ -6,4 +6,4 @@
 export { DeviceProfileSchema, type AlertRuleSpec, type DeviceProfile, type BleSpec, type ForwardSpec, type MetricSpec, type ObservationKind, OBSERVATION_UNITS } from './schema.js';
 export { loadProfiles, checkProfile, type ProfileCatalog } from './loader.js';
 export { mapPayload, readPath } from './mapping.js';
-export { CorrectionPayloadSchema, StatusPayloadSchema, toIssues, type CorrectionPayload, type StatusPayload } from './canonical.js';
+export { CorrectionPayloadSchema, parsePayload, StatusPayloadSchema, type CorrectionPayload, type PayloadSchema, type StatusPayload } from './canonical.js';
