@@ -47,6 +47,7 @@ export const GatewayErrorCode = {
   GW_ALERT_CONFLICT: { retry: RetryClass.Transient, summary: 'Another gateway sharing the store opened or changed an alert a commit was planned on: the commit is planned afresh.' },
   // Broker
   GW_BROKER_LISTEN_FAILED: { retry: RetryClass.Permanent, summary: 'The MQTT listener could not bind its host and port.' },
+  GW_HTTP_LISTEN_FAILED: { retry: RetryClass.Permanent, summary: 'The metrics and health listener, or the web app, could not bind its host and port.' },
   GW_TLS_FILES_UNREADABLE: { retry: RetryClass.Permanent, summary: 'The TLS certificate or key file cannot be read.' },
   GW_SECRET_KEY_INVALID: { retry: RetryClass.Permanent, summary: 'A secret key file (pseudonym, webhook, research) cannot be read or holds fewer than 32 bytes.' },
 

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { AccessRequest, BrokerDecision, ConnectRequest } from '../ingest/mqtt/index.js';
+import { listenOn } from './listen.js';
 
 /** What the HTTP endpoints read: narrow ports, not the gateway. */
 export interface HttpPorts {
@@ -55,7 +56,7 @@ export class HttpServer {
       });
     }
     this.app = app;
-    await app.listen({ host: this.options.host, port: this.options.port });
+    await listenOn(() => app.listen({ host: this.options.host, port: this.options.port }), { ...this.options, setting: 'http.host, http.port' });
     return (app.server.address() as AddressInfo).port;
   }
 

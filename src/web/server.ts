@@ -20,6 +20,7 @@ import { pageRoutes } from './page-routes.js';
 import { problemPage } from './pages/sign-in.js';
 import { Problem, problem } from './problems.js';
 import { Sessions } from './sessions.js';
+import { listenOn } from '../http/listen.js';
 
 export interface WebOptions {
   readonly host: string;
@@ -144,7 +145,7 @@ export class WebServer {
     pageRoutes(base, state, oidc?.label);
     if (oidc !== undefined) oidcRoutes(base, state, new OidcSignOn(oidc, this.deps.clock), oidc.label);
     this.app = base;
-    await app.listen({ host: this.options.host, port: this.options.port });
+    await listenOn(() => app.listen({ host: this.options.host, port: this.options.port }), { ...this.options, setting: 'web.host, web.port' });
     return (app.server.address() as AddressInfo).port;
   }
 

@@ -6,7 +6,7 @@ import { GatewayError } from '../../src/domain/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { startGateway, tempDir } from '../helpers/gateway.js';
+import { startGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { useCleanups } from '../helpers/cleanup.js';
 
 const defer = useCleanups();
@@ -22,16 +22,23 @@ describe('gateway lifecycle', () => {
     await gw.stop();
   });
 
-  it('fails clearly when the MQTT port is taken, leaving nothing open', async () => {
+  it.each([
+    ['mqtt.port', (g: TestGateway) => g.mqttPort, 'GW_BROKER_LISTEN_FAILED', 'cannot listen on 127.0.0.1:PORT: listen EADDRINUSE'],
+    ['web.port', (g: TestGateway) => g.webPort, 'GW_HTTP_LISTEN_FAILED', 'cannot listen on 127.0.0.1:PORT (web.host, web.port): the port is in use'],
+    ['http.port', (g: TestGateway) => g.httpPort, 'GW_HTTP_LISTEN_FAILED', 'cannot listen on 127.0.0.1:PORT (http.host, http.port): the port is in use'],
+  ] as const)('fails clearly when the %s is taken, leaving nothing open', async (key, portOf, code, message) => {
     const a = tempDir();
     const b = tempDir();
     defer(a.remove);
     defer(b.remove);
     const first = await startGateway(a.dir);
     defer(() => first.stop());
-    const failed = await startGateway(b.dir, { 'mqtt.port': first.mqttPort }).then(() => undefined, (e: unknown) => e);
+    const taken = portOf(first) ?? 0;
+    expect(taken).toBeGreaterThan(0);
+    const failed = await startGateway(b.dir, { [key]: taken }).then(() => undefined, (e: unknown) => e);
     expect(failed).toBeInstanceOf(GatewayError);
-    expect((failed as GatewayError).code).toBe('GW_BROKER_LISTEN_FAILED');
+    expect((failed as GatewayError).code).toBe(code);
+    expect((failed as GatewayError).message).toContain(message.replace('PORT', String(taken)));
     // the store it opened was closed: a new gateway can open the same data dir at once
     const retry = await startGateway(b.dir);
     await retry.stop();
