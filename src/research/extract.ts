@@ -42,11 +42,14 @@ export interface ExtractProgress {
  * What extracts and summaries read, from either store: the patients with values in a period, each
  * one's opt-out at the moment it is reached, and its values in chunks (memory stays bounded).
  */
+/** A patient's values a chunk at a time: each chunk an array (a page read from PostgreSQL) or rows as they are stepped through (SQLite). */
+export type ValueChunks = Iterable<Iterable<ResearchValue>> | AsyncIterable<Iterable<ResearchValue>>;
+
 export interface ResearchReads {
   patientsWithReadings(fromMs: number, toMs: number): string[] | Promise<string[]>;
   isOptedOut(patientNhs: string): boolean | Promise<boolean>;
   /** A patient's values in [fromMs, toMs), oldest first, retracted ones left out. */
-  valueChunks(patientNhs: string, fromMs: number, toMs: number): Iterable<readonly ResearchValue[]> | AsyncIterable<readonly ResearchValue[]>;
+  valueChunks(patientNhs: string, fromMs: number, toMs: number): ValueChunks;
 }
 
 export interface ExtractDeps {
@@ -205,7 +208,7 @@ export async function runExtract(req: ExtractRequest, d: ExtractDeps): Promise<R
 }
 
 /** One patient's daily summaries (per local day and metric) and home BP monitoring runs; returns rows written. */
-async function daily(pseudonym: string, chunks: Iterable<readonly ResearchValue[]> | AsyncIterable<readonly ResearchValue[]>, day: (ms: number) => number, zone: string, days: TableSink, homeBp: TableSink): Promise<number> {
+async function daily(pseudonym: string, chunks: ValueChunks, day: (ms: number) => number, zone: string, days: TableSink, homeBp: TableSink): Promise<number> {
   // Values come in time order, so each local day is complete once a later day begins.
   let current = Number.NaN;
   let byMetric = new Map<string, { unit: string; count: number; sum: number; min: number; max: number }>();

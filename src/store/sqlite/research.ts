@@ -4,9 +4,6 @@ import type { SqliteConnection, SqliteStatement } from './database.js';
 export type { OptOutState, ResearchValue } from '../care-views.js';
 
 
-/** Values handed over at a time by `valueChunks`. */
-const VALUE_CHUNK = 4_096;
-
 /**
  * Research opt-outs, and the reads a research extract streams: which patients have readings in a
  * period, and each one's values in time order (one patient at a time, so memory stays bounded).
@@ -84,16 +81,11 @@ export class SqliteResearch implements OptOutStore {
     return this.patientsStmt.all(fromMs, toMs) as string[];
   }
 
-  /** A patient's values in [fromMs, toMs), oldest first, retracted ones left out; streamed in chunks. */
-  *valueChunks(patientNhs: string, fromMs: number, toMs: number): Generator<ResearchValue[]> {
-    let chunk: ResearchValue[] = [];
-    for (const v of this.valuesStmt.iterate(patientNhs, fromMs, toMs) as IterableIterator<ResearchValue>) {
-      chunk.push(v);
-      if (chunk.length === VALUE_CHUNK) {
-        yield chunk;
-        chunk = [];
-      }
-    }
-    if (chunk.length > 0) yield chunk;
+  /**
+   * A patient's values in [fromMs, toMs), oldest first, retracted ones left out: one chunk, the
+   * statement's rows as SQLite steps through them (nothing gathered first, so memory stays flat).
+   */
+  valueChunks(patientNhs: string, fromMs: number, toMs: number): [Iterable<ResearchValue>] {
+    return [this.valuesStmt.iterate(patientNhs, fromMs, toMs) as IterableIterator<ResearchValue>];
   }
 }
