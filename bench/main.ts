@@ -14,7 +14,7 @@ import { INFLUX_SKIPPED, startInfluxServer } from './influx-server.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { formatReport } from './report.js';
-import { failed, storedRows, summarize, summarizeTarget, type InfluxRuns } from './results.js';
+import { failed, storedRows, summarize, summarizeTarget, type InfluxRuns, type TargetSummary } from './results.js';
 import { benchTarget, influxTarget, RULES_OFF, TARGETS } from './target.js';
 import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts, type RulesCost } from './alerts.js';
 import { benchFlood, formatFlood } from './flood.js';
@@ -23,6 +23,7 @@ import { benchResearch, formatResearch } from './research.js';
 import { benchMigration, formatMigration } from './migration.js';
 import { benchWorker, formatWorker } from './worker.js';
 import { benchPgWorkers, formatPgWorkers } from './workers-postgres.js';
+import { benchStores, formatStores } from './stores.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -36,6 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const floor = skip.has('floor') ? undefined : await benchTarget(TARGETS.floor, { ...options, idleDevices: 0 });
   const gateway = await benchTarget(TARGETS.gateway, options);
   const results = summarize(options, raw, floor, gateway, skip.has('influx') ? { skipped: 'InfluxDB output: skipped (--skip influx)' } : await benchInflux(options));
+  const stores = skip.has('stores') ? undefined : benchStores({ gateway: batchOf(results.gateway), floor: results.floor === undefined ? FLOOR_BATCH : batchOf(results.floor) });
   const rules = skip.has('rules') ? undefined : await benchRules(options, results.gateway.messagesPerS);
   const alerts = options.alertDevices === 0 || skip.has('alerts') ? undefined : await benchAlerts({ ...ALERT_BENCH_DEFAULTS, devices: options.alertDevices });
   // The same with 10 webhook receivers, one of them down: a broken receiver must hold up no one.
@@ -48,15 +50,20 @@ async function main(argv: readonly string[]): Promise<number> {
   const worker = skip.has('worker') ? undefined : await benchWorker();
   const postgres = skip.has('postgres') ? undefined : await benchPgWorkers();
   process.stdout.write(
-    `\n${formatReport(results)}\n\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}${migration === undefined ? '' : `\n${formatMigration(migration)}\n`}${worker === undefined ? '' : `\n${formatWorker(worker, results.gateway.messagesPerS)}\n`}${postgres === undefined ? '' : `\n${formatPgWorkers(postgres, results.gateway.messagesPerS)}\n`}`,
+    `\n${formatReport(results)}\n${stores === undefined ? '' : `\n${formatStores(stores, results)}\n`}\n${formatAlerts(alerts, rules, hooked)}\n${fhir === undefined ? '' : `\n${formatFhir(fhir)}\n`}${flood === undefined ? '' : `\n${formatFlood(flood)}\n`}${web === undefined ? '' : `\n${formatWeb(web)}\n`}${research === undefined ? '' : `\n${formatResearch(research)}\n`}${migration === undefined ? '' : `\n${formatMigration(migration)}\n`}${worker === undefined ? '' : `\n${formatWorker(worker, results.gateway.messagesPerS)}\n`}${postgres === undefined ? '' : `\n${formatPgWorkers(postgres, results.gateway.messagesPerS)}\n`}`,
   );
   if (options.out !== undefined) {
-    writeFileSync(options.out, `${JSON.stringify({ ...results, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research, migration, worker, postgres }, null, 2)}\n`);
+    writeFileSync(options.out, `${JSON.stringify({ ...results, stores, alerts: { latency: alerts, withWebhooks: hooked, rules }, fhir, flood, web, research, migration, worker, postgres }, null, 2)}\n`);
     progress(`results written to ${options.out}`);
   }
   // Targets are reported, not enforced: only a broken run (publish errors, lost or rejected readings, points, alerts or Observations) fails.
-  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false || migration?.ok === false || (worker !== undefined && 'ok' in worker && !worker.ok) || (postgres !== undefined && 'ok' in postgres && !postgres.ok) ? 1 : 0;
+  return failed(results) || rules?.ok === false || alerts?.ok === false || hooked?.ok === false || fhir?.drain.ok === false || flood?.ok === false || web?.ok === false || research?.ok === false || migration?.ok === false || stores?.ok === false || (worker !== undefined && 'ok' in worker && !worker.ok) || (postgres !== undefined && 'ok' in postgres && !postgres.ok) ? 1 : 0;
 }
+
+/** Without a durable floor measured, the stores alone commit the floor's rows in batches of this many. */
+const FLOOR_BATCH = 1_000;
+/** Messages per group commit a broker made under load (1,000 if it reported none). */
+const batchOf = (t: TargetSummary): number => Math.max(1, Math.round(t.groupCommit?.messagesPerCommit ?? FLOOR_BATCH));
 
 /** The gateway again with its alert rules off, without the idle-memory phase: the rules' cost. */
 async function benchRules(options: BenchOptions, onPerS: number): Promise<RulesCost> {

@@ -27,7 +27,7 @@ export interface BenchOptions {
 }
 
 /** The parts of a run after the gateway vs raw aedes comparison. */
-export const BENCH_PARTS = ['floor', 'influx', 'rules', 'alerts', 'fhir', 'flood', 'web', 'research', 'migration', 'worker', 'postgres'] as const;
+export const BENCH_PARTS = ['floor', 'stores', 'influx', 'rules', 'alerts', 'fhir', 'flood', 'web', 'research', 'migration', 'worker', 'postgres'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** The `--help` text. */

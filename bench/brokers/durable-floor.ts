@@ -11,30 +11,23 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
-import Database from 'better-sqlite3';
 import { serveBroker } from './control.js';
+import { openFloorStore } from './floor-store.js';
 import type { GatewayStats } from './gateway.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vg-bench-floor-'));
-const db = new Database(join(dir, 'floor.db'));
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.exec('CREATE TABLE readings (device TEXT NOT NULL, message_id TEXT NOT NULL, payload TEXT NOT NULL, UNIQUE (device, message_id))');
-const insert = db.prepare('INSERT OR IGNORE INTO readings (device, message_id, payload) VALUES (?, ?, ?)');
+const store = openFloorStore(join(dir, 'floor.db'));
 
 type Pending = { device: string; messageId: string; payload: string; done: (error: Error | null) => void };
 let pending: Pending[] = [];
 let commits = 0;
 let commitSeconds = 0;
-const commit = db.transaction((batch: Pending[]) => {
-  for (const p of batch) insert.run(p.device, p.messageId, p.payload);
-});
 const flush = () => {
   const batch = pending;
   pending = [];
   const started = performance.now();
   try {
-    commit(batch);
+    store.commit(batch);
   } catch (error) {
     for (const p of batch) p.done(error as Error); // no PUBACK: the device sends it again
     return;
@@ -64,13 +57,13 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 serveBroker(
   { port: (server.address() as AddressInfo).port },
   {
-    stats: async (): Promise<GatewayStats> => ({ rows: (db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n, deadLetters: 0, commits, commitSeconds }),
+    stats: async (): Promise<GatewayStats> => ({ rows: store.rows(), deadLetters: 0, commits, commitSeconds }),
   },
   async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await closed;
-    db.close();
+    store.close();
     rmSync(dir, { recursive: true, force: true });
   },
 );
