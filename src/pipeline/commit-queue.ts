@@ -41,8 +41,6 @@ interface Pending extends PlannedWork {
 /** Where a group commit goes: the SQLite store in this thread, or its writer thread. */
 export interface ReadingWriter {
   commit(batch: CommitBatch): Promise<CommitReceipt> | CommitReceipt;
-  /** Settles now any commit already durable whose news would otherwise wait for the event loop. */
-  poll?(): unknown;
 }
 
 export interface CommitStats {
@@ -98,9 +96,6 @@ export class CommitQueue {
    */
   submit(work: CommitBatch, device?: DeviceContext): Promise<boolean[]> {
     if (this.closed) return Promise.reject(new GatewayError('GW_STORE_CLOSED', 'the gateway is stopping'));
-    // Under load this runs for every message: the running commit, if durable, is taken in now, so its
-    // PUBACKs and the next commit need not wait for the packets queued before its news.
-    this.writer.poll?.();
     return new Promise((resolve, reject) => {
       this.pending.push({ work, device, resolve, reject });
       this.pendingRows += work.rows.length;

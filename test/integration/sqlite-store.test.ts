@@ -17,7 +17,6 @@ import { describePatientStoreContract } from '../contracts/patient-store.contrac
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { tempDir } from '../helpers/gateway.js';
 import type { ReadingRow } from '../../src/domain/index.js';
-import type { CommitBatch, CommitReceipt } from '../../src/store/reading-store.js';
 
 function openStore() {
   const tmp = tempDir();
@@ -197,30 +196,6 @@ describe('CommitQueue (group commit)', () => {
     tmp.remove();
   });
 
-  it('takes in a durable commit when the next message is submitted, not after the event loop comes round', async () => {
-    // A writer whose commits become durable only when asked (as the writer thread's do, seen through its shared counter).
-    const durable: (() => void)[] = [];
-    let ready = false;
-    const writer = {
-      commit: (batch: CommitBatch) => new Promise<CommitReceipt>((resolve) => durable.push(() => resolve({ inserted: batch.rows.map(() => true) }))),
-      poll: () => {
-        if (ready) for (const settle of durable.splice(0)) settle();
-      },
-    };
-    const queue = new CommitQueue(writer, 1_000);
-    const a = queue.submit({ rows: [row({ messageId: 'a' })], deadLetters: [], health: [] });
-    await new Promise((resolve) => setImmediate(resolve)); // the commit of `a` is under way
-    expect(durable).toHaveLength(1);
-    ready = true;
-    const b = queue.submit({ rows: [row({ messageId: 'b' })], deadLetters: [], health: [] });
-    const first = await Promise.race([a.then(() => 'a settled'), new Promise((resolve) => setImmediate(() => resolve('event loop came round')))]);
-    expect(first).toBe('a settled');
-    await new Promise((resolve) => setImmediate(resolve)); // the commit of `b` is under way
-    writer.poll();
-    expect(await b).toEqual([true]);
-    await queue.close();
-  });
-
   it('flushes early at the row cap', async () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');
@@ -269,28 +244,6 @@ describe('SqliteWriterThread', () => {
       expect(store.devices.health('d1')?.lastSeenAtMs).toBe(9);
     } finally {
       await writer.stop();
-      await writer.stop();
-      store.close();
-      tmp.remove();
-    }
-  });
-
-  it('hands a commit over as soon as it is durable: poll() takes the reply without the event loop', async () => {
-    const { tmp, store, addDevice } = openStore();
-    addDevice('d1', '9434765919');
-    const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
-    try {
-      expect(writer.poll()).toBe(0); // no thread yet
-      const committed = writer.commit({ rows: [row({ messageId: 'a' })], deadLetters: [], health: [] });
-      // No turn of the event loop from here on: the reply can only come in through poll().
-      let taken = 0;
-      const until = Date.now() + 20_000;
-      while (taken === 0 && Date.now() < until) taken = writer.poll();
-      expect(taken).toBe(1);
-      expect(store.readings.count()).toBe(1);
-      expect(writer.poll()).toBe(0);
-      expect(await committed).toEqual({ inserted: [true] });
-    } finally {
       await writer.stop();
       store.close();
       tmp.remove();
