@@ -37,10 +37,11 @@ export class BenchChild<Ready = unknown> {
     );
   }
 
-  /** Forks `script` (a module URL) and resolves once it has printed its ready line. */
-  static start<Ready>(script: URL, args: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<BenchChild<Ready>> {
+  /** Forks `script` (a module URL), with `env` added to this process's, and resolves once it has printed its ready line. */
+  static start<Ready>(script: URL, args: readonly string[] = [], nodeFlags: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<BenchChild<Ready>> {
     const proc = fork(fileURLToPath(script), args, {
       execArgv: [...process.execArgv, ...nodeFlags],
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { GatewayStats } from './brokers/gateway.js';
 import type { BrokerReady, InfluxBatching } from './brokers/control.js';
 import { BenchChild } from './child.js';
@@ -41,11 +42,27 @@ const influxArgs = (server: InfluxServer, options: BenchOptions): string[] => [
   ...(options.influxBatch === undefined ? [] : ['--influx-batch', String(options.influxBatch)]),
 ];
 
+/** How `npm start` runs the gateway: the environment it sets and the Node flags it passes. */
+export interface StartRuntime {
+  readonly env: Readonly<Record<string, string>>;
+  readonly nodeFlags: readonly string[];
+}
+
+/** Reads the environment and Node flags off the `start` script (`… && NAME=value … node --flag … dist/src/main.js start`). */
+export function startRuntime(startScript: string): StartRuntime {
+  const m = /(?:^|&&\s*)((?:[A-Z_][A-Z0-9_]*=\S+\s+)*)node\s+((?:--\S+\s+)*)dist\/src\/main\.js start\s*$/.exec(startScript);
+  if (m === null) throw new Error(`cannot read how package.json's start script runs the gateway: ${startScript}`);
+  const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter((w) => w !== '');
+  return { env: Object.fromEntries(words(m[1]).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])), nodeFlags: words(m[2]) };
+}
+
 /**
- * Node flags of every broker under test: those `npm start` runs the gateway with (package.json), so
- * the gateway is measured as it runs and raw aedes under the same runtime settings.
+ * The runtime of every broker under test: the gateway's as `npm start` runs it (package.json), so
+ * it is measured as it runs, and raw aedes and the floor under the same settings.
  */
-export const BROKER_NODE_FLAGS = ['--max-semi-space-size=64'] as const;
+export const BROKER_RUNTIME: StartRuntime = startRuntime(
+  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start,
+);
 
 /** Everything measured on one broker. */
 export interface TargetResult {
@@ -65,7 +82,7 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
   progress(`${target.name}: starting${target.stores ? ` and provisioning ${total} devices` : ''}`);
   const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   const args = ['--devices', String(total), ...(target.influx === undefined ? [] : influxArgs(target.influx, options)), ...(target.args ?? [])];
-  const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...BROKER_NODE_FLAGS, ...profile]);
+  const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...BROKER_RUNTIME.nodeFlags, ...profile], BROKER_RUNTIME.env);
   try {
     const url = `mqtt://127.0.0.1:${broker.ready.port}`;
     const devices = broker.ready.devices ?? anonymousDevices(total);
