@@ -60,9 +60,8 @@ export function startRuntime(startScript: string): StartRuntime {
  * The runtime of every broker under test: the gateway's as `npm start` runs it (package.json), so
  * it is measured as it runs, and raw aedes and the floor under the same settings.
  */
-export const BROKER_RUNTIME: StartRuntime = startRuntime(
-  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start,
-);
+export const brokerRuntime = (): StartRuntime =>
+  startRuntime((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start);
 
 /** Everything measured on one broker. */
 export interface TargetResult {
@@ -82,7 +81,8 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
   progress(`${target.name}: starting${target.stores ? ` and provisioning ${total} devices` : ''}`);
   const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   const args = ['--devices', String(total), ...(target.influx === undefined ? [] : influxArgs(target.influx, options)), ...(target.args ?? [])];
-  const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...BROKER_RUNTIME.nodeFlags, ...profile], BROKER_RUNTIME.env);
+  const runtime = brokerRuntime();
+  const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...runtime.nodeFlags, ...profile], runtime.env);
   try {
     const url = `mqtt://127.0.0.1:${broker.ready.port}`;
     const devices = broker.ready.devices ?? anonymousDevices(total);
