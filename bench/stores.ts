@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeHealth, validateReading, decodeJson } from '../src/pipeline/index.js';
 import { loadProfiles, mapPayload, type DeviceProfile } from '../src/profiles/index.js';
-import { bundledProfilesDir } from '../src/config/index.js';
+import { bundledProfilesDir, ConfigSchema } from '../src/config/index.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { CommitBatch } from '../src/store/reading-store.js';
 import { testNhsNumbers } from '../simulators/nhs.js';
@@ -67,17 +67,18 @@ export function benchStores(batchSizes: { readonly gateway: number; readonly flo
     progress(`stores alone: planning ${messages.length.toLocaleString('en-GB')} readings as the pipeline does, in commits of ${batchSizes.gateway}`);
     const store = new SqliteStore(join(dir, 'gateway.db'));
     ids.forEach((id, d) => store.devices.insert({ id, profileId: profile.id, patientNhs: patients[d] ?? '', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: t0, revokedAtMs: undefined, secretRotatedAtMs: undefined }));
-    const limits = { maxFutureSkewMs: 300_000, clockDriftToleranceMs: 60_000 };
+    const defaults = ConfigSchema.parse({}); // the gateway's limits, as it runs by default
+    const { maxFutureSkewMs, clockDriftToleranceMs } = defaults.ingest;
     const gatewayBatches: CommitBatch[] = [];
     for (let from = 0; from < messages.length; from += batchSizes.gateway) {
       const rows = [];
       const health = [];
       for (const { d, n } of messages.slice(from, from + batchSizes.gateway)) {
         const receivedAtMs = t0 + n + 500;
-        const json = decodeJson(payload(d, n, t0), 65_536);
+        const json = decodeJson(payload(d, n, t0), defaults.mqtt.maxPayloadBytes);
         const mapped = json.ok ? mapPayload(profile, json.value) : undefined;
         const reading = mapped?.ok === true ? mapped.value[0] : undefined;
-        const valid = reading === undefined ? undefined : validateReading(profile, reading, { deviceId: ids[d] ?? '', patientNhs: patients[d] ?? '', receivedAtMs, ...limits });
+        const valid = reading === undefined ? undefined : validateReading(profile, reading, { deviceId: ids[d] ?? '', patientNhs: patients[d] ?? '', receivedAtMs, maxFutureSkewMs, clockDriftToleranceMs });
         if (valid?.ok !== true) throw new Error(`bench payload refused: ${JSON.stringify(valid?.error ?? mapped ?? json)}`);
         rows.push(...valid.value.rows);
         health.push({ deviceId: ids[d] ?? '', seenAtMs: receivedAtMs, readingAtMs: valid.value.time.takenAtMs });
