@@ -28,6 +28,11 @@ export interface GatewayProcess {
   stderr(): string;
   /** Everything it printed so far. */
   stdout(): string;
+  /**
+   * SIGTERM, then the exit code once it has stopped; a process still running `graceMs` later is
+   * killed (SIGKILL) and the call fails, quoting the end of its log: a stop that hangs is a defect.
+   */
+  stop(graceMs?: number): Promise<number | null>;
 }
 
 /** Starts `vitals-gateway start` as a child process on a free port; resolves once it prints its address. */
@@ -52,10 +57,23 @@ function spawnStart(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}):
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = ready.exec(out);
-      if (m) resolve({ started: { child, exited, stderr: () => stderr, stdout: () => out }, out: m });
+      if (m) resolve({ started: { child, exited, stderr: () => stderr, stdout: () => out, stop: (graceMs) => stopProcess(child, exited, () => stderr, graceMs) }, out: m });
     });
     void exited.then((code) => reject(new Error(`gateway exited (${code}) before it was ready: ${stderr}`)));
   });
+}
+
+async function stopProcess(child: ChildProcess, exited: Promise<number | null>, stderr: () => string, graceMs = 20_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return exited;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+  const code = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (code !== 'late') return code;
+  child.kill('SIGKILL');
+  await exited;
+  throw new Error(`gateway did not stop within ${graceMs} ms of SIGTERM (killed); its log ends: ${stderr().slice(-2_000)}`);
 }
 
 /** A copy of the shipped profiles with every rate limit raised, for stream tests. */

@@ -235,14 +235,13 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     const config = (id: string) => {
       const file = join(dir, `${id}.json`);
       writeFileSync(file, JSON.stringify({ gatewayId: id, webhookKeyFile: join(dir, 'webhook.key'), store: { postgres: { url, poolSize: 4 } }, broker: { session: 'persistent', connections: 4, reconnectMs: 100 }, web: { enabled: false }, ble: { enabled: false } }));
-      return ['--config', file, '--broker', broker.url, '--log-level', 'silent'];
+      return ['--config', file, '--broker', broker.url, '--log-level', 'warn'];
     };
+    const workers: Awaited<ReturnType<typeof spawnWorker>>[] = [];
     for (const id of ['worker-a', 'worker-b']) {
       const w = await spawnWorker(config(id));
-      defer(async () => {
-        w.child.kill('SIGTERM');
-        await w.exited;
-      });
+      workers.push(w);
+      defer(() => w.stop());
     }
     // Each device sends two severe readings: one alert each, whichever worker takes which.
     await Promise.all(
@@ -256,10 +255,24 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     );
     const db = new PgDatabase(url);
     defer(() => db.close());
-    const opened = await until(async () => (await db.query(`SELECT COUNT(*)::int AS n FROM alerts WHERE rule_id = 'severe-hypertension'`))[0]?.['n'], (n) => n === 20, 'one alert per device', 30_000);
+    // Should it fail: what each device has stored and opened, and what the workers warned of.
+    const diagnosis = async (error: unknown): Promise<never> => {
+      const devices = await db.query(
+        `SELECT d.id, (SELECT COUNT(*)::int FROM readings r WHERE r.device_id = d.id) AS readings, (SELECT COUNT(*)::int FROM alerts a WHERE a.patient_nhs = d.patient_nhs) AS alerts
+         FROM devices d ORDER BY d.id`,
+      );
+      const short = devices.filter((d) => d['readings'] !== 2 || d['alerts'] !== 1);
+      const busy = await db.query(
+        `SELECT state, wait_event_type, wait_event, now() - xact_start AS open_for, left(query, 160) AS query FROM pg_stat_activity
+         WHERE datname = current_database() AND pid != pg_backend_pid() AND state != 'idle'`,
+      );
+      const logs = workers.map((w, i) => `worker ${i}: ${w.stderr().slice(-3_000) || '(no warnings)'}`).join('\n');
+      throw new Error(`${String(error)}\ndevices short of 2 readings and 1 alert: ${JSON.stringify(short)}\nsessions not idle: ${JSON.stringify(busy)}\n${logs}`);
+    };
+    const opened = await until(async () => (await db.query(`SELECT COUNT(*)::int AS n FROM alerts WHERE rule_id = 'severe-hypertension'`))[0]?.['n'], (n) => n === 20, 'one alert per device', 30_000).catch(diagnosis);
     expect(opened).toBe(20);
     const total = Number((await db.query('SELECT COUNT(*)::int AS n FROM alerts'))[0]?.['n']);
-    await until(async () => (await db.query(`SELECT COUNT(*)::int AS n FROM outbox WHERE sink = 'alert-mqtt'`))[0]?.['n'], (n) => n === 0, 'every delivery done', 30_000);
+    await until(async () => (await db.query(`SELECT COUNT(*)::int AS n FROM outbox WHERE sink = 'alert-mqtt'`))[0]?.['n'], (n) => n === 0, 'every delivery done', 30_000).catch(diagnosis);
     expect(received).toHaveLength(total);
     expect(new Set(received.map((m) => m.eventId)).size).toBe(total);
     expect(await db.query(`SELECT COUNT(*)::int AS n FROM alert_events WHERE state = 'open'`)).toEqual([{ n: total }]);

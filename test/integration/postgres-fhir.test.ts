@@ -56,10 +56,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the FHIR output of workers
     for (const id of ['worker-a', 'worker-b']) {
       writeFileSync(join(dir, `${id}.json`), JSON.stringify(settings(id)));
       const w = await spawnWorker(['--config', join(dir, `${id}.json`), '--broker', broker.url, '--log-level', 'silent']);
-      defer(async () => {
-        w.child.kill('SIGTERM');
-        await w.exited;
-      });
+      defer(() => w.stop());
     }
     // Ten readings, several in flight at once, so both workers take some; the last is severe.
     const cuff = await anonymousDevice(broker.url, 'cuff-1', defer);

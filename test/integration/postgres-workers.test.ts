@@ -80,10 +80,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     const stored = async () => Number((await db.query('SELECT COUNT(*) AS n FROM readings'))[0]?.['n']);
 
     const a = await spawnWorker(args('worker-a'));
-    defer(async () => {
-      a.child.kill('SIGTERM');
-      await a.exited;
-    });
+    defer(() => a.stop());
     const b = await spawnWorker(args('worker-b'));
     defer(() => b.child.kill('SIGKILL'));
     const clients = await Promise.all(ids.map((id) => device(broker.url, id)));
@@ -98,10 +95,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
 
     // B's share waits in its kept sessions until it returns under the same id.
     const again = await spawnWorker(args('worker-b'));
-    defer(async () => {
-      again.child.kill('SIGTERM');
-      await again.exited;
-    });
+    defer(() => again.stop());
     const acked = (await streams).flat();
     expect(acked).toHaveLength(20_000);
     await until(stored, (n) => n >= 20_000, 'every acknowledged reading stored', 120_000);
@@ -324,10 +318,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     const broker = await MosquittoBroker.start(['allow_anonymous false', `password_file ${join(tmp.dir, 'passwords')}`, `acl_file ${join(tmp.dir, 'acl')}`, 'max_queued_messages 1000000']);
     defer(() => broker.stop());
     const worker = await spawnWorker(['--config', workerConfig(tmp.dir, 'worker-c', url, true), '--broker', broker.url, '--log-level', 'silent'], { VG_BROKER_USERNAME: 'worker', VG_BROKER_PASSWORD: 'worker-secret-0123456789' });
-    defer(async () => {
-      worker.child.kill('SIGTERM');
-      await worker.exited;
-    });
+    defer(() => worker.stop());
     expect(worker.stdout()).toContain('(data: PostgreSQL)');
     await expect(mqtt.connectAsync(broker.url, { clientId: 'thermo-cli', username: 'thermo-cli', password: 'not-its-secret', protocolVersion: 5, reconnectPeriod: 0 })).rejects.toThrow(/Not authorized|Bad User Name or Password/i);
     const client = await mqtt.connectAsync(broker.url, { clientId: 'thermo-cli', username: 'thermo-cli', password: secret, protocolVersion: 5, reconnectPeriod: 0 });
