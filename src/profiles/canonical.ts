@@ -1,13 +1,22 @@
 import { z } from 'zod';
 import { err, IssueCode, issue, ok, type Issue, type Result } from '../domain/index.js';
 
+/**
+ * A reading's values: an object holding at least one, each checked by the validation stage. Checked
+ * whole, not as a record key by key (measured: a third of the schema check's cost per message).
+ */
+const ValuesSchema = z.custom<Record<string, unknown>>(
+  (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0,
+  'expected an object holding at least one value',
+);
+
 /** The gateway's own reading payload (README "Readings"). Values stay `unknown` here: validation gives the precise reason. */
 const CanonicalReadingSchema = z
   .object({
     messageId: z.string().min(1).max(128).optional(),
     takenAt: z.string().min(1).max(64),
     deviceTime: z.string().min(1).max(64).optional(),
-    values: z.record(z.string(), z.unknown()).refine((v) => Object.keys(v).length > 0, 'at least one value'),
+    values: ValuesSchema,
     units: z.record(z.string(), z.string().max(32)).optional(),
   })
   .strict();

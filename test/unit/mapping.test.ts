@@ -17,6 +17,12 @@ describe('mapPayload', () => {
     expect(!r.ok && r.error.map((i) => `${i.code}@${i.path}`)).toEqual(
       expect.arrayContaining(['payload-invalid@[1].takenAt', 'payload-invalid@[1]']),
     );
+    for (const values of [{}, [128], null, 'x']) {
+      expect(mapPayload(bp, { takenAt: '2026-03-14T08:30:00Z', values })).toEqual({
+        ok: false,
+        error: [{ code: 'payload-invalid', path: 'values', message: 'expected an object holding at least one value' }],
+      });
+    }
     expect(mapPayload(bp, 42).ok).toBe(false);
     expect(mapPayload(bp, []).ok).toBe(false);
   });
