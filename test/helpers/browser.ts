@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { realClockEnv } from './real-clock.js';
 
 const require = createRequire(import.meta.url);
 
@@ -14,26 +15,6 @@ const BINARY = ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find((p) => e
 export const chromiumMissing = BINARY === undefined && process.env['CI'] !== 'true';
 if (chromiumMissing) {
   process.stderr.write('\n*** SKIPPING browser tests: Chromium is not installed (Debian package: chromium) ***\n\n');
-}
-
-/**
- * The browser's environment: this process's, without libfaketime. CI runs the suite under
- * `faketime`, which reaches child processes through LD_PRELOAD and FAKETIME*; Chromium under it
- * took some 45 s to start (about 1 s without), so it runs on the real clock. The pages take their
- * time ranges from the gateway, which keeps the test process's (faked) clock.
- */
-export function browserEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined || key.startsWith('FAKETIME') || key === 'DONT_FAKE_MONOTONIC') continue;
-    if (key === 'LD_PRELOAD') {
-      const kept = value.split(/[\s:]+/).filter((lib) => lib !== '' && !/faketime/i.test(lib));
-      if (kept.length > 0) out[key] = kept.join(':');
-      continue;
-    }
-    out[key] = value;
-  }
-  return out;
 }
 
 /**
@@ -55,7 +36,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
     ],
-    env: browserEnv(),
+    env: realClockEnv(), // on the real clock: see realClockEnv
     timeout: 30_000,
   });
 }

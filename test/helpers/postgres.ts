@@ -7,6 +7,7 @@ import { tempDir } from './gateway.js';
 import { MosquittoBroker } from './mosquitto.js';
 import { WORKER_BROKER_LINES } from './mqtt.js';
 import { freePort } from './ports.js';
+import { realClockEnv } from './real-clock.js';
 
 /** Debian's PostgreSQL server programs (package postgresql), newest version first. */
 const BIN = ['/usr/lib/postgresql']
@@ -27,7 +28,8 @@ if (postgresMissing) {
 const asRoot = process.getuid?.() === 0;
 const run = (program: string, args: readonly string[]): void => {
   const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(BIN as string, program), ...args]] : [join(BIN as string, program), [...args]];
-  const r = spawnSync(cmd, argv, { encoding: 'utf8' });
+  // The server runs on the real clock, never under libfaketime: its deadlock check depends on it (see realClockEnv).
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: realClockEnv() });
   if (r.status !== 0) throw new Error(`${program} failed (${r.status}): ${r.stderr || r.stdout}`);
 };
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledProfilesDir, loadConfig, type LoadedConfig } from '../../src/config/index.js';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { DeviceRegistry } from '../../src/devices/index.js';
-import { ManualClock, readingKey, systemClock, type ReadingRow } from '../../src/domain/index.js';
+import { GatewayError, ManualClock, readingKey, systemClock, type ReadingRow } from '../../src/domain/index.js';
 import { Closers } from '../../src/lifecycle.js';
 import { createLogger, GatewayMetrics } from '../../src/observability/index.js';
 import type { AlertEngine } from '../../src/outputs/alerts/index.js';
@@ -20,7 +20,7 @@ import { CommitQueue, type DeviceContext } from '../../src/pipeline/index.js';
 import { sharedAlertEngine } from '../../src/postgres-worker.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { PgDatabase, PgStore } from '../../src/store/postgres/index.js';
-import type { CommitBatch } from '../../src/store/reading-store.js';
+import type { AlertChange, CommitBatch } from '../../src/store/reading-store.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { mosquittoMissing } from '../helpers/mosquitto.js';
 import { anonymousDevice } from '../helpers/mqtt.js';
@@ -146,6 +146,34 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     // One delivery of the change to the patient's clinician, not one per worker.
     expect(await db.query(`SELECT lane, COUNT(*)::int AS n FROM outbox WHERE sink = 'alert-mqtt' GROUP BY lane`)).toEqual([{ lane: 'dr-a', n: 1 }]);
     expect(await db.query('SELECT COUNT(*)::int AS n FROM readings')).toEqual([{ n: 2 }]);
+  });
+
+  it('two workers opening alerts for the same patients in opposite orders wait for each other: one commits, the other is refused as a conflict and plans again, never a deadlock', async () => {
+    const { url } = await database();
+    const [a, b] = [await PgStore.open(url, { poolSize: 1 }), await PgStore.open(url, { poolSize: 1 })];
+    defer(() => a.close());
+    defer(() => b.close());
+    const now = Date.now();
+    const open = (worker: string, round: number, nhs: string): AlertChange => ({
+      alert: { id: `${worker}-${round}-${nhs}`, key: `${nhs}|cuff-1|rule-${round}`, patientNhs: nhs, deviceId: undefined, ruleId: `rule-${round}`, severity: 'critical', state: 'open', message: 'high', value: 190, openedAtMs: now, updatedAtMs: now },
+      by: 'rules',
+      note: undefined,
+    });
+    const patients = OTHERS.slice(0, 6);
+    const outcomes: string[] = [];
+    for (let round = 0; round < 15; round++) {
+      // Each commit's alerts as its plan made them: one worker's in one order, the other's reversed.
+      const commit = (store: PgStore, worker: string, order: readonly string[]) =>
+        store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: order.map((nhs) => open(worker, round, nhs)) }).then(
+          () => 'committed',
+          (e: unknown) => (e instanceof GatewayError ? e.code : `${(e as { code?: string }).code ?? ''} ${String(e)}`),
+        );
+      const results = await Promise.all([commit(a, 'a', patients), commit(b, 'b', [...patients].reverse())]);
+      outcomes.push(results.sort().join(' + '));
+    }
+    // Whichever reaches the first patient first commits; the other waits for it, then finds the conditions open.
+    expect(new Set(outcomes)).toEqual(new Set(['GW_ALERT_CONFLICT + committed']));
+    expect(await a.alerts.unresolved()).toHaveLength(15 * patients.length);
   });
 
   it('two workers escalating the same alert at once escalate it once: the change planned on the alert as it was is refused and planned again', async () => {

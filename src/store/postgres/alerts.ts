@@ -9,6 +9,14 @@ import type { PgQueryable } from './database.js';
 const UNIQUE_VIOLATION = '23505';
 
 /**
+ * In key order (a stable sort: one condition's changes keep theirs), the same on every gateway, so
+ * two commits touching the same conditions wait for each other and never deadlock: unordered, a
+ * commit opening alerts for two patients and another opening them in the other order each waited
+ * on the other's insert until PostgreSQL's deadlock check failed one of them.
+ */
+const byKey = <T>(items: readonly T[], key: (item: T) => string): T[] => [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+
+/**
  * Alerts and their trail on PostgreSQL, serialised per condition among gateways sharing the store:
  * the partial unique index on unresolved alerts' keys refuses a second open alert for one condition
  * whichever gateway plans it, and a change planned on an alert as it stood (`ifUpdatedAtMs`) is
@@ -19,7 +27,7 @@ export class PgAlerts implements AsyncPort<AlertStore> {
   constructor(private readonly db: PgQueryable) {}
 
   async apply(changes: readonly AlertChange[]): Promise<void> {
-    for (const { alert, by, note, ifUpdatedAtMs } of changes) {
+    for (const { alert, by, note, ifUpdatedAtMs } of byKey(changes, (c) => c.alert.key)) {
       const written = await this.db.execute(
         `INSERT INTO alerts (id, key, patient_nhs, device_id, rule_id, severity, state, message, value, opened_at, updated_at, escalation_level, snoozed_until, observation_id, assigned_to, sample_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
@@ -58,7 +66,7 @@ export class PgAlerts implements AsyncPort<AlertStore> {
   }
 
   async applyBreaches(breaches: readonly BreachStart[]): Promise<void> {
-    for (const b of breaches) {
+    for (const b of byKey(breaches, (x) => x.key)) {
       if (b.sinceMs === undefined) await this.db.execute('DELETE FROM alert_breaches WHERE key = $1', [b.key]);
       else await this.db.execute('INSERT INTO alert_breaches (key, since_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET since_at = excluded.since_at', [b.key, b.sinceMs]);
     }

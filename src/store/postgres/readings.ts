@@ -157,8 +157,9 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
 }
 
 /**
- * The readings of a commit in one statement, in order; for each, whether it was stored now. A key
- * seen earlier (stored before, or earlier in this batch) is not stored again.
+ * The readings of a commit in one statement, in key order (the same on every worker: two workers
+ * given the same readings again wait for each other, never deadlock); for each, whether it was
+ * stored now. A key seen earlier (stored before, or earlier in this batch) is not stored again.
  */
 async function insertReadings(tx: PgQueryable, readings: readonly ReadingTuple[]): Promise<boolean[]> {
   if (readings.length === 0) return [];
@@ -166,7 +167,7 @@ async function insertReadings(tx: PgQueryable, readings: readonly ReadingTuple[]
   const rows = await tx.query(
     `INSERT INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at, clock_offset_ms, message_id, payload_sha256)
      SELECT k, d, p, pr, v::json, t, dt, rt, o, m, s FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[])
-       WITH ORDINALITY AS u (k, d, p, pr, v, t, dt, rt, o, m, s, n) ORDER BY n
+       WITH ORDINALITY AS u (k, d, p, pr, v, t, dt, rt, o, m, s, n) ORDER BY k, n
      ON CONFLICT (reading_key) DO NOTHING RETURNING reading_key`,
     [column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7), column(8), column(9), column(10)],
   );
@@ -181,7 +182,7 @@ async function noteProfileMetrics(tx: PgQueryable, readings: readonly ReadingTup
   for (const t of readings) for (const m of t[11]) pairs.set(`${t[3]}|${m}`, [m, t[3]]);
   if (pairs.size === 0) return;
   const [metrics, profiles] = [[...pairs.values()].map((p) => p[0]), [...pairs.values()].map((p) => p[1])];
-  await tx.execute('INSERT INTO profile_metrics (metric, profile_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [metrics, profiles]);
+  await tx.execute('INSERT INTO profile_metrics (metric, profile_id) SELECT * FROM unnest($1::text[], $2::text[]) AS u (m, p) ORDER BY m, p ON CONFLICT DO NOTHING', [metrics, profiles]);
 }
 
 /**
