@@ -3,14 +3,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readingKey, type ReadingRow } from '../../src/domain/index.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite/index.js';
-import { migrate } from '../../src/store/sqlite/migrations.js';
+import { migrate, ONE_ROW_PER_READING_VERSION } from '../../src/store/sqlite/migrations.js';
+import { benchMigration } from '../../bench/migration.js';
 import { tempDir } from '../helpers/gateway.js';
 
 /** Versions whose readings table exists (1 on), with what each adds. */
 const WITH_STATUS = 3; // status, first_value, payload_sha256, corrections
 const TIME_FIRST_KEYS = 7; // keys lead with the time
 const ROLLUPS = 11; // reading_rollups, latest_values
-const ONE_ROW = 14; // a reading is one row
+const ONE_ROW = ONE_ROW_PER_READING_VERSION; // a reading is one row
 
 const T = 1_000; // device time of the BP reading
 const U = 61_000; // of the pulse reading (no message id)
@@ -156,4 +157,11 @@ describe('store migration to one row per reading', () => {
       }
     });
   }
+});
+
+describe('the benchmark of the migration (npm run bench, part migration)', () => {
+  it('writes a store of one row per value that this gateway migrates with every value carried over', async () => {
+    const r = await benchMigration({ devices: 5, readingsPerDevice: 4 });
+    expect(r).toMatchObject({ values: 60, readings: 20, ok: true });
+  });
 });

@@ -378,6 +378,9 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** The version from which a reading is one row (migration 14); stores before it hold one row per value. */
+export const ONE_ROW_PER_READING_VERSION = 14;
+
 /** Applies the migrations after the store's version, up to `target` (tests stop earlier to build an older store). */
 export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
