@@ -100,8 +100,7 @@ describe('alerts as durable as readings', () => {
       // The last round runs until every delivery went out, then stops.
       await until(async () => new Set(hook.events).size, (n) => n >= patients.length, 'every alert delivered to the webhook', 20_000);
       await Promise.all(clients.map(({ c }) => c.endAsync()));
-      gw.child.kill('SIGTERM');
-      await gw.exited;
+      await gw.stop();
     }
     expect(acked.size).toBe(devices.length);
 

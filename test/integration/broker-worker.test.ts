@@ -302,10 +302,7 @@ describe.skipIf(mosquittoMissing)('a worker killed mid-stream (kill -9), on Mosq
 
     // The devices go on; the broker keeps the dead worker's share in its sessions until it returns.
     const second = await spawnWorker(args);
-    defer(async () => {
-      second.child.kill('SIGTERM');
-      await second.exited;
-    });
+    defer(() => second.stop());
     const acked = (await streams).flat();
     expect(acked).toHaveLength(3_000);
     await until(async () => stored(), (n) => n >= 3_000, 'every acknowledged reading stored', 60_000);

@@ -55,7 +55,7 @@ describe('command line', () => {
       await client.publishAsync('devices/cuff-7/readings', JSON.stringify({ messageId: 'x1', takenAt: new Date().toISOString(), values: { systolic: 141, diastolic: 91, pulse: 77 } }), { qos: 1 });
       await client.endAsync();
     } finally {
-      gw.child.kill('SIGTERM');
+      await gw.stop();
     }
     expect(await gw.exited).toBe(0);
     expect(gw.stderr()).toMatch(/"msg":"gateway stopped"/);

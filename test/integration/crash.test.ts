@@ -67,10 +67,7 @@ describe('crash safety', () => {
 
     // Restart on the same data dir; the device redelivers everything it has no PUBACK for.
     const second = await spawnGateway(args);
-    defer(async () => {
-      second.child.kill('SIGTERM');
-      await second.exited;
-    });
+    defer(() => second.stop());
     const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.port}`, login);
     defer(() => again.endAsync());
     const unacked = [...sent.keys()].filter((id) => !ackedAtKill.has(id));

@@ -297,8 +297,7 @@ describe('readings reach the care record as FHIR R4 Observations', () => {
     defer(() => second.child.kill('SIGKILL'));
     const observations = await until(() => server.search('Observation'), (o) => o.length === 5, 'five Observations');
     expect(observations.map((o) => (o['valueQuantity'] as { value: number }).value).sort()).toEqual([36.5, 36.6, 36.7, 36.8, 36.9]);
-    second.child.kill('SIGTERM');
-    await second.exited;
+    await second.stop();
     expect(await server.search('Observation')).toHaveLength(5);
   });
 
