@@ -8,13 +8,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { BrokerReady } from './brokers/control.js';
-import { BenchChild } from './child.js';
 import { connectDevice } from './connect.js';
 import { readingsTopic } from './devices.js';
 import { Histogram } from './histogram.js';
 import { progress } from './progress.js';
-import { brokerRuntime, TARGETS } from './target.js';
+import { startBroker, TARGETS } from './target.js';
 import { mapLimit } from '../simulators/concurrency.js';
 
 /** Connections opened at once: on the gateway each waits for a scrypt check. */
@@ -95,8 +93,7 @@ export async function benchAlerts(options: AlertBenchOptions = ALERT_BENCH_DEFAU
   });
   const webhookArgs = hookCount === 0 ? [] : ['--webhooks', hooks.urls.join(',')];
   progress(`alerts: starting the gateway and provisioning ${options.devices} devices and a clinician${hookCount === 0 ? '' : `, ${hookCount} webhook receivers (${options.webhooksDown ?? 0} down)`}`);
-  const runtime = brokerRuntime();
-  const broker = await BenchChild.start<BrokerReady>(TARGETS.gateway.script, ['--devices', String(options.devices), '--clinician', ...webhookArgs], runtime.nodeFlags, runtime.env);
+  const broker = await startBroker(TARGETS.gateway.script, ['--devices', String(options.devices), '--clinician', ...webhookArgs]);
   const clients: MqttClient[] = [];
   try {
     const { port, devices = [], clinician } = broker.ready;

@@ -63,6 +63,12 @@ export function startRuntime(startScript: string): StartRuntime {
 export const brokerRuntime = (): StartRuntime =>
   startRuntime((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start);
 
+/** Forks a broker under test (`script`) in that runtime, with `extraFlags` (profiling, GC) added to its Node flags. */
+export function startBroker(script: URL, args: readonly string[], extraFlags: readonly string[] = []): Promise<BenchChild<BrokerReady>> {
+  const runtime = brokerRuntime();
+  return BenchChild.start<BrokerReady>(script, args, [...extraFlags, ...runtime.nodeFlags], runtime.env);
+}
+
 /** Everything measured on one broker. */
 export interface TargetResult {
   readonly target: Target;
@@ -81,8 +87,7 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
   progress(`${target.name}: starting${target.stores ? ` and provisioning ${total} devices` : ''}`);
   const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   const args = ['--devices', String(total), ...(target.influx === undefined ? [] : influxArgs(target.influx, options)), ...(target.args ?? [])];
-  const runtime = brokerRuntime();
-  const broker = await BenchChild.start<BrokerReady>(target.script, args, ['--expose-gc', ...runtime.nodeFlags, ...profile], runtime.env);
+  const broker = await startBroker(target.script, args, ['--expose-gc', ...profile]);
   try {
     const url = `mqtt://127.0.0.1:${broker.ready.port}`;
     const devices = broker.ready.devices ?? anonymousDevices(total);
