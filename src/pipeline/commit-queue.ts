@@ -1,4 +1,4 @@
-import { GatewayError } from '../domain/index.js';
+import { GatewayError, type ReadingRow } from '../domain/index.js';
 import type { CommitBatch, CommitReceipt, HealthUpdate, OutboxEntry } from '../store/reading-store.js';
 import type { DeviceContext } from './ingest.js';
 
@@ -172,30 +172,32 @@ export class CommitQueue {
   }
 }
 
-/** Many submissions as one batch: rows concatenated (outbox entries' row indexes shifted to match). */
+/** The lists of a batch other than its rows and outbox, concatenated as they come. */
+const LISTS = ['deadLetters', 'health', 'outboxResults', 'corrections', 'derived', 'derivationState', 'alerts', 'audit', 'reviews', 'breaches'] as const;
+type Lists = { -readonly [K in (typeof LISTS)[number]]-?: NonNullable<CommitBatch[K]>[number][] };
+
+/**
+ * Many submissions as one batch: rows concatenated (outbox entries' row indexes shifted to match).
+ * One pass over the submissions, copying only the lists they hold: a commit joins hundreds of
+ * messages, most with rows and health alone.
+ */
 function combine(works: readonly CommitBatch[]): CommitBatch {
   if (works.length === 1 && works[0] !== undefined) return { ...works[0], health: mergeHealth(works[0].health) };
-  let offset = 0;
+  const rows: ReadingRow[] = [];
   const outbox: OutboxEntry[] = [];
+  const lists: Lists = { deadLetters: [], health: [], outboxResults: [], corrections: [], derived: [], derivationState: [], alerts: [], audit: [], reviews: [], breaches: [] };
   for (const w of works) {
-    const shift = offset;
-    for (const e of w.outbox ?? []) outbox.push(shift === 0 ? e : { ...e, firstRow: e.firstRow + shift });
-    offset += w.rows.length;
+    const shift = rows.length;
+    for (const r of w.rows) rows.push(r);
+    if (w.outbox !== undefined) for (const e of w.outbox) outbox.push(shift === 0 ? e : { ...e, firstRow: e.firstRow + shift });
+    for (const name of LISTS) {
+      const from = w[name];
+      if (from === undefined || from.length === 0) continue;
+      const to = lists[name] as unknown[];
+      for (const x of from) to.push(x);
+    }
   }
-  return {
-    rows: works.flatMap((w) => w.rows),
-    deadLetters: works.flatMap((w) => w.deadLetters),
-    health: mergeHealth(works.flatMap((w) => w.health)),
-    outbox,
-    outboxResults: works.flatMap((w) => w.outboxResults ?? []),
-    corrections: works.flatMap((w) => w.corrections ?? []),
-    derived: works.flatMap((w) => w.derived ?? []),
-    derivationState: works.flatMap((w) => w.derivationState ?? []),
-    alerts: works.flatMap((w) => w.alerts ?? []),
-    audit: works.flatMap((w) => w.audit ?? []),
-    reviews: works.flatMap((w) => w.reviews ?? []),
-    breaches: works.flatMap((w) => w.breaches ?? []),
-  };
+  return { ...lists, rows, outbox, health: mergeHealth(lists.health) };
 }
 
 /**

@@ -143,14 +143,24 @@ export class Ingestor {
    * `devices/<id>/readings` (and readings the BLE bridge decoded: not rate-limited, since the
    * gateway itself fetches them — a meter's stored records arrive in one burst).
    */
-  async readings(device: DeviceContext, topic: string, payload: Buffer, options: { rateLimited?: boolean } = {}): Promise<IngestOutcome> {
+  readings(device: DeviceContext, topic: string, payload: Buffer, options: { rateLimited?: boolean } = {}): Promise<IngestOutcome> {
     const receivedAtMs = this.clock.now();
-    const refused = (options.rateLimited ?? true) ? await this.admission(device) : undefined;
-    if (refused === BANNED) return this.banned();
-    if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded);
-    const plan = this.planReadings(device, topic, payload, receivedAtMs);
-    if (!plan.ok) return this.reject(device, topic, payload, receivedAtMs, plan.error.issues, plan.error.messageId);
-    return this.store(device, plan.value);
+    // The common case, a message within its allowance, goes on in this turn: no promise to wait on.
+    const admitted = (options.rateLimited ?? true) ? this.admission(device) : undefined;
+    if (admitted instanceof Promise) return admitted.then((refused) => this.admitted(device, topic, payload, receivedAtMs, refused));
+    return this.admitted(device, topic, payload, receivedAtMs, admitted);
+  }
+
+  private admitted(device: DeviceContext, topic: string, payload: Buffer, receivedAtMs: number, refused: Admitted): Promise<IngestOutcome> {
+    try {
+      if (refused === BANNED) return Promise.resolve(this.banned());
+      if (refused !== undefined) return this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded);
+      const plan = this.planReadings(device, topic, payload, receivedAtMs);
+      if (!plan.ok) return this.reject(device, topic, payload, receivedAtMs, plan.error.issues, plan.error.messageId);
+      return this.store(device, plan.value);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /**
@@ -214,10 +224,13 @@ export class Ingestor {
   }
 
   /** Commits a planned message; settles once it is durable, with what became of it. */
-  private async store(device: DeviceContext, plan: ReadingsPlan): Promise<IngestOutcome> {
+  private store(device: DeviceContext, plan: ReadingsPlan): Promise<IngestOutcome> {
+    return this.queue.submit(plan.work, device).then((inserted) => this.stored(device, plan, inserted));
+  }
+
+  private stored(device: DeviceContext, plan: ReadingsPlan, inserted: readonly boolean[]): IngestOutcome {
     const { work, messageId, rejected, issues, clockDrift } = plan;
     const rows = work.rows;
-    const inserted = await this.queue.submit(work, device);
     let stored = 0;
     for (const fresh of inserted) if (fresh) stored += 1;
     if (stored > 0) this.metrics.readingsAccepted(device.profile.id, stored);

@@ -21,42 +21,104 @@ export type ReadingTuple = readonly [
   units: readonly string[],
 ];
 
+/** A reading's columns up to its payload hash: the first 11 of a {@link ReadingTuple}. */
+type ReadingColumns = readonly [string, string, string, string, string, number, number, number, number | null, string | null, string | null];
+
 /**
  * Groups a batch's values into readings (a reading's values come together and share its key; a
  * metric seen again starts another reading, which its key then refuses as a duplicate) and encodes
- * each as one row: values as JSON `{metric: [value, unit, unit sent?]}`.
+ * each as one row: values as JSON `{metric: [value, unit, unit sent?]}`. `each` gets the reading's
+ * columns and the index range of its rows.
  */
-export function toReadings(rows: readonly ReadingRow[]): ReadingTuple[] {
-  const out: ReadingTuple[] = [];
+function eachReading(rows: readonly ReadingRow[], each: (columns: ReadingColumns, from: number, to: number) => void): void {
   let i = 0;
   while (i < rows.length) {
+    const from = i;
     const first = rows[i] as ReadingRow;
-    const metrics: string[] = [];
-    const values: number[] = [];
-    const units: string[] = [];
     const json: Record<string, readonly (number | string)[]> = {};
     let sha = first.payloadSha256;
     for (; i < rows.length; i++) {
       const r = rows[i] as ReadingRow;
       if (r.idempotencyKey !== first.idempotencyKey || Object.hasOwn(json, r.metric)) break;
-      metrics.push(r.metric);
-      values.push(r.value);
-      units.push(r.unit);
       json[r.metric] = r.sourceUnit === undefined ? [r.value, r.unit] : [r.value, r.unit, r.sourceUnit];
       sha ??= r.payloadSha256;
     }
+    each(
+      [
+        first.idempotencyKey,
+        first.deviceId,
+        first.patientNhs,
+        first.profileId,
+        JSON.stringify(json),
+        first.takenAtMs,
+        first.deviceTakenAtMs,
+        first.receivedAtMs,
+        first.clockOffsetMs ?? null,
+        first.messageId ?? null,
+        sha ?? null,
+      ],
+      from,
+      i,
+    );
+  }
+}
+
+/** A batch's values grouped into readings ({@link eachReading}), each as a {@link ReadingTuple}. */
+export function toReadings(rows: readonly ReadingRow[]): ReadingTuple[] {
+  const out: ReadingTuple[] = [];
+  eachReading(rows, (columns, from, to) => {
+    const own = rows.slice(from, to);
+    out.push([...columns, own.map((r) => r.metric), own.map((r) => r.value), own.map((r) => r.unit)]);
+  });
+  return out;
+}
+
+/**
+ * Readings as handed to the writer thread: {@link PACKED_FIELDS} entries per reading, a
+ * {@link ReadingTuple}'s columns up to the payload hash, in one flat array. Structured clone copies
+ * a flat array of primitives several times faster than an array of tuples holding arrays (0.5
+ * against 3.3 µs per reading, measured on a commit of 830 BP readings); the metrics, values and
+ * units the rollups need are read back from the values JSON on the writer's side.
+ */
+export type PackedReadings = (string | number | null)[];
+const PACKED_FIELDS = 11;
+
+/** {@link toReadings}, packed: the same grouping, without the per-reading arrays. */
+export function packReadings(rows: readonly ReadingRow[]): PackedReadings {
+  const out: PackedReadings = [];
+  eachReading(rows, (columns) => {
+    for (const c of columns) out.push(c);
+  });
+  return out;
+}
+
+/** The tuples {@link packReadings} packed, their metrics, values and units read from each values JSON. */
+export function unpackReadings(packed: PackedReadings): ReadingTuple[] {
+  const out: ReadingTuple[] = [];
+  for (let i = 0; i < packed.length; i += PACKED_FIELDS) {
+    const valuesJson = packed[i + 4] as string;
+    const parsed = JSON.parse(valuesJson) as Record<string, [number, string, string?]>;
+    const metrics: string[] = [];
+    const values: number[] = [];
+    const units: string[] = [];
+    for (const metric in parsed) {
+      const v = parsed[metric] as [number, string, string?];
+      metrics.push(metric);
+      values.push(v[0]);
+      units.push(v[1]);
+    }
     out.push([
-      first.idempotencyKey,
-      first.deviceId,
-      first.patientNhs,
-      first.profileId,
-      JSON.stringify(json),
-      first.takenAtMs,
-      first.deviceTakenAtMs,
-      first.receivedAtMs,
-      first.clockOffsetMs ?? null,
-      first.messageId ?? null,
-      sha ?? null,
+      packed[i] as string,
+      packed[i + 1] as string,
+      packed[i + 2] as string,
+      packed[i + 3] as string,
+      valuesJson,
+      packed[i + 5] as number,
+      packed[i + 6] as number,
+      packed[i + 7] as number,
+      packed[i + 8] as number | null,
+      packed[i + 9] as string | null,
+      packed[i + 10] as string | null,
       metrics,
       values,
       units,

@@ -171,4 +171,16 @@ describe('AlertEngine: changes planned into the commit of their rows', () => {
     h.observe(device, [...systolic(190, 1), ...systolic(150, 2), ...systolic(190, 1)]);
     expect(states(h.changes())).toEqual(['severe-hypertension:open', 'severe-hypertension:resolved']);
   });
+
+  it('takes only the first reading of a key in one commit, as the store does: a message id sent again with other values causes nothing', () => {
+    const h = harness({ stored: new Set() });
+    const diastolic = row({ deviceId: 'cuff-1', profileId: profile.id, metric: 'diastolic', value: 125, unit: 'mm[Hg]', takenAtMs: 1_007, deviceTakenAtMs: 1_007, idempotencyKey: 'k7' });
+    const first = systolic(150, 7);
+    // The same key again, now with a severe diastolic: the store keeps the first reading only.
+    h.observe(device, [...first, ...systolic(150, 7), diastolic]);
+    expect(h.changes()).toEqual([]);
+    // In a reading of its own (a new key), the same value alerts.
+    h.observe(device, [{ ...diastolic, idempotencyKey: 'k8' }]);
+    expect(states(h.changes())).toEqual(['severe-hypertension-diastolic:open']);
+  });
 });

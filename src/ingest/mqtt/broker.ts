@@ -99,9 +99,7 @@ export class MqttBroker {
           },
         );
       },
-      authorizePublish: (client, packet, done) => {
-        this.authorizePublish(client, packet).then(() => done(null), (e: Error) => done(e));
-      },
+      authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => {
         const device = this.sessions.get(client);
         const clinician = this.clinicians.get(client);
@@ -259,35 +257,52 @@ export class MqttBroker {
     return null;
   }
 
-  private async authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> {
-    if (client === null) return; // the broker's own publishes (rejections)
+  /**
+   * Runs for every message: `done(null)` (aedes then writes the PUBACK) once its commit is durable,
+   * `done(error)` (no PUBACK, the connection closes) when it may not publish or was not committed.
+   * Callbacks rather than an async function: no promise of its own per message.
+   */
+  private authorizePublish(client: Client | null, packet: PublishPacket, done: (error: Error | null) => void): void {
+    if (client === null) return done(null); // the broker's own publishes (rejections)
     const device = this.sessions.get(client);
     const channel = device === undefined ? undefined : publishChannel(device.deviceId, packet.topic);
     if (device === undefined || channel === undefined) {
       this.metrics.aclDenied('publish');
       this.log.warn({ clientId: client.id, topic: packet.topic }, 'publish denied: not the device\'s own topic (clinicians publish nothing)');
-      throw new Error('publish not authorized'); // [MQTT-3.3.5-2] the broker closes the connection
+      return done(new Error('publish not authorized')); // [MQTT-3.3.5-2] the broker closes the connection
     }
-    if (this.draining) throw new Error('gateway stopping'); // no PUBACK: the device will redeliver
+    if (this.draining) return done(new Error('gateway stopping')); // no PUBACK: the device will redeliver
     packet.retain = false; // readings are never kept in the broker
-    const work = this.ports.ingest(device, channel, packet.topic, packet.payload as Buffer);
-    this.inflight.add(work);
+    let work: Promise<IngestOutcome>;
     try {
-      const outcome = await work.catch((error: unknown) => {
+      work = this.ports.ingest(device, channel, packet.topic, packet.payload as Buffer);
+    } catch (error) {
+      work = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    this.inflight.add(work);
+    work.then(
+      (outcome) => {
+        this.inflight.delete(work);
+        if (outcome.unacknowledged === true) return done(new Error('banned for flooding')); // no PUBACK: the device keeps the message
+        try {
+          if (outcome.issues.length > 0) this.publishRejection(device, packet.topic, outcome);
+          if (outcome.disconnect === true) {
+            this.metrics.floodDisconnected();
+            this.log.warn({ deviceId: device.deviceId }, 'device disconnected and banned for a while: flooding');
+            client.close();
+          }
+        } catch (error) {
+          this.log.error({ deviceId: device.deviceId, err: error instanceof Error ? error.message : String(error) }, 'rejection not published');
+        }
+        done(null);
+      },
+      (error: unknown) => {
+        this.inflight.delete(work);
         // Infrastructure failure (e.g. the store): no PUBACK, the connection closes, the device redelivers.
         this.log.error({ deviceId: device.deviceId, err: error instanceof Error ? error.message : String(error) }, 'message not committed');
-        throw error;
-      });
-      if (outcome.unacknowledged === true) throw new Error('banned for flooding'); // no PUBACK: the device keeps the message
-      if (outcome.issues.length > 0) this.publishRejection(device, packet.topic, outcome);
-      if (outcome.disconnect === true) {
-        this.metrics.floodDisconnected();
-        this.log.warn({ deviceId: device.deviceId }, 'device disconnected and banned for a while: flooding');
-        client.close();
-      }
-    } finally {
-      this.inflight.delete(work);
-    }
+        done(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
   private publishRejection(device: DeviceContext, topic: string, outcome: IngestOutcome): void {

@@ -194,8 +194,8 @@ export class AlertEngine implements CommitPlanner {
   }
 
   /**
-   * Plans what a commit's rows cause. A value seen earlier in the same commit (its reading's key and
-   * metric) is a duplicate; rows whose evaluation changed something are checked against the store,
+   * Plans what a commit's rows cause. A reading whose key came earlier in the same commit is a
+   * duplicate (the store keeps the first); rows whose evaluation changed something are checked against the store,
    * and if any is stored already the commit is evaluated again without it (until every row that
    * matters is known new). On a shared store, what the plan needs is read first.
    */
@@ -272,13 +272,7 @@ export class AlertEngine implements CommitPlanner {
   /** The evaluation of a commit's rows and jobs; undefined when it changes nothing. */
   private planOn(works: readonly PlannedWork[], jobs: readonly Job[], existing: (keys: readonly string[]) => ReadonlySet<string>): { tx: AlertTx; corrected: ReadonlySet<string> } | undefined {
     const seen = new Set<string>();
-    const fresh = works.map((w) => ({
-      device: w.device,
-      rows: w.device === undefined ? [] : w.work.rows.filter((r) => {
-        const id = `${r.idempotencyKey}|${r.metric}`;
-        return !seen.has(id) && seen.add(id) !== undefined;
-      }),
-    }));
+    const fresh = works.map((w) => ({ device: w.device, rows: w.device === undefined ? [] : firstReadings(w.work.rows, seen) }));
     const corrected = new Set(works.flatMap((w) => ((w.work.corrections?.length ?? 0) > 0 && w.device !== undefined ? [w.device.patientNhs] : [])));
     const excluded = new Set<string>();
     const checked = new Set<string>();
@@ -435,4 +429,29 @@ export class AlertEngine implements CommitPlanner {
     this.rescoreNow(tx, [...new Set(found.map((f) => f.patientNhs))], now);
   }
 
+}
+
+/**
+ * A commit's rows less the readings whose key came earlier in it (`seen`: keys met so far), which
+ * the store refuses as duplicates. A reading's rows share its key and come together; a metric
+ * repeated under one key starts another reading. The rows themselves when nothing is dropped.
+ */
+function firstReadings(rows: readonly ReadingRow[], seen: Set<string>): readonly ReadingRow[] {
+  let kept: ReadingRow[] | undefined;
+  let key: string | undefined;
+  const metrics: string[] = [];
+  let duplicate = false;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as ReadingRow;
+    if (r.idempotencyKey !== key || metrics.includes(r.metric)) {
+      key = r.idempotencyKey;
+      metrics.length = 0;
+      duplicate = seen.has(key);
+      if (!duplicate) seen.add(key);
+    }
+    metrics.push(r.metric);
+    if (duplicate) kept ??= rows.slice(0, i);
+    else kept?.push(r);
+  }
+  return kept ?? rows;
 }

@@ -1,6 +1,6 @@
 import { readingKeyPrefix } from '../../domain/index.js';
 import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
-import { addToMinute, amendedValues, toReadings, type MinuteRollup, type ReadingTuple } from '../reading-encoding.js';
+import { addToMinute, amendedValues, packReadings, toReadings, unpackReadings, type MinuteRollup, type PackedReadings, type ReadingTuple } from '../reading-encoding.js';
 import { storedReadingFromRow } from '../rows.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
@@ -12,11 +12,14 @@ import type { SqliteOutbox } from './outbox.js';
 import { PROFILES_OF_METRIC, READING_QUERIES } from './reading-queries.js';
 
 /** A commit batch with its values grouped into readings. */
-export type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly readings: readonly ReadingTuple[] };
+type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly readings: readonly ReadingTuple[] };
 
-export const encodeBatch = (batch: CommitBatch): EncodedBatch => {
+/** A commit batch as handed to the writer thread: its readings packed ({@link packReadings}). */
+export type PackedBatch = Omit<CommitBatch, 'rows'> & { readonly readings: PackedReadings };
+
+export const packBatch = (batch: CommitBatch): PackedBatch => {
   const { rows, ...rest } = batch;
-  return { ...rest, readings: toReadings(rows) };
+  return { ...rest, readings: packReadings(rows) };
 };
 
 /** A reading's values as one per row, shown retracted ones and all (the `reading_values` view). */
@@ -127,11 +130,16 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   commit(batch: CommitBatch): CommitReceipt {
-    return this.commitEncoded(encodeBatch(batch));
+    const { rows, ...rest } = batch;
+    return this.commitEncoded({ ...rest, readings: toReadings(rows) });
   }
 
-  /** Commits a batch whose values are already grouped into readings (the writer thread's input). */
-  commitEncoded(batch: EncodedBatch): CommitReceipt {
+  /** Commits a batch packed for the writer thread (its input). */
+  commitPacked(batch: PackedBatch): CommitReceipt {
+    return this.commitEncoded({ ...batch, readings: unpackReadings(batch.readings) });
+  }
+
+  private commitEncoded(batch: EncodedBatch): CommitReceipt {
     try {
       const inserted = this.commitTx.immediate(batch);
       for (const pair of this.pendingProfileMetrics) this.profileMetrics.add(pair);

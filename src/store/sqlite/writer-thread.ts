@@ -5,11 +5,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './index.js';
-import type { EncodedBatch } from './readings.js';
+import type { PackedBatch } from './readings.js';
 
 export interface CommitRequest {
   readonly id: number;
-  readonly batch: EncodedBatch;
+  readonly batch: PackedBatch;
 }
 export type CommitReply = { readonly id: number; readonly inserted: boolean[] } | { readonly id: number; readonly error: string };
 
@@ -27,7 +27,7 @@ port.on('message', (msg: CommitRequest | { close: true }) => {
   try {
     // Structured clone turns Buffers into Uint8Arrays; SQLite binds BLOBs from Buffers.
     const deadLetters = msg.batch.deadLetters.map((d) => ({ ...d, payload: Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength) }));
-    reply = { id: msg.id, inserted: store.readings.commitEncoded({ ...msg.batch, deadLetters }).inserted as boolean[] };
+    reply = { id: msg.id, inserted: store.readings.commitPacked({ ...msg.batch, deadLetters }).inserted as boolean[] };
   } catch (error) {
     reply = { id: msg.id, error: error instanceof Error ? error.message : String(error) };
   }

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { GatewayError } from '../../domain/index.js';
 import { siblingModule, startWorker } from '../../workers/index.js';
 import type { CommitBatch, CommitReceipt } from '../reading-store.js';
-import { encodeBatch } from './readings.js';
+import { packBatch } from './readings.js';
 import type { CommitReply, CommitRequest } from './writer-thread.js';
 
 interface Waiting {
@@ -28,7 +28,7 @@ export class SqliteWriterThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, batch: encodeBatch(batch) } satisfies CommitRequest);
+      worker.postMessage({ id, batch: packBatch(batch) } satisfies CommitRequest);
     });
   }
 

@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ReadingRow } from '../../src/domain/index.js';
+import { packReadings, toReadings, unpackReadings } from '../../src/store/reading-encoding.js';
+
+const now = Date.now();
+
+/** A value row of a reading; rows of one reading share its key and times. */
+const row = fc.record({
+  idempotencyKey: fc.constantFrom('k1', 'k2', 'k3'),
+  deviceId: fc.constantFrom('bp-1', 'ox-2'),
+  patientNhs: fc.constantFrom('9434765919', '9434765870'),
+  profileId: fc.constantFrom('bp-upper-arm', 'pulse-oximeter'),
+  metric: fc.constantFrom('systolic', 'diastolic', 'pulse', 'spo2', 'temperature'),
+  // −0 is 0 in the values JSON the store keeps (and so in what the rollups read back).
+  value: fc.oneof(fc.integer({ min: -50, max: 300 }), fc.double({ min: -50, max: 300, noNaN: true })).map((v) => (v === 0 ? 0 : v)),
+  unit: fc.constantFrom('mm[Hg]', '/min', '%', 'Cel'),
+  sourceUnit: fc.option(fc.constantFrom('kPa', '[degF]'), { nil: undefined }),
+  deviceTakenAtMs: fc.integer({ min: now - 86_400_000, max: now }),
+  takenAtMs: fc.integer({ min: now - 86_400_000, max: now }),
+  receivedAtMs: fc.constant(now),
+  clockOffsetMs: fc.option(fc.integer({ min: -60_000, max: 60_000 }), { nil: undefined }),
+  messageId: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+  payloadSha256: fc.option(fc.constantFrom('ab'.repeat(32), 'cd'.repeat(32)), { nil: undefined }),
+}) satisfies fc.Arbitrary<ReadingRow>;
+
+describe('readings packed for the writer thread', () => {
+  it('unpack to exactly the tuples toReadings groups the same rows into', () => {
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 30 }), (rows) => {
+        expect(unpackReadings(packReadings(rows))).toEqual(toReadings(rows));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('survive structured clone as one flat array of primitives, a reading per 11 entries', () => {
+    const rows: ReadingRow[] = ['systolic', 'diastolic', 'pulse'].map((metric, i) => ({
+      idempotencyKey: 'k1', deviceId: 'bp-1', patientNhs: '9434765919', profileId: 'bp-upper-arm', metric, value: [128, 82, 71][i] as number,
+      unit: metric === 'pulse' ? '/min' : 'mm[Hg]', sourceUnit: i === 0 ? 'kPa' : undefined, deviceTakenAtMs: now - 1000, takenAtMs: now - 900,
+      receivedAtMs: now, clockOffsetMs: 100, messageId: 'm-1', payloadSha256: i === 1 ? 'ab'.repeat(32) : undefined,
+    }));
+    const packed = packReadings([...rows, ...rows]);
+    expect(packed).toHaveLength(22); // the same reading twice: the second is refused later by its key
+    expect(packed.every((v) => v === null || typeof v !== 'object')).toBe(true);
+    const [first] = unpackReadings(structuredClone(packed));
+    expect(first?.slice(11)).toEqual([['systolic', 'diastolic', 'pulse'], [128, 82, 71], ['mm[Hg]', 'mm[Hg]', '/min']]);
+    expect(JSON.parse(first?.[4] as string)).toEqual({ systolic: [128, 'mm[Hg]', 'kPa'], diastolic: [82, 'mm[Hg]'], pulse: [71, '/min'] });
+    expect(first?.[10]).toBe('ab'.repeat(32)); // the reading's hash, from whichever row kept it
+  });
+});
