@@ -1,14 +1,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { builtModule } from './build.js';
 import type { CommandReply } from './ipc.js';
 import { cpuMs, rssBytes } from './proc.js';
 
 const EXIT_TIMEOUT_MS = 15_000;
 
 /**
- * Orchestrator side of one bench child process (a broker under test or a load worker): starts it
- * under the same TypeScript loader as this process, waits for its ready line, sends it commands,
+ * Orchestrator side of one bench child process (a broker under test or a load worker): starts its
+ * built code, waits for its ready line, sends it commands,
  * and reads its memory and CPU from /proc.
  */
 export class BenchChild<Ready = unknown> {
@@ -37,10 +38,13 @@ export class BenchChild<Ready = unknown> {
     );
   }
 
-  /** Forks `script` (a module URL), with `env` added to this process's, and resolves once it has printed its ready line. */
+  /**
+   * Forks `script` (a source module's URL) as built ({@link buildForBench}), with `env` added to
+   * this process's, and resolves once it has printed its ready line.
+   */
   static start<Ready>(script: URL, args: readonly string[] = [], nodeFlags: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<BenchChild<Ready>> {
-    const proc = fork(fileURLToPath(script), args, {
-      execArgv: [...process.execArgv, ...nodeFlags],
+    const proc = fork(fileURLToPath(builtModule(script)), args, {
+      execArgv: [...nodeFlags],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });

@@ -10,14 +10,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import type { DeviceCredentials } from '../src/devices/index.js';
 import { connectDevice } from './connect.js';
 import { Histogram } from './histogram.js';
 import { progress } from './progress.js';
+import { BUILT_MAIN as MAIN } from './build.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 /** Calm wearables, each within its profile's 120 a minute. */
 const CALM_DEVICES = 10;
 const CALM_PER_S = 2;
@@ -48,7 +47,7 @@ export interface FloodBenchResult {
 
 function cli(args: string[], dataDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, ...args, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`vitals-gateway ${args.join(' ')} exited ${code}`))));
@@ -101,7 +100,7 @@ export async function benchFlood(): Promise<FloodBenchResult> {
   for (let r = 0; r < ROUNDS; r++) {
     cuffs.push(JSON.parse(await cli(['devices', 'add', '--profile', 'bp-upper-arm', '--patient', '9434765919', '--id', `flood-cuff-${r}`, '--json'], dir)) as DeviceCredentials);
   }
-  const gateway = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', '--web-port', '0', '--log-level', process.env.VG_BENCH_LOG ?? 'silent', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const gateway = spawn(process.execPath, [MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', '--web-port', '0', '--log-level', process.env.VG_BENCH_LOG ?? 'silent', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';

@@ -9,6 +9,7 @@
  * see `--help` for the knobs.
  */
 import { writeFileSync } from 'node:fs';
+import { buildForBench } from './build.js';
 import { benchFhir, formatFhir } from './fhir.js';
 import { INFLUX_SKIPPED, startInfluxServer } from './influx-server.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
@@ -32,6 +33,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const skip = options.skip;
+  buildForBench();
   const raw = await benchTarget(TARGETS.raw, options);
   // The floor checks no credentials and keeps no sessions: its idle memory says nothing.
   const floor = skip.has('floor') ? undefined : await benchTarget(TARGETS.floor, { ...options, idleDevices: 0 });

@@ -9,13 +9,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { nhsNumbers } from '../test/helpers/nhs.js';
 import { progress } from './progress.js';
 import { seeder, storedReading } from './seed.js';
+import { BUILT_MAIN as MAIN } from './build.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const PATIENTS = 10_000;
 const DAYS = 365;
 const DAY = 86_400_000;
@@ -60,7 +59,7 @@ export function prepare(dir: string, now: number, count = PATIENTS): number {
 
 function extract(dir: string, now: number, level: 'readings' | 'daily', days: number): Promise<ExtractRun> {
   const out = join(dir, `out-${level}-${days}`);
-  const args = ['--import', 'tsx', MAIN, 'research', 'extract', '--project', 'bench', '--from', new Date(now - days * DAY - DAY).toISOString(), '--to', new Date(now).toISOString(), '--out', out, '--level', level, '--json', '--data-dir', dir];
+  const args = [MAIN, 'research', 'extract', '--project', 'bench', '--from', new Date(now - days * DAY - DAY).toISOString(), '--to', new Date(now).toISOString(), '--out', out, '--level', level, '--json', '--data-dir', dir];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VG_LOG_LEVEL: 'silent' } });
     let stdout = '';

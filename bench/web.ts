@@ -9,7 +9,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ClinicianRegistry } from '../src/clinicians/index.js';
 import { systemClock } from '../src/domain/index.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
@@ -17,8 +16,8 @@ import { Histogram } from './histogram.js';
 import { nhsNumbers } from '../test/helpers/nhs.js';
 import { progress } from './progress.js';
 import { seeder, storedReading } from './seed.js';
+import { BUILT_MAIN as MAIN } from './build.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const PATIENTS = 1_000;
 const DAYS = 30;
 const CHART_DAYS = 90;
@@ -128,7 +127,7 @@ export async function benchWeb(): Promise<WebBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vg-bench-web-'));
   const now = Date.now();
   const data = await prepare(dir, now);
-  const gateway = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', '--web-port', '0', '--log-level', 'silent', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const gateway = spawn(process.execPath, [MAIN, 'start', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', '0', '--web-port', '0', '--log-level', 'silent', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -177,7 +176,7 @@ export async function benchWeb(): Promise<WebBenchResult> {
 /** Signs in through the form as a browser does (a second account made by the CLI, so its password is known, with the same patients). */
 async function browserCookie(base: string, dir: string, patients: readonly string[]): Promise<string> {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'clinicians', 'add', '--id', 'dr-page', '--name', 'Dr Page', '--json', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, 'clinicians', 'add', '--id', 'dr-page', '--name', 'Dr Page', '--json', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`clinicians add exited ${code}`))));

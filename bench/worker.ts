@@ -10,7 +10,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { bundledProfilesDir } from '../src/config/index.js';
@@ -21,11 +20,11 @@ import { SqliteStore } from '../src/store/sqlite/index.js';
 import { nhsNumbers } from '../test/helpers/nhs.js';
 import { cpuMs } from './proc.js';
 import { progress } from './progress.js';
+import { BUILT_MAIN as MAIN } from './build.js';
 
 export const DEVICES = 100;
 export const READINGS = 20_000;
 export const WORKER_CONNECTIONS = [1, 4, 16, 64] as const;
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 export interface WorkerRound {
   readonly connections: number;
@@ -142,7 +141,7 @@ export interface RunningWorker {
 }
 
 export function startWorker(args: readonly string[]): Promise<RunningWorker> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let at = 0;

@@ -1,51 +1,95 @@
 import { err, IssueCode, issue, ok, zonedToUtc, type Issue, type Result } from '../domain/index.js';
 
-/** ISO 8601 date-time, offset optional: groups y, m, d, h, min, s, fraction, offset. */
-const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
-
 /**
  * Parses a device timestamp to epoch ms. Strings must be ISO 8601 with a UTC offset, unless the
  * profile declares the device's IANA time zone, in which case a local wall time is read in it.
  * Numbers are epoch ms (vendor mappings convert seconds before this stage).
+ *
+ * The form read: `YYYY-MM-DD[T ]hh:mm[:ss[.f…]][Z|±hh[:]mm]`, fractions of 1 to 9 digits. It runs
+ * for every reading, so it is scanned by character rather than by a regular expression (which
+ * made a string for each part).
  */
 export function parseTimestamp(raw: string | number | undefined, path: string, timeZone?: string): Result<number, Issue> {
   if (typeof raw === 'number') {
     return Number.isFinite(raw) ? ok(Math.round(raw)) : err(issue(IssueCode.TimestampInvalid, path, 'not a finite epoch time'));
   }
   if (raw === undefined) return err(issue(IssueCode.TimestampInvalid, path, 'timestamp is missing'));
-  const m = ISO.exec(raw);
-  if (m === null) return err(issue(IssueCode.TimestampInvalid, path, `"${raw.slice(0, 40)}" is not an ISO 8601 date-time`));
-  const [, y = '', mo = '', d = '', h = '', mi = '', s, frac, offset] = m; // the first five groups always match
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = s === undefined ? 0 : Number(s);
+  const notIso = () => err(issue(IssueCode.TimestampInvalid, path, `"${raw.slice(0, 40)}" is not an ISO 8601 date-time`));
+  const year = digits(raw, 0, 4);
+  const month = digits(raw, 5, 2);
+  const day = digits(raw, 8, 2);
+  const hour = digits(raw, 11, 2);
+  const minute = digits(raw, 14, 2);
+  const sep = raw.charCodeAt(10);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || raw.charCodeAt(4) !== DASH || raw.charCodeAt(7) !== DASH || (sep !== T && sep !== SPACE) || raw.charCodeAt(13) !== COLON) {
+    return notIso();
+  }
+  let i = 16;
+  let second = 0;
+  let ms = 0;
+  if (raw.charCodeAt(i) === COLON) {
+    second = digits(raw, i + 1, 2);
+    if (second < 0) return notIso();
+    i += 3;
+    if (raw.charCodeAt(i) === DOT) {
+      let end = i + 1;
+      while (end - i <= 9 && isDigit(raw.charCodeAt(end))) end += 1;
+      if (end === i + 1) return notIso();
+      ms = Math.round(Number(raw.slice(i, end)) * 1000);
+      i = end;
+    }
+  }
+  const offset = offsetAt(raw, i);
+  if (offset === INVALID) return notIso();
   // Seconds up to 60: a leap second [ISO 8601] is read as the next minute's first.
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) {
     return err(issue(IssueCode.TimestampInvalid, path, `"${raw.slice(0, 40)}" is not a real date-time`));
   }
-  const ms = frac === undefined ? 0 : Math.round(Number(frac) * 1000);
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  if (offset !== undefined) return ok(wall - offsetMs(offset));
+  if (offset !== undefined) return ok(wall - offset);
   if (timeZone === undefined) {
     return err(issue(IssueCode.TimestampMissingOffset, path, 'timestamp has no UTC offset and the profile declares no time zone'));
   }
   return ok(zonedToUtc(wall, timeZone));
 }
 
+const DASH = 0x2d;
+const COLON = 0x3a;
+const DOT = 0x2e;
+const T = 0x54;
+const SPACE = 0x20;
+const INVALID = -Infinity;
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/** The number written by the `n` ASCII digits at `at`, or −1 if any is not one. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let k = at; k < at + n; k++) {
+    const c = s.charCodeAt(k);
+    if (!isDigit(c)) return -1;
+    v = v * 10 + c - 0x30;
+  }
+  return v;
+}
+
+/** The UTC offset ending the string at `at`, in ms: `Z`, `±hh:mm`, `±hhmm`, none (undefined), or `INVALID`. */
+function offsetAt(s: string, at: number): number | undefined {
+  if (at === s.length) return undefined;
+  const c = s.charCodeAt(at);
+  if (c === 0x5a) return at + 1 === s.length ? 0 : INVALID; // Z
+  if (c !== 0x2b && c !== DASH) return INVALID;
+  const colon = s.charCodeAt(at + 3) === COLON ? 1 : 0;
+  const hh = digits(s, at + 1, 2);
+  const mm = digits(s, at + 3 + colon, 2);
+  if (hh < 0 || mm < 0 || at + 5 + colon !== s.length) return INVALID;
+  return (c === DASH ? -1 : 1) * (hh * 60 + mm) * 60_000;
+}
+
 /** Days in a month of the proleptic Gregorian calendar. */
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-function offsetMs(offset: string): number {
-  if (offset === 'Z') return 0;
-  const sign = offset.startsWith('-') ? -1 : 1;
-  const digits = offset.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
 }
 
 export interface TimePolicy {

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTimestamp, resolveTime } from '../../src/pipeline/index.js';
+import { zonedToUtc } from '../../src/domain/index.js';
 
 const at = (iso: string) => Date.parse(iso);
 const policy = { maxFutureSkewMs: 5 * 60_000, clockDriftToleranceMs: 60_000, maxReadingAgeMs: 30 * 86_400_000 };
@@ -78,5 +80,52 @@ describe('resolveTime', () => {
     expect(resolveTime(now - 30 * 86_400_000, undefined, now, policy, 'takenAt').ok).toBe(true);
     const r = resolveTime(now - 30 * 86_400_000 - 1, undefined, now, policy, 'takenAt');
     expect(!r.ok && r.error.code).toBe('timestamp-too-old');
+  });
+});
+
+/**
+ * The form the scanner reads, as a regular expression (its earlier implementation): the oracle a
+ * property test holds it to, accepted and refused strings alike.
+ */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+function oracle(raw: string, timeZone?: string): number | 'invalid' | 'no-offset' {
+  const m = ISO.exec(raw);
+  if (m === null) return 'invalid';
+  const [, y, mo, d, h, mi, s, frac, offset] = m;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const days = month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  if (month < 1 || month > 12 || day < 1 || day > days || hour > 23 || minute > 59 || second > 60) return 'invalid';
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, frac === undefined ? 0 : Math.round(Number(frac) * 1000));
+  if (offset !== undefined) {
+    if (offset === 'Z') return wall;
+    const hhmm = offset.slice(1).replace(':', '');
+    return wall - (offset.startsWith('-') ? -1 : 1) * (Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(2, 4))) * 60_000;
+  }
+  return timeZone === undefined ? 'no-offset' : zonedToUtc(wall, timeZone);
+}
+
+describe('parseTimestamp: the scanner', () => {
+  const digitsOf = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: n, maxLength: n });
+  const near = fc.constantFrom(...'0123456789-:T Z+.tz');
+  // Well-formed timestamps (any digits, so impossible dates too), and mutations of them.
+  const wellFormed = fc
+    .tuple(digitsOf(4), digitsOf(2), digitsOf(2), fc.constantFrom('T', ' '), digitsOf(2), digitsOf(2), fc.option(fc.tuple(digitsOf(2), fc.option(fc.integer({ min: 1, max: 10 }).chain(digitsOf)))), fc.option(fc.oneof(fc.constant('Z'), fc.tuple(fc.constantFrom('+', '-'), digitsOf(2), fc.constantFrom(':', ''), digitsOf(2)).map((p) => p.join('')))))
+    .map(([y, mo, d, t, h, mi, sec, off]) => `${y}-${mo}-${d}${t}${h}:${mi}${sec === null ? '' : `:${sec[0]}${sec[1] === null ? '' : `.${sec[1]}`}`}${off ?? ''}`);
+  const mutated = fc.tuple(wellFormed, fc.nat(), near, fc.constantFrom('replace', 'insert', 'delete')).map(([s, at, c, how]) => {
+    const i = at % (s.length + 1);
+    return how === 'replace' ? s.slice(0, i) + c + s.slice(i + 1) : how === 'insert' ? s.slice(0, i) + c + s.slice(i) : s.slice(0, i) + s.slice(i + 1);
+  });
+  const realistic = fc.integer({ min: Date.now() - 400 * 86_400_000, max: Date.now() + 400 * 86_400_000 }).map((t) => new Date(t).toISOString());
+
+  it('accepts and reads exactly what the ISO 8601 pattern does, with and without a profile time zone', () => {
+    fc.assert(
+      fc.property(fc.oneof(wellFormed, mutated, realistic, fc.string({ unit: near, maxLength: 30 })), fc.constantFrom(undefined, 'Europe/London'), (raw, zone) => {
+        const got = parseTimestamp(raw, 'takenAt', zone);
+        const want = oracle(raw, zone);
+        if (typeof want === 'number') expect(got).toEqual({ ok: true, value: want });
+        else expect(got.ok ? got.value : got.error.code).toBe(want === 'invalid' ? 'timestamp-invalid' : 'timestamp-missing-offset');
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

@@ -302,10 +302,11 @@ export class AlertEngine implements CommitPlanner {
     const now = this.deps.clock.now();
     // Jobs first: they were asked for before these rows were planned (e.g. taking in an alert resolved by hand).
     for (const job of jobs) job.run(tx, now);
+    const overrides = this.overrides?.() ?? NO_OVERRIDES; // read once a commit
     for (const { device, rows } of fresh) {
       if (device === undefined || rows.length === 0) continue;
       const kept = excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.idempotencyKey));
-      if (kept.length > 0) this.evaluateRows(tx, device, kept, now);
+      if (kept.length > 0) this.evaluateRows(tx, device, kept, now, overrides);
     }
     return tx;
   }
@@ -340,13 +341,14 @@ export class AlertEngine implements CommitPlanner {
     this.requested = Promise.all([before, commit]);
   }
 
-  private ruleFor(patientNhs: string, rule: AlertRuleSpec): AlertRuleSpec {
-    const o = this.overrides?.().get(`${patientNhs}|${rule.id}`);
+  private ruleFor(patientNhs: string, rule: AlertRuleSpec, overrides: ReadonlyMap<string, RuleOverride>): AlertRuleSpec {
+    if (overrides.size === 0) return rule;
+    const o = overrides.get(`${patientNhs}|${rule.id}`);
     return o === undefined ? rule : { ...rule, above: o.above, below: o.below, clearAt: o.clearAt, message: `${rule.message ?? rule.id} (this patient's threshold, set by ${o.setBy})` };
   }
 
   /** One device's new rows: "data again" for a silent device, NEWS2, then each threshold rule in time order. */
-  private evaluateRows(tx: AlertTx, device: DeviceContext, rows: readonly ReadingRow[], now: number): void {
+  private evaluateRows(tx: AlertTx, device: DeviceContext, rows: readonly ReadingRow[], now: number, overrides: ReadonlyMap<string, RuleOverride>): void {
     if (device.profile.staleAfterMinutes !== undefined) {
       const key = keyOf(device.patientNhs, device.deviceId, NO_DATA);
       const silent = tx.get(key)?.alert;
@@ -363,8 +365,8 @@ export class AlertEngine implements CommitPlanner {
     const ordered = rows.every((r, i) => i === 0 || (rows[i - 1] as ReadingRow).takenAtMs <= r.takenAtMs) ? rows : [...rows].sort((a, b) => a.takenAtMs - b.takenAtMs);
     for (const s of ordered) {
       for (const profileRule of byMetric.get(s.metric) ?? []) {
-        const rule = this.ruleFor(device.patientNhs, profileRule);
-        const key = keyOf(device.patientNhs, device.deviceId, rule.id);
+        const rule = this.ruleFor(device.patientNhs, profileRule, overrides);
+        const key = conditionKey(device, rule.id);
         const current = tx.get(key);
         if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember
         // Taken before the reading that opened the alert (a backlog, another worker's share, arriving
@@ -454,4 +456,17 @@ function firstReadings(rows: readonly ReadingRow[], seen: Set<string>): readonly
     else kept?.push(r);
   }
   return kept ?? rows;
+}
+
+const NO_OVERRIDES: ReadonlyMap<string, RuleOverride> = new Map();
+
+/** Each device's condition keys by rule, made once per connection rather than once per value. */
+const conditionKeys = new WeakMap<DeviceContext, Map<string, string>>();
+
+function conditionKey(device: DeviceContext, ruleId: string): string {
+  let keys = conditionKeys.get(device);
+  if (keys === undefined) conditionKeys.set(device, (keys = new Map()));
+  let key = keys.get(ruleId);
+  if (key === undefined) keys.set(ruleId, (key = keyOf(device.patientNhs, device.deviceId, ruleId)));
+  return key;
 }
