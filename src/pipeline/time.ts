@@ -14,7 +14,6 @@ export function parseTimestamp(raw: string | number | undefined, path: string, t
     return Number.isFinite(raw) ? ok(Math.round(raw)) : err(issue(IssueCode.TimestampInvalid, path, 'not a finite epoch time'));
   }
   if (raw === undefined) return err(issue(IssueCode.TimestampInvalid, path, 'timestamp is missing'));
-  const notIso = () => err(issue(IssueCode.TimestampInvalid, path, `"${raw.slice(0, 40)}" is not an ISO 8601 date-time`));
   const year = digits(raw, 0, 4);
   const month = digits(raw, 5, 2);
   const day = digits(raw, 8, 2);
@@ -22,25 +21,25 @@ export function parseTimestamp(raw: string | number | undefined, path: string, t
   const minute = digits(raw, 14, 2);
   const sep = raw.charCodeAt(10);
   if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || raw.charCodeAt(4) !== DASH || raw.charCodeAt(7) !== DASH || (sep !== T && sep !== SPACE) || raw.charCodeAt(13) !== COLON) {
-    return notIso();
+    return notIso(raw, path);
   }
   let i = 16;
   let second = 0;
   let ms = 0;
   if (raw.charCodeAt(i) === COLON) {
     second = digits(raw, i + 1, 2);
-    if (second < 0) return notIso();
+    if (second < 0) return notIso(raw, path);
     i += 3;
     if (raw.charCodeAt(i) === DOT) {
       let end = i + 1;
       while (end - i <= 9 && isDigit(raw.charCodeAt(end))) end += 1;
-      if (end === i + 1) return notIso();
+      if (end === i + 1) return notIso(raw, path);
       ms = Math.round(Number(raw.slice(i, end)) * 1000);
       i = end;
     }
   }
   const offset = offsetAt(raw, i);
-  if (offset === INVALID) return notIso();
+  if (offset === INVALID) return notIso(raw, path);
   // Seconds up to 60: a leap second [ISO 8601] is read as the next minute's first.
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) {
     return err(issue(IssueCode.TimestampInvalid, path, `"${raw.slice(0, 40)}" is not a real date-time`));
@@ -52,6 +51,8 @@ export function parseTimestamp(raw: string | number | undefined, path: string, t
   }
   return ok(zonedToUtc(wall, timeZone));
 }
+
+const notIso = (raw: string, path: string): Result<never, Issue> => err(issue(IssueCode.TimestampInvalid, path, `"${raw.slice(0, 40)}" is not an ISO 8601 date-time`));
 
 const DASH = 0x2d;
 const COLON = 0x3a;

@@ -195,9 +195,9 @@ export class AlertEngine implements CommitPlanner {
 
   /**
    * Plans what a commit's rows cause. A reading whose key came earlier in the same commit is a
-   * duplicate (the store keeps the first); rows whose evaluation changed something are checked against the store,
-   * and if any is stored already the commit is evaluated again without it (until every row that
-   * matters is known new). On a shared store, what the plan needs is read first.
+   * duplicate (the store keeps the first); rows whose evaluation changed something are checked
+   * against the store, and if any is stored already the commit is evaluated again without it (until
+   * every row that matters is known new). On a shared store, what the plan needs is read first.
    */
   plan(works: readonly PlannedWork[]): CommitPlan | undefined | Promise<CommitPlan | undefined> {
     const jobs = this.jobs;
