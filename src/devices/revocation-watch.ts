@@ -26,8 +26,10 @@ export class RevocationWatch {
   /** Disconnects those revoked since the last check; returns the ids disconnected. */
   check(): string[] {
     const now = this.clock.now();
-    // Overlap one interval: a revocation committed while the last check ran is not missed.
-    const ids = this.revokedSince(this.sinceMs - this.intervalMs);
+    // A revocation carries its writer's time, but is seen only once committed: a slow commit (or
+    // another machine's clock) can put that time before a check that has already run. Every check
+    // looks back a minute, or one interval if longer; disconnecting an id already gone does nothing.
+    const ids = this.revokedSince(this.sinceMs - Math.max(this.intervalMs, LOOK_BACK_MS));
     this.sinceMs = now;
     return ids.filter((id) => this.disconnect(id));
   }
@@ -38,3 +40,5 @@ export class RevocationWatch {
     this.timer = undefined;
   }
 }
+
+const LOOK_BACK_MS = 60_000;
