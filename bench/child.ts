@@ -9,8 +9,7 @@ const EXIT_TIMEOUT_MS = 15_000;
 
 /**
  * Orchestrator side of one bench child process (a broker under test or a load worker): starts its
- * built code, waits for its ready line, sends it commands,
- * and reads its memory and CPU from /proc.
+ * built code, waits for its ready line, sends it commands, and reads its memory and CPU from /proc.
  */
 export class BenchChild<Ready = unknown> {
   private nextId = 0;
