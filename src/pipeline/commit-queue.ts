@@ -189,7 +189,7 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
   for (const w of works) {
     const shift = rows.length;
     for (const r of w.rows) rows.push(r);
-    if (w.outbox !== undefined) for (const e of w.outbox) outbox.push(shift === 0 ? e : { ...e, firstRow: e.firstRow + shift });
+    if (w.outbox !== undefined) for (const e of w.outbox) outbox.push(shift === 0 ? e : shifted(e, shift));
     for (const name of LISTS) {
       const from = w[name];
       if (from === undefined || from.length === 0) continue;
@@ -198,6 +198,12 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
     }
   }
   return { ...lists, rows, outbox, health: mergeHealth(lists.health) };
+}
+
+/** An outbox entry whose rows moved `by` places in the combined batch (a literal: a spread costs several times more, per reading). */
+function shifted(e: OutboxEntry, by: number): OutboxEntry {
+  const moved = { sink: e.sink, payload: e.payload, firstRow: e.firstRow + by, rowCount: e.rowCount };
+  return e.lane === undefined ? moved : { ...moved, lane: e.lane };
 }
 
 /**

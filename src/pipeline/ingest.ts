@@ -75,11 +75,16 @@ const NO_ENTRIES: readonly { readonly sink: string; readonly payload: string }[]
 /** No outputs configured. */
 export const noOutputs: OutputPlanner = () => NO_ENTRIES;
 
-/** Every planner's entries, in order. */
-export const allOutputs =
-  (planners: readonly OutputPlanner[]): OutputPlanner =>
-  (device, rows, payload, correction) =>
-    planners.flatMap((plan) => plan(device, rows, payload, correction));
+/** Every planner's entries, in order (one planner is used as it is: this runs for every reading). */
+export function allOutputs(planners: readonly OutputPlanner[]): OutputPlanner {
+  const [only] = planners;
+  if (planners.length === 1 && only !== undefined) return only;
+  return (device, rows, payload, correction) => {
+    const out: { readonly sink: string; readonly payload: string }[] = [];
+    for (const plan of planners) for (const entry of plan(device, rows, payload, correction)) out.push(entry);
+    return out;
+  };
+}
 
 /** A readings message checked and turned into store work. */
 interface ReadingsPlan {

@@ -35,3 +35,27 @@ function anyInserted(inserted: readonly boolean[], first: number, count: number)
   for (let i = first; i < first + count; i++) if (inserted[i] === true) return true;
   return false;
 }
+
+/**
+ * Outbox entries as handed to the writer thread: sink, payload, first row, row count and lane
+ * (`null`: none) of each, in one flat array, which structured clone copies faster than objects
+ * (as readings are packed).
+ */
+export type PackedOutbox = (string | number | null)[];
+const PACKED_FIELDS = 5;
+
+export function packOutbox(entries: readonly OutboxEntry[]): PackedOutbox {
+  const out: PackedOutbox = [];
+  for (const e of entries) out.push(e.sink, e.payload, e.firstRow, e.rowCount, e.lane ?? null);
+  return out;
+}
+
+export function unpackOutbox(packed: PackedOutbox): OutboxEntry[] {
+  const out: OutboxEntry[] = [];
+  for (let i = 0; i < packed.length; i += PACKED_FIELDS) {
+    const lane = packed[i + 4] as string | null;
+    const entry = { sink: packed[i] as string, payload: packed[i + 1] as string, firstRow: packed[i + 2] as number, rowCount: packed[i + 3] as number };
+    out.push(lane === null ? entry : { ...entry, lane });
+  }
+  return out;
+}

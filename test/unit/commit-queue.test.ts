@@ -37,7 +37,7 @@ describe('CommitQueue: submissions of one turn as one commit', () => {
       queue.submit({ rows: a, deadLetters: [], health: [health('d1', 10, 9)], outbox: [{ sink: 'influx', payload: 'p-a', firstRow: 0, rowCount: 2 }] }),
       queue.submit({ rows: [], deadLetters: [letter], health: [health('d2', 11)], alerts: [alert] }),
       queue.submit({ rows: b, deadLetters: [], health: [health('d1', 12, 8)], outbox: [{ sink: 'influx', payload: 'p-b', firstRow: 0, rowCount: 1 }] }),
-      queue.submit({ rows: c, deadLetters: [], health: [health('d3', 13)], outbox: [{ sink: 'fhir', payload: 'p-c', firstRow: 1, rowCount: 1 }] }),
+      queue.submit({ rows: c, deadLetters: [], health: [health('d3', 13)], outbox: [{ sink: 'fhir', payload: 'p-c', firstRow: 1, rowCount: 1 }, { sink: 'alert-webhook', payload: 'p-c2', firstRow: 0, rowCount: 2, lane: 'clinician-1' }] }),
     ]);
     expect(commits).toHaveLength(1);
     const [batch] = commits as [CommitBatch];
@@ -46,6 +46,7 @@ describe('CommitQueue: submissions of one turn as one commit', () => {
       { sink: 'influx', payload: 'p-a', firstRow: 0, rowCount: 2 },
       { sink: 'influx', payload: 'p-b', firstRow: 2, rowCount: 1 },
       { sink: 'fhir', payload: 'p-c', firstRow: 4, rowCount: 1 },
+      { sink: 'alert-webhook', payload: 'p-c2', firstRow: 3, rowCount: 2, lane: 'clinician-1' },
     ]);
     expect(batch.deadLetters).toEqual([letter]);
     expect(batch.alerts).toEqual([alert]);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { patientPseudonym } from '../../src/domain/index.js';
 import { influxPlanner, pseudonymizer, readingPoint, toLine } from '../../src/outputs/influx/index.js';
@@ -43,6 +44,28 @@ describe('influxPlanner', () => {
       const rows = Object.entries(values).map(([metric, value]) => row({ metric, value, takenAtMs: 1_773_477_000_123, deviceId: `dev ${profileId}` }));
       expect(plan({ deviceId: rows[0]!.deviceId, patientNhs: rows[0]!.patientNhs, profile }, rows, Buffer.alloc(0))).toEqual([{ sink: 'influx', payload: toLine(readingPoint(profile, rows, pseudonym(rows[0]!.patientNhs))) }]);
     }
+  });
+
+  it('sorts each reading\'s fields whatever metrics it brings and in whatever order, reading after reading', () => {
+    const key = Buffer.alloc(32, 9);
+    const pseudonym = pseudonymizer(key);
+    const profiles = ['bp-upper-arm', 'wrist-wearable'].map(shippedProfile);
+    const reading = fc.record({
+      profile: fc.constantFrom(...profiles),
+      metrics: fc.shuffledSubarray(['systolic', 'diastolic', 'pulse', 'spo2', 'heartRate', 'steps', 'a1', 'Z'], { minLength: 1 }),
+      value: fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(reading, { minLength: 1, maxLength: 30 }), (readings) => {
+        const plan = influxPlanner(key);
+        for (const { profile, metrics, value } of readings) {
+          const rows = metrics.map((metric, i) => row({ metric, value: value + i, takenAtMs: 1_000 + i, profileId: profile.id }));
+          const [entry] = plan({ deviceId: rows[0]!.deviceId, patientNhs: rows[0]!.patientNhs, profile }, rows, Buffer.alloc(0));
+          expect(entry?.payload).toBe(toLine(readingPoint(profile, rows, pseudonym(rows[0]!.patientNhs))));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

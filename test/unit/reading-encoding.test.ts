@@ -34,6 +34,38 @@ describe('readings packed for the writer thread', () => {
     );
   });
 
+  it('keep each reading\'s values as JSON.stringify writes them, whatever the metric names, units and values', () => {
+    // What the encoding must equal: an object of the reading's values, metric → [value, unit, unit sent?], stringified.
+    const oracle = (rows: readonly ReadingRow[]): string[] => {
+      const out: string[] = [];
+      let json: Record<string, unknown> = {};
+      let key: string | undefined;
+      for (const r of rows) {
+        if (r.idempotencyKey !== key || Object.hasOwn(json, r.metric)) {
+          if (key !== undefined) out.push(JSON.stringify(json));
+          json = {};
+          key = r.idempotencyKey;
+        }
+        json[r.metric] = r.sourceUnit === undefined ? [r.value, r.unit] : [r.value, r.unit, r.sourceUnit];
+      }
+      if (key !== undefined) out.push(JSON.stringify(json));
+      return out;
+    };
+    const odd = row.chain((r) =>
+      fc.record({
+        metric: fc.constantFrom('systolic', 'diastolic', 'pulse', 'a', 'b2', 'zZ9'),
+        unit: fc.oneof(fc.constantFrom('mm[Hg]', '"', '\\', 'µmol/L', '\u2028'), fc.string({ maxLength: 4 })),
+        value: fc.oneof(fc.double(), fc.integer()),
+      }).map((over) => ({ ...r, ...over })),
+    );
+    fc.assert(
+      fc.property(fc.array(odd, { maxLength: 30 }), (rows) => {
+        expect(toReadings(rows).map((t) => t[4])).toEqual(oracle(rows));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('survive structured clone as one flat array of primitives, a reading per 11 entries', () => {
     const rows: ReadingRow[] = ['systolic', 'diastolic', 'pulse'].map((metric, i) => ({
       idempotencyKey: 'k1', deviceId: 'bp-1', patientNhs: '9434765919', profileId: 'bp-upper-arm', metric, value: [128, 82, 71][i] as number,

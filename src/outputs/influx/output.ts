@@ -1,4 +1,4 @@
-import { patientPseudonym, type Clock } from '../../domain/index.js';
+import { patientPseudonym, type Clock, type ReadingRow } from '../../domain/index.js';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { OutputPlanner } from '../../pipeline/index.js';
@@ -31,6 +31,7 @@ export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
 export function influxPlanner(key: Uint8Array): OutputPlanner {
   const pseudonym = pseudonymizer(key);
   const series = new Map<string, string>();
+  const orders = new Map<string, FieldOrder>();
   return ({ profile }, rows, _payload, correction) => {
     const first = rows[0];
     // An amended reading is written again: the same series and time overwrite the point. The write
@@ -42,10 +43,44 @@ export function influxPlanner(key: Uint8Array): OutputPlanner {
       const { measurement, tags } = readingPoint(profile, [first], pseudonym(first.patientNhs));
       series.set(id, (prefix = seriesKey(measurement, tags)));
     }
-    const fields = rows.map((r) => `${r.metric}=${String(r.value)}`).sort().join(',');
-    return [{ sink: INFLUX_SINK, payload: `${prefix} ${fields} ${Math.trunc(first.takenAtMs)}` }];
+    return [{ sink: INFLUX_SINK, payload: `${prefix} ${fields(profile.id, rows, orders)} ${Math.trunc(first.takenAtMs)}` }];
   };
 }
+
+/** The order of a reading's rows with their metric names sorted, by the metrics it came with. */
+interface FieldOrder {
+  readonly metrics: readonly string[];
+  readonly order: readonly number[];
+}
+
+/**
+ * A line's fields, `metric=value` sorted by metric as `Point` sorts them. A device's readings come
+ * with the same metrics in the same order, so the sorted order is kept for the last sequence seen
+ * per profile and worked out again only when the sequence changes.
+ */
+function fields(profileId: string, rows: readonly ReadingRow[], orders: Map<string, FieldOrder>): string {
+  let known = orders.get(profileId);
+  if (known === undefined || !sameMetrics(known.metrics, rows)) {
+    const metrics = rows.map((r) => r.metric);
+    const order = metrics.map((_, i) => i).sort((a, b) => compare(metrics[a] as string, metrics[b] as string));
+    orders.set(profileId, (known = { metrics, order }));
+  }
+  let line = '';
+  for (const i of known.order) {
+    const r = rows[i] as ReadingRow;
+    line += line === '' ? `${r.metric}=${String(r.value)}` : `,${r.metric}=${String(r.value)}`;
+  }
+  return line;
+}
+
+function sameMetrics(metrics: readonly string[], rows: readonly ReadingRow[]): boolean {
+  if (metrics.length !== rows.length) return false;
+  for (let i = 0; i < rows.length; i++) if ((rows[i] as ReadingRow).metric !== metrics[i]) return false;
+  return true;
+}
+
+/** Code-unit order, as `Array.prototype.sort` orders strings. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The sender that ships the InfluxDB outbox through the official client. */
 export function influxSender(

@@ -2,6 +2,7 @@ import { readingKeyPrefix } from '../../domain/index.js';
 import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
 import { addToMinute, amendedValues, packReadings, toReadings, unpackReadings, type MinuteRollup, type PackedReadings, type ReadingTuple } from '../reading-encoding.js';
 import { storedReadingFromRow } from '../rows.js';
+import { packOutbox, unpackOutbox, type PackedOutbox } from '../outbox-rows.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDeviceHealth } from './health.js';
@@ -14,12 +15,12 @@ import { PROFILES_OF_METRIC, READING_QUERIES } from './reading-queries.js';
 /** A commit batch with its values grouped into readings. */
 type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly readings: readonly ReadingTuple[] };
 
-/** A commit batch as handed to the writer thread: its readings packed ({@link packReadings}). */
-export type PackedBatch = Omit<CommitBatch, 'rows'> & { readonly readings: PackedReadings };
+/** A commit batch as handed to the writer thread: its readings and outbox entries packed ({@link packReadings}, {@link packOutbox}). */
+export type PackedBatch = Omit<CommitBatch, 'rows' | 'outbox'> & { readonly readings: PackedReadings; readonly outbox: PackedOutbox };
 
 export const packBatch = (batch: CommitBatch): PackedBatch => {
-  const { rows, ...rest } = batch;
-  return { ...rest, readings: packReadings(rows) };
+  const { rows, outbox, ...rest } = batch;
+  return { ...rest, readings: packReadings(rows), outbox: packOutbox(outbox ?? []) };
 };
 
 /** A reading's values as one per row, shown retracted ones and all (the `reading_values` view). */
@@ -136,7 +137,7 @@ export class SqliteReadingStore implements ReadingStore {
 
   /** Commits a batch packed for the writer thread (its input). */
   commitPacked(batch: PackedBatch): CommitReceipt {
-    return this.commitEncoded({ ...batch, readings: unpackReadings(batch.readings) });
+    return this.commitEncoded({ ...batch, readings: unpackReadings(batch.readings), outbox: unpackOutbox(batch.outbox) });
   }
 
   private commitEncoded(batch: EncodedBatch): CommitReceipt {
