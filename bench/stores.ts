@@ -1,15 +1,18 @@
 /**
- * The two stores alone, in this process, without a broker: the CPU each spends per message on the
- * same BP payloads, in batches the size its broker committed in the main comparison. The gateway's
+ * The two stores alone, without a broker, in a process of their own running built code (as the
+ * brokers do: see build.ts): the CPU each spends per message on the same BP payloads, in batches
+ * the size its broker committed in the main comparison. The gateway's
  * batches are planned as its pipeline plans them (decode, map, validate, health merged per device)
  * before the clock starts, then committed by its SQLite store (one row per reading, its indexes,
  * rollups, latest values, device health, fsync); the floor's are `JSON.parse` and its one insert.
  * With raw aedes's CPU per message, this shows how much of the gateway's CPU the store alone takes,
  * and what the 80 % target leaves for everything else the gateway does.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mergeHealth, validateReading, decodeJson } from '../src/pipeline/index.js';
 import { loadProfiles, mapPayload, type DeviceProfile } from '../src/profiles/index.js';
 import { bundledProfilesDir, ConfigSchema } from '../src/config/index.js';
@@ -19,7 +22,9 @@ import { testNhsNumbers } from '../simulators/nhs.js';
 import { seededRandom } from '../simulators/random.js';
 import { benchDeviceIds } from './devices.js';
 import { openFloorStore } from './brokers/floor-store.js';
-import { progress } from './progress.js';
+import { builtModule } from './build.js';
+import { progress, progressClock } from './progress.js';
+import { brokerRuntime } from './target.js';
 import { GOALS, VALUES_PER_READING, type BenchResults } from './results.js';
 
 const DEVICES = 100;
@@ -53,7 +58,29 @@ function cpuPerItem<T>(batches: readonly T[], size: (b: T) => number, commit: (b
   return (used.user + used.system) / measured.reduce((n, b) => n + size(b), 0);
 }
 
-export function benchStores(batchSizes: { readonly gateway: number; readonly floor: number }): StoresBenchResult {
+/** Messages per commit for each store. */
+export interface StoreBatches {
+  readonly gateway: number;
+  readonly floor: number;
+}
+
+/**
+ * {@link measureStores} in a child process running the built `stores-run` entry, in the brokers'
+ * runtime (`npm start`'s Node flags and environment), not under the orchestrator's TypeScript loader.
+ */
+export function benchStores(batchSizes: StoreBatches): StoresBenchResult {
+  const runtime = brokerRuntime();
+  const entry = fileURLToPath(builtModule(new URL('./stores-run.ts', import.meta.url)));
+  const out = execFileSync(process.execPath, [...runtime.nodeFlags, entry, String(batchSizes.gateway), String(batchSizes.floor)], {
+    env: { ...process.env, ...runtime.env, ...progressClock() },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as StoresBenchResult;
+}
+
+/** Plans and commits the same readings through each store, in this process, and measures each store's CPU per message. */
+export function measureStores(batchSizes: StoreBatches): StoresBenchResult {
   const dir = mkdtempSync(join(tmpdir(), 'vg-bench-stores-'));
   try {
     const profile = loadProfiles(bundledProfilesDir()).get('bp-upper-arm') as DeviceProfile;
@@ -124,7 +151,7 @@ export function formatStores(s: StoresBenchResult, r: BenchResults): string {
   const aedes = r.raw.brokerCpuUsPerMessage;
   const gateway = r.gateway.brokerCpuUsPerMessage;
   const lines = [
-    `Each store alone (in the bench process, no broker: ${int(MESSAGES)} BP messages of ${DEVICES} devices, committed as each broker committed under load)`,
+    `Each store alone (built code in a process of its own, no broker: ${int(MESSAGES)} BP messages of ${DEVICES} devices, committed as each broker committed under load)`,
     `  gateway's store     ${us(s.gatewayCpuUsPerMessage)} µs of CPU per reading (commits of ${int(s.gatewayBatch)} readings, planned as the pipeline plans them)`,
     `  floor's insert      ${us(s.floorCpuUsPerMessage)} µs of CPU per message (JSON.parse and its one row, commits of ${int(s.floorBatch)})`,
     `  with raw aedes      gateway ${us(aedes)} + ${us(s.gatewayCpuUsPerMessage)} = ${us(aedes + s.gatewayCpuUsPerMessage)} µs (measured whole: ${us(gateway)}), floor ${us(aedes)} + ${us(s.floorCpuUsPerMessage)} = ${us(aedes + s.floorCpuUsPerMessage)} µs (measured whole: ${r.floor === undefined ? '–' : us(r.floor.brokerCpuUsPerMessage)})`,
