@@ -214,18 +214,22 @@ export function mergeHealth(updates: readonly HealthUpdate[]): HealthUpdate[] {
   const byDevice = new Map<string, HealthUpdate>();
   for (const u of updates) {
     const prev = byDevice.get(u.deviceId);
-    if (prev === undefined) {
-      byDevice.set(u.deviceId, u);
-      continue;
-    }
-    const readingAtMs = Math.max(prev.readingAtMs ?? -Infinity, u.readingAtMs ?? -Infinity);
-    byDevice.set(u.deviceId, {
-      ...prev,
-      ...u,
-      seenAtMs: Math.max(prev.seenAtMs, u.seenAtMs),
-      ...(Number.isFinite(readingAtMs) ? { readingAtMs } : {}),
-      ...(prev.status !== undefined || u.status !== undefined ? { status: { ...prev.status, ...u.status } } : {}),
-    });
+    byDevice.set(u.deviceId, prev === undefined ? u : merged(prev, u));
   }
   return [...byDevice.values()];
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** `u` after `prev`, made field by field (spreads of both cost several times more, once per message). */
+function merged(prev: HealthUpdate, u: HealthUpdate): HealthUpdate {
+  const out: Mutable<HealthUpdate> = { deviceId: u.deviceId, seenAtMs: Math.max(prev.seenAtMs, u.seenAtMs) };
+  const readingAtMs = prev.readingAtMs === undefined ? u.readingAtMs : u.readingAtMs === undefined ? prev.readingAtMs : Math.max(prev.readingAtMs, u.readingAtMs);
+  if (readingAtMs !== undefined) out.readingAtMs = readingAtMs;
+  const clockOffsetMs = u.clockOffsetMs ?? prev.clockOffsetMs;
+  if (clockOffsetMs !== undefined) out.clockOffsetMs = clockOffsetMs;
+  const clockDrift = u.clockDrift ?? prev.clockDrift;
+  if (clockDrift !== undefined) out.clockDrift = clockDrift;
+  if (prev.status !== undefined || u.status !== undefined) out.status = { ...prev.status, ...u.status };
+  return out;
 }
