@@ -92,8 +92,8 @@ export function validateReading(
   if (!time.ok) issues.push(time.error);
   if (issues.length > 0 || !time.ok) return err(issues);
   const t = time.value;
-  const values: Record<string, number> = {};
-  for (const c of converted) values[c.metric] = c.value;
+  // The values name the reading only when it has no message id.
+  const values = reading.messageId === undefined ? valuesOf(converted) : NO_VALUES;
   const key = readingKey({ deviceId: ctx.deviceId, deviceTakenAtMs: t.deviceTakenAtMs, messageId: reading.messageId, values });
   return ok({ rows: converted.map((c, i) => toRow(profile, reading, ctx, t, c, key, i === 0)), time: t });
 }
@@ -126,6 +126,14 @@ function toRow(profile: DeviceProfile, reading: CanonicalReading, ctx: Validatio
     // Provenance of the whole reading, kept once: on its first row.
     payloadSha256: first ? ctx.payloadSha256 : undefined,
   };
+}
+
+const NO_VALUES: Readonly<Record<string, number>> = Object.freeze({});
+
+function valuesOf(converted: readonly Converted[]): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const c of converted) values[c.metric] = c.value;
+  return values;
 }
 
 /** The value of `metric` among a reading's values (a handful: a scan beats a map). */
