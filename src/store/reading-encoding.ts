@@ -28,7 +28,10 @@ type ReadingColumns = readonly [string, string, string, string, string, number, 
  * Groups a batch's values into readings (a reading's values come together and share its key; a
  * metric seen again starts another reading, which its key then refuses as a duplicate) and encodes
  * each as one row: values as JSON `{metric: [value, unit, unit sent?]}`. `each` gets the reading's
- * columns and the index range of its rows.
+ * columns and the index range of its rows. The JSON is written out, not built as an object and
+ * stringified (a third of the cost, per reading, on the thread that serves MQTT); it is what
+ * `JSON.stringify` makes of that object, since metric names start with a letter (the profile
+ * schema) and an object keeps such keys in the order they came.
  */
 function eachReading(rows: readonly ReadingRow[], each: (columns: ReadingColumns, from: number, to: number) => void): void {
   let i = 0;
@@ -63,11 +66,7 @@ function eachReading(rows: readonly ReadingRow[], each: (columns: ReadingColumns
   }
 }
 
-/**
- * The values JSON is written out, not built as an object and stringified (a third of the cost, per
- * reading, on the thread that serves MQTT). It is what `JSON.stringify` makes of the object: metric
- * names start with a letter (the profile schema), so an object would keep them in the order they came.
- */
+/** Whether `metric` is among the rows `from … to - 1` (a reading's few values). */
 function seenIn(rows: readonly ReadingRow[], from: number, to: number, metric: string): boolean {
   for (let j = from; j < to; j++) if ((rows[j] as ReadingRow).metric === metric) return true;
   return false;
