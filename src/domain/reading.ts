@@ -43,3 +43,26 @@ export interface ReadingRow {
    */
   readonly payloadSha256?: string | undefined;
 }
+
+/**
+ * Where the reading that starts at `rows[from]` ends (exclusive). A reading's values come together
+ * and share its key; a metric seen again under the same key starts another reading, which its key
+ * then makes a duplicate. The store and the alert rules group values by this one rule, so the rules
+ * never act on a value the store refused.
+ */
+export function readingEnd(rows: readonly ReadingRow[], from: number): number {
+  const key = (rows[from] as ReadingRow).idempotencyKey;
+  let to = from + 1;
+  while (to < rows.length) {
+    const r = rows[to] as ReadingRow;
+    if (r.idempotencyKey !== key || metricAmong(rows, from, to, r.metric)) break;
+    to += 1;
+  }
+  return to;
+}
+
+/** Whether `metric` is among `rows[from … to - 1]` (a reading's few values: a scan). */
+function metricAmong(rows: readonly ReadingRow[], from: number, to: number, metric: string): boolean {
+  for (let j = from; j < to; j++) if ((rows[j] as ReadingRow).metric === metric) return true;
+  return false;
+}

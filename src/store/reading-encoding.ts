@@ -1,4 +1,4 @@
-import type { ReadingRow } from '../domain/index.js';
+import { readingEnd, type ReadingRow } from '../domain/index.js';
 
 /**
  * A reading as bound to the INSERT, column values in order, then its metrics and values side by
@@ -25,8 +25,7 @@ export type ReadingTuple = readonly [
 type ReadingColumns = readonly [string, string, string, string, string, number, number, number, number | null, string | null, string | null];
 
 /**
- * Groups a batch's values into readings (a reading's values come together and share its key; a
- * metric seen again starts another reading, which its key then refuses as a duplicate) and encodes
+ * Groups a batch's values into readings ({@link readingEnd}) and encodes
  * each as one row: values as JSON `{metric: [value, unit, unit sent?]}`. `each` gets the reading's
  * columns and the index range of its rows. The JSON is written out, not built as an object and
  * stringified (a third of the cost, per reading, on the thread that serves MQTT); it is what
@@ -34,15 +33,13 @@ type ReadingColumns = readonly [string, string, string, string, string, number, 
  * schema) and an object keeps such keys in the order they came.
  */
 function eachReading(rows: readonly ReadingRow[], each: (columns: ReadingColumns, from: number, to: number) => void): void {
-  let i = 0;
-  while (i < rows.length) {
-    const from = i;
-    const first = rows[i] as ReadingRow;
+  for (let from = 0; from < rows.length; ) {
+    const to = readingEnd(rows, from);
+    const first = rows[from] as ReadingRow;
     let json = '{';
     let sha = first.payloadSha256;
-    for (; i < rows.length; i++) {
+    for (let i = from; i < to; i++) {
       const r = rows[i] as ReadingRow;
-      if (r.idempotencyKey !== first.idempotencyKey || seenIn(rows, from, i, r.metric)) break;
       json += `${i === from ? '' : ','}${quoted(r.metric)}:[${jsonNumber(r.value)},${quoted(r.unit)}${r.sourceUnit === undefined ? ']' : `,${quoted(r.sourceUnit)}]`}`;
       sha ??= r.payloadSha256;
     }
@@ -61,15 +58,10 @@ function eachReading(rows: readonly ReadingRow[], each: (columns: ReadingColumns
         sha ?? null,
       ],
       from,
-      i,
+      to,
     );
+    from = to;
   }
-}
-
-/** Whether `metric` is among the rows `from … to - 1` (a reading's few values). */
-function seenIn(rows: readonly ReadingRow[], from: number, to: number, metric: string): boolean {
-  for (let j = from; j < to; j++) if ((rows[j] as ReadingRow).metric === metric) return true;
-  return false;
 }
 
 /** Metric names and units as JSON strings; there are few of them. */

@@ -1,5 +1,5 @@
 import { evaluateThreshold } from '../../clinical/index.js';
-import { GatewayError, refreshed, type Clock, type ReadingRow } from '../../domain/index.js';
+import { GatewayError, readingEnd, refreshed, type Clock, type ReadingRow } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { CommitPlan, CommitPlanner, DeviceContext, PlannedWork } from '../../pipeline/index.js';
 import type { AlertRuleSpec } from '../../profiles/index.js';
@@ -435,25 +435,20 @@ export class AlertEngine implements CommitPlanner {
 
 /**
  * A commit's rows less the readings whose key came earlier in it (`seen`: keys met so far), which
- * the store refuses as duplicates. A reading's rows share its key and come together; a metric
- * repeated under one key starts another reading. The rows themselves when nothing is dropped.
+ * the store refuses as duplicates; readings grouped as the store groups them ({@link readingEnd}).
+ * The rows themselves when nothing is dropped.
  */
 function firstReadings(rows: readonly ReadingRow[], seen: Set<string>): readonly ReadingRow[] {
   let kept: ReadingRow[] | undefined;
-  let key: string | undefined;
-  const metrics: string[] = [];
-  let duplicate = false;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as ReadingRow;
-    if (r.idempotencyKey !== key || metrics.includes(r.metric)) {
-      key = r.idempotencyKey;
-      metrics.length = 0;
-      duplicate = seen.has(key);
-      if (!duplicate) seen.add(key);
+  for (let from = 0; from < rows.length; ) {
+    const to = readingEnd(rows, from);
+    const key = (rows[from] as ReadingRow).idempotencyKey;
+    if (seen.has(key)) kept ??= rows.slice(0, from);
+    else {
+      seen.add(key);
+      if (kept !== undefined) for (let i = from; i < to; i++) kept.push(rows[i] as ReadingRow);
     }
-    metrics.push(r.metric);
-    if (duplicate) kept ??= rows.slice(0, i);
-    else kept?.push(r);
+    from = to;
   }
   return kept ?? rows;
 }
