@@ -59,6 +59,8 @@ const COLON = 0x3a;
 const DOT = 0x2e;
 const T = 0x54;
 const SPACE = 0x20;
+const Z = 0x5a;
+const PLUS = 0x2b;
 const INVALID = -Infinity;
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
@@ -78,8 +80,8 @@ function digits(s: string, at: number, n: number): number {
 function offsetAt(s: string, at: number): number | undefined {
   if (at === s.length) return undefined;
   const c = s.charCodeAt(at);
-  if (c === 0x5a) return at + 1 === s.length ? 0 : INVALID; // Z
-  if (c !== 0x2b && c !== DASH) return INVALID;
+  if (c === Z) return at + 1 === s.length ? 0 : INVALID;
+  if (c !== PLUS && c !== DASH) return INVALID;
   const colon = s.charCodeAt(at + 3) === COLON ? 1 : 0;
   const hh = digits(s, at + 1, 2);
   const mm = digits(s, at + 3 + colon, 2);
