@@ -156,19 +156,3 @@ export function amendedValues(valuesJson: string, after: Readonly<Record<string,
   return { values, valuesJson: JSON.stringify(values), firstJson };
 }
 
-/** One patient's values of one metric in one minute: [patient, metric, minute, min, max, sum, count]. */
-export type MinuteRollup = [patient: string, metric: string, minute: number, min: number, max: number, sum: number, count: number];
-
-/** Adds a value to its minute's rollup in `minutes` (keyed by patient, metric and minute). */
-export function addToMinute(minutes: Map<string, MinuteRollup>, patient: string, metric: string, takenAtMs: number, value: number): void {
-  const minute = Math.floor(takenAtMs / 60_000);
-  const key = `${patient}|${metric}|${minute}`;
-  const m = minutes.get(key);
-  if (m === undefined) minutes.set(key, [patient, metric, minute, value, value, value, 1]);
-  else {
-    m[3] = Math.min(m[3], value);
-    m[4] = Math.max(m[4], value);
-    m[5] += value;
-    m[6] += 1;
-  }
-}

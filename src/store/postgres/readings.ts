@@ -1,6 +1,7 @@
 import { readingKeyPrefix } from '../../domain/index.js';
 import type { AsyncPort } from '../async-port.js';
-import { addToMinute, amendedValues, toReadings, type MinuteRollup, type ReadingTuple } from '../reading-encoding.js';
+import { amendedValues, toReadings, type ReadingTuple } from '../reading-encoding.js';
+import { CommitRollups } from '../rollups.js';
 import type { CommitBatch, CommitReceipt, Correction, HealthUpdate, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
 import { storedReadingFromRow } from '../rows.js';
 import { PgAlerts } from './alerts.js';
@@ -191,13 +192,10 @@ async function noteProfileMetrics(tx: PgQueryable, readings: readonly ReadingTup
  * other rather than deadlock.
  */
 async function rollUp(tx: PgQueryable, readings: readonly ReadingTuple[]): Promise<void> {
-  const minutes = new Map<string, MinuteRollup>();
-  for (const t of readings) {
-    const [, , patient, , , takenAt, , , , , , metrics, values] = t;
-    metrics.forEach((metric, v) => addToMinute(minutes, patient, metric, takenAt, values[v] as number));
-  }
-  if (minutes.size === 0) return;
-  const rows = [...minutes.values()];
+  const rollups = new CommitRollups();
+  for (const t of readings) rollups.add(t, 0);
+  const rows = rollups.minutes();
+  if (rows.length === 0) return;
   const column = (i: number) => rows.map((r) => r[i]);
   await tx.execute(
     `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count)

@@ -1,6 +1,7 @@
 import { readingKeyPrefix } from '../../domain/index.js';
 import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
-import { addToMinute, amendedValues, packReadings, toReadings, unpackReadings, type MinuteRollup, type PackedReadings, type ReadingTuple } from '../reading-encoding.js';
+import { amendedValues, packReadings, toReadings, unpackReadings, type PackedReadings, type ReadingTuple } from '../reading-encoding.js';
+import { CommitRollups } from '../rollups.js';
 import { storedReadingFromRow } from '../rows.js';
 import { packOutbox, unpackOutbox, type PackedOutbox } from '../outbox-rows.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
@@ -50,8 +51,8 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly rollupRedoStmt: SqliteStatement;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
   /** (profile, metric) pairs known to be in `profile_metrics`; pairs added by a commit join once it is durable. */
-  private readonly profileMetrics = new Set<string>();
-  private pendingProfileMetrics: string[] = [];
+  private readonly profileMetrics = new Map<string, Set<string>>();
+  private pendingProfileMetrics: [profile: string, metric: string][] = [];
 
   constructor(
     private readonly db: SqliteConnection,
@@ -143,7 +144,11 @@ export class SqliteReadingStore implements ReadingStore {
   private commitEncoded(batch: EncodedBatch): CommitReceipt {
     try {
       const inserted = this.commitTx.immediate(batch);
-      for (const pair of this.pendingProfileMetrics) this.profileMetrics.add(pair);
+      for (const [profile, metric] of this.pendingProfileMetrics) {
+        const known = this.profileMetrics.get(profile);
+        if (known === undefined) this.profileMetrics.set(profile, new Set([metric]));
+        else known.add(metric);
+      }
       return { inserted };
     } finally {
       this.pendingProfileMetrics = [];
@@ -179,31 +184,25 @@ export class SqliteReadingStore implements ReadingStore {
    * and notes profiles seen carrying a metric for the first time.
    */
   private rollUp(readings: readonly ReadingTuple[], ids: readonly (number | undefined)[]): void {
-    const minutes = new Map<string, MinuteRollup>();
-    const newest = new Map<string, [patient: string, metric: string, id: number, device: string, value: number, unit: string, takenAt: number]>();
-    readings.forEach((t, i) => {
+    const rollups = new CommitRollups();
+    for (let i = 0; i < readings.length; i++) {
       const id = ids[i];
-      if (id === undefined) return;
-      const [, device, patient, profile, , takenAt, , , , , , metrics, values, units] = t;
-      for (let v = 0; v < metrics.length; v++) {
-        const metric = metrics[v] as string;
-        const value = values[v] as number;
-        this.noteProfileMetric(profile, metric);
-        const latestKey = `${patient}|${metric}`;
-        const n = newest.get(latestKey);
-        if (n === undefined || takenAt >= n[6]) newest.set(latestKey, [patient, metric, id, device, value, units[v] as string, takenAt]);
-        addToMinute(minutes, patient, metric, takenAt, value);
-      }
-    });
-    for (const m of minutes.values()) this.rollupStmt.run(...m);
-    for (const l of newest.values()) this.latestUpsertStmt.run(...l);
+      if (id === undefined) continue;
+      const t = readings[i] as ReadingTuple;
+      rollups.add(t, id);
+      this.noteProfileMetrics(t[3], t[11]);
+    }
+    for (const m of rollups.minutes()) this.rollupStmt.run(...m);
+    for (const l of rollups.latest()) this.latestUpsertStmt.run(...l);
   }
 
-  private noteProfileMetric(profile: string, metric: string): void {
-    const pair = `${profile}|${metric}`;
-    if (this.profileMetrics.has(pair)) return;
-    this.profileMetricStmt.run(metric, profile);
-    this.pendingProfileMetrics.push(pair);
+  private noteProfileMetrics(profile: string, metrics: readonly string[]): void {
+    const known = this.profileMetrics.get(profile);
+    for (const metric of metrics) {
+      if (known?.has(metric) === true) continue;
+      this.profileMetricStmt.run(metric, profile);
+      this.pendingProfileMetrics.push([profile, metric]);
+    }
   }
 
   /** Amends or retracts the reading's row; its key, times and identity stay as they were. */
