@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { err, IssueCode, issue, ok, type Issue, type Result } from '../domain/index.js';
+import { err, IssueCode, issue, ok, type CanonicalReading, type Issue, type Result } from '../domain/index.js';
 
 /**
  * A reading's values: an object holding at least one, each checked by the validation stage. Checked
@@ -20,6 +20,29 @@ const CanonicalReadingSchema = z
     units: z.record(z.string(), z.string().max(32)).optional(),
   })
   .strict();
+
+/** The keys a reading without units may hold (the schema's, `units` aside). */
+const PLAIN_KEYS: ReadonlySet<string> = new Set(['messageId', 'takenAt', 'deviceTime', 'values']);
+
+const isString = (v: unknown, max: number): boolean => typeof v === 'string' && v.length >= 1 && v.length <= max;
+
+/**
+ * The common payload, one reading without units, checked by hand as {@link CanonicalReadingPayload}
+ * checks it (this runs for every message; the schema costs several times more): the reading, or
+ * undefined for anything else (a batch, units, any doubt), which goes to the schema, the only one
+ * that words errors.
+ */
+export function plainReading(json: unknown): CanonicalReading | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  for (const key in json) if (!PLAIN_KEYS.has(key)) return undefined;
+  const { messageId, takenAt, deviceTime, values } = json as Record<string, unknown>;
+  if (!isString(takenAt, 64) || (messageId !== undefined && !isString(messageId, 128)) || (deviceTime !== undefined && !isString(deviceTime, 64))) return undefined;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return undefined;
+  for (const key in values) {
+    if (Object.hasOwn(values, key)) return { messageId: messageId as string | undefined, takenAt: takenAt as string, deviceTime: deviceTime as string | undefined, values: values as Record<string, unknown>, units: {} };
+  }
+  return undefined;
+}
 
 /** One reading, or a batch of them. (Two schemas rather than a union, so errors point at the bad field.) */
 export const CanonicalReadingPayload = CanonicalReadingSchema;

@@ -1,5 +1,5 @@
 import { err, IssueCode, issue, ok, type CanonicalReading, type Issue, type Result } from '../domain/index.js';
-import { CanonicalBatchPayload, CanonicalReadingPayload, toIssues } from './canonical.js';
+import { CanonicalBatchPayload, CanonicalReadingPayload, plainReading, toIssues } from './canonical.js';
 import type { DeviceProfile, TimeFieldSpec, VendorPayload } from './schema.js';
 
 /**
@@ -9,6 +9,8 @@ import type { DeviceProfile, TimeFieldSpec, VendorPayload } from './schema.js';
  */
 export function mapPayload(profile: DeviceProfile, json: unknown): Result<CanonicalReading[], Issue[]> {
   if (profile.payload.format === 'vendor') return mapVendor(profile.payload, json);
+  const plain = plainReading(json);
+  if (plain !== undefined) return ok([plain]);
   const parsed = Array.isArray(json) ? CanonicalBatchPayload.safeParse(json) : CanonicalReadingPayload.safeParse(json);
   if (!parsed.success) return err(toIssues(parsed.error));
   const list = Array.isArray(parsed.data) ? parsed.data : [parsed.data];

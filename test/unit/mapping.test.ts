@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CanonicalReadingPayload, plainReading } from '../../src/profiles/canonical.js';
 import { mapPayload, readPath } from '../../src/profiles/index.js';
 import { shippedProfile } from '../helpers/profiles.js';
 
@@ -59,5 +61,54 @@ describe('readPath', () => {
     expect(readPath({ a: 1 }, 'a.b')).toBeUndefined();
     expect(readPath({}, 'constructor')).toBeUndefined();
     expect(readPath({}, '__proto__')).toBeUndefined();
+  });
+});
+
+describe('plainReading (the common payload checked by hand)', () => {
+  /** What the schema makes of a payload: the reading mapPayload returns, or undefined when refused. */
+  const bySchema = (json: unknown) => {
+    const parsed = CanonicalReadingPayload.safeParse(json);
+    if (!parsed.success) return undefined;
+    const r = parsed.data;
+    return { messageId: r.messageId, takenAt: r.takenAt, deviceTime: r.deviceTime, values: r.values, units: r.units ?? {} };
+  };
+  // Strings at and around the schema's bounds as often as any other.
+  const text = (max: number) =>
+    fc.oneof(fc.constantFrom(0, 1, 2, max - 1, max, max + 1).map((n) => 'x'.repeat(n)), fc.string({ maxLength: max + 2 }), fc.integer(), fc.constant(null));
+  const values = fc.dictionary(fc.constantFrom('systolic', 'pulse', 'constructor'), fc.oneof(fc.integer(), fc.string()), { maxKeys: 3 });
+  const payload = fc.record(
+    {
+      messageId: text(128),
+      takenAt: text(64),
+      deviceTime: text(64),
+      values: fc.oneof(values, fc.array(fc.integer()), fc.constant(null), fc.string()),
+      units: fc.dictionary(fc.constantFrom('systolic', 'pulse'), fc.string({ maxLength: 34 })),
+      extra: fc.integer(),
+    },
+    { requiredKeys: [] },
+  );
+  // Mostly what devices send: every field a string near its bounds, values an object.
+  const likely = fc.record(
+    { messageId: text(128), takenAt: text(64), deviceTime: text(64), values },
+    { requiredKeys: ['takenAt', 'values'] },
+  );
+
+  it('accepts exactly what the schema accepts among payloads without units, as the schema maps it, and leaves anything else to the schema', () => {
+    fc.assert(
+      fc.property(fc.oneof(payload, likely, likely.map((p) => JSON.parse(JSON.stringify(p)) as unknown), fc.anything()), (json) => {
+        const fast = plainReading(json);
+        const schema = bySchema(json);
+        if (fast !== undefined) expect(fast).toEqual(schema);
+        const withUnits = typeof json === 'object' && json !== null && 'units' in json;
+        if (!withUnits && !Array.isArray(json)) expect(fast === undefined).toBe(schema === undefined);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('takes the payload devices send most', () => {
+    const one = { messageId: 'm1', takenAt: '2026-03-14T08:30:00Z', values: { systolic: 128, diastolic: 82, pulse: 71 } };
+    expect(plainReading(one)).toEqual({ ...one, deviceTime: undefined, units: {} });
+    expect(plainReading(JSON.parse('{"takenAt":"x","values":{"a":1},"__proto__":{}}'))).toBeUndefined();
   });
 });
