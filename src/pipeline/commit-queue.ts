@@ -33,10 +33,16 @@ export interface CommitPlanner {
 /** How many times one batch is planned afresh after conflicts before it fails like any other commit. */
 const MAX_REPLANS = 5;
 
+/**
+ * Told once whether a submission is durable: `inserted[from + i]` says whether its row `i` was new
+ * (true) or a duplicate (false); `inserted` undefined when its commit failed (with why). Must not throw.
+ */
+export type Settled = (inserted: readonly boolean[] | undefined, from: number, error?: unknown) => void;
+
 interface Pending extends PlannedWork {
-  readonly resolve: (inserted: boolean[]) => void;
-  readonly reject: (error: unknown) => void;
+  readonly settled: Settled;
 }
+
 
 /** Where a group commit goes: the SQLite store in this thread, or its writer thread. */
 export interface ReadingWriter {
@@ -95,14 +101,25 @@ export class CommitQueue {
    * is where the rows came from, for the planner.
    */
   submit(work: CommitBatch, device?: DeviceContext): Promise<boolean[]> {
-    if (this.closed) return Promise.reject(new GatewayError('GW_STORE_CLOSED', 'the gateway is stopping'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ work, device, resolve, reject });
-      this.pendingRows += work.rows.length;
-      if (this.writing !== undefined) return; // the running commit's completion flushes
-      if (this.pendingRows >= this.maxRowsPerCommit) this.flush();
-      else this.scheduled ??= setImmediate(() => this.flush());
+      this.enqueue(work, device, (inserted, from, error) => (inserted === undefined ? reject(error) : resolve(inserted.slice(from, from + work.rows.length))));
     });
+  }
+
+  /**
+   * {@link submit} told through `settled` instead of a promise: what every message takes, so it
+   * makes no promise or array of its own.
+   */
+  enqueue(work: CommitBatch, device: DeviceContext | undefined, settled: Settled): void {
+    if (this.closed) {
+      settled(undefined, 0, new GatewayError('GW_STORE_CLOSED', 'the gateway is stopping'));
+      return;
+    }
+    this.pending.push({ work, device, settled });
+    this.pendingRows += work.rows.length;
+    if (this.writing !== undefined) return; // the running commit's completion flushes
+    if (this.pendingRows >= this.maxRowsPerCommit) this.flush();
+    else this.scheduled ??= setImmediate(() => this.flush());
   }
 
   /** Starts a commit of everything pending, unless one is running. */
@@ -145,7 +162,7 @@ export class CommitQueue {
       // A change refused as stale (another gateway changed the alert first) is no failure of the store.
       if (this.planner?.conflict?.(error) !== true) this.lastCommitFailed = true;
       this.stats.commitFailed(batch.length);
-      for (const p of batch) p.reject(error);
+      for (const p of batch) p.settled(undefined, 0, error);
       return;
     }
     this.lastCommitFailed = false;
@@ -154,7 +171,7 @@ export class CommitQueue {
     for (const watch of this.watchers) watch(combined);
     let offset = 0;
     for (const p of batch) {
-      p.resolve(inserted.slice(offset, offset + p.work.rows.length));
+      p.settled(inserted, offset);
       offset += p.work.rows.length;
     }
   }
@@ -219,7 +236,8 @@ export function mergeHealth(updates: readonly HealthUpdate[]): HealthUpdate[] {
   return [...byDevice.values()];
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** A readonly record made field by field. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** `u` after `prev`, made field by field (spreads of both cost several times more, once per message). */
 function merged(prev: HealthUpdate, u: HealthUpdate): HealthUpdate {

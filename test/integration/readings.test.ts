@@ -55,6 +55,25 @@ describe('readings over MQTT', () => {
     }
   });
 
+  it('counts each message\'s new and repeated values right when many share one commit', async () => {
+    const creds = await gw.addDevice('pulse-oximeter');
+    const device = await connectDevice(gw.url, creds);
+    try {
+      const takenAt = nowIso(); // a repeat is the same message: same id, same time
+      const payload = (id: string) => JSON.stringify({ messageId: id, takenAt, values: { spo2: 97, pulse: 64 } });
+      await device.publishAsync(`devices/${creds.deviceId}/readings`, payload('ox-0'), { qos: 1 });
+      // Published together: they share commits, the repeats of ox-0 and ox-1 behind new readings.
+      const ids = ['ox-1', 'ox-0', 'ox-2', 'ox-0', 'ox-1', 'ox-3'];
+      await Promise.all(ids.map((id) => device.publishAsync(`devices/${creds.deviceId}/readings`, payload(id), { qos: 1 })));
+      expect(gw.store.readings.count()).toBe(8); // values: 4 readings of 2
+      const metrics = await gw.metrics.render();
+      expect(metrics).toMatch(/vg_readings_accepted_total\{profile="pulse-oximeter"\} 8/);
+      expect(metrics).toMatch(/vg_readings_duplicate_total\{profile="pulse-oximeter"\} 6/);
+    } finally {
+      await device.endAsync();
+    }
+  });
+
   it('stores every reading of a batch, and the wearable\'s continuous stream', async () => {
     const creds = await gw.addDevice('wrist-wearable');
     const device = await connectDevice(gw.url, creds);
