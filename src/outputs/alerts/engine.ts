@@ -6,7 +6,7 @@ import type { AlertRuleSpec } from '../../profiles/index.js';
 import type { PatientOverride } from '../../store/patient-store.js';
 import type { AlertChange, AlertRecord, BreachStart, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
-import { describeNews2, NEWS2_METRICS, type News2Watch } from './news2-watch.js';
+import { describeNews2, isNews2Input, NEWS2_METRICS, type News2Watch } from './news2-watch.js';
 import { checkEscalations, checkSilence, patientCondition, syncWithStore } from './conditions.js';
 import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
 import type { Activity, OwnAlertStore, SharedAlertStore } from './ports.js';
@@ -272,8 +272,12 @@ export class AlertEngine implements CommitPlanner {
   /** The evaluation of a commit's rows and jobs; undefined when it changes nothing. */
   private planOn(works: readonly PlannedWork[], jobs: readonly Job[], existing: (keys: readonly string[]) => ReadonlySet<string>): { tx: AlertTx; corrected: ReadonlySet<string> } | undefined {
     const seen = new Set<string>();
-    const fresh = works.map((w) => ({ device: w.device, rows: w.device === undefined ? [] : firstReadings(w.work.rows, seen) }));
-    const corrected = new Set(works.flatMap((w) => ((w.work.corrections?.length ?? 0) > 0 && w.device !== undefined ? [w.device.patientNhs] : [])));
+    const fresh: { device: DeviceContext | undefined; rows: readonly ReadingRow[] }[] = [];
+    const corrected = new Set<string>();
+    for (const { device, work } of works) {
+      fresh.push({ device, rows: device === undefined ? NO_ROWS : firstReadings(work.rows, seen) });
+      if (device !== undefined && (work.corrections?.length ?? 0) > 0) corrected.add(device.patientNhs);
+    }
     const excluded = new Set<string>();
     const checked = new Set<string>();
     let tx = this.evaluate(fresh, excluded, jobs);
@@ -392,16 +396,14 @@ export class AlertEngine implements CommitPlanner {
 
   /** One NEWS2 alert per patient: opened when the response calls for one, resolved when it no longer does. */
   private evaluateNews2(tx: AlertTx, patientNhs: string, rows: readonly ReadingRow[], now: number): void {
-    if (this.news2 === undefined) return;
-    const inputs = rows.filter((r) => r.metric in NEWS2_METRICS);
-    if (inputs.length === 0) return;
+    if (this.news2 === undefined || !rows.some(isNews2Input)) return;
     tx.news2Patients.add(patientNhs);
-    const score = this.news2.update(patientNhs, inputs, now);
+    const score = this.news2.update(patientNhs, rows, now);
     if (score === undefined) return;
     const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
     const before = tx.changes.length;
     patientCondition(tx, patientNhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
-    if (tx.changes.length > before) for (const r of inputs) tx.relevantKeys.add(r.idempotencyKey);
+    if (tx.changes.length > before) for (const r of rows) if (isNews2Input(r)) tx.relevantKeys.add(r.idempotencyKey);
   }
 
   /** Scores these patients' NEWS2 again from the store (after corrections, or at start-up). */
@@ -454,6 +456,7 @@ function firstReadings(rows: readonly ReadingRow[], seen: Set<string>): readonly
 }
 
 const NO_OVERRIDES: ReadonlyMap<string, RuleOverride> = new Map();
+const NO_ROWS: readonly ReadingRow[] = Object.freeze([]);
 
 /** Each device's condition keys by rule, made once per connection rather than once per value. */
 const conditionKeys = new WeakMap<DeviceContext, Map<string, string>>();

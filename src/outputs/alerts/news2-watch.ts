@@ -13,6 +13,12 @@ export const NEWS2_METRICS = {
 
 type Parameter = (typeof NEWS2_METRICS)[keyof typeof NEWS2_METRICS];
 
+/** Whether a stored value feeds NEWS2. */
+export const isNews2Input = (r: { readonly metric: string }): boolean => Object.hasOwn(NEWS2_METRICS, r.metric);
+
+/** One bit per parameter: which of them are inside the window, as a number. */
+const BIT: Readonly<Record<Parameter, number>> = { respiratoryRate: 1, spo2: 2, systolic: 4, pulse: 8, temperature: 16 };
+
 /** Responses that raise an alert: a single parameter scoring 3, or a total of 5 or more [NEWS2 chart 2]. */
 const ALERTING: ReadonlySet<News2Response> = new Set([News2Response.UrgentWardBased, News2Response.Urgent, News2Response.Emergency]);
 
@@ -24,8 +30,8 @@ const ALERTING: ReadonlySet<News2Response> = new Set([News2Response.UrgentWardBa
  */
 export class News2Watch {
   private readonly latest = new Map<string, Map<Parameter, { value: number; atMs: number }>>();
-  /** The parameters inside the window when each patient was last scored. */
-  private readonly scored = new Map<string, string>();
+  /** The parameters inside the window when each patient was last scored ({@link BIT}s). */
+  private readonly scored = new Map<string, number>();
 
   constructor(
     /** How far back a value counts. */
@@ -39,8 +45,7 @@ export class News2Watch {
    * NEWS2 parameter among them, the same values again, none dropped out of the window).
    */
   update(patientNhs: string, rows: readonly ReadingRow[], nowMs: number): (News2Score & { alerting: boolean }) | undefined {
-    const relevant = rows.filter((r) => r.metric in NEWS2_METRICS);
-    if (relevant.length === 0) return undefined;
+    if (!rows.some(isNews2Input)) return undefined;
     const since = nowMs - this.windowMs;
     let changed = false;
     let values = this.latest.get(patientNhs);
@@ -48,12 +53,17 @@ export class News2Watch {
       changed = true;
       values = this.loaded(patientNhs, since);
     }
-    for (const r of relevant) {
+    for (const r of rows) {
+      if (!isNews2Input(r)) continue;
       const parameter = NEWS2_METRICS[r.metric as keyof typeof NEWS2_METRICS];
       const known = values.get(parameter);
-      if (known === undefined || r.takenAtMs >= known.atMs) {
-        if (known === undefined || known.value !== r.value || known.atMs < since) changed = true;
+      if (known === undefined) {
+        changed = true;
         values.set(parameter, { value: r.value, atMs: r.takenAtMs });
+      } else if (r.takenAtMs >= known.atMs) {
+        if (known.value !== r.value || known.atMs < since) changed = true;
+        known.value = r.value;
+        known.atMs = r.takenAtMs;
       }
     }
     return this.score(patientNhs, values, since, changed);
@@ -106,8 +116,8 @@ export class News2Watch {
 
   private score(patientNhs: string, values: ReadonlyMap<Parameter, { value: number; atMs: number }>, since: number, changed: boolean): (News2Score & { alerting: boolean }) | undefined {
     // Which parameters are inside the window: one dropping out changes the score too.
-    let inWindow = '';
-    for (const [parameter, v] of values) if (v.atMs >= since) inWindow += `${parameter},`;
+    let inWindow = 0;
+    for (const [parameter, v] of values) if (v.atMs >= since) inWindow |= BIT[parameter];
     if (!changed && this.scored.get(patientNhs) === inWindow) return undefined;
     this.scored.set(patientNhs, inWindow);
     const input: Record<string, number | 1 | 2> = { spo2Scale: this.scaleOf(patientNhs) };
