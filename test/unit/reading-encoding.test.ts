@@ -25,10 +25,27 @@ const row = fc.record({
 }) satisfies fc.Arbitrary<ReadingRow>;
 
 describe('readings packed for the writer thread', () => {
-  it('unpack to exactly the tuples toReadings groups the same rows into', () => {
+  it('group values into readings as the store does, each with the columns of its first row and its values side by side', () => {
+    // What grouping means, written plainly: a reading runs while the key stays and no metric repeats.
+    const oracle = (rows: readonly ReadingRow[]) => {
+      const groups: ReadingRow[][] = [];
+      for (const r of rows) {
+        const last = groups.at(-1);
+        if (last !== undefined && last[0]?.idempotencyKey === r.idempotencyKey && !last.some((x) => x.metric === r.metric)) last.push(r);
+        else groups.push([r]);
+      }
+      return groups.map((g) => {
+        const f = g[0] as ReadingRow;
+        const sha = g.find((r) => r.payloadSha256 !== undefined)?.payloadSha256 ?? null;
+        return [f.idempotencyKey, f.deviceId, f.patientNhs, f.profileId, f.takenAtMs, f.deviceTakenAtMs, f.receivedAtMs, f.clockOffsetMs ?? null, f.messageId ?? null, sha,
+          g.map((r) => r.metric), g.map((r) => r.value), g.map((r) => r.unit)];
+      });
+    };
     fc.assert(
       fc.property(fc.array(row, { maxLength: 30 }), (rows) => {
-        expect(unpackReadings(packReadings(rows))).toEqual(toReadings(rows));
+        const tuples = unpackReadings(structuredClone(packReadings(rows)));
+        expect(tuples.map((t) => [...t.slice(0, 4), ...t.slice(5)])).toEqual(oracle(rows));
+        expect(toReadings(rows)).toEqual(tuples);
       }),
       { numRuns: 2000 },
     );
@@ -66,18 +83,21 @@ describe('readings packed for the writer thread', () => {
     );
   });
 
-  it('survive structured clone as one flat array of primitives, a reading per 11 entries', () => {
+  it('survive structured clone as one flat array of primitives: 11 entries a reading, and 4 a value', () => {
     const rows: ReadingRow[] = ['systolic', 'diastolic', 'pulse'].map((metric, i) => ({
       idempotencyKey: 'k1', deviceId: 'bp-1', patientNhs: '9434765919', profileId: 'bp-upper-arm', metric, value: [128, 82, 71][i] as number,
       unit: metric === 'pulse' ? '/min' : 'mm[Hg]', sourceUnit: i === 0 ? 'kPa' : undefined, deviceTakenAtMs: now - 1000, takenAtMs: now - 900,
       receivedAtMs: now, clockOffsetMs: 100, messageId: 'm-1', payloadSha256: i === 1 ? 'ab'.repeat(32) : undefined,
     }));
     const packed = packReadings([...rows, ...rows]);
-    expect(packed).toHaveLength(22); // the same reading twice: the second is refused later by its key
+    expect(packed).toHaveLength(2 * (11 + 3 * 4)); // the same reading twice: the second is refused later by its key
     expect(packed.every((v) => v === null || typeof v !== 'object')).toBe(true);
     const [first] = unpackReadings(structuredClone(packed));
     expect(first?.slice(11)).toEqual([['systolic', 'diastolic', 'pulse'], [128, 82, 71], ['mm[Hg]', 'mm[Hg]', '/min']]);
     expect(JSON.parse(first?.[4] as string)).toEqual({ systolic: [128, 'mm[Hg]', 'kPa'], diastolic: [82, 'mm[Hg]'], pulse: [71, '/min'] });
     expect(first?.[10]).toBe('ab'.repeat(32)); // the reading's hash, from whichever row kept it
+    // −0 reaches the rollups as the 0 its values JSON holds.
+    const [zero] = toReadings([{ ...(rows[0] as ReadingRow), value: -0 }]);
+    expect(Object.is(zero?.[12][0], 0)).toBe(true);
   });
 });
