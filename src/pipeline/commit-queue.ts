@@ -191,7 +191,9 @@ export class CommitQueue {
 
 /** The lists of a batch other than its rows and outbox, concatenated as they come. */
 const LISTS = ['deadLetters', 'health', 'outboxResults', 'corrections', 'derived', 'derivationState', 'alerts', 'audit', 'reviews', 'breaches'] as const;
-type Lists = { -readonly [K in (typeof LISTS)[number]]-?: NonNullable<CommitBatch[K]>[number][] };
+type ListName = (typeof LISTS)[number];
+type Lists = { -readonly [K in ListName]-?: NonNullable<CommitBatch[K]>[number][] };
+const IS_LIST: ReadonlySet<string> = new Set(LISTS);
 
 /**
  * Many submissions as one batch: rows concatenated (outbox entries' row indexes shifted to match).
@@ -207,10 +209,12 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
     const shift = rows.length;
     for (const r of w.rows) rows.push(r);
     if (w.outbox !== undefined) for (const e of w.outbox) outbox.push(shift === 0 ? e : shifted(e, shift));
-    for (const name of LISTS) {
-      const from = w[name];
+    // The lists it holds (a message's work holds two of the ten): fewer look-ups than asking for each.
+    for (const name in w) {
+      if (!IS_LIST.has(name)) continue;
+      const from = w[name as ListName];
       if (from === undefined || from.length === 0) continue;
-      const to = lists[name] as unknown[];
+      const to = lists[name as ListName] as unknown[];
       for (const x of from) to.push(x);
     }
   }
