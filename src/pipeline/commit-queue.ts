@@ -43,7 +43,6 @@ interface Pending extends PlannedWork {
   readonly settled: Settled;
 }
 
-
 /** Where a group commit goes: the SQLite store in this thread, or its writer thread. */
 export interface ReadingWriter {
   commit(batch: CommitBatch): Promise<CommitReceipt> | CommitReceipt;

@@ -11,7 +11,10 @@ interface MetricRollup {
   readonly minutes: Map<number, MinuteRollup>;
   /** The minute added to last: a device's values come in time order, so usually the next one's too. */
   last: MinuteRollup;
-  newest: { reading: ReadingTuple; value: number; id: number };
+  /** The newest value: its reading, its place among the reading's values, the reading's id. */
+  newest: ReadingTuple;
+  newestIndex: number;
+  newestId: number;
 }
 
 /**
@@ -35,10 +38,14 @@ export class CommitRollups {
       const r = ofPatient.get(metric);
       if (r === undefined) {
         const last: MinuteRollup = [patient, metric, minute, value, value, value, 1];
-        ofPatient.set(metric, { minutes: new Map([[minute, last]]), last, newest: { reading, value: v, id } });
+        ofPatient.set(metric, { minutes: new Map([[minute, last]]), last, newest: reading, newestIndex: v, newestId: id });
         continue;
       }
-      if (takenAt >= r.newest.reading[5]) r.newest = { reading, value: v, id };
+      if (takenAt >= r.newest[5]) {
+        r.newest = reading;
+        r.newestIndex = v;
+        r.newestId = id;
+      }
       let m = r.last[2] === minute ? r.last : r.minutes.get(minute);
       if (m === undefined) r.minutes.set(minute, (m = [patient, metric, minute, value, value, value, 1]));
       else {
@@ -62,8 +69,7 @@ export class CommitRollups {
   latest(): LatestValue[] {
     const out: LatestValue[] = [];
     for (const [patient, ofPatient] of this.byPatient) {
-      for (const [metric, { newest }] of ofPatient) {
-        const { reading, value: v, id } = newest;
+      for (const [metric, { newest: reading, newestIndex: v, newestId: id }] of ofPatient) {
         out.push([patient, metric, id, reading[1], reading[12][v] as number, reading[13][v] as string, reading[5]]);
       }
     }
