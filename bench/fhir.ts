@@ -83,13 +83,13 @@ async function drainRate(lines: readonly string[], batchSize: number): Promise<F
   try {
     // As ingest queues them: one outbox row per group commit (here 50 readings, 100 Observations).
     for (let i = 0; i < lines.length; i += 100) {
-      await queue.submit({ rows: [], deadLetters: [], health: [], outbox: lines.slice(i, i + 100).map((payload) => ({ sink: FHIR_SINK, payload, firstRow: 0, rowCount: 0 })) });
+      await queue.submit({ readings: [], deadLetters: [], health: [], outbox: lines.slice(i, i + 100).map((payload) => ({ sink: FHIR_SINK, payload, firstReading: 0, readingCount: 0 })) });
     }
     const backlog = store.outbox.stats(FHIR_SINK).pending;
     const url = await server.start();
     const config = ConfigSchema.parse({ fhir: { url, batchSize, flushIntervalMs: 10 } }).fhir;
     // The gateway's own sender (its validator compiled before the clock starts).
-    const sender = fhirOutputSender({ ...config, url }, store.outbox, (outboxResults) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults }), systemClock, { outboxDelivered: () => {}, outboxFailed: () => {} }, log);
+    const sender = fhirOutputSender({ ...config, url }, store.outbox, (outboxResults) => queue.submit({ readings: [], deadLetters: [], health: [], outboxResults }), systemClock, { outboxDelivered: () => {}, outboxFailed: () => {} }, log);
     const started = performance.now();
     while (store.outbox.stats(FHIR_SINK).pending > 0 && performance.now() - started < 300_000) await sender.tick();
     const seconds = (performance.now() - started) / 1000;

@@ -1,5 +1,5 @@
 /** Writing a benchmark's data straight into the store: devices and stored values, committed in batches. */
-import { readingKey, type ReadingRow } from '../src/domain/index.js';
+import { readingKey, readingsOf, type ReadingRow } from '../src/domain/index.js';
 import type { SqliteStore } from '../src/store/sqlite/index.js';
 
 /**
@@ -16,7 +16,7 @@ export function seeder(store: SqliteStore, batch: number): { add(...rows: Readin
   let rows: ReadingRow[] = [];
   let total = 0;
   const flush = () => {
-    if (rows.length > 0) store.readings.commit({ rows, deadLetters: [], health: [] });
+    if (rows.length > 0) store.readings.commit({ readings: readingsOf(rows), deadLetters: [], health: [] });
     total += rows.length;
     rows = [];
   };

@@ -98,7 +98,7 @@ export function measureStores(batchSizes: StoreBatches): StoresBenchResult {
     const { maxFutureSkewMs, clockDriftToleranceMs } = defaults.ingest;
     const gatewayBatches: CommitBatch[] = [];
     for (let from = 0; from < messages.length; from += batchSizes.gateway) {
-      const rows = [];
+      const readings = [];
       const health = [];
       for (const { d, n } of messages.slice(from, from + batchSizes.gateway)) {
         const receivedAtMs = t0 + n + 500;
@@ -107,13 +107,13 @@ export function measureStores(batchSizes: StoreBatches): StoresBenchResult {
         const reading = mapped?.ok === true ? mapped.value[0] : undefined;
         const valid = reading === undefined ? undefined : validateReading(profile, reading, { deviceId: ids[d] ?? '', patientNhs: patients[d] ?? '', receivedAtMs, maxFutureSkewMs, clockDriftToleranceMs });
         if (valid?.ok !== true) throw new Error(`bench payload refused: ${JSON.stringify(valid?.error ?? mapped ?? json)}`);
-        rows.push(...valid.value.rows);
+        readings.push(valid.value.reading);
         health.push({ deviceId: ids[d] ?? '', seenAtMs: receivedAtMs, readingAtMs: valid.value.time.takenAtMs });
       }
-      gatewayBatches.push({ rows, deadLetters: [], health: mergeHealth(health), outbox: [] });
+      gatewayBatches.push({ readings, deadLetters: [], health: mergeHealth(health), outbox: [] });
     }
     progress('stores alone: the gateway\'s store committing them');
-    const gatewayCpuUsPerMessage = cpuPerItem(gatewayBatches, (b) => b.rows.length / VALUES_PER_READING, (b) => store.readings.commit(b));
+    const gatewayCpuUsPerMessage = cpuPerItem(gatewayBatches, (b) => b.readings.length, (b) => store.readings.commit(b));
     const gatewayRows = store.readings.readingCount();
     store.close();
 

@@ -247,7 +247,7 @@ export class Gateway {
         recipientsOf: recipients,
         existing: (keys) => store.readings.existingKeys(keys),
       },
-      requestCommit: () => queue.submit({ rows: [], deadLetters: [], health: [] }),
+      requestCommit: () => queue.submit({ readings: [], deadLetters: [], health: [] }),
       committed: () => alertSenders.forEach((s) => void s.tick()),
       clock,
       metrics,

@@ -23,7 +23,7 @@ export function ingestPath(config: LoadedConfig, clock: Clock, writer: ReadingWr
   const limiter = new RateLimiter(clock, 1000 / config.ingest.backlogPerSecond);
   const limits = { maxPayloadBytes: config.mqtt.maxPayloadBytes, ...config.ingest };
   const ingestor = new Ingestor(queue, limiter, flood, clock, metrics, limits, lookup, extras);
-  return { queue, flood, ingestor, record: (outboxResults) => queue.submit({ rows: [], deadLetters: [], health: [], outboxResults }) };
+  return { queue, flood, ingestor, record: (outboxResults) => queue.submit({ readings: [], deadLetters: [], health: [], outboxResults }) };
 }
 
 /**

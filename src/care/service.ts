@@ -154,7 +154,7 @@ export class CareService {
     const atMs = this.d.clock.now();
     const patients = patientNhs === undefined ? [undefined] : typeof patientNhs === 'string' ? [patientNhs] : patientNhs;
     const audit = patients.map((p) => ({ atMs, actor: caller.accountId, role: caller.role, action, patientNhs: p, target, address: caller.address, outcome }));
-    return this.d.commit({ rows: [], deadLetters: [], health: [], audit });
+    return this.d.commit({ readings: [], deadLetters: [], health: [], audit });
   }
 
   /** The patients a clinician looks after. */
@@ -287,7 +287,7 @@ export class CareService {
     const change = { ...planned.value, ifUpdatedAtMs: alert.updatedAtMs };
     const audit = [{ atMs: this.d.clock.now(), actor: caller.accountId, role: caller.role, action: `alert.${action.kind}`, patientNhs: alert.patientNhs, target: alertId, address: caller.address, outcome: 'ok' as const }];
     try {
-      await this.d.commit({ rows: [], deadLetters: [], health: [], alerts: [change], outbox: await this.d.alertOutbox([change]), audit });
+      await this.d.commit({ readings: [], deadLetters: [], health: [], alerts: [change], outbox: await this.d.alertOutbox([change]), audit });
     } catch (error) {
       if (error instanceof GatewayError && error.code === 'GW_ALERT_CONFLICT') return err(CareError.Conflict);
       throw error;
@@ -301,7 +301,7 @@ export class CareService {
     if (!admitted.ok) return admitted;
     const atMs = this.d.clock.now();
     const audit = [{ atMs, actor: caller.accountId, role: caller.role, action: 'patient.review', patientNhs: admitted.value, target: undefined, address: caller.address, outcome: 'ok' as const }];
-    await this.d.commit({ rows: [], deadLetters: [], health: [], reviews: [{ patientNhs: admitted.value, by: caller.accountId, atMs }], audit });
+    await this.d.commit({ readings: [], deadLetters: [], health: [], reviews: [{ patientNhs: admitted.value, by: caller.accountId, atMs }], audit });
     return ok({ by: caller.accountId, atMs });
   }
 
@@ -346,9 +346,9 @@ export class CareService {
     if (unchanged) return ok({ values: rows.length, alreadyRetracted: true });
     const device: DeviceContext = { deviceId: first.deviceId, patientNhs: first.patientNhs, profile, serial: (await this.d.store.devices.get(first.deviceId))?.serial };
     const payload = Buffer.from(JSON.stringify({ retract: readingId, reason, by: caller.accountId }));
-    const outbox = this.d.correctionOutbox(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstRow: 0, rowCount: 0 }));
+    const outbox = this.d.correctionOutbox(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstReading: 0, readingCount: 0 }));
     const audit = [{ atMs: this.d.clock.now(), actor: caller.accountId, role: caller.role, action: 'reading.retract', patientNhs: first.patientNhs, target: String(readingId), address: caller.address, outcome: 'ok' as const }];
-    await this.d.commit({ rows: [], deadLetters: [], health: [], outbox, corrections: [correction], audit });
+    await this.d.commit({ readings: [], deadLetters: [], health: [], outbox, corrections: [correction], audit });
     return ok({ values: rows.length, alreadyRetracted: false });
   }
 

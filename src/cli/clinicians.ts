@@ -106,7 +106,7 @@ export async function alertsChange(global: GlobalOptions, id: string, state: 'ac
     const outbox = alertDeliveries([change], await recipientsNow(store, change, contacts));
     // Resolved by hand: its Flag in the care record becomes inactive too.
     if (config.fhir.url !== undefined) outbox.push(...alertsInCareRecord(fhirServiceId(config)).entries([change]));
-    await store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [change], outbox });
+    await store.readings.commit({ readings: [], deadLetters: [], health: [], alerts: [change], outbox });
     if (o.json) stdout.json({ id, state, by: change.by, note: o.note, deliveries: outbox.length });
     else stdout.line(`alert ${id} ${state} by ${change.by}`);
   });
@@ -127,7 +127,7 @@ export async function alertsSnooze(global: GlobalOptions, id: string, o: { minut
     const snoozedUntilMs = now + o.minutes * 60_000;
     const by = cliActor();
     const note = `snoozed until ${isoTime(snoozedUntilMs) ?? ''}: ${o.note}`;
-    await store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [{ alert: { ...alert, snoozedUntilMs, updatedAtMs: now }, by, note, ifUpdatedAtMs: alert.updatedAtMs }] });
+    await store.readings.commit({ readings: [], deadLetters: [], health: [], alerts: [{ alert: { ...alert, snoozedUntilMs, updatedAtMs: now }, by, note, ifUpdatedAtMs: alert.updatedAtMs }] });
     if (o.json) stdout.json({ id, snoozedUntil: isoTime(snoozedUntilMs), by, note: o.note });
     else stdout.line(`alert ${id} ${note}`);
   });

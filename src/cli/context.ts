@@ -46,7 +46,7 @@ export const cliActor = (): string => `cli:${userInfo().username}`;
 
 /** Records an audit entry for a command-line action (the same trail as the web app's); on PostgreSQL, await it. */
 export function auditCli(store: SqliteStore | PgStore, action: string, patientNhs: string | undefined, target: string | undefined): unknown {
-  return store.readings.commit({ rows: [], deadLetters: [], health: [], audit: [{ atMs: Date.now(), actor: cliActor(), role: 'cli', action, patientNhs, target, address: undefined, outcome: 'ok' }] });
+  return store.readings.commit({ readings: [], deadLetters: [], health: [], audit: [{ atMs: Date.now(), actor: cliActor(), role: 'cli', action, patientNhs, target, address: undefined, outcome: 'ok' }] });
 }
 
 /**

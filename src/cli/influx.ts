@@ -24,7 +24,7 @@ export async function influxBackfill(global: GlobalOptions, o: { since: string; 
     let skipped = 0;
     let pending: OutboxEntry[] = [];
     const flush = async (): Promise<void> => {
-      if (pending.length > 0) await store.readings.commit({ rows: [], deadLetters: [], health: [], outbox: pending });
+      if (pending.length > 0) await store.readings.commit({ readings: [], deadLetters: [], health: [], outbox: pending });
       queued += pending.length;
       pending = [];
     };
@@ -35,7 +35,7 @@ export async function influxBackfill(global: GlobalOptions, o: { since: string; 
         continue;
       }
       // The same planning as at ingest; no rows in this commit, so every entry is kept.
-      for (const o of plan({ deviceId: (rows[0] as ReadingRow).deviceId, patientNhs: (rows[0] as ReadingRow).patientNhs, profile }, rows, Buffer.alloc(0))) pending.push({ ...o, firstRow: 0, rowCount: 0 });
+      for (const o of plan({ deviceId: (rows[0] as ReadingRow).deviceId, patientNhs: (rows[0] as ReadingRow).patientNhs, profile }, rows, Buffer.alloc(0))) pending.push({ ...o, firstReading: 0, readingCount: 0 });
       if (pending.length >= ENTRIES_PER_COMMIT) await flush();
     }
     await flush();

@@ -57,8 +57,8 @@ export async function readingsRetract(global: GlobalOptions, id: number, o: { re
     const payload = Buffer.from(JSON.stringify({ retract: id, reason: o.reason ?? null, by: request.requestedBy }));
     // On PostgreSQL the workers share the pseudonym key: it is read, never made here.
     const outputs = outputPlanner(config, { create: config.store.postgres === undefined });
-    const outbox = unchanged ? [] : outputs(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstRow: 0, rowCount: 0 }));
-    if (!unchanged) await store.readings.commit({ rows: [], deadLetters: [], health: [], outbox, corrections: [correction] });
+    const outbox = unchanged ? [] : outputs(device, corrected, payload, { status, original }).map((e) => ({ ...e, firstReading: 0, readingCount: 0 }));
+    if (!unchanged) await store.readings.commit({ readings: [], deadLetters: [], health: [], outbox, corrections: [correction] });
     const result = { id, values: rows.length, status: 'entered-in-error', alreadyRetracted: unchanged, queued: outbox.map((e) => e.sink) };
     if (o.json) stdout.json(result);
     else stdout.line(unchanged ? `reading ${id} was already retracted` : `reading ${id} retracted (${rows.length} values)${outbox.length > 0 ? `; queued for ${[...new Set(result.queued)].join(', ')}` : ''}`);

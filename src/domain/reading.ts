@@ -12,9 +12,46 @@ export interface CanonicalReading {
   readonly units: Readonly<Record<string, string>>;
 }
 
+/** One value of an accepted reading, converted to its profile's unit. */
+export interface ReadingValue {
+  readonly metric: string;
+  readonly value: number;
+  /** UCUM code of the profile's canonical unit (values are converted before storage). */
+  readonly unit: string;
+  /** The unit the device sent, when it was converted. */
+  readonly sourceUnit: string | undefined;
+}
+
 /**
- * One value of a reading, as the pipeline hands it on: a reading is one value per metric, and its
- * values share the reading's key (domain/idempotency.ts). The store keeps each reading as one row.
+ * A reading as the pipeline hands it on once accepted: one measurement, its values together (as
+ * the store keeps it: one row), with its key (domain/idempotency.ts).
+ */
+export interface Reading {
+  readonly idempotencyKey: string;
+  readonly deviceId: string;
+  readonly patientNhs: string;
+  readonly profileId: string;
+  /** When the measurement was taken, in the device's own clock (ms since epoch). */
+  readonly deviceTakenAtMs: number;
+  /** When it was taken, corrected for the device's known clock offset (ms since epoch). */
+  readonly takenAtMs: number;
+  /** When the gateway received it (ms since epoch). */
+  readonly receivedAtMs: number;
+  /** Gateway clock minus device clock, when the device sent its current time; else undefined. */
+  readonly clockOffsetMs: number | undefined;
+  readonly messageId: string | undefined;
+  /**
+   * SHA-256 (hex) of the raw message that carried the reading: provenance that traces a value to its
+   * bytes. Kept for readings forwarded as Observations (FHIR output on).
+   */
+  readonly payloadSha256: string | undefined;
+  /** One per metric, in the order the device sent them. */
+  readonly values: readonly ReadingValue[];
+}
+
+/**
+ * One value of a reading with its reading's fields: how the outputs, corrections and queries see
+ * values (one per metric; the values of one reading share its key).
  */
 export interface ReadingRow {
   /** The reading's key: the same on each of its values. */
@@ -44,11 +81,53 @@ export interface ReadingRow {
   readonly payloadSha256?: string | undefined;
 }
 
+/** A reading's values as rows (its payload hash on the first). */
+export function rowsOf(r: Reading): ReadingRow[] {
+  return r.values.map((v, i) => ({
+    idempotencyKey: r.idempotencyKey,
+    deviceId: r.deviceId,
+    patientNhs: r.patientNhs,
+    profileId: r.profileId,
+    metric: v.metric,
+    value: v.value,
+    unit: v.unit,
+    sourceUnit: v.sourceUnit,
+    deviceTakenAtMs: r.deviceTakenAtMs,
+    takenAtMs: r.takenAtMs,
+    receivedAtMs: r.receivedAtMs,
+    clockOffsetMs: r.clockOffsetMs,
+    messageId: r.messageId,
+    payloadSha256: i === 0 ? r.payloadSha256 : undefined,
+  }));
+}
+
+/**
+ * Rows grouped back into readings ({@link readingEnd}): each reading's fields from its first row,
+ * its payload hash from whichever row kept it.
+ */
+export function readingsOf(rows: readonly ReadingRow[]): Reading[] {
+  const out: Reading[] = [];
+  for (let from = 0; from < rows.length; ) {
+    const to = readingEnd(rows, from);
+    const first = rows[from] as ReadingRow;
+    const values: ReadingValue[] = [];
+    let sha: string | undefined;
+    for (let i = from; i < to; i++) {
+      const r = rows[i] as ReadingRow;
+      values.push({ metric: r.metric, value: r.value, unit: r.unit, sourceUnit: r.sourceUnit });
+      sha ??= r.payloadSha256;
+    }
+    const { idempotencyKey, deviceId, patientNhs, profileId, deviceTakenAtMs, takenAtMs, receivedAtMs, clockOffsetMs, messageId } = first;
+    out.push({ idempotencyKey, deviceId, patientNhs, profileId, deviceTakenAtMs, takenAtMs, receivedAtMs, clockOffsetMs, messageId, payloadSha256: sha, values });
+    from = to;
+  }
+  return out;
+}
+
 /**
  * Where the reading that starts at `rows[from]` ends (exclusive). A reading's values come together
  * and share its key; a metric seen again under the same key starts another reading, which its key
- * then makes a duplicate. The store and the alert rules group values by this one rule, so the rules
- * never act on a value the store refused.
+ * then makes a duplicate ({@link readingsOf}: rows read back, or written by hand, as readings).
  */
 export function readingEnd(rows: readonly ReadingRow[], from: number): number {
   const key = (rows[from] as ReadingRow).idempotencyKey;

@@ -1,8 +1,8 @@
-import { GatewayError, type ReadingRow } from '../domain/index.js';
+import { GatewayError, type Reading } from '../domain/index.js';
 import type { CommitBatch, CommitReceipt, HealthUpdate, OutboxEntry } from '../store/reading-store.js';
 import type { DeviceContext } from './ingest.js';
 
-/** Work submitted for a commit, with the device its rows came from (none for other work). */
+/** Work submitted for a commit, with the device its readings came from (none for other work). */
 export interface PlannedWork {
   readonly work: CommitBatch;
   readonly device: DeviceContext | undefined;
@@ -16,7 +16,7 @@ export interface CommitPlan {
 }
 
 /**
- * Adds to a commit what its rows cause, in the same transaction: the alert rules engine. Called
+ * Adds to a commit what its readings cause, in the same transaction: the alert rules engine. Called
  * with a commit's works in order just before it is written (one commit at a time: every earlier
  * commit is settled), and again for each work alone if the group fails.
  */
@@ -34,7 +34,7 @@ export interface CommitPlanner {
 const MAX_REPLANS = 5;
 
 /**
- * Told once whether a submission is durable: `inserted[from + i]` says whether its row `i` was new
+ * Told once whether a submission is durable: `inserted[from + i]` says whether its reading `i` was new
  * (true) or a duplicate (false); `inserted` undefined when its commit failed (with why). Must not throw.
  */
 export type Settled = (inserted: readonly boolean[] | undefined, from: number, error?: unknown) => void;
@@ -49,8 +49,8 @@ export interface ReadingWriter {
 }
 
 export interface CommitStats {
-  /** Called after each durable commit with the number of messages and rows it held. */
-  committed(messages: number, rows: number, durationMs: number): void;
+  /** Called after each durable commit with the number of messages and readings it held. */
+  committed(messages: number, readings: number, durationMs: number): void;
   /** Called when a commit fails (its messages get no PUBACK). */
   commitFailed(messages: number): void;
   /** Called when a commit is planned afresh after a conflict with another gateway. */
@@ -62,11 +62,11 @@ export interface CommitStats {
  * the event loop when the writer is idle) goes to the store as one transaction, and every
  * submitter's promise settles only after that transaction is durable. This is what lets the broker
  * hold each QoS 1 PUBACK until its reading is committed while still writing tens of thousands of
- * rows per second: one fsync per batch, not per message, and batches grow with the load.
+ * readings per second: one fsync per batch, not per message, and batches grow with the load.
  */
 export class CommitQueue {
   private pending: Pending[] = [];
-  private pendingRows = 0;
+  private pendingReadings = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private writing: Promise<void> | undefined;
   private closed = false;
@@ -75,7 +75,7 @@ export class CommitQueue {
 
   constructor(
     private readonly writer: ReadingWriter,
-    private readonly maxRowsPerCommit: number,
+    private readonly maxReadingsPerCommit: number,
     private readonly stats: CommitStats = { committed: () => {}, commitFailed: () => {} },
   ) {}
 
@@ -90,18 +90,18 @@ export class CommitQueue {
     };
   }
 
-  /** What every commit's rows cause goes into that commit (the alert rules). */
+  /** What every commit's readings cause goes into that commit (the alert rules). */
   usePlanner(planner: CommitPlanner): void {
     this.planner = planner;
   }
 
   /**
-   * Resolves with, for each row of `work`, whether it was new (true) or a duplicate (false). `device`
-   * is where the rows came from, for the planner.
+   * Resolves with, for each reading of `work`, whether it was new (true) or a duplicate (false).
+   * `device` is where the readings came from, for the planner.
    */
   submit(work: CommitBatch, device?: DeviceContext): Promise<boolean[]> {
     return new Promise((resolve, reject) => {
-      this.enqueue(work, device, (inserted, from, error) => (inserted === undefined ? reject(error) : resolve(inserted.slice(from, from + work.rows.length))));
+      this.enqueue(work, device, (inserted, from, error) => (inserted === undefined ? reject(error) : resolve(inserted.slice(from, from + work.readings.length))));
     });
   }
 
@@ -115,9 +115,9 @@ export class CommitQueue {
       return;
     }
     this.pending.push({ work, device, settled });
-    this.pendingRows += work.rows.length;
+    this.pendingReadings += work.readings.length;
     if (this.writing !== undefined) return; // the running commit's completion flushes
-    if (this.pendingRows >= this.maxRowsPerCommit) this.flush();
+    if (this.pendingReadings >= this.maxReadingsPerCommit) this.flush();
     else this.scheduled ??= setImmediate(() => this.flush());
   }
 
@@ -128,7 +128,7 @@ export class CommitQueue {
     if (this.writing !== undefined || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.pendingRows = 0;
+    this.pendingReadings = 0;
     this.writing = this.write(batch).finally(() => {
       this.writing = undefined;
       this.flush();
@@ -171,7 +171,7 @@ export class CommitQueue {
     let offset = 0;
     for (const p of batch) {
       p.settled(inserted, offset);
-      offset += p.work.rows.length;
+      offset += p.work.readings.length;
     }
   }
 
@@ -188,25 +188,25 @@ export class CommitQueue {
   }
 }
 
-/** The lists of a batch other than its rows and outbox, concatenated as they come. */
+/** The lists of a batch other than its readings and outbox, concatenated as they come. */
 const LISTS = ['deadLetters', 'health', 'outboxResults', 'corrections', 'derived', 'derivationState', 'alerts', 'audit', 'reviews', 'breaches'] as const;
 type ListName = (typeof LISTS)[number];
 type Lists = { -readonly [K in ListName]-?: NonNullable<CommitBatch[K]>[number][] };
 const IS_LIST: ReadonlySet<string> = new Set(LISTS);
 
 /**
- * Many submissions as one batch: rows concatenated (outbox entries' row indexes shifted to match).
+ * Many submissions as one batch: readings concatenated (outbox entries' reading indexes shifted to match).
  * One pass over the submissions, copying only the lists they hold: a commit joins hundreds of
- * messages, most with rows and health alone.
+ * messages, most with readings and health alone.
  */
 function combine(works: readonly CommitBatch[]): CommitBatch {
   if (works.length === 1 && works[0] !== undefined) return { ...works[0], health: mergeHealth(works[0].health) };
-  const rows: ReadingRow[] = [];
+  const readings: Reading[] = [];
   const outbox: OutboxEntry[] = [];
   const lists: Lists = { deadLetters: [], health: [], outboxResults: [], corrections: [], derived: [], derivationState: [], alerts: [], audit: [], reviews: [], breaches: [] };
   for (const w of works) {
-    const shift = rows.length;
-    for (const r of w.rows) rows.push(r);
+    const shift = readings.length;
+    for (const r of w.readings) readings.push(r);
     if (w.outbox !== undefined) for (const e of w.outbox) outbox.push(shift === 0 ? e : shifted(e, shift));
     // The lists it holds (a message's work holds two of the ten): fewer look-ups than asking for each.
     for (const name in w) {
@@ -217,12 +217,12 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
       for (const x of from) to.push(x);
     }
   }
-  return { ...lists, rows, outbox, health: mergeHealth(lists.health) };
+  return { ...lists, readings, outbox, health: mergeHealth(lists.health) };
 }
 
-/** An outbox entry whose rows moved `by` places in the combined batch (a literal: a spread costs several times more, per reading). */
+/** An outbox entry whose readings moved `by` places in the combined batch (a literal: a spread costs several times more, per reading). */
 function shifted(e: OutboxEntry, by: number): OutboxEntry {
-  const moved = { sink: e.sink, payload: e.payload, firstRow: e.firstRow + by, rowCount: e.rowCount };
+  const moved = { sink: e.sink, payload: e.payload, firstReading: e.firstReading + by, readingCount: e.readingCount };
   return e.lane === undefined ? moved : { ...moved, lane: e.lane };
 }
 

@@ -51,7 +51,7 @@ export function planCorrection(profile: DeviceProfile, rows: readonly StoredRead
   const ctx = { deviceId: first.deviceId, patientNhs: first.patientNhs, receivedAtMs: first.receivedAtMs, maxFutureSkewMs: Number.MAX_SAFE_INTEGER, clockDriftToleranceMs: Number.MAX_SAFE_INTEGER };
   const valid = validateReading(profile, reading, ctx);
   if (!valid.ok) return err(valid.error);
-  const value = new Map(valid.value.rows.map((r) => [r.metric, r.value]));
+  const value = new Map(valid.value.reading.values.map((v) => [v.metric, v.value]));
   const corrected = rows.map((r) => ({ ...r, value: value.get(r.metric) ?? r.value }));
   const after = Object.fromEntries(corrected.map((r) => [r.metric, r.value]));
   const unchanged = rows.every((r) => r.status === 'amended' && r.value === after[r.metric]);

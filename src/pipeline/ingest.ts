@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { atPath, err, IssueCode, issue, ok, type CanonicalReading, type Clock, type Issue, type ReadingRow, type Result } from '../domain/index.js';
+import { atPath, err, IssueCode, issue, ok, rowsOf, type CanonicalReading, type Clock, type Issue, type Reading, type ReadingRow, type Result } from '../domain/index.js';
 import { CorrectionPayloadSchema, mapPayload, parsePayload, StatusPayloadSchema, type DeviceProfile, type PayloadSchema } from '../profiles/index.js';
 import type { EitherPort } from '../store/async-port.js';
 import type { CommitBatch, DeadLetter, HealthUpdate, OutboxEntry, ReadingStore } from '../store/reading-store.js';
@@ -88,7 +88,7 @@ export function allOutputs(planners: readonly OutputPlanner[]): OutputPlanner {
 
 /** A readings message checked and turned into store work. */
 interface ReadingsPlan {
-  readonly work: CommitBatch & { readonly rows: ReadingRow[] };
+  readonly work: CommitBatch & { readonly readings: Reading[] };
   /** The message's id, when it carried one reading. */
   readonly messageId: string | undefined;
   /** Readings of the message refused, and why. */
@@ -122,7 +122,7 @@ export interface IngestLimits {
 
 /**
  * The pipeline for one message: rate-limit → decode → map → validate → dedupe → store. Accepted
- * rows, the dead letter of anything rejected and the device's health go to the store in one group
+ * readings, the dead letter of anything rejected and the device's health go to the store in one group
  * commit; the returned promise settles only once that commit is durable.
  */
 export class Ingestor {
@@ -171,7 +171,7 @@ export class Ingestor {
   /**
    * Decode → map → validate, synchronously: what the message adds to the store. Its intermediate
    * forms (parsed JSON, canonical readings) die here, before the commit wait, so the thousands of
-   * messages waiting for a commit hold only their rows.
+   * messages waiting for a commit hold only their readings.
    */
   private planReadings(
     device: DeviceContext,
@@ -190,7 +190,7 @@ export class Ingestor {
       return err({ issues: [issue(IssueCode.BatchTooLarge, '', why)], messageId });
     }
 
-    const rows: ReadingRow[] = [];
+    const accepted: Reading[] = [];
     const outbox: OutboxEntry[] = [];
     const issues: Issue[] = [];
     let rejected = 0;
@@ -204,13 +204,13 @@ export class Ingestor {
     for (let i = 0; i < readings.length; i++) {
       const result = validateReading(device.profile, readings[i] as CanonicalReading, ctx);
       if (result.ok) {
-        const first = rows.length;
-        const valid = result.value.rows;
-        for (const row of valid) {
-          rows.push(row);
-          if (row.takenAtMs > readingAtMs) readingAtMs = row.takenAtMs;
+        const reading = result.value.reading;
+        if (reading.takenAtMs > readingAtMs) readingAtMs = reading.takenAtMs;
+        // The outputs plan from the reading's values as rows: made only when there are outputs.
+        if (this.extras.outputs !== undefined) {
+          for (const o of this.extras.outputs(device, rowsOf(reading), payload)) outbox.push({ sink: o.sink, payload: o.payload, firstReading: accepted.length, readingCount: 1 });
         }
-        for (const o of this.outputs(device, valid, payload)) outbox.push({ sink: o.sink, payload: o.payload, firstRow: first, rowCount: valid.length });
+        accepted.push(reading);
         clockDrift ||= result.value.time.clockDrift;
         clockOffsetMs = result.value.time.clockOffsetMs ?? clockOffsetMs;
       } else {
@@ -220,13 +220,13 @@ export class Ingestor {
     }
     // Made field by field: spreads of optional parts cost several times more, once per message.
     const health: Mutable<HealthUpdate> = { deviceId: device.deviceId, seenAtMs: receivedAtMs };
-    if (rows.length > 0) health.readingAtMs = readingAtMs;
+    if (accepted.length > 0) health.readingAtMs = readingAtMs;
     if (clockOffsetMs !== undefined) {
       health.clockOffsetMs = clockOffsetMs;
       health.clockDrift = clockDrift;
     }
     const deadLetters = issues.length > 0 ? [{ deviceId: device.deviceId, topic, receivedAtMs, payload, issues }] : [];
-    return ok({ work: { rows, deadLetters, health: [health], outbox }, messageId, rejected, issues, clockDrift });
+    return ok({ work: { readings: accepted, deadLetters, health: [health], outbox }, messageId, rejected, issues, clockDrift });
   }
 
   /** Commits a planned message; settles once it is durable, with what became of it. */
@@ -243,17 +243,22 @@ export class Ingestor {
     });
   }
 
-  /** What became of a committed message: its rows are `inserted[from]` onwards. */
+  /** What became of a committed message: its readings are `inserted[from]` onwards. Counts are of values. */
   private stored(device: DeviceContext, plan: ReadingsPlan, inserted: readonly boolean[], from: number): IngestOutcome {
     const { work, messageId, rejected, issues, clockDrift } = plan;
-    const rows = work.rows;
+    const readings = work.readings;
     let stored = 0;
-    for (let i = from; i < from + rows.length; i++) if (inserted[i] === true) stored += 1;
+    let repeated = 0;
+    for (let i = 0; i < readings.length; i++) {
+      const values = (readings[i] as Reading).values.length;
+      if (inserted[from + i] === true) stored += values;
+      else repeated += values;
+    }
     if (stored > 0) this.metrics.readingsAccepted(device.profile.id, stored);
-    if (stored < rows.length) this.metrics.readingsDuplicate(device.profile.id, rows.length - stored);
+    if (repeated > 0) this.metrics.readingsDuplicate(device.profile.id, repeated);
     if (issues.length > 0) this.metrics.messageRejected(issues.map((i) => i.code));
     if (clockDrift) this.metrics.clockDrift(device.profile.id);
-    return { messageId, accepted: stored, duplicates: rows.length - stored, rejected, issues, clockDrift };
+    return { messageId, accepted: stored, duplicates: repeated, rejected, issues, clockDrift };
   }
 
   /** `devices/<id>/status`: battery, signal, firmware and the device's clock. */
@@ -269,7 +274,7 @@ export class Ingestor {
       const clockOffsetMs = receivedAtMs - t.value;
       clock = { clockOffsetMs, clockDrift: Math.abs(clockOffsetMs) > this.limits.clockDriftToleranceMs };
     }
-    await this.queue.submit({ rows: [], deadLetters: [], health: [{ deviceId: device.deviceId, seenAtMs: receivedAtMs, status, ...clock }] });
+    await this.queue.submit({ readings: [], deadLetters: [], health: [{ deviceId: device.deviceId, seenAtMs: receivedAtMs, status, ...clock }] });
     if (clock.clockDrift === true) this.metrics.clockDrift(device.profile.id);
     return { messageId: undefined, accepted: 0, duplicates: 0, rejected: 0, issues: [], clockDrift: clock.clockDrift ?? false };
   }
@@ -293,9 +298,9 @@ export class Ingestor {
     const planned = planCorrection(device.profile, rows, { ...request, requestedBy: `device:${device.deviceId}` }, receivedAtMs);
     if (!planned.ok) return this.reject(device, topic, payload, receivedAtMs, planned.error, request.messageId);
     const { correction, corrected, original, status, unchanged } = planned.value;
-    const outbox = unchanged ? [] : this.outputs(device, corrected, payload, { status, original }).map((o) => ({ ...o, firstRow: 0, rowCount: 0 }));
+    const outbox = unchanged ? [] : this.outputs(device, corrected, payload, { status, original }).map((o) => ({ ...o, firstReading: 0, readingCount: 0 }));
     const health = [{ deviceId: device.deviceId, seenAtMs: receivedAtMs }];
-    await this.queue.submit({ rows: [], deadLetters: [], health, outbox, corrections: unchanged ? [] : [correction] }, device);
+    await this.queue.submit({ readings: [], deadLetters: [], health, outbox, corrections: unchanged ? [] : [correction] }, device);
     if (!unchanged) this.metrics.readingCorrected(request.action);
     return { messageId: request.messageId, accepted: unchanged ? 0 : 1, duplicates: unchanged ? 1 : 0, rejected: 0, issues: [], clockDrift: false };
   }
@@ -391,7 +396,7 @@ export class Ingestor {
 
   /** One rejected message, kept as a dead letter (with the device's last contact, when known). */
   private async keep(letter: DeadLetter, health: HealthUpdate[], messageId: string | undefined, flooded = false): Promise<IngestOutcome> {
-    await this.queue.submit({ rows: [], deadLetters: [letter], health });
+    await this.queue.submit({ readings: [], deadLetters: [letter], health });
     this.metrics.messageRejected(letter.issues.map((i) => i.code));
     return { messageId, accepted: 0, duplicates: 0, rejected: 1, issues: letter.issues, clockDrift: false, ...(flooded ? { disconnect: true } : {}) };
   }

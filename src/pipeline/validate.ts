@@ -7,8 +7,9 @@ import {
   toUcum,
   type CanonicalReading,
   type Issue,
-  type ReadingRow,
+  type Reading,
   readingKey,
+  type ReadingValue,
   type Result,
 } from '../domain/index.js';
 import type { DeviceProfile } from '../profiles/index.js';
@@ -20,18 +21,18 @@ export interface ValidationContext {
   readonly receivedAtMs: number;
   readonly maxFutureSkewMs: number;
   readonly clockDriftToleranceMs: number;
-  /** SHA-256 of the message, for readings whose Observations state it (kept on each reading's first row). */
+  /** SHA-256 of the message, for readings whose Observations state it. */
   readonly payloadSha256?: string | undefined;
 }
 
 export interface ValidReading {
-  readonly rows: ReadingRow[];
+  readonly reading: Reading;
   readonly time: ReadingTime;
 }
 
 /**
- * Checks one canonical reading against its device's profile and turns it into stored rows (one per
- * value, converted to the canonical unit). Every problem is reported, not just the first.
+ * Checks one canonical reading against its device's profile and turns it into the reading stored
+ * (its values converted to their canonical units). Every problem is reported, not just the first.
  */
 export function validateReading(
   profile: DeviceProfile,
@@ -40,7 +41,7 @@ export function validateReading(
 ): Result<ValidReading, Issue[]> {
   // This runs for every value received: no work (paths, messages) is done for values that pass.
   const issues: Issue[] = [];
-  const converted: Converted[] = [];
+  const converted: ReadingValue[] = [];
 
   for (const metric in reading.values) {
     // Own properties only: a value named "constructor" is an unknown metric, not Object's.
@@ -95,49 +96,32 @@ export function validateReading(
   // The values name the reading only when it has no message id.
   const values = reading.messageId === undefined ? valuesOf(converted) : NO_VALUES;
   const key = readingKey({ deviceId: ctx.deviceId, deviceTakenAtMs: t.deviceTakenAtMs, messageId: reading.messageId, values });
-  return ok({ rows: converted.map((c, i) => toRow(profile, reading, ctx, t, c, key, i === 0)), time: t });
-}
-
-/** A value that passed its checks, in its profile's unit. */
-interface Converted {
-  readonly metric: string;
-  readonly unit: string;
-  readonly value: number;
-  readonly sourceUnit: string | undefined;
-}
-
-/** One value of the reading, with the reading's key (the store keeps a reading's values together). */
-function toRow(profile: DeviceProfile, reading: CanonicalReading, ctx: ValidationContext, t: ReadingTime, c: Converted, key: string, first: boolean): ReadingRow {
-  const { metric, unit, value, sourceUnit } = c;
-  return {
+  const accepted: Reading = {
     idempotencyKey: key,
     deviceId: ctx.deviceId,
     patientNhs: ctx.patientNhs,
     profileId: profile.id,
-    metric,
-    value,
-    unit,
-    sourceUnit,
     deviceTakenAtMs: t.deviceTakenAtMs,
     takenAtMs: t.takenAtMs,
     receivedAtMs: ctx.receivedAtMs,
     clockOffsetMs: t.clockOffsetMs,
     messageId: reading.messageId,
-    // Provenance of the whole reading, kept once: on its first row.
-    payloadSha256: first ? ctx.payloadSha256 : undefined,
+    payloadSha256: ctx.payloadSha256,
+    values: converted,
   };
+  return ok({ reading: accepted, time: t });
 }
 
 const NO_VALUES: Readonly<Record<string, number>> = Object.freeze({});
 
-function valuesOf(converted: readonly Converted[]): Record<string, number> {
+function valuesOf(converted: readonly ReadingValue[]): Record<string, number> {
   const values: Record<string, number> = {};
   for (const c of converted) values[c.metric] = c.value;
   return values;
 }
 
 /** The value of `metric` among a reading's values (a handful: a scan beats a map). */
-function valueOf(values: readonly Converted[], metric: string): number | undefined {
+function valueOf(values: readonly ReadingValue[], metric: string): number | undefined {
   for (const v of values) if (v.metric === metric) return v.value;
   return undefined;
 }

@@ -12,14 +12,14 @@ export interface OutboxRows {
 }
 
 /**
- * What a commit's entries become, given the inserted flags of the batch's rows: an entry is kept
- * only if one of its rows is new (or it carries no rows, as a backfill does).
+ * What a commit's entries become, given the inserted flags of the batch's readings: an entry is
+ * kept only if one of its readings is new (or it carries none, as a backfill does).
  */
 export function outboxRows(entries: readonly OutboxEntry[], inserted: readonly boolean[]): OutboxRows {
   const laned: { sink: string; payload: string; lane: string }[] = [];
   const bySink = new Map<string, string[]>();
   for (const e of entries) {
-    if (e.rowCount > 0 && !anyInserted(inserted, e.firstRow, e.rowCount)) continue;
+    if (e.readingCount > 0 && !anyInserted(inserted, e.firstReading, e.readingCount)) continue;
     if (e.lane !== undefined) {
       laned.push({ sink: e.sink, payload: e.payload, lane: e.lane });
       continue;
@@ -37,7 +37,7 @@ function anyInserted(inserted: readonly boolean[], first: number, count: number)
 }
 
 /**
- * Outbox entries as handed to the writer thread: sink, payload, first row, row count and lane
+ * Outbox entries as handed to the writer thread: sink, payload, first reading, reading count and lane
  * (`null`: none) of each, in one flat array, which structured clone copies faster than objects
  * (as readings are packed).
  */
@@ -46,7 +46,7 @@ const PACKED_FIELDS = 5;
 
 export function packOutbox(entries: readonly OutboxEntry[]): PackedOutbox {
   const out: PackedOutbox = [];
-  for (const e of entries) out.push(e.sink, e.payload, e.firstRow, e.rowCount, e.lane ?? null);
+  for (const e of entries) out.push(e.sink, e.payload, e.firstReading, e.readingCount, e.lane ?? null);
   return out;
 }
 
@@ -54,7 +54,7 @@ export function unpackOutbox(packed: PackedOutbox): OutboxEntry[] {
   const out: OutboxEntry[] = [];
   for (let i = 0; i < packed.length; i += PACKED_FIELDS) {
     const lane = packed[i + 4] as string | null;
-    const entry = { sink: packed[i] as string, payload: packed[i + 1] as string, firstRow: packed[i + 2] as number, rowCount: packed[i + 3] as number };
+    const entry = { sink: packed[i] as string, payload: packed[i + 1] as string, firstReading: packed[i + 2] as number, readingCount: packed[i + 3] as number };
     out.push(lane === null ? entry : { ...entry, lane });
   }
   return out;

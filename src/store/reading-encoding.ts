@@ -1,4 +1,4 @@
-import { readingEnd, type ReadingRow } from '../domain/index.js';
+import type { Reading } from '../domain/index.js';
 
 /**
  * A reading as bound to the INSERT, column values in order, then its metrics and values side by
@@ -32,24 +32,13 @@ export type ReadingTuple = readonly [
 export type PackedReadings = (string | number | null)[];
 const PACKED_COLUMNS = 10;
 
-/**
- * Groups a batch's values into readings ({@link readingEnd}) and packs them: the columns of each
- * reading from its first row (its payload hash from whichever row kept it), then its values.
- */
-export function packReadings(rows: readonly ReadingRow[]): PackedReadings {
+/** Packs readings: each reading's columns, then its values. */
+export function packReadings(readings: readonly Reading[]): PackedReadings {
   const out: PackedReadings = [];
-  for (let from = 0; from < rows.length; ) {
-    const to = readingEnd(rows, from);
-    const first = rows[from] as ReadingRow;
-    let sha = first.payloadSha256;
-    for (let i = from + 1; sha === undefined && i < to; i++) sha = (rows[i] as ReadingRow).payloadSha256;
-    out.push(first.idempotencyKey, first.deviceId, first.patientNhs, first.profileId, first.takenAtMs, first.deviceTakenAtMs, first.receivedAtMs);
-    out.push(first.clockOffsetMs ?? null, first.messageId ?? null, sha ?? null, to - from);
-    for (let i = from; i < to; i++) {
-      const r = rows[i] as ReadingRow;
-      out.push(r.metric, r.value + 0, r.unit, r.sourceUnit ?? null); // + 0: −0 as 0, as the values JSON writes it
-    }
-    from = to;
+  for (const r of readings) {
+    out.push(r.idempotencyKey, r.deviceId, r.patientNhs, r.profileId, r.takenAtMs, r.deviceTakenAtMs, r.receivedAtMs);
+    out.push(r.clockOffsetMs ?? null, r.messageId ?? null, r.payloadSha256 ?? null, r.values.length);
+    for (const v of r.values) out.push(v.metric, v.value + 0, v.unit, v.sourceUnit ?? null); // + 0: −0 as 0, as the values JSON writes it
   }
   return out;
 }
@@ -100,8 +89,8 @@ export function unpackReadings(packed: PackedReadings): ReadingTuple[] {
   return out;
 }
 
-/** A batch's values grouped into readings, each as a {@link ReadingTuple} (a store that commits in this thread). */
-export const toReadings = (rows: readonly ReadingRow[]): ReadingTuple[] => unpackReadings(packReadings(rows));
+/** A batch's readings, each as a {@link ReadingTuple} (a store that commits in this thread). */
+export const toReadings = (readings: readonly Reading[]): ReadingTuple[] => unpackReadings(packReadings(readings));
 
 /** Metric names and units as JSON strings; there are few of them. */
 const QUOTED = new Map<string, string>();

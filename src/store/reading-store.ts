@@ -1,4 +1,4 @@
-import type { Issue, ReadingRow } from '../domain/index.js';
+import type { Issue, Reading, ReadingRow } from '../domain/index.js';
 
 /** A message the gateway could not accept (or not wholly), kept for inspection and replay. */
 export interface DeadLetter {
@@ -43,16 +43,16 @@ export interface HealthUpdate {
 }
 
 /**
- * Something an output must receive, written with the rows it carries: the batch's rows
- * `firstRow … firstRow + rowCount - 1`. The entry is kept only if one of them is new (a duplicate
- * reading sends nothing again); with `rowCount` 0 it is always kept (backfill).
+ * Something an output must receive, written with the readings it carries: the batch's readings
+ * `firstReading … firstReading + readingCount - 1`. The entry is kept only if one of them is new (a
+ * duplicate reading sends nothing again); with `readingCount` 0 it is always kept (backfill).
  */
 export interface OutboxEntry {
   readonly sink: string;
   /** A single line of text (no newline): the outbox stores a commit's payloads one per line. */
   readonly payload: string;
-  readonly firstRow: number;
-  readonly rowCount: number;
+  readonly firstReading: number;
+  readonly readingCount: number;
   /**
    * A delivery queue of its own within the sink (an alert's recipient): such an entry is stored as
    * a row of its own, delivered in order within its lane and retried apart from other lanes.
@@ -215,7 +215,7 @@ export interface BreachStart {
 
 /** Everything one group commit writes, in one durable transaction. */
 export interface CommitBatch {
-  readonly rows: readonly ReadingRow[];
+  readonly readings: readonly Reading[];
   readonly deadLetters: readonly DeadLetter[];
   readonly health: readonly HealthUpdate[];
   readonly outbox?: readonly OutboxEntry[];
@@ -254,7 +254,7 @@ export interface PatientReview {
   readonly atMs: number;
 }
 
-/** For each row of the batch (same order): true if stored now, false if its idempotency key was already there. */
+/** For each reading of the batch (same order): true if stored now, false if its idempotency key was already there. */
 export interface CommitReceipt {
   readonly inserted: readonly boolean[];
 }

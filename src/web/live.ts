@@ -14,9 +14,9 @@ interface Listener {
 export function liveEvents(batch: CommitBatch): LiveEvent[] {
   const events: LiveEvent[] = [];
   const byPatient = new Map<string, { metrics: Set<string>; latestAtMs: number }>();
-  for (const r of batch.rows) {
+  for (const r of batch.readings) {
     const p = byPatient.get(r.patientNhs) ?? { metrics: new Set<string>(), latestAtMs: 0 };
-    p.metrics.add(r.metric);
+    for (const v of r.values) p.metrics.add(v.metric);
     p.latestAtMs = Math.max(p.latestAtMs, r.takenAtMs);
     byPatient.set(r.patientNhs, p);
   }

@@ -1,3 +1,4 @@
+import { readingsOf } from '../../src/domain/index.js';
 import { describe, expect, it } from 'vitest';
 import type { ApiTokenStore, AuditTrail, CareViews, OptOutStore, PointValue, SessionStore } from '../../src/store/care-views.js';
 import type { ClinicianStore } from '../../src/store/clinician-store.js';
@@ -51,22 +52,22 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
 
     it("gives each patient's latest value of each metric asked, in the order asked, never a retracted one", withStores(async (s) => {
       const [sys, dia] = bp(T0 + 2 * MIN, 150, 95);
-      await s.readings.commit({ rows: [...bp(T0, 128, 82), spo2('ox-a', A, T0 + MIN, 97), spo2('ox-b', B, T0, 91)], deadLetters: [], health: [] });
-      await s.readings.commit({ rows: [sys!, dia!], deadLetters: [], health: [] });
+      await s.readings.commit({ readings: readingsOf([...bp(T0, 128, 82), spo2('ox-a', A, T0 + MIN, 97), spo2('ox-b', B, T0, 91)]), deadLetters: [], health: [] });
+      await s.readings.commit({ readings: readingsOf([sys!, dia!]), deadLetters: [], health: [] });
       const latest = await s.views.latestOf([A, B, '9999999999'], ['systolic', 'heartRate', 'spo2']);
       const brief = (list: readonly PointValue[] | undefined) => list?.map((p) => [p.metric, p.value, p.unit, p.takenAtMs, p.deviceId, p.status]);
       expect(brief(latest.get(A))).toEqual([['systolic', 150, 'mm[Hg]', T0 + 2 * MIN, 'cuff', 'final'], ['spo2', 97, '%', T0 + MIN, 'ox-a', 'final']]);
       expect(brief(latest.get(B))).toEqual([['spo2', 91, '%', T0, 'ox-b', 'final']]);
       expect(latest.get('9999999999')).toEqual([]);
       // The newest reading retracted: the one before it is the latest again.
-      await s.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'cuff', readingKey: sys!.idempotencyKey, action: 'retract', before: { systolic: 150, diastolic: 95 }, after: undefined, reason: 'cuff slipped', requestedBy: 'cli:test', atMs: T0 + 3 * MIN }] });
+      await s.readings.commit({ readings: [], deadLetters: [], health: [], corrections: [{ deviceId: 'cuff', readingKey: sys!.idempotencyKey, action: 'retract', before: { systolic: 150, diastolic: 95 }, after: undefined, reason: 'cuff slipped', requestedBy: 'cli:test', atMs: T0 + 3 * MIN }] });
       expect(brief((await s.views.latestOf([A], ['systolic', 'diastolic'])).get(A))).toEqual([['systolic', 128, 'mm[Hg]', T0, 'cuff', 'final'], ['diastolic', 82, 'mm[Hg]', T0, 'cuff', 'final']]);
     }));
 
     it("lists a patient's newest values, readings' values together and retracted ones marked", withStores(async (s) => {
       const [sys, dia] = bp(T0 + 2 * MIN, 150, 95);
-      await s.readings.commit({ rows: [...bp(T0, 128, 82), spo2('ox-a', A, T0 + MIN, 97), sys!, dia!, spo2('ox-b', B, T0 + 5 * MIN, 91)], deadLetters: [], health: [] });
-      await s.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'cuff', readingKey: sys!.idempotencyKey, action: 'retract', before: { systolic: 150, diastolic: 95 }, after: undefined, reason: undefined, requestedBy: 'cli:test', atMs: T0 + 3 * MIN }] });
+      await s.readings.commit({ readings: readingsOf([...bp(T0, 128, 82), spo2('ox-a', A, T0 + MIN, 97), sys!, dia!, spo2('ox-b', B, T0 + 5 * MIN, 91)]), deadLetters: [], health: [] });
+      await s.readings.commit({ readings: [], deadLetters: [], health: [], corrections: [{ deviceId: 'cuff', readingKey: sys!.idempotencyKey, action: 'retract', before: { systolic: 150, diastolic: 95 }, after: undefined, reason: undefined, requestedBy: 'cli:test', atMs: T0 + 3 * MIN }] });
       const recent = await s.views.recent(A, 4);
       expect(recent.map((p) => [p.metric, p.value, p.takenAtMs, p.status])).toEqual([
         ['systolic', 150, T0 + 2 * MIN, 'entered-in-error'],
@@ -81,7 +82,7 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
 
     it('lists patients\' devices with their health, oldest first', withStores(async (s) => {
       await s.readings.commit({
-        rows: [spo2('ox-a', A, T0, 97)],
+        readings: readingsOf([spo2('ox-a', A, T0, 97)]),
         deadLetters: [],
         health: [
           { deviceId: 'ox-a', seenAtMs: T0 + MIN, readingAtMs: T0, clockOffsetMs: -4_000, clockDrift: true, status: { batteryPct: 15 } },
@@ -98,9 +99,9 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
     it('gives a series as every value when few, else buckets keeping each extreme; retracted values never count', withStores(async (s) => {
       // 40 readings a minute apart over 40 minutes; one of them a spike; one retracted.
       const rows = Array.from({ length: 40 }, (_, i) => bp(T0 + i * MIN, i === 17 ? 210 : 120 + (i % 5), 80)).flat();
-      await s.readings.commit({ rows, deadLetters: [], health: [] });
+      await s.readings.commit({ readings: readingsOf(rows), deadLetters: [], health: [] });
       const retracted = rows[2 * 30]!;
-      await s.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'cuff', readingKey: retracted.idempotencyKey, action: 'retract', before: { systolic: 120, diastolic: 80 }, after: undefined, reason: undefined, requestedBy: 'cli:test', atMs: T0 + HOUR }] });
+      await s.readings.commit({ readings: [], deadLetters: [], health: [], corrections: [{ deviceId: 'cuff', readingKey: retracted.idempotencyKey, action: 'retract', before: { systolic: 120, diastolic: 80 }, after: undefined, reason: undefined, requestedBy: 'cli:test', atMs: T0 + HOUR }] });
       const few = await s.views.series(A, 'systolic', T0, T0 + 10 * MIN, 100);
       expect('points' in few && few.points.map((p) => [p.value, p.takenAtMs, p.unit])).toEqual(Array.from({ length: 10 }, (_, i) => [120 + (i % 5), T0 + i * MIN, 'mm[Hg]']));
       const many = await s.views.series(A, 'systolic', T0, T0 + 40 * MIN, 20);
@@ -120,7 +121,7 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
 
     it('gives sparklines: each patient\'s mean per bucket, timed by the minute of its newest value', withStores(async (s) => {
       await s.readings.commit({
-        rows: [spo2('ox-a', A, T0 + 5_000, 96), spo2('ox-a', A, T0 + MIN + 7_000, 98), spo2('ox-a', A, T0 + 13 * HOUR, 90), spo2('ox-b', B, T0 + 2 * HOUR, 93), ...bp(T0, 128, 82)],
+        readings: readingsOf([spo2('ox-a', A, T0 + 5_000, 96), spo2('ox-a', A, T0 + MIN + 7_000, 98), spo2('ox-a', A, T0 + 13 * HOUR, 90), spo2('ox-b', B, T0 + 2 * HOUR, 93), ...bp(T0, 128, 82)]),
         deadLetters: [],
         health: [],
       });
@@ -133,13 +134,13 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
     it('keeps the audit trail newest first, filtered and paged, and each patient\'s latest review', withStores(async (s) => {
       const entry = (atMs: number, actor: string, action: string, patientNhs: string | undefined, outcome: 'ok' | 'refused' = 'ok') => ({ atMs, actor, role: 'clinician', action, patientNhs, target: undefined, address: '10.0.0.1', outcome });
       await s.readings.commit({
-        rows: [],
+        readings: [],
         deadLetters: [],
         health: [],
         audit: [entry(1_000, 'dr-a', 'patient.view', A), entry(2_000, 'dr-b', 'patient.view', B, 'refused'), entry(3_000, 'dr-a', 'patients.list', undefined)],
         reviews: [{ patientNhs: A, by: 'dr-a', atMs: 1_500 }],
       });
-      await s.readings.commit({ rows: [], deadLetters: [], health: [], audit: [entry(4_000, 'dr-a', 'patient.view', B)], reviews: [{ patientNhs: A, by: 'dr-b', atMs: 4_500 }] });
+      await s.readings.commit({ readings: [], deadLetters: [], health: [], audit: [entry(4_000, 'dr-a', 'patient.view', B)], reviews: [{ patientNhs: A, by: 'dr-b', atMs: 4_500 }] });
       const all = await s.audit.list();
       expect(all.map((e) => [e.atMs, e.actor, e.action, e.patientNhs, e.outcome])).toEqual([
         [4_000, 'dr-a', 'patient.view', B, 'ok'],

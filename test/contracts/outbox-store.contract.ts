@@ -5,7 +5,7 @@ import { withFixture, type Awaitable, type Fixture, type FixtureFactory } from '
 
 export type OutboxStoreFixture = Fixture<OutboxStore>;
 
-const entry = (sink: string, payload: string, firstRow = 0, rowCount = 1, lane?: string): OutboxEntry => ({ sink, payload, firstRow, rowCount, ...(lane === undefined ? {} : { lane }) });
+const entry = (sink: string, payload: string, firstReading = 0, readingCount = 1, lane?: string): OutboxEntry => ({ sink, payload, firstReading, readingCount, ...(lane === undefined ? {} : { lane }) });
 
 /** The behaviour every OutboxStore adapter must have: nothing queued is lost or sent twice; refusals are kept and can be requeued. */
 export function describeOutboxStoreContract(name: string, create: FixtureFactory<OutboxStoreFixture>): void {

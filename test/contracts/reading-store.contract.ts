@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readingKey, type ReadingRow } from '../../src/domain/index.js';
+import { readingKey, type ReadingRow, readingsOf } from '../../src/domain/index.js';
 import type { ReadingStore } from '../../src/store/reading-store.js';
 import type { Awaitable, FixtureFactory } from './fixture.js';
 
@@ -47,14 +47,14 @@ export function describeReadingStoreContract(name: string, create: FixtureFactor
     };
 
     it('reports which rows were new and which were duplicates by idempotency key', withStore(async ({ store }) => {
-      expect((await store.commit({ rows: [row(), row({ messageId: 'k2' })], deadLetters: [], health: [] })).inserted).toEqual([true, true]);
-      expect((await store.commit({ rows: [row({ messageId: 'k2' }), row({ messageId: 'k3' }), row({ messageId: 'k3' })], deadLetters: [], health: [] })).inserted).toEqual([false, true, false]);
+      expect((await store.commit({ readings: readingsOf([row(), row({ messageId: 'k2' })]), deadLetters: [], health: [] })).inserted).toEqual([true, true]);
+      expect((await store.commit({ readings: readingsOf([row({ messageId: 'k2' }), row({ messageId: 'k3' }), row({ messageId: 'k3' })]), deadLetters: [], health: [] })).inserted).toEqual([false, true, false]);
       expect(await store.query({})).toHaveLength(3);
     }));
 
     it('round-trips every field', withStore(async ({ store }) => {
       const full = row({ sourceUnit: 'kPa', clockOffsetMs: -4_000, takenAtMs: 5_000, deviceTakenAtMs: 1_000 });
-      await store.commit({ rows: [full], deadLetters: [], health: [] });
+      await store.commit({ readings: readingsOf([full]), deadLetters: [], health: [] });
       const [stored] = await store.query({});
       expect(stored).toEqual({ id: expect.any(Number), ...full, status: 'final' });
     }));
@@ -62,29 +62,29 @@ export function describeReadingStoreContract(name: string, create: FixtureFactor
     it('finds the rows of one reading by any row id or by device and device time, and applies corrections to all of them', withStore(async ({ store }) => {
       const sys = row({ metric: 'systolic', value: 128 });
       const dia = row({ metric: 'diastolic', value: 82 });
-      await store.commit({ rows: [sys, dia, row({ messageId: 'other', deviceTakenAtMs: 9_000 }), row({ deviceId: 'd2', patientNhs: '4010232137' })], deadLetters: [], health: [] });
+      await store.commit({ readings: readingsOf([sys, dia, row({ messageId: 'other', deviceTakenAtMs: 9_000 }), row({ deviceId: 'd2', patientNhs: '4010232137' })]), deadLetters: [], health: [] });
       const ids = (await store.query({ deviceId: 'd1' })).filter((r) => r.deviceTakenAtMs === 1_000).map((r) => r.id);
       expect((await store.readingOf(ids[1]!)).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
       expect((await store.readingsAt('d1', 1_000)).map((r) => r.metric)).toEqual(['systolic', 'diastolic']);
       expect(await store.readingsAt('d1', 1_001)).toEqual([]);
       const correction = { deviceId: 'd1', readingKey: sys.idempotencyKey, reason: 'typo', requestedBy: 'cli:test', atMs: 5_000 };
-      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 128, diastolic: 82 }, after: { systolic: 138, diastolic: 82 } }] });
-      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 138, diastolic: 82 }, after: { systolic: 139, diastolic: 82 } }] });
+      await store.commit({ readings: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 128, diastolic: 82 }, after: { systolic: 138, diastolic: 82 } }] });
+      await store.commit({ readings: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'amend', before: { systolic: 138, diastolic: 82 }, after: { systolic: 139, diastolic: 82 } }] });
       expect((await store.readingsAt('d1', 1_000)).map((r) => [r.value, r.status, r.firstValue])).toEqual([[139, 'amended', 128], [82, 'amended', 82]]);
-      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'retract', before: { systolic: 139, diastolic: 82 }, after: undefined }] });
+      await store.commit({ readings: [], deadLetters: [], health: [], corrections: [{ ...correction, action: 'retract', before: { systolic: 139, diastolic: 82 }, after: undefined }] });
       expect((await store.readingsAt('d1', 1_000)).map((r) => [r.value, r.status])).toEqual([[139, 'entered-in-error'], [82, 'entered-in-error']]);
       // A replay of the first message is still a duplicate: it does not revive the retracted reading.
-      expect((await store.commit({ rows: [sys], deadLetters: [], health: [] })).inserted).toEqual([false]);
+      expect((await store.commit({ readings: readingsOf([sys]), deadLetters: [], health: [] })).inserted).toEqual([false]);
     }));
 
     it('filters by patient, device, metric and time, oldest first, with a limit', withStore(async ({ store }) => {
       await store.commit({
-        rows: [
+        readings: readingsOf([
           row({ messageId: 'a', takenAtMs: 3_000 }),
           row({ messageId: 'b', takenAtMs: 1_000, metric: 'pulse' }),
           row({ messageId: 'c', takenAtMs: 2_000, deviceId: 'd2', patientNhs: '4010232137' }),
           row({ messageId: 'x', takenAtMs: 2_500, deviceId: 'd10', patientNhs: '4010232137' }),
-        ],
+        ]),
         deadLetters: [],
         health: [],
       });
@@ -101,22 +101,22 @@ export function describeReadingStoreContract(name: string, create: FixtureFactor
     it('says which idempotency keys are stored, and lists corrections in order with their patient', withStore(async ({ store }) => {
       const sys = row({ metric: 'systolic', value: 128 });
       const dia = row({ metric: 'diastolic', value: 82 });
-      await store.commit({ rows: [sys, row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' })], deadLetters: [], health: [] });
+      await store.commit({ readings: readingsOf([sys, row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' })]), deadLetters: [], health: [] });
       expect(await store.existingKeys([sys.idempotencyKey, dia.idempotencyKey])).toEqual(new Set([sys.idempotencyKey]));
       expect(await store.existingKeys([])).toEqual(new Set());
       expect(await store.latestCorrectionId()).toBe(0);
       const correction = { readingKey: sys.idempotencyKey, reason: undefined, requestedBy: 'cli:test', atMs: 5_000, action: 'retract' as const, before: { systolic: 128 }, after: undefined };
-      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd1' }] });
+      await store.commit({ readings: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd1' }] });
       const first = await store.latestCorrectionId();
       expect(first).toBeGreaterThan(0);
       const other = row({ deviceId: 'd2', patientNhs: '4010232137', messageId: 'k9' });
-      await store.commit({ rows: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd2', readingKey: other.idempotencyKey }] });
+      await store.commit({ readings: [], deadLetters: [], health: [], corrections: [{ ...correction, deviceId: 'd2', readingKey: other.idempotencyKey }] });
       expect((await store.correctionsSince(0)).map((c) => c.patientNhs)).toEqual(['9434765919', '4010232137']);
       expect(await store.correctionsSince(first)).toEqual([{ id: await store.latestCorrectionId(), patientNhs: '4010232137' }]);
     }));
 
     it('writes nothing of a batch that fails', withStore(async ({ store }) => {
-      await expect(async () => store.commit({ rows: [row({ messageId: 'ok' }), row({ messageId: 'bad', deviceId: 'no-such-device' })], deadLetters: [], health: [] })).rejects.toThrow();
+      await expect(async () => store.commit({ readings: readingsOf([row({ messageId: 'ok' }), row({ messageId: 'bad', deviceId: 'no-such-device' })]), deadLetters: [], health: [] })).rejects.toThrow();
       expect(await store.query({})).toEqual([]);
     }));
   });

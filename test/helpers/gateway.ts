@@ -7,10 +7,13 @@ import { systemClock, type Clock } from '../../src/domain/index.js';
 import { Gateway, type GatewayParts } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/index.js';
 
-/** A temp directory removed by the returned cleanup. */
+/**
+ * A temp directory removed by the returned cleanup (retried: a server that has just exited may
+ * still have a file of its own appear and vanish as the tree is walked, ENOTEMPTY).
+ */
 export function tempDir(prefix = 'vg-test-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }) };
 }
 
 export interface TestGateway extends GatewayParts {

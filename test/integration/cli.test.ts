@@ -154,7 +154,7 @@ describe('clinicians and alerts commands', () => {
     const { SqliteStore } = await import('../../src/store/sqlite/index.js');
     const store = new SqliteStore(join(tmp.dir, 'gateway.db'));
     const alert = { id: 'a-1', key: `${TEST_NHS}|cuff-7|severe-hypertension`, patientNhs: TEST_NHS, deviceId: 'cuff-7', ruleId: 'severe-hypertension', severity: 'critical' as const, state: 'open' as const, message: 'Severe', value: 186, openedAtMs: 1_000, updatedAtMs: 1_000 };
-    store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [{ alert, by: 'rules', note: undefined }] });
+    store.readings.commit({ readings: [], deadLetters: [], health: [], alerts: [{ alert, by: 'rules', note: undefined }] });
     store.close();
     expect(JSON.parse((await runCli(['alerts', 'list', '--open', '--json', ...dataArgs])).stdout)).toMatchObject([{ id: 'a-1', state: 'open' }]);
     const ack = await runCli(['alerts', 'ack', 'a-1', '--note', 'phoned the patient; repeat in 1 hour', '--json', ...dataArgs]);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledProfilesDir, loadConfig, type LoadedConfig } from '../../src/config/index.js';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { DeviceRegistry } from '../../src/devices/index.js';
-import { GatewayError, ManualClock, readingKey, systemClock, type ReadingRow } from '../../src/domain/index.js';
+import { GatewayError, ManualClock, readingKey, systemClock, type ReadingRow, readingsOf } from '../../src/domain/index.js';
 import { Closers } from '../../src/lifecycle.js';
 import { createLogger, GatewayMetrics } from '../../src/observability/index.js';
 import type { AlertEngine } from '../../src/outputs/alerts/index.js';
@@ -134,11 +134,11 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     // B plans before A commits, and commits after it: both saw no open alert.
     const { a, b, aCommitted } = await racingPair(url, config, clock);
     const high = (id: string, at: number) => reading('cuff-1', 'bp-upper-arm', id, at, { systolic: [186, 'mm[Hg]'], diastolic: [100, 'mm[Hg]'] });
-    const fromA = a.queue.submit({ rows: high('r-a', now - 2_000), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm')).then((r) => (aCommitted.open(), r));
-    const fromB = b.queue.submit({ rows: high('r-b', now - 1_000), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
+    const fromA = a.queue.submit({ readings: readingsOf(high('r-a', now - 2_000)), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm')).then((r) => (aCommitted.open(), r));
+    const fromB = b.queue.submit({ readings: readingsOf(high('r-b', now - 1_000)), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
     expect(await Promise.all([fromA, fromB])).toEqual([
-      [true, true],
-      [true, true],
+      [true],
+      [true],
     ]);
     expect([a.replans(), b.replans()]).toEqual([0, 1]);
     expect(await db.query(`SELECT rule_id, state FROM alerts`)).toEqual([{ rule_id: 'severe-hypertension', state: 'open' }]);
@@ -164,7 +164,7 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     for (let round = 0; round < 15; round++) {
       // Each commit's alerts as its plan made them: one worker's in one order, the other's reversed.
       const commit = (store: PgStore, worker: string, order: readonly string[]) =>
-        store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: order.map((nhs) => open(worker, round, nhs)) }).then(
+        store.readings.commit({ readings: [], deadLetters: [], health: [], alerts: order.map((nhs) => open(worker, round, nhs)) }).then(
           () => 'committed',
           (e: unknown) => (e instanceof GatewayError ? e.code : `${(e as { code?: string }).code ?? ''} ${String(e)}`),
         );
@@ -181,7 +181,7 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     const opened = Date.now();
     const clock = new ManualClock(opened);
     const first = await workerPath(url, config, clock);
-    await first.queue.submit({ rows: reading('cuff-1', 'bp-upper-arm', 'r-1', opened - 1_000, { systolic: [190, 'mm[Hg]'] }), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
+    await first.queue.submit({ readings: readingsOf(reading('cuff-1', 'bp-upper-arm', 'r-1', opened - 1_000, { systolic: [190, 'mm[Hg]'] })), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
     clock.advance(16 * 60_000); // past alerts.escalation.afterMinutes, unacknowledged
     const { a, b, aCommitted } = await racingPair(url, config, clock);
     a.engine.checkEscalationsNow();
@@ -207,10 +207,10 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     const a = await workerPath(url, config, clock);
     const b = await workerPath(url, config, clock);
     const severe = reading('cuff-1', 'bp-upper-arm', 'r-1', now - 60_000, { systolic: [190, 'mm[Hg]'] });
-    await a.queue.submit({ rows: severe, deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
-    await b.queue.submit({ rows: reading('cuff-1', 'bp-upper-arm', 'r-2', now - 30_000, { systolic: [150, 'mm[Hg]'] }), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
+    await a.queue.submit({ readings: readingsOf(severe), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
+    await b.queue.submit({ readings: readingsOf(reading('cuff-1', 'bp-upper-arm', 'r-2', now - 30_000, { systolic: [150, 'mm[Hg]'] })), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
     // The broker gives the first reading again, to the other worker (its first PUBACK was lost).
-    expect(await b.queue.submit({ rows: severe, deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'))).toEqual([false]);
+    expect(await b.queue.submit({ readings: readingsOf(severe), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'))).toEqual([false]);
     expect(await db.query(`SELECT state FROM alerts ORDER BY opened_at`)).toEqual([{ state: 'resolved' }]);
     expect(await db.query(`SELECT state FROM alert_events ORDER BY id`)).toEqual([{ state: 'open' }, { state: 'resolved' }]);
   });
@@ -223,16 +223,16 @@ describe.skipIf(postgresMissing)('alert rules on PostgreSQL with several workers
     const b = await workerPath(url, config, clock);
     // [NEWS2 chart 1] temperature 39.5 °C scores 2: alone a total of 2, no alert.
     const fever = reading('thermo-1', 'thermometer', 't-1', now - 60_000, { bodyTemperature: [39.5, 'Cel'] });
-    await a.queue.submit({ rows: fever, deadLetters: [], health: [] }, context('thermo-1', 'thermometer'));
+    await a.queue.submit({ readings: readingsOf(fever), deadLetters: [], health: [] }, context('thermo-1', 'thermometer'));
     expect(await db.query(`SELECT COUNT(*)::int AS n FROM alerts WHERE rule_id = 'news2'`)).toEqual([{ n: 0 }]);
     // Systolic 100 and pulse 115 score 2 each: with the other worker's temperature, a total of 6.
-    await b.queue.submit({ rows: reading('cuff-1', 'bp-upper-arm', 'bp-1', now - 30_000, { systolic: [100, 'mm[Hg]'], diastolic: [70, 'mm[Hg]'], pulse: [115, '/min'] }), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
+    await b.queue.submit({ readings: readingsOf(reading('cuff-1', 'bp-upper-arm', 'bp-1', now - 30_000, { systolic: [100, 'mm[Hg]'], diastolic: [70, 'mm[Hg]'], pulse: [115, '/min'] })), deadLetters: [], health: [] }, context('cuff-1', 'bp-upper-arm'));
     const [alert] = await db.query(`SELECT rule_id, message, value FROM alerts WHERE rule_id = 'news2'`);
     expect(alert).toEqual({ rule_id: 'news2', message: expect.stringContaining('NEWS2 6 (partial'), value: 6 });
     // The temperature retracted elsewhere (the command line): at its next check a worker scores the
     // patient again without it, a total of 4, and the alert resolves.
     await store.readings.commit({
-      rows: [],
+      readings: [],
       deadLetters: [],
       health: [],
       corrections: [{ deviceId: 'thermo-1', readingKey: fever[0]?.idempotencyKey ?? '', action: 'retract', before: { bodyTemperature: 39.5 }, after: undefined, reason: 'wrong patient', requestedBy: 'cli:test', atMs: now }],

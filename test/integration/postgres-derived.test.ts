@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledProfilesDir, loadConfig } from '../../src/config/index.js';
 import { addLocalDays, localDayStart } from '../../src/clinical/index.js';
-import { ManualClock } from '../../src/domain/index.js';
+import { ManualClock, readingsOf } from '../../src/domain/index.js';
 import { Closers } from '../../src/lifecycle.js';
 import { HBPM } from '../../src/outputs/alerts/index.js';
 import { sharedAlertEngine } from '../../src/postgres-worker.js';
@@ -63,7 +63,7 @@ describe.skipIf(postgresMissing)('derived Observations on workers sharing Postgr
     const store = await PgStore.open(url, { poolSize: 3 });
     defer(() => store.close());
     await store.devices.insert(device('watch-1', 'wrist-wearable'));
-    await store.readings.commit({ rows: [heartRate(1_000, 60)], deadLetters: [], health: [] });
+    await store.readings.commit({ readings: readingsOf([heartRate(1_000, 60)]), deadLetters: [], health: [] });
     const first = await store.derived.readingsAfter(0, 100, ['heartRate']);
     expect(first.inputs.map((i) => i.value)).toEqual([60]);
 
@@ -84,7 +84,7 @@ describe.skipIf(postgresMissing)('derived Observations on workers sharing Postgr
       await held;
     });
     await insertedYet;
-    await store.readings.commit({ rows: [heartRate(3_000, 80)], deadLetters: [], health: [] });
+    await store.readings.commit({ readings: readingsOf([heartRate(3_000, 80)]), deadLetters: [], health: [] });
     const meanwhile = await store.derived.readingsAfter(first.readToId, 100, ['heartRate']);
     expect(meanwhile.inputs).toEqual([]); // the later commit waits behind the running transaction
     release();
@@ -104,8 +104,8 @@ describe.skipIf(postgresMissing)('derived Observations on workers sharing Postgr
     const a = await worker(url, 'worker-a', clock);
     const b = await worker(url, 'worker-b', clock);
     await a.store.devices.insert(device('watch-1', 'wrist-wearable'));
-    await a.queue.submit({ rows: [heartRate(start + MIN, 60), heartRate(start + 5 * MIN, 70)], deadLetters: [], health: [] });
-    await b.queue.submit({ rows: [heartRate(start + 14 * MIN, 80)], deadLetters: [], health: [] });
+    await a.queue.submit({ readings: readingsOf([heartRate(start + MIN, 60), heartRate(start + 5 * MIN, 70)]), deadLetters: [], health: [] });
+    await b.queue.submit({ readings: readingsOf([heartRate(start + 14 * MIN, 80)]), deadLetters: [], health: [] });
 
     await Promise.all([a.derivations.tick(), b.derivations.tick()]);
     const fhirEntries = async () => (await a.store.outbox.pending(FHIR_SINK, 0, 100)).map((e) => JSON.parse(e.payload) as { observation: { status: string; valueQuantity?: { value: number } } });
@@ -119,7 +119,7 @@ describe.skipIf(postgresMissing)('derived Observations on workers sharing Postgr
     const [first, second] = deriving === 'worker-a' ? [a, b] : [b, a];
 
     // A late sample of the closed window, stored by the worker not deriving: the deriving one amends the summary.
-    await second.queue.submit({ rows: [heartRate(start + 10 * MIN, 90)], deadLetters: [], health: [] });
+    await second.queue.submit({ readings: readingsOf([heartRate(start + 10 * MIN, 90)]), deadLetters: [], health: [] });
     clock.advance(MIN);
     await second.derivations.tick(); // not its turn: nothing
     expect((await fhirEntries()).length).toBe(1);
@@ -127,7 +127,7 @@ describe.skipIf(postgresMissing)('derived Observations on workers sharing Postgr
     expect((await fhirEntries()).map((e) => [e.observation.status, e.observation.valueQuantity?.value])).toEqual([['final', 70], ['amended', 75]]);
 
     // The deriving worker stops ticking (it died): once its lease lapses the other derives, from the same watermark.
-    await second.queue.submit({ rows: [heartRate(start + 20 * MIN, 100)], deadLetters: [], health: [] });
+    await second.queue.submit({ readings: readingsOf([heartRate(start + 20 * MIN, 100)]), deadLetters: [], health: [] });
     clock.advance(LEASE_MS + 20 * MIN);
     await second.derivations.tick();
     expect(await holder()).toBe(deriving === 'worker-a' ? 'worker-b' : 'worker-a');
@@ -154,7 +154,7 @@ describe.skipIf(postgresMissing)('derived Observations on workers sharing Postgr
         return [row({ ...bp, metric: 'systolic', value: 150 }), row({ ...bp, metric: 'diastolic', value: 95 })];
       }),
     );
-    await w.queue.submit({ rows, deadLetters: [], health: [] });
+    await w.queue.submit({ readings: readingsOf(rows), deadLetters: [], health: [] });
     expect((await w.store.alerts.list({ patientNhs: PATIENT })).map((x) => x.ruleId)).not.toContain(HBPM);
     await w.derivations.tick();
     await engine.settled();

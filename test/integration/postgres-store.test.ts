@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledProfilesDir } from '../../src/config/index.js';
 import { DeviceRegistry } from '../../src/devices/index.js';
-import { systemClock } from '../../src/domain/index.js';
+import { systemClock, readingsOf } from '../../src/domain/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { PG_SCHEMA_VERSION, PgDatabase, PgStore } from '../../src/store/postgres/index.js';
 import { describeCareStoreContract } from '../contracts/care-store.contract.js';
@@ -63,7 +63,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     const url = await server.createDatabase(migrated);
     const [a, b] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
     try {
-      for (let i = 0; i < 100; i++) await a.outbox.apply([{ sink: 'fhir', payload: `obs-${i}`, firstRow: 0, rowCount: 0 }], [], [], 1_000);
+      for (let i = 0; i < 100; i++) await a.outbox.apply([{ sink: 'fhir', payload: `obs-${i}`, firstReading: 0, readingCount: 0 }], [], [], 1_000);
       // Both claim at once, over and over: no entry is given to both.
       const claimed = { a: [] as { id: number; payload: string }[], b: [] as { id: number; payload: string }[] };
       for (let round = 0; round < 4; round++) {
@@ -98,7 +98,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
         by: 'rules',
         note: undefined,
       });
-      const results = await Promise.allSettled([a.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [alert('from-a')] }), b.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [alert('from-b')] })]);
+      const results = await Promise.allSettled([a.readings.commit({ readings: [], deadLetters: [], health: [], alerts: [alert('from-a')] }), b.readings.commit({ readings: [], deadLetters: [], health: [], alerts: [alert('from-b')] })]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const refused = results.filter((r) => r.status === 'rejected');
       expect(refused.map((r) => (r.reason as { code?: string }).code)).toEqual(['GW_ALERT_CONFLICT']);
@@ -108,13 +108,13 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
       const [open] = await a.alerts.unresolved();
       if (open === undefined) throw new Error('no open alert');
       const ack = { alert: { ...open, state: 'acknowledged' as const, updatedAtMs: 2_000 }, by: 'dr-a', note: undefined, ifUpdatedAtMs: open.updatedAtMs };
-      await a.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [ack] });
+      await a.readings.commit({ readings: [], deadLetters: [], health: [], alerts: [ack] });
       const stale = { alert: { ...open, escalationLevel: 1, updatedAtMs: 2_500 }, by: 'escalation', note: undefined, ifUpdatedAtMs: open.updatedAtMs };
-      await expect(b.readings.commit({ rows: [], deadLetters: [], health: [], alerts: [stale] })).rejects.toMatchObject({ code: 'GW_ALERT_CONFLICT' });
+      await expect(b.readings.commit({ readings: [], deadLetters: [], health: [], alerts: [stale] })).rejects.toMatchObject({ code: 'GW_ALERT_CONFLICT' });
       expect(await a.alerts.get(open.id)).toMatchObject({ state: 'acknowledged', escalationLevel: 0 });
       expect((await a.alerts.events(open.id)).map((e) => e.by)).toEqual(['rules', 'dr-a']);
       // What a plan reads of a patient: their unresolved alerts and running breaches, no one else's.
-      await a.readings.commit({ rows: [], deadLetters: [], health: [], breaches: [{ key: '9434765919|cuff-1|hypotension', sinceMs: 1_500 }, { key: '4010232137|cuff-9|hypotension', sinceMs: 1_600 }] });
+      await a.readings.commit({ readings: [], deadLetters: [], health: [], breaches: [{ key: '9434765919|cuff-1|hypotension', sinceMs: 1_500 }, { key: '4010232137|cuff-9|hypotension', sinceMs: 1_600 }] });
       expect(await b.alerts.conditionsOf(['9434765919'])).toEqual({ alerts: [expect.objectContaining({ id: open.id, state: 'acknowledged' })], breaches: [{ key: '9434765919|cuff-1|hypotension', sinceMs: 1_500 }] });
       expect((await b.alerts.conditionsOf(undefined)).breaches).toHaveLength(2);
       expect(await b.alerts.conditionsOf([])).toEqual({ alerts: [], breaches: [] });
@@ -127,7 +127,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     const url = await server.createDatabase(migrated);
     const [a, b] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
     try {
-      const delivery = (lane: string, n: number) => ({ sink: 'alert-mqtt', payload: `${lane}-${n}`, firstRow: 0, rowCount: 0, lane });
+      const delivery = (lane: string, n: number) => ({ sink: 'alert-mqtt', payload: `${lane}-${n}`, firstReading: 0, readingCount: 0, lane });
       await a.outbox.apply([1, 2, 3].flatMap((n) => [delivery('dr-a', n), delivery('dr-b', n), delivery('dr-c', n)]), [], [], 1_000);
       const [fromA, fromB] = await Promise.all([a.outbox.claimLanes('alert-mqtt', 'worker-a', [], 100, 2_000, 60_000), b.outbox.claimLanes('alert-mqtt', 'worker-b', [], 100, 2_000, 60_000)]);
       const lanes = (entries: readonly { lane: string }[]) => [...new Set(entries.map((e) => e.lane))].sort();
@@ -159,7 +159,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
           const at = 1_000_000 + (batch * 200 + i) * 1_000;
           return row({ deviceId: 'ox-1', profileId: 'pulse-oximeter', messageId: `m${at}`, idempotencyKey: `ox-1|${at}|m${at}`, takenAtMs: at, deviceTakenAtMs: at, metric: 'spo2', value: 95, unit: '%' });
         });
-        await store.readings.commit({ rows, deadLetters: [], health: [] });
+        await store.readings.commit({ readings: readingsOf(rows), deadLetters: [], health: [] });
       }
       // Other patients' alerts, resolved: the index is worth using.
       const resolved = Array.from({ length: 500 }, (_, i) => ({
@@ -167,7 +167,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
         by: 'rules',
         note: undefined,
       }));
-      await store.readings.commit({ rows: [], deadLetters: [], health: [], alerts: resolved });
+      await store.readings.commit({ readings: [], deadLetters: [], health: [], alerts: resolved });
       await admin.query('ANALYZE');
       await admin.query('SELECT pg_stat_reset()');
       for (let i = 0; i < 10; i++) {
@@ -198,8 +198,8 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
       await new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock).add({ profileId: 'pulse-oximeter', patient: '9434765919', deviceId: 'ox-1' });
       const ox = (messageId: string, at: number, spo2: number, pulse: number) =>
         (['spo2', 'pulse'] as const).map((metric) => row({ deviceId: 'ox-1', profileId: 'pulse-oximeter', messageId, idempotencyKey: `ox-1|${at}|m${messageId}`, takenAtMs: at, deviceTakenAtMs: at, metric, value: metric === 'spo2' ? spo2 : pulse, unit: metric === 'spo2' ? '%' : '/min' }));
-      await store.readings.commit({ rows: [...ox('old', 1_000, 90, 120), ...ox('mid', 5_000, 95, 80), ...ox('new', 9_000, 88, 60)], deadLetters: [], health: [] });
-      await store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'ox-1', readingKey: 'ox-1|9000|mnew', action: 'retract', before: { spo2: 88, pulse: 60 }, after: undefined, reason: 'test', requestedBy: 'test', atMs: 10_000 }] });
+      await store.readings.commit({ readings: readingsOf([...ox('old', 1_000, 90, 120), ...ox('mid', 5_000, 95, 80), ...ox('new', 9_000, 88, 60)]), deadLetters: [], health: [] });
+      await store.readings.commit({ readings: [], deadLetters: [], health: [], corrections: [{ deviceId: 'ox-1', readingKey: 'ox-1|9000|mnew', action: 'retract', before: { spo2: 88, pulse: 60 }, after: undefined, reason: 'test', requestedBy: 'test', atMs: 10_000 }] });
       const latest = await store.readings.latestValues(['9434765919', '4010232137'], ['spo2', 'pulse', 'systolic'], 2_000);
       expect(latest.sort((x, y) => x.metric.localeCompare(y.metric))).toEqual([
         { patientNhs: '9434765919', metric: 'pulse', value: 80, takenAtMs: 5_000 },
@@ -231,22 +231,22 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     const [writer, listener] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
     try {
       await writer.devices.insert({ id: 'd1', profileId: 'bp-upper-arm', patientNhs: '9434765919', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
-      writer.readings.announce('vg_test', (batch) => batch.rows.map((r) => r.idempotencyKey));
+      writer.readings.announce('vg_test', (batch) => batch.readings.map((r) => r.idempotencyKey));
       const heard: string[] = [];
       const states: boolean[] = [];
       const stop = listener.listen('vg_test', (p) => heard.push(p), (up) => states.push(up));
       await until(async () => states, (s) => s.includes(true), 'listening');
       const first = row({ messageId: 'n1' });
-      await writer.readings.commit({ rows: [first], deadLetters: [], health: [] });
+      await writer.readings.commit({ readings: readingsOf([first]), deadLetters: [], health: [] });
       await until(async () => heard, (h) => h.length === 1, 'the committed reading announced');
       expect(heard).toEqual([first.idempotencyKey]);
       // A commit that fails (an unknown device) announces nothing.
-      await expect(writer.readings.commit({ rows: [row({ messageId: 'n2', deviceId: 'nobody' })], deadLetters: [], health: [] })).rejects.toThrow();
+      await expect(writer.readings.commit({ readings: readingsOf([row({ messageId: 'n2', deviceId: 'nobody' })]), deadLetters: [], health: [] })).rejects.toThrow();
       await server.restart(() => until(async () => states, (s) => s.includes(false), 'the listener hears it lost its connection'));
       await until(async () => states, (s) => s.at(-1) === true, 'listening again', 30_000);
       const third = row({ messageId: 'n3' });
       await until(
-        () => writer.readings.commit({ rows: [third], deadLetters: [], health: [] }).then(() => true, () => false),
+        () => writer.readings.commit({ readings: readingsOf([third]), deadLetters: [], health: [] }).then(() => true, () => false),
         (ok) => ok,
         'the writer commits again',
       );
@@ -264,8 +264,8 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     await store.devices.insert({ id: 'd1', profileId: 'bp-upper-arm', patientNhs: '9434765919', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
     const bp = (messageId: string, at: number, systolic: number) => [row({ messageId, takenAtMs: at, deviceTakenAtMs: at, metric: 'systolic', value: systolic }), row({ messageId, takenAtMs: at, deviceTakenAtMs: at, metric: 'diastolic', value: 80 })];
     const retracted = bp('r3', 125_000, 200);
-    await store.readings.commit({ rows: [...bp('r1', 60_000, 120), ...bp('r2', 70_000, 130), ...retracted, ...bp('r4', 190_000, 140)], deadLetters: [], health: [] });
-    await store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', readingKey: retracted[0]!.idempotencyKey, action: 'retract', before: { systolic: 200, diastolic: 80 }, after: undefined, reason: undefined, requestedBy: 'cli:test', atMs: 1 }] });
+    await store.readings.commit({ readings: readingsOf([...bp('r1', 60_000, 120), ...bp('r2', 70_000, 130), ...retracted, ...bp('r4', 190_000, 140)]), deadLetters: [], health: [] });
+    await store.readings.commit({ readings: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', readingKey: retracted[0]!.idempotencyKey, action: 'retract', before: { systolic: 200, diastolic: 80 }, after: undefined, reason: undefined, requestedBy: 'cli:test', atMs: 1 }] });
     await store.close();
     const db = new PgDatabase(url, { max: 1 });
     const rollups = async () => (await db.query("SELECT minute, min, max, sum, count FROM reading_rollups WHERE metric = 'systolic' ORDER BY minute", [])).map((r) => Object.values(r).map(Number));

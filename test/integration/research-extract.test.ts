@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readingKey, type ReadingRow } from '../../src/domain/index.js';
+import { readingKey, type ReadingRow, readingsOf } from '../../src/domain/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { cohortSummary, projectKey, runExtract, splitCsv, type ExtractLevel, type TimePrecision } from '../../src/research/index.js';
 import { PgStore } from '../../src/store/postgres/index.js';
@@ -51,12 +51,12 @@ function describeResearch(name: string, open: (dir: string) => Promise<Store>): 
     rows.push(value('oxi-a', A, 'pulse-oximeter', 'spo2', 95, start + 60_000, '%'), value('oxi-a', A, 'pulse-oximeter', 'spo2', 97, start + 3 * HOUR, '%'));
     // Patient B: one reading.
     rows.push(value('cuff-b', B, 'bp-upper-arm', 'systolic', 120, start + 5 * HOUR, 'mm[Hg]'), value('cuff-b', B, 'bp-upper-arm', 'diastolic', 80, start + 5 * HOUR, 'mm[Hg]'));
-    await store.readings.commit({ rows, deadLetters: [], health: [] });
+    await store.readings.commit({ readings: readingsOf(rows), deadLetters: [], health: [] });
     // A's last reading of the first day retracted; the first one amended (systolic 152 → 150).
     const retracted = await store.readings.readingsAt('cuff-a', start + 2 * HOUR + 17 * 60_000);
     const amended = await store.readings.readingsAt('cuff-a', start + 17 * 60_000);
     await store.readings.commit({
-      rows: [],
+      readings: [],
       deadLetters: [],
       health: [],
       corrections: [

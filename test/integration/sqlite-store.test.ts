@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { GatewayError } from '../../src/domain/index.js';
+import { GatewayError, readingsOf } from '../../src/domain/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
@@ -76,7 +76,7 @@ describe('SQLite store', () => {
   it('reopens an existing store without re-running migrations, keeping its data', () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');
-    store.readings.commit({ rows: [row()], deadLetters: [], health: [] });
+    store.readings.commit({ readings: readingsOf([row()]), deadLetters: [], health: [] });
     store.close();
     const again = new SqliteStore(join(tmp.dir, 'gateway.db'));
     expect(again.readings.count()).toBe(1);
@@ -105,8 +105,8 @@ describe('SQLite store', () => {
       expect(keys).toEqual([row({ metric: 'systolic' }).idempotencyKey, row({ metric: 'diastolic', value: 82 }).idempotencyKey]);
       expect(keys).toEqual(['000000000001000|d1|mk1', '000000000001000|d1|mk1']);
       expect(store.readings.readingsAt('d1', 1000)).toHaveLength(2);
-      const replay = store.readings.commit({ rows: [row({ metric: 'systolic' }), row({ metric: 'diastolic', value: 82 })], deadLetters: [], health: [] });
-      expect(replay.inserted).toEqual([false, false]);
+      const replay = store.readings.commit({ readings: readingsOf([row({ metric: 'systolic' }), row({ metric: 'diastolic', value: 82 })]), deadLetters: [], health: [] });
+      expect(replay.inserted).toEqual([false]);
       const raw = new Database(file, { readonly: true });
       expect(raw.prepare('SELECT reading_key AS k FROM corrections').get()).toEqual({ k: '000000000001000|d1|mk1' });
       expect(raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings' ORDER BY name`).all()).toEqual([
@@ -125,11 +125,11 @@ describe('SQLite store', () => {
     const file = join(tmp.dir, 'gateway.db');
     const key = '9434765919|watch-1|sustained-tachycardia';
     try {
-      store.readings.commit({ rows: [], deadLetters: [], health: [], breaches: [{ key, sinceMs: 1_000 }, { key: 'other', sinceMs: 2_000 }, { key: 'other', sinceMs: undefined }] });
+      store.readings.commit({ readings: [], deadLetters: [], health: [], breaches: [{ key, sinceMs: 1_000 }, { key: 'other', sinceMs: 2_000 }, { key: 'other', sinceMs: undefined }] });
       store.close();
       const again = new SqliteStore(file);
       expect(again.alerts.breaches()).toEqual([{ key, sinceMs: 1_000 }]);
-      again.readings.commit({ rows: [], deadLetters: [], health: [], breaches: [{ key, sinceMs: undefined }] });
+      again.readings.commit({ readings: [], deadLetters: [], health: [], breaches: [{ key, sinceMs: undefined }] });
       expect(again.alerts.breaches()).toEqual([]);
       again.close();
     } finally {
@@ -162,8 +162,8 @@ describe('CommitQueue (group commit)', () => {
     addDevice('d1', '9434765919');
     const commits: number[] = [];
     const queue = new CommitQueue(store.readings, 1_000, { committed: (messages) => commits.push(messages), commitFailed: () => {} });
-    const a = queue.submit({ rows: [row({ messageId: 'a' }), row({ messageId: 'b' })], deadLetters: [], health: [] });
-    const b = queue.submit({ rows: [row({ messageId: 'b' })], deadLetters: [], health: [{ deviceId: 'd1', seenAtMs: 5 }] });
+    const a = queue.submit({ readings: readingsOf([row({ messageId: 'a' }), row({ messageId: 'b' })]), deadLetters: [], health: [] });
+    const b = queue.submit({ readings: readingsOf([row({ messageId: 'b' })]), deadLetters: [], health: [{ deviceId: 'd1', seenAtMs: 5 }] });
     expect(await Promise.all([a, b])).toEqual([[true, true], [false]]);
     expect(commits).toEqual([2]);
     expect(store.devices.health('d1')?.lastSeenAtMs).toBe(5);
@@ -176,20 +176,20 @@ describe('CommitQueue (group commit)', () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');
     const queue = new CommitQueue(store.readings, 1_000);
-    const entry = (payload: string) => ({ sink: 's', payload, firstRow: 0, rowCount: 1 });
-    const a = queue.submit({ rows: [row({ messageId: 'x' })], deadLetters: [], health: [], outbox: [entry('A')] });
-    const b = queue.submit({ rows: [row({ messageId: 'x' })], deadLetters: [], health: [], outbox: [entry('B')] });
-    const c = queue.submit({ rows: [], deadLetters: [], health: [], outbox: [{ sink: 's', payload: 'C', firstRow: 0, rowCount: 0 }] });
+    const entry = (payload: string) => ({ sink: 's', payload, firstReading: 0, readingCount: 1 });
+    const a = queue.submit({ readings: readingsOf([row({ messageId: 'x' })]), deadLetters: [], health: [], outbox: [entry('A')] });
+    const b = queue.submit({ readings: readingsOf([row({ messageId: 'x' })]), deadLetters: [], health: [], outbox: [entry('B')] });
+    const c = queue.submit({ readings: [], deadLetters: [], health: [], outbox: [{ sink: 's', payload: 'C', firstReading: 0, readingCount: 0 }] });
     expect(await Promise.all([a, b, c])).toEqual([[true], [false], []]);
     expect(store.outbox.pending('s', 0, 10)).toEqual([{ id: 1, payload: 'A\nC', items: 2 }]);
     expect(store.outbox.stats('s')).toMatchObject({ pending: 2, dead: 0 });
-    await queue.submit({ rows: [], deadLetters: [], health: [], outboxResults: [{ id: 1, delivered: true }] });
+    await queue.submit({ readings: [], deadLetters: [], health: [], outboxResults: [{ id: 1, delivered: true }] });
     expect(store.outbox.stats('s')).toEqual({ pending: 0, dead: 0, oldestPendingAtMs: undefined });
     // Ids never repeat: a sender reading on after id 1 still sees the next entry once the table is empty.
-    await queue.submit({ rows: [], deadLetters: [], health: [], outbox: [{ sink: 's', payload: 'D', firstRow: 0, rowCount: 0 }] });
+    await queue.submit({ readings: [], deadLetters: [], health: [], outbox: [{ sink: 's', payload: 'D', firstReading: 0, readingCount: 0 }] });
     expect(store.outbox.pending('s', 1, 10)).toEqual([{ id: 2, payload: 'D', items: 1 }]);
     // A delivered row's refused payloads are kept on their own as dead.
-    await queue.submit({ rows: [], deadLetters: [], health: [], outboxResults: [{ id: 2, delivered: true, refused: [{ sink: 's', payload: 'D', error: 'no' }] }] });
+    await queue.submit({ readings: [], deadLetters: [], health: [], outboxResults: [{ id: 2, delivered: true, refused: [{ sink: 's', payload: 'D', error: 'no' }] }] });
     expect(store.outbox.dead('s')).toMatchObject([{ id: 3, payload: 'D', items: 1, error: 'no' }]);
     await queue.close();
     store.close();
@@ -201,7 +201,7 @@ describe('CommitQueue (group commit)', () => {
     addDevice('d1', '9434765919');
     const commits: number[] = [];
     const queue = new CommitQueue(store.readings, 2, { committed: (_m, rows) => commits.push(rows), commitFailed: () => {} });
-    await Promise.all([1, 2, 3].map((i) => queue.submit({ rows: [row({ messageId: `k${i}` })], deadLetters: [], health: [] })));
+    await Promise.all([1, 2, 3].map((i) => queue.submit({ readings: readingsOf([row({ messageId: `k${i}` })]), deadLetters: [], health: [] })));
     expect(commits).toEqual([2, 1]);
     queue.close();
     store.close();
@@ -212,30 +212,30 @@ describe('CommitQueue (group commit)', () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');
     const queue = new CommitQueue(store.readings, 1_000);
-    const failing = queue.submit({ rows: [row({ deviceId: 'unknown' })], deadLetters: [], health: [] });
-    const other = queue.submit({ rows: [row({ messageId: 'fine' })], deadLetters: [], health: [] });
+    const failing = queue.submit({ readings: readingsOf([row({ deviceId: 'unknown' })]), deadLetters: [], health: [] });
+    const other = queue.submit({ readings: readingsOf([row({ messageId: 'fine' })]), deadLetters: [], health: [] });
     await expect(failing).rejects.toThrow();
     expect(await other).toEqual([true]);
     expect(store.readings.query({}).map((r) => r.messageId)).toEqual(['fine']);
-    const alone = queue.submit({ rows: [row({ deviceId: 'unknown' })], deadLetters: [], health: [] });
+    const alone = queue.submit({ readings: readingsOf([row({ deviceId: 'unknown' })]), deadLetters: [], health: [] });
     await expect(alone).rejects.toThrow();
     expect(queue.healthy()).toBe(false);
-    await queue.submit({ rows: [], deadLetters: [], health: [] });
+    await queue.submit({ readings: [], deadLetters: [], health: [] });
     expect(queue.healthy()).toBe(true);
     queue.close();
-    await expect(queue.submit({ rows: [], deadLetters: [], health: [] })).rejects.toMatchObject({ code: 'GW_STORE_CLOSED' });
+    await expect(queue.submit({ readings: [], deadLetters: [], health: [] })).rejects.toMatchObject({ code: 'GW_STORE_CLOSED' });
     store.close();
     tmp.remove();
   });
 });
 
 describe('SqliteWriterThread', () => {
-  it('commits on its own thread and connection, reporting new and duplicate rows', async () => {
+  it('commits on its own thread and connection, reporting new and duplicate readings', async () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');
     const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
     try {
-      const batch = { rows: [row({ messageId: 'a' }), row({ messageId: 'b' })], deadLetters: [{ deviceId: 'd1', topic: 't', receivedAtMs: 1, payload: Buffer.from('{x'), issues: [] }], health: [{ deviceId: 'd1', seenAtMs: 9 }] };
+      const batch = { readings: readingsOf([row({ messageId: 'a' }), row({ messageId: 'b' })]), deadLetters: [{ deviceId: 'd1', topic: 't', receivedAtMs: 1, payload: Buffer.from('{x'), issues: [] }], health: [{ deviceId: 'd1', seenAtMs: 9 }] };
       expect(await writer.commit(batch)).toEqual({ inserted: [true, true] });
       expect(await writer.commit(batch)).toEqual({ inserted: [false, false] });
       // visible to the main thread's connection at once
@@ -255,11 +255,11 @@ describe('SqliteWriterThread', () => {
     addDevice('d1', '9434765919');
     const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
     try {
-      await expect(writer.commit({ rows: [row({ messageId: 'ok' }), row({ deviceId: 'ghost' })], deadLetters: [], health: [] })).rejects.toMatchObject({
+      await expect(writer.commit({ readings: readingsOf([row({ messageId: 'ok' }), row({ deviceId: 'ghost' })]), deadLetters: [], health: [] })).rejects.toMatchObject({
         code: 'GW_STORE_WRITE_FAILED',
       });
       expect(store.readings.count()).toBe(0);
-      expect(await writer.commit({ rows: [row({ messageId: 'ok' })], deadLetters: [], health: [] })).toEqual({ inserted: [true] });
+      expect(await writer.commit({ readings: readingsOf([row({ messageId: 'ok' })]), deadLetters: [], health: [] })).toEqual({ inserted: [true] });
     } finally {
       await writer.stop();
       store.close();
@@ -274,14 +274,14 @@ describe('SqliteWriterThread', () => {
       const minute = 29_000_000; // a minute number: its values at 0, 10 and 50 s past it
       const at = (s: number) => minute * 60_000 + s * 1000;
       const rows = [row({ value: 120, deviceTakenAtMs: at(0), takenAtMs: at(0) }), row({ value: 140, deviceTakenAtMs: at(10), takenAtMs: at(10) }), row({ value: 200, deviceTakenAtMs: at(50), takenAtMs: at(50) })];
-      store.readings.commit({ rows, deadLetters: [], health: [] });
-      store.readings.commit({ rows: [rows[0] as ReadingRow], deadLetters: [], health: [] }); // a replay
+      store.readings.commit({ readings: readingsOf(rows), deadLetters: [], health: [] });
+      store.readings.commit({ readings: readingsOf([rows[0] as ReadingRow]), deadLetters: [], health: [] }); // a replay
       const rollup = () => new Database(join(tmp.dir, 'gateway.db'), { readonly: true }).prepare('SELECT minute, min, max, sum, count FROM reading_rollups').all();
       expect(rollup()).toEqual([{ minute, min: 120, max: 200, sum: 460, count: 3 }]);
       const latest = () => store.views.latest('9434765919', ['systolic']).map((v) => [v.value, v.takenAtMs]);
       expect(latest()).toEqual([[200, at(50)]]);
       const correct = (r: ReadingRow, action: 'retract' | 'amend', after?: Record<string, number>) =>
-        store.readings.commit({ rows: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', readingKey: r.idempotencyKey, action, before: { systolic: r.value }, after, reason: 'test', requestedBy: 'test', atMs: at(55) }] });
+        store.readings.commit({ readings: [], deadLetters: [], health: [], corrections: [{ deviceId: 'd1', readingKey: r.idempotencyKey, action, before: { systolic: r.value }, after, reason: 'test', requestedBy: 'test', atMs: at(55) }] });
       correct(rows[2] as ReadingRow, 'retract');
       expect(rollup()).toEqual([{ minute, min: 120, max: 140, sum: 260, count: 2 }]);
       expect(latest()).toEqual([[140, at(10)]]); // the retracted latest value gives way to the one before

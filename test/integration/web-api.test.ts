@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
-import { readingKey, systemClock } from '../../src/domain/index.js';
+import { readingKey, systemClock, readingsOf } from '../../src/domain/index.js';
 import type { ReadingRow } from '../../src/domain/index.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
@@ -270,7 +270,7 @@ describe('clinician API', () => {
       rows.push({ idempotencyKey: readingKey({ deviceId: watch.deviceId, deviceTakenAtMs: t, messageId: undefined, values: { heartRate: value } }), deviceId: watch.deviceId, patientNhs: patient, profileId: 'wrist-wearable', metric: 'heartRate', value, unit: '/min', sourceUnit: undefined, deviceTakenAtMs: t, takenAtMs: t, receivedAtMs: t, clockOffsetMs: undefined, messageId: undefined });
     }
     rows.push({ ...(rows[0] as ReadingRow), idempotencyKey: 'spike', value: 190, takenAtMs: spikeAt, deviceTakenAtMs: spikeAt });
-    gw.store.readings.commit({ rows, deadLetters: [], health: [] });
+    gw.store.readings.commit({ readings: readingsOf(rows), deadLetters: [], health: [] });
     const a = await session('dr-a');
     const raw = await api(`/patients/${patient}/readings?metric=heartRate&from=${now - 90 * 86_400_000}&to=${now}&maxPoints=500`, a);
     const res = (await raw.json()) as { buckets: { min: number; max: number; count: number }[] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/domain/index.js';
+import { ManualClock, readingsOf } from '../../src/domain/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { AlertEngine } from '../../src/outputs/alerts/index.js';
 import type { ReadingRow } from '../../src/domain/index.js';
@@ -25,7 +25,7 @@ function harness(options: { breaches?: readonly BreachStart[]; clock?: ManualClo
       return;
     }
     batches.push(plan.work);
-    for (const w of works) for (const r of w.work.rows) options.stored?.add(r.idempotencyKey);
+    for (const w of works) for (const r of w.work.readings) options.stored?.add(r.idempotencyKey);
     plan.settle(true);
   };
   const e: AlertEngine = new AlertEngine({
@@ -35,7 +35,7 @@ function harness(options: { breaches?: readonly BreachStart[]; clock?: ManualClo
       recipientsOf: () => [{ id: 'dr-a', webhookUrl: undefined }],
       existing: (keys) => new Set(keys.filter((k) => options.stored?.has(k) === true)),
     },
-    requestCommit: async () => run([{ work: { rows: [], deadLetters: [], health: [] }, device: undefined }]),
+    requestCommit: async () => run([{ work: { readings: [], deadLetters: [], health: [] }, device: undefined }]),
     committed: () => {},
     clock: options.clock ?? new ManualClock(1_000),
     metrics: { alertChanged: () => {} },
@@ -45,7 +45,7 @@ function harness(options: { breaches?: readonly BreachStart[]; clock?: ManualClo
   return {
     e,
     batches,
-    observe: (device: DeviceContext, rows: readonly ReadingRow[]) => run([{ work: { rows, deadLetters: [], health: [] }, device }]),
+    observe: (device: DeviceContext, rows: readonly ReadingRow[]) => run([{ work: { readings: readingsOf(rows), deadLetters: [], health: [] }, device }]),
     failNext: (n = 1) => (failNext = n),
     changes: () => batches.flatMap((b) => b.alerts ?? []),
     breaches: () => batches.flatMap((b) => b.breaches ?? []),

@@ -7,11 +7,11 @@ const entry: fc.Arbitrary<OutboxEntry> = fc.record(
   {
     sink: fc.constantFrom('influx', 'fhir', 'alert-webhook'),
     payload: fc.string({ maxLength: 40 }),
-    firstRow: fc.nat(50),
-    rowCount: fc.nat(4),
+    firstReading: fc.nat(50),
+    readingCount: fc.nat(4),
     lane: fc.constantFrom('clinician-1', 'clinician-2', ''),
   },
-  { requiredKeys: ['sink', 'payload', 'firstRow', 'rowCount'] },
+  { requiredKeys: ['sink', 'payload', 'firstReading', 'readingCount'] },
 );
 
 describe('outbox entries packed for the writer thread', () => {
@@ -35,12 +35,12 @@ describe('outbox entries packed for the writer thread', () => {
 describe('outboxRows', () => {
   it('keeps an entry only if one of its rows is new or it has none, one row per laned entry and one per other sink', () => {
     const entries: OutboxEntry[] = [
-      { sink: 'influx', payload: 'a', firstRow: 0, rowCount: 3 },
-      { sink: 'influx', payload: 'b', firstRow: 3, rowCount: 3 },
-      { sink: 'fhir', payload: 'c', firstRow: 3, rowCount: 3 },
-      { sink: 'alert', payload: 'd', firstRow: 0, rowCount: 3, lane: 'x' },
-      { sink: 'alert', payload: 'e', firstRow: 3, rowCount: 3, lane: 'y' },
-      { sink: 'influx', payload: 'f', firstRow: 0, rowCount: 0 },
+      { sink: 'influx', payload: 'a', firstReading: 0, readingCount: 3 },
+      { sink: 'influx', payload: 'b', firstReading: 3, readingCount: 3 },
+      { sink: 'fhir', payload: 'c', firstReading: 3, readingCount: 3 },
+      { sink: 'alert', payload: 'd', firstReading: 0, readingCount: 3, lane: 'x' },
+      { sink: 'alert', payload: 'e', firstReading: 3, readingCount: 3, lane: 'y' },
+      { sink: 'influx', payload: 'f', firstReading: 0, readingCount: 0 },
     ];
     const { laned, bySink } = outboxRows(entries, [false, false, false, false, true, false]);
     expect(laned).toEqual([{ sink: 'alert', payload: 'e', lane: 'y' }]);

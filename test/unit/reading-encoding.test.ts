@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ReadingRow } from '../../src/domain/index.js';
+import { readingsOf, rowsOf, type ReadingRow } from '../../src/domain/index.js';
 import { packReadings, toReadings, unpackReadings } from '../../src/store/reading-encoding.js';
 
 const now = Date.now();
@@ -24,8 +24,31 @@ const row = fc.record({
   payloadSha256: fc.option(fc.constantFrom('ab'.repeat(32), 'cd'.repeat(32)), { nil: undefined }),
 }) satisfies fc.Arbitrary<ReadingRow>;
 
+describe('a reading and its values as rows', () => {
+  it('rowsOf and readingsOf undo each other: each reading\'s fields on each of its rows, its payload hash on the first', () => {
+    const value = fc.record({ value: fc.integer({ min: 0, max: 300 }), unit: fc.constantFrom('mm[Hg]', '/min'), sourceUnit: fc.option(fc.constant('kPa'), { nil: undefined }) });
+    const values = fc.uniqueArray(fc.tuple(fc.constantFrom('systolic', 'diastolic', 'pulse', 'spo2'), value), { minLength: 1, maxLength: 4, selector: ([m]) => m });
+    // Readings as the pipeline makes them: a reading's fields from one row, its values its own.
+    const readings = fc.array(fc.tuple(row, values), { maxLength: 12 }).map((list) =>
+      list.map(([r, vs], i) => {
+        const { metric: _m, value: _v, unit: _u, sourceUnit: _s, ...fields } = r;
+        return { ...fields, idempotencyKey: `${r.idempotencyKey}-${i}`, payloadSha256: r.payloadSha256, values: vs.map(([metric, v]) => ({ metric, ...v })) };
+      }),
+    );
+    fc.assert(
+      fc.property(readings, (list) => {
+        const rows = list.flatMap(rowsOf);
+        expect(rows).toHaveLength(list.reduce((n, r) => n + r.values.length, 0));
+        for (const r of list) expect(rowsOf(r).map((x) => x.payloadSha256)).toEqual(r.values.map((_, i) => (i === 0 ? r.payloadSha256 : undefined)));
+        expect(readingsOf(rows)).toEqual(list);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('readings packed for the writer thread', () => {
-  it('group values into readings as the store does, each with the columns of its first row and its values side by side', () => {
+  it('group value rows into readings (readingsOf), each with the columns of its first row and its values side by side', () => {
     // What grouping means, written plainly: a reading runs while the key stays and no metric repeats.
     const oracle = (rows: readonly ReadingRow[]) => {
       const groups: ReadingRow[][] = [];
@@ -43,9 +66,9 @@ describe('readings packed for the writer thread', () => {
     };
     fc.assert(
       fc.property(fc.array(row, { maxLength: 30 }), (rows) => {
-        const tuples = unpackReadings(structuredClone(packReadings(rows)));
+        const tuples = unpackReadings(structuredClone(packReadings(readingsOf(rows))));
         expect(tuples.map((t) => [...t.slice(0, 4), ...t.slice(5)])).toEqual(oracle(rows));
-        expect(toReadings(rows)).toEqual(tuples);
+        expect(toReadings(readingsOf(rows))).toEqual(tuples);
       }),
       { numRuns: 2000 },
     );
@@ -77,7 +100,7 @@ describe('readings packed for the writer thread', () => {
     );
     fc.assert(
       fc.property(fc.array(odd, { maxLength: 30 }), (rows) => {
-        expect(toReadings(rows).map((t) => t[4])).toEqual(oracle(rows));
+        expect(toReadings(readingsOf(rows)).map((t) => t[4])).toEqual(oracle(rows));
       }),
       { numRuns: 300 },
     );
@@ -89,7 +112,7 @@ describe('readings packed for the writer thread', () => {
       unit: metric === 'pulse' ? '/min' : 'mm[Hg]', sourceUnit: i === 0 ? 'kPa' : undefined, deviceTakenAtMs: now - 1000, takenAtMs: now - 900,
       receivedAtMs: now, clockOffsetMs: 100, messageId: 'm-1', payloadSha256: i === 1 ? 'ab'.repeat(32) : undefined,
     }));
-    const packed = packReadings([...rows, ...rows]);
+    const packed = packReadings(readingsOf([...rows, ...rows]));
     expect(packed).toHaveLength(2 * (11 + 3 * 4)); // the same reading twice: the second is refused later by its key
     expect(packed.every((v) => v === null || typeof v !== 'object')).toBe(true);
     const [first] = unpackReadings(structuredClone(packed));
@@ -97,7 +120,7 @@ describe('readings packed for the writer thread', () => {
     expect(JSON.parse(first?.[4] as string)).toEqual({ systolic: [128, 'mm[Hg]', 'kPa'], diastolic: [82, 'mm[Hg]'], pulse: [71, '/min'] });
     expect(first?.[10]).toBe('ab'.repeat(32)); // the reading's hash, from whichever row kept it
     // −0 reaches the rollups as the 0 its values JSON holds.
-    const [zero] = toReadings([{ ...(rows[0] as ReadingRow), value: -0 }]);
+    const [zero] = toReadings(readingsOf([{ ...(rows[0] as ReadingRow), value: -0 }]));
     expect(Object.is(zero?.[12][0], 0)).toBe(true);
   });
 });

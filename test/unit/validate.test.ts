@@ -17,24 +17,23 @@ const reading = (r: Partial<CanonicalReading>): CanonicalReading => ({
 const codes = (r: ReturnType<typeof validateReading>) => (r.ok ? [] : r.error.map((i) => `${i.code}@${i.path}`));
 
 describe('validateReading', () => {
-  it('turns a valid BP reading into one row per value', () => {
+  it('turns a valid BP reading into one reading with its values in the profile\'s units', () => {
     const r = validateReading(bp, reading({}), ctx);
     expect(r.ok).toBe(true);
-    const rows = r.ok ? r.value.rows : [];
-    expect(rows.map((x) => [x.metric, x.value, x.unit])).toEqual([
+    const accepted = r.ok ? r.value.reading : undefined;
+    expect(accepted?.values.map((x) => [x.metric, x.value, x.unit])).toEqual([
       ['systolic', 128, 'mm[Hg]'],
       ['diastolic', 82, 'mm[Hg]'],
       ['pulse', 71, '/min'],
     ]);
-    expect(rows[0]).toMatchObject({ deviceId: 'bp-1', patientNhs: '9434765919', profileId: 'bp-upper-arm', takenAtMs: Date.parse('2026-03-14T08:30:00Z'), receivedAtMs: now });
-    // The values share their reading's key: device time, device, then the message id or the values.
-    expect(new Set(rows.map((x) => x.idempotencyKey)).size).toBe(1);
-    expect(rows[0]?.idempotencyKey).toMatch(/^\d{15}\|bp-1\|[mv]/);
+    expect(accepted).toMatchObject({ deviceId: 'bp-1', patientNhs: '9434765919', profileId: 'bp-upper-arm', takenAtMs: Date.parse('2026-03-14T08:30:00Z'), receivedAtMs: now });
+    // The reading's key: device time, device, then the message id or the values.
+    expect(accepted?.idempotencyKey).toMatch(/^\d{15}\|bp-1\|[mv]/);
   });
 
   it('converts accepted alternative units to the canonical unit and remembers the source unit', () => {
     const r = validateReading(bp, reading({ values: { systolic: 16, diastolic: 10.7 }, units: { systolic: 'kPa', diastolic: 'kPa' } }), ctx);
-    expect(r.ok && r.value.rows.map((x) => [x.value, x.unit, x.sourceUnit])).toEqual([
+    expect(r.ok && r.value.reading.values.map((x) => [x.value, x.unit, x.sourceUnit])).toEqual([
       [120, 'mm[Hg]', 'kPa'],
       [80, 'mm[Hg]', 'kPa'],
     ]);
@@ -43,11 +42,11 @@ describe('validateReading', () => {
   it('accepts common unit spellings (mmHg, °F, lb)', () => {
     expect(validateReading(bp, reading({ units: { systolic: 'mmHg' } }), ctx).ok).toBe(true);
     const t = validateReading(shippedProfile('thermometer'), reading({ values: { bodyTemperature: 99.5 }, units: { bodyTemperature: '°F' } }), ctx);
-    expect(t.ok && t.value.rows[0]?.value).toBe(37.5);
+    expect(t.ok && t.value.reading.values[0]?.value).toBe(37.5);
     const w = validateReading(shippedProfile('weight-scale'), reading({ values: { bodyWeight: 176.4 }, units: { bodyWeight: 'lb' } }), ctx);
-    expect(w.ok && w.value.rows[0]?.value).toBe(80.01);
+    expect(w.ok && w.value.reading.values[0]?.value).toBe(80.01);
     const g = validateReading(shippedProfile('glucose-meter'), reading({ values: { bloodGlucose: 108 }, units: { bloodGlucose: 'mg/dL' } }), ctx);
-    expect(g.ok && g.value.rows[0]?.value).toBe(6);
+    expect(g.ok && g.value.reading.values[0]?.value).toBe(6);
   });
 
   it('rejects an unknown metric, a wrong unit, a non-number and out-of-range values, all at once', () => {
@@ -101,7 +100,7 @@ describe('validateReading', () => {
   it('keys values by message id when given, else by device, metric, time and value', () => {
     const key = (r: CanonicalReading) => {
       const v = validateReading(bp, r, ctx);
-      return v.ok ? v.value.rows[0]?.idempotencyKey : undefined;
+      return v.ok ? v.value.reading.idempotencyKey : undefined;
     };
     expect(key(reading({ messageId: 'a' }))).toBe(key(reading({ messageId: 'a', values: { systolic: 130, diastolic: 82 } })));
     expect(key(reading({ messageId: 'a' }))).not.toBe(key(reading({ messageId: 'b' })));

@@ -31,9 +31,9 @@ export function alertDeliveries(changes: readonly AlertChange[], recipientsOf: (
   for (const change of changes) {
     const message = { eventId: `${change.alert.id}:${change.alert.state}:${change.alert.updatedAtMs}`, ...alertMessage(change) };
     for (const r of recipientsOf(change)) {
-      entries.push({ sink: ALERT_MQTT_SINK, payload: JSON.stringify({ clinicianId: r.id, message } satisfies Delivery), firstRow: 0, rowCount: 0, lane: r.id });
+      entries.push({ sink: ALERT_MQTT_SINK, payload: JSON.stringify({ clinicianId: r.id, message } satisfies Delivery), firstReading: 0, readingCount: 0, lane: r.id });
       if (r.webhookUrl !== undefined) {
-        entries.push({ sink: ALERT_WEBHOOK_SINK, payload: JSON.stringify({ clinicianId: r.id, url: r.webhookUrl, message } satisfies Delivery), firstRow: 0, rowCount: 0, lane: r.id });
+        entries.push({ sink: ALERT_WEBHOOK_SINK, payload: JSON.stringify({ clinicianId: r.id, url: r.webhookUrl, message } satisfies Delivery), firstReading: 0, readingCount: 0, lane: r.id });
       }
     }
   }

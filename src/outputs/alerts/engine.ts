@@ -1,12 +1,12 @@
 import { evaluateThreshold } from '../../clinical/index.js';
-import { GatewayError, readingEnd, refreshed, type Clock, type ReadingRow } from '../../domain/index.js';
+import { GatewayError, refreshed, rowsOf, type Clock, type Reading, type ReadingValue } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { CommitPlan, CommitPlanner, DeviceContext, PlannedWork } from '../../pipeline/index.js';
 import type { AlertRuleSpec } from '../../profiles/index.js';
 import type { PatientOverride } from '../../store/patient-store.js';
 import type { AlertChange, AlertRecord, BreachStart, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
-import { describeNews2, isNews2Input, NEWS2_METRICS, type News2Watch } from './news2-watch.js';
+import { describeNews2, hasNews2Input, isNews2Input, NEWS2_METRICS, type News2Watch } from './news2-watch.js';
 import { checkEscalations, checkSilence, patientCondition, syncWithStore } from './conditions.js';
 import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
 import type { Activity, OwnAlertStore, SharedAlertStore } from './ports.js';
@@ -48,13 +48,13 @@ export interface AlertEngineDeps {
 }
 
 /**
- * The alert rules, planned inside the commit of what causes them. Each commit's new rows go through
+ * The alert rules, planned inside the commit of what causes them. Each commit's new readings go through
  * the profiles' threshold rules in time order (a breach opens one alert, none again while it is open;
  * a value back past the rule's `clearAt` resolves it), live NEWS2 and "data again" for a silent
  * device; the alert changes, their audit entries and their deliveries are written in the same
- * transaction as the rows. The engine's view of what is open changes only once that transaction is
+ * transaction as the readings. The engine's view of what is open changes only once that transaction is
  * durable: if it fails, nothing of it is remembered, the reading is not acknowledged, and its
- * redelivery is evaluated afresh. Rows already stored (a redelivery) change nothing. Changes no
+ * redelivery is evaluated afresh. Readings already stored (a redelivery) change nothing. Changes no
  * reading causes (silence, escalation, home BP averages, corrections, the command line) are planned
  * the same way, in a commit the engine asks for.
  */
@@ -194,10 +194,10 @@ export class AlertEngine implements CommitPlanner {
   }
 
   /**
-   * Plans what a commit's rows cause. A reading whose key came earlier in the same commit is a
-   * duplicate (the store keeps the first); rows whose evaluation changed something are checked
+   * Plans what a commit's readings cause. A reading whose key came earlier in the same commit is a
+   * duplicate (the store keeps the first); readings whose evaluation changed something are checked
    * against the store, and if any is stored already the commit is evaluated again without it (until
-   * every row that matters is known new). On a shared store, what the plan needs is read first.
+   * every reading that matters is known new). On a shared store, what the plan needs is read first.
    */
   plan(works: readonly PlannedWork[]): CommitPlan | undefined | Promise<CommitPlan | undefined> {
     const jobs = this.jobs;
@@ -218,7 +218,7 @@ export class AlertEngine implements CommitPlanner {
     try {
       const checking = jobs.some((j) => j.silence === true);
       shared.corrected = checking && this.corrections !== undefined ? await store.correctionsSince(this.corrections.since) : [];
-      const patients = new Set(works.flatMap((w) => (w.device === undefined || w.work.rows.length === 0 ? [] : [w.device.patientNhs])));
+      const patients = new Set(works.flatMap((w) => (w.device === undefined || w.work.readings.length === 0 ? [] : [w.device.patientNhs])));
       const news2Patients = new Set([...patients, ...jobs.flatMap((j) => j.news2Patients ?? []), ...shared.corrected.map((c) => c.patientNhs)]);
       // Other work (silence, escalation, home BP) may touch any patient: every open alert is read.
       const everyone = jobs.length > 0;
@@ -231,7 +231,7 @@ export class AlertEngine implements CommitPlanner {
       ]);
       if (conditions !== undefined) this.conditions.replace(everyone ? undefined : patients, conditions.alerts, conditions.breaches);
       if (activity !== undefined) shared.activity = activity;
-      // Which rows are stored already is asked only of rows that changed something (usually none),
+      // Which readings are stored already is asked only of readings that changed something (usually none),
       // and the commit evaluated again once they are known.
       const stored = new Map<string, boolean>();
       for (;;) {
@@ -269,13 +269,13 @@ export class AlertEngine implements CommitPlanner {
     return this.commitPlan(planned, jobs, (c) => recipients.get(c) ?? []);
   }
 
-  /** The evaluation of a commit's rows and jobs; undefined when it changes nothing. */
+  /** The evaluation of a commit's readings and jobs; undefined when it changes nothing. */
   private planOn(works: readonly PlannedWork[], jobs: readonly Job[], existing: (keys: readonly string[]) => ReadonlySet<string>): { tx: AlertTx; corrected: ReadonlySet<string> } | undefined {
     const seen = new Set<string>();
-    const fresh: { device: DeviceContext | undefined; rows: readonly ReadingRow[] }[] = [];
+    const fresh: { device: DeviceContext | undefined; readings: readonly Reading[] }[] = [];
     const corrected = new Set<string>();
     for (const { device, work } of works) {
-      fresh.push({ device, rows: device === undefined ? NO_ROWS : firstReadings(work.rows, seen) });
+      fresh.push({ device, readings: device === undefined ? NO_READINGS : firstReadings(work.readings, seen) });
       if (device !== undefined && (work.corrections?.length ?? 0) > 0) corrected.add(device.patientNhs);
     }
     const excluded = new Set<string>();
@@ -297,20 +297,20 @@ export class AlertEngine implements CommitPlanner {
 
   private commitPlan({ tx, corrected }: { tx: AlertTx; corrected: ReadonlySet<string> }, jobs: readonly Job[], recipients: (change: AlertChange) => readonly Recipient[]): CommitPlan {
     const outbox = tx.changes.length === 0 ? [] : [...alertDeliveries(tx.changes, recipients), ...(this.careRecord?.entries(tx.changes) ?? [])];
-    const work: CommitBatch = { rows: [], deadLetters: [], health: [], alerts: tx.changes, breaches: tx.breaches, outbox };
+    const work: CommitBatch = { readings: [], deadLetters: [], health: [], alerts: tx.changes, breaches: tx.breaches, outbox };
     return { work, settle: (committed) => (committed ? this.committed(tx, corrected) : this.failed(tx, jobs)) };
   }
 
-  private evaluate(fresh: readonly { device: DeviceContext | undefined; rows: readonly ReadingRow[] }[], excluded: ReadonlySet<string>, jobs: readonly Job[]): AlertTx {
+  private evaluate(fresh: readonly { device: DeviceContext | undefined; readings: readonly Reading[] }[], excluded: ReadonlySet<string>, jobs: readonly Job[]): AlertTx {
     const tx = new AlertTx(this.conditions);
     const now = this.deps.clock.now();
-    // Jobs first: they were asked for before these rows were planned (e.g. taking in an alert resolved by hand).
+    // Jobs first: they were asked for before these readings were planned (e.g. taking in an alert resolved by hand).
     for (const job of jobs) job.run(tx, now);
     const overrides = this.overrides?.() ?? NO_OVERRIDES; // read once a commit
-    for (const { device, rows } of fresh) {
-      if (device === undefined || rows.length === 0) continue;
-      const kept = excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.idempotencyKey));
-      if (kept.length > 0) this.evaluateRows(tx, device, kept, now, overrides);
+    for (const { device, readings } of fresh) {
+      if (device === undefined || readings.length === 0) continue;
+      const kept = excluded.size === 0 ? readings : readings.filter((r) => !excluded.has(r.idempotencyKey));
+      if (kept.length > 0) this.evaluateReadings(tx, device, kept, now, overrides);
     }
     return tx;
   }
@@ -351,59 +351,74 @@ export class AlertEngine implements CommitPlanner {
     return o === undefined ? rule : { ...rule, above: o.above, below: o.below, clearAt: o.clearAt, message: `${rule.message ?? rule.id} (this patient's threshold, set by ${o.setBy})` };
   }
 
-  /** One device's new rows: "data again" for a silent device, NEWS2, then each threshold rule in time order. */
-  private evaluateRows(tx: AlertTx, device: DeviceContext, rows: readonly ReadingRow[], now: number, overrides: ReadonlyMap<string, RuleOverride>): void {
+  /** One device's new readings: "data again" for a silent device, NEWS2, then each threshold rule in time order. */
+  private evaluateReadings(tx: AlertTx, device: DeviceContext, readings: readonly Reading[], now: number, overrides: ReadonlyMap<string, RuleOverride>): void {
     if (device.profile.staleAfterMinutes !== undefined) {
       const key = keyOf(device.patientNhs, device.deviceId, NO_DATA);
       const silent = tx.get(key)?.alert;
       if (silent !== undefined) {
         tx.changes.push({ alert: { ...silent, state: 'resolved', updatedAtMs: now }, by: 'rules', note: 'data received again' });
         tx.set(key, undefined);
-        for (const r of rows) tx.relevantKeys.add(r.idempotencyKey);
+        for (const r of readings) tx.relevantKeys.add(r.idempotencyKey);
       }
     }
-    this.evaluateNews2(tx, device.patientNhs, rows, now);
+    this.evaluateNews2(tx, device.patientNhs, readings, now);
     const byMetric = rulesByMetric(device.profile);
     if (byMetric.size === 0) return;
-    // Samples in time order (a batch may come in any order).
-    const ordered = rows.every((r, i) => i === 0 || (rows[i - 1] as ReadingRow).takenAtMs <= r.takenAtMs) ? rows : [...rows].sort((a, b) => a.takenAtMs - b.takenAtMs);
-    for (const s of ordered) {
-      for (const profileRule of byMetric.get(s.metric) ?? []) {
-        const rule = this.ruleFor(device.patientNhs, profileRule, overrides);
-        const key = conditionKey(device, rule.id);
-        const current = tx.get(key);
-        if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember
-        // Taken before the reading that opened the alert (a backlog, another worker's share, arriving
-        // late): it says nothing of the patient now, so it never resolves it (the safer choice).
-        if (current?.alert?.sampleAtMs !== undefined && s.takenAtMs < current.alert.sampleAtMs) continue;
-        const { state, transition } = evaluateThreshold(rule, current?.state ?? { open: false }, s.value, s.takenAtMs);
-        let alert = current?.alert;
-        if (transition === 'open') {
-          const reading = rows.filter((r) => r.takenAtMs === s.takenAtMs);
-          alert = { ...newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now), observationId: this.careRecord?.observationOf(device, reading, s.metric), sampleAtMs: s.takenAtMs };
-          tx.changes.push({ alert, by: 'rules', note: undefined });
-        } else if (transition === 'resolve' && alert !== undefined) {
-          tx.changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now, sampleAtMs: s.takenAtMs }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
-          alert = undefined;
-        }
-        tx.set(key, { state, alert });
-        const breachChanged = state.breachSinceMs !== current?.state.breachSinceMs;
-        if (breachChanged) tx.breaches.push({ key, sinceMs: state.breachSinceMs });
-        if (transition !== undefined || breachChanged) tx.relevantKeys.add(s.idempotencyKey);
+    // Readings in time order (a batch may come in any order).
+    const ordered = readings.every((r, i) => i === 0 || (readings[i - 1] as Reading).takenAtMs <= r.takenAtMs) ? readings : [...readings].sort((a, b) => a.takenAtMs - b.takenAtMs);
+    for (const reading of ordered) {
+      for (const s of reading.values) this.evaluateValue(tx, device, reading, s, byMetric.get(s.metric), now, overrides);
+    }
+  }
+
+  /** One value of a reading against the threshold rules on its metric. */
+  private evaluateValue(
+    tx: AlertTx,
+    device: DeviceContext,
+    reading: Reading,
+    s: ReadingValue,
+    rules: readonly AlertRuleSpec[] | undefined,
+    now: number,
+    overrides: ReadonlyMap<string, RuleOverride>,
+  ): void {
+    if (rules === undefined) return;
+    const takenAtMs = reading.takenAtMs;
+    for (const profileRule of rules) {
+      const rule = this.ruleFor(device.patientNhs, profileRule, overrides);
+      const key = conditionKey(device, rule.id);
+      const current = tx.get(key);
+      if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember
+      // Taken before the reading that opened the alert (a backlog, another worker's share, arriving
+      // late): it says nothing of the patient now, so it never resolves it (the safer choice).
+      if (current?.alert?.sampleAtMs !== undefined && takenAtMs < current.alert.sampleAtMs) continue;
+      const { state, transition } = evaluateThreshold(rule, current?.state ?? { open: false }, s.value, takenAtMs);
+      let alert = current?.alert;
+      if (transition === 'open') {
+        const observationId = this.careRecord?.observationOf(device, rowsOf(reading), s.metric);
+        alert = { ...newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now), observationId, sampleAtMs: takenAtMs };
+        tx.changes.push({ alert, by: 'rules', note: undefined });
+      } else if (transition === 'resolve' && alert !== undefined) {
+        tx.changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now, sampleAtMs: takenAtMs }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
+        alert = undefined;
       }
+      tx.set(key, { state, alert });
+      const breachChanged = state.breachSinceMs !== current?.state.breachSinceMs;
+      if (breachChanged) tx.breaches.push({ key, sinceMs: state.breachSinceMs });
+      if (transition !== undefined || breachChanged) tx.relevantKeys.add(reading.idempotencyKey);
     }
   }
 
   /** One NEWS2 alert per patient: opened when the response calls for one, resolved when it no longer does. */
-  private evaluateNews2(tx: AlertTx, patientNhs: string, rows: readonly ReadingRow[], now: number): void {
-    if (this.news2 === undefined || !rows.some(isNews2Input)) return;
+  private evaluateNews2(tx: AlertTx, patientNhs: string, readings: readonly Reading[], now: number): void {
+    if (this.news2 === undefined || !hasNews2Input(readings)) return;
     tx.news2Patients.add(patientNhs);
-    const score = this.news2.update(patientNhs, rows, now);
+    const score = this.news2.update(patientNhs, readings, now);
     if (score === undefined) return;
     const severity = score.response === 'urgent-ward-based' ? 'warning' : 'critical';
     const before = tx.changes.length;
     patientCondition(tx, patientNhs, NEWS2, score.alerting, severity, describeNews2(score), score.total, now);
-    if (tx.changes.length > before) for (const r of rows) if (isNews2Input(r)) tx.relevantKeys.add(r.idempotencyKey);
+    if (tx.changes.length > before) for (const r of readings) if (r.values.some(isNews2Input)) tx.relevantKeys.add(r.idempotencyKey);
   }
 
   /** Scores these patients' NEWS2 again from the store (after corrections, or at start-up). */
@@ -436,27 +451,24 @@ export class AlertEngine implements CommitPlanner {
 }
 
 /**
- * A commit's rows less the readings whose key came earlier in it (`seen`: keys met so far), which
- * the store refuses as duplicates; readings grouped as the store groups them ({@link readingEnd}).
- * The rows themselves when nothing is dropped.
+ * A commit's readings less those whose key came earlier in it (`seen`: keys met so far), which the
+ * store refuses as duplicates; the readings themselves when none is dropped.
  */
-function firstReadings(rows: readonly ReadingRow[], seen: Set<string>): readonly ReadingRow[] {
-  let kept: ReadingRow[] | undefined;
-  for (let from = 0; from < rows.length; ) {
-    const to = readingEnd(rows, from);
-    const key = (rows[from] as ReadingRow).idempotencyKey;
-    if (seen.has(key)) kept ??= rows.slice(0, from);
+function firstReadings(readings: readonly Reading[], seen: Set<string>): readonly Reading[] {
+  let kept: Reading[] | undefined;
+  for (let i = 0; i < readings.length; i++) {
+    const r = readings[i] as Reading;
+    if (seen.has(r.idempotencyKey)) kept ??= readings.slice(0, i);
     else {
-      seen.add(key);
-      if (kept !== undefined) for (let i = from; i < to; i++) kept.push(rows[i] as ReadingRow);
+      seen.add(r.idempotencyKey);
+      kept?.push(r);
     }
-    from = to;
   }
-  return kept ?? rows;
+  return kept ?? readings;
 }
 
 const NO_OVERRIDES: ReadonlyMap<string, RuleOverride> = new Map();
-const NO_ROWS: readonly ReadingRow[] = Object.freeze([]);
+const NO_READINGS: readonly Reading[] = Object.freeze([]);
 
 /** Each device's condition keys by rule, made once per connection rather than once per value. */
 const conditionKeys = new WeakMap<DeviceContext, Map<string, string>>();

@@ -1,5 +1,5 @@
 import { news2, News2Response, type News2Input, type News2Score } from '../../clinical/index.js';
-import type { ReadingRow } from '../../domain/index.js';
+import type { Reading } from '../../domain/index.js';
 
 /** Which stored metric feeds which NEWS2 parameter [NEWS2 chart 1]. Consciousness and oxygen use never come from devices. */
 export const NEWS2_METRICS = {
@@ -15,6 +15,9 @@ type Parameter = (typeof NEWS2_METRICS)[keyof typeof NEWS2_METRICS];
 
 /** Whether a stored value feeds NEWS2. */
 export const isNews2Input = (r: { readonly metric: string }): boolean => Object.hasOwn(NEWS2_METRICS, r.metric);
+
+/** Whether any of these readings carries a NEWS2 parameter. */
+export const hasNews2Input = (readings: readonly Reading[]): boolean => readings.some((r) => r.values.some(isNews2Input));
 
 /** One bit per parameter: which of them are inside the window, as a number. */
 const BIT: Readonly<Record<Parameter, number>> = { respiratoryRate: 1, spo2: 2, systolic: 4, pulse: 8, temperature: 16 };
@@ -44,8 +47,8 @@ export class News2Watch {
    * The patient's NEWS2 after these newly stored values; undefined when it cannot have changed (no
    * NEWS2 parameter among them, the same values again, none dropped out of the window).
    */
-  update(patientNhs: string, rows: readonly ReadingRow[], nowMs: number): (News2Score & { alerting: boolean }) | undefined {
-    if (!rows.some(isNews2Input)) return undefined;
+  update(patientNhs: string, readings: readonly Reading[], nowMs: number): (News2Score & { alerting: boolean }) | undefined {
+    if (!hasNews2Input(readings)) return undefined;
     const since = nowMs - this.windowMs;
     let changed = false;
     let values = this.latest.get(patientNhs);
@@ -53,17 +56,20 @@ export class News2Watch {
       changed = true;
       values = this.loaded(patientNhs, since);
     }
-    for (const r of rows) {
-      if (!isNews2Input(r)) continue;
-      const parameter = NEWS2_METRICS[r.metric as keyof typeof NEWS2_METRICS];
-      const known = values.get(parameter);
-      if (known === undefined) {
-        changed = true;
-        values.set(parameter, { value: r.value, atMs: r.takenAtMs });
-      } else if (r.takenAtMs >= known.atMs) {
-        if (known.value !== r.value || known.atMs < since) changed = true;
-        known.value = r.value;
-        known.atMs = r.takenAtMs;
+    for (const r of readings) {
+      const atMs = r.takenAtMs;
+      for (const v of r.values) {
+        if (!isNews2Input(v)) continue;
+        const parameter = NEWS2_METRICS[v.metric as keyof typeof NEWS2_METRICS];
+        const known = values.get(parameter);
+        if (known === undefined) {
+          changed = true;
+          values.set(parameter, { value: v.value, atMs });
+        } else if (atMs >= known.atMs) {
+          if (known.value !== v.value || known.atMs < since) changed = true;
+          known.value = v.value;
+          known.atMs = atMs;
+        }
       }
     }
     return this.score(patientNhs, values, since, changed);

@@ -4,7 +4,7 @@
  * besides clinicians.
  */
 import { randomUUID } from 'node:crypto';
-import type { ReadingRow } from '../../domain/index.js';
+import type { ReadingRow, ReadingValue } from '../../domain/index.js';
 import type { DeviceContext } from '../../pipeline/index.js';
 import type { AlertRuleSpec, DeviceProfile } from '../../profiles/index.js';
 import type { AlertChange, AlertRecord, OutboxEntry } from '../../store/reading-store.js';
@@ -42,7 +42,7 @@ export const RANK: Readonly<Record<AlertRecord['severity'], number>> = { info: 0
 
 export const breachesNow = (rule: AlertRuleSpec, value: number): boolean => (rule.above !== undefined ? value > rule.above : rule.below !== undefined && value < rule.below);
 
-export function describe(rule: AlertRuleSpec, s: ReadingRow): string {
+export function describe(rule: AlertRuleSpec, s: ReadingValue): string {
   const condition = rule.above !== undefined ? `above ${rule.above}` : `below ${String(rule.below)}`;
   return rule.message ?? `${s.metric} ${s.value} ${s.unit} is ${condition}${rule.durationMinutes !== undefined ? ` for ${rule.durationMinutes} minutes` : ''}`;
 }

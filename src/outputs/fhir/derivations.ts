@@ -162,7 +162,7 @@ export class Derivations {
     }
     const moved = next.lastReadingId !== state.lastReadingId || next.lastCorrectionId !== state.lastCorrectionId;
     if (derived.length === 0 && !moved) return;
-    await this.submit({ rows: [], deadLetters: [], health: [], outbox, derived, derivationState: [next] });
+    await this.submit({ readings: [], deadLetters: [], health: [], outbox, derived, derivationState: [next] });
   }
 
   /** The periods a stored (or corrected) value falls in. */
@@ -283,4 +283,4 @@ function derivedMetrics(p: DeviceProfile): string[] {
   return [...summarised, ...(p.fhir?.homeBloodPressureAverage !== undefined && bp?.systolic !== undefined ? [bp.systolic] : [])];
 }
 
-const entry = (planned: PlannedObservation): OutboxEntry => ({ sink: FHIR_SINK, payload: JSON.stringify({ ...planned, replace: true }), firstRow: 0, rowCount: 0 });
+const entry = (planned: PlannedObservation): OutboxEntry => ({ sink: FHIR_SINK, payload: JSON.stringify({ ...planned, replace: true }), firstReading: 0, readingCount: 0 });

@@ -47,7 +47,7 @@ export function alertsInCareRecord(gatewayId: string): {
     entries: (changes) =>
       changes.flatMap((change) => {
         const planned = alertFlag(gatewayId, change);
-        return planned === undefined ? [] : [{ sink: FHIR_SINK, payload: JSON.stringify(planned), firstRow: 0, rowCount: 0 }];
+        return planned === undefined ? [] : [{ sink: FHIR_SINK, payload: JSON.stringify(planned), firstReading: 0, readingCount: 0 }];
       }),
   };
 }

@@ -29,11 +29,10 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
   }
 
   async commit(batch: CommitBatch): Promise<CommitReceipt> {
-    const readings = toReadings(batch.rows);
+    const readings = toReadings(batch.readings);
     return this.db.transaction(async (tx) => {
-      const stored = await insertReadings(tx, readings);
-      const inserted = readings.flatMap((t, i) => t[11].map(() => stored[i] === true));
-      await noteProfileMetrics(tx, readings.filter((_, i) => stored[i] === true));
+      const inserted = await insertReadings(tx, readings);
+      await noteProfileMetrics(tx, readings.filter((_, i) => inserted[i] === true));
       for (const c of batch.corrections ?? []) await correct(tx, c);
       const deadLetters = new PgDeadLetters(tx);
       for (const d of batch.deadLetters) await deadLetters.insert(d);
@@ -70,7 +69,7 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
       for (const r of batch.reviews ?? []) {
         await tx.execute('INSERT INTO patient_reviews (patient_nhs, by, at) VALUES ($1, $2, $3) ON CONFLICT (patient_nhs) DO UPDATE SET by = excluded.by, at = excluded.at', [r.patientNhs, r.by, r.atMs]);
       }
-      await rollUp(tx, readings.filter((_, i) => stored[i] === true));
+      await rollUp(tx, readings.filter((_, i) => inserted[i] === true));
       const announcer = this.announcer;
       for (const payload of announcer?.payloads(batch) ?? []) await tx.query('SELECT pg_notify($1, $2)', [announcer?.channel, payload]);
       // Last: the devices' health rows are the ones commits from several workers share, so their locks are held only until the commit.

@@ -13,15 +13,15 @@ import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
 import { PROFILES_OF_METRIC, READING_QUERIES } from './reading-queries.js';
 
-/** A commit batch with its values grouped into readings. */
-type EncodedBatch = Omit<CommitBatch, 'rows'> & { readonly readings: readonly ReadingTuple[] };
+/** A commit batch with its readings as bound to the INSERT. */
+type EncodedBatch = Omit<CommitBatch, 'readings'> & { readonly readings: readonly ReadingTuple[] };
 
 /** A commit batch as handed to the writer thread: its readings and outbox entries packed ({@link packReadings}, {@link packOutbox}). */
-export type PackedBatch = Omit<CommitBatch, 'rows' | 'outbox'> & { readonly readings: PackedReadings; readonly outbox: PackedOutbox };
+export type PackedBatch = Omit<CommitBatch, 'readings' | 'outbox'> & { readonly readings: PackedReadings; readonly outbox: PackedOutbox };
 
 export const packBatch = (batch: CommitBatch): PackedBatch => {
-  const { rows, outbox, ...rest } = batch;
-  return { ...rest, readings: packReadings(rows), outbox: packOutbox(outbox ?? []) };
+  const { readings, outbox, ...rest } = batch;
+  return { ...rest, readings: packReadings(readings), outbox: packOutbox(outbox ?? []) };
 };
 
 /** A reading's values as one per row, shown retracted ones and all (the `reading_values` view). */
@@ -114,11 +114,7 @@ export class SqliteReadingStore implements ReadingStore {
         return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
       });
       this.rollUp(batch.readings, ids);
-      // One flag per value, as the batch's rows came.
-      const inserted: boolean[] = [];
-      batch.readings.forEach((t, i) => {
-        for (let n = 0; n < t[11].length; n++) inserted.push(ids[i] !== undefined);
-      });
+      const inserted = ids.map((id) => id !== undefined);
       for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
@@ -132,8 +128,7 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   commit(batch: CommitBatch): CommitReceipt {
-    const { rows, ...rest } = batch;
-    return this.commitEncoded({ ...rest, readings: toReadings(rows) });
+    return this.commitEncoded({ ...batch, readings: toReadings(batch.readings) });
   }
 
   /** Commits a batch packed for the writer thread (its input). */
