@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledProfilesDir, ConfigSchema } from '../src/config/index.js';
-import { systemClock, type ReadingRow } from '../src/domain/index.js';
+import { systemClock, type Reading } from '../src/domain/index.js';
 import { createLogger } from '../src/observability/index.js';
 import { FHIR_SINK, FhirClient, FhirDelivery, fhirOutputSender, fhirPlanner, FhirValidator, noAuth } from '../src/outputs/fhir/index.js';
 import { CommitQueue } from '../src/pipeline/index.js';
@@ -45,13 +45,18 @@ function plannedLines(readings: number): string[] {
   for (let i = 0; i < readings; i++) {
     const deviceId = `bench-${i % 100}`;
     const patientNhs = PATIENTS[i % 2] as string;
-    const base = { deviceId, patientNhs, profileId: profile.id, unit: 'mm[Hg]', sourceUnit: undefined, deviceTakenAtMs: t0 + i * 1000, takenAtMs: t0 + i * 1000, receivedAtMs: t0 + i * 1000, clockOffsetMs: undefined, messageId: `m${i}` };
-    const rows: ReadingRow[] = [
-      { ...base, idempotencyKey: `${i}s`, metric: 'systolic', value: 110 + (i % 60) },
-      { ...base, idempotencyKey: `${i}d`, metric: 'diastolic', value: 70 + (i % 30) },
-      { ...base, idempotencyKey: `${i}p`, metric: 'pulse', value: 55 + (i % 40), unit: '/min' },
-    ];
-    for (const e of plan({ deviceId, patientNhs, profile }, rows, Buffer.from(`payload ${i}`))) lines.push(e.payload);
+    const base = { deviceId, patientNhs, profileId: profile.id, deviceTakenAtMs: t0 + i * 1000, takenAtMs: t0 + i * 1000, receivedAtMs: t0 + i * 1000, clockOffsetMs: undefined, messageId: `m${i}` };
+    const reading: Reading = {
+      ...base,
+      idempotencyKey: `${i}`,
+      payloadSha256: undefined,
+      values: [
+        { metric: 'systolic', value: 110 + (i % 60), unit: 'mm[Hg]', sourceUnit: undefined },
+        { metric: 'diastolic', value: 70 + (i % 30), unit: 'mm[Hg]', sourceUnit: undefined },
+        { metric: 'pulse', value: 55 + (i % 40), unit: '/min', sourceUnit: undefined },
+      ],
+    };
+    for (const e of plan({ deviceId, patientNhs, profile }, reading, Buffer.from(`payload ${i}`))) lines.push(e.payload);
   }
   return lines;
 }

@@ -1,5 +1,5 @@
 import { homeBpAverage, monitoringRuns, type HomeBpAverage, type HomeBpReading } from '../clinical/index.js';
-import { err, GatewayError, ok, parseNhsNumber, type Clock, type ReadingRow, type Result } from '../domain/index.js';
+import { err, GatewayError, ok, parseNhsNumber, type Clock, type Reading, type Result } from '../domain/index.js';
 import type { DeviceRegistry } from '../devices/index.js';
 import type { ClinicianRegistry } from '../clinicians/index.js';
 import { planCorrection, type CorrectionContext, type DeviceContext } from '../pipeline/index.js';
@@ -112,7 +112,7 @@ export function bandOf(thresholds: readonly Threshold[], metric: string): { low:
 }
 
 /** What a retraction needs from the gateway: the outputs' entries for a corrected reading. */
-export type CorrectionOutbox = (device: DeviceContext, corrected: readonly ReadingRow[], payload: Buffer, correction: CorrectionContext) => readonly { readonly sink: string; readonly payload: string }[];
+export type CorrectionOutbox = (device: DeviceContext, corrected: Reading, payload: Buffer, correction: CorrectionContext) => readonly { readonly sink: string; readonly payload: string }[];
 
 export interface CareDeps {
   readonly store: CareStore;

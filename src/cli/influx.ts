@@ -1,4 +1,4 @@
-import { GatewayError, type ReadingRow } from '../domain/index.js';
+import { GatewayError, readingsOf } from '../domain/index.js';
 import { influxPlanner } from '../outputs/influx/index.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
 import { loadProfiles } from '../profiles/index.js';
@@ -28,14 +28,15 @@ export async function influxBackfill(global: GlobalOptions, o: { since: string; 
       queued += pending.length;
       pending = [];
     };
-    for (const rows of readingsOf(await store.readings.query({ sinceMs }))) {
-      const profile = profiles.get((rows[0] as ReadingRow).profileId);
+    // Rows come in (time, reading, position) order: a reading's rows together.
+    for (const reading of readingsOf(await store.readings.query({ sinceMs }))) {
+      const profile = profiles.get(reading.profileId);
       if (profile === undefined) {
         skipped += 1;
         continue;
       }
       // The same planning as at ingest; no rows in this commit, so every entry is kept.
-      for (const o of plan({ deviceId: (rows[0] as ReadingRow).deviceId, patientNhs: (rows[0] as ReadingRow).patientNhs, profile }, rows, Buffer.alloc(0))) pending.push({ ...o, firstReading: 0, readingCount: 0 });
+      for (const o of plan({ deviceId: reading.deviceId, patientNhs: reading.patientNhs, profile }, reading, Buffer.alloc(0))) pending.push({ ...o, firstReading: 0, readingCount: 0 });
       if (pending.length >= ENTRIES_PER_COMMIT) await flush();
     }
     await flush();
@@ -43,16 +44,4 @@ export async function influxBackfill(global: GlobalOptions, o: { since: string; 
     if (o.json) stdout.json(result);
     else stdout.line(`queued ${queued} points for InfluxDB (readings since ${result.since})${skipped ? `; ${skipped} skipped: profile no longer loaded` : ''}`);
   });
-}
-
-/** Groups stored values back into readings: same device, device time and message. */
-function* readingsOf(rows: readonly ReadingRow[]): Generator<ReadingRow[]> {
-  const groups = new Map<string, ReadingRow[]>();
-  for (const r of rows) {
-    const key = `${r.deviceId}|${r.deviceTakenAtMs}|${r.messageId ?? ''}`;
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [r]);
-    else group.push(r);
-  }
-  yield* groups.values();
 }

@@ -124,6 +124,13 @@ export function readingsOf(rows: readonly ReadingRow[]): Reading[] {
   return out;
 }
 
+/** The one reading these rows hold (rows of one stored reading, as the store reads them back). */
+export function readingFromRows(rows: readonly ReadingRow[]): Reading {
+  const [reading, ...more] = readingsOf(rows);
+  if (reading === undefined || more.length > 0) throw new Error(`expected the rows of one reading, got ${rows.length === 0 ? 'none' : `${more.length + 1} readings`}`);
+  return reading;
+}
+
 /**
  * Where the reading that starts at `rows[from]` ends (exclusive). A reading's values come together
  * and share its key; a metric seen again under the same key starts another reading, which its key

@@ -1,4 +1,4 @@
-import { err, IssueCode, issue, ok, type Issue, type ReadingRow, type Result } from '../domain/index.js';
+import { err, IssueCode, issue, ok, readingFromRows, type Issue, type Reading, type ReadingRow, type Result } from '../domain/index.js';
 import type { DeviceProfile } from '../profiles/index.js';
 import type { Correction, StoredReading } from '../store/reading-store.js';
 import { validateReading } from './validate.js';
@@ -13,11 +13,11 @@ export interface CorrectionRequest {
   readonly requestedBy: string;
 }
 
-/** A correction ready to commit: the record, and the reading's rows as they become. */
+/** A correction ready to commit: the record, and the reading as it becomes (its values as first stored beside it). */
 export interface PlannedCorrection {
   readonly correction: Correction;
   readonly original: readonly ReadingRow[];
-  readonly corrected: readonly ReadingRow[];
+  readonly corrected: Reading;
   readonly status: 'amended' | 'entered-in-error';
   /** The reading already stands as asked (a repeated correction): nothing to write or send. */
   readonly unchanged: boolean;
@@ -38,7 +38,7 @@ export function planCorrection(profile: DeviceProfile, rows: readonly StoredRead
   const original = rows.map((r) => (r.firstValue === undefined ? r : { ...r, value: r.firstValue }));
   const base = { deviceId: first.deviceId, readingKey: first.idempotencyKey, before, reason: request.reason, requestedBy: request.requestedBy, atMs };
   if (request.action === 'retract') {
-    return ok({ correction: { ...base, action: 'retract', after: undefined }, original, corrected: rows, status: 'entered-in-error', unchanged: retracted });
+    return ok({ correction: { ...base, action: 'retract', after: undefined }, original, corrected: readingFromRows(rows), status: 'entered-in-error', unchanged: retracted });
   }
   if (retracted) return err([issue(IssueCode.ReadingRetracted, '', 'the reading was retracted; send a new reading instead')]);
   const sent = request.values ?? {};
@@ -55,5 +55,5 @@ export function planCorrection(profile: DeviceProfile, rows: readonly StoredRead
   const corrected = rows.map((r) => ({ ...r, value: value.get(r.metric) ?? r.value }));
   const after = Object.fromEntries(corrected.map((r) => [r.metric, r.value]));
   const unchanged = rows.every((r) => r.status === 'amended' && r.value === after[r.metric]);
-  return ok({ correction: { ...base, action: 'amend', after }, original, corrected, status: 'amended', unchanged });
+  return ok({ correction: { ...base, action: 'amend', after }, original, corrected: readingFromRows(corrected), status: 'amended', unchanged });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { atPath, err, IssueCode, issue, ok, rowsOf, type CanonicalReading, type Clock, type Issue, type Reading, type ReadingRow, type Result } from '../domain/index.js';
+import { atPath, err, IssueCode, issue, ok, type CanonicalReading, type Clock, type Issue, type Reading, type ReadingRow, type Result } from '../domain/index.js';
 import { CorrectionPayloadSchema, mapPayload, parsePayload, StatusPayloadSchema, type DeviceProfile, type PayloadSchema } from '../profiles/index.js';
 import type { EitherPort } from '../store/async-port.js';
 import type { CommitBatch, DeadLetter, HealthUpdate, OutboxEntry, ReadingStore } from '../store/reading-store.js';
@@ -54,17 +54,17 @@ export interface IngestMetrics {
 export type ReadingLookup = Pick<EitherPort<ReadingStore>, 'readingsAt'>;
 
 /**
- * What one stored reading (its rows) must also be sent to, as outbox entries (e.g. a time-series
- * point, an Observation). `payload` is the raw message that carried it.
+ * What one stored reading must also be sent to, as outbox entries (e.g. a time-series point, an
+ * Observation). `payload` is the raw message that carried it.
  */
 export type OutputPlanner = (
   device: DeviceContext,
-  rows: readonly ReadingRow[],
+  reading: Reading,
   payload: Buffer,
   correction?: CorrectionContext,
 ) => readonly { readonly sink: string; readonly payload: string }[];
 
-/** Planning for a corrected reading: `rows` are as corrected; `original` as first stored. */
+/** Planning for a corrected reading: the reading as corrected; `original` its values as first stored. */
 export interface CorrectionContext {
   readonly status: 'amended' | 'entered-in-error';
   readonly original: readonly ReadingRow[];
@@ -79,9 +79,9 @@ export const noOutputs: OutputPlanner = () => NO_ENTRIES;
 export function allOutputs(planners: readonly OutputPlanner[]): OutputPlanner {
   const [only] = planners;
   if (planners.length === 1 && only !== undefined) return only;
-  return (device, rows, payload, correction) => {
+  return (device, reading, payload, correction) => {
     const out: { readonly sink: string; readonly payload: string }[] = [];
-    for (const plan of planners) for (const entry of plan(device, rows, payload, correction)) out.push(entry);
+    for (const plan of planners) for (const entry of plan(device, reading, payload, correction)) out.push(entry);
     return out;
   };
 }
@@ -206,10 +206,7 @@ export class Ingestor {
       if (result.ok) {
         const reading = result.value.reading;
         if (reading.takenAtMs > readingAtMs) readingAtMs = reading.takenAtMs;
-        // The outputs plan from the reading's values as rows: made only when there are outputs.
-        if (this.extras.outputs !== undefined) {
-          for (const o of this.extras.outputs(device, rowsOf(reading), payload)) outbox.push({ sink: o.sink, payload: o.payload, firstReading: accepted.length, readingCount: 1 });
-        }
+        for (const o of this.outputs(device, reading, payload)) outbox.push({ sink: o.sink, payload: o.payload, firstReading: accepted.length, readingCount: 1 });
         accepted.push(reading);
         clockDrift ||= result.value.time.clockDrift;
         clockOffsetMs = result.value.time.clockOffsetMs ?? clockOffsetMs;
@@ -291,7 +288,7 @@ export class Ingestor {
     const t = parseTimestamp(request.takenAt, 'takenAt', device.profile.timeZone);
     if (!t.ok) return this.reject(device, topic, payload, receivedAtMs, [t.error], request.messageId);
     const rows = (await this.lookup.readingsAt(device.deviceId, t.value)).filter((r) => request.messageId === undefined || r.messageId === request.messageId);
-    if (new Set(rows.map((r) => `${r.messageId}|${r.receivedAtMs}`)).size > 1) {
+    if (new Set(rows.map((r) => r.idempotencyKey)).size > 1) {
       const why = issue(IssueCode.ReadingUnknown, 'messageId', 'several readings were taken at this time: give the messageId');
       return this.reject(device, topic, payload, receivedAtMs, [why], request.messageId);
     }

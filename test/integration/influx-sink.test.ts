@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '@influxdata/influxdb-client';
+import { readingFromRows } from '../../src/domain/index.js';
 import { InfluxPointSink, classify, readingPoint } from '../../src/outputs/influx/index.js';
 import { row } from '../contracts/reading-store.contract.js';
 import { shippedProfile } from '../helpers/profiles.js';
@@ -17,7 +18,7 @@ describe.skipIf(victoriaMetricsMissing)('InfluxPointSink against a real InfluxDB
   const sinkFor = (url: string) => new InfluxPointSink({ url, token: 'unused', org: 'vitals', bucket: 'vitals', timeoutMs: 2_000, batchSize: 100 });
   const bp = shippedProfile('bp-upper-arm');
   const point = (t: number, systolic: number) =>
-    readingPoint(bp, [row({ metric: 'systolic', value: systolic, takenAtMs: t }), row({ metric: 'diastolic', value: 80, takenAtMs: t })], 'p-key');
+    readingPoint(bp, readingFromRows([row({ metric: 'systolic', value: systolic, takenAtMs: t }), row({ metric: 'diastolic', value: 80, takenAtMs: t })]), 'p-key');
 
   it('writes points with their tags and fields at millisecond precision, and a rewrite changes nothing', async () => {
     const sink = sinkFor(vm.url);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
-import { connectDevice } from '../helpers/mqtt.js';
+import { collect, connectDevice } from '../helpers/mqtt.js';
 import { clockFrom, isoAgo } from '../helpers/clock.js';
 
 let gw: TestGateway;
@@ -86,6 +86,26 @@ describe('readings over MQTT', () => {
       await device.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify(batch), { qos: 1 });
       expect(gw.store.readings.query({ metric: 'heartRate' })).toHaveLength(60);
       expect(gw.store.readings.query({ metric: 'steps' })).toHaveLength(2);
+    } finally {
+      await device.endAsync();
+    }
+  });
+
+  it('corrects only a reading it can single out: two readings of one time need their message ids', async () => {
+    const creds = await gw.addDevice('pulse-oximeter');
+    const device = await connectDevice(gw.url, creds);
+    try {
+      const rejected = await collect(device, `devices/${creds.deviceId}/rejected`);
+      const at = isoAgo(600_000);
+      const later = isoAgo(300_000);
+      // Two readings taken at one time, without message ids (keyed by their values), and one with an id.
+      await device.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify([{ takenAt: at, values: { spo2: 97 } }, { takenAt: at, values: { spo2: 95 } }]), { qos: 1 });
+      await device.publishAsync(`devices/${creds.deviceId}/readings`, JSON.stringify({ messageId: 'ox-9', takenAt: later, values: { spo2: 93 } }), { qos: 1 });
+      await device.publishAsync(`devices/${creds.deviceId}/corrections`, JSON.stringify({ takenAt: at, action: 'retract' }), { qos: 1 });
+      expect(await rejected.next()).toMatchObject({ issues: [{ code: 'reading-unknown', path: 'messageId' }] });
+      await device.publishAsync(`devices/${creds.deviceId}/corrections`, JSON.stringify({ takenAt: later, messageId: 'ox-9', action: 'retract' }), { qos: 1 });
+      expect(gw.store.readings.query({ deviceId: creds.deviceId }).map((r) => [r.value, r.status])).toEqual([[97, 'final'], [95, 'final'], [93, 'entered-in-error']]);
+      expect(rejected.messages).toHaveLength(1);
     } finally {
       await device.endAsync();
     }

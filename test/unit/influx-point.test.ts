@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { patientPseudonym } from '../../src/domain/index.js';
+import { patientPseudonym, readingFromRows } from '../../src/domain/index.js';
 import { influxPlanner, pseudonymizer, readingPoint, toLine } from '../../src/outputs/influx/index.js';
 import { row } from '../contracts/reading-store.contract.js';
 import { shippedProfile } from '../helpers/profiles.js';
@@ -8,17 +8,17 @@ import { shippedProfile } from '../helpers/profiles.js';
 describe('readingPoint', () => {
   it('makes one point per reading: measurement per metric family, values as fields, bounded tags, reading time', () => {
     const rows = [row({ metric: 'systolic', value: 128, takenAtMs: 5_000 }), row({ metric: 'diastolic', value: 82, takenAtMs: 5_000 }), row({ metric: 'pulse', value: 71, takenAtMs: 5_000 })];
-    expect(readingPoint(shippedProfile('bp-upper-arm'), rows, 'pk')).toEqual({
+    expect(readingPoint(shippedProfile('bp-upper-arm'), readingFromRows(rows), 'pk')).toEqual({
       measurement: 'blood_pressure',
       tags: { device: 'd1', profile: 'bp-upper-arm', patient: 'pk' },
       fields: { systolic: 128, diastolic: 82, pulse: 71 },
       timeMs: 5_000,
     });
-    expect(readingPoint(shippedProfile('wrist-wearable'), [row({ metric: 'heartRate', value: 61 })], 'pk').measurement).toBe('wearable');
+    expect(readingPoint(shippedProfile('wrist-wearable'), readingFromRows([row({ metric: 'heartRate', value: 61 })]), 'pk').measurement).toBe('wearable');
   });
 
   it('never puts the NHS number in a tag', () => {
-    const point = readingPoint(shippedProfile('thermometer'), [row({ metric: 'bodyTemperature', value: 37 })], patientPseudonym(Buffer.alloc(32, 1), '9434765919'));
+    const point = readingPoint(shippedProfile('thermometer'), readingFromRows([row({ metric: 'bodyTemperature', value: 37 })]), patientPseudonym(Buffer.alloc(32, 1), '9434765919'));
     expect(JSON.stringify(point)).not.toContain('9434765919');
   });
 });
@@ -42,7 +42,7 @@ describe('influxPlanner', () => {
     ] as const) {
       const profile = shippedProfile(profileId);
       const rows = Object.entries(values).map(([metric, value]) => row({ metric, value, takenAtMs: 1_773_477_000_123, deviceId: `dev ${profileId}` }));
-      expect(plan({ deviceId: rows[0]!.deviceId, patientNhs: rows[0]!.patientNhs, profile }, rows, Buffer.alloc(0))).toEqual([{ sink: 'influx', payload: toLine(readingPoint(profile, rows, pseudonym(rows[0]!.patientNhs))) }]);
+      expect(plan({ deviceId: rows[0]!.deviceId, patientNhs: rows[0]!.patientNhs, profile }, readingFromRows(rows), Buffer.alloc(0))).toEqual([{ sink: 'influx', payload: toLine(readingPoint(profile, readingFromRows(rows), pseudonym(rows[0]!.patientNhs))) }]);
     }
   });
 
@@ -60,8 +60,8 @@ describe('influxPlanner', () => {
         const plan = influxPlanner(key);
         for (const { profile, metrics, value } of readings) {
           const rows = metrics.map((metric, i) => row({ metric, value: value + i, takenAtMs: 1_000 + i, profileId: profile.id }));
-          const [entry] = plan({ deviceId: rows[0]!.deviceId, patientNhs: rows[0]!.patientNhs, profile }, rows, Buffer.alloc(0));
-          expect(entry?.payload).toBe(toLine(readingPoint(profile, rows, pseudonym(rows[0]!.patientNhs))));
+          const [entry] = plan({ deviceId: rows[0]!.deviceId, patientNhs: rows[0]!.patientNhs, profile }, readingFromRows(rows), Buffer.alloc(0));
+          expect(entry?.payload).toBe(toLine(readingPoint(profile, readingFromRows(rows), pseudonym(rows[0]!.patientNhs))));
         }
       }),
       { numRuns: 300 },

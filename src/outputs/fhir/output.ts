@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
-import { RetryClass, type Clock } from '../../domain/index.js';
+import { RetryClass, rowsOf, type Clock } from '../../domain/index.js';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { OutputPlanner } from '../../pipeline/index.js';
@@ -22,10 +22,11 @@ const OUTBOX_ROWS_PER_SEND = 16;
  * outbox entries written with the reading.
  */
 export function fhirPlanner(gateway: { id: string; version: string }): OutputPlanner {
-  return (device, rows, payload, correction) => {
+  return (device, reading, payload, correction) => {
     if (device.profile.fhir === undefined) return [];
+    const rows = rowsOf(reading);
     // A reading's own message; a correction's is the correction message.
-    const payloadSha256 = (correction === undefined ? rows.find((r) => r.payloadSha256 !== undefined)?.payloadSha256 : undefined) ?? createHash('sha256').update(payload).digest('hex');
+    const payloadSha256 = (correction === undefined ? reading.payloadSha256 : undefined) ?? createHash('sha256').update(payload).digest('hex');
     const origin = { gatewayId: gateway.id, gatewayVersion: gateway.version, deviceId: device.deviceId, serial: device.serial, profile: device.profile, payloadSha256 };
     if (correction === undefined) return readingObservations(origin, rows).map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));
     return correctedObservations(origin, rows, correction.original, correction.status).map((p) => ({ sink: FHIR_SINK, payload: JSON.stringify(p) }));

@@ -1,4 +1,4 @@
-import { patientPseudonym, type Clock, type ReadingRow } from '../../domain/index.js';
+import { patientPseudonym, type Clock, type ReadingValue } from '../../domain/index.js';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { OutputPlanner } from '../../pipeline/index.js';
@@ -32,22 +32,21 @@ export function influxPlanner(key: Uint8Array): OutputPlanner {
   const pseudonym = pseudonymizer(key);
   const series = new Map<string, string>();
   const orders = new Map<string, FieldOrder>();
-  return ({ profile }, rows, _payload, correction) => {
-    const first = rows[0];
+  return ({ profile }, reading, _payload, correction) => {
     // An amended reading is written again: the same series and time overwrite the point. The write
     // API cannot delete, so a retracted reading's point stays (the gateway's store and FHIR say so).
-    if (first === undefined || correction?.status === 'entered-in-error') return [];
-    const id = `${first.deviceId}|${profile.id}|${first.patientNhs}`;
+    if (reading.values.length === 0 || correction?.status === 'entered-in-error') return [];
+    const id = `${reading.deviceId}|${profile.id}|${reading.patientNhs}`;
     let prefix = series.get(id);
     if (prefix === undefined) {
-      const { measurement, tags } = readingPoint(profile, [first], pseudonym(first.patientNhs));
+      const { measurement, tags } = readingPoint(profile, reading, pseudonym(reading.patientNhs));
       series.set(id, (prefix = seriesKey(measurement, tags)));
     }
-    return [{ sink: INFLUX_SINK, payload: `${prefix} ${fields(profile.id, rows, orders)} ${Math.trunc(first.takenAtMs)}` }];
+    return [{ sink: INFLUX_SINK, payload: `${prefix} ${fields(profile.id, reading.values, orders)} ${Math.trunc(reading.takenAtMs)}` }];
   };
 }
 
-/** The order of a reading's rows with their metric names sorted, by the metrics it came with. */
+/** The order of a reading's values with their metric names sorted, by the metrics it came with. */
 interface FieldOrder {
   readonly metrics: readonly string[];
   readonly order: readonly number[];
@@ -58,24 +57,24 @@ interface FieldOrder {
  * with the same metrics in the same order, so the sorted order is kept for the last sequence seen
  * per profile and worked out again only when the sequence changes.
  */
-function fields(profileId: string, rows: readonly ReadingRow[], orders: Map<string, FieldOrder>): string {
+function fields(profileId: string, values: readonly ReadingValue[], orders: Map<string, FieldOrder>): string {
   let known = orders.get(profileId);
-  if (known === undefined || !sameMetrics(known.metrics, rows)) {
-    const metrics = rows.map((r) => r.metric);
+  if (known === undefined || !sameMetrics(known.metrics, values)) {
+    const metrics = values.map((r) => r.metric);
     const order = metrics.map((_, i) => i).sort((a, b) => compare(metrics[a] as string, metrics[b] as string));
     orders.set(profileId, (known = { metrics, order }));
   }
   let line = '';
   for (const i of known.order) {
-    const r = rows[i] as ReadingRow;
+    const r = values[i] as ReadingValue;
     line += line === '' ? `${r.metric}=${String(r.value)}` : `,${r.metric}=${String(r.value)}`;
   }
   return line;
 }
 
-function sameMetrics(metrics: readonly string[], rows: readonly ReadingRow[]): boolean {
-  if (metrics.length !== rows.length) return false;
-  for (let i = 0; i < rows.length; i++) if ((rows[i] as ReadingRow).metric !== metrics[i]) return false;
+function sameMetrics(metrics: readonly string[], values: readonly ReadingValue[]): boolean {
+  if (metrics.length !== values.length) return false;
+  for (let i = 0; i < values.length; i++) if ((values[i] as ReadingValue).metric !== metrics[i]) return false;
   return true;
 }
 

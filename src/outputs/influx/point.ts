@@ -1,4 +1,4 @@
-import type { ReadingRow } from '../../domain/index.js';
+import type { Reading } from '../../domain/index.js';
 import type { DeviceProfile } from '../../profiles/index.js';
 
 /** A time-series point, independent of any client library. */
@@ -23,17 +23,16 @@ const MEASUREMENT: Readonly<Record<DeviceProfile['deviceClass'], string>> = {
 };
 
 /**
- * The point for one stored reading (its rows share device, time and message). Tags stay bounded:
+ * The point for one stored reading: its values as fields. Tags stay bounded:
  * device id, profile id and the patient's pseudonym — never the NHS number, never a message id.
  * The point's time is the reading's (clock-corrected) time, so rewriting it is idempotent.
  */
-export function readingPoint(profile: DeviceProfile, rows: readonly ReadingRow[], patientPseudonym: string): PointData {
-  const first = rows[0];
-  if (first === undefined) throw new Error('a point needs at least one value');
+export function readingPoint(profile: DeviceProfile, reading: Reading, patientPseudonym: string): PointData {
+  if (reading.values.length === 0) throw new Error('a point needs at least one value');
   return {
     measurement: MEASUREMENT[profile.deviceClass],
-    tags: { device: first.deviceId, profile: profile.id, patient: patientPseudonym },
-    fields: Object.fromEntries(rows.map((r) => [r.metric, r.value])),
-    timeMs: first.takenAtMs,
+    tags: { device: reading.deviceId, profile: profile.id, patient: patientPseudonym },
+    fields: Object.fromEntries(reading.values.map((v) => [v.metric, v.value])),
+    timeMs: reading.takenAtMs,
   };
 }
