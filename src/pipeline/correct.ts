@@ -32,6 +32,8 @@ export interface PlannedCorrection {
 export function planCorrection(profile: DeviceProfile, rows: readonly StoredReading[], request: CorrectionRequest, atMs: number): Result<PlannedCorrection, Issue[]> {
   const first = rows[0];
   if (first === undefined) return err([issue(IssueCode.ReadingUnknown, '', 'no stored reading matches')]);
+  // One reading's rows share its key; readings taken at one time are told apart by their message ids.
+  if (rows.some((r) => r.idempotencyKey !== first.idempotencyKey)) return err([issue(IssueCode.ReadingUnknown, 'messageId', 'several readings were taken at this time: give the messageId')]);
   const retracted = rows.some((r) => r.status === 'entered-in-error');
   const before = Object.fromEntries(rows.map((r) => [r.metric, r.value]));
   // The reading as first stored: its identity in outputs (e.g. FHIR identifiers) is computed from it.

@@ -288,10 +288,6 @@ export class Ingestor {
     const t = parseTimestamp(request.takenAt, 'takenAt', device.profile.timeZone);
     if (!t.ok) return this.reject(device, topic, payload, receivedAtMs, [t.error], request.messageId);
     const rows = (await this.lookup.readingsAt(device.deviceId, t.value)).filter((r) => request.messageId === undefined || r.messageId === request.messageId);
-    if (new Set(rows.map((r) => r.idempotencyKey)).size > 1) {
-      const why = issue(IssueCode.ReadingUnknown, 'messageId', 'several readings were taken at this time: give the messageId');
-      return this.reject(device, topic, payload, receivedAtMs, [why], request.messageId);
-    }
     const planned = planCorrection(device.profile, rows, { ...request, requestedBy: `device:${device.deviceId}` }, receivedAtMs);
     if (!planned.ok) return this.reject(device, topic, payload, receivedAtMs, planned.error, request.messageId);
     const { correction, corrected, original, status, unchanged } = planned.value;
