@@ -96,6 +96,15 @@ beforeAll(async () => {
 });
 afterAll(() => provider.stop());
 
+/**
+ * A request to the test's gateway on a connection of its own. Each test starts a gateway of its own
+ * on the one web port the provider knows a redirect URI for: a connection kept alive to the earlier
+ * test's gateway on that port would be taken again and found closed ("other side closed").
+ */
+function toGateway(url: string, init: { redirect?: 'manual'; headers?: Record<string, string> } = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...init.headers, connection: 'close' } });
+}
+
 /** A gateway with single sign-on through the test provider, and accounts to sign in as. */
 async function gatewayWithSso(o: { issuer?: string; port?: number; publicHost?: string } = {}): Promise<Sso> {
   const tmp = tempDir();
@@ -147,7 +156,7 @@ async function atProvider(authorizeUrl: string, login: string, o: { abort?: bool
 
 /** `/auth/oidc` → the provider → back: the callback URL and the pending-sign-in cookie the gateway set. */
 async function toCallback(sso: Sso, login: string, o: { abort?: boolean } = {}): Promise<{ callback: string; pending: string }> {
-  const start = await fetch(`${sso.web}/auth/oidc`, { redirect: 'manual' });
+  const start = await toGateway(`${sso.web}/auth/oidc`, { redirect: 'manual' });
   expect(start.status).toBe(303);
   const jar = new CookieJar();
   jar.take(start);
@@ -166,7 +175,7 @@ async function toCallback(sso: Sso, login: string, o: { abort?: boolean } = {}):
 /** The gateway's callback, fetched as the browser would (on the gateway's 127.0.0.1 address). */
 async function callBack(sso: Sso, callback: string, pending: string | undefined): Promise<Response> {
   const url = new URL(callback);
-  return fetch(`${sso.web}${url.pathname}${url.search}`, { redirect: 'manual', headers: pending === undefined ? {} : { cookie: `vg_oidc=${pending}` } });
+  return toGateway(`${sso.web}${url.pathname}${url.search}`, { redirect: 'manual', headers: pending === undefined ? {} : { cookie: `vg_oidc=${pending}` } });
 }
 
 function sessionOf(res: Response): string | undefined {
@@ -176,7 +185,7 @@ function sessionOf(res: Response): string | undefined {
 }
 
 async function me(sso: Sso, session: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${sso.web}/api/v1/me`, { headers: { cookie: `vg_session=${session}` } });
+  const res = await toGateway(`${sso.web}/api/v1/me`, { headers: { cookie: `vg_session=${session}` } });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -196,7 +205,7 @@ async function expectRefused(sso: Sso, res: Response, message: RegExp, actor = '
 describe('single sign-on through an OpenID Connect provider', () => {
   it('the sign-in page offers the provider beside local sign-in', async () => {
     const sso = await gatewayWithSso();
-    const page = await (await fetch(`${sso.web}/auth/sign-in`)).text();
+    const page = await (await toGateway(`${sso.web}/auth/sign-in`)).text();
     expect(page).toContain('action="/auth/sign-in"');
     expect(page).toContain(`href="/auth/oidc">${LABEL}</a>`);
   });
@@ -283,8 +292,8 @@ describe('single sign-on through an OpenID Connect provider', () => {
 
   it('keeps local sign-in working when the provider cannot be reached, and says so', async () => {
     const sso = await gatewayWithSso({ issuer: `http://127.0.0.1:${await freePort()}` });
-    await expectRefused(sso, await fetch(`${sso.web}/auth/oidc`, { redirect: 'manual' }), /not available at the moment/);
-    const local = await fetch(`${sso.web}/auth/sign-in`);
+    await expectRefused(sso, await toGateway(`${sso.web}/auth/oidc`, { redirect: 'manual' }), /not available at the moment/);
+    const local = await toGateway(`${sso.web}/auth/sign-in`);
     expect(local.status).toBe(200);
   });
 
