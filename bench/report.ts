@@ -23,7 +23,7 @@ const ROWS: readonly Row[] = [
   ['other processes CPU (cores)', (t) => fixed(2)(t.otherCores)],
   ['messages per group commit', (t) => (t.groupCommit === undefined ? '–' : int(t.groupCommit.messagesPerCommit))],
   ['group commit mean (ms)', (t) => (t.groupCommit === undefined ? '–' : fixed(1)(t.groupCommit.meanMs))],
-  ['time inside group commits', (t) => (t.groupCommit === undefined ? '–' : `${fixed(0)(t.groupCommit.shareOfTime * 100)}%`)],
+  ['commits in flight (mean)', (t) => (t.groupCommit === undefined ? '–' : fixed(2)(t.groupCommit.meanInFlight))],
   ['idle devices connected', (t) => (t.idle === undefined ? '–' : int(t.idle.devices))],
   ['broker RSS before → after (MiB)', (t) => (t.idle === undefined ? '–' : `${fixed(1)(t.idle.rssBeforeMiB)} → ${fixed(1)(t.idle.rssAfterMiB)}`)],
   ['RSS per 1,000 idle devices (MiB)', (t) => (t.idle === undefined ? '–' : fixed(1)(t.idle.miBPer1000))],

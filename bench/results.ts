@@ -37,8 +37,11 @@ export interface TargetSummary {
     readonly commits: number;
     readonly messagesPerCommit: number;
     readonly meanMs: number;
-    /** Share of the load's wall time the event loop spent inside commits. */
-    readonly shareOfTime: number;
+    /**
+     * Commits being planned or written, on average (their durations summed ÷ the load's wall time):
+     * above 1 when the writer is sent the next commit while it writes one.
+     */
+    readonly meanInFlight: number;
   };
   readonly idle?: {
     readonly devices: number;
@@ -224,7 +227,7 @@ export function summarizeTarget({ load, idle, commitsUnderLoad: commits }: Targe
             commits: commits.commits,
             messagesPerCommit: load.totalAcked / commits.commits,
             meanMs: (commits.seconds * 1000) / commits.commits,
-            shareOfTime: (commits.seconds * 1000) / load.wallMs,
+            meanInFlight: (commits.seconds * 1000) / load.wallMs,
           },
         }),
     ...(idle === undefined

@@ -73,8 +73,11 @@ export const ConfigSchema = z
       .object({
         /** Readings per message (array or vendor batch). */
         maxBatchReadings: z.number().int().min(1).max(10_000).default(1_000),
-        /** A group commit is flushed early once it holds this many rows. */
-        maxRowsPerCommit: z.number().int().min(1).max(100_000).default(5_000),
+        /**
+         * A commit starts as soon as this many readings wait and the writer can take one, without
+         * waiting for the turn of the event loop to end (what waits meanwhile joins the next commit).
+         */
+        maxRowsPerCommit: z.number().int().min(1).max(100_000).default(500),
         /** How far ahead of the gateway's clock a reading's (corrected) time may be. */
         maxFutureSkewMs: Ms.default(5 * 60_000),
         /** A device clock off by more than this is flagged as drifting and corrected. */

@@ -44,6 +44,7 @@ export const GatewayErrorCode = {
   GW_STORE_CLOSED: { retry: RetryClass.Transient, summary: 'The store is closed (the gateway is stopping).' },
   GW_STORE_WRITE_FAILED: { retry: RetryClass.Transient, summary: 'A commit to the SQLite store failed (disk, lock or writer thread).' },
   GW_STORE_UNREACHABLE: { retry: RetryClass.Transient, summary: 'The PostgreSQL store cannot be reached or opened (server down, address, credentials, database).' },
+  GW_COMMIT_UNSETTLED: { retry: RetryClass.Transient, summary: 'A commit planned while the one before it was being written needed that one settled first (it failed, or the plan found a reading already stored): it is planned again once that one is settled.' },
   GW_ALERT_CONFLICT: { retry: RetryClass.Transient, summary: 'Another gateway sharing the store opened or changed an alert a commit was planned on: the commit is planned afresh.' },
   // Broker
   GW_BROKER_LISTEN_FAILED: { retry: RetryClass.Permanent, summary: 'The MQTT listener could not bind its host and port.' },

@@ -17,11 +17,18 @@ export interface CommitPlan {
 
 /**
  * Adds to a commit what its readings cause, in the same transaction: the alert rules engine. Called
- * with a commit's works in order just before it is written (one commit at a time: every earlier
- * commit is settled), and again for each work alone if the group fails.
+ * with a commit's works in order just before it is written, and again for each work alone if the
+ * group fails. With a pipelined writer the commit before may still be being written: the plan is made
+ * on what that one will change, plans settle in the order they were made, and when one fails every
+ * plan made after it fails too (its commit is refused and its work planned afresh).
  */
 export interface CommitPlanner {
   plan(works: readonly PlannedWork[]): CommitPlan | undefined | Promise<CommitPlan | undefined>;
+  /**
+   * Whether the next plan may be made while a commit is being written (on what that one changes). A
+   * planner without it is only ever called with every earlier commit settled.
+   */
+  pipelines?(): boolean;
   /**
    * Whether a failed commit was refused because another gateway sharing the store changed what the
    * plan was made on (an alert opened or changed meanwhile): the same work is then planned afresh and
@@ -32,6 +39,8 @@ export interface CommitPlanner {
 
 /** How many times one batch is planned afresh after conflicts before it fails like any other commit. */
 const MAX_REPLANS = 5;
+
+const EMPTY: CommitBatch = { readings: [], deadLetters: [], health: [] };
 
 /**
  * Told once whether a submission is durable: `inserted[from + i]` says whether its reading `i` was new
@@ -45,7 +54,17 @@ interface Pending extends PlannedWork {
 
 /** Where a group commit goes: the SQLite store in this thread, or its writer thread. */
 export interface ReadingWriter {
-  commit(batch: CommitBatch): Promise<CommitReceipt> | CommitReceipt;
+  /**
+   * `afterPrevious`: the batch was planned while the commit sent before it was being written, on what
+   * that one changes; a pipelined writer refuses it (`GW_COMMIT_UNSETTLED`) if that one failed.
+   */
+  commit(batch: CommitBatch, afterPrevious?: boolean): Promise<CommitReceipt> | CommitReceipt;
+  /**
+   * True for a writer that takes a commit while the one before is being written (its own thread),
+   * writes them in the order sent, and honours `afterPrevious`: the queue then keeps two commits in
+   * flight, so the writer never waits for the main thread to plan and send the next one.
+   */
+  readonly pipelined?: boolean;
 }
 
 export interface CommitStats {
@@ -63,12 +82,24 @@ export interface CommitStats {
  * submitter's promise settles only after that transaction is durable. This is what lets the broker
  * hold each QoS 1 PUBACK until its reading is committed while still writing tens of thousands of
  * readings per second: one fsync per batch, not per message, and batches grow with the load.
+ *
+ * A pipelined writer gets the next commit while it writes one (two in flight), so it is never idle
+ * while the main thread plans, packs and sends: commits still settle in order, and a commit planned
+ * on one that then fails is refused by the writer and planned afresh once that failure is handled.
+ * After any failure the queue drains (one commit at a time) before it pipelines again.
  */
 export class CommitQueue {
   private pending: Pending[] = [];
   private pendingReadings = 0;
   private scheduled: NodeJS.Immediate | undefined;
-  private writing: Promise<void> | undefined;
+  /** Commits started and not yet settled (each with its failure handled), and the last of them. */
+  private inFlight = 0;
+  private last: Promise<void> = Promise.resolve();
+  /** Plans of the commits in flight, in the order made (see {@link held}). */
+  private readonly unsettledPlans = new Set<CommitPlan>();
+  /** Set when a commit fails: no commit starts beside another until the queue is empty again. */
+  private draining = false;
+  private readonly depth: number;
   private closed = false;
   private lastCommitFailed = false;
   private planner: CommitPlanner | undefined;
@@ -77,7 +108,9 @@ export class CommitQueue {
     private readonly writer: ReadingWriter,
     private readonly maxReadingsPerCommit: number,
     private readonly stats: CommitStats = { committed: () => {}, commitFailed: () => {} },
-  ) {}
+  ) {
+    this.depth = writer.pipelined === true ? 2 : 1;
+  }
 
   private readonly watchers: ((committed: CommitBatch) => void)[] = [];
 
@@ -116,54 +149,59 @@ export class CommitQueue {
     }
     this.pending.push({ work, device, settled });
     this.pendingReadings += work.readings.length;
-    if (this.writing !== undefined) return; // the running commit's completion flushes
+    if (!this.canStart()) return; // a running commit's completion flushes
     if (this.pendingReadings >= this.maxReadingsPerCommit) this.flush();
     else this.scheduled ??= setImmediate(() => this.flush());
   }
 
-  /** Starts a commit of everything pending, unless one is running. */
+  /**
+   * Whether a commit may start now: none running, or one running on a pipelined writer with all well
+   * and a planner (if any) able to plan beside it.
+   */
+  private canStart(): boolean {
+    if (this.inFlight === 0) return true;
+    return this.inFlight < this.depth && !this.draining && (this.planner === undefined || this.planner.pipelines?.() === true);
+  }
+
+  /** Starts a commit of everything pending, if one may start. */
   private flush(): void {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    if (this.writing !== undefined || this.pending.length === 0) return;
+    if (this.pending.length === 0 || !this.canStart()) return;
+    if (this.inFlight === 0) this.draining = false;
     const batch = this.pending;
     this.pending = [];
     this.pendingReadings = 0;
-    this.writing = this.write(batch).finally(() => {
-      this.writing = undefined;
+    const before = this.inFlight === 0 ? undefined : this.last;
+    this.inFlight++;
+    this.last = this.write(batch, before).finally(() => {
+      this.inFlight--;
       this.flush();
     });
   }
 
-  private async write(batch: Pending[], replans = 0): Promise<void> {
+  /**
+   * Plans and writes one batch. `before`: the commit still in flight when this one started, which
+   * settles (with any failure handled) before this one does.
+   */
+  private async write(batch: Pending[], before?: Promise<void>, replans = 0): Promise<void> {
     const started = performance.now();
-    let inserted: readonly boolean[];
+    let inserted: readonly boolean[] = [];
     let plan: CommitPlan | undefined;
-    let combined: CommitBatch;
+    let combined: CommitBatch = EMPTY;
+    let failure: { error: unknown } | undefined;
     try {
-      plan = await this.planner?.plan(batch);
+      plan = this.held(await this.planner?.plan(batch));
       const works = batch.map((p) => p.work);
       combined = combine(plan === undefined ? works : [...works, plan.work]);
-      const receipt = await this.writer.commit(combined);
+      const receipt = await this.writer.commit(combined, before !== undefined && this.planner !== undefined);
       inserted = receipt.inserted;
     } catch (error) {
-      plan?.settle(false);
-      if (plan !== undefined && replans < MAX_REPLANS && this.planner?.conflict?.(error) === true) {
-        this.stats.replanned?.();
-        return this.write(batch, replans + 1);
-      }
-      // One bad message must not sink the others that shared its transaction: commit each alone
-      // (each planned afresh, on what is committed by then).
-      if (batch.length > 1) {
-        for (const p of batch) await this.write([p]);
-        return;
-      }
-      // A change refused as stale (another gateway changed the alert first) is no failure of the store.
-      if (this.planner?.conflict?.(error) !== true) this.lastCommitFailed = true;
-      this.stats.commitFailed(batch.length);
-      for (const p of batch) p.settled(undefined, 0, error);
-      return;
+      failure = { error };
+      this.draining = true; // nothing more starts beside it before its failure is handled
     }
+    if (before !== undefined) await before;
+    if (failure !== undefined) return this.failed(batch, plan, failure.error, replans);
     this.lastCommitFailed = false;
     plan?.settle(true);
     this.stats.committed(batch.length, inserted.length, performance.now() - started);
@@ -175,6 +213,45 @@ export class CommitQueue {
     }
   }
 
+  /** A plan, kept until settled, and settled once. */
+  private held(plan: CommitPlan | undefined): CommitPlan | undefined {
+    if (plan === undefined) return undefined;
+    const held: CommitPlan = {
+      work: plan.work,
+      settle: (committed) => {
+        if (this.unsettledPlans.delete(held)) plan.settle(committed);
+      },
+    };
+    this.unsettledPlans.add(held);
+    return held;
+  }
+
+  /**
+   * A commit failed (every earlier one settled by now): planned afresh, or each message alone, or
+   * failed. The plans of commits started beside it, made on it, fail with it (the writer refuses
+   * their commits) before anything is planned again.
+   */
+  private async failed(batch: Pending[], plan: CommitPlan | undefined, error: unknown, replans: number): Promise<void> {
+    plan?.settle(false);
+    for (const later of [...this.unsettledPlans]) later.settle(false);
+    // Planned on a commit that then failed, or on one the plan needed settled: planned afresh on what is committed now.
+    if (error instanceof GatewayError && error.code === 'GW_COMMIT_UNSETTLED' && replans < MAX_REPLANS) return this.write(batch, undefined, replans + 1);
+    if (plan !== undefined && replans < MAX_REPLANS && this.planner?.conflict?.(error) === true) {
+      this.stats.replanned?.();
+      return this.write(batch, undefined, replans + 1);
+    }
+    // One bad message must not sink the others that shared its transaction: commit each alone
+    // (each planned afresh, on what is committed by then).
+    if (batch.length > 1) {
+      for (const p of batch) await this.write([p]);
+      return;
+    }
+    // A change refused as stale (another gateway changed the alert first) is no failure of the store.
+    if (this.planner?.conflict?.(error) !== true) this.lastCommitFailed = true;
+    this.stats.commitFailed(batch.length);
+    for (const p of batch) p.settled(undefined, 0, error);
+  }
+
   /** False from a failed commit until the next one succeeds (for `/healthz`). */
   healthy(): boolean {
     return !this.lastCommitFailed;
@@ -184,7 +261,7 @@ export class CommitQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.flush();
-    while (this.writing !== undefined) await this.writing;
+    while (this.inFlight > 0) await this.last;
   }
 }
 

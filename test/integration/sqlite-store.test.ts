@@ -267,6 +267,32 @@ describe('SqliteWriterThread', () => {
     }
   });
 
+  it('writes commits in the order sent, and refuses unwritten each one sent planned on a commit that failed', async () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
+    const batch = (deviceId: string, messageId: string) => ({ readings: readingsOf([row({ deviceId, messageId })]), deadLetters: [], health: [] });
+    const outcome = (p: Promise<unknown>) => p.then((r) => r, (e: GatewayError) => e.code);
+    try {
+      // Sent together, none awaited: the thread takes each in turn.
+      const answers = await Promise.all([
+        outcome(writer.commit(batch('d1', 'a'), true)), // planned on a commit this thread never wrote: refused
+        outcome(writer.commit(batch('d1', 'b'))),
+        outcome(writer.commit(batch('ghost', 'c'), true)), // fails: no such device
+        outcome(writer.commit(batch('d1', 'd'), true)), // planned on the failed one: refused
+        outcome(writer.commit(batch('d1', 'e'), true)), // planned on the refused one: refused
+        outcome(writer.commit(batch('d1', 'f'))), // planned afresh
+        outcome(writer.commit(batch('d1', 'g'), true)),
+      ]);
+      expect(answers).toEqual(['GW_COMMIT_UNSETTLED', { inserted: [true] }, 'GW_STORE_WRITE_FAILED', 'GW_COMMIT_UNSETTLED', 'GW_COMMIT_UNSETTLED', { inserted: [true] }, { inserted: [true] }]);
+      expect(store.readings.query({}).map((r) => r.messageId).sort()).toEqual(['b', 'f', 'g']);
+    } finally {
+      await writer.stop();
+      store.close();
+      tmp.remove();
+    }
+  });
+
   it('keeps per-minute rollups and latest values of what is shown: duplicates add nothing, a retraction or amendment works them out again', () => {
     const { tmp, store, addDevice } = openStore();
     try {

@@ -3,7 +3,7 @@ import { ManualClock, readingsOf } from '../../src/domain/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { AlertEngine } from '../../src/outputs/alerts/index.js';
 import type { ReadingRow } from '../../src/domain/index.js';
-import type { DeviceContext, PlannedWork } from '../../src/pipeline/index.js';
+import type { CommitPlan, DeviceContext, PlannedWork } from '../../src/pipeline/index.js';
 import type { BreachStart, CommitBatch } from '../../src/store/reading-store.js';
 import { row } from '../contracts/reading-store.contract.js';
 import { shippedProfile } from '../helpers/profiles.js';
@@ -12,7 +12,7 @@ import { shippedProfile } from '../helpers/profiles.js';
  * The engine with a stand-in for the commit queue: each commit asked for (or each set of rows
  * observed) is planned and then settled as committed, or as failed when `failNext` says so.
  */
-function harness(options: { breaches?: readonly BreachStart[]; clock?: ManualClock; stored?: Set<string> } = {}) {
+function harness(options: { breaches?: readonly BreachStart[]; clock?: ManualClock; stored?: Set<string>; noCommits?: boolean } = {}) {
   const batches: CommitBatch[] = [];
   let failNext = 0;
   const run = (works: PlannedWork[]): void => {
@@ -35,7 +35,7 @@ function harness(options: { breaches?: readonly BreachStart[]; clock?: ManualClo
       recipientsOf: () => [{ id: 'dr-a', webhookUrl: undefined }],
       existing: (keys) => new Set(keys.filter((k) => options.stored?.has(k) === true)),
     },
-    requestCommit: async () => run([{ work: { readings: [], deadLetters: [], health: [] }, device: undefined }]),
+    requestCommit: async () => (options.noCommits === true ? undefined : run([{ work: { readings: [], deadLetters: [], health: [] }, device: undefined }])),
     committed: () => {},
     clock: options.clock ?? new ManualClock(1_000),
     metrics: { alertChanged: () => {} },
@@ -182,5 +182,69 @@ describe('AlertEngine: changes planned into the commit of their rows', () => {
     // In a reading of its own (a new key), the same value alerts.
     h.observe(device, [{ ...diastolic, idempotencyKey: 'k8' }]);
     expect(states(h.changes())).toEqual(['severe-hypertension-diastolic:open']);
+  });
+});
+
+describe('AlertEngine: plans made while the commit before is being written', () => {
+  const profile = shippedProfile('bp-upper-arm'); // severe-hypertension: systolic above 179, clears at 170
+  const device = { deviceId: 'cuff-1', patientNhs: '9434765919', profile };
+  const works = (value: number, i: number): PlannedWork[] => [
+    { device, work: { readings: readingsOf([row({ deviceId: 'cuff-1', profileId: profile.id, metric: 'systolic', value, unit: 'mm[Hg]', takenAtMs: 1_000 + i, deviceTakenAtMs: 1_000 + i, idempotencyKey: `k${i}` })]), deadLetters: [], health: [] } },
+  ];
+  const plan = (e: AlertEngine, w: PlannedWork[]) => e.plan(w) as CommitPlan | undefined;
+  const states = (p: CommitPlan | undefined) => p?.work.alerts?.map((c) => c.alert.state);
+
+  it('makes the next plan on what the unsettled one changes, and takes both in once committed, in order', () => {
+    const { e } = harness({ stored: new Set(), noCommits: true });
+    const opens = plan(e, works(190, 1));
+    expect(states(opens)).toEqual(['open']);
+    expect(e.pipelines()).toBe(true);
+    expect(plan(e, works(195, 2))).toBeUndefined(); // open in the commit before: a repeat
+    const resolves = plan(e, works(150, 3));
+    expect(states(resolves)).toEqual(['resolved']);
+    expect(resolves?.work.alerts?.[0]?.alert.id).toBe(opens?.work.alerts?.[0]?.alert.id);
+    opens?.settle(true);
+    resolves?.settle(true);
+    expect(plan(e, works(160, 4))).toBeUndefined(); // resolved: nothing to clear
+    expect(states(plan(e, works(185, 5)))).toEqual(['open']); // a new breach opens a new alert
+  });
+
+  it('fails every plan made on one that fails: nothing of them is remembered, and their refusals change nothing more', () => {
+    const { e } = harness({ stored: new Set(), noCommits: true });
+    const diastolic = (value: number, i: number): PlannedWork[] => [
+      { device, work: { readings: readingsOf([row({ deviceId: 'cuff-1', profileId: profile.id, metric: 'diastolic', value, unit: 'mm[Hg]', takenAtMs: 1_000 + i, deviceTakenAtMs: 1_000 + i, idempotencyKey: `k${i}` })]), deadLetters: [], health: [] } },
+    ];
+    const opens = plan(e, works(190, 1));
+    const resolves = plan(e, works(150, 2)); // made on the open alert
+    const opensOther = plan(e, diastolic(125, 3)); // another rule's alert, made on both
+    expect(states(opensOther)).toEqual(['open']);
+    opens?.settle(false);
+    // Planned on what is committed, not on the plans made on the failed one (their commits will be refused).
+    const otherAgain = plan(e, diastolic(127, 4));
+    expect(states(otherAgain)).toEqual(['open']);
+    const again = plan(e, works(190, 1)); // the redelivery: opens afresh
+    expect(states(again)).toEqual(['open']);
+    resolves?.settle(false); // the refusals change nothing more
+    opensOther?.settle(false);
+    otherAgain?.settle(true);
+    again?.settle(true);
+    expect(plan(e, diastolic(126, 5))).toBeUndefined();
+    expect(plan(e, works(195, 3))).toBeUndefined(); // open (the redelivery's)
+    expect(states(plan(e, works(150, 2)))).toEqual(['resolved']);
+  });
+
+  it('refuses to plan beside an unsettled commit what needs the store: a reading that may be a duplicate, or work of its own', () => {
+    const stored = new Set<string>();
+    const { e } = harness({ stored, noCommits: true });
+    const opens = plan(e, works(190, 1));
+    // k1 again, now resolving: in the commit being written, so whether it is new is not known yet.
+    expect(() => e.plan(works(150, 1))).toThrow(expect.objectContaining({ code: 'GW_COMMIT_UNSETTLED' }));
+    e.homeBpAverage(device.patientNhs, { classification: 'stage-1', systolic: 140, diastolic: 86 });
+    expect(e.pipelines()).toBe(false);
+    expect(() => e.plan(works(191, 2))).toThrow(expect.objectContaining({ code: 'GW_COMMIT_UNSETTLED' }));
+    opens?.settle(true);
+    stored.add('k1');
+    // Once settled: the duplicate changes nothing, and the waiting work is planned.
+    expect(plan(e, works(150, 1))?.work.alerts?.map((c) => `${c.alert.ruleId}:${c.alert.state}`)).toEqual(['hbpm:open']);
   });
 });

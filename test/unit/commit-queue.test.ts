@@ -1,7 +1,7 @@
-import { readingsOf } from '../../src/domain/index.js';
+import { GatewayError, readingsOf } from '../../src/domain/index.js';
 import { describe, expect, it } from 'vitest';
-import { CommitQueue, type ReadingWriter } from '../../src/pipeline/commit-queue.js';
-import type { CommitBatch } from '../../src/store/reading-store.js';
+import { CommitQueue, type CommitPlanner, type ReadingWriter } from '../../src/pipeline/commit-queue.js';
+import type { CommitBatch, CommitReceipt } from '../../src/store/reading-store.js';
 import { row } from '../contracts/reading-store.contract.js';
 
 /** A writer that records each commit and reports a reading new unless its key came before. */
@@ -57,6 +57,181 @@ describe('CommitQueue: submissions of one turn as one commit', () => {
     const queue = new CommitQueue(writer, 10_000);
     await queue.submit({ readings: readingsOf([row({ idempotencyKey: 'x' })]), deadLetters: [], health: [health('d1', 1), health('d1', 3), health('d1', 2)] });
     expect(commits[0]?.health).toEqual([health('d1', 3)]);
+    await queue.close();
+  });
+});
+
+/** A pipelined writer whose commits the test answers: each kept with whether it was planned on the one before. */
+function heldWriter() {
+  const sent: { keys: string[]; afterPrevious: boolean; answer: (receipt: CommitReceipt | Error) => void }[] = [];
+  const writer: ReadingWriter = {
+    pipelined: true,
+    commit: (batch, afterPrevious = false) =>
+      new Promise((resolve, reject) => {
+        sent.push({ keys: batch.readings.map((r) => r.idempotencyKey), afterPrevious, answer: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+      }),
+  };
+  /** Waits (turns of the event loop, no timers) until `n` commits were sent, and checks no more were. */
+  const sends = async (n: number): Promise<void> => {
+    for (let i = 0; i < 50 && sent.length < n; i++) await new Promise(setImmediate);
+    for (let i = 0; i < 5; i++) await new Promise(setImmediate);
+    expect(sent.length).toBe(n);
+  };
+  return { writer, sent, sends };
+}
+
+/** A planner that logs each plan and settlement by the keys it was made for. */
+function loggingPlanner(canPipeline: () => boolean = () => true) {
+  const log: string[] = [];
+  const planner: CommitPlanner = {
+    plan(works) {
+      const keys = works.flatMap((w) => w.work.readings.map((r) => r.idempotencyKey)).join('+');
+      log.push(`plan ${keys}`);
+      // Readings named quiet change nothing: no plan to settle.
+      if (keys.startsWith('quiet')) return undefined;
+      return { work: { readings: [], deadLetters: [], health: [] }, settle: (ok) => log.push(`${ok ? 'committed' : 'failed'} ${keys}`) };
+    },
+    pipelines: canPipeline,
+  };
+  return { planner, log };
+}
+
+const work = (key: string): CommitBatch => ({ readings: readingsOf([row({ idempotencyKey: key })]), deadLetters: [], health: [] });
+const stored = (n: number): CommitReceipt => ({ inserted: Array.from({ length: n }, () => true) });
+
+describe('CommitQueue on a pipelined writer: the next commit sent while one is written', () => {
+  it('plans and sends the second beside the first, a third waits, and they settle in order whatever order the answers come in', async () => {
+    const { writer, sent, sends } = heldWriter();
+    const { planner, log } = loggingPlanner();
+    const queue = new CommitQueue(writer, 10_000);
+    queue.usePlanner(planner);
+    const settled: string[] = [];
+    const submit = (key: string) => queue.submit(work(key)).then(() => settled.push(key));
+    const a = submit('a');
+    await sends(1);
+    const b = submit('b');
+    await sends(2);
+    const c = submit('c');
+    await sends(2); // two in flight at most
+    expect(sent.map((s) => [s.keys.join(), s.afterPrevious])).toEqual([['a', false], ['b', true]]);
+    sent[1]?.answer(stored(1));
+    await new Promise(setImmediate);
+    expect(settled).toEqual([]); // b waits for a
+    sent[0]?.answer(stored(1));
+    await Promise.all([a, b]);
+    await sends(3);
+    sent[2]?.answer(stored(1));
+    await c;
+    expect(settled).toEqual(['a', 'b', 'c']);
+    // c started as a's commit ended, beside b's (answered, not yet settled): planned on it.
+    expect(log).toEqual(['plan a', 'plan b', 'committed a', 'plan c', 'committed b', 'committed c']);
+    expect(sent[2]?.afterPrevious).toBe(true);
+    await queue.close();
+  });
+
+  it('refuses what was planned on a failed commit: the failed one\'s messages go alone, then the refused commit is planned afresh, one commit at a time', async () => {
+    const { writer, sent, sends } = heldWriter();
+    const { planner, log } = loggingPlanner();
+    const queue = new CommitQueue(writer, 10_000);
+    queue.usePlanner(planner);
+    const outcome = (p: Promise<unknown>) => p.then(() => 'stored', (e: GatewayError) => e.code);
+    const first = [outcome(queue.submit(work('bad'))), outcome(queue.submit(work('good')))];
+    await sends(1);
+    const second = outcome(queue.submit(work('next')));
+    await sends(2);
+    // The first fails; the writer refuses the second, planned on it.
+    sent[0]?.answer(new GatewayError('GW_STORE_WRITE_FAILED', 'disk'));
+    sent[1]?.answer(new GatewayError('GW_COMMIT_UNSETTLED', 'planned on a failed commit'));
+    const late = outcome(queue.submit(work('late'))); // waits until the failure is handled
+    await sends(3); // the first's messages alone, nothing beside them
+    expect(sent[2]).toMatchObject({ keys: ['bad'], afterPrevious: false });
+    sent[2]?.answer(new GatewayError('GW_STORE_WRITE_FAILED', 'bad row'));
+    await sends(4);
+    expect(sent[3]).toMatchObject({ keys: ['good'], afterPrevious: false });
+    sent[3]?.answer(stored(1));
+    await sends(5);
+    expect(sent[4]).toMatchObject({ keys: ['next'], afterPrevious: false });
+    sent[4]?.answer(stored(1));
+    await sends(6);
+    expect(sent[5]).toMatchObject({ keys: ['late'], afterPrevious: false });
+    sent[5]?.answer(stored(1));
+    expect(await Promise.all([...first, second, late])).toEqual(['GW_STORE_WRITE_FAILED', 'stored', 'stored', 'stored']);
+    expect(log).toEqual(['plan bad+good', 'plan next', 'failed bad+good', 'failed next', 'plan bad', 'failed bad', 'plan good', 'committed good', 'plan next', 'committed next', 'plan late', 'committed late']);
+    // All well again: the next commits are pipelined once more.
+    const again = [queue.submit(work('x'))];
+    await sends(7);
+    again.push(queue.submit(work('y')));
+    await sends(8);
+    expect(sent[7]?.afterPrevious).toBe(true);
+    sent[6]?.answer(stored(1));
+    sent[7]?.answer(stored(1));
+    await Promise.all(again);
+    await queue.close();
+  });
+
+  it('fails the plan made beside a failed commit that had none, before anything is planned again', async () => {
+    const { writer, sent, sends } = heldWriter();
+    const { planner, log } = loggingPlanner();
+    const queue = new CommitQueue(writer, 10_000);
+    queue.usePlanner(planner);
+    const first = [queue.submit(work('quiet1')), queue.submit(work('quiet2'))];
+    await sends(1);
+    const second = queue.submit(work('b'));
+    await sends(2);
+    sent[0]?.answer(new GatewayError('GW_STORE_WRITE_FAILED', 'disk'));
+    sent[1]?.answer(new GatewayError('GW_COMMIT_UNSETTLED', 'planned on a failed commit'));
+    for (const n of [3, 4, 5]) {
+      await sends(n);
+      sent[n - 1]?.answer(stored(1));
+    }
+    await Promise.all([...first, second]);
+    expect(log).toEqual(['plan quiet1+quiet2', 'plan b', 'failed b', 'plan quiet1', 'plan quiet2', 'plan b', 'committed b']);
+    await queue.close();
+  });
+
+  it('sends one commit at a time while the planner cannot plan beside one, or the writer is not pipelined', async () => {
+    let canPipeline = false;
+    const { writer, sent, sends } = heldWriter();
+    const queue = new CommitQueue(writer, 10_000);
+    queue.usePlanner(loggingPlanner(() => canPipeline).planner);
+    const a = queue.submit(work('a'));
+    await sends(1);
+    const b = queue.submit(work('b'));
+    await sends(1);
+    canPipeline = true;
+    sent[0]?.answer(stored(1));
+    await a;
+    await sends(2);
+    expect(sent[1]?.afterPrevious).toBe(false); // nothing in flight when it was planned
+    sent[1]?.answer(stored(1));
+    await b;
+    await queue.close();
+
+    const plain = heldWriter();
+    const serial = new CommitQueue({ commit: plain.writer.commit }, 10_000);
+    const c = serial.submit(work('c'));
+    await plain.sends(1);
+    const d = serial.submit(work('d'));
+    await plain.sends(1);
+    plain.sent[0]?.answer(stored(1));
+    await plain.sends(2);
+    plain.sent[1]?.answer(stored(1));
+    await Promise.all([c, d]);
+    await serial.close();
+  });
+
+  it('without a planner, sends the next commit beside one without making it depend on it', async () => {
+    const { writer, sent, sends } = heldWriter();
+    const queue = new CommitQueue(writer, 10_000);
+    const a = queue.submit(work('a')).catch((e: GatewayError) => e.code);
+    await sends(1);
+    const b = queue.submit(work('b'));
+    await sends(2);
+    expect(sent[1]?.afterPrevious).toBe(false);
+    sent[0]?.answer(new GatewayError('GW_STORE_WRITE_FAILED', 'disk'));
+    sent[1]?.answer(stored(1));
+    expect(await b).toEqual([true]);
+    expect(await a).toBe('GW_STORE_WRITE_FAILED');
     await queue.close();
   });
 });

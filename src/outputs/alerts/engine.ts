@@ -28,6 +28,17 @@ interface Job {
   readonly silence?: boolean;
 }
 
+/**
+ * A plan whose commit is not settled yet (the writer takes the next commit while it writes one): the
+ * next plan is made on its transaction, and fails with it.
+ */
+interface Unsettled {
+  readonly tx: AlertTx;
+  /** The idempotency keys of its readings. */
+  readonly keys: ReadonlySet<string>;
+  readonly jobs: readonly Job[];
+}
+
 /** A shared store, with what the plan that checks silence read of it. */
 interface SharedSource {
   readonly store: SharedAlertStore;
@@ -60,6 +71,8 @@ export interface AlertEngineDeps {
  */
 export class AlertEngine implements CommitPlanner {
   private readonly conditions = new CommittedConditions();
+  /** Plans made and not yet settled, in the order made (they settle in that order). */
+  private readonly unsettled: Unsettled[] = [];
   private jobs: Job[] = [];
   private requested: Promise<unknown> = Promise.resolve();
   private activity: (() => readonly Activity[]) | undefined;
@@ -200,12 +213,22 @@ export class AlertEngine implements CommitPlanner {
    * every reading that matters is known new). On a shared store, what the plan needs is read first.
    */
   plan(works: readonly PlannedWork[]): CommitPlan | undefined | Promise<CommitPlan | undefined> {
+    const { source } = this;
+    // Work no reading causes reads the store (which lacks what is being written), and so does every plan on a shared one.
+    if (this.unsettled.length > 0 && !this.pipelines()) throw unsettledError('work of its own');
     const jobs = this.jobs;
     this.jobs = [];
-    const { source } = this;
     if ('shared' in source) return this.planShared(works, jobs, source.shared);
     const planned = this.planOn(works, jobs, (keys) => source.own.existing(keys));
     return planned === undefined ? undefined : this.commitPlan(planned, jobs, (change) => source.own.recipientsOf(change));
+  }
+
+  /**
+   * Whether the next plan can be made while a commit is being written: on its own store, with no work
+   * of its own waiting (silence, escalation, corrections and home BP averages read the store).
+   */
+  pipelines(): boolean {
+    return 'own' in this.source && this.jobs.length === 0;
   }
 
   /** A conflict with another gateway sharing the store: the commit is planned again on what it now holds. */
@@ -256,7 +279,7 @@ export class AlertEngine implements CommitPlanner {
   }
 
   /** Each change of an alert read from the store is made only if no one changed it since; its recipients read now. */
-  private async sharedPlan(planned: { tx: AlertTx; corrected: ReadonlySet<string> }, jobs: readonly Job[], store: SharedAlertStore): Promise<CommitPlan> {
+  private async sharedPlan(planned: Planned, jobs: readonly Job[], store: SharedAlertStore): Promise<CommitPlan> {
     const read = new Map<string, number>();
     for (const [, c] of this.conditions.entries()) if (c.alert !== undefined) read.set(c.alert.id, c.alert.updatedAtMs);
     const changes = planned.tx.changes.map((c) => {
@@ -269,8 +292,12 @@ export class AlertEngine implements CommitPlanner {
     return this.commitPlan(planned, jobs, (c) => recipients.get(c) ?? []);
   }
 
-  /** The evaluation of a commit's readings and jobs; undefined when it changes nothing. */
-  private planOn(works: readonly PlannedWork[], jobs: readonly Job[], existing: (keys: readonly string[]) => ReadonlySet<string>): { tx: AlertTx; corrected: ReadonlySet<string> } | undefined {
+  /**
+   * The evaluation of a commit's readings and jobs; undefined when it changes nothing. A reading that
+   * changed something and may be a duplicate (stored, or in a commit being written) is known new or
+   * not only once every earlier commit is settled: the plan is then refused, to be made again.
+   */
+  private planOn(works: readonly PlannedWork[], jobs: readonly Job[], existing: (keys: readonly string[]) => ReadonlySet<string>): Planned | undefined {
     const seen = new Set<string>();
     const fresh: { device: DeviceContext | undefined; readings: readonly Reading[] }[] = [];
     const corrected = new Set<string>();
@@ -286,23 +313,50 @@ export class AlertEngine implements CommitPlanner {
       if (unchecked.length === 0) break;
       for (const k of unchecked) checked.add(k);
       const stored = existing(unchecked);
+      if (this.unsettled.length > 0 && (stored.size > 0 || unchecked.some((k) => this.unsettled.some((u) => u.keys.has(k))))) {
+        // Scored again from the store, which holds the earlier commit's values only once it is written.
+        this.news2?.forget(tx.news2Patients);
+        throw unsettledError('a reading that may be a duplicate');
+      }
       if (stored.size === 0) break;
       for (const k of stored) excluded.add(k);
       this.news2?.forget(tx.news2Patients); // scored again from the store, which holds the duplicates' values
       tx = this.evaluate(fresh, excluded, jobs);
     }
     if (tx.changes.length === 0 && tx.breaches.length === 0 && corrected.size === 0 && jobs.length === 0) return undefined;
-    return { tx, corrected };
+    return { tx, corrected, keys: seen };
   }
 
-  private commitPlan({ tx, corrected }: { tx: AlertTx; corrected: ReadonlySet<string> }, jobs: readonly Job[], recipients: (change: AlertChange) => readonly Recipient[]): CommitPlan {
+  private commitPlan({ tx, corrected, keys }: Planned, jobs: readonly Job[], recipients: (change: AlertChange) => readonly Recipient[]): CommitPlan {
     const outbox = tx.changes.length === 0 ? [] : [...alertDeliveries(tx.changes, recipients), ...(this.careRecord?.entries(tx.changes) ?? [])];
     const work: CommitBatch = { readings: [], deadLetters: [], health: [], alerts: tx.changes, breaches: tx.breaches, outbox };
-    return { work, settle: (committed) => (committed ? this.committed(tx, corrected) : this.failed(tx, jobs)) };
+    const entry: Unsettled = { tx, keys, jobs };
+    this.unsettled.push(entry);
+    return { work, settle: (committed) => this.settle(entry, committed, corrected) };
+  }
+
+  /**
+   * A plan's commit is settled (plans settle in the order made). Committed: its changes are taken in,
+   * and the plan made on it reads the committed view. Failed: so does every plan made after it
+   * (made on it, their commits refused): none of them is remembered. A plan already failed that way
+   * changes nothing when its own refusal comes.
+   */
+  private settle(entry: Unsettled, committed: boolean, corrected: ReadonlySet<string>): void {
+    const at = this.unsettled.indexOf(entry);
+    if (at < 0) return;
+    if (!committed) {
+      const failed = this.unsettled.splice(at);
+      for (const f of failed) this.news2?.forget(f.tx.news2Patients);
+      this.jobs.unshift(...failed.flatMap((f) => f.jobs));
+      return;
+    }
+    this.unsettled.splice(at, 1);
+    this.committed(entry.tx, corrected);
+    for (const u of this.unsettled) if (u.tx.madeOn(entry.tx)) u.tx.onCommitted();
   }
 
   private evaluate(fresh: readonly { device: DeviceContext | undefined; readings: readonly Reading[] }[], excluded: ReadonlySet<string>, jobs: readonly Job[]): AlertTx {
-    const tx = new AlertTx(this.conditions);
+    const tx = new AlertTx(this.conditions, this.unsettled.at(-1)?.tx);
     const now = this.deps.clock.now();
     // Jobs first: they were asked for before these readings were planned (e.g. taking in an alert resolved by hand).
     for (const job of jobs) job.run(tx, now);
@@ -327,12 +381,6 @@ export class AlertEngine implements CommitPlanner {
     }
     // A retracted or amended reading changes the patient's NEWS2 inputs: scored again from the store.
     if (corrected.size > 0 && this.news2 !== undefined) this.trigger(this.rescore([...corrected]));
-  }
-
-  /** Nothing of a failed commit is remembered; work no reading caused waits for the next commit. */
-  private failed(tx: AlertTx, jobs: readonly Job[]): void {
-    this.news2?.forget(tx.news2Patients);
-    this.jobs.unshift(...jobs);
   }
 
   /** Queues work for the next commit and asks for one. */
@@ -465,6 +513,17 @@ function firstReadings(readings: readonly Reading[], seen: Set<string>): readonl
     }
   }
   return kept ?? readings;
+}
+
+/** A commit's evaluation: its transaction, the patients with corrections in it, its readings' keys. */
+interface Planned {
+  readonly tx: AlertTx;
+  readonly corrected: ReadonlySet<string>;
+  readonly keys: ReadonlySet<string>;
+}
+
+function unsettledError(what: string): GatewayError {
+  return new GatewayError('GW_COMMIT_UNSETTLED', `${what} is planned once the commit being written is settled`);
 }
 
 const NO_OVERRIDES: ReadonlyMap<string, RuleOverride> = new Map();

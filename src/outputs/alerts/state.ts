@@ -13,8 +13,14 @@ export interface ConditionState {
   readonly alert?: AlertRecord | undefined;
 }
 
+/** A view of every condition: the committed one, or a transaction's (read through to what it was made on). */
+export interface Conditions {
+  get(key: string): ConditionState | undefined;
+  entries(): IterableIterator<[string, ConditionState]>;
+}
+
 /** The committed state of every condition worth remembering (open, or a breach running). */
-export class CommittedConditions {
+export class CommittedConditions implements Conditions {
   private readonly byKey = new Map<string, ConditionState>();
 
   get(key: string): ConditionState | undefined {
@@ -47,7 +53,7 @@ export class CommittedConditions {
  * states (read through to the committed view), and the idempotency keys of the rows that caused a
  * change (checked against the store before the commit: a stored duplicate must change nothing).
  */
-export class AlertTx {
+export class AlertTx implements Conditions {
   readonly changes: AlertChange[] = [];
   readonly breaches: BreachStart[] = [];
   /** Rows whose evaluation changed something. */
@@ -58,10 +64,27 @@ export class AlertTx {
   correctionsUpTo: number | undefined;
   private readonly overlay = new Map<string, ConditionState | undefined>();
 
-  constructor(private readonly committed: CommittedConditions) {}
+  /**
+   * `base`: what it is made on: the committed view, or the transaction of a commit still being
+   * written (whose changes it then sees; it fails if that one fails).
+   */
+  constructor(
+    private readonly committed: CommittedConditions,
+    private base: Conditions = committed,
+  ) {}
+
+  /** Whether it was made on `tx`. */
+  madeOn(tx: AlertTx): boolean {
+    return this.base === tx;
+  }
+
+  /** The transaction it was made on is applied: it reads the committed view instead (the same, without the chain). */
+  onCommitted(): void {
+    this.base = this.committed;
+  }
 
   get(key: string): ConditionState | undefined {
-    return this.overlay.has(key) ? this.overlay.get(key) : this.committed.get(key);
+    return this.overlay.has(key) ? this.overlay.get(key) : this.base.get(key);
   }
 
   set(key: string, value: ConditionState | undefined): void {
@@ -70,7 +93,7 @@ export class AlertTx {
 
   /** Every condition as this transaction sees it. */
   *entries(): IterableIterator<[string, ConditionState]> {
-    for (const [key, value] of this.committed.entries()) if (!this.overlay.has(key)) yield [key, value];
+    for (const [key, value] of this.base.entries()) if (!this.overlay.has(key)) yield [key, value];
     for (const [key, value] of this.overlay) if (value !== undefined) yield [key, value];
   }
 

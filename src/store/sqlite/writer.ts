@@ -23,12 +23,15 @@ export class SqliteWriterThread {
 
   constructor(private readonly file: string) {}
 
-  commit(batch: CommitBatch): Promise<CommitReceipt> {
+  /** Commits are written in the order sent, the next taken while one is written (see {@link ReadingWriter.pipelined}). */
+  readonly pipelined = true;
+
+  commit(batch: CommitBatch, afterPrevious = false): Promise<CommitReceipt> {
     const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, batch: packBatch(batch) } satisfies CommitRequest);
+      worker.postMessage({ id, batch: packBatch(batch), afterPrevious } satisfies CommitRequest);
     });
   }
 
@@ -48,7 +51,8 @@ export class SqliteWriterThread {
       const w = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
       if (w === undefined) return;
-      if ('error' in reply) w.reject(new GatewayError('GW_STORE_WRITE_FAILED', `commit failed: ${reply.error}`));
+      if ('refused' in reply) w.reject(new GatewayError('GW_COMMIT_UNSETTLED', 'planned on the commit before it, which failed'));
+      else if ('error' in reply) w.reject(new GatewayError('GW_STORE_WRITE_FAILED', `commit failed: ${reply.error}`));
       else w.resolve({ inserted: reply.inserted });
     });
     const fail = (why: string): void => {
