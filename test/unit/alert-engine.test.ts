@@ -188,63 +188,66 @@ describe('AlertEngine: changes planned into the commit of their rows', () => {
 describe('AlertEngine: plans made while the commit before is being written', () => {
   const profile = shippedProfile('bp-upper-arm'); // severe-hypertension: systolic above 179, clears at 170
   const device = { deviceId: 'cuff-1', patientNhs: '9434765919', profile };
-  const works = (value: number, i: number): PlannedWork[] => [
-    { device, work: { readings: readingsOf([row({ deviceId: 'cuff-1', profileId: profile.id, metric: 'systolic', value, unit: 'mm[Hg]', takenAtMs: 1_000 + i, deviceTakenAtMs: 1_000 + i, idempotencyKey: `k${i}` })]), deadLetters: [], health: [] } },
+  const reading = (metric: string, value: number, i: number): PlannedWork[] => [
+    { device, work: { readings: readingsOf([row({ deviceId: 'cuff-1', profileId: profile.id, metric, value, unit: 'mm[Hg]', takenAtMs: 1_000 + i, deviceTakenAtMs: 1_000 + i, idempotencyKey: `k${i}` })]), deadLetters: [], health: [] } },
   ];
-  const plan = (e: AlertEngine, w: PlannedWork[]) => e.plan(w) as CommitPlan | undefined;
-  const states = (p: CommitPlan | undefined) => p?.work.alerts?.map((c) => c.alert.state);
+  const systolic = (value: number, i: number) => reading('systolic', value, i);
+  const diastolic = (value: number, i: number) => reading('diastolic', value, i);
+  const plan = (e: AlertEngine, w: PlannedWork[]) => e.plan(w) as CommitPlan;
+  const states = (p: CommitPlan) => p.work.alerts?.map((c) => c.alert.state);
 
   it('makes the next plan on what the unsettled one changes, and takes both in once committed, in order', () => {
     const { e } = harness({ stored: new Set(), noCommits: true });
-    const opens = plan(e, works(190, 1));
+    const opens = plan(e, systolic(190, 1));
     expect(states(opens)).toEqual(['open']);
     expect(e.pipelines()).toBe(true);
-    expect(plan(e, works(195, 2))).toBeUndefined(); // open in the commit before: a repeat
-    const resolves = plan(e, works(150, 3));
+    const repeat = plan(e, systolic(195, 2)); // open in the commit before: a repeat
+    expect(states(repeat)).toEqual([]);
+    const resolves = plan(e, systolic(150, 3));
     expect(states(resolves)).toEqual(['resolved']);
-    expect(resolves?.work.alerts?.[0]?.alert.id).toBe(opens?.work.alerts?.[0]?.alert.id);
-    opens?.settle(true);
-    resolves?.settle(true);
-    expect(plan(e, works(160, 4))).toBeUndefined(); // resolved: nothing to clear
-    expect(states(plan(e, works(185, 5)))).toEqual(['open']); // a new breach opens a new alert
+    expect(resolves.work.alerts?.[0]?.alert.id).toBe(opens.work.alerts?.[0]?.alert.id);
+    for (const p of [opens, repeat, resolves]) p.settle(true);
+    const quiet = plan(e, systolic(160, 4)); // resolved: nothing to clear
+    expect(states(quiet)).toEqual([]);
+    quiet.settle(true);
+    expect(states(plan(e, systolic(185, 5)))).toEqual(['open']); // a new breach opens a new alert
   });
 
   it('fails every plan made on one that fails: nothing of them is remembered, and their refusals change nothing more', () => {
     const { e } = harness({ stored: new Set(), noCommits: true });
-    const diastolic = (value: number, i: number): PlannedWork[] => [
-      { device, work: { readings: readingsOf([row({ deviceId: 'cuff-1', profileId: profile.id, metric: 'diastolic', value, unit: 'mm[Hg]', takenAtMs: 1_000 + i, deviceTakenAtMs: 1_000 + i, idempotencyKey: `k${i}` })]), deadLetters: [], health: [] } },
-    ];
-    const opens = plan(e, works(190, 1));
-    const resolves = plan(e, works(150, 2)); // made on the open alert
+    const opens = plan(e, systolic(190, 1));
+    const resolves = plan(e, systolic(150, 2)); // made on the open alert
     const opensOther = plan(e, diastolic(125, 3)); // another rule's alert, made on both
     expect(states(opensOther)).toEqual(['open']);
-    opens?.settle(false);
+    opens.settle(false);
     // Planned on what is committed, not on the plans made on the failed one (their commits will be refused).
     const otherAgain = plan(e, diastolic(127, 4));
     expect(states(otherAgain)).toEqual(['open']);
-    const again = plan(e, works(190, 1)); // the redelivery: opens afresh
+    const again = plan(e, systolic(190, 1)); // the redelivery: opens afresh
     expect(states(again)).toEqual(['open']);
-    resolves?.settle(false); // the refusals change nothing more
-    opensOther?.settle(false);
-    otherAgain?.settle(true);
-    again?.settle(true);
-    expect(plan(e, diastolic(126, 5))).toBeUndefined();
-    expect(plan(e, works(195, 3))).toBeUndefined(); // open (the redelivery's)
-    expect(states(plan(e, works(150, 2)))).toEqual(['resolved']);
+    resolves.settle(false); // the refusals change nothing more
+    opensOther.settle(false);
+    otherAgain.settle(true);
+    again.settle(true);
+    expect(states(plan(e, diastolic(126, 5)))).toEqual([]);
   });
 
   it('refuses to plan beside an unsettled commit what needs the store: a reading that may be a duplicate, or work of its own', () => {
     const stored = new Set<string>();
     const { e } = harness({ stored, noCommits: true });
-    const opens = plan(e, works(190, 1));
-    // k1 again, now resolving: in the commit being written, so whether it is new is not known yet.
-    expect(() => e.plan(works(150, 1))).toThrow(expect.objectContaining({ code: 'GW_COMMIT_UNSETTLED' }));
+    const quiet = plan(e, systolic(150, 5)); // changes nothing, but its reading is being written
+    const opens = plan(e, systolic(190, 2)); // taken before it
+    // k5 again: taken after the breach, it would resolve it, but it is in a commit being written, so whether it is new is not known yet.
+    const redelivered = systolic(150, 5);
+    expect(() => e.plan(redelivered)).toThrow(expect.objectContaining({ code: 'GW_COMMIT_UNSETTLED' }));
     e.homeBpAverage(device.patientNhs, { classification: 'stage-1', systolic: 140, diastolic: 86 });
     expect(e.pipelines()).toBe(false);
-    expect(() => e.plan(works(191, 2))).toThrow(expect.objectContaining({ code: 'GW_COMMIT_UNSETTLED' }));
-    opens?.settle(true);
-    stored.add('k1');
+    expect(() => e.plan(systolic(192, 4))).toThrow(expect.objectContaining({ code: 'GW_COMMIT_UNSETTLED' }));
+    quiet.settle(true);
+    opens.settle(true);
+    stored.add('k5');
+    stored.add('k2');
     // Once settled: the duplicate changes nothing, and the waiting work is planned.
-    expect(plan(e, works(150, 1))?.work.alerts?.map((c) => `${c.alert.ruleId}:${c.alert.state}`)).toEqual(['hbpm:open']);
+    expect(plan(e, redelivered).work.alerts?.map((c) => `${c.alert.ruleId}:${c.alert.state}`)).toEqual(['hbpm:open']);
   });
 });

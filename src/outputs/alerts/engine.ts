@@ -293,7 +293,7 @@ export class AlertEngine implements CommitPlanner {
   }
 
   /**
-   * The evaluation of a commit's readings and jobs; undefined when it changes nothing. A reading that
+   * The evaluation of a commit's readings and jobs; undefined when it holds neither. A reading that
    * changed something and may be a duplicate (stored, or in a commit being written) is known new or
    * not only once every earlier commit is settled: the plan is then refused, to be made again.
    */
@@ -323,7 +323,9 @@ export class AlertEngine implements CommitPlanner {
       this.news2?.forget(tx.news2Patients); // scored again from the store, which holds the duplicates' values
       tx = this.evaluate(fresh, excluded, jobs);
     }
-    if (tx.changes.length === 0 && tx.breaches.length === 0 && corrected.size === 0 && jobs.length === 0) return undefined;
+    // A plan of readings is kept until its commit settles even when it changes nothing: the next plan,
+    // made beside it, must know its readings' keys, and its NEWS2 values are forgotten if it fails.
+    if (tx.changes.length === 0 && tx.breaches.length === 0 && corrected.size === 0 && jobs.length === 0 && seen.size === 0) return undefined;
     return { tx, corrected, keys: seen };
   }
 
