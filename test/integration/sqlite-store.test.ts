@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { GatewayError, readingsOf } from '../../src/domain/index.js';
+import { GatewayError, ManualClock, readingsOf } from '../../src/domain/index.js';
+import { createLogger } from '../../src/observability/index.js';
+import { AlertEngine } from '../../src/outputs/alerts/index.js';
+import { shippedProfile } from '../helpers/profiles.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
@@ -226,6 +229,47 @@ describe('CommitQueue (group commit)', () => {
     await expect(queue.submit({ readings: [], deadLetters: [], health: [] })).rejects.toMatchObject({ code: 'GW_STORE_CLOSED' });
     store.close();
     tmp.remove();
+  });
+});
+
+describe('CommitQueue on the writer thread with the alert rules: a commit planned beside one that fails', () => {
+  it('is refused and planned again on what is committed, so the alert the failed commit would have opened is opened by it', async () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
+    const queue = new CommitQueue(writer, 1_000);
+    const engine = new AlertEngine({
+      store: { unresolved: () => store.alerts.unresolved(), breaches: () => store.alerts.breaches(), recipientsOf: () => [], existing: (keys) => store.readings.existingKeys(keys) },
+      requestCommit: () => queue.submit({ readings: [], deadLetters: [], health: [] }),
+      committed: () => {},
+      clock: new ManualClock(Date.now()),
+      metrics: { alertChanged: () => {} },
+      log: createLogger({ level: 'silent' }),
+    });
+    await engine.start();
+    queue.usePlanner(engine);
+    const device = { deviceId: 'd1', patientNhs: '9434765919', profile: shippedProfile('bp-upper-arm') }; // severe-hypertension: systolic above 179
+    const systolic = (messageId: string, value: number, takenAtMs: number) => ({ readings: readingsOf([row({ messageId, value, takenAtMs, deviceTakenAtMs: takenAtMs })]), deadLetters: [], health: [] });
+    // The store refuses the alert a systolic of 195 opens (a full disk or a broken table, for that write alone).
+    const other = new Database(join(tmp.dir, 'gateway.db'));
+    other.exec(`CREATE TRIGGER refuse_195 BEFORE INSERT ON alerts WHEN NEW.value = 195 BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    const outcome = (p: Promise<unknown>) => p.then(() => 'stored', (e: GatewayError) => e.code);
+    try {
+      const first = outcome(queue.submit(systolic('m1', 195, 1_000), device));
+      await new Promise(setImmediate); // its commit sent to the writer thread
+      // Planned beside it, on the alert it opens: a repeat, changing nothing. Were it written so, no alert would ever open.
+      const second = outcome(queue.submit(systolic('m2', 196, 2_000), device));
+      expect(await Promise.all([first, second])).toEqual(['GW_STORE_WRITE_FAILED', 'stored']);
+      expect(store.readings.query({}).map((r) => r.messageId)).toEqual(['m2']);
+      expect(store.alerts.list({}).map((a) => [a.ruleId, a.state, a.value])).toEqual([['severe-hypertension', 'open', 196]]);
+      expect(queue.healthy()).toBe(true);
+    } finally {
+      await queue.close();
+      await writer.stop();
+      other.close();
+      store.close();
+      tmp.remove();
+    }
   });
 });
 
