@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { GatewayError, readingsOf } from '../../src/domain/index.js';
 import { describe, expect, it } from 'vitest';
 import { CommitQueue, type CommitPlanner, type ReadingWriter } from '../../src/pipeline/commit-queue.js';
@@ -233,5 +234,103 @@ describe('CommitQueue on a pipelined writer: the next commit sent while one is w
     expect(await b).toEqual([true]);
     expect(await a).toBe('GW_STORE_WRITE_FAILED');
     await queue.close();
+  });
+});
+
+/**
+ * A pipelined writer as the contract has it: requests written in the order sent, one turn of the
+ * event loop each; a request sent after a failed one refused unwritten; the n-th written attempt
+ * failing when `fails[n]` says so. Each commit carries, as its plan's work, the number of readings
+ * its plan expected to be committed before it: the writer checks that against what it holds.
+ */
+function modelWriter(fails: readonly boolean[]) {
+  const stored: string[] = [];
+  const mismatches: string[] = [];
+  let attempts = 0;
+  let previousCommitted = false;
+  let queue: Promise<void> = Promise.resolve();
+  const writer: ReadingWriter = {
+    pipelined: true,
+    commit: (batch, afterPrevious = false) => {
+      const answer = queue.then(async () => {
+        await new Promise(setImmediate);
+        if (afterPrevious && !previousCommitted) throw new GatewayError('GW_COMMIT_UNSETTLED', 'planned on a failed commit');
+        if (fails[attempts++ % fails.length] === true) {
+          previousCommitted = false;
+          throw new GatewayError('GW_STORE_WRITE_FAILED', 'injected');
+        }
+        const expected = Number(batch.health.find((h) => h.deviceId.startsWith('plan:'))?.deviceId.slice(5) ?? NaN);
+        if (expected !== stored.length) mismatches.push(`planned on ${expected} readings, written after ${stored.length}`);
+        const inserted = batch.readings.map((r) => !stored.includes(r.idempotencyKey) && stored.push(r.idempotencyKey) > 0);
+        previousCommitted = true;
+        return { inserted };
+      });
+      queue = answer.then(() => undefined, () => undefined);
+      return answer;
+    },
+  };
+  return { writer, stored, mismatches };
+}
+
+/**
+ * A planner as the alert engine plans: each plan made on what is committed and on every plan made
+ * before it and not yet settled (their readings counted), settling in order, a failure failing
+ * every plan made after it.
+ */
+function countingPlanner() {
+  let committed = 0;
+  let unsettled: { readings: number }[] = [];
+  const planner: CommitPlanner = {
+    plan(works) {
+      const readings = works.reduce((n, w) => n + w.work.readings.length, 0);
+      const expected = committed + unsettled.reduce((n, u) => n + u.readings, 0);
+      const entry = { readings };
+      unsettled.push(entry);
+      return {
+        work: { readings: [], deadLetters: [], health: [{ deviceId: `plan:${expected}`, seenAtMs: 0 }] },
+        settle: (ok) => {
+          const at = unsettled.indexOf(entry);
+          if (at < 0) return;
+          if (ok) {
+            unsettled.splice(at, 1);
+            committed += readings;
+          } else unsettled = unsettled.slice(0, at);
+        },
+      };
+    },
+    pipelines: () => true,
+  };
+  return { planner, committed: () => committed };
+}
+
+describe('CommitQueue on a pipelined writer, any failures (property)', () => {
+  it('writes every commit on exactly what its plan was made on, and stores each acknowledged message once and no other', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }),
+        async (turns, fails) => {
+          const { writer, stored, mismatches } = modelWriter(fails.some((f) => !f) ? fails : [...fails, false]);
+          const { planner, committed } = countingPlanner();
+          const queue = new CommitQueue(writer, 3);
+          queue.usePlanner(planner);
+          const answers: Promise<[string, boolean]>[] = [];
+          let n = 0;
+          for (const count of turns) {
+            for (let i = 0; i < count; i++) {
+              const key = `m${n++}`;
+              answers.push(queue.submit(work(key)).then(() => [key, true] as [string, boolean], () => [key, false] as [string, boolean]));
+            }
+            await new Promise(setImmediate);
+          }
+          const outcomes = await Promise.all(answers);
+          await queue.close();
+          expect(mismatches).toEqual([]);
+          expect([...stored].sort()).toEqual(outcomes.filter(([, ok]) => ok).map(([key]) => key).sort());
+          expect(committed()).toBe(stored.length);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
