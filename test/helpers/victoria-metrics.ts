@@ -41,8 +41,12 @@ export class VictoriaMetrics {
     return vm;
   }
 
-  /** (Re)starts the server on the same port and storage. */
+  /**
+   * (Re)starts the server on the same port and storage; nothing when it is running (a second server
+   * would lose the port to the first and leave it running, writing into the storage).
+   */
   async resume(): Promise<void> {
+    if (this.child !== undefined && this.child.exitCode === null) return;
     const child = spawn(BINARY as string, [
       `-storageDataPath=${join(this.storage.dir, 'data')}`,
       `-httpListenAddr=127.0.0.1:${this.port}`,
