@@ -4,7 +4,7 @@
  * the size its broker committed in the main comparison. The gateway's
  * batches are planned as its pipeline plans them (decode, map, validate, health merged per device)
  * before the clock starts, then committed by its SQLite store (one row per reading, its indexes,
- * rollups, latest values, device health, fsync); the floor's are `JSON.parse` and its one insert.
+ * rollups, device health, fsync); the floor's are `JSON.parse` and its one insert.
  * With raw aedes's CPU per message, this shows how much of the gateway's CPU the store alone takes,
  * and what the 80 % target leaves for everything else the gateway does.
  */

@@ -3,31 +3,23 @@ import type { ReadingTuple } from './reading-encoding.js';
 /** One patient's values of one metric in one minute: [patient, metric, minute, min, max, sum, count]. */
 export type MinuteRollup = [patient: string, metric: string, minute: number, min: number, max: number, sum: number, count: number];
 
-/** A patient's newest value of a metric: [patient, metric, reading id, device, value, unit, taken at]. */
-export type LatestValue = [patient: string, metric: string, readingId: number, device: string, value: number, unit: string, takenAt: number];
-
-/** What a commit adds for one patient and metric: its minutes, and where its newest value is. */
+/** What a commit adds for one patient and metric: its minutes. */
 interface MetricRollup {
   readonly minutes: Map<number, MinuteRollup>;
   /** The minute added to last: a device's values come in time order, so usually the next one's too. */
   last: MinuteRollup;
-  /** The newest value: its reading, its place among the reading's values, the reading's id. */
-  newest: ReadingTuple;
-  newestIndex: number;
-  newestId: number;
 }
 
 /**
  * What one commit's new readings add to the rollups: their values summed per patient, metric and
- * minute (one upsert each), and each patient's newest value of each metric (later in the commit
- * wins a tie). Kept by patient, then metric, then minute: no key string is made per value (this
- * runs for every value stored).
+ * minute (one upsert each). Kept by patient, then metric, then minute: no key string is made per
+ * value (this runs for every value stored).
  */
 export class CommitRollups {
   private readonly byPatient = new Map<string, Map<string, MetricRollup>>();
 
-  /** Adds every value of a reading stored with id `id`. */
-  add(reading: ReadingTuple, id: number): void {
+  /** Adds every value of a reading stored now. */
+  add(reading: ReadingTuple): void {
     const [, , patient, , , takenAt, , , , , , metrics, values] = reading;
     let ofPatient = this.byPatient.get(patient);
     if (ofPatient === undefined) this.byPatient.set(patient, (ofPatient = new Map()));
@@ -38,13 +30,8 @@ export class CommitRollups {
       const r = ofPatient.get(metric);
       if (r === undefined) {
         const last: MinuteRollup = [patient, metric, minute, value, value, value, 1];
-        ofPatient.set(metric, { minutes: new Map([[minute, last]]), last, newest: reading, newestIndex: v, newestId: id });
+        ofPatient.set(metric, { minutes: new Map([[minute, last]]), last });
         continue;
-      }
-      if (takenAt >= r.newest[5]) {
-        r.newest = reading;
-        r.newestIndex = v;
-        r.newestId = id;
       }
       let m = r.last[2] === minute ? r.last : r.minutes.get(minute);
       if (m === undefined) r.minutes.set(minute, (m = [patient, metric, minute, value, value, value, 1]));
@@ -62,17 +49,6 @@ export class CommitRollups {
   minutes(): MinuteRollup[] {
     const out: MinuteRollup[] = [];
     for (const ofPatient of this.byPatient.values()) for (const r of ofPatient.values()) for (const m of r.minutes.values()) out.push(m);
-    return out;
-  }
-
-  /** Each patient's newest value of each metric. */
-  latest(): LatestValue[] {
-    const out: LatestValue[] = [];
-    for (const [patient, ofPatient] of this.byPatient) {
-      for (const [metric, { newest: reading, newestIndex: v, newestId: id }] of ofPatient) {
-        out.push([patient, metric, id, reading[1], reading[12][v] as number, reading[13][v] as string, reading[5]]);
-      }
-    }
     return out;
   }
 }

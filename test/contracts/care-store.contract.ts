@@ -64,6 +64,22 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
       expect(brief((await s.views.latestOf([A], ['systolic', 'diastolic'])).get(A))).toEqual([['systolic', 128, 'mm[Hg]', T0, 'cuff', 'final'], ['diastolic', 82, 'mm[Hg]', T0, 'cuff', 'final']]);
     }));
 
+    it('gives the newest value of a metric two profiles carry, passing over readings without it; a later reading wins a tie', withStores(async (s) => {
+      const pulse = (deviceId: string, profileId: string, at: number, value: number, messageId: string) =>
+        row({ deviceId, patientNhs: A, profileId, metric: 'pulse', value, unit: '/min', takenAtMs: at, deviceTakenAtMs: at, messageId });
+      // The cuff's pulse at T0, the oximeter's a minute later, then a cuff reading with no pulse (its newest reading).
+      await s.readings.commit({ readings: readingsOf([...bp(T0, 128, 82, 'c0'), pulse('cuff', 'bp-upper-arm', T0, 70, 'c0')]), deadLetters: [], health: [] });
+      await s.readings.commit({ readings: readingsOf([spo2('ox-a', A, T0 + MIN, 97), pulse('ox-a', 'pulse-oximeter', T0 + MIN, 88, `ox-${T0 + MIN}`)]), deadLetters: [], health: [] });
+      await s.readings.commit({ readings: readingsOf(bp(T0 + 2 * MIN, 131, 84)), deadLetters: [], health: [] });
+      const brief = async () => (await s.views.latestOf([A], ['systolic', 'pulse'])).get(A)?.map((p) => [p.metric, p.value, p.takenAtMs, p.deviceId]);
+      expect(await brief()).toEqual([['systolic', 131, T0 + 2 * MIN, 'cuff'], ['pulse', 88, T0 + MIN, 'ox-a']]);
+      // Both devices at one time: the reading stored later is the latest.
+      await s.readings.commit({ readings: readingsOf([...bp(T0 + 3 * MIN, 125, 80, 'c3'), pulse('cuff', 'bp-upper-arm', T0 + 3 * MIN, 72, 'c3')]), deadLetters: [], health: [] });
+      expect(await brief()).toEqual([['systolic', 125, T0 + 3 * MIN, 'cuff'], ['pulse', 72, T0 + 3 * MIN, 'cuff']]);
+      await s.readings.commit({ readings: readingsOf([pulse('ox-a', 'pulse-oximeter', T0 + 3 * MIN, 90, 'ox-3')]), deadLetters: [], health: [] });
+      expect(await brief()).toEqual([['systolic', 125, T0 + 3 * MIN, 'cuff'], ['pulse', 90, T0 + 3 * MIN, 'ox-a']]);
+    }));
+
     it("lists a patient's newest values, readings' values together and retracted ones marked", withStores(async (s) => {
       const [sys, dia] = bp(T0 + 2 * MIN, 150, 95);
       await s.readings.commit({ readings: readingsOf([...bp(T0, 128, 82), spo2('ox-a', A, T0 + MIN, 97), sys!, dia!, spo2('ox-b', B, T0 + 5 * MIN, 91)]), deadLetters: [], health: [] });

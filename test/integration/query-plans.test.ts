@@ -7,7 +7,7 @@ import { READING_QUERIES, type ReadingQueryName } from '../../src/store/sqlite/r
 import { tempDir } from '../helpers/gateway.js';
 
 /** Every parameter any of the queries takes. */
-const PARAMS = { patient: '9434765919', patients: '["9434765919"]', metric: 'systolic', since: 0, from: 0, to: 1, width: 1, fromMinute: 0, toMinute: 1, profile: 'bp-upper-arm', limit: 10, id: 1 };
+const PARAMS = { patient: '9434765919', patients: '["9434765919"]', metrics: '["systolic"]', metric: 'systolic', since: 0, from: 0, to: 1, width: 1, fromMinute: 0, toMinute: 1, profile: 'bp-upper-arm', limit: 10, id: 1 };
 
 /** A query's plan as SQLite prints it: one line per step, indented by depth. */
 function plan(db: Database.Database, sql: string): string[] {

@@ -24,8 +24,8 @@ import type { ReadingRow } from '../../src/domain/index.js';
 function openStore() {
   const tmp = tempDir();
   const store = new SqliteStore(join(tmp.dir, 'gateway.db'));
-  const addDevice = (id: string, patientNhs: string) =>
-    store.devices.insert({ id, profileId: 'bp-upper-arm', patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+  const addDevice = (id: string, patientNhs: string, profileId = 'bp-upper-arm') =>
+    store.devices.insert({ id, profileId, patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
   return { tmp, store, addDevice };
 }
 
@@ -370,7 +370,26 @@ describe('SqliteWriterThread', () => {
     }
   });
 
-  it('builds the rollups and latest values of a store written before them', () => {
+  it("gives a NEWS2 input's latest value since a time, from whichever profile has the newest, never a retracted one", () => {
+    const { tmp, store, addDevice } = openStore();
+    try {
+      addDevice('cuff', '9434765919');
+      addDevice('ox', '9434765919', 'pulse-oximeter');
+      const pulse = (deviceId: string, profileId: string, at: number, value: number) => row({ deviceId, profileId, metric: 'pulse', value, unit: '/min', takenAtMs: at, deviceTakenAtMs: at, messageId: `${deviceId}-${at}` });
+      const later = pulse('cuff', 'bp-upper-arm', 300_000, 75);
+      store.readings.commit({ readings: readingsOf([pulse('cuff', 'bp-upper-arm', 100_000, 70), pulse('ox', 'pulse-oximeter', 200_000, 88), row({ deviceId: 'cuff', takenAtMs: 250_000, deviceTakenAtMs: 250_000, messageId: 'no-pulse' }), later]), deadLetters: [], health: [] });
+      expect(store.readings.latest('9434765919', 'pulse', 0)).toEqual({ value: 75, takenAtMs: 300_000 });
+      store.readings.commit({ readings: [], deadLetters: [], health: [], corrections: [{ deviceId: 'cuff', readingKey: later.idempotencyKey, action: 'retract', before: { pulse: 75 }, after: undefined, reason: 'test', requestedBy: 'test', atMs: 400_000 }] });
+      expect(store.readings.latest('9434765919', 'pulse', 0)).toEqual({ value: 88, takenAtMs: 200_000 });
+      expect(store.readings.latest('9434765919', 'pulse', 200_001)).toBeUndefined();
+      expect(store.readings.latest('9434765919', 'spo2', 0)).toBeUndefined();
+    } finally {
+      store.close();
+      tmp.remove();
+    }
+  });
+
+  it('builds the rollups of a store written before them, and finds its latest values', () => {
     const tmp = tempDir();
     const file = join(tmp.dir, 'gateway.db');
     const old = new Database(file);
@@ -384,13 +403,14 @@ describe('SqliteWriterThread', () => {
     insert.run('k3', 130, 125_000, 125_000, 'amended');
     old.close();
     const store = new SqliteStore(file);
+    expect(store.views.latest('9434765919', ['systolic']).map((v) => [v.value, v.takenAtMs])).toEqual([[130, 125_000]]);
+    expect(store.readings.latest('9434765919', 'systolic', 0)).toEqual({ value: 130, takenAtMs: 125_000 });
     store.close();
     const db = new Database(file, { readonly: true });
     expect(db.prepare('SELECT minute, min, max, sum, count FROM reading_rollups ORDER BY minute').all()).toEqual([
       { minute: 1, min: 120, max: 120, sum: 120, count: 1 },
       { minute: 2, min: 130, max: 130, sum: 130, count: 1 },
     ]);
-    expect(db.prepare('SELECT metric, value, taken_at AS at FROM latest_values').all()).toEqual([{ metric: 'systolic', value: 130, at: 125_000 }]);
     db.close();
     tmp.remove();
   });

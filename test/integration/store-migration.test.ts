@@ -12,6 +12,7 @@ const WITH_STATUS = 3; // status, first_value, payload_sha256, corrections
 const TIME_FIRST_KEYS = 7; // keys lead with the time
 const ROLLUPS = 11; // reading_rollups, latest_values
 const ONE_ROW = ONE_ROW_PER_READING_VERSION; // a reading is one row
+const LATEST_FROM_READINGS = 17; // latest_values dropped: latest values read from the readings
 
 const T = 1_000; // device time of the BP reading
 const U = 61_000; // of the pulse reading (no message id)
@@ -27,7 +28,7 @@ function oldKey(v: number, time: number, metric: string, tail: string): string {
 function storeAt(v: number, file: string): void {
   const db = new Database(file);
   migrate(db, v);
-  if (v >= ONE_ROW) oneRowReadings(db);
+  if (v >= ONE_ROW) oneRowReadings(db, v);
   else if (v >= 1) {
     db.prepare(`INSERT INTO devices (id, profile_id, patient_nhs, secret_hash, status, created_at) VALUES ('d1', 'bp-upper-arm', '9434765919', 'x', 'active', 0)`).run();
     const extra = v >= WITH_STATUS;
@@ -62,7 +63,7 @@ function storeAt(v: number, file: string): void {
 }
 
 /** The same readings as a store of one row per reading holds them (what later migrations must carry over). */
-function oneRowReadings(db: Database.Database): void {
+function oneRowReadings(db: Database.Database, v: number): void {
   db.prepare(`INSERT INTO devices (id, profile_id, patient_nhs, secret_hash, status, created_at) VALUES ('d1', 'bp-upper-arm', '9434765919', 'x', 'active', 0)`).run();
   const insert = db.prepare(
     `INSERT INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at, message_id, payload_sha256, status, first_values_json)
@@ -77,9 +78,11 @@ function oneRowReadings(db: Database.Database): void {
   correct.run(key(R, 'mk3'), 'retract', null);
   db.exec(`INSERT INTO profile_metrics VALUES ('systolic', 'bp-upper-arm'), ('diastolic', 'bp-upper-arm'), ('pulse', 'bp-upper-arm');
            INSERT INTO reading_rollups SELECT patient_nhs, metric, taken_at / 60000, MIN(value), MAX(value), SUM(value), COUNT(*) FROM reading_values
-             WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric, taken_at / 60000;
-           INSERT INTO latest_values SELECT patient_nhs, metric, id, device_id, value, unit, MAX(taken_at) FROM reading_values
-             WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric;`);
+             WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric, taken_at / 60000;`);
+  if (v < LATEST_FROM_READINGS) {
+    db.exec(`INSERT INTO latest_values SELECT patient_nhs, metric, id, device_id, value, unit, MAX(taken_at) FROM reading_values
+               WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric;`);
+  }
 }
 
 /** A value as the pipeline makes it today (for replays). */

@@ -192,7 +192,7 @@ async function noteProfileMetrics(tx: PgQueryable, readings: readonly ReadingTup
  */
 async function rollUp(tx: PgQueryable, readings: readonly ReadingTuple[]): Promise<void> {
   const rollups = new CommitRollups();
-  for (const t of readings) rollups.add(t, 0);
+  for (const t of readings) rollups.add(t);
   const rows = rollups.minutes();
   if (rows.length === 0) return;
   const column = (i: number) => rows.map((r) => r[i]);

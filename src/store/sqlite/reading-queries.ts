@@ -11,6 +11,15 @@
 /** The profiles whose readings carry `@metric`. */
 export const PROFILES_OF_METRIC = '(SELECT profile_id FROM profile_metrics WHERE metric = @metric)';
 
+/**
+ * The id of a patient's newest reading of one profile that holds `metric` and is not retracted (and
+ * meets `also`): a backward walk of the (patient, profile, time) index that stops at the first such
+ * reading, usually the first it meets.
+ */
+const NEWEST_OF_PROFILE = (patient: string, profile: string, metric: string, also = ''): string =>
+  `SELECT id FROM readings WHERE patient_nhs = ${patient} AND profile_id = ${profile} ${also}
+       AND status != 'entered-in-error' AND values_json -> ${metric} IS NOT NULL ORDER BY taken_at DESC, id DESC LIMIT 1`;
+
 /** A value as the web app shows it. */
 const POINT = 'id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status';
 
@@ -18,12 +27,29 @@ const POINT = 'id, device_id AS deviceId, metric, value, unit, taken_at AS taken
 export const DERIVATION_INPUT = 'id, device_id AS deviceId, patient_nhs AS patientNhs, profile_id AS profileId, metric, value, taken_at AS takenAtMs, status';
 
 export const READING_QUERIES = {
-  /** The latest value of a metric for one patient, not retracted (NEWS2 inputs): one key look-up. */
-  latestValue: 'SELECT value, taken_at AS takenAtMs FROM latest_values WHERE patient_nhs = @patient AND metric = @metric AND taken_at >= @since',
+  /**
+   * The latest value of a metric for one patient taken at or after `@since`, not retracted (NEWS2
+   * inputs): per profile carrying the metric, one backward step down the (patient, profile, time)
+   * index to the newest reading holding it; the newest of those (a later reading wins a tie).
+   */
+  latestValue: `SELECT r.values_json -> @metric ->> 0 AS value, r.taken_at AS takenAtMs FROM profile_metrics pm
+     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('@patient', 'pm.profile_id', '@metric', 'AND taken_at >= @since')})
+     WHERE pm.metric = @metric ORDER BY r.taken_at DESC, r.id DESC LIMIT 1`,
 
-  /** Each patient's latest values (the triage list): one key range per patient. */
-  latestOfPatients: `SELECT l.patient_nhs, l.reading_id, l.device_id, l.metric, l.value, l.unit, l.taken_at
-     FROM json_each(@patients) p CROSS JOIN latest_values l ON l.patient_nhs = p.value`,
+  /**
+   * Each patient's newest reading (not retracted) of each profile carrying any of `@metrics` (the
+   * triage list): one backward step per patient and profile, its values read by the caller. A
+   * metric its profile carries but that reading lacks is looked for with {@link latestValues}.
+   */
+  latestOfPatients: `SELECT p.value, r.id, r.device_id, r.profile_id, r.values_json, r.taken_at
+     FROM json_each(@patients) p CROSS JOIN (SELECT DISTINCT profile_id FROM profile_metrics WHERE metric IN (SELECT value FROM json_each(@metrics))) pp
+     CROSS JOIN readings r ON r.id = (SELECT id FROM readings WHERE patient_nhs = p.value AND profile_id = pp.profile_id
+       AND status != 'entered-in-error' ORDER BY taken_at DESC, id DESC LIMIT 1)`,
+
+  /** Each patient's latest value of each of `@metrics`: the step of `latestValue` per patient, metric and profile carrying it. */
+  latestValues: `SELECT p.value, r.id, r.device_id, pm.metric, r.values_json -> pm.metric ->> 0, r.values_json -> pm.metric ->> 1, r.taken_at
+     FROM json_each(@patients) p CROSS JOIN json_each(@metrics) m CROSS JOIN profile_metrics pm ON pm.metric = m.value
+     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('p.value', 'pm.profile_id', 'pm.metric')})`,
 
   /** One metric's values over a time range (charts with few points, lists): one index range per profile carrying it. */
   series: `SELECT ${POINT} FROM reading_values

@@ -44,9 +44,6 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly correctionsSinceStmt: SqliteStatement;
   private readonly latestCorrectionStmt: SqliteStatement;
   private readonly rollupStmt: SqliteStatement;
-  private readonly latestUpsertStmt: SqliteStatement;
-  private readonly latestDropStmt: SqliteStatement;
-  private readonly latestRedoStmt: SqliteStatement;
   private readonly rollupDropStmt: SqliteStatement;
   private readonly rollupRedoStmt: SqliteStatement;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
@@ -80,20 +77,6 @@ export class SqliteReadingStore implements ReadingStore {
        WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @minute * 60000 AND taken_at < (@minute + 1) * 60000
          AND metric = @metric AND status != 'entered-in-error'
        HAVING COUNT(*) > 0`,
-    );
-    this.latestUpsertStmt = db.prepare(
-      `INSERT INTO latest_values (patient_nhs, metric, reading_id, device_id, value, unit, taken_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (patient_nhs, metric) DO UPDATE SET reading_id = excluded.reading_id, device_id = excluded.device_id, value = excluded.value, unit = excluded.unit, taken_at = excluded.taken_at
-       WHERE excluded.taken_at >= latest_values.taken_at`,
-    );
-    this.latestDropStmt = db.prepare('DELETE FROM latest_values WHERE patient_nhs = ? AND metric = ?');
-    // The newest value still shown: the newest reading of each profile carrying the metric, from the rollups' newest minute on.
-    this.latestRedoStmt = db.prepare(
-      `INSERT INTO latest_values (patient_nhs, metric, reading_id, device_id, value, unit, taken_at)
-       SELECT patient_nhs, metric, id, device_id, value, unit, taken_at FROM ${VALUES}
-       WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND metric = @metric AND status != 'entered-in-error'
-         AND taken_at >= (SELECT MAX(minute) FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric) * 60000
-       ORDER BY taken_at DESC LIMIT 1`,
     );
     this.readingByKeyStmt = db.prepare('SELECT id, patient_nhs AS patient, taken_at AS takenAt, values_json AS valuesJson FROM readings WHERE reading_key = ?');
     this.correctStmt = db.prepare('UPDATE readings SET status = ?, values_json = ?, first_values_json = COALESCE(first_values_json, ?) WHERE id = ?');
@@ -174,21 +157,19 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   /**
-   * Adds the readings stored now (`ids[i]` undefined: a duplicate) to their minutes' rollups and to
-   * the latest values: one upsert per patient, metric and minute, and one per patient and metric;
-   * and notes profiles seen carrying a metric for the first time.
+   * Adds the readings stored now (`ids[i]` undefined: a duplicate) to their minutes' rollups, one
+   * upsert per patient, metric and minute, and notes profiles seen carrying a metric for the first
+   * time. (Latest values are read from the readings themselves: see `READING_QUERIES.latestValue`.)
    */
   private rollUp(readings: readonly ReadingTuple[], ids: readonly (number | undefined)[]): void {
     const rollups = new CommitRollups();
     for (let i = 0; i < readings.length; i++) {
-      const id = ids[i];
-      if (id === undefined) continue;
+      if (ids[i] === undefined) continue;
       const t = readings[i] as ReadingTuple;
-      rollups.add(t, id);
+      rollups.add(t);
       this.noteProfileMetrics(t[3], t[11]);
     }
     for (const m of rollups.minutes()) this.rollupStmt.run(...m);
-    for (const l of rollups.latest()) this.latestUpsertStmt.run(...l);
   }
 
   private noteProfileMetrics(profile: string, metrics: readonly string[]): void {
@@ -207,14 +188,12 @@ export class SqliteReadingStore implements ReadingStore {
     if (reading !== undefined) {
       const { values, valuesJson, firstJson } = amendedValues(reading.valuesJson, c.after);
       this.correctStmt.run(status, valuesJson, c.action === 'amend' ? firstJson : null, reading.id);
-      // Each value's minute is summed again from what is now shown, and its latest value found again.
+      // Each value's minute is summed again from what is now shown.
       const minute = Math.floor(reading.takenAt / 60_000);
       for (const metric of Object.keys(values)) {
         const at = { patient: reading.patient, metric, minute };
         this.rollupDropStmt.run(at.patient, at.metric, at.minute);
         this.rollupRedoStmt.run(at);
-        this.latestDropStmt.run(at.patient, at.metric);
-        this.latestRedoStmt.run(at);
       }
     }
     const after = c.after === undefined ? null : JSON.stringify(c.after);

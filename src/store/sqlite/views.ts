@@ -11,6 +11,8 @@ export type { DeviceRow, PointValue, SeriesBucket } from '../care-views.js';
  */
 export class SqliteCareViews implements CareViews {
   private readonly latestStmt: SqliteStatement;
+  private readonly latestValuesStmt: SqliteStatement;
+  private readonly profileMetricsStmt: SqliteStatement;
   private readonly bucketsStmt: SqliteStatement;
   private readonly pointsStmt: SqliteStatement;
   private readonly countStmt: SqliteStatement;
@@ -22,6 +24,8 @@ export class SqliteCareViews implements CareViews {
 
   constructor(db: SqliteConnection) {
     this.latestStmt = db.prepare(READING_QUERIES.latestOfPatients).raw(true);
+    this.latestValuesStmt = db.prepare(READING_QUERIES.latestValues).raw(true);
+    this.profileMetricsStmt = db.prepare('SELECT metric, profile_id FROM profile_metrics').raw(true);
     this.devicesStmt = db.prepare(
       `SELECT d.id, d.profile_id, d.patient_nhs, d.status, d.created_at, h.last_seen_at, h.last_reading_at, h.battery_pct, h.clock_offset_ms, COALESCE(h.clock_drift, 0)
        FROM json_each(?) p CROSS JOIN devices d ON d.patient_nhs = p.value LEFT JOIN device_health h ON h.device_id = d.id ORDER BY d.created_at, d.id`,
@@ -47,12 +51,44 @@ export class SqliteCareViews implements CareViews {
     return this.latestOf([patientNhs], metrics).get(patientNhs) ?? [];
   }
 
-  /** Each patient's latest value of each of `metrics`, in one query (the triage list; rows as arrays, thousands of them). */
+  /**
+   * Each patient's latest value of each of `metrics` (the triage list: thousands of rows). Each
+   * profile's newest reading gives the metrics it holds; a metric it lacks is looked for further
+   * back, per metric. The newest wins, a later reading a tie.
+   */
   latestOf(patients: readonly string[], metrics: readonly string[]): Map<string, PointValue[]> {
     const order = new Map(metrics.map((m, i) => [m, i]));
     const out = new Map<string, PointValue[]>(patients.map((p) => [p, []]));
-    for (const [patient, id, deviceId, metric, value, unit, takenAtMs] of this.latestStmt.all({ patients: JSON.stringify(patients) }) as [string, number, string, string, number, string, number][]) {
-      if (order.has(metric)) out.get(patient)?.push({ id, deviceId, metric, value, unit, takenAtMs, status: 'final' });
+    if (patients.length === 0 || metrics.length === 0) return out;
+    const keep = (patient: string, v: PointValue): void => {
+      const list = out.get(patient);
+      const i = list?.findIndex((w) => w.metric === v.metric) ?? -1;
+      const held = list?.[i];
+      if (held === undefined) list?.push(v);
+      else if (v.takenAtMs > held.takenAtMs || (v.takenAtMs === held.takenAtMs && v.id > held.id)) (list as PointValue[])[i] = v;
+    };
+    const carried = new Map<string, string[]>();
+    for (const [metric, profile] of this.profileMetricsStmt.all() as [string, string][]) {
+      if (order.has(metric)) carried.set(profile, [...(carried.get(profile) ?? []), metric]);
+    }
+    const lacking = { patients: new Set<string>(), metrics: new Set<string>() };
+    const params = { patients: JSON.stringify(patients), metrics: JSON.stringify(metrics) };
+    for (const [patient, id, deviceId, profile, valuesJson, takenAtMs] of this.latestStmt.all(params) as [string, number, string, string, string, number][]) {
+      const values = JSON.parse(valuesJson) as Record<string, [number, string] | undefined>;
+      for (const metric of carried.get(profile) ?? []) {
+        const v = values[metric];
+        if (v !== undefined) keep(patient, { id, deviceId, metric, value: v[0], unit: v[1], takenAtMs, status: 'final' });
+        else {
+          lacking.patients.add(patient);
+          lacking.metrics.add(metric);
+        }
+      }
+    }
+    if (lacking.patients.size > 0) {
+      const more = { patients: JSON.stringify([...lacking.patients]), metrics: JSON.stringify([...lacking.metrics]) };
+      for (const [patient, id, deviceId, metric, value, unit, takenAtMs] of this.latestValuesStmt.all(more) as [string, number, string, string, number, string, number][]) {
+        keep(patient, { id, deviceId, metric, value, unit, takenAtMs, status: 'final' });
+      }
     }
     for (const list of out.values()) if (list.length > 1) list.sort((a, b) => (order.get(a.metric) ?? 0) - (order.get(b.metric) ?? 0));
     return out;
