@@ -18,7 +18,6 @@ export type ReadingTuple = readonly [
   payloadSha256: string | null,
   metrics: readonly string[],
   values: readonly number[],
-  units: readonly string[],
 ];
 
 /**
@@ -56,7 +55,6 @@ export function unpackReadings(packed: PackedReadings): ReadingTuple[] {
     const n = packed[i + PACKED_COLUMNS] as number;
     const metrics: string[] = [];
     const values: number[] = [];
-    const units: string[] = [];
     let json = '{';
     for (let k = 0, at = i + PACKED_COLUMNS + 1; k < n; k++, at += 4) {
       const metric = packed[at] as string;
@@ -66,7 +64,6 @@ export function unpackReadings(packed: PackedReadings): ReadingTuple[] {
       json += `${k === 0 ? '' : ','}${quoted(metric)}:[${jsonNumber(value)},${quoted(unit)}${sent === null ? ']' : `,${quoted(sent)}]`}`;
       metrics.push(metric);
       values.push(value);
-      units.push(unit);
     }
     out.push([
       packed[i] as string,
@@ -82,7 +79,6 @@ export function unpackReadings(packed: PackedReadings): ReadingTuple[] {
       packed[i + 9] as string | null,
       metrics,
       values,
-      units,
     ]);
     i += PACKED_COLUMNS + 1 + 4 * n;
   }

@@ -61,7 +61,7 @@ describe('readings packed for the writer thread', () => {
         const f = g[0] as ReadingRow;
         const sha = g.find((r) => r.payloadSha256 !== undefined)?.payloadSha256 ?? null;
         return [f.idempotencyKey, f.deviceId, f.patientNhs, f.profileId, f.takenAtMs, f.deviceTakenAtMs, f.receivedAtMs, f.clockOffsetMs ?? null, f.messageId ?? null, sha,
-          g.map((r) => r.metric), g.map((r) => r.value), g.map((r) => r.unit)];
+          g.map((r) => r.metric), g.map((r) => r.value)];
       });
     };
     fc.assert(
@@ -116,7 +116,7 @@ describe('readings packed for the writer thread', () => {
     expect(packed).toHaveLength(2 * (11 + 3 * 4)); // the same reading twice: the second is refused later by its key
     expect(packed.every((v) => v === null || typeof v !== 'object')).toBe(true);
     const [first] = unpackReadings(structuredClone(packed));
-    expect(first?.slice(11)).toEqual([['systolic', 'diastolic', 'pulse'], [128, 82, 71], ['mm[Hg]', 'mm[Hg]', '/min']]);
+    expect(first?.slice(11)).toEqual([['systolic', 'diastolic', 'pulse'], [128, 82, 71]]);
     expect(JSON.parse(first?.[4] as string)).toEqual({ systolic: [128, 'mm[Hg]', 'kPa'], diastolic: [82, 'mm[Hg]'], pulse: [71, '/min'] });
     expect(first?.[10]).toBe('ab'.repeat(32)); // the reading's hash, from whichever row kept it
     // −0 reaches the rollups as the 0 its values JSON holds.
