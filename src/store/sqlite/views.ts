@@ -61,11 +61,11 @@ export class SqliteCareViews implements CareViews {
     const out = new Map<string, PointValue[]>(patients.map((p) => [p, []]));
     if (patients.length === 0 || metrics.length === 0) return out;
     const keep = (patient: string, v: PointValue): void => {
-      const list = out.get(patient);
-      const i = list?.findIndex((w) => w.metric === v.metric) ?? -1;
-      const held = list?.[i];
-      if (held === undefined) list?.push(v);
-      else if (v.takenAtMs > held.takenAtMs || (v.takenAtMs === held.takenAtMs && v.id > held.id)) (list as PointValue[])[i] = v;
+      const list = out.get(patient) as PointValue[]; // rows come only for the patients asked
+      const i = list.findIndex((w) => w.metric === v.metric);
+      const held = list[i];
+      if (held === undefined) list.push(v);
+      else if (v.takenAtMs > held.takenAtMs || (v.takenAtMs === held.takenAtMs && v.id > held.id)) list[i] = v;
     };
     const carried = new Map<string, string[]>();
     for (const [metric, profile] of this.profileMetricsStmt.all() as [string, string][]) {
