@@ -12,13 +12,16 @@
 export const PROFILES_OF_METRIC = '(SELECT profile_id FROM profile_metrics WHERE metric = @metric)';
 
 /**
- * The id of a patient's newest reading of one profile that holds `metric` and is not retracted (and
- * meets `also`): a backward walk of the (patient, profile, time) index that stops at the first such
- * reading, usually the first it meets.
+ * The id of a patient's newest reading of one profile that is not retracted and meets `also`: a
+ * backward walk of the (patient, profile, time) index that stops at the first such reading,
+ * usually the first it meets.
  */
-const NEWEST_OF_PROFILE = (patient: string, profile: string, metric: string, also = ''): string =>
-  `SELECT id FROM readings WHERE patient_nhs = ${patient} AND profile_id = ${profile} ${also}
-       AND status != 'entered-in-error' AND values_json -> ${metric} IS NOT NULL ORDER BY taken_at DESC, id DESC LIMIT 1`;
+const NEWEST_OF_PROFILE = (patient: string, profile: string, also = ''): string =>
+  `SELECT id FROM readings WHERE patient_nhs = ${patient} AND profile_id = ${profile} AND status != 'entered-in-error' ${also}
+       ORDER BY taken_at DESC, id DESC LIMIT 1`;
+
+/** The condition that a reading holds `metric`. */
+const HOLDS = (metric: string): string => `AND values_json -> ${metric} IS NOT NULL`;
 
 /** A value as the web app shows it. */
 const POINT = 'id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status';
@@ -33,7 +36,7 @@ export const READING_QUERIES = {
    * index to the newest reading holding it; the newest of those (a later reading wins a tie).
    */
   latestValue: `SELECT r.values_json -> @metric ->> 0 AS value, r.taken_at AS takenAtMs FROM profile_metrics pm
-     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('@patient', 'pm.profile_id', '@metric', 'AND taken_at >= @since')})
+     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('@patient', 'pm.profile_id', `AND taken_at >= @since ${HOLDS('@metric')}`)})
      WHERE pm.metric = @metric ORDER BY r.taken_at DESC, r.id DESC LIMIT 1`,
 
   /**
@@ -43,13 +46,12 @@ export const READING_QUERIES = {
    */
   latestOfPatients: `SELECT p.value, r.id, r.device_id, r.profile_id, r.values_json, r.taken_at
      FROM json_each(@patients) p CROSS JOIN (SELECT DISTINCT profile_id FROM profile_metrics WHERE metric IN (SELECT value FROM json_each(@metrics))) pp
-     CROSS JOIN readings r ON r.id = (SELECT id FROM readings WHERE patient_nhs = p.value AND profile_id = pp.profile_id
-       AND status != 'entered-in-error' ORDER BY taken_at DESC, id DESC LIMIT 1)`,
+     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('p.value', 'pp.profile_id')})`,
 
   /** Each patient's latest value of each of `@metrics`: the step of `latestValue` per patient, metric and profile carrying it. */
   latestValues: `SELECT p.value, r.id, r.device_id, pm.metric, r.values_json -> pm.metric ->> 0, r.values_json -> pm.metric ->> 1, r.taken_at
      FROM json_each(@patients) p CROSS JOIN json_each(@metrics) m CROSS JOIN profile_metrics pm ON pm.metric = m.value
-     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('p.value', 'pm.profile_id', 'pm.metric')})`,
+     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('p.value', 'pm.profile_id', HOLDS('pm.metric'))})`,
 
   /** One metric's values over a time range (charts with few points, lists): one index range per profile carrying it. */
   series: `SELECT ${POINT} FROM reading_values
