@@ -1,5 +1,5 @@
 import { GatewayError, readingsOf } from '../domain/index.js';
-import { influxPlanner } from '../outputs/influx/index.js';
+import { INFLUX_SINK, influxLines } from '../outputs/influx/index.js';
 import { loadSecretKey } from '../outputs/secret-key.js';
 import { loadProfiles } from '../profiles/index.js';
 import type { OutboxEntry } from '../store/reading-store.js';
@@ -19,7 +19,7 @@ export async function influxBackfill(global: GlobalOptions, o: { since: string; 
   await withAnyStore(global, async (store, config) => {
     const profiles = loadProfiles(config.profilesDir);
     // On PostgreSQL the workers share the pseudonym key: it is read, never made here.
-    const plan = influxPlanner(loadSecretKey(config.pseudonymKeyFile, { create: config.store.postgres === undefined }));
+    const lineOf = influxLines(loadSecretKey(config.pseudonymKeyFile, { create: config.store.postgres === undefined }));
     let queued = 0;
     let skipped = 0;
     let pending: OutboxEntry[] = [];
@@ -35,8 +35,8 @@ export async function influxBackfill(global: GlobalOptions, o: { since: string; 
         skipped += 1;
         continue;
       }
-      // The same planning as at ingest; no rows in this commit, so every entry is kept.
-      for (const o of plan({ deviceId: reading.deviceId, patientNhs: reading.patientNhs, profile }, reading, Buffer.alloc(0))) pending.push({ ...o, firstReading: 0, readingCount: 0 });
+      // The line the output writes at ingest; no rows in this commit, so every entry is kept.
+      if (reading.values.length > 0) pending.push({ sink: INFLUX_SINK, payload: lineOf(profile, reading), firstReading: 0, readingCount: 0 });
       if (pending.length >= ENTRIES_PER_COMMIT) await flush();
     }
     await flush();

@@ -299,8 +299,10 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
 
 /** An outbox entry whose readings moved `by` places in the combined batch (a literal: a spread costs several times more, per reading). */
 function shifted(e: OutboxEntry, by: number): OutboxEntry {
-  const moved = { sink: e.sink, payload: e.payload, firstReading: e.firstReading + by, readingCount: e.readingCount };
-  return e.lane === undefined ? moved : { ...moved, lane: e.lane };
+  const moved: Mutable<OutboxEntry> = { sink: e.sink, payload: e.payload, firstReading: e.firstReading + by, readingCount: e.readingCount };
+  if (e.lane !== undefined) moved.lane = e.lane;
+  if (e.completion !== undefined) moved.completion = e.completion;
+  return moved;
 }
 
 /**

@@ -57,12 +57,13 @@ export type ReadingLookup = Pick<EitherPort<ReadingStore>, 'readingsAt'>;
  * What one stored reading must also be sent to, as outbox entries (e.g. a time-series point, an
  * Observation). `payload` is the raw message that carried it.
  */
-export type OutputPlanner = (
-  device: DeviceContext,
-  reading: Reading,
-  payload: Buffer,
-  correction?: CorrectionContext,
-) => readonly { readonly sink: string; readonly payload: string }[];
+export type OutputPlanner = (device: DeviceContext, reading: Reading, payload: Buffer, correction?: CorrectionContext) => readonly PlannedOutput[];
+
+/**
+ * An outbox entry for one reading. `completion` only for a new reading (the store completes the
+ * entry from it, in the same commit), never for a corrected one.
+ */
+export type PlannedOutput = Pick<OutboxEntry, 'sink' | 'payload' | 'completion'>;
 
 /** Planning for a corrected reading: the reading as corrected; `original` its values as first stored. */
 export interface CorrectionContext {
@@ -70,7 +71,7 @@ export interface CorrectionContext {
   readonly original: readonly ReadingRow[];
 }
 
-const NO_ENTRIES: readonly { readonly sink: string; readonly payload: string }[] = Object.freeze([]);
+const NO_ENTRIES: readonly PlannedOutput[] = Object.freeze([]);
 
 /** No outputs configured. */
 export const noOutputs: OutputPlanner = () => NO_ENTRIES;
@@ -80,7 +81,7 @@ export function allOutputs(planners: readonly OutputPlanner[]): OutputPlanner {
   const [only] = planners;
   if (planners.length === 1 && only !== undefined) return only;
   return (device, reading, payload, correction) => {
-    const out: { readonly sink: string; readonly payload: string }[] = [];
+    const out: PlannedOutput[] = [];
     for (const plan of planners) for (const entry of plan(device, reading, payload, correction)) out.push(entry);
     return out;
   };
@@ -206,7 +207,7 @@ export class Ingestor {
       if (result.ok) {
         const reading = result.value.reading;
         if (reading.takenAtMs > readingAtMs) readingAtMs = reading.takenAtMs;
-        for (const o of this.outputs(device, reading, payload)) outbox.push({ sink: o.sink, payload: o.payload, firstReading: accepted.length, readingCount: 1 });
+        for (const o of this.outputs(device, reading, payload)) outbox.push({ sink: o.sink, payload: o.payload, firstReading: accepted.length, readingCount: 1, completion: o.completion });
         accepted.push(reading);
         clockDrift ||= result.value.time.clockDrift;
         clockOffsetMs = result.value.time.clockOffsetMs ?? clockOffsetMs;

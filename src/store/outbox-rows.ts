@@ -37,16 +37,16 @@ function anyInserted(inserted: readonly boolean[], first: number, count: number)
 }
 
 /**
- * Outbox entries as handed to the writer thread: sink, payload, first reading, reading count and lane
- * (`null`: none) of each, in one flat array, which structured clone copies faster than objects
- * (as readings are packed).
+ * Outbox entries as handed to the writer thread: sink, payload, first reading, reading count, lane
+ * and completion (`null`: none) of each, in one flat array, which structured clone copies faster
+ * than objects (as readings are packed).
  */
 export type PackedOutbox = (string | number | null)[];
-const PACKED_FIELDS = 5;
+const PACKED_FIELDS = 6;
 
 export function packOutbox(entries: readonly OutboxEntry[]): PackedOutbox {
   const out: PackedOutbox = [];
-  for (const e of entries) out.push(e.sink, e.payload, e.firstReading, e.readingCount, e.lane ?? null);
+  for (const e of entries) out.push(e.sink, e.payload, e.firstReading, e.readingCount, e.lane ?? null, e.completion ?? null);
   return out;
 }
 
@@ -54,8 +54,11 @@ export function unpackOutbox(packed: PackedOutbox): OutboxEntry[] {
   const out: OutboxEntry[] = [];
   for (let i = 0; i < packed.length; i += PACKED_FIELDS) {
     const lane = packed[i + 4] as string | null;
-    const entry = { sink: packed[i] as string, payload: packed[i + 1] as string, firstReading: packed[i + 2] as number, readingCount: packed[i + 3] as number };
-    out.push(lane === null ? entry : { ...entry, lane });
+    const completion = packed[i + 5] as OutboxEntry['completion'] | null;
+    const entry: { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] } = { sink: packed[i] as string, payload: packed[i + 1] as string, firstReading: packed[i + 2] as number, readingCount: packed[i + 3] as number };
+    if (lane !== null) entry.lane = lane;
+    if (completion !== null) entry.completion = completion;
+    out.push(entry);
   }
   return out;
 }

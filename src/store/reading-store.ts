@@ -58,6 +58,12 @@ export interface OutboxEntry {
    * a row of its own, delivered in order within its lane and retried apart from other lanes.
    */
   readonly lane?: string | undefined;
+  /**
+   * `line-protocol`: the payload is the start of an InfluxDB line-protocol line, its series key
+   * (measurement and tags), and the store completes it from the entry's one reading
+   * (`completeLines`). The thread serving MQTT then neither builds nor copies the rest.
+   */
+  readonly completion?: 'line-protocol' | undefined;
 }
 
 /** One payload of a delivered row that the output refused for good: kept alone as a dead entry. */

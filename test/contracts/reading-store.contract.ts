@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { readingKey, type ReadingRow, readingsOf } from '../../src/domain/index.js';
+import type { OutboxStore } from '../../src/store/outbox-store.js';
 import type { ReadingStore } from '../../src/store/reading-store.js';
 import type { Awaitable, FixtureFactory } from './fixture.js';
 
 export interface ReadingStoreFixture {
   readonly store: Awaitable<ReadingStore>;
+  /** The outbox the store's commits write to. */
+  readonly outbox: Awaitable<Pick<OutboxStore, 'pending'>>;
   /** Registers a device the store will accept rows for. */
   addDevice(id: string, patientNhs: string): void | Promise<void>;
   close(): void | Promise<void>;
@@ -118,6 +121,19 @@ export function describeReadingStoreContract(name: string, create: FixtureFactor
     it('writes nothing of a batch that fails', withStore(async ({ store }) => {
       await expect(async () => store.commit({ readings: readingsOf([row({ messageId: 'ok' }), row({ messageId: 'bad', deviceId: 'no-such-device' })]), deadLetters: [], health: [] })).rejects.toThrow();
       expect(await store.query({})).toEqual([]);
+    }));
+
+    it('completes an entry planned as the start of a line-protocol line from its own reading, only if that reading is new', withStore(async ({ store, outbox }) => {
+      const start = (firstReading: number) => ({ sink: 'influx', payload: 'blood_pressure,device=d1', firstReading, readingCount: 1, completion: 'line-protocol' as const });
+      const first = row({ messageId: 'k1', takenAtMs: 61_000 });
+      const second = readingsOf([row({ messageId: 'k2', metric: 'systolic', value: 131, takenAtMs: 62_000 }), row({ messageId: 'k2', metric: 'diastolic', value: 84.5, takenAtMs: 62_000 })]);
+      await store.commit({ readings: readingsOf([first]), deadLetters: [], health: [], outbox: [start(0)] });
+      // The first reading again (a duplicate: its entry is dropped), then a new one, later in the batch.
+      await store.commit({ readings: [...readingsOf([first]), ...second], deadLetters: [], health: [], outbox: [start(0), start(1), { sink: 'influx', payload: 'whole 1', firstReading: 1, readingCount: 1 }] });
+      expect((await outbox.pending('influx', 0, 10)).map((e) => e.payload)).toEqual([
+        'blood_pressure,device=d1 systolic=128 61000',
+        'blood_pressure,device=d1 diastolic=84.5,systolic=131 62000\nwhole 1',
+      ]);
     }));
   });
 }

@@ -56,7 +56,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     const store = await PgStore.open(await server.createDatabase(migrated));
     const addDevice = (id: string, patientNhs: string) =>
       store.devices.insert({ id, profileId: 'bp-upper-arm', patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
-    return { store: store.readings, addDevice, close: () => store.close() };
+    return { store: store.readings, outbox: store.outbox, addDevice, close: () => store.close() };
   });
 
   it('hands each outbox entry to one of several senders; a dead sender\'s claims go to another when their lease ends', async () => {

@@ -42,7 +42,7 @@ const adapter =
 
 describeReadingStoreContract('SqliteReadingStore', () => {
   const { tmp, store, addDevice } = openStore();
-  return { store: store.readings, addDevice, close: () => (store.close(), tmp.remove()) };
+  return { store: store.readings, outbox: store.outbox, addDevice, close: () => (store.close(), tmp.remove()) };
 });
 
 describeDeviceStoreContract('SqliteDeviceStore', adapter((s) => s.devices));

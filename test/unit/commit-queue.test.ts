@@ -32,7 +32,7 @@ describe('CommitQueue: submissions of one turn as one commit', () => {
     const answers = await Promise.all([
       queue.submit({ readings: readingsOf(a), deadLetters: [], health: [health('d1', 10, 9)], outbox: [{ sink: 'influx', payload: 'p-a', firstReading: 0, readingCount: 1 }] }),
       queue.submit({ readings: [], deadLetters: [letter], health: [health('d2', 11)], alerts: [alert] }),
-      queue.submit({ readings: readingsOf(b), deadLetters: [], health: [health('d1', 12, 8)], outbox: [{ sink: 'influx', payload: 'p-b', firstReading: 0, readingCount: 1 }] }),
+      queue.submit({ readings: readingsOf(b), deadLetters: [], health: [health('d1', 12, 8)], outbox: [{ sink: 'influx', payload: 'p-b', firstReading: 0, readingCount: 1, completion: 'line-protocol' }] }),
       queue.submit({ readings: readingsOf(c), deadLetters: [], health: [health('d3', 13)], outbox: [{ sink: 'fhir', payload: 'p-c', firstReading: 1, readingCount: 1 }, { sink: 'alert-webhook', payload: 'p-c2', firstReading: 0, readingCount: 2, lane: 'clinician-1' }] }),
     ]);
     expect(commits).toHaveLength(1);
@@ -40,7 +40,7 @@ describe('CommitQueue: submissions of one turn as one commit', () => {
     expect(batch.readings.map((r) => `${r.idempotencyKey}:${r.values.map((v) => v.metric).join(',')}`)).toEqual(['a:systolic,diastolic', 'b:systolic', 'a:systolic', 'c:systolic']);
     expect(batch.outbox).toEqual([
       { sink: 'influx', payload: 'p-a', firstReading: 0, readingCount: 1 },
-      { sink: 'influx', payload: 'p-b', firstReading: 1, readingCount: 1 },
+      { sink: 'influx', payload: 'p-b', firstReading: 1, readingCount: 1, completion: 'line-protocol' },
       { sink: 'fhir', payload: 'p-c', firstReading: 3, readingCount: 1 },
       { sink: 'alert-webhook', payload: 'p-c2', firstReading: 2, readingCount: 2, lane: 'clinician-1' },
     ]);

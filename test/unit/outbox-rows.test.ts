@@ -10,12 +10,13 @@ const entry: fc.Arbitrary<OutboxEntry> = fc.record(
     firstReading: fc.nat(50),
     readingCount: fc.nat(4),
     lane: fc.constantFrom('clinician-1', 'clinician-2', ''),
+    completion: fc.constant('line-protocol' as const),
   },
   { requiredKeys: ['sink', 'payload', 'firstReading', 'readingCount'] },
 );
 
 describe('outbox entries packed for the writer thread', () => {
-  it('unpack to the entries packed, lanes (even an empty one) and all', () => {
+  it('unpack to the entries packed, lanes (even an empty one), completions and all', () => {
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 30 }), (entries) => {
         expect(unpackOutbox(packOutbox(entries))).toEqual(entries);

@@ -5,4 +5,4 @@
  */
 export { readingPoint, type PointData } from './point.js';
 export { InfluxPointSink, classify, toLine, type InfluxOptions } from './sink.js';
-export { INFLUX_SINK, influxPlanner, influxSender, pseudonymizer } from './output.js';
+export { INFLUX_SINK, influxLines, influxPlanner, influxSender, pseudonymizer } from './output.js';

@@ -1,11 +1,12 @@
-import { patientPseudonym, type Clock, type ReadingValue } from '../../domain/index.js';
+import { patientPseudonym, type Clock, type Reading } from '../../domain/index.js';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../observability/index.js';
-import type { OutputPlanner } from '../../pipeline/index.js';
+import type { DeviceContext, OutputPlanner } from '../../pipeline/index.js';
+import type { DeviceProfile } from '../../profiles/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
 import { OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
 import { readingPoint } from './point.js';
-import { InfluxPointSink, seriesKey } from './sink.js';
+import { InfluxPointSink, seriesKey, toLine } from './sink.js';
 
 export const INFLUX_SINK = 'influx';
 
@@ -24,62 +25,41 @@ export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
 
 /**
  * Plans one InfluxDB point per stored reading (written to the outbox with the reading). This runs
- * for every reading, so the series key (measurement and escaped tags) is built once per device and
- * the line assembled from it — the same line `toLine(readingPoint(…))` makes (a test holds them equal). Metric
- * names need no escaping: the profile schema allows only letters and digits.
+ * for every reading, so the series key (measurement and escaped tags) is built once per device; the
+ * store completes the line from the reading it writes (`completeLines`: fields and time), making the
+ * line `toLine(readingPoint(…))` makes (a property test holds them equal). A corrected reading is
+ * not in the commit that carries its entry: its line is made whole here.
  */
 export function influxPlanner(key: Uint8Array): OutputPlanner {
   const pseudonym = pseudonymizer(key);
-  const series = new Map<string, string>();
-  const orders = new Map<string, FieldOrder>();
-  return ({ profile }, reading, _payload, correction) => {
+  // By device context (a connection's: its device, patient and profile stay), else by their ids.
+  const byContext = new WeakMap<DeviceContext, string>();
+  const byIds = new Map<string, string>();
+  return (device, reading, _payload, correction) => {
     // An amended reading is written again: the same series and time overwrite the point. The write
     // API cannot delete, so a retracted reading's point stays (the gateway's store and FHIR say so).
     if (reading.values.length === 0 || correction?.status === 'entered-in-error') return [];
-    const id = `${reading.deviceId}|${profile.id}|${reading.patientNhs}`;
-    let prefix = series.get(id);
+    const { profile } = device;
+    if (correction !== undefined) return [{ sink: INFLUX_SINK, payload: toLine(readingPoint(profile, reading, pseudonym(reading.patientNhs))) }];
+    let prefix = byContext.get(device);
     if (prefix === undefined) {
-      const { measurement, tags } = readingPoint(profile, reading, pseudonym(reading.patientNhs));
-      series.set(id, (prefix = seriesKey(measurement, tags)));
+      const ids = `${device.deviceId}|${profile.id}|${device.patientNhs}`;
+      prefix = byIds.get(ids);
+      if (prefix === undefined) {
+        const { measurement, tags } = readingPoint(profile, reading, pseudonym(device.patientNhs));
+        byIds.set(ids, (prefix = seriesKey(measurement, tags)));
+      }
+      byContext.set(device, prefix);
     }
-    return [{ sink: INFLUX_SINK, payload: `${prefix} ${fields(profile.id, reading.values, orders)} ${Math.trunc(reading.takenAtMs)}` }];
+    return [{ sink: INFLUX_SINK, payload: prefix, completion: 'line-protocol' }];
   };
 }
 
-/** The order of a reading's values with their metric names sorted, by the metrics it came with. */
-interface FieldOrder {
-  readonly metrics: readonly string[];
-  readonly order: readonly number[];
+/** Stored readings as whole lines (a backfill: the readings are not in the commits that carry them). */
+export function influxLines(key: Uint8Array): (profile: DeviceProfile, reading: Reading) => string {
+  const pseudonym = pseudonymizer(key);
+  return (profile, reading) => toLine(readingPoint(profile, reading, pseudonym(reading.patientNhs)));
 }
-
-/**
- * A line's fields, `metric=value` sorted by metric as `Point` sorts them. A device's readings come
- * with the same metrics in the same order, so the sorted order is kept for the last sequence seen
- * per profile and worked out again only when the sequence changes.
- */
-function fields(profileId: string, values: readonly ReadingValue[], orders: Map<string, FieldOrder>): string {
-  let known = orders.get(profileId);
-  if (known === undefined || !sameMetrics(known.metrics, values)) {
-    const metrics = values.map((r) => r.metric);
-    const order = metrics.map((_, i) => i).sort((a, b) => compare(metrics[a] as string, metrics[b] as string));
-    orders.set(profileId, (known = { metrics, order }));
-  }
-  let line = '';
-  for (const i of known.order) {
-    const r = values[i] as ReadingValue;
-    line += line === '' ? `${r.metric}=${String(r.value)}` : `,${r.metric}=${String(r.value)}`;
-  }
-  return line;
-}
-
-function sameMetrics(metrics: readonly string[], values: readonly ReadingValue[]): boolean {
-  if (metrics.length !== values.length) return false;
-  for (let i = 0; i < values.length; i++) if ((values[i] as ReadingValue).metric !== metrics[i]) return false;
-  return true;
-}
-
-/** Code-unit order, as `Array.prototype.sort` orders strings. */
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The sender that ships the InfluxDB outbox through the official client. */
 export function influxSender(

@@ -1,4 +1,4 @@
-import { escape, HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { escape, HttpError, InfluxDB, Point, setLogger, type SendOptions, type Transport } from '@influxdata/influxdb-client';
 import { RetryClass } from '../../domain/index.js';
 import { DeliveryError, retryClassOfNetworkError, retryClassOfStatus } from '../outbox/index.js';
 import type { PointData } from './point.js';
@@ -14,23 +14,21 @@ export interface InfluxOptions {
 }
 
 /**
- * Writes points to InfluxDB (v2 write API: millisecond precision, gzip above 1 KB) with the
- * official client. The client's in-memory retries are off: durability and retries belong to the
- * gateway's SQLite outbox, so a failed write is reported, classified, and nothing is held here.
+ * Writes points to InfluxDB (v2 write API: millisecond precision, gzip above 1 KB) through the
+ * official client's transport. The outbox already holds line protocol joined by newlines, each
+ * send one request body: the client's WriteApi, which buffers line by line (and measures each), and
+ * its in-memory retries are not used. Durability and retries belong to the gateway's SQLite
+ * outbox, so a failed write is reported, classified, and nothing is held here.
  */
 export class InfluxPointSink {
-  private readonly writeApi: WriteApi;
+  private readonly transport: Transport;
+  private readonly path: string;
 
   constructor(private readonly options: InfluxOptions) {
-    // The client logs failed writes to the console itself; the gateway reports them through its own logs.
+    // The client logs failed requests to the console itself; the gateway reports them through its own logs.
     setLogger({ error: () => {}, warn: () => {} });
-    const client = new InfluxDB({ url: options.url, token: options.token ?? '', timeout: options.timeoutMs });
-    this.writeApi = client.getWriteApi(options.org, options.bucket, 'ms', {
-      batchSize: options.batchSize + 1, // never sends on its own: write() flushes
-      flushInterval: 0,
-      maxRetries: 0,
-      gzipThreshold: 1_000,
-    });
+    this.transport = new InfluxDB({ url: options.url, token: options.token ?? '', timeout: options.timeoutMs }).transport;
+    this.path = `/api/v2/write?org=${encodeURIComponent(options.org)}&bucket=${encodeURIComponent(options.bucket)}&precision=ms`;
   }
 
   /** Writes all points in one request; resolves once the server accepted them. */
@@ -44,19 +42,20 @@ export class InfluxPointSink {
    */
   async writeLines(chunks: readonly string[], points = chunks.length): Promise<void> {
     if (points > this.options.batchSize) throw new RangeError(`at most ${this.options.batchSize} points per write`);
-    this.writeApi.writeRecords(chunks as string[]);
+    if (chunks.length === 0) return;
     try {
-      await this.writeApi.flush();
+      await this.transport.request(this.path, chunks.join('\n'), WRITE);
     } catch (error) {
       throw classify(error);
     }
   }
 
   /** Idempotent. */
-  async close(): Promise<void> {
-    this.writeApi.dispose();
-  }
+  async close(): Promise<void> {}
 }
+
+/** As the client's WriteApi sends a batch. */
+const WRITE: SendOptions = { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, gzipThreshold: 1_000 };
 
 /** `measurement,tag=value,…`: a series key with the client's escaping, tags sorted as `Point` sorts them. */
 export function seriesKey(measurement: string, tags: Readonly<Record<string, string>>): string {

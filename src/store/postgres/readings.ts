@@ -1,5 +1,6 @@
 import { readingKeyPrefix } from '../../domain/index.js';
 import type { AsyncPort } from '../async-port.js';
+import { completeLines } from '../line-protocol.js';
 import { amendedValues, toReadings, type ReadingTuple } from '../reading-encoding.js';
 import { CommitRollups } from '../rollups.js';
 import type { CommitBatch, CommitReceipt, Correction, HealthUpdate, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
@@ -36,7 +37,7 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
       for (const c of batch.corrections ?? []) await correct(tx, c);
       const deadLetters = new PgDeadLetters(tx);
       for (const d of batch.deadLetters) await deadLetters.insert(d);
-      await new PgOutbox(tx).apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
+      await new PgOutbox(tx).apply(completeLines(batch.outbox ?? [], readings), batch.outboxResults ?? [], inserted, Date.now());
       for (const r of batch.derived ?? []) {
         await tx.execute(
           `INSERT INTO derived_observations (key, patient_nhs, period_start, period_end, status, content, observation, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

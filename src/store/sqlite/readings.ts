@@ -1,5 +1,6 @@
 import { readingKeyPrefix } from '../../domain/index.js';
 import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
+import { completeLines } from '../line-protocol.js';
 import { amendedValues, packReadings, toReadings, unpackReadings, type PackedReadings, type ReadingTuple } from '../reading-encoding.js';
 import { CommitRollups } from '../rollups.js';
 import { storedReadingFromRow } from '../rows.js';
@@ -101,7 +102,7 @@ export class SqliteReadingStore implements ReadingStore {
       for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
-      this.outbox.apply(batch.outbox ?? [], batch.outboxResults ?? [], inserted, Date.now());
+      this.outbox.apply(completeLines(batch.outbox ?? [], batch.readings), batch.outboxResults ?? [], inserted, Date.now());
       if (batch.derived !== undefined || batch.derivationState !== undefined) this.derived.apply(batch.derived ?? [], batch.derivationState ?? []);
       if (batch.alerts !== undefined) this.alerts.apply(batch.alerts);
       if (batch.breaches !== undefined) this.alerts.applyBreaches(batch.breaches);
