@@ -1,7 +1,7 @@
 import { patientPseudonym, type Clock, type Reading } from '../../domain/index.js';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../observability/index.js';
-import type { DeviceContext, OutputPlanner } from '../../pipeline/index.js';
+import type { DeviceContext, OutputPlanner, PlannedOutput } from '../../pipeline/index.js';
 import type { DeviceProfile } from '../../profiles/index.js';
 import type { OutboxResult } from '../../store/reading-store.js';
 import { OutboxSender, type OutboxRow, type OutboxSource, type SenderMetrics } from '../outbox/index.js';
@@ -32,26 +32,27 @@ export function pseudonymizer(key: Uint8Array): (nhsNumber: string) => string {
  */
 export function influxPlanner(key: Uint8Array): OutputPlanner {
   const pseudonym = pseudonymizer(key);
-  // By device context (a connection's: its device, patient and profile stay), else by their ids.
-  const byContext = new WeakMap<DeviceContext, string>();
-  const byIds = new Map<string, string>();
+  // The same entry for every reading of a device: kept by device context (a connection's: its
+  // device, patient and profile stay), else by their ids.
+  const byContext = new WeakMap<DeviceContext, readonly PlannedOutput[]>();
+  const byIds = new Map<string, readonly PlannedOutput[]>();
   return (device, reading, _payload, correction) => {
     // An amended reading is written again: the same series and time overwrite the point. The write
     // API cannot delete, so a retracted reading's point stays (the gateway's store and FHIR say so).
     if (reading.values.length === 0 || correction?.status === 'entered-in-error') return [];
     const { profile } = device;
     if (correction !== undefined) return [{ sink: INFLUX_SINK, payload: toLine(readingPoint(profile, reading, pseudonym(reading.patientNhs))) }];
-    let prefix = byContext.get(device);
-    if (prefix === undefined) {
+    let planned = byContext.get(device);
+    if (planned === undefined) {
       const ids = `${device.deviceId}|${profile.id}|${device.patientNhs}`;
-      prefix = byIds.get(ids);
-      if (prefix === undefined) {
+      planned = byIds.get(ids);
+      if (planned === undefined) {
         const { measurement, tags } = readingPoint(profile, reading, pseudonym(device.patientNhs));
-        byIds.set(ids, (prefix = seriesKey(measurement, tags)));
+        byIds.set(ids, (planned = Object.freeze([Object.freeze({ sink: INFLUX_SINK, payload: seriesKey(measurement, tags), completion: 'line-protocol' as const })])));
       }
-      byContext.set(device, prefix);
+      byContext.set(device, planned);
     }
-    return [{ sink: INFLUX_SINK, payload: prefix, completion: 'line-protocol' }];
+    return planned;
   };
 }
 
