@@ -136,6 +136,8 @@ function influxSection(x: InfluxResults): string[] {
       `${percent(x.throughputRatio)}${x.rounds.length > 1 ? `, median of ${x.rounds.length} rounds` : ''} (target ≥ ${GOALS.influxThroughputRatio * 100}%)   ${verdict(x.throughputRatio >= GOALS.influxThroughputRatio)}`,
     ),
     line('rounds, msgs/s without → with', x.rounds.map((r) => `${int(r.withoutPerS)} → ${int(r.withPerS)} (${percent(r.ratio)})`).join(', ')),
+    line('gateway CPU per message without → with (µs)', x.rounds.map((r) => `${fixed(1)(r.withoutCpuUs)} → ${fixed(1)(r.withCpuUs)}`).join(', ')),
+    line('InfluxDB server CPU per point (µs)', x.rounds.map((r) => (r.serverCpuUsPerPoint === undefined ? '–' : fixed(1)(r.serverCpuUsPerPoint))).join(', ') + ' (the server shares the machine)'),
     line('points/s to the server while measured', `${int(underLoad.pointsPerS)} (readings acknowledged: ${int(x.target.messagesPerS)}/s)`),
     line('backlog at the end of the measured time', `${int(underLoad.backlogAtEnd)} points`),
     line('drain after the load stopped', drained()),

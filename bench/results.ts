@@ -89,6 +89,10 @@ export interface InfluxRound {
   readonly withoutPerS: number;
   readonly withPerS: number;
   readonly ratio: number;
+  /** The gateway's CPU per message without and with the output, and the InfluxDB server's per point (sharing the machine). */
+  readonly withoutCpuUs: number;
+  readonly withCpuUs: number;
+  readonly serverCpuUsPerPoint: number | undefined;
 }
 
 /** The runs of the InfluxDB comparison: pairs of the gateway without and with the output, in order. */
@@ -163,9 +167,17 @@ export function storedRows({ target, stats, load }: TargetResult): StoredRows {
 /** The figures of the last round's run with the output; the ratio over all rounds. */
 function summarizeInflux({ rounds: runs, options }: InfluxRuns): InfluxResults {
   const rounds = runs.map((r): InfluxRound => {
-    const withoutPerS = summarizeTarget(r.without).messagesPerS;
-    const withPerS = summarizeTarget(r.with).messagesPerS;
-    return { withoutPerS, withPerS, ratio: withPerS / withoutPerS };
+    const without = summarizeTarget(r.without);
+    const withOutput = summarizeTarget(r.with);
+    const { messagesPerS: withPerS, serverCores } = withOutput;
+    return {
+      withoutPerS: without.messagesPerS,
+      withPerS,
+      ratio: withPerS / without.messagesPerS,
+      withoutCpuUs: without.brokerCpuUsPerMessage,
+      withCpuUs: withOutput.brokerCpuUsPerMessage,
+      serverCpuUsPerPoint: serverCores === undefined ? undefined : (serverCores * 1e6) / withPerS,
+    };
   });
   const result = (runs[runs.length - 1] as InfluxRuns['rounds'][number]).with;
   if (result.influx === undefined) throw new Error(`${result.target.name}: its outbox was not watched`);
