@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { GatewayError, readingsOf } from '../../src/domain/index.js';
 import { describe, expect, it } from 'vitest';
-import { CommitQueue, type CommitPlanner, type ReadingWriter } from '../../src/pipeline/commit-queue.js';
+import { CommitQueue, PIPELINED_COMMITS, type CommitPlanner, type ReadingWriter } from '../../src/pipeline/commit-queue.js';
 import type { CommitBatch, CommitReceipt } from '../../src/store/reading-store.js';
 import { row } from '../contracts/reading-store.contract.js';
 
@@ -101,7 +101,7 @@ const work = (key: string): CommitBatch => ({ readings: readingsOf([row({ idempo
 const stored = (n: number): CommitReceipt => ({ inserted: Array.from({ length: n }, () => true) });
 
 describe('CommitQueue on a pipelined writer: the next commit sent while one is written', () => {
-  it('plans and sends the second beside the first, a third waits, and they settle in order whatever order the answers come in', async () => {
+  it('plans and sends the second and third beside the first, a fourth waits, and they settle in order whatever order the answers come in', async () => {
     const { writer, sent, sends } = heldWriter();
     const { planner, log } = loggingPlanner();
     const queue = new CommitQueue(writer, 10_000);
@@ -113,20 +113,51 @@ describe('CommitQueue on a pipelined writer: the next commit sent while one is w
     const b = submit('b');
     await sends(2);
     const c = submit('c');
-    await sends(2); // two in flight at most
-    expect(sent.map((s) => [s.keys.join(), s.afterPrevious])).toEqual([['a', false], ['b', true]]);
+    await sends(3);
+    const d = submit('d');
+    await sends(PIPELINED_COMMITS); // three in flight at most
+    expect(PIPELINED_COMMITS).toBe(3);
+    expect(sent.map((s) => [s.keys.join(), s.afterPrevious])).toEqual([['a', false], ['b', true], ['c', true]]);
+    sent[2]?.answer(stored(1));
     sent[1]?.answer(stored(1));
     await new Promise(setImmediate);
-    expect(settled).toEqual([]); // b waits for a
+    expect(settled).toEqual([]); // b and c wait for a
     sent[0]?.answer(stored(1));
-    await Promise.all([a, b]);
+    await Promise.all([a, b, c]);
+    await sends(4);
+    sent[3]?.answer(stored(1));
+    await d;
+    expect(settled).toEqual(['a', 'b', 'c', 'd']);
+    // d started as a's commit ended, beside b's and c's (answered, not yet settled): planned on them.
+    expect(log).toEqual(['plan a', 'plan b', 'plan c', 'committed a', 'plan d', 'committed b', 'committed c', 'committed d']);
+    expect(sent[3]?.afterPrevious).toBe(true);
+    await queue.close();
+  });
+
+  it('with three in flight and the first failing, refuses both planned on it; each is planned afresh on what is committed', async () => {
+    const { writer, sent, sends } = heldWriter();
+    const { planner, log } = loggingPlanner();
+    const queue = new CommitQueue(writer, 10_000);
+    queue.usePlanner(planner);
+    const outcome = (p: Promise<unknown>) => p.then(() => 'stored', (e: GatewayError) => e.code);
+    const answers = [outcome(queue.submit(work('bad')))];
+    await sends(1);
+    answers.push(outcome(queue.submit(work('b'))));
+    await sends(2);
+    answers.push(outcome(queue.submit(work('c'))));
     await sends(3);
-    sent[2]?.answer(stored(1));
-    await c;
-    expect(settled).toEqual(['a', 'b', 'c']);
-    // c started as a's commit ended, beside b's (answered, not yet settled): planned on it.
-    expect(log).toEqual(['plan a', 'plan b', 'committed a', 'plan c', 'committed b', 'committed c']);
-    expect(sent[2]?.afterPrevious).toBe(true);
+    expect(sent.map((s) => s.afterPrevious)).toEqual([false, true, true]);
+    sent[0]?.answer(new GatewayError('GW_STORE_WRITE_FAILED', 'disk'));
+    sent[1]?.answer(new GatewayError('GW_COMMIT_UNSETTLED', 'planned on a failed commit'));
+    sent[2]?.answer(new GatewayError('GW_COMMIT_UNSETTLED', 'planned on a refused commit'));
+    // The failed one (a message alone) fails; each refused commit goes again, one at a time, on nothing unsettled.
+    for (const [n, keys] of [[4, 'b'], [5, 'c']] as const) {
+      await sends(n);
+      expect(sent[n - 1]).toMatchObject({ keys: [keys], afterPrevious: false });
+      sent[n - 1]?.answer(stored(1));
+    }
+    expect(await Promise.all(answers)).toEqual(['GW_STORE_WRITE_FAILED', 'stored', 'stored']);
+    expect(log).toEqual(['plan bad', 'plan b', 'plan c', 'failed bad', 'failed b', 'failed c', 'plan b', 'committed b', 'plan c', 'committed c']);
     await queue.close();
   });
 

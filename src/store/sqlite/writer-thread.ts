@@ -4,7 +4,8 @@
  * Protocol: `{ id, batch, afterPrevious }` in, `{ id, inserted }`, `{ id, error }` or `{ id, refused }`
  * out; `{ close: true }` ends it. Requests are written in the order they come; one sent
  * `afterPrevious` (planned on what the request before it changes) is refused, unwritten, when that
- * one was not committed.
+ * one was not committed: failed, or refused itself (so a chain of requests planned each on the one
+ * before fails from its first failure on).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './index.js';
