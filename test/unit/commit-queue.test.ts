@@ -97,15 +97,24 @@ function loggingPlanner(canPipeline: () => boolean = () => true) {
   return { planner, log };
 }
 
+/** A queue on a held pipelined writer, with a logging planner. */
+function plannedQueue() {
+  const { writer, sent, sends } = heldWriter();
+  const { planner, log } = loggingPlanner();
+  const queue = new CommitQueue(writer, 10_000);
+  queue.usePlanner(planner);
+  return { sent, sends, log, queue };
+}
+
+/** A submission's outcome: stored, or the error code it failed with. */
+const outcome = (p: Promise<unknown>) => p.then(() => 'stored', (e: GatewayError) => e.code);
+
 const work = (key: string): CommitBatch => ({ readings: readingsOf([row({ idempotencyKey: key })]), deadLetters: [], health: [] });
 const stored = (n: number): CommitReceipt => ({ inserted: Array.from({ length: n }, () => true) });
 
 describe('CommitQueue on a pipelined writer: the next commit sent while one is written', () => {
   it('plans and sends the second and third beside the first, a fourth waits, and they settle in order whatever order the answers come in', async () => {
-    const { writer, sent, sends } = heldWriter();
-    const { planner, log } = loggingPlanner();
-    const queue = new CommitQueue(writer, 10_000);
-    queue.usePlanner(planner);
+    const { sent, sends, log, queue } = plannedQueue();
     const settled: string[] = [];
     const submit = (key: string) => queue.submit(work(key)).then(() => settled.push(key));
     const a = submit('a');
@@ -135,11 +144,7 @@ describe('CommitQueue on a pipelined writer: the next commit sent while one is w
   });
 
   it('with three in flight and the first failing, refuses both planned on it; each is planned afresh on what is committed', async () => {
-    const { writer, sent, sends } = heldWriter();
-    const { planner, log } = loggingPlanner();
-    const queue = new CommitQueue(writer, 10_000);
-    queue.usePlanner(planner);
-    const outcome = (p: Promise<unknown>) => p.then(() => 'stored', (e: GatewayError) => e.code);
+    const { sent, sends, log, queue } = plannedQueue();
     const answers = [outcome(queue.submit(work('bad')))];
     await sends(1);
     answers.push(outcome(queue.submit(work('b'))));
@@ -162,11 +167,7 @@ describe('CommitQueue on a pipelined writer: the next commit sent while one is w
   });
 
   it('refuses what was planned on a failed commit: the failed one\'s messages go alone, then the refused commit is planned afresh, one commit at a time', async () => {
-    const { writer, sent, sends } = heldWriter();
-    const { planner, log } = loggingPlanner();
-    const queue = new CommitQueue(writer, 10_000);
-    queue.usePlanner(planner);
-    const outcome = (p: Promise<unknown>) => p.then(() => 'stored', (e: GatewayError) => e.code);
+    const { sent, sends, log, queue } = plannedQueue();
     const first = [outcome(queue.submit(work('bad'))), outcome(queue.submit(work('good')))];
     await sends(1);
     const second = outcome(queue.submit(work('next')));
@@ -202,10 +203,7 @@ describe('CommitQueue on a pipelined writer: the next commit sent while one is w
   });
 
   it('fails the plan made beside a failed commit that had none, before anything is planned again', async () => {
-    const { writer, sent, sends } = heldWriter();
-    const { planner, log } = loggingPlanner();
-    const queue = new CommitQueue(writer, 10_000);
-    queue.usePlanner(planner);
+    const { sent, sends, log, queue } = plannedQueue();
     const first = [queue.submit(work('quiet1')), queue.submit(work('quiet2'))];
     await sends(1);
     const second = queue.submit(work('b'));
