@@ -1,7 +1,7 @@
 import type { LoadedConfig } from './config/index.js';
 import type { Clock } from './domain/index.js';
 import { BrokerWorker, brokerWorkerOptions, deviceDirectory } from './ingest/broker-worker/index.js';
-import { channelRouter } from './ingest/channel-router.js';
+import { channelRouter, promised } from './ingest/channel-router.js';
 import type { GatewayMetrics, Logger } from './observability/index.js';
 import { CommitQueue, FloodGuard, Ingestor, RateLimiter, type IngestExtras, type ReadingLookup, type ReadingWriter } from './pipeline/index.js';
 import type { ProfileCatalog } from './profiles/index.js';
@@ -47,7 +47,7 @@ export function externalBrokerWorker(
     brokerWorkerOptions(config, url),
     {
       device: deviceDirectory(lookup, profiles, clock, config.mqtt.revocationCheckMs),
-      ingest: channelRouter(ingestor),
+      ingest: promised(channelRouter(ingestor)),
       refuse: (deviceId, topic, payload, why) => ingestor.refuse(deviceId, topic, payload, why),
     },
     metrics,

@@ -1,18 +1,31 @@
-import type { DeviceContext, IngestOutcome, Ingestor } from '../pipeline/index.js';
+import type { DeviceContext, IngestDone, IngestOutcome, Ingestor } from '../pipeline/index.js';
 import { Channel } from './mqtt/topic.js';
 
-/** Sends each device message to the pipeline entry for its channel (`devices/<id>/<channel>`). */
-export function channelRouter(ingestor: Ingestor) {
-  return (device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome> => {
-    switch (channel) {
-      case Channel.Readings:
-        return ingestor.readings(device, topic, payload);
-      case Channel.Status:
-        return ingestor.status(device, topic, payload);
-      case Channel.Corrections:
-        return ingestor.corrections(device, topic, payload);
-      default:
-        return ingestor.unknownTopic(device, topic, payload);
-    }
+/** Where a device message goes, told once what became of it. */
+export type IngestRoute = (device: DeviceContext, channel: string, topic: string, payload: Buffer, done: IngestDone) => void;
+
+/**
+ * Sends each device message to the pipeline entry for its channel (`devices/<id>/<channel>`).
+ * Readings, nearly every message, go by callback: no promise per message.
+ */
+export function channelRouter(ingestor: Ingestor): IngestRoute {
+  return (device, channel, topic, payload, done) => {
+    if (channel === Channel.Readings) return ingestor.receiveReadings(device, topic, payload, done);
+    const outcome =
+      channel === Channel.Status
+        ? ingestor.status(device, topic, payload)
+        : channel === Channel.Corrections
+          ? ingestor.corrections(device, topic, payload)
+          : ingestor.unknownTopic(device, topic, payload);
+    outcome.then(
+      (o) => done(o),
+      (error: unknown) => done(undefined, error),
+    );
   };
 }
+
+/** The same routes, as a promise of the outcome. */
+export const promised =
+  (route: IngestRoute) =>
+  (device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome> =>
+    new Promise((resolve, reject) => route(device, channel, topic, payload, (outcome, error) => (outcome === undefined ? reject(error) : resolve(outcome))));

@@ -6,7 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { GatewayError, type Result } from '../../domain/index.js';
 import type { AuthFailure } from '../../devices/index.js';
 import type { Logger } from '../../observability/index.js';
-import type { DeviceContext, IngestOutcome } from '../../pipeline/index.js';
+import type { DeviceContext, IngestDone, IngestOutcome } from '../../pipeline/index.js';
 import { ClinicianInboxes, type InboxOutcome } from './clinician-inbox.js';
 import { guardConnection } from './packet-guard.js';
 import { Channel, CLINICIAN_USERNAME_PREFIX, clinicianAlertTopic, maySubscribe, parseDeviceTopic, publishChannel, topicFor } from './topic.js';
@@ -22,7 +22,8 @@ export interface BrokerOptions {
 /** What the broker needs from the rest of the gateway: narrow ports, never the gateway itself. */
 export interface BrokerPorts {
   authenticate(deviceId: string | undefined, secret: Buffer | undefined): Promise<Result<DeviceContext, AuthFailure>>;
-  ingest(device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome>;
+  /** Takes a device's message; `done` is told once what became of it. */
+  ingest(device: DeviceContext, channel: string, topic: string, payload: Buffer, done: IngestDone): void;
   /** True while a device is banned for flooding. */
   banned(deviceId: string): boolean;
   /** Clinicians (username `clinician:<id>`): they may only subscribe to their alert topic. */
@@ -59,7 +60,9 @@ export class MqttBroker {
   private readonly connected = new Map<string, Client>();
   /** Connected clinicians' clients by clinician id (one each: the client id is `clinician:<id>`). */
   private readonly connectedClinicians = new Map<string, Client>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** Messages handed to the pipeline and not yet settled; those `drained` are told when the last settles. */
+  private inflight = 0;
+  private readonly drained: (() => void)[] = [];
   private draining = false;
   private readonly inboxes: ClinicianInboxes;
 
@@ -177,7 +180,9 @@ export class MqttBroker {
     const server = this.server;
     this.server = undefined;
     const closed = server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.allSettled([...this.inflight]);
+    if (this.inflight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    // A PUBACK leaves corked until the next tick (mqtt-packet's writer): let the last ones out before the connections close.
+    await new Promise((resolve) => setImmediate(resolve));
     const aedes = this.aedes;
     this.aedes = undefined;
     if (aedes !== undefined) await new Promise<void>((resolve) => aedes.close(() => resolve()));
@@ -273,36 +278,32 @@ export class MqttBroker {
     }
     if (this.draining) return done(new Error('gateway stopping')); // no PUBACK: the device will redeliver
     packet.retain = false; // readings are never kept in the broker
-    let work: Promise<IngestOutcome>;
-    try {
-      work = this.ports.ingest(device, channel, packet.topic, packet.payload as Buffer);
-    } catch (error) {
-      work = Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    this.inflight.add(work);
-    work.then(
-      (outcome) => {
-        this.inflight.delete(work);
-        if (outcome.unacknowledged === true) return done(new Error('banned for flooding')); // no PUBACK: the device keeps the message
-        try {
-          if (outcome.issues.length > 0) this.publishRejection(device, packet.topic, outcome);
-          if (outcome.disconnect === true) {
-            this.metrics.floodDisconnected();
-            this.log.warn({ deviceId: device.deviceId }, 'device disconnected and banned for a while: flooding');
-            client.close();
-          }
-        } catch (error) {
-          this.log.error({ deviceId: device.deviceId, err: error instanceof Error ? error.message : String(error) }, 'rejection not published');
-        }
-        done(null);
-      },
-      (error: unknown) => {
-        this.inflight.delete(work);
+    this.inflight++;
+    const settled: IngestDone = (outcome, error) => {
+      if (--this.inflight === 0) for (const resolve of this.drained.splice(0)) resolve();
+      if (outcome === undefined) {
         // Infrastructure failure (e.g. the store): no PUBACK, the connection closes, the device redelivers.
         this.log.error({ deviceId: device.deviceId, err: error instanceof Error ? error.message : String(error) }, 'message not committed');
-        done(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+        return done(error instanceof Error ? error : new Error(String(error)));
+      }
+      if (outcome.unacknowledged === true) return done(new Error('banned for flooding')); // no PUBACK: the device keeps the message
+      try {
+        if (outcome.issues.length > 0) this.publishRejection(device, packet.topic, outcome);
+        if (outcome.disconnect === true) {
+          this.metrics.floodDisconnected();
+          this.log.warn({ deviceId: device.deviceId }, 'device disconnected and banned for a while: flooding');
+          client.close();
+        }
+      } catch (error) {
+        this.log.error({ deviceId: device.deviceId, err: error instanceof Error ? error.message : String(error) }, 'rejection not published');
+      }
+      done(null);
+    };
+    try {
+      this.ports.ingest(device, channel, packet.topic, packet.payload as Buffer, settled);
+    } catch (error) {
+      settled(undefined, error);
+    }
   }
 
   private publishRejection(device: DeviceContext, topic: string, outcome: IngestOutcome): void {
