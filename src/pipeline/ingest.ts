@@ -89,14 +89,23 @@ export function allOutputs(planners: readonly OutputPlanner[]): OutputPlanner {
 
 /** A readings message checked and turned into store work. */
 interface ReadingsPlan {
-  readonly work: CommitBatch & { readonly readings: Reading[] };
+  readonly work: CommitBatch;
   /** The message's id, when it carried one reading. */
   readonly messageId: string | undefined;
   /** Readings of the message refused, and why. */
   readonly rejected: number;
-  readonly issues: Issue[];
+  readonly issues: readonly Issue[];
   readonly clockDrift: boolean;
 }
+
+/**
+ * What a message holds while it waits for its commit is kept small: thousands wait at once, and
+ * each scavenge copies what is still alive (then promotes it to the old generation). An array grown
+ * by `push` keeps room for 16 (some 130 bytes more than one holding its items exactly), so lists are
+ * kept as exact copies, and empty ones as this one shared, frozen list.
+ */
+const NONE: readonly never[] = Object.freeze([]);
+const exact = <T>(list: T[]): readonly T[] => (list.length === 0 ? NONE : list.slice());
 
 /** What else the pipeline does with stored readings. */
 export interface IngestExtras {
@@ -249,8 +258,8 @@ export class Ingestor {
       health.clockOffsetMs = clockOffsetMs;
       health.clockDrift = clockDrift;
     }
-    const deadLetters = issues.length > 0 ? [{ deviceId: device.deviceId, topic, receivedAtMs, payload, issues }] : [];
-    return ok({ work: { readings: accepted, deadLetters, health: [health], outbox }, messageId, rejected, issues, clockDrift });
+    const deadLetters = issues.length > 0 ? [{ deviceId: device.deviceId, topic, receivedAtMs, payload, issues }] : NONE;
+    return ok({ work: { readings: exact(accepted), deadLetters, health: [health], outbox: exact(outbox) }, messageId, rejected, issues: exact(issues), clockDrift });
   }
 
   /** What became of a committed message: its readings are `inserted[from]` onwards. Counts are of values. */

@@ -107,7 +107,8 @@ export function validateReading(
     clockOffsetMs: t.clockOffsetMs,
     messageId: reading.messageId,
     payloadSha256: ctx.payloadSha256,
-    values: converted,
+    // An exact copy: the list grown by push keeps room for 16, for as long as the reading waits for its commit.
+    values: converted.slice(),
   };
   return ok({ reading: accepted, time: t });
 }
