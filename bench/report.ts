@@ -24,6 +24,7 @@ const ROWS: readonly Row[] = [
   ['messages per group commit', (t) => (t.groupCommit === undefined ? '–' : int(t.groupCommit.messagesPerCommit))],
   ['group commit mean (ms)', (t) => (t.groupCommit === undefined ? '–' : fixed(1)(t.groupCommit.meanMs))],
   ['commits in flight (mean)', (t) => (t.groupCommit === undefined ? '–' : fixed(2)(t.groupCommit.meanInFlight))],
+  ['main-thread GC pauses per message (µs)', (t) => (t.groupCommit === undefined ? '–' : fixed(1)(t.groupCommit.gcPauseUsPerMessage))],
   ['idle devices connected', (t) => (t.idle === undefined ? '–' : int(t.idle.devices))],
   ['broker RSS before → after (MiB)', (t) => (t.idle === undefined ? '–' : `${fixed(1)(t.idle.rssBeforeMiB)} → ${fixed(1)(t.idle.rssAfterMiB)}`)],
   ['RSS per 1,000 idle devices (MiB)', (t) => (t.idle === undefined ? '–' : fixed(1)(t.idle.miBPer1000))],

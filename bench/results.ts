@@ -42,6 +42,8 @@ export interface TargetSummary {
      * above 1 when the writer is sent the next commit while it writes one.
      */
     readonly meanInFlight: number;
+    /** The main thread's garbage-collection pauses per acknowledged message. */
+    readonly gcPauseUsPerMessage: number;
   };
   readonly idle?: {
     readonly devices: number;
@@ -240,6 +242,7 @@ export function summarizeTarget({ load, idle, commitsUnderLoad: commits }: Targe
             messagesPerCommit: load.totalAcked / commits.commits,
             meanMs: (commits.seconds * 1000) / commits.commits,
             meanInFlight: (commits.seconds * 1000) / load.wallMs,
+            gcPauseUsPerMessage: (commits.gcSeconds * 1e6) / load.totalAcked,
           },
         }),
     ...(idle === undefined

@@ -76,7 +76,7 @@ export interface TargetResult {
   readonly load: LoadResult;
   /** For a broker that stores: the store at the end, and the group commits made while under load. */
   readonly stats: GatewayStats | undefined;
-  readonly commitsUnderLoad: { readonly commits: number; readonly seconds: number } | undefined;
+  readonly commitsUnderLoad: { readonly commits: number; readonly seconds: number; readonly gcSeconds: number } | undefined;
   /** With an InfluxDB output: how it batches, and its outbox under load and after. */
   readonly influx: { readonly batching: InfluxBatching | undefined; readonly outbox: OutboxResult } | undefined;
 }
@@ -107,7 +107,7 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
     const commitsUnderLoad =
       before === undefined || after === undefined
         ? undefined
-        : { commits: after.commits - before.commits, seconds: after.commitSeconds - before.commitSeconds };
+        : { commits: after.commits - before.commits, seconds: after.commitSeconds - before.commitSeconds, gcSeconds: after.gcSeconds - before.gcSeconds };
     return { target, idle, load, stats: after, commitsUnderLoad, influx };
   } finally {
     await broker.close();

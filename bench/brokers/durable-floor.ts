@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { serveBroker } from './control.js';
+import { watchGcPauses } from './gc-pauses.js';
 import { openFloorStore } from './floor-store.js';
 import type { GatewayStats } from './gateway.js';
 
@@ -20,6 +21,7 @@ const store = openFloorStore(join(dir, 'floor.db'));
 
 type Pending = { device: string; messageId: string; payload: string; done: (error: Error | null) => void };
 let pending: Pending[] = [];
+const gcSeconds = watchGcPauses();
 let commits = 0;
 let commitSeconds = 0;
 const flush = () => {
@@ -57,7 +59,7 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 serveBroker(
   { port: (server.address() as AddressInfo).port },
   {
-    stats: async (): Promise<GatewayStats> => ({ rows: store.rows(), deadLetters: 0, commits, commitSeconds }),
+    stats: async (): Promise<GatewayStats> => ({ rows: store.rows(), deadLetters: 0, commits, commitSeconds, gcSeconds: gcSeconds() }),
   },
   async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -24,6 +24,7 @@ import { seededRandom } from '../../simulators/random.js';
 import { benchDeviceIds } from '../devices.js';
 import { BENCH_PROFILE_ID, writeBenchProfiles } from './bench-profile.js';
 import { serveBroker } from './control.js';
+import { watchGcPauses } from './gc-pauses.js';
 
 /** The clinician account `--clinician` adds. */
 const BENCH_CLINICIAN = 'bench-clinician';
@@ -61,6 +62,7 @@ const config = loadConfig([
     },
   },
 ]);
+const gcSeconds = watchGcPauses();
 const gateway = new Gateway(config, createLogger({ level: (process.env['VG_BENCH_LOG'] ?? 'silent') as 'silent' }));
 const stop = async (): Promise<void> => {
   await gateway.stop();
@@ -101,6 +103,8 @@ export interface GatewayStats {
   readonly deadLetters: number;
   readonly commits: number;
   readonly commitSeconds: number;
+  /** The main thread's garbage-collection pauses so far. */
+  readonly gcSeconds: number;
 }
 
 /** What `outbox` answers: InfluxDB points delivered so far (`vg_outbox_delivered_total`), and those queued or refused for good. */
@@ -136,6 +140,7 @@ serveBroker(
       deadLetters: parts.store.deadLetters.list({ limit: 1 }).length,
       commits: await histogramTotal('vg_commit_rows', '_count'),
       commitSeconds: await histogramTotal('vg_commit_duration_seconds', '_sum'),
+      gcSeconds: gcSeconds(),
     }),
     outbox: async (): Promise<OutboxStats> => {
       const { pending, dead } = parts.store.outbox.stats(INFLUX_SINK);
