@@ -1,4 +1,4 @@
-import type { DeviceContext, IngestDone, IngestOutcome, Ingestor } from '../pipeline/index.js';
+import { promiseOf, settleDone, type DeviceContext, type IngestDone, type IngestOutcome, type Ingestor } from '../pipeline/index.js';
 import { Channel } from './mqtt/topic.js';
 
 /** Where a device message goes, told once what became of it. */
@@ -17,10 +17,7 @@ export function channelRouter(ingestor: Ingestor): IngestRoute {
         : channel === Channel.Corrections
           ? ingestor.corrections(device, topic, payload)
           : ingestor.unknownTopic(device, topic, payload);
-    outcome.then(
-      (o) => done(o),
-      (error: unknown) => done(undefined, error),
-    );
+    settleDone(outcome, done);
   };
 }
 
@@ -28,4 +25,4 @@ export function channelRouter(ingestor: Ingestor): IngestRoute {
 export const promised =
   (route: IngestRoute) =>
   (device: DeviceContext, channel: string, topic: string, payload: Buffer): Promise<IngestOutcome> =>
-    new Promise((resolve, reject) => route(device, channel, topic, payload, (outcome, error) => (outcome === undefined ? reject(error) : resolve(outcome))));
+    promiseOf((done) => route(device, channel, topic, payload, done));

@@ -3,7 +3,7 @@
  * rules, time) → dedupe and store (group commit). Stages are pure functions; the Ingestor strings
  * them together and the CommitQueue makes each result durable before the caller acknowledges.
  */
-export { allOutputs, Ingestor, noOutputs, type DeviceContext, type IngestDone, type IngestOutcome, type IngestMetrics, type IngestExtras, type IngestLimits, type OutputPlanner, type PlannedOutput, type CorrectionContext, type ReadingLookup } from './ingest.js';
+export { allOutputs, Ingestor, noOutputs, promiseOf, settleDone, type DeviceContext, type IngestDone, type IngestOutcome, type IngestMetrics, type IngestExtras, type IngestLimits, type OutputPlanner, type PlannedOutput, type CorrectionContext, type ReadingLookup } from './ingest.js';
 export { planCorrection, type CorrectionRequest, type PlannedCorrection } from './correct.js';
 export { CommitQueue, mergeHealth, type CommitPlan, type CommitPlanner, type CommitStats, type PlannedWork, type ReadingWriter } from './commit-queue.js';
 export { RateLimiter } from './rate-limit.js';

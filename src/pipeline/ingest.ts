@@ -159,9 +159,7 @@ export class Ingestor {
    * gateway itself fetches them — a meter's stored records arrive in one burst).
    */
   readings(device: DeviceContext, topic: string, payload: Buffer, options: { rateLimited?: boolean } = {}): Promise<IngestOutcome> {
-    return new Promise((resolve, reject) => {
-      this.receiveReadings(device, topic, payload, (outcome, error) => (outcome === undefined ? reject(error) : resolve(outcome)), options);
-    });
+    return promiseOf((done) => this.receiveReadings(device, topic, payload, done, options));
   }
 
   /**
@@ -183,14 +181,14 @@ export class Ingestor {
 
   private admitted(device: DeviceContext, topic: string, payload: Buffer, receivedAtMs: number, refused: Admitted, done: IngestDone): void {
     if (refused === BANNED) return done(this.banned());
-    if (refused !== undefined) return settle(this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded), done);
+    if (refused !== undefined) return settleDone(this.reject(device, topic, payload, receivedAtMs, refused.issues, undefined, refused.flooded), done);
     let plan: ReturnType<Ingestor['planReadings']>;
     try {
       plan = this.planReadings(device, topic, payload, receivedAtMs);
     } catch (error) {
       return done(undefined, error);
     }
-    if (!plan.ok) return settle(this.reject(device, topic, payload, receivedAtMs, plan.error.issues, plan.error.messageId), done);
+    if (!plan.ok) return settleDone(this.reject(device, topic, payload, receivedAtMs, plan.error.issues, plan.error.messageId), done);
     const planned = plan.value;
     this.queue.enqueue(planned.work, device, (inserted, from, error) => {
       if (inserted === undefined) return done(undefined, error);
@@ -421,11 +419,15 @@ export class Ingestor {
 export type IngestDone = (outcome: IngestOutcome | undefined, error?: unknown) => void;
 
 /** `done` told what a promised outcome settles to. */
-const settle = (outcome: Promise<IngestOutcome>, done: IngestDone): void => {
+export const settleDone = (outcome: Promise<IngestOutcome>, done: IngestDone): void => {
   outcome.then(
     (o) => done(o),
     (error: unknown) => done(undefined, error),
   );
 };
+
+/** The outcome that `run` tells its `done`, as a promise. */
+export const promiseOf = (run: (done: IngestDone) => void): Promise<IngestOutcome> =>
+  new Promise((resolve, reject) => run((outcome, error) => (outcome === undefined ? reject(error) : resolve(outcome))));
 
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
