@@ -12,11 +12,11 @@ const stored = (messageId: string): IngestOutcome => ({ messageId, accepted: 1, 
  * The embedded broker on a real aedes and a real MQTT client, with the pipeline behind it held by
  * the test: what the broker does while a message's commit is pending, and once it settles.
  */
-async function heldBroker() {
+async function heldBroker(ingest?: (payload: string, done: IngestDone) => void) {
   const held: { payload: string; done: IngestDone }[] = [];
   const ports: BrokerPorts = {
     authenticate: async (deviceId) => ok({ deviceId: deviceId ?? '', patientNhs: '9434765919', profile: shippedProfile('bp-upper-arm') }),
-    ingest: (_device, _channel, _topic, payload, done) => held.push({ payload: payload.toString(), done }),
+    ingest: (_device, _channel, _topic, payload, done) => (ingest === undefined ? held.push({ payload: payload.toString(), done }) : ingest(payload.toString(), done)),
     banned: () => false,
   };
   const metrics = { connectionOpened: () => {}, connectionClosed: () => {}, authFailed: () => {}, aclDenied: () => {}, oversizedPacket: () => {}, floodDisconnected: () => {} };
@@ -47,6 +47,27 @@ describe('MqttBroker', () => {
       held[0]?.done(undefined, new Error('store unavailable')); // no PUBACK: the connection closes, the device redelivers
       await closed;
       expect(acked).toEqual(['b']);
+    } finally {
+      client.end(true);
+      await broker.stop();
+    }
+  });
+
+  it('settles a message once, whether the pipeline throws before settling it (no PUBACK) or after (acknowledged)', async () => {
+    const { broker, client, acked, publish } = await heldBroker((payload, done) => {
+      if (payload === 'after') done(stored(payload));
+      if (payload !== 'fine') throw new Error('the pipeline broke');
+      done(stored(payload));
+    });
+    try {
+      publish('after');
+      publish('fine');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(acked).toEqual(['after', 'fine']); // acknowledged once, and the connection carries on
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      publish('before');
+      await closed;
+      expect(acked).toEqual(['after', 'fine']);
     } finally {
       client.end(true);
       await broker.stop();

@@ -279,7 +279,9 @@ export class MqttBroker {
     if (this.draining) return done(new Error('gateway stopping')); // no PUBACK: the device will redeliver
     packet.retain = false; // readings are never kept in the broker
     this.inflight++;
+    let handled = false;
     const settled: IngestDone = (outcome, error) => {
+      handled = true;
       if (--this.inflight === 0) for (const resolve of this.drained.splice(0)) resolve();
       if (outcome === undefined) {
         // Infrastructure failure (e.g. the store): no PUBACK, the connection closes, the device redelivers.
@@ -302,7 +304,9 @@ export class MqttBroker {
     try {
       this.ports.ingest(device, channel, packet.topic, packet.payload as Buffer, settled);
     } catch (error) {
-      settled(undefined, error);
+      // Settled at most once: an error thrown after (by aedes, acknowledging) is only logged.
+      if (!handled) settled(undefined, error);
+      else this.log.error({ deviceId: device.deviceId, err: error instanceof Error ? error.message : String(error) }, 'message handling failed after it settled');
     }
   }
 
