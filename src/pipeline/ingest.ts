@@ -71,10 +71,11 @@ export interface CorrectionContext {
   readonly original: readonly ReadingRow[];
 }
 
-const NO_ENTRIES: readonly PlannedOutput[] = Object.freeze([]);
+/** The one empty list the pipeline hands out: shared and frozen (see {@link exact}). */
+const NONE: readonly never[] = Object.freeze([]);
 
 /** No outputs configured. */
-export const noOutputs: OutputPlanner = () => NO_ENTRIES;
+export const noOutputs: OutputPlanner = () => NONE;
 
 /** Every planner's entries, in order (one planner is used as it is: this runs for every reading). */
 export function allOutputs(planners: readonly OutputPlanner[]): OutputPlanner {
@@ -102,9 +103,8 @@ interface ReadingsPlan {
  * What a message holds while it waits for its commit is kept small: thousands wait at once, and
  * each scavenge copies what is still alive (then promotes it to the old generation). An array grown
  * by `push` keeps room for 16 (some 130 bytes more than one holding its items exactly), so lists are
- * kept as exact copies, and empty ones as this one shared, frozen list.
+ * kept as exact copies, and empty ones as {@link NONE}.
  */
-const NONE: readonly never[] = Object.freeze([]);
 const exact = <T>(list: T[]): readonly T[] => (list.length === 0 ? NONE : list.slice());
 
 /** What else the pipeline does with stored readings. */
