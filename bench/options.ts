@@ -12,6 +12,8 @@ export interface BenchOptions {
   readonly window: number;
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** Rounds of the durable floor comparison (each the floor, then the gateway). */
+  readonly floorRounds: number;
   /** Rounds of the InfluxDB comparison (each the gateway without, then with, the output). */
   readonly influxRounds: number;
   /** Points per InfluxDB write (undefined: the gateway's default). */
@@ -38,6 +40,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --window N         QoS 1 publishes in flight per device (default 32)
   --warmup S         warm-up seconds per broker (default 3)
   --seconds S        measured seconds per broker (default 10)
+  --floor-rounds N   rounds of the durable floor comparison, each the floor then the gateway (default 3)
   --influx-batch N   points per InfluxDB write (default: the gateway's, influx.batchSize)
   --influx-rounds N  rounds of the InfluxDB comparison, each the gateway without then with it (default 3)
   --out FILE         also write the results as JSON to FILE
@@ -56,6 +59,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       window: { type: 'string', default: '32' },
       warmup: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '10' },
+      'floor-rounds': { type: 'string', default: '3' },
       'influx-batch': { type: 'string' },
       'influx-rounds': { type: 'string', default: '3' },
       out: { type: 'string' },
@@ -80,6 +84,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     window: number('window', values.window, 1),
     warmupMs: number('warmup', values.warmup, 0, false) * 1000,
     measureMs: number('seconds', values.seconds, 1, false) * 1000,
+    floorRounds: number('floor-rounds', values['floor-rounds'], 1),
     influxRounds: number('influx-rounds', values['influx-rounds'], 1),
     influxBatch: values['influx-batch'] === undefined ? undefined : number('influx-batch', values['influx-batch'], 1),
     out: values.out,

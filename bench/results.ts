@@ -97,6 +97,21 @@ export interface InfluxRound {
   readonly serverCpuUsPerPoint: number | undefined;
 }
 
+/** One round of the durable floor comparison: the floor's run (none with `--skip floor`), then the gateway's. */
+export interface FloorRuns {
+  readonly floor: TargetResult | undefined;
+  readonly gateway: TargetResult;
+}
+
+/** One round of the durable floor comparison, as reported. */
+export interface FloorRound {
+  readonly floorPerS: number;
+  readonly gatewayPerS: number;
+  readonly ratio: number;
+  readonly floorCpuUs: number;
+  readonly gatewayCpuUs: number;
+}
+
 /** The runs of the InfluxDB comparison: pairs of the gateway without and with the output, in order. */
 export interface InfluxRuns {
   readonly rounds: readonly { readonly without: TargetResult; readonly with: TargetResult }[];
@@ -108,13 +123,16 @@ export interface BenchResults {
   readonly machine: { readonly cpus: number; readonly node: string };
   readonly options: BenchOptions;
   readonly raw: TargetSummary;
-  /** The durable floor (or undefined with `--skip floor`): aedes, JSON.parse, one SQLite row per message, PUBACK after commit. */
+  /** The durable floor's first round (or undefined with `--skip floor`): aedes, JSON.parse, one SQLite row per message, PUBACK after commit. */
   readonly floor: TargetSummary | undefined;
+  /** The gateway's first round, the one with the idle-memory phase. */
   readonly gateway: TargetSummary;
-  /** Gateway ÷ raw aedes: a figure. */
+  /** Gateway ÷ raw aedes (the first round's gateway): a figure. */
   readonly throughputRatio: number;
-  /** Gateway ÷ durable floor: the target. */
+  /** Gateway ÷ durable floor, the median of the rounds' ratios: the target. */
   readonly floorRatio: number | undefined;
+  /** Each round of the floor comparison, in order (none with `--skip floor`). */
+  readonly floorRounds: readonly FloorRound[];
   readonly storedRows: StoredRows;
   readonly floorStoredRows: StoredRows | undefined;
   /** Or why it was skipped. */
@@ -129,14 +147,21 @@ export interface BenchResults {
 export function summarize(
   options: BenchOptions,
   raw: TargetResult,
-  floor: TargetResult | undefined,
-  gateway: TargetResult,
+  rounds: readonly FloorRuns[],
   influx: InfluxRuns | { readonly skipped: string },
 ): BenchResults {
+  const [first] = rounds;
+  if (first === undefined) throw new Error('no gateway run to report');
+  const { floor, gateway } = first;
   const base = summarizeTarget(raw);
   const plain = floor === undefined ? undefined : summarizeTarget(floor);
   const gw = summarizeTarget(gateway);
-  const runs = [raw, ...(floor === undefined ? [] : [floor]), gateway, ...('rounds' in influx ? influx.rounds.flatMap((r) => [r.without, r.with]) : [])];
+  const floorRounds = rounds.flatMap((r) => (r.floor === undefined ? [] : [floorRound(r.floor, r.gateway)]));
+  const runs = [
+    raw,
+    ...rounds.flatMap((r) => (r.floor === undefined ? [r.gateway] : [r.floor, r.gateway])),
+    ...('rounds' in influx ? influx.rounds.flatMap((r) => [r.without, r.with]) : []),
+  ];
   return {
     machine: { cpus: cpus().length, node: process.version },
     options,
@@ -144,12 +169,32 @@ export function summarize(
     floor: plain,
     gateway: gw,
     throughputRatio: gw.messagesPerS / base.messagesPerS,
-    floorRatio: plain === undefined ? undefined : gw.messagesPerS / plain.messagesPerS,
+    floorRatio: floorRounds.length === 0 ? undefined : median(floorRounds.map((r) => r.ratio)),
+    floorRounds,
     storedRows: storedRows(gateway),
     floorStoredRows: floor === undefined ? undefined : storedRows(floor),
     influx: 'rounds' in influx ? summarizeInflux(influx) : influx,
-    errors: [...runs.flatMap((run) => run.load.errors.map((e) => `${run.target.name}: ${e}`)), ...('rounds' in influx ? earlierRoundErrors(influx) : [])],
+    errors: [
+      ...runs.flatMap((run) => run.load.errors.map((e) => `${run.target.name}: ${e}`)),
+      ...laterFloorRoundErrors(rounds),
+      ...('rounds' in influx ? earlierRoundErrors(influx) : []),
+    ],
   };
+}
+
+function floorRound(floor: TargetResult, gateway: TargetResult): FloorRound {
+  const f = summarizeTarget(floor);
+  const g = summarizeTarget(gateway);
+  return { floorPerS: f.messagesPerS, gatewayPerS: g.messagesPerS, ratio: g.messagesPerS / f.messagesPerS, floorCpuUs: f.brokerCpuUsPerMessage, gatewayCpuUs: g.brokerCpuUsPerMessage };
+}
+
+/** Stored rows of the floor comparison's rounds after the first (whose checks are reported in full). */
+function laterFloorRoundErrors(rounds: readonly FloorRuns[]): string[] {
+  return rounds.slice(1).flatMap((r, i) =>
+    [r.floor, r.gateway].flatMap((run) =>
+      run === undefined || storedRows(run).ok ? [] : [`floor round ${i + 2}, ${run.target.name}: stored rows do not match the acknowledged readings`],
+    ),
+  );
 }
 
 /** Whether the run is broken (publish errors, lost or rejected readings, points not delivered): targets missed are not. */
