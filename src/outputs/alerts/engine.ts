@@ -1,19 +1,14 @@
-import { evaluateThreshold } from '../../clinical/index.js';
-import { GatewayError, refreshed, rowsOf, type Clock, type Reading, type ReadingValue } from '../../domain/index.js';
+import { GatewayError, refreshed, type Clock, type Reading } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { CommitPlan, CommitPlanner, DeviceContext, PlannedWork } from '../../pipeline/index.js';
-import type { AlertRuleSpec } from '../../profiles/index.js';
-import type { PatientOverride } from '../../store/patient-store.js';
 import type { AlertChange, AlertRecord, BreachStart, CommitBatch } from '../../store/reading-store.js';
 import { alertDeliveries, type Recipient } from './delivery.js';
 import { describeNews2, hasNews2Input, isNews2Input, NEWS2_METRICS, type News2Watch } from './news2-watch.js';
 import { checkEscalations, checkSilence, patientCondition, syncWithStore } from './conditions.js';
-import { breachesNow, describe, HBPM, keyOf, NEWS2, newAlert, NO_DATA, rulesByMetric, type AlertEngineMetrics, type CareRecord } from './rules.js';
+import { HBPM, keyOf, NEWS2, NO_DATA, type AlertEngineMetrics, type CareRecord } from './rules.js';
 import type { Activity, OwnAlertStore, SharedAlertStore } from './ports.js';
 import { AlertTx, CommittedConditions } from './state.js';
-
-/** A clinician's thresholds for one patient and rule. */
-export type RuleOverride = Omit<PatientOverride, 'setAtMs'>;
+import { applyThresholdRules, type RuleOverride } from './thresholds.js';
 
 /** How long per-patient overrides are cached. */
 const OVERRIDES_TTL_MS = 5_000;
@@ -395,12 +390,6 @@ export class AlertEngine implements CommitPlanner {
     this.requested = Promise.all([before, commit]);
   }
 
-  private ruleFor(patientNhs: string, rule: AlertRuleSpec, overrides: ReadonlyMap<string, RuleOverride>): AlertRuleSpec {
-    if (overrides.size === 0) return rule;
-    const o = overrides.get(`${patientNhs}|${rule.id}`);
-    return o === undefined ? rule : { ...rule, above: o.above, below: o.below, clearAt: o.clearAt, message: `${rule.message ?? rule.id} (this patient's threshold, set by ${o.setBy})` };
-  }
-
   /** One device's new readings: "data again" for a silent device, NEWS2, then each threshold rule in time order. */
   private evaluateReadings(tx: AlertTx, device: DeviceContext, readings: readonly Reading[], now: number, overrides: ReadonlyMap<string, RuleOverride>): void {
     if (device.profile.staleAfterMinutes !== undefined) {
@@ -413,50 +402,7 @@ export class AlertEngine implements CommitPlanner {
       }
     }
     this.evaluateNews2(tx, device.patientNhs, readings, now);
-    const byMetric = rulesByMetric(device.profile);
-    if (byMetric.size === 0) return;
-    // Readings in time order (a batch may come in any order).
-    const ordered = readings.every((r, i) => i === 0 || (readings[i - 1] as Reading).takenAtMs <= r.takenAtMs) ? readings : [...readings].sort((a, b) => a.takenAtMs - b.takenAtMs);
-    for (const reading of ordered) {
-      for (const s of reading.values) this.evaluateValue(tx, device, reading, s, byMetric.get(s.metric), now, overrides);
-    }
-  }
-
-  /** One value of a reading against the threshold rules on its metric. */
-  private evaluateValue(
-    tx: AlertTx,
-    device: DeviceContext,
-    reading: Reading,
-    s: ReadingValue,
-    rules: readonly AlertRuleSpec[] | undefined,
-    now: number,
-    overrides: ReadonlyMap<string, RuleOverride>,
-  ): void {
-    if (rules === undefined) return;
-    const takenAtMs = reading.takenAtMs;
-    for (const profileRule of rules) {
-      const rule = this.ruleFor(device.patientNhs, profileRule, overrides);
-      const key = conditionKey(device, rule.id);
-      const current = tx.get(key);
-      if (current === undefined && !breachesNow(rule, s.value)) continue; // the common case: nothing to remember
-      // Taken before the reading that opened the alert (a backlog, another worker's share, arriving
-      // late): it says nothing of the patient now, so it never resolves it (the safer choice).
-      if (current?.alert?.sampleAtMs !== undefined && takenAtMs < current.alert.sampleAtMs) continue;
-      const { state, transition } = evaluateThreshold(rule, current?.state ?? { open: false }, s.value, takenAtMs);
-      let alert = current?.alert;
-      if (transition === 'open') {
-        const observationId = this.careRecord?.observationOf(device, rowsOf(reading), s.metric);
-        alert = { ...newAlert(device.patientNhs, device.deviceId, rule.id, rule.severity, describe(rule, s), s.value, now), observationId, sampleAtMs: takenAtMs };
-        tx.changes.push({ alert, by: 'rules', note: undefined });
-      } else if (transition === 'resolve' && alert !== undefined) {
-        tx.changes.push({ alert: { ...alert, state: 'resolved', value: s.value, updatedAtMs: now, sampleAtMs: takenAtMs }, by: 'rules', note: `back to ${s.value} ${s.unit}` });
-        alert = undefined;
-      }
-      tx.set(key, { state, alert });
-      const breachChanged = state.breachSinceMs !== current?.state.breachSinceMs;
-      if (breachChanged) tx.breaches.push({ key, sinceMs: state.breachSinceMs });
-      if (transition !== undefined || breachChanged) tx.relevantKeys.add(reading.idempotencyKey);
-    }
+    applyThresholdRules(tx, device, readings, now, overrides, this.careRecord);
   }
 
   /** One NEWS2 alert per patient: opened when the response calls for one, resolved when it no longer does. */
@@ -530,14 +476,3 @@ function unsettledError(what: string): GatewayError {
 
 const NO_OVERRIDES: ReadonlyMap<string, RuleOverride> = new Map();
 const NO_READINGS: readonly Reading[] = Object.freeze([]);
-
-/** Each device's condition keys by rule, made once per connection rather than once per value. */
-const conditionKeys = new WeakMap<DeviceContext, Map<string, string>>();
-
-function conditionKey(device: DeviceContext, ruleId: string): string {
-  let keys = conditionKeys.get(device);
-  if (keys === undefined) conditionKeys.set(device, (keys = new Map()));
-  let key = keys.get(ruleId);
-  if (key === undefined) keys.set(ruleId, (key = keyOf(device.patientNhs, device.deviceId, ruleId)));
-  return key;
-}

@@ -2,7 +2,8 @@
  * Clinician alerts: the rules engine over stored values (threshold rules from the device profiles,
  * with hysteresis, durations and suppression of repeats) and the message a clinician receives.
  */
-export { AlertEngine, type RuleOverride } from './engine.js';
+export { AlertEngine } from './engine.js';
+export type { RuleOverride } from './thresholds.js';
 export type { OwnAlertStore, SharedAlertStore } from './ports.js';
 export { HBPM, NEWS2, NO_DATA, type AlertEngineMetrics, type CareRecord } from './rules.js';
 export { alertMessage } from './message.js';
