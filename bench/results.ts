@@ -190,11 +190,12 @@ function floorRound(floor: TargetResult, gateway: TargetResult): FloorRound {
 
 /** Stored rows of the floor comparison's rounds after the first (whose checks are reported in full). */
 function laterFloorRoundErrors(rounds: readonly FloorRuns[]): string[] {
-  return rounds.slice(1).flatMap((r, i) =>
-    [r.floor, r.gateway].flatMap((run) =>
-      run === undefined || storedRows(run).ok ? [] : [`floor round ${i + 2}, ${run.target.name}: stored rows do not match the acknowledged readings`],
-    ),
-  );
+  return rounds.slice(1).flatMap((r, i) => [r.floor, r.gateway].flatMap((run) => (run === undefined ? [] : rowsMismatch(`floor round ${i + 2}`, run))));
+}
+
+/** A run's stored rows against its acknowledged readings, as an error when they differ. */
+function rowsMismatch(round: string, run: TargetResult): string[] {
+  return storedRows(run).ok ? [] : [`${round}, ${run.target.name}: stored rows do not match the acknowledged readings`];
 }
 
 /** Whether the run is broken (publish errors, lost or rejected readings, points not delivered): targets missed are not. */
@@ -253,8 +254,7 @@ function summarizeInflux({ rounds: runs, options }: InfluxRuns): InfluxResults {
 /** Checks of the rounds before the last (whose figures are reported in full): stored rows and points. */
 function earlierRoundErrors({ rounds }: InfluxRuns): string[] {
   return rounds.slice(0, -1).flatMap((r, i) => {
-    const problems: string[] = [];
-    for (const run of [r.without, r.with]) if (!storedRows(run).ok) problems.push(`round ${i + 1}, ${run.target.name}: stored rows do not match the acknowledged readings`);
+    const problems = [r.without, r.with].flatMap((run) => rowsMismatch(`round ${i + 1}`, run));
     const final = r.with.influx?.outbox.final;
     if (final === undefined || final.delivered !== r.with.load.totalAcked || final.pending > 0 || final.dead > 0) problems.push(`round ${i + 1}: InfluxDB points do not match the acknowledged readings`);
     return problems;
