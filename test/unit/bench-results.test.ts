@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { Histogram } from '../../bench/histogram.js';
+import { parseOptions, type BenchOptions } from '../../bench/options.js';
+import { formatReport } from '../../bench/report.js';
+import { failed, summarize, type FloorRuns } from '../../bench/results.js';
+import type { TargetResult } from '../../bench/target.js';
+
+const options = parseOptions(['--idle-devices', '0']) as BenchOptions;
+const SECONDS = 10;
+
+/** A broker's run at `perS` messages/s: one core busy, and (for a broker that stores) `rows` stored. */
+function run(name: string, perS: number, store: { rows?: number; values?: number } | undefined = undefined): TargetResult {
+  const acked = perS * SECONDS;
+  const latency = new Histogram();
+  latency.record(20);
+  return {
+    target: { name, script: new URL('file:///broker.js'), stores: store !== undefined },
+    idle: undefined,
+    load: { messagesPerS: perS, measuredAcks: acked, totalAcked: acked, wallMs: SECONDS * 1000, latency, brokerCores: 1, loadCores: 0.5, serverCores: undefined, otherCores: 0, errors: [] },
+    stats: store === undefined ? undefined : { rows: store.rows ?? acked, ...(store.values === undefined ? {} : { values: store.values }), deadLetters: 0, commits: 100, commitSeconds: 1, gcSeconds: 0.1 },
+    commitsUnderLoad: store === undefined ? undefined : { commits: 100, seconds: 1, gcSeconds: 0.1 },
+    influx: undefined,
+  };
+}
+
+const floor = (perS: number, rows?: number): TargetResult => run('durable floor', perS, rows === undefined ? {} : { rows });
+const gateway = (perS: number): TargetResult => run('gateway', perS, { values: 3 * perS * SECONDS });
+const raw = run('raw aedes', 100_000);
+const SKIPPED = { skipped: 'InfluxDB output: skipped (--skip influx)' };
+
+describe('the bench against the durable floor, in rounds', () => {
+  const rounds: FloorRuns[] = [
+    { floor: floor(60_000), gateway: gateway(42_000) }, // 70 %
+    { floor: floor(60_000), gateway: gateway(51_000) }, // 85 %
+    { floor: floor(50_000), gateway: gateway(39_000) }, // 78 %
+  ];
+
+  it('reports the median round’s ratio, every round, and the first round in the table', () => {
+    const r = summarize(options, raw, rounds, SKIPPED);
+    expect(r.floorRatio).toBeCloseTo(0.78, 10);
+    expect(r.floorRounds.map((f) => [f.floorPerS, f.gatewayPerS])).toEqual([
+      [60_000, 42_000],
+      [60_000, 51_000],
+      [50_000, 39_000],
+    ]);
+    expect(r.floor?.messagesPerS).toBe(60_000);
+    expect(r.gateway.messagesPerS).toBe(42_000);
+    expect(r.throughputRatio).toBeCloseTo(0.42, 10);
+    expect(failed(r)).toBe(false);
+    const report = formatReport(r);
+    expect(report).toContain('throughput gateway / durable floor        78.0%, median of 3 rounds (target ≥ 80%)   BELOW TARGET');
+    expect(report).toContain('60,000 → 42,000 (70.0%), 60,000 → 51,000 (85.0%), 50,000 → 39,000 (78.0%)');
+  });
+
+  it('fails the run when a later round stored other than it acknowledged', () => {
+    const lost = [...rounds.slice(0, 2), { floor: floor(50_000, 499_999), gateway: gateway(39_000) }];
+    const r = summarize(options, raw, lost, SKIPPED);
+    expect(r.errors).toEqual(['floor round 3, durable floor: stored rows do not match the acknowledged readings']);
+    expect(r.floorStoredRows?.ok).toBe(true);
+    expect(failed(r)).toBe(true);
+  });
+
+  it('has no ratio to the floor when the floor is skipped', () => {
+    const r = summarize(options, raw, [{ floor: undefined, gateway: gateway(42_000) }], SKIPPED);
+    expect(r.floorRatio).toBeUndefined();
+    expect(r.floorRounds).toEqual([]);
+    const report = formatReport(r);
+    expect(report).not.toContain('throughput gateway / durable floor');
+    expect(report).not.toContain('rounds, msgs/s floor');
+    expect(report).toContain('no durable floor measured (--skip floor)');
+  });
+});
