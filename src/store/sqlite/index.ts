@@ -13,8 +13,10 @@ import { SqliteApiTokens } from './tokens.js';
 import { SqliteCareViews } from './views.js';
 import { SqliteResearch } from './research.js';
 import { SqliteBrokerCredentials } from './broker-credentials.js';
+import type { RollupOptions } from './rollups.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
+export { ROLLUPS_EVERY_MS } from './rollups.js';
 export type { StoredDeadLetter } from './dead-letters.js';
 export type { OutboxStats, PendingOutboxEntry } from './outbox.js';
 export type { DerivationInput } from './derived.js';
@@ -49,7 +51,11 @@ export class SqliteStore {
   readonly brokerCredentials: SqliteBrokerCredentials;
   private readonly db: SqliteConnection;
 
-  constructor(file: string) {
+  /**
+   * `rollupsEveryMs`: how often, at most, the per-minute rollups are written (`ROLLUPS_EVERY_MS`),
+   * on `rollupsClock` (a monotonic clock in ms); tests set both.
+   */
+  constructor(file: string, options: RollupOptions = {}) {
     this.db = openDatabase(file);
     const health = new SqliteDeviceHealth(this.db);
     this.deadLetters = new SqliteDeadLetters(this.db);
@@ -63,7 +69,7 @@ export class SqliteStore {
     this.views = new SqliteCareViews(this.db);
     this.research = new SqliteResearch(this.db);
     this.brokerCredentials = new SqliteBrokerCredentials(this.db);
-    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived, this.alerts, this.audit);
+    this.readings = new SqliteReadingStore(this.db, this.deadLetters, health, this.outbox, this.derived, this.alerts, this.audit, options);
     this.devices = new SqliteDeviceStore(this.db, health);
   }
 
@@ -71,8 +77,13 @@ export class SqliteStore {
     return this.db.open;
   }
 
-  /** Idempotent. */
+  /** Idempotent. Writes the rollups of the readings stored since they were last written first. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      this.readings.writeRollups();
+    } finally {
+      this.db.close();
+    }
   }
 }

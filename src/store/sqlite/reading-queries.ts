@@ -23,6 +23,21 @@ const NEWEST_OF_PROFILE = (patient: string, profile: string, also = ''): string 
 /** The condition that a reading holds `metric`. */
 const HOLDS = (metric: string): string => `AND values_json -> ${metric} IS NOT NULL`;
 
+/** `@metric`'s value in reading `r`, as a rollup holds it (REAL: a mean of whole numbers is not truncated). */
+const UNROLLED_VALUE = 'CAST(r.values_json -> @metric ->> 0 AS REAL)';
+
+/**
+ * The readings not yet in the per-minute rollups, not retracted, that hold `@metric`, for one
+ * patient (`patients`: a condition on `r.patient_nhs`): those after `rollups_through`, one range of
+ * the table's key (the last second's readings at most while readings keep coming; see
+ * src/store/sqlite/rollups.ts). Patient and time are matched without their index (`+`), so that
+ * range is the one searched.
+ */
+const UNROLLED = (patients: string, fromMinute: string, toMinute?: string): string =>
+  `FROM readings r WHERE r.id > (SELECT reading_id FROM rollups_through WHERE id = 1) AND ${patients}
+     AND +r.taken_at >= ${fromMinute} * 60000 ${toMinute === undefined ? '' : `AND +r.taken_at < ${toMinute} * 60000`}
+     AND r.values_json -> @metric IS NOT NULL AND r.status != 'entered-in-error'`;
+
 /** A value as the web app shows it. */
 const POINT = 'id, device_id AS deviceId, metric, value, unit, taken_at AS takenAtMs, status';
 
@@ -65,19 +80,24 @@ export const READING_QUERIES = {
        AND metric = @metric AND status != 'entered-in-error'
      GROUP BY b ORDER BY b`,
 
-  /** A long series (months of per-second values) from its per-minute rollups: one key range. */
+  /** A long series (months of per-second values) from its per-minute rollups (one key range) and the readings not yet in them. */
   seriesRollups: `SELECT CAST(MAX(0, minute * 60000 - @from) / @width AS INTEGER) AS b, MIN(min) AS min, MAX(max) AS max, SUM(sum) / SUM(count) AS mean, SUM(count) AS count,
        MAX(@from, MIN(minute) * 60000) AS first, MIN(@to - 1, MAX(minute) * 60000 + 59999) AS last
-     FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric AND minute >= @fromMinute AND minute < @toMinute
+     FROM (SELECT minute, min, max, sum, count FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric AND minute >= @fromMinute AND minute < @toMinute
+       UNION ALL SELECT r.taken_at / 60000, ${UNROLLED_VALUE}, ${UNROLLED_VALUE}, ${UNROLLED_VALUE}, 1
+       ${UNROLLED('+r.patient_nhs = @patient', '@fromMinute', '@toMinute')})
      GROUP BY b ORDER BY b`,
 
   /** How many values a series holds (which of the above to use). */
-  rollupCount: 'SELECT COALESCE(SUM(count), 0) AS n FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric AND minute >= @fromMinute AND minute < @toMinute',
+  rollupCount: `SELECT (SELECT COALESCE(SUM(count), 0) FROM reading_rollups WHERE patient_nhs = @patient AND metric = @metric AND minute >= @fromMinute AND minute < @toMinute)
+       + (SELECT COUNT(*) ${UNROLLED('+r.patient_nhs = @patient', '@fromMinute', '@toMinute')}) AS n`,
 
-  /** Each patient's recent trend of one metric (the triage list's sparklines). */
-  sparklines: `SELECT r.patient_nhs, CAST(MAX(0, r.minute * 60000 - @from) / @width AS INTEGER) AS b, SUM(r.sum) / SUM(r.count), MAX(r.minute) * 60000
-     FROM json_each(@patients) p CROSS JOIN reading_rollups r ON r.patient_nhs = p.value AND r.metric = @metric AND r.minute >= @fromMinute
-     GROUP BY r.patient_nhs, b ORDER BY r.patient_nhs, b`,
+  /** Each patient's recent trend of one metric (the triage list's sparklines), from the rollups and the readings not yet in them. */
+  sparklines: `SELECT patient_nhs, CAST(MAX(0, minute * 60000 - @from) / @width AS INTEGER) AS b, SUM(sum) / SUM(count), MAX(minute) * 60000
+     FROM (SELECT r.patient_nhs, r.minute, r.sum, r.count FROM json_each(@patients) p CROSS JOIN reading_rollups r ON r.patient_nhs = p.value AND r.metric = @metric AND r.minute >= @fromMinute
+       UNION ALL SELECT r.patient_nhs, r.taken_at / 60000, ${UNROLLED_VALUE}, 1
+       ${UNROLLED('+r.patient_nhs IN (SELECT value FROM json_each(@patients))', '@fromMinute')})
+     GROUP BY patient_nhs, b ORDER BY patient_nhs, b`,
 
   /** A patient's values of one metric in a period, any status (window summaries, home BP averages). */
   period: `SELECT ${DERIVATION_INPUT} FROM reading_values

@@ -2,7 +2,6 @@ import { readingKeyPrefix } from '../../domain/index.js';
 import type { CommitBatch, CommitReceipt, Correction, ReadingQuery, ReadingStore, StoredReading } from '../reading-store.js';
 import { completeLines } from '../line-protocol.js';
 import { amendedValues, packReadings, toReadings, unpackReadings, type PackedReadings, type ReadingTuple } from '../reading-encoding.js';
-import { CommitRollups } from '../rollups.js';
 import { storedReadingFromRow } from '../rows.js';
 import { packOutbox, unpackOutbox, type PackedOutbox } from '../outbox-rows.js';
 import type { SqliteConnection, SqliteStatement, SqliteTransaction } from './database.js';
@@ -13,6 +12,7 @@ import type { SqliteAudit } from './audit.js';
 import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
 import { PROFILES_OF_METRIC, READING_QUERIES } from './reading-queries.js';
+import { SqliteRollups, type RollupOptions } from './rollups.js';
 
 /** A commit batch with its readings as bound to the INSERT. */
 type EncodedBatch = Omit<CommitBatch, 'readings'> & { readonly readings: readonly ReadingTuple[] };
@@ -44,9 +44,7 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly existingStmt: SqliteStatement;
   private readonly correctionsSinceStmt: SqliteStatement;
   private readonly latestCorrectionStmt: SqliteStatement;
-  private readonly rollupStmt: SqliteStatement;
-  private readonly rollupDropStmt: SqliteStatement;
-  private readonly rollupRedoStmt: SqliteStatement;
+  private readonly rollups: SqliteRollups;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
   /** (profile, metric) pairs known to be in `profile_metrics`; pairs added by a commit join once it is durable. */
   private readonly profileMetrics = new Map<string, Set<string>>();
@@ -60,25 +58,15 @@ export class SqliteReadingStore implements ReadingStore {
     private readonly derived: SqliteDerived,
     private readonly alerts: SqliteAlerts,
     private readonly audit: SqliteAudit,
+    options: RollupOptions = {},
   ) {
+    this.rollups = new SqliteRollups(db, options);
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at,
          clock_offset_ms, message_id, payload_sha256)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.profileMetricStmt = db.prepare('INSERT OR IGNORE INTO profile_metrics (metric, profile_id) VALUES (?, ?)');
-    this.rollupStmt = db.prepare(
-      `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (patient_nhs, metric, minute) DO UPDATE SET min = MIN(min, excluded.min), max = MAX(max, excluded.max), sum = sum + excluded.sum, count = count + excluded.count`,
-    );
-    this.rollupDropStmt = db.prepare('DELETE FROM reading_rollups WHERE patient_nhs = ? AND metric = ? AND minute = ?');
-    this.rollupRedoStmt = db.prepare(
-      `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count)
-       SELECT @patient, @metric, @minute, MIN(value), MAX(value), SUM(value), COUNT(*) FROM ${VALUES}
-       WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @minute * 60000 AND taken_at < (@minute + 1) * 60000
-         AND metric = @metric AND status != 'entered-in-error'
-       HAVING COUNT(*) > 0`,
-    );
     this.readingByKeyStmt = db.prepare('SELECT id, patient_nhs AS patient, taken_at AS takenAt, values_json AS valuesJson FROM readings WHERE reading_key = ?');
     this.correctStmt = db.prepare('UPDATE readings SET status = ?, values_json = ?, first_values_json = COALESCE(first_values_json, ?) WHERE id = ?');
     this.correctionStmt = db.prepare(
@@ -99,6 +87,9 @@ export class SqliteReadingStore implements ReadingStore {
       });
       this.rollUp(batch.readings, ids);
       const inserted = ids.map((id) => id !== undefined);
+      // A correction's minutes are summed again from the rows: the rollups first take in every reading.
+      if (batch.corrections !== undefined && batch.corrections.length > 0) this.rollups.write();
+      else this.rollups.writeIfDue();
       for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
@@ -121,8 +112,10 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   private commitEncoded(batch: EncodedBatch): CommitReceipt {
+    let committed = false;
     try {
       const inserted = this.commitTx.immediate(batch);
+      committed = true;
       for (const [profile, metric] of this.pendingProfileMetrics) {
         const known = this.profileMetrics.get(profile);
         if (known === undefined) this.profileMetrics.set(profile, new Set([metric]));
@@ -130,7 +123,20 @@ export class SqliteReadingStore implements ReadingStore {
       }
       return { inserted };
     } finally {
+      this.rollups.settled(committed);
       this.pendingProfileMetrics = [];
+    }
+  }
+
+  /** Writes the rollups of the readings stored since they were last written (closing the store). */
+  writeRollups(): void {
+    if (!this.rollups.hasPending()) return;
+    let committed = false;
+    try {
+      this.db.transaction(() => this.rollups.write()).immediate();
+      committed = true;
+    } finally {
+      this.rollups.settled(committed);
     }
   }
 
@@ -158,19 +164,17 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   /**
-   * Adds the readings stored now (`ids[i]` undefined: a duplicate) to their minutes' rollups, one
-   * upsert per patient, metric and minute, and notes profiles seen carrying a metric for the first
-   * time. (Latest values are read from the readings themselves: see `READING_QUERIES.latestValue`.)
+   * Adds the readings stored now (`ids[i]` undefined: a duplicate) to their minutes' rollups
+   * ({@link SqliteRollups}), and notes profiles seen carrying a metric for the first time. (Latest
+   * values are read from the readings themselves: see `READING_QUERIES.latestValue`.)
    */
   private rollUp(readings: readonly ReadingTuple[], ids: readonly (number | undefined)[]): void {
-    const rollups = new CommitRollups();
     for (let i = 0; i < readings.length; i++) {
       if (ids[i] === undefined) continue;
       const t = readings[i] as ReadingTuple;
-      rollups.add(t);
+      this.rollups.add(t);
       this.noteProfileMetrics(t[3], t[11]);
     }
-    for (const m of rollups.minutes()) this.rollupStmt.run(...m);
   }
 
   private noteProfileMetrics(profile: string, metrics: readonly string[]): void {
@@ -191,11 +195,7 @@ export class SqliteReadingStore implements ReadingStore {
       this.correctStmt.run(status, valuesJson, c.action === 'amend' ? firstJson : null, reading.id);
       // Each value's minute is summed again from what is now shown.
       const minute = Math.floor(reading.takenAt / 60_000);
-      for (const metric of Object.keys(values)) {
-        const at = { patient: reading.patient, metric, minute };
-        this.rollupDropStmt.run(at.patient, at.metric, at.minute);
-        this.rollupRedoStmt.run(at);
-      }
+      for (const metric of Object.keys(values)) this.rollups.resum(reading.patient, metric, minute);
     }
     const after = c.after === undefined ? null : JSON.stringify(c.after);
     this.correctionStmt.run(c.deviceId, c.readingKey, c.action, JSON.stringify(c.before), after, c.reason ?? null, c.requestedBy, c.atMs);
