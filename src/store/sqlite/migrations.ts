@@ -379,9 +379,9 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   // CPU per reading), and a correction no longer works the latest value out again.
   `DROP TABLE latest_values;`,
   // 18: the per-minute rollups are written at most once a second while readings keep coming, not in
-  // every commit (measured by npm run bench: an upsert per patient and metric in each commit was
-  // about 1.5 µs of the store's 10 µs a reading). `rollups_through` is the id of the last reading
-  // they include, written with them; readers add the readings after it (src/store/sqlite/rollups.ts).
+  // every commit (an upsert per patient and metric in each: see docs/benchmarks.md for what that
+  // cost). `rollups_through` is the id of the last reading they include, written with them; readers
+  // add the readings after it (src/store/sqlite/rollups.ts).
   `CREATE TABLE rollups_through (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      reading_id INTEGER NOT NULL
