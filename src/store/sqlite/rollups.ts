@@ -43,6 +43,8 @@ export class SqliteRollups {
   /** The `rollups_through` written by the transaction under way, until it commits. */
   private written: number | undefined;
   private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private readonly everyMs: number;
+  private readonly now: () => number;
   private readonly throughStmt: SqliteStatement;
   private readonly unrolledStmt: SqliteStatement;
   private readonly setThroughStmt: SqliteStatement;
@@ -50,9 +52,6 @@ export class SqliteRollups {
   private readonly fromRowsStmt: SqliteStatement;
   private readonly dropStmt: SqliteStatement;
   private readonly redoStmt: SqliteStatement;
-
-  private readonly everyMs: number;
-  private readonly now: () => number;
 
   constructor(db: SqliteConnection, options: RollupOptions = {}) {
     this.everyMs = options.rollupsEveryMs ?? ROLLUPS_EVERY_MS;
