@@ -16,7 +16,6 @@ import { SqliteBrokerCredentials } from './broker-credentials.js';
 import type { RollupOptions } from './rollups.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
-export { ROLLUPS_EVERY_MS } from './rollups.js';
 export type { StoredDeadLetter } from './dead-letters.js';
 export type { OutboxStats, PendingOutboxEntry } from './outbox.js';
 export type { DerivationInput } from './derived.js';
@@ -52,7 +51,7 @@ export class SqliteStore {
   private readonly db: SqliteConnection;
 
   /**
-   * `rollupsEveryMs`: how often, at most, the per-minute rollups are written (`ROLLUPS_EVERY_MS`),
+   * `rollupsEveryMs`: how often, at most, the per-minute rollups are written (`ROLLUPS_EVERY_MS` in rollups.ts),
    * on `rollupsClock` (a monotonic clock in ms); tests set both.
    */
   constructor(file: string, options: RollupOptions = {}) {

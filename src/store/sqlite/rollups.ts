@@ -40,8 +40,8 @@ export class SqliteRollups {
   private pendingReadings = 0;
   /** The `rollups_through` that `pending` starts after; undefined when it does not (it is summed from the rows). */
   private base: number | undefined;
-  /** The `rollups_through` written by the transaction under way, until it commits. */
-  private written: number | undefined;
+  /** Whether the transaction under way wrote the rollups. */
+  private wrote = false;
   private lastWriteAt = Number.NEGATIVE_INFINITY;
   private readonly everyMs: number;
   private readonly now: () => number;
@@ -96,7 +96,10 @@ export class SqliteRollups {
       else this.fromRowsStmt.run({ after, last });
       this.setThroughStmt.run(last);
     }
-    this.written = last;
+    this.pending = new CommitRollups();
+    this.pendingReadings = 0;
+    this.base = last;
+    this.wrote = true;
   }
 
   /**
@@ -115,15 +118,13 @@ export class SqliteRollups {
 
   /** Told once the transaction under way has ended: `committed`, or rolled back. */
   settled(committed: boolean): void {
-    if (committed && this.written !== undefined) {
-      this.base = this.written;
-      this.lastWriteAt = this.now();
-    }
-    if (!committed) this.base = undefined; // what it added is not in the rows: they are summed afresh
-    if (!committed || this.written !== undefined) {
+    if (committed && this.wrote) this.lastWriteAt = this.now();
+    if (!committed) {
+      // What it added or wrote is not in the store: the readings after `rollups_through` are summed afresh.
       this.pending = new CommitRollups();
       this.pendingReadings = 0;
+      this.base = undefined;
     }
-    this.written = undefined;
+    this.wrote = false;
   }
 }
