@@ -125,6 +125,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the web app on workers sha
     expect(told).toContain(`"patientNhs":"${PATIENT}"`);
     const fields = liveFields(told); // no values: the page fetches them through the audited API
     expect(fields.got).toEqual(fields.allowed);
+    expect(told).not.toMatch(/\b186\b/); // nor the value in a field allowed (ids are UUIDs, times 13 digits)
 
     // The triage list at worker A shows what B stored; the view is audited in the database.
     const triage = (await (await api(baseA, '/patients', sessionA)).json()) as { patients: { patientNhs: string; criticalAlerts: number; latest: { metric: string; value: number }[] }[] };

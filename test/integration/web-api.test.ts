@@ -400,5 +400,6 @@ describe('live updates', () => {
     expect(text).not.toContain(OTHER_NHS);
     const fields = liveFields(text); // no values: the page fetches them through the audited API
     expect(fields.got).toEqual(fields.allowed);
+    expect(text).not.toMatch(/\b125\b/); // nor the value in a field allowed (ids are UUIDs, times 13 digits)
   });
 });
