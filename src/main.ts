@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
-import { buildProgram } from './cli/program.js';
+import { buildProgram, commanderExitCode } from './cli/program.js';
 import { gatewayVersion } from './config/version.js';
 import { GatewayError } from './domain/index.js';
 
@@ -11,8 +10,9 @@ async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram(gatewayVersion()).parseAsync(argv);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+    const shown = commanderExitCode(error);
+    if (shown !== undefined) {
+      process.exitCode = shown === 0 ? 0 : EXIT_USAGE;
       return;
     }
     if (error instanceof GatewayError) {

@@ -1,6 +1,6 @@
 import { patientsOptOut, patientsOptOutsCheckFile, patientsOptOutsImport, patientsOptOutsList, researchExtract, researchSummary } from './research.js';
 import { SUMMARY_DIMENSIONS, type SummaryDimension } from '../research/index.js';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret, devicesShow } from './devices.js';
 import { alertsChange, alertsList, alertsSnooze, cliniciansAdd, cliniciansAssign, cliniciansList, cliniciansRevoke, cliniciansToken, cliniciansWebhookSecret } from './clinicians.js';
 import { hbpmCommand, news2Command } from './clinical.js';
@@ -27,6 +27,12 @@ const integer = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
   return Number(value);
 };
+
+/**
+ * The exit code commander chose when `error` is its own (help or version shown, or a usage error
+ * already printed: `exitOverride` throws instead of exiting), else undefined.
+ */
+export const commanderExitCode = (error: unknown): number | undefined => (error instanceof CommanderError ? error.exitCode : undefined);
 
 /** The command line (the one file that speaks commander). */
 export function buildProgram(version: string): Command {

@@ -48,6 +48,21 @@ describe('command line', () => {
     expect(env.stderr).toMatch(/mqtt\.port: .*\(from environment\)/);
   });
 
+  it('exits 0 after help and the version, and 2 on a usage error, which it names', async () => {
+    const help = await runCli(['devices', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/rotate-secret/);
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const missing = await runCli(['devices', 'add', '--patient', TEST_NHS, ...dataArgs]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--profile/);
+    const unknown = await runCli(['readings', '--patient', TEST_NHS, '--colour', 'blue', ...dataArgs]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option '--colour'/);
+  });
+
   it('runs the gateway, shows readings, and stops gracefully on SIGTERM', async () => {
     const gw = await spawnGateway([...dataArgs, '--log-level', 'info']);
     try {
