@@ -6,6 +6,7 @@ import type { DeviceStore } from '../../src/store/device-store.js';
 import type { ReadingStore } from '../../src/store/reading-store.js';
 import { withFixture, type Awaitable, type Fixture, type FixtureFactory } from './fixture.js';
 import { row } from './reading-store.contract.js';
+import { deviceRecord } from '../helpers/records.js';
 
 /** The ports the web app reads, with the writers that fill them. */
 export interface CareStores {
@@ -28,9 +29,6 @@ const HOUR = 3_600_000;
 /** A whole hour (the stores agree on bucket times to the minute). */
 const T0 = 480_000 * HOUR;
 
-const device = (id: string, profileId: string, patientNhs: string, createdAtMs: number) =>
-  ({ id, profileId, patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs, revokedAtMs: undefined, secretRotatedAtMs: undefined }) as const;
-
 /** A blood pressure reading of A's cuff (both values, one message). */
 const bp = (at: number, systolic: number, diastolic: number, messageId = `bp-${at}`) => [
   row({ deviceId: 'cuff', patientNhs: A, profileId: 'bp-upper-arm', metric: 'systolic', value: systolic, unit: 'mm[Hg]', takenAtMs: at, deviceTakenAtMs: at, messageId }),
@@ -44,9 +42,9 @@ export function describeCareStoreContract(name: string, create: FixtureFactory<C
   describe(`CareViews, AuditTrail, ApiTokenStore, SessionStore and OptOutStore contract: ${name}`, () => {
     const withStores = (fn: (s: Awaitable<CareStores>) => Promise<void>) =>
       withFixture(create, async (s) => {
-        await s.devices.insert(device('cuff', 'bp-upper-arm', A, 1));
-        await s.devices.insert(device('ox-a', 'pulse-oximeter', A, 2));
-        await s.devices.insert(device('ox-b', 'pulse-oximeter', B, 3));
+        await s.devices.insert(deviceRecord('cuff', 'bp-upper-arm', A, 1));
+        await s.devices.insert(deviceRecord('ox-a', 'pulse-oximeter', A, 2));
+        await s.devices.insert(deviceRecord('ox-b', 'pulse-oximeter', B, 3));
         await fn(s);
       });
 

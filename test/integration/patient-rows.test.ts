@@ -9,6 +9,7 @@ import type { AlertRecord } from '../../src/store/reading-store.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/gateway.js';
 import { nhsNumbers } from '../helpers/nhs.js';
+import { deviceRecord } from '../helpers/records.js';
 
 const HOUR = 3_600_000;
 const profiles = loadProfiles(bundledProfilesDir());
@@ -26,7 +27,7 @@ afterEach(() => {
 });
 
 const device = (id: string, profileId: string, patientNhs: string, createdAtMs: number): void =>
-  store.devices.insert({ id, profileId, patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+  store.devices.insert(deviceRecord(id, profileId, patientNhs, createdAtMs));
 
 const alert = (id: string, patientNhs: string, severity: AlertRecord['severity'], openedAtMs: number): AlertRecord => ({
   id,

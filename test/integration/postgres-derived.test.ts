@@ -19,6 +19,7 @@ import { PgDatabase, PgStore } from '../../src/store/postgres/index.js';
 import { row } from '../contracts/reading-store.contract.js';
 import { useCleanups } from '../helpers/cleanup.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
+import { deviceRecord } from '../helpers/records.js';
 
 const defer = useCleanups();
 const profiles = loadProfiles(bundledProfilesDir());
@@ -28,7 +29,7 @@ const LEASE_MS = 60_000;
 const ZONE = 'Europe/London';
 
 const device = (id: string, profileId: string) =>
-  ({ id, profileId, patientNhs: PATIENT, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined }) as const;
+  deviceRecord(id, profileId, PATIENT);
 
 const heartRate = (at: number, value: number) =>
   row({ deviceId: 'watch-1', patientNhs: PATIENT, profileId: 'wrist-wearable', metric: 'heartRate', value, unit: '/min', takenAtMs: at, deviceTakenAtMs: at, messageId: `hr-${at}` });

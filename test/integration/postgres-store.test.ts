@@ -15,6 +15,7 @@ import { describePatientStoreContract } from '../contracts/patient-store.contrac
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { until } from '../helpers/until.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
+import { deviceRecord } from '../helpers/records.js';
 
 describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   let server: PostgresServer;
@@ -55,7 +56,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   describeReadingStoreContract('PgReadingStore', async () => {
     const store = await PgStore.open(await server.createDatabase(migrated));
     const addDevice = (id: string, patientNhs: string) =>
-      store.devices.insert({ id, profileId: 'bp-upper-arm', patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+      store.devices.insert(deviceRecord(id, 'bp-upper-arm', patientNhs));
     return { store: store.readings, outbox: store.outbox, addDevice, close: () => store.close() };
   });
 
@@ -230,7 +231,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     const url = await server.createDatabase(migrated);
     const [writer, listener] = await Promise.all([PgStore.open(url), PgStore.open(url)]);
     try {
-      await writer.devices.insert({ id: 'd1', profileId: 'bp-upper-arm', patientNhs: '9434765919', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+      await writer.devices.insert(deviceRecord('d1', 'bp-upper-arm', '9434765919'));
       writer.readings.announce('vg_test', (batch) => batch.readings.map((r) => r.idempotencyKey));
       const heard: string[] = [];
       const states: boolean[] = [];
@@ -261,7 +262,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
   it('fills the per-minute rollups from the readings already stored when migrating to them, leaving retracted values out', async () => {
     const url = await server.createDatabase(migrated);
     const store = await PgStore.open(url);
-    await store.devices.insert({ id: 'd1', profileId: 'bp-upper-arm', patientNhs: '9434765919', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+    await store.devices.insert(deviceRecord('d1', 'bp-upper-arm', '9434765919'));
     const bp = (messageId: string, at: number, systolic: number) => [row({ messageId, takenAtMs: at, deviceTakenAtMs: at, metric: 'systolic', value: systolic }), row({ messageId, takenAtMs: at, deviceTakenAtMs: at, metric: 'diastolic', value: 80 })];
     const retracted = bp('r3', 125_000, 200);
     await store.readings.commit({ readings: readingsOf([...bp('r1', 60_000, 120), ...bp('r2', 70_000, 130), ...retracted, ...bp('r4', 190_000, 140)]), deadLetters: [], health: [] });
@@ -282,7 +283,7 @@ describe.skipIf(postgresMissing)('PostgreSQL store (a real server)', () => {
     const url = await server.createDatabase(migrated);
     const store = await PgStore.open(url, { poolSize: 1 });
     try {
-      await store.devices.insert({ id: 'd1', profileId: 'bp-upper-arm', patientNhs: '9434765919', serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+      await store.devices.insert(deviceRecord('d1', 'bp-upper-arm', '9434765919'));
       const reads = async () => [await store.devices.get('d1'), await store.devices.list(), await store.alerts.unresolved(), await store.clinicians.list(), await store.outbox.dead('fhir'), await store.patients.allSettings(), await store.derived.due(0, 10), await store.deadLetters.list()];
       const before = await reads(); // each statement prepared on the one connection
       const db = new PgDatabase(url, { max: 1 });

@@ -14,6 +14,7 @@ import { PgStore } from '../../src/store/postgres/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/gateway.js';
 import { postgresMissing, PostgresServer } from '../helpers/postgres.js';
+import { deviceRecord } from '../helpers/records.js';
 
 const A = '9434765919';
 const B = '4010232137';
@@ -38,7 +39,7 @@ function describeResearch(name: string, open: (dir: string) => Promise<Store>): 
     tmp = tempDir();
     store = await open(tmp.dir);
     for (const [id, profileId, patientNhs] of [['cuff-a', 'bp-upper-arm', A], ['oxi-a', 'pulse-oximeter', A], ['cuff-b', 'bp-upper-arm', B]] as const) {
-      await store.devices.insert({ id, profileId, patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+      await store.devices.insert(deviceRecord(id, profileId, patientNhs));
     }
     const rows: ReadingRow[] = [];
     // Patient A: 7 days of two BP readings a day, 152/96 and 148/94 (a stage 2 average); an oximeter twice on the first day.

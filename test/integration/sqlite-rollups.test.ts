@@ -8,6 +8,7 @@ import { row } from '../contracts/reading-store.contract.js';
 import { describeCareStoreContract } from '../contracts/care-store.contract.js';
 import { MemorySessionStore } from '../../src/web/index.js';
 import { tempDir } from '../helpers/gateway.js';
+import { deviceRecord } from '../helpers/records.js';
 
 const A = '9434765919';
 const B = '9000000009';
@@ -21,7 +22,7 @@ function open(file: string, rollupsEveryMs: number): SqliteStore {
 
 function addDevices(store: SqliteStore): void {
   for (const [id, patientNhs] of [['d1', A], ['d2', B]] as const) {
-    store.devices.insert({ id, profileId: 'bp-upper-arm', patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+    store.devices.insert(deviceRecord(id, 'bp-upper-arm', patientNhs));
   }
 }
 

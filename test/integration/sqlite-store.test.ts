@@ -20,12 +20,13 @@ import { describePatientStoreContract } from '../contracts/patient-store.contrac
 import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { tempDir } from '../helpers/gateway.js';
 import type { ReadingRow } from '../../src/domain/index.js';
+import { deviceRecord } from '../helpers/records.js';
 
 function openStore() {
   const tmp = tempDir();
   const store = new SqliteStore(join(tmp.dir, 'gateway.db'));
   const addDevice = (id: string, patientNhs: string, profileId = 'bp-upper-arm') =>
-    store.devices.insert({ id, profileId, patientNhs, serial: undefined, secretHash: 'x', status: 'active', createdAtMs: 0, revokedAtMs: undefined, secretRotatedAtMs: undefined });
+    store.devices.insert(deviceRecord(id, profileId, patientNhs));
   return { tmp, store, addDevice };
 }
 
