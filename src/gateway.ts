@@ -1,30 +1,33 @@
 import { gatewayVersion, type LoadedConfig } from './config/index.js';
+import type { Backend, GatewayStore, OpenBackend } from './backends/backend.js';
 import { Authenticator, DeviceRegistry, LoginThrottle, RevocationWatch } from './devices/index.js';
-import { refreshed, systemClock, type Clock } from './domain/index.js';
+import { GatewayError, systemClock, type Clock } from './domain/index.js';
 import { HttpServer } from './http/index.js';
-import { startBleBridge, type BleBridge } from './ingest/ble/index.js';
+import { BLE_OFF, startBleBridge, type BleBridge, type BleBridgeHandle } from './ingest/ble/index.js';
 import { BrokerAccess, MqttBroker } from './ingest/mqtt/index.js';
 import { brokerAddress, type BrokerWorker } from './ingest/broker-worker/index.js';
 import { channelRouter } from './ingest/channel-router.js';
 import { ClinicianRegistry } from './clinicians/index.js';
-import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, AlertEngine, News2Watch, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type ClinicianDelivery } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type AlertEngine, type ClinicianDelivery, type Recipient } from './outputs/alerts/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
-import type { CommitQueue, ReadingWriter } from './pipeline/index.js';
+import type { Ingestor } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
-import { alertsInCareRecord, Derivations, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
+import { Derivations, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
 import { LaneSender } from './outputs/outbox/index.js';
 import { fhirServiceId, outputPlanner } from './outputs/planner.js';
 import { loadSecretKey } from './outputs/secret-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
-import type { OutboxResult } from './store/reading-store.js';
-import { SqliteStore, SqliteWriterThread } from './store/sqlite/index.js';
-import { LiveFeed, MemorySessionStore, type WebServer } from './web/index.js';
+import type { EitherPort } from './store/async-port.js';
+import type { ClinicianStore } from './store/clinician-store.js';
+import type { OutboxStats } from './store/outbox-store.js';
+import type { AlertChange, OutboxResult } from './store/reading-store.js';
 import { webApp } from './web-app.js';
 import { Closers } from './lifecycle.js';
 import { externalBrokerWorker, ingestPath } from './ingest-path.js';
 
-export interface GatewayParts {
-  readonly store: SqliteStore;
+export interface GatewayParts<S extends GatewayStore = GatewayStore> {
+  /** The backend's store (an adapter's: tests and tools read it). */
+  readonly store: S;
   readonly profiles: ProfileCatalog;
   readonly metrics: GatewayMetrics;
   /** Window summaries and home BP averages, derived from stored readings. */
@@ -44,86 +47,63 @@ export interface GatewayParts {
 }
 
 /**
- * Wires the parts — profiles, store, pipeline, broker, HTTP — and owns their lifecycle. `start()`
- * opens files and sockets, registering how to close each; `stop()` (and a failed start) closes
- * them in reverse order: HTTP, revocation watch, broker (finishing in-flight writes), pipeline,
- * writer thread, store. `stop()` is safe to call at any time and more than once.
+ * Wires the parts — profiles, store, pipeline, broker, outputs, HTTP — over a {@link Backend}, the
+ * embedded SQLite file or a PostgreSQL database several workers share, and owns their lifecycle.
+ * Every commit is a group commit through the same pipeline, each PUBACK after it. `start()` opens
+ * files and sockets, registering how to close each; `stop()` (and a failed start) closes them in
+ * reverse order: HTTP, revocation watch, broker (finishing in-flight writes), pipeline, writer,
+ * store. `stop()` is safe to call at any time and more than once.
  */
-export class Gateway {
-
-  /** The web app and its API over the store, writing through the group commit; live updates from each commit. */
-  private webApp(store: SqliteStore, queue: CommitQueue, profiles: ProfileCatalog, accounts: ClinicianRegistry, health: () => { status: string }, connected: (deviceId: string) => boolean | null): WebServer {
-    const { config, clock, log } = this;
-    const live = new LiveFeed();
-    this.closers.push(queue.onCommitted((batch) => live.committed(batch)));
-    return webApp({
-      config,
-      store,
-      sessions: new MemorySessionStore(),
-      live,
-      commit: (work) => queue.submit(work),
-      clock,
-      log,
-      profiles,
-      accounts,
-      devices: new DeviceRegistry(store.devices, profiles, clock, store.brokerCredentials),
-      recipients: recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (c) => store.clinicians.get(c), config.alerts.escalation.contacts),
-      correctionOutbox: outputPlanner(config),
-      health,
-      connected,
-    });
-  }
-
+export class Gateway<S extends GatewayStore = GatewayStore> {
   private readonly closers = new Closers();
 
   constructor(
+    private readonly openBackend: OpenBackend<S>,
     private readonly config: LoadedConfig,
     private readonly log: Logger,
     private readonly clock: Clock = systemClock,
   ) {}
 
   /** `retireWorker`: a worker on an external broker is left unstarted, for `worker.retire()`. */
-  async start(options: { retireWorker?: boolean } = {}): Promise<GatewayParts> {
-    const { config, log, clock } = this;
+  async start(options: { retireWorker?: boolean } = {}): Promise<GatewayParts<S>> {
+    const { config, log, clock, closers } = this;
     const profiles = loadProfiles(config.profilesDir);
     try {
-      const store = new SqliteStore(config.dbFile);
-      this.closers.push(() => store.close());
-      // Both keys checked (or made) before anything listens: a short or unreadable one stops start-up here.
-      loadSecretKey(config.pseudonymKeyFile);
-      loadSecretKey(config.webhookKeyFile);
+      const backend = await this.openBackend(config, closers, log, clock);
+      const { store } = backend;
+      // The keys are checked before anything listens: a short or unreadable one stops start-up here. A gateway
+      // makes its own; workers sharing a store must each hold the same ones, so they read them and never make
+      // them (the pseudonym key where the InfluxDB output needs it).
+      const keys = { create: !backend.shared };
+      if (!backend.shared) loadSecretKey(config.pseudonymKeyFile);
+      const webhookKey = loadSecretKey(config.webhookKeyFile, keys);
       const metrics = new GatewayMetrics();
-      let writer: ReadingWriter = store.readings;
-      if (config.store.writerThread) {
-        const thread = new SqliteWriterThread(config.dbFile);
-        this.closers.push(() => thread.stop());
-        writer = thread;
-      }
-      const { queue, flood, ingestor, record } = ingestPath(config, clock, writer, store.readings, metrics, {
-        outputs: outputPlanner(config),
+      const { queue, flood, ingestor, record } = ingestPath(config, clock, backend.writer, store.readings, metrics, {
+        outputs: outputPlanner(config, keys),
         payloadHashes: config.fhir.url !== undefined,
         paced: config.broker.url === undefined,
       });
-      this.closers.push(() => queue.close());
-      const influxUrl = config.influx.url;
+      closers.push(() => queue.close());
+      const live = config.web.enabled ? backend.liveFeed(queue) : undefined;
       let broker: MqttBroker | undefined;
       let worker: BrokerWorker | undefined;
-      const ackTimeoutMs = config.alerts.mqttAckTimeoutMs;
+      const { mqttAckTimeoutMs } = config.alerts;
       // Until the broker runs, every clinician is away: their deliveries wait for them.
-      const { alerts, alertSenders } = this.alerts(store, queue, profiles, record, metrics, (id, message) =>
-        worker !== undefined ? worker.deliverToClinician(id, message, ackTimeoutMs) : broker === undefined ? Promise.resolve('away' as const) : broker.deliverToClinician(id, message, ackTimeoutMs),
-      );
-      // The alert rules plan their changes into the commit of the rows that cause them.
-      if (config.alerts.enabled) queue.usePlanner(alerts);
-      if (influxUrl !== undefined) {
-        const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, store.outbox, record, clock, metrics, log.child({ component: 'influx' }));
-        this.closers.push(() => sink.close());
-        this.closers.push(() => sender.stop());
-        sender.start();
-        metrics.watchOutbox(INFLUX_SINK, () => store.outbox.stats(INFLUX_SINK), () => clock.now());
-      }
+      const toClinician = (id: string, message: Record<string, unknown>): Promise<ClinicianDelivery> =>
+        worker !== undefined ? worker.deliverToClinician(id, message, mqttAckTimeoutMs) : broker === undefined ? Promise.resolve('away' as const) : broker.deliverToClinician(id, message, mqttAckTimeoutMs);
+      const alertSenders = this.alertSenders(backend, webhookKey, record, metrics, toClinician);
+      const alerts = await backend.alertEngine({ config, queue, profiles, clock, metrics, log: log.child({ component: 'alerts' }), closers, committed: () => alertSenders.forEach((s) => void s.tick()) });
+      const outputs = await this.outputs(backend, record, metrics);
       const derivations = new Derivations(
-        { gatewayId: fhirServiceId(config), gatewayVersion: gatewayVersion(), timeZone: config.fhir.timeZone, graceMs: config.fhir.deriveGraceMs, intervalMs: config.fhir.deriveIntervalMs, send: config.fhir.url !== undefined },
+        {
+          gatewayId: fhirServiceId(config),
+          gatewayVersion: gatewayVersion(),
+          timeZone: config.fhir.timeZone,
+          graceMs: config.fhir.deriveGraceMs,
+          intervalMs: config.fhir.deriveIntervalMs,
+          send: config.fhir.url !== undefined,
+          turn: backend.derivationTurn(Math.max(60_000, 3 * config.fhir.deriveIntervalMs)),
+        },
         store.derived,
         (id) => store.devices.get(id),
         profiles,
@@ -133,62 +113,57 @@ export class Gateway {
       );
       if (config.alerts.enabled) derivations.onHomeBpAverage((nhs, average) => alerts.homeBpAverage(nhs, average));
       if (derivations.needed) {
-        this.closers.push(() => derivations.stop());
+        closers.push(() => derivations.stop());
         derivations.start();
-      }
-      if (config.fhir.url !== undefined) {
-        const sender = fhirOutputSender({ ...config.fhir, url: config.fhir.url }, store.outbox, record, clock, metrics, log.child({ component: 'fhir' }));
-        this.closers.push(() => sender.stop());
-        sender.start();
-        metrics.watchOutbox(FHIR_SINK, () => store.outbox.stats(FHIR_SINK), () => clock.now());
       }
       const authenticator = new Authenticator(store.devices, profiles, new LoginThrottle(clock));
       const clinicians = new ClinicianRegistry(store.clinicians, clock, undefined, store.brokerCredentials);
 
-      const ports = {
-        authenticate: authenticator.authenticate.bind(authenticator),
-        ingest: channelRouter(ingestor),
-        banned: (deviceId: string) => flood.banned(deviceId),
-        authenticateClinician: (id: string, secret: Buffer | undefined) => clinicians.authenticate(id, secret),
-      };
       let mqttPort: number | undefined;
       if (config.broker.url === undefined) {
+        const local = backend.local;
+        if (local === undefined) throw new GatewayError('GW_CONFIG_INVALID', 'broker.url: a gateway on PostgreSQL is a worker on an external broker: set broker.url (or --broker)');
+        const ports = {
+          authenticate: authenticator.authenticate.bind(authenticator),
+          ingest: channelRouter(ingestor),
+          banned: (deviceId: string) => flood.banned(deviceId),
+          authenticateClinician: (id: string, secret: Buffer | undefined) => clinicians.authenticate(id, secret),
+        };
         const mqtt = new MqttBroker(config.mqtt, ports, metrics, log.child({ component: 'mqtt' }), (clinicianId) => alertSenders[0]?.wake(clinicianId));
         broker = mqtt;
-        this.closers.push(() => mqtt.stop());
+        closers.push(() => mqtt.stop());
         mqttPort = await mqtt.start();
         for (const watch of [
-          new RevocationWatch((since) => store.devices.revokedSince(since), (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs),
-          new RevocationWatch((since) => store.clinicians.revokedSince(since), (id) => mqtt.disconnectClinician(id), clock, config.mqtt.revocationCheckMs),
+          new RevocationWatch((since) => local.devices.revokedSince(since), (id) => mqtt.disconnect(id), clock, config.mqtt.revocationCheckMs),
+          new RevocationWatch((since) => local.clinicians.revokedSince(since), (id) => mqtt.disconnectClinician(id), clock, config.mqtt.revocationCheckMs),
         ]) {
-          this.closers.push(() => watch.stop());
+          closers.push(() => watch.stop());
           watch.start();
         }
       } else {
         const external = externalBrokerWorker(config, config.broker.url, { lookup: (id) => store.devices.get(id), profiles, clock, ingestor, metrics, log });
         worker = external;
-        this.closers.push(() => external.stop());
+        closers.push(() => external.stop());
         // Not awaited: the gateway starts before (or without) its broker, and each connection retries.
         if (options.retireWorker !== true) void external.start();
       }
 
       for (const sender of alertSenders) {
-        this.closers.push(() => sender.stop());
+        closers.push(() => sender.stop());
         sender.start();
       }
-      metrics.watchOutbox('alert_webhook', () => store.outbox.stats(ALERT_WEBHOOK_SINK), () => clock.now());
-      metrics.watchOutbox('alert_mqtt', () => store.outbox.stats(ALERT_MQTT_SINK), () => clock.now());
+      const alertOutboxes = [await backend.outboxStats(ALERT_MQTT_SINK), await backend.outboxStats(ALERT_WEBHOOK_SINK)] as const;
+      metrics.watchOutbox('alert_mqtt', alertOutboxes[0], () => clock.now());
+      metrics.watchOutbox('alert_webhook', alertOutboxes[1], () => clock.now());
+      for (const [sink, stats] of outputs) metrics.watchOutbox(sink, stats, () => clock.now());
 
-      const ble = startBleBridge(config.ble, { devices: store.devices, profiles, ingestor }, clock, log.child({ component: 'ble' }));
-      this.closers.push(() => ble.stop());
-      metrics.watchBle(() => ble.current?.status(), () => clock.now());
-
+      const ble = this.ble(backend, profiles, ingestor, metrics);
       const joined = worker;
       const health = () =>
         healthReport({
-          storeOpen: () => store.isOpen(),
+          storeOpen: () => backend.isOpen(),
           committing: () => queue.healthy(),
-          alertOutboxes: () => [ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK].map((sink) => store.outbox.stats(sink)),
+          alertOutboxes: () => alertOutboxes.map((stats) => stats()),
           pausedOutputs: () => metrics.pausedOutputs(),
           mqttPort,
           broker: joined === undefined ? undefined : () => joined.status(),
@@ -197,95 +172,115 @@ export class Gateway {
         });
       let httpPort: number | undefined;
       if (config.http.enabled) {
+        const device = (id: string) => store.devices.get(id);
+        const account = (id: string) => store.clinicians.get(id);
         const brokerAccess = config.http.brokerAuth
           ? new BrokerAccess({
               authenticateDevice: (id, secret) => authenticator.authenticate(id, secret),
               authenticateClinician: (id, secret) => clinicians.authenticate(id, secret),
-              deviceKnown: (id) => store.devices.get(id) !== undefined,
-              clinicianKnown: (id) => store.clinicians.get(id) !== undefined,
-              deviceActive: (id) => store.devices.get(id)?.status === 'active',
-              clinicianActive: (id) => store.clinicians.get(id)?.status === 'active',
+              deviceKnown: async (id) => (await device(id)) !== undefined,
+              clinicianKnown: async (id) => (await account(id)) !== undefined,
+              deviceActive: async (id) => (await device(id))?.status === 'active',
+              clinicianActive: async (id) => (await account(id))?.status === 'active',
             })
           : undefined;
         const http = new HttpServer(config.http, { metrics: () => metrics.render(), health, ...(brokerAccess === undefined ? {} : { brokerAccess }) });
-        this.closers.push(() => http.stop());
+        closers.push(() => http.stop());
         httpPort = await http.start();
       }
       let webPort: number | undefined;
-      if (config.web.enabled) {
-        const web = this.webApp(store, queue, profiles, clinicians, health, (id) => (broker === undefined ? null : broker.isConnected(id)));
-        this.closers.push(() => web.stop());
+      if (live !== undefined) {
+        const web = webApp({
+          config,
+          store,
+          sessions: backend.sessions,
+          live,
+          commit: (work) => queue.submit(work),
+          clock,
+          log,
+          profiles,
+          accounts: clinicians,
+          devices: new DeviceRegistry(store.devices, profiles, clock, store.brokerCredentials),
+          recipients: recipientsFrom(store.clinicians, config.alerts.escalation.contacts),
+          correctionOutbox: outputPlanner(config, keys),
+          health,
+          // Which devices are connected is the embedded broker's to say (an external broker's, not ours).
+          connected: (id) => (broker === undefined ? null : broker.isConnected(id)),
+        });
+        closers.push(() => web.stop());
         webPort = await web.start();
       }
-      log.info({ mqttPort, broker: worker === undefined || config.broker.url === undefined ? undefined : brokerAddress(config.broker.url), httpPort, webPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, db: config.dbFile }, 'gateway started');
+      const brokerUrl = config.broker.url === undefined ? undefined : brokerAddress(config.broker.url);
+      log.info({ mqttPort, broker: brokerUrl, httpPort, webPort, host: config.mqtt.host, tls: config.mqtt.tls !== undefined, profiles: profiles.size, store: backend.where }, 'gateway started');
       return { store, profiles, metrics, derivations, alerts, ble: ble.ready, mqttPort, worker, httpPort, webPort };
     } catch (error) {
-      await this.closers.closeAll();
+      await closers.closeAll();
       throw error;
     }
   }
 
   /**
-   * The alert rules engine — thresholds, per-patient overrides, escalation, live NEWS2, silent
-   * devices — and the senders of its deliveries (started once the broker is).
+   * The InfluxDB and FHIR outputs that are configured, each sending from the outbox (on a shared
+   * store, the entries this worker claims, for a minute or three of its timeouts); resolves with
+   * each one's outbox size for `/metrics`.
    */
-  private alerts(
-    store: SqliteStore,
-    queue: CommitQueue,
-    profiles: ProfileCatalog,
-    record: (r: readonly OutboxResult[]) => Promise<unknown>,
-    metrics: GatewayMetrics,
-    toClinician: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>,
-  ): { alerts: AlertEngine; alertSenders: LaneSender[] } {
-    const { config, clock } = this;
-    const alertSenders = this.alertSenders(store, record, metrics, toClinician);
-    const recipients = recipientsOf((nhs) => store.clinicians.cliniciansOf(nhs), (id) => store.clinicians.get(id), config.alerts.escalation.contacts);
-    const alerts = new AlertEngine({
-      store: {
-        unresolved: () => store.alerts.unresolved(),
-        breaches: () => store.alerts.breaches(),
-        recipientsOf: recipients,
-        existing: (keys) => store.readings.existingKeys(keys),
-      },
-      requestCommit: () => queue.submit({ readings: [], deadLetters: [], health: [] }),
-      committed: () => alertSenders.forEach((s) => void s.tick()),
-      clock,
-      metrics,
-      log: this.log.child({ component: 'alerts' }),
-    });
-    if (config.fhir.url !== undefined) alerts.useCareRecord(alertsInCareRecord(fhirServiceId(config)));
-    alerts.useOverrides(() => store.patients.overrides());
-    alerts.useEscalation({ afterMs: config.alerts.escalation.afterMinutes * 60_000, contacts: config.alerts.escalation.contacts }, (id) => store.alerts.get(id));
-    alerts.useNews2(new News2Watch(config.alerts.news2WindowMinutes * 60_000, (nhs, metric, since) => store.readings.latest(nhs, metric, since), spo2Scales(store, clock)));
-    alerts.useCorrections(store.readings.latestCorrectionId(), (id) => store.readings.correctionsSince(id));
-    this.closers.push(() => alerts.stop());
-    if (config.alerts.enabled) void alerts.start(); // its own store: taken in before it returns
-    const activity = () =>
-      store.devices.activity().flatMap((d) => {
-        const profile = profiles.get(d.profileId);
-        return profile === undefined ? [] : [{ ...d, profile }];
-      });
-    if (config.alerts.enabled) alerts.watchSilence(activity, config.alerts.silenceCheckMs);
-    return { alerts, alertSenders };
+  private outputs(backend: Backend<S>, record: (r: readonly OutboxResult[]) => Promise<unknown>, metrics: GatewayMetrics): Promise<[string, () => OutboxStats][]> {
+    const { config, clock, log, closers } = this;
+    const started: Promise<[string, () => OutboxStats]>[] = [];
+    const lease = (timeoutMs: number) => Math.max(60_000, 3 * timeoutMs);
+    const influxUrl = config.influx.url;
+    if (influxUrl !== undefined) {
+      const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, backend.outputSource(lease(config.influx.timeoutMs)), record, clock, metrics, log.child({ component: 'influx' }));
+      closers.push(() => sink.close());
+      closers.push(() => sender.stop());
+      sender.start();
+      started.push(backend.outboxStats(INFLUX_SINK).then((stats) => [INFLUX_SINK, stats]));
+    }
+    const fhirUrl = config.fhir.url;
+    if (fhirUrl !== undefined) {
+      const sender = fhirOutputSender({ ...config.fhir, url: fhirUrl }, backend.outputSource(lease(config.fhir.timeoutMs)), record, clock, metrics, log.child({ component: 'fhir' }));
+      closers.push(() => sender.stop());
+      sender.start();
+      started.push(backend.outboxStats(FHIR_SINK).then((stats) => [FHIR_SINK, stats]));
+    }
+    return Promise.all(started);
+  }
+
+  /** The Bluetooth bridge (`ble.enabled`), on a store of this gateway's own. */
+  private ble(backend: Backend<S>, profiles: ProfileCatalog, ingestor: Ingestor, metrics: GatewayMetrics): BleBridgeHandle {
+    const { config, clock, log } = this;
+    const devices = backend.local?.devices;
+    if (devices === undefined) {
+      if (config.ble.enabled) throw new GatewayError('GW_CONFIG_INVALID', "ble.enabled: the Bluetooth bridge belongs to a gateway on SQLite: set it to false");
+      return BLE_OFF;
+    }
+    const ble = startBleBridge(config.ble, { devices, profiles, ingestor }, clock, log.child({ component: 'ble' }));
+    this.closers.push(() => ble.stop());
+    metrics.watchBle(() => ble.current?.status(), () => clock.now());
+    return ble;
   }
 
   /**
    * The senders of alert deliveries, one lane per recipient: clinicians' own MQTT clients (done on
-   * their PUBACK; waiting while they are away) and webhooks. The MQTT sender comes first.
+   * their PUBACK; waiting while they are away) and webhooks. The MQTT sender comes first. On a
+   * shared store each drain holds its lanes for a minute or three send timeouts: a dead worker's
+   * lanes pass to another when the lease ends.
    */
   private alertSenders(
-    store: SqliteStore,
+    backend: Backend<S>,
+    webhookKey: Buffer,
     record: (r: readonly OutboxResult[]) => Promise<unknown>,
     metrics: GatewayMetrics,
     toClinician: (clinicianId: string, message: Record<string, unknown>) => Promise<ClinicianDelivery>,
   ): LaneSender[] {
     const { alerts } = this.config;
     const options = { batchSize: 256, pollIntervalMs: alerts.flushIntervalMs, backoff: { baseMs: alerts.retryBaseMs, maxMs: alerts.retryMaxMs }, ttlMs: alerts.deliveryTtlMs };
+    const lanes = backend.laneSource(Math.max(60_000, 3 * Math.max(alerts.mqttAckTimeoutMs, alerts.webhookTimeoutMs)));
     const log = this.log.child({ component: 'alerts' });
     // A clinician's client acknowledges in the order it received [MQTT-4.6.0-2]: several in flight keep the order.
-    const mqtt = new LaneSender({ ...options, sink: ALERT_MQTT_SINK, window: 64 }, store.outbox, mqttAlertDeliver(toClinician, alerts.mqttAckTimeoutMs), record, this.clock, Math.random, metrics, log);
-    const deliver = webhookAlertDeliver(loadSecretKey(this.config.webhookKeyFile), alerts.webhookTimeoutMs, () => this.clock.now());
-    const webhook = new LaneSender({ ...options, sink: ALERT_WEBHOOK_SINK }, store.outbox, deliver, record, this.clock, Math.random, metrics, log);
+    const mqtt = new LaneSender({ ...options, sink: ALERT_MQTT_SINK, window: 64 }, lanes, mqttAlertDeliver(toClinician, alerts.mqttAckTimeoutMs), record, this.clock, Math.random, metrics, log);
+    const deliver = webhookAlertDeliver(webhookKey, alerts.webhookTimeoutMs, () => this.clock.now());
+    const webhook = new LaneSender({ ...options, sink: ALERT_WEBHOOK_SINK }, lanes, deliver, record, this.clock, Math.random, metrics, log);
     return [mqtt, webhook];
   }
 
@@ -294,8 +289,11 @@ export class Gateway {
   }
 }
 
-/** Each patient's NEWS2 SpO2 scale, re-read every few seconds (clinicians set it from the command line). */
-function spo2Scales(store: SqliteStore, clock: Clock): (patientNhs: string) => 1 | 2 {
-  const scales = refreshed(() => new Map(store.patients.allSettings().map((s) => [s.patientNhs, s.spo2Scale])), clock, 5_000);
-  return (nhs) => scales().get(nhs) ?? 1;
+/** Who an alert change is delivered to: the patient's clinicians, and the escalation contacts its level has reached. */
+function recipientsFrom(clinicians: EitherPort<ClinicianStore>, contacts: readonly string[]): (change: AlertChange) => Promise<Recipient[]> {
+  return async (change) => {
+    const reached = contacts.slice(0, change.alert.escalationLevel ?? 0);
+    const [mine, escalated] = await Promise.all([clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(reached.map((id) => clinicians.get(id)))]);
+    return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), contacts)(change);
+  };
 }

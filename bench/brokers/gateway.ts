@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { DeviceRegistry } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
+import { sqliteBackend } from '../../src/backends/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/index.js';
 import { INFLUX_SINK } from '../../src/outputs/influx/index.js';
@@ -63,7 +64,7 @@ const config = loadConfig([
   },
 ]);
 const gcSeconds = watchGcPauses();
-const gateway = new Gateway(config, createLogger({ level: (process.env['VG_BENCH_LOG'] ?? 'silent') as 'silent' }));
+const gateway = new Gateway(sqliteBackend, config, createLogger({ level: (process.env['VG_BENCH_LOG'] ?? 'silent') as 'silent' }));
 const stop = async (): Promise<void> => {
   await gateway.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { GatewayError } from '../domain/index.js';
+import { backendFor } from '../backends/index.js';
 import { Gateway } from '../gateway.js';
-import { PostgresWorker } from '../postgres-worker.js';
 import { brokerAddress } from '../ingest/broker-worker/index.js';
 import { createLogger } from '../observability/index.js';
 import { commandConfig, type GlobalOptions } from './context.js';
@@ -43,7 +43,7 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
     'log.level': options.logLevel,
   });
   const log = createLogger({ level: config.log.level, name: config.gatewayId });
-  const gateway = config.store.postgres === undefined ? new Gateway(config, log) : new PostgresWorker(config, log);
+  const gateway = new Gateway(backendFor(config), config, log);
   if (options.retire === true) return retire(gateway, config.broker.url);
   const { mqttPort, httpPort, webPort, worker } = await gateway.start();
   const scheme = config.mqtt.tls === undefined ? 'mqtt' : 'mqtts';
@@ -78,7 +78,7 @@ export async function start(global: GlobalOptions, options: StartOptions): Promi
 const RETIRE_QUIET_MS = 3_000;
 
 /** `start --broker … --retire`: takes what this worker's kept sessions hold, ends them, exits. */
-async function retire(gateway: Gateway | PostgresWorker, url: string | undefined): Promise<void> {
+async function retire(gateway: Gateway, url: string | undefined): Promise<void> {
   if (url === undefined) throw new GatewayError('GW_CONFIG_INVALID', '--retire needs --broker (or broker.url): it retires a worker on an external broker');
   const { worker } = await gateway.start({ retireWorker: true });
   try {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../src/config/index.js';
 import { DeviceRegistry, type DeviceCredentials } from '../../src/devices/index.js';
 import { systemClock, type Clock } from '../../src/domain/index.js';
+import { sqliteBackend } from '../../src/backends/index.js';
 import { Gateway, type GatewayParts } from '../../src/gateway.js';
+import type { SqliteStore } from '../../src/store/sqlite/index.js';
 import { createLogger } from '../../src/observability/index.js';
 
 /**
@@ -16,8 +18,8 @@ export function tempDir(prefix = 'vg-test-'): { dir: string; remove: () => void 
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }) };
 }
 
-export interface TestGateway extends GatewayParts {
-  readonly gateway: Gateway;
+export interface TestGateway extends GatewayParts<SqliteStore> {
+  readonly gateway: Gateway<SqliteStore>;
   readonly config: LoadedConfig;
   readonly url: string;
   /** Registers a device with the real registry (scrypt and all). */
@@ -36,7 +38,7 @@ export async function startGateway(
   const config = loadConfig([
     { source: 'test', values: { dataDir, 'mqtt.port': 0, 'mqtt.host': '127.0.0.1', 'http.port': 0, 'web.port': 0, 'log.level': process.env['VG_TEST_LOG'] ?? 'silent', ...overrides } },
   ]);
-  const gateway = new Gateway(config, createLogger({ level: process.env['VG_TEST_LOG'] ?? 'silent' }), clock);
+  const gateway = new Gateway(sqliteBackend, config, createLogger({ level: process.env['VG_TEST_LOG'] ?? 'silent' }), clock);
   const parts = await gateway.start();
   const registry = new DeviceRegistry(parts.store.devices, parts.profiles, clock, parts.store.brokerCredentials);
   return {

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { loadConfig } from '../../src/config/index.js';
 import { GatewayError } from '../../src/domain/index.js';
+import { sqliteBackend } from '../../src/backends/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
@@ -15,7 +16,7 @@ describe('gateway lifecycle', () => {
   it('stop() is safe before start() and idempotent after', async () => {
     const tmp = tempDir();
     defer(tmp.remove);
-    const idle = new Gateway(loadConfig([{ source: 'test', values: { dataDir: tmp.dir } }]), createLogger({ level: 'silent' }));
+    const idle = new Gateway(sqliteBackend, loadConfig([{ source: 'test', values: { dataDir: tmp.dir } }]), createLogger({ level: 'silent' }));
     await idle.stop();
     const gw = await startGateway(tmp.dir);
     await Promise.all([gw.stop(), gw.stop()]);

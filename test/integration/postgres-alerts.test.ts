@@ -17,7 +17,7 @@ import { Closers } from '../../src/lifecycle.js';
 import { createLogger, GatewayMetrics } from '../../src/observability/index.js';
 import type { AlertEngine } from '../../src/outputs/alerts/index.js';
 import { CommitQueue, type DeviceContext } from '../../src/pipeline/index.js';
-import { sharedAlertEngine } from '../../src/postgres-worker.js';
+import { sharedAlertEngine } from '../../src/backends/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { PgDatabase, PgStore } from '../../src/store/postgres/index.js';
 import type { AlertChange, CommitBatch } from '../../src/store/reading-store.js';

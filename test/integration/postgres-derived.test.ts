@@ -10,7 +10,7 @@ import { addLocalDays, localDayStart } from '../../src/clinical/index.js';
 import { ManualClock, readingsOf } from '../../src/domain/index.js';
 import { Closers } from '../../src/lifecycle.js';
 import { HBPM } from '../../src/outputs/alerts/index.js';
-import { sharedAlertEngine } from '../../src/postgres-worker.js';
+import { sharedAlertEngine } from '../../src/backends/index.js';
 import { createLogger, GatewayMetrics } from '../../src/observability/index.js';
 import { DERIVATION_NAME, Derivations, FHIR_SINK } from '../../src/outputs/fhir/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';

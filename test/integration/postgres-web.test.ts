@@ -12,7 +12,8 @@ import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { DeviceRegistry } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
 import { createLogger } from '../../src/observability/index.js';
-import { PostgresWorker } from '../../src/postgres-worker.js';
+import { postgresBackend } from '../../src/backends/index.js';
+import { Gateway } from '../../src/gateway.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { PgStore } from '../../src/store/postgres/index.js';
 import { useCleanups } from '../helpers/cleanup.js';
@@ -71,7 +72,8 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the web app on workers sha
     await accounts.assign('dr-b', OTHER);
 
     const worker = (gatewayId: string) =>
-      new PostgresWorker(
+      new Gateway(
+        postgresBackend,
         loadConfig([
           {
             source: 'test',
@@ -99,7 +101,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('the web app on workers sha
     const b = worker('worker-b');
     defer(() => b.stop());
     const partsB = await b.start();
-    await partsB.worker.whenReady();
+    await partsB.worker?.whenReady();
     const baseA = `http://127.0.0.1:${partsA.webPort}`;
     const baseB = `http://127.0.0.1:${partsB.webPort}`;
 

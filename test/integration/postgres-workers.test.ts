@@ -2,14 +2,17 @@
  * Workers on PostgreSQL: two gateway processes in one shared-subscription group on real Mosquitto,
  * one real PostgreSQL database, real mqtt.js devices.
  */
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledProfilesDir, loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
-import { PostgresWorker } from '../../src/postgres-worker.js';
+import { postgresBackend } from '../../src/backends/index.js';
+import { Gateway } from '../../src/gateway.js';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { DeviceRegistry, mosquittoHash } from '../../src/devices/index.js';
 import { systemClock } from '../../src/domain/index.js';
@@ -46,17 +49,22 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
   afterAll(() => server?.stop());
 
   /** A worker's config: its own id (its client ids), the shared database and broker, kept sessions. */
+  /** The webhook key in `dir`, made once: every worker reads the same, and none makes it. */
+  function sharedKey(dir: string): string {
+    const file = join(dir, 'webhook.key');
+    if (!existsSync(file)) writeFileSync(file, randomBytes(32));
+    return file;
+  }
+
   function workerConfig(dir: string, gatewayId: string, url: string, alerts = false): string {
     const file = join(dir, `${gatewayId}.json`);
-    // With the alert rules on, every worker reads the same webhook key.
-    if (alerts) writeFileSync(join(dir, 'webhook.key'), randomBytes(32));
     const settings = {
       gatewayId,
       store: { postgres: { url, poolSize: 4 } },
       broker: { session: 'persistent', sessionExpirySeconds: 600, connections: 8, reconnectMs: 100 },
       web: { enabled: false },
       alerts: { enabled: alerts },
-      webhookKeyFile: join(dir, 'webhook.key'),
+      webhookKeyFile: sharedKey(dir),
       ble: { enabled: false },
     };
     writeFileSync(file, JSON.stringify(settings));
@@ -119,10 +127,13 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
     for (const id of ids) await registry.add({ profileId: 'thermometer', patient: TEST_NHS, deviceId: id });
     await store.close();
+    const tmp = tempDir();
+    defer(tmp.remove);
     const config = loadConfig([
       {
         source: 'test',
         values: {
+          webhookKeyFile: sharedKey(tmp.dir),
           'store.postgres.url': url,
           'broker.url': broker.url,
           'broker.session': 'persistent',
@@ -135,10 +146,10 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
         },
       },
     ]);
-    const worker = new PostgresWorker(config, createLogger({ level: 'silent' }));
+    const worker = new Gateway(postgresBackend, config, createLogger({ level: 'silent' }));
     defer(() => worker.stop());
     const parts = await worker.start();
-    await parts.worker.whenReady();
+    await parts.worker?.whenReady();
     const health = async () => (await (await fetch(`http://127.0.0.1:${parts.httpPort}/healthz`)).json()) as { status: string; commits: string };
     const db = new PgDatabase(url, { max: 1 });
     defer(() => db.close());
@@ -175,6 +186,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
             gatewayId,
             profilesDir: unlimitedProfiles(join(tmp.dir, gatewayId)),
             pseudonymKeyFile: keyFile,
+            webhookKeyFile: sharedKey(tmp.dir),
             'store.postgres.url': url,
             'broker.url': broker.url,
             'broker.connections': 2,
@@ -188,16 +200,16 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
         },
       ]);
     // A worker never makes the pseudonym key itself: each must hold the same one.
-    const keyless = new PostgresWorker(settings('worker-z', join(tmp.dir, 'missing.key')), createLogger({ level: 'silent' }), clock);
+    const keyless = new Gateway(postgresBackend, settings('worker-z', join(tmp.dir, 'missing.key')), createLogger({ level: 'silent' }), clock);
     await expect(keyless.start()).rejects.toThrow(/missing\.key does not exist: every worker needs the same key/);
     const key = join(tmp.dir, 'pseudonym.key');
     writeFileSync(key, randomBytes(32));
     const delivered: (() => Promise<number>)[] = [];
     for (const id of ['worker-a', 'worker-b']) {
-      const worker = new PostgresWorker(settings(id, key), createLogger({ level: 'silent' }), clock);
+      const worker = new Gateway(postgresBackend, settings(id, key), createLogger({ level: 'silent' }), clock);
       defer(() => worker.stop());
       const parts = await worker.start();
-      await parts.worker.whenReady();
+      await parts.worker?.whenReady();
       delivered.push(async () => Number(/^vg_outbox_delivered_total\{sink="influx"\} (\d+)/m.exec(await parts.metrics.render())?.[1] ?? 0));
     }
     const client = await mqtt.connectAsync(broker.url, { clientId: 'cuff-1', username: 'cuff-1', password: cuff.secret, protocolVersion: 5, reconnectPeriod: 0 });
@@ -229,6 +241,53 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     expect(again[0]?.values).toEqual([7]);
   });
 
+  it('with the alert rules off, a worker still delivers an alert change made on the command line, signed with the key every worker shares', async () => {
+    const url = await server.createDatabase();
+    const tmp = tempDir();
+    defer(tmp.remove);
+    const env = { VG_POSTGRES_URL: url, VG_WEBHOOK_KEY_FILE: sharedKey(tmp.dir) };
+    let secret = '';
+    const received: { state: string; valid: boolean }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const sig = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-vg-signature']));
+        const expected = sig === null ? '' : createHmac('sha256', secret).update(`${sig[1]}.${body}`).digest('hex');
+        received.push({ state: (JSON.parse(body) as { state: string }).state, valid: sig !== null && timingSafeEqual(Buffer.from(expected), Buffer.from(sig[2] ?? '')) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    defer(() => new Promise((r) => receiver.close(r)));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/alerts`;
+    const added = await runCli(['clinicians', 'add', '--id', 'dr-w', '--name', 'Dr W', '--webhook', hook, '--json'], env);
+    expect(added.code, added.stderr).toBe(0);
+    secret = (JSON.parse(added.stdout) as { webhookSecret: string }).webhookSecret;
+    expect((await runCli(['clinicians', 'assign', 'dr-w', '--patient', TEST_NHS], env)).code).toBe(0);
+    // An alert the rules opened before they were turned off.
+    const store = await PgStore.open(url);
+    const now = Date.now();
+    await store.readings.commit({
+      readings: [],
+      deadLetters: [],
+      health: [],
+      alerts: [{ alert: { id: 'a-1', key: `${TEST_NHS}|cuff-1|severe-hypertension`, patientNhs: TEST_NHS, deviceId: undefined, ruleId: 'severe-hypertension', severity: 'critical', state: 'open', message: 'high', value: 190, openedAtMs: now, updatedAtMs: now }, by: 'rules', note: undefined }],
+    });
+    await store.close();
+    const config = loadConfig([{ source: 'test', values: { webhookKeyFile: env.VG_WEBHOOK_KEY_FILE, 'store.postgres.url': url, 'broker.url': 'mqtt://127.0.0.1:1', 'http.enabled': false, 'web.enabled': false, 'alerts.enabled': false, 'alerts.flushIntervalMs': 50, 'ble.enabled': false } }]);
+    const worker = new Gateway(postgresBackend, config, createLogger({ level: 'silent' }));
+    defer(() => worker.stop());
+    await worker.start({ retireWorker: true });
+    const acked = await runCli(['alerts', 'ack', 'a-1', '--note', 'phoned the patient'], env);
+    expect(acked.code, acked.stderr).toBe(0);
+    await until(async () => received, (r) => r.length === 1, 'the webhook delivery');
+    expect(received).toEqual([{ state: 'acknowledged', valid: true }]);
+    const db = new PgDatabase(url);
+    defer(() => db.close());
+    await until(async () => (await db.query(`SELECT COUNT(*)::int AS n FROM outbox WHERE sink = 'alert-webhook'`))[0]?.['n'], (n) => n === 0, 'the delivery done');
+  });
+
   it('answers EMQX\'s HTTP authentication and authorisation from the devices and accounts in PostgreSQL', async () => {
     const url = await server.createDatabase();
     const store = await PgStore.open(url);
@@ -241,9 +300,11 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     await accounts.add('dr-b', 'Dr B');
     await accounts.revoke('dr-b');
     await store.close();
+    const tmp = tempDir();
+    defer(tmp.remove);
     // No broker listens on port 1: the worker keeps retrying, its HTTP answers meanwhile.
-    const config = loadConfig([{ source: 'test', values: { 'store.postgres.url': url, 'broker.url': 'mqtt://127.0.0.1:1', 'http.port': 0, 'http.brokerAuth': true, 'web.enabled': false, 'alerts.enabled': false, 'ble.enabled': false } }]);
-    const worker = new PostgresWorker(config, createLogger({ level: 'silent' }));
+    const config = loadConfig([{ source: 'test', values: { webhookKeyFile: sharedKey(tmp.dir), 'store.postgres.url': url, 'broker.url': 'mqtt://127.0.0.1:1', 'http.port': 0, 'http.brokerAuth': true, 'web.enabled': false, 'alerts.enabled': false, 'ble.enabled': false } }]);
+    const worker = new Gateway(postgresBackend, config, createLogger({ level: 'silent' }));
     defer(() => worker.stop());
     const { httpPort } = await worker.start();
     const post = async (path: string, body: unknown) =>

@@ -5,4 +5,4 @@
 export { BleBridge, type BleBridgeOptions, type BleBridgeStatus, type BleDevice, type BleDeviceStatus, type BleIngest, type RecordCursors } from './bridge.js';
 export { NodeBleStack, fullUuid, type NodeBleOptions } from './node-ble.js';
 export { BleTimeout, within, type BleLink, type BleStack } from './port.js';
-export { startBleBridge, type BleBridgeHandle } from './start.js';
+export { BLE_OFF, startBleBridge, type BleBridgeHandle } from './start.js';

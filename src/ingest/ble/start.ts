@@ -78,3 +78,6 @@ export function startBleBridge(options: Config['ble'], deps: { devices: DeviceSt
     },
   };
 }
+
+/** The bridge where it cannot run: on a store that is not this gateway's own (`ble.enabled` is then refused). */
+export const BLE_OFF: BleBridgeHandle = { current: undefined, state: 'disabled', ready: Promise.resolve(undefined), stop: () => Promise.resolve() };
