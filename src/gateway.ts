@@ -8,7 +8,7 @@ import { BrokerAccess, MqttBroker } from './ingest/mqtt/index.js';
 import { brokerAddress, type BrokerWorker } from './ingest/broker-worker/index.js';
 import { channelRouter } from './ingest/channel-router.js';
 import { ClinicianRegistry } from './clinicians/index.js';
-import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, recipientsOf, mqttAlertDeliver, webhookAlertDeliver, type AlertEngine, type ClinicianDelivery, type Recipient } from './outputs/alerts/index.js';
+import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, recipientsReadFrom, mqttAlertDeliver, webhookAlertDeliver, type AlertEngine, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
 import type { Ingestor } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
@@ -17,10 +17,8 @@ import { LaneSender } from './outputs/outbox/index.js';
 import { fhirServiceId, outputPlanner } from './outputs/planner.js';
 import { loadSecretKey } from './outputs/secret-key.js';
 import { loadProfiles, type ProfileCatalog } from './profiles/index.js';
-import type { EitherPort } from './store/async-port.js';
-import type { ClinicianStore } from './store/clinician-store.js';
 import type { OutboxStats } from './store/outbox-store.js';
-import type { AlertChange, OutboxResult } from './store/reading-store.js';
+import type { OutboxResult } from './store/reading-store.js';
 import { webApp } from './web-app.js';
 import { Closers } from './lifecycle.js';
 import { externalBrokerWorker, ingestPath } from './ingest-path.js';
@@ -201,7 +199,7 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
           profiles,
           accounts: clinicians,
           devices: new DeviceRegistry(store.devices, profiles, clock, store.brokerCredentials),
-          recipients: recipientsFrom(store.clinicians, config.alerts.escalation.contacts),
+          recipients: recipientsReadFrom(store.clinicians, config.alerts.escalation.contacts),
           correctionOutbox: outputPlanner(config, keys),
           health,
           // Which devices are connected is the embedded broker's to say (an external broker's, not ours).
@@ -287,13 +285,4 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
   stop(): Promise<void> {
     return this.closers.stop(this.log);
   }
-}
-
-/** Who an alert change is delivered to: the patient's clinicians, and the escalation contacts its level has reached. */
-function recipientsFrom(clinicians: EitherPort<ClinicianStore>, contacts: readonly string[]): (change: AlertChange) => Promise<Recipient[]> {
-  return async (change) => {
-    const reached = contacts.slice(0, change.alert.escalationLevel ?? 0);
-    const [mine, escalated] = await Promise.all([clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(reached.map((id) => clinicians.get(id)))]);
-    return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), contacts)(change);
-  };
 }

@@ -2,12 +2,11 @@ import { notYetOnPostgres } from '../config/index.js';
 import { GatewayError } from '../domain/index.js';
 import { polled } from '../lifecycle.js';
 import type { Logger } from '../observability/index.js';
-import { AlertEngine, News2Watch, recipientsOf, type Recipient } from '../outputs/alerts/index.js';
+import { AlertEngine, News2Watch, recipientsReadFrom } from '../outputs/alerts/index.js';
 import { alertsInCareRecord, DERIVATION_NAME } from '../outputs/fhir/index.js';
 import { fhirServiceId } from '../outputs/planner.js';
 import type { Closers } from '../lifecycle.js';
 import { PgStore } from '../store/postgres/index.js';
-import type { AlertChange } from '../store/reading-store.js';
 import { LiveFeed, liveEvents, livePayloads, parseLivePayload } from '../web/index.js';
 import type { AlertParts, OpenBackend } from './backend.js';
 
@@ -55,15 +54,6 @@ export const postgresBackend: OpenBackend<PgStore> = async (config, closers, log
   };
 };
 
-/** Who an alert change is delivered to, read from the shared database: the patient's clinicians, and the escalation contacts its level has reached. */
-function sharedRecipients(store: PgStore, contacts: readonly string[]): (change: AlertChange) => Promise<Recipient[]> {
-  return async (change) => {
-    const reached = contacts.slice(0, change.alert.escalationLevel ?? 0);
-    const [mine, escalated] = await Promise.all([store.clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(reached.map((id) => store.clinicians.get(id)))]);
-    return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), contacts)(change);
-  };
-}
-
 /**
  * The alert rules of one worker on the shared database, planning into its commit queue: each plan
  * reads what other workers may have changed (see {@link AlertEngine.startShared}), and a conflict
@@ -77,7 +67,7 @@ export async function sharedAlertEngine({ config, store, queue, profiles, clock,
       conditionsOf: (patients, options) => store.alerts.conditionsOf(patients, options),
       latestValues: (patients, metricNames, sinceMs) => store.readings.latestValues(patients, metricNames, sinceMs),
       existingKeys: (keys) => store.readings.existingKeys(keys),
-      recipientsOf: sharedRecipients(store, escalation.contacts),
+      recipientsOf: recipientsReadFrom(store.clinicians, escalation.contacts),
       activity: async () =>
         (await store.devices.activity()).flatMap((d) => {
           const profile = profiles.get(d.profileId);

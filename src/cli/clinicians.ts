@@ -1,7 +1,7 @@
 import { ClinicianRegistry } from '../clinicians/index.js';
 import type { AccountRole } from '../store/sqlite/index.js';
 import { GatewayError, maskNhsNumber, systemClock, webhookSecret } from '../domain/index.js';
-import { alertDeliveries, recipientsOf, type Recipient } from '../outputs/alerts/index.js';
+import { alertDeliveries, recipientsReadFrom } from '../outputs/alerts/index.js';
 import type { PgStore } from '../store/postgres/index.js';
 import type { AlertChange } from '../store/reading-store.js';
 import type { SqliteStore } from '../store/sqlite/index.js';
@@ -103,19 +103,14 @@ export async function alertsChange(global: GlobalOptions, id: string, state: 'ac
     const allowed = state === 'acknowledged' ? alert.state === 'open' : alert.state !== 'resolved';
     if (!allowed) throw new GatewayError('GW_ALERT_UNKNOWN', `alert ${id} is ${alert.state}: it cannot become ${state}`);
     const change = { alert: { ...alert, state, updatedAtMs: Date.now() }, by: cliActor(), note: o.note, ifUpdatedAtMs: alert.updatedAtMs };
-    const outbox = alertDeliveries([change], await recipientsNow(store, change, contacts));
+    const recipients = await recipientsReadFrom(store.clinicians, contacts)(change);
+    const outbox = alertDeliveries([change], () => recipients);
     // Resolved by hand: its Flag in the care record becomes inactive too.
     if (config.fhir.url !== undefined) outbox.push(...alertsInCareRecord(fhirServiceId(config)).entries([change]));
     await store.readings.commit({ readings: [], deadLetters: [], health: [], alerts: [change], outbox });
     if (o.json) stdout.json({ id, state, by: change.by, note: o.note, deliveries: outbox.length });
     else stdout.line(`alert ${id} ${state} by ${change.by}`);
   });
-}
-
-/** Who hears of a change made here: the patient's clinicians and the contacts it was escalated to, read now. */
-async function recipientsNow(store: SqliteStore | PgStore, change: AlertChange, contacts: readonly string[]): Promise<(c: AlertChange) => Recipient[]> {
-  const [mine, escalated] = await Promise.all([store.clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(contacts.map((c) => store.clinicians.get(c)))]);
-  return recipientsOf(() => mine, (c) => escalated.find((e) => e?.id === c), contacts);
 }
 
 /** `vitals-gateway alerts snooze <id> --minutes <n> --note <text>`: no escalation until then; kept in the audit trail. */

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { RetryClass, webhookSecret } from '../../domain/index.js';
+import type { EitherPort } from '../../store/async-port.js';
+import type { ClinicianStore } from '../../store/clinician-store.js';
 import type { AlertChange, OutboxEntry } from '../../store/reading-store.js';
 import { DeliveryError, retryClassOfStatus, type DeliverOne } from '../outbox/index.js';
 import { alertMessage } from './message.js';
@@ -53,6 +55,15 @@ export function recipientsOf(
     const escalated = contacts.slice(0, change.alert.escalationLevel ?? 0).flatMap((id) => contact(id) ?? []);
     const all = [...cliniciansOf(change.alert.patientNhs), ...escalated];
     return all.filter((r, i) => all.findIndex((x) => x.id === r.id) === i);
+  };
+}
+
+/** {@link recipientsOf}, read from the accounts as each change comes (either adapter's store: a database server answers later). */
+export function recipientsReadFrom(clinicians: EitherPort<Pick<ClinicianStore, 'cliniciansOf' | 'get'>>, contacts: readonly string[]): (change: AlertChange) => Promise<Recipient[]> {
+  return async (change) => {
+    const reached = contacts.slice(0, change.alert.escalationLevel ?? 0);
+    const [mine, escalated] = await Promise.all([clinicians.cliniciansOf(change.alert.patientNhs), Promise.all(reached.map((id) => clinicians.get(id)))]);
+    return recipientsOf(() => mine, (id) => escalated.find((c) => c?.id === id), contacts)(change);
   };
 }
 
