@@ -278,6 +278,7 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
     // A clinician's client acknowledges in the order it received [MQTT-4.6.0-2]: several in flight keep the order.
     const mqtt = new LaneSender({ ...options, sink: ALERT_MQTT_SINK, window: 64 }, lanes, mqttAlertDeliver(toClinician, alerts.mqttAckTimeoutMs), record, this.clock, Math.random, metrics, log);
     const deliver = webhookAlertDeliver(webhookKey, alerts.webhookTimeoutMs, () => this.clock.now());
+    this.closers.push(() => deliver.close());
     const webhook = new LaneSender({ ...options, sink: ALERT_WEBHOOK_SINK }, lanes, deliver, record, this.clock, Math.random, metrics, log);
     return [mqtt, webhook];
   }

@@ -3,7 +3,8 @@ import { RetryClass, webhookSecret } from '../../domain/index.js';
 import type { EitherPort } from '../../store/async-port.js';
 import type { ClinicianStore } from '../../store/clinician-store.js';
 import type { AlertChange, OutboxEntry } from '../../store/reading-store.js';
-import { DeliveryError, retryClassOfStatus, type DeliverOne } from '../outbox/index.js';
+import { HttpPoster } from '../http-post.js';
+import { DeliveryError, retryClassOfNetworkError, retryClassOfStatus, type DeliverOne } from '../outbox/index.js';
 import { alertMessage } from './message.js';
 
 export const ALERT_MQTT_SINK = 'alert-mqtt';
@@ -102,27 +103,27 @@ export function signature(secret: string, body: string, nowMs: number): string {
 
 /**
  * POSTs alert deliveries to clinicians' webhooks, signed (`X-VG-Signature`) with the event id
- * (`X-VG-Event-Id`). 2xx delivered; 408, 429, 5xx, 401, 403, 404 and network errors are retried
- * with back-off in the clinician's lane; other 4xx refuse that delivery for good (kept as dead).
+ * (`X-VG-Event-Id`), over connections kept open between them. 2xx delivered; 408, 429, 5xx, 401,
+ * 403, 404 and network errors (a TLS failure as the receiver's misconfiguration) are retried with
+ * back-off in the clinician's lane; other 4xx refuse that delivery for good (kept as dead).
+ * `close()` ends the connections kept open.
  */
-export function webhookAlertDeliver(key: Uint8Array, timeoutMs: number, now: () => number): DeliverOne {
-  return async (row) => {
+export function webhookAlertDeliver(key: Uint8Array, timeoutMs: number, now: () => number): DeliverOne & { close(): void } {
+  const poster = new HttpPoster();
+  const deliver: DeliverOne = async (row) => {
     const d = JSON.parse(row.payload) as Delivery;
     const body = JSON.stringify(d.message);
-    let res: Response;
+    let status: number;
     try {
-      res = await fetch(d.url as string, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-vg-event-id': String(d.message['eventId']), 'x-vg-signature': signature(webhookSecret(key, d.clinicianId), body, now()) },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const headers = { 'content-type': 'application/json', 'x-vg-event-id': String(d.message['eventId']), 'x-vg-signature': signature(webhookSecret(key, d.clinicianId), body, now()) };
+      ({ status } = await poster.post(d.url as string, headers, body, timeoutMs));
     } catch (error) {
-      throw new DeliveryError(`webhook unreachable: ${error instanceof Error ? error.message : String(error)}`, RetryClass.Ambiguous, undefined);
+      const code = (error as { code?: string }).code;
+      throw new DeliveryError(`webhook unreachable: ${error instanceof Error ? error.message : String(error)}`, retryClassOfNetworkError(code, RetryClass.Ambiguous), undefined);
     }
-    await res.body?.cancel();
-    if (res.ok) return 'delivered';
+    if (status >= 200 && status < 300) return 'delivered';
     // 401, 403, 404: the receiver is misconfigured or in maintenance: its lane waits, as for an outage.
-    throw new DeliveryError(`webhook answered ${res.status}`, retryClassOfStatus(res.status), undefined);
+    throw new DeliveryError(`webhook answered ${status}`, retryClassOfStatus(status), undefined);
   };
+  return Object.assign(deliver, { close: () => poster.close() });
 }
