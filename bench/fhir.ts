@@ -64,8 +64,9 @@ function plannedLines(readings: number): string[] {
 async function deliveryRate(validator: FhirValidator, lines: readonly string[], batchSize: number, perObservation: boolean): Promise<DeliveryRate> {
   const server = new BenchFhirServer();
   const url = await server.start();
+  const client = new FhirClient({ baseUrl: url, timeoutMs: 30_000, auth: noAuth });
   try {
-    const delivery = new FhirDelivery(new FhirClient({ baseUrl: url, timeoutMs: 30_000, auth: noAuth }), validator, batchSize, log);
+    const delivery = new FhirDelivery(client, validator, batchSize, log);
     const started = performance.now();
     let observations = 0;
     const step = perObservation ? 1 : 100;
@@ -75,6 +76,7 @@ async function deliveryRate(validator: FhirValidator, lines: readonly string[], 
     const seconds = (performance.now() - started) / 1000;
     return { observations, requests: server.requests, seconds, perS: observations / seconds };
   } finally {
+    client.close();
     await server.stop();
   }
 }
@@ -94,11 +96,12 @@ async function drainRate(lines: readonly string[], batchSize: number): Promise<F
     const url = await server.start();
     const config = ConfigSchema.parse({ fhir: { url, batchSize, flushIntervalMs: 10 } }).fhir;
     // The gateway's own sender (its validator compiled before the clock starts).
-    const sender = fhirOutputSender({ ...config, url }, store.outbox, (outboxResults) => queue.submit({ readings: [], deadLetters: [], health: [], outboxResults }), systemClock, { outboxDelivered: () => {}, outboxFailed: () => {} }, log);
+    const { sender, close } = fhirOutputSender({ ...config, url }, store.outbox, (outboxResults) => queue.submit({ readings: [], deadLetters: [], health: [], outboxResults }), systemClock, { outboxDelivered: () => {}, outboxFailed: () => {} }, log);
     const started = performance.now();
     while (store.outbox.stats(FHIR_SINK).pending > 0 && performance.now() - started < 300_000) await sender.tick();
     const seconds = (performance.now() - started) / 1000;
     await sender.stop();
+    close();
     const stored = server.count('Observation');
     return { backlog, observations: backlog, requests: server.requests, seconds, perS: backlog / seconds, stored, ok: stored === backlog && store.outbox.stats(FHIR_SINK).pending === 0 };
   } finally {

@@ -236,7 +236,8 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
     }
     const fhirUrl = config.fhir.url;
     if (fhirUrl !== undefined) {
-      const sender = fhirOutputSender({ ...config.fhir, url: fhirUrl }, backend.outputSource(lease(config.fhir.timeoutMs)), record, clock, metrics, log.child({ component: 'fhir' }));
+      const { sender, close } = fhirOutputSender({ ...config.fhir, url: fhirUrl }, backend.outputSource(lease(config.fhir.timeoutMs)), record, clock, metrics, log.child({ component: 'fhir' }));
+      closers.push(close);
       closers.push(() => sender.stop());
       sender.start();
       started.push(backend.outboxStats(FHIR_SINK).then((stats) => [FHIR_SINK, stats]));

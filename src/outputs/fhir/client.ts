@@ -1,5 +1,6 @@
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { RetryClass } from '../../domain/index.js';
+import { HttpPoster, type PostAnswer } from '../http-post.js';
 import { DeliveryError, retryClassOfNetworkError, retryClassOfStatus } from '../outbox/index.js';
 
 /** Supplies the `Authorization` header value (or none), and forgets a token the server refused. */
@@ -23,7 +24,14 @@ export interface FhirClientOptions {
  * every entry is a conditional create or update.
  */
 export class FhirClient {
+  private readonly poster = new HttpPoster();
+
   constructor(private readonly options: FhirClientOptions) {}
+
+  /** Ends the connections kept open to the server. */
+  close(): void {
+    this.poster.close();
+  }
 
   async transaction(bundle: Bundle): Promise<Bundle> {
     const answer = await this.post('', bundle);
@@ -36,21 +44,17 @@ export class FhirClient {
 
   private async post(path: string, body: unknown, retriedAuth = false): Promise<unknown> {
     const auth = await this.options.auth.header();
-    let res: Response;
+    let res: PostAnswer;
     try {
-      res = await fetch(`${this.options.baseUrl.replace(/\/$/, '')}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(auth !== undefined ? { authorization: auth } : {}) },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
+      const headers = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(auth !== undefined ? { authorization: auth } : {}) };
+      res = await this.poster.post(`${this.options.baseUrl.replace(/\/$/, '')}${path}`, headers, JSON.stringify(body), this.options.timeoutMs, { readBody: true });
     } catch (error) {
-      const code = (error as { cause?: { code?: string } }).cause?.code;
+      const code = (error as { code?: string }).code;
       const cause = code ?? (error instanceof Error ? error.name : String(error));
       throw new DeliveryError(`FHIR server unreachable (${cause})`, retryClassOfNetworkError(code, RetryClass.Ambiguous), undefined);
     }
-    const text = await res.text().catch(() => '');
-    if (res.ok) {
+    const text = res.body;
+    if (res.status >= 200 && res.status < 300) {
       try {
         return JSON.parse(text) as unknown;
       } catch {
@@ -63,7 +67,7 @@ export class FhirClient {
       return this.post(path, body, true);
     }
     // 401 here is after a token refresh: the credentials themselves are wrong.
-    throw new DeliveryError(`FHIR server answered ${res.status}: ${outcomeText(text)}`, retryClassOfStatus(res.status), retryAfterMs(res.headers.get('retry-after')));
+    throw new DeliveryError(`FHIR server answered ${res.status}: ${outcomeText(text)}`, retryClassOfStatus(res.status), retryAfterMs(res.headers['retry-after'] ?? null));
   }
 }
 

@@ -153,6 +153,7 @@ export class FhirDelivery {
  * The sender that ships the FHIR outbox to `fhir.url`, its credentials (OAuth client credentials, a fixed token,
  * or none) and its validator compiled now (about a second) rather than on the first send. `outbox`
  * is where it reads its entries: the store's outbox, or the entries this worker claims of a shared one.
+ * `close()` ends its connections to the server (after the sender stopped).
  */
 export function fhirOutputSender(
   fhir: Config['fhir'] & { url: string },
@@ -161,11 +162,12 @@ export function fhirOutputSender(
   clock: Clock,
   metrics: SenderMetrics,
   log: Logger,
-): OutboxSender {
+): { sender: OutboxSender; close(): void } {
   const auth = fhir.oauth !== undefined ? new ClientCredentialsAuth({ ...fhir.oauth, timeoutMs: fhir.timeoutMs }) : fhir.token !== undefined ? bearerAuth(fhir.token) : noAuth;
   const validator = new FhirValidator();
   validator.warm();
-  const delivery = new FhirDelivery(new FhirClient({ baseUrl: fhir.url, timeoutMs: fhir.timeoutMs, auth }), validator, fhir.batchSize, log);
+  const client = new FhirClient({ baseUrl: fhir.url, timeoutMs: fhir.timeoutMs, auth });
+  const delivery = new FhirDelivery(client, validator, fhir.batchSize, log);
   const options = { sink: FHIR_SINK, batchSize: OUTBOX_ROWS_PER_SEND, pollIntervalMs: fhir.flushIntervalMs, backoff: { baseMs: fhir.retryBaseMs, maxMs: fhir.retryMaxMs } };
-  return new OutboxSender(options, outbox, delivery.deliver, record, clock, Math.random, metrics, log);
+  return { sender: new OutboxSender(options, outbox, delivery.deliver, record, clock, Math.random, metrics, log), close: () => client.close() };
 }
