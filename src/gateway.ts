@@ -45,6 +45,12 @@ export interface GatewayParts<S extends GatewayStore = GatewayStore> {
 }
 
 /**
+ * How long a worker on a shared store holds what it claimed (entries, lanes, the derivations' turn):
+ * a minute, or three of its timeouts (or ticks) if longer, so a claim outlives any one attempt.
+ */
+const leaseMs = (timeoutMs: number): number => Math.max(60_000, 3 * timeoutMs);
+
+/**
  * Wires the parts — profiles, store, pipeline, broker, outputs, HTTP — over a {@link Backend}, the
  * embedded SQLite file or a PostgreSQL database several workers share, and owns their lifecycle.
  * Every commit is a group commit through the same pipeline, each PUBACK after it. `start()` opens
@@ -100,7 +106,7 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
           graceMs: config.fhir.deriveGraceMs,
           intervalMs: config.fhir.deriveIntervalMs,
           send: config.fhir.url !== undefined,
-          turn: backend.derivationTurn(Math.max(60_000, 3 * config.fhir.deriveIntervalMs)),
+          turn: backend.derivationTurn(leaseMs(config.fhir.deriveIntervalMs)),
         },
         store.derived,
         (id) => store.devices.get(id),
@@ -225,10 +231,9 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
   private outputs(backend: Backend<S>, record: (r: readonly OutboxResult[]) => Promise<unknown>, metrics: GatewayMetrics): Promise<[string, () => OutboxStats][]> {
     const { config, clock, log, closers } = this;
     const started: Promise<[string, () => OutboxStats]>[] = [];
-    const lease = (timeoutMs: number) => Math.max(60_000, 3 * timeoutMs);
     const influxUrl = config.influx.url;
     if (influxUrl !== undefined) {
-      const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, backend.outputSource(lease(config.influx.timeoutMs)), record, clock, metrics, log.child({ component: 'influx' }));
+      const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, backend.outputSource(leaseMs(config.influx.timeoutMs)), record, clock, metrics, log.child({ component: 'influx' }));
       closers.push(() => sink.close());
       closers.push(() => sender.stop());
       sender.start();
@@ -236,7 +241,7 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
     }
     const fhirUrl = config.fhir.url;
     if (fhirUrl !== undefined) {
-      const { sender, close } = fhirOutputSender({ ...config.fhir, url: fhirUrl }, backend.outputSource(lease(config.fhir.timeoutMs)), record, clock, metrics, log.child({ component: 'fhir' }));
+      const { sender, close } = fhirOutputSender({ ...config.fhir, url: fhirUrl }, backend.outputSource(leaseMs(config.fhir.timeoutMs)), record, clock, metrics, log.child({ component: 'fhir' }));
       closers.push(close);
       closers.push(() => sender.stop());
       sender.start();
@@ -274,7 +279,7 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
   ): LaneSender[] {
     const { alerts } = this.config;
     const options = { batchSize: 256, pollIntervalMs: alerts.flushIntervalMs, backoff: { baseMs: alerts.retryBaseMs, maxMs: alerts.retryMaxMs }, ttlMs: alerts.deliveryTtlMs };
-    const lanes = backend.laneSource(Math.max(60_000, 3 * Math.max(alerts.mqttAckTimeoutMs, alerts.webhookTimeoutMs)));
+    const lanes = backend.laneSource(leaseMs(Math.max(alerts.mqttAckTimeoutMs, alerts.webhookTimeoutMs)));
     const log = this.log.child({ component: 'alerts' });
     // A clinician's client acknowledges in the order it received [MQTT-4.6.0-2]: several in flight keep the order.
     const mqtt = new LaneSender({ ...options, sink: ALERT_MQTT_SINK, window: 64 }, lanes, mqttAlertDeliver(toClinician, alerts.mqttAckTimeoutMs), record, this.clock, Math.random, metrics, log);

@@ -1,11 +1,9 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { ClinicianRegistry } from '../../src/clinicians/index.js';
 import { ManualClock, systemClock, type Clock } from '../../src/domain/index.js';
 import { useCleanups } from '../helpers/cleanup.js';
+import { webhookReceiver } from '../helpers/webhook.js';
 import { startGateway, tempDir, TEST_NHS, type TestGateway } from '../helpers/gateway.js';
 import { collect, connectDevice } from '../helpers/mqtt.js';
 import { runCli, unlimitedProfiles } from '../helpers/process.js';
@@ -173,24 +171,8 @@ describe('clinician alerts', () => {
     let gw = await gateway(systemClock, tmp.dir);
     // The receiver: verifies the signature and its timestamp, and is down (503) at first.
     let up = false;
-    const received: { eventId: string; state: string; valid: boolean }[] = [];
     let secret = '';
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        if (!up) return void res.writeHead(503).end();
-        const sig = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-vg-signature']));
-        const expected = sig === null ? '' : createHmac('sha256', secret).update(`${sig[1]}.${body}`).digest('hex');
-        const fresh = sig !== null && Math.abs(Date.now() / 1000 - Number(sig[1])) < 300;
-        const message = JSON.parse(body) as { eventId: string; state: string };
-        received.push({ eventId: String(req.headers['x-vg-event-id']), state: message.state, valid: sig !== null && fresh && timingSafeEqual(Buffer.from(expected), Buffer.from(sig[2] ?? '')) });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    defer(() => new Promise((r) => receiver.close(r)));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/alerts`;
+    const { url, received } = await webhookReceiver(defer, () => secret, () => up);
     const added = await runCli(['clinicians', 'add', '--id', 'dr-webb', '--name', 'Dr Webb', '--webhook', url, '--json', '--data-dir', tmp.dir]);
     secret = (JSON.parse(added.stdout) as { webhookSecret: string }).webhookSecret;
     expect(secret).toMatch(/^[\w-]{43}$/);

@@ -2,10 +2,8 @@
  * Workers on PostgreSQL: two gateway processes in one shared-subscription group on real Mosquitto,
  * one real PostgreSQL database, real mqtt.js devices.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +17,7 @@ import { systemClock } from '../../src/domain/index.js';
 import { loadProfiles } from '../../src/profiles/index.js';
 import { PgDatabase, PgStore } from '../../src/store/postgres/index.js';
 import { useCleanups } from '../helpers/cleanup.js';
+import { webhookReceiver } from '../helpers/webhook.js';
 import { anonymousDevice, streamReadings, thermometerReading, WORKER_BROKER_LINES } from '../helpers/mqtt.js';
 import { tempDir, TEST_NHS } from '../helpers/gateway.js';
 import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
@@ -247,20 +246,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     defer(tmp.remove);
     const env = { VG_POSTGRES_URL: url, VG_WEBHOOK_KEY_FILE: sharedKey(tmp.dir) };
     let secret = '';
-    const received: { state: string; valid: boolean }[] = [];
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const sig = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-vg-signature']));
-        const expected = sig === null ? '' : createHmac('sha256', secret).update(`${sig[1]}.${body}`).digest('hex');
-        received.push({ state: (JSON.parse(body) as { state: string }).state, valid: sig !== null && timingSafeEqual(Buffer.from(expected), Buffer.from(sig[2] ?? '')) });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    defer(() => new Promise((r) => receiver.close(r)));
-    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/alerts`;
+    const { url: hook, received } = await webhookReceiver(defer, () => secret);
     const added = await runCli(['clinicians', 'add', '--id', 'dr-w', '--name', 'Dr W', '--webhook', hook, '--json'], env);
     expect(added.code, added.stderr).toBe(0);
     secret = (JSON.parse(added.stdout) as { webhookSecret: string }).webhookSecret;
@@ -282,7 +268,7 @@ describe.skipIf(postgresMissing || mosquittoMissing)('workers on PostgreSQL shar
     const acked = await runCli(['alerts', 'ack', 'a-1', '--note', 'phoned the patient'], env);
     expect(acked.code, acked.stderr).toBe(0);
     await until(async () => received, (r) => r.length === 1, 'the webhook delivery');
-    expect(received).toEqual([{ state: 'acknowledged', valid: true }]);
+    expect(received).toEqual([{ eventId: expect.stringMatching(/^a-1:acknowledged:/), state: 'acknowledged', valid: true }]);
     const db = new PgDatabase(url);
     defer(() => db.close());
     await until(async () => (await db.query(`SELECT COUNT(*)::int AS n FROM outbox WHERE sink = 'alert-webhook'`))[0]?.['n'], (n) => n === 0, 'the delivery done');
