@@ -126,7 +126,8 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
       let mqttPort: number | undefined;
       if (config.broker.url === undefined) {
         const local = backend.local;
-        if (local === undefined) throw new GatewayError('GW_CONFIG_INVALID', 'broker.url: a gateway on PostgreSQL is a worker on an external broker: set broker.url (or --broker)');
+        // A shared store's backend refuses this configuration as it opens; this says why for any other.
+        if (local === undefined) throw new GatewayError('GW_CONFIG_INVALID', 'broker.url: on a store shared by workers, each is a worker on an external broker: set broker.url (or --broker)');
         const ports = {
           authenticate: authenticator.authenticate.bind(authenticator),
           ingest: channelRouter(ingestor),
@@ -255,7 +256,7 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
     const { config, clock, log } = this;
     const devices = backend.local?.devices;
     if (devices === undefined) {
-      if (config.ble.enabled) throw new GatewayError('GW_CONFIG_INVALID', "ble.enabled: the Bluetooth bridge belongs to a gateway on SQLite: set it to false");
+      if (config.ble.enabled) throw new GatewayError('GW_CONFIG_INVALID', "ble.enabled: the Bluetooth bridge needs a store of this gateway's own: set it to false");
       return BLE_OFF;
     }
     const ble = startBleBridge(config.ble, { devices, profiles, ingestor }, clock, log.child({ component: 'ble' }));
