@@ -16,6 +16,8 @@ export interface BenchOptions {
   readonly floorRounds: number;
   /** Rounds of the InfluxDB comparison (each the gateway without, then with, the output). */
   readonly influxRounds: number;
+  /** Rounds of the alert rules' cost (each the gateway with its rules off, then on). */
+  readonly rulesRounds: number;
   /** Points per InfluxDB write (undefined: the gateway's default). */
   readonly influxBatch: number | undefined;
   /** Where to write the results as JSON (besides the table on stdout). */
@@ -43,6 +45,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --floor-rounds N   rounds of the durable floor comparison, each the floor then the gateway (default 3)
   --influx-batch N   points per InfluxDB write (default: the gateway's, influx.batchSize)
   --influx-rounds N  rounds of the InfluxDB comparison, each the gateway without then with it (default 3)
+  --rules-rounds N   rounds of the alert rules' cost, each the gateway with its rules off then on (default 3)
   --out FILE         also write the results as JSON to FILE
   --cpu-prof DIR     write a CPU profile of each broker under test to DIR
   --alert-devices N  devices sending 1,000 readings/s in all for the alert latency, 0 to skip (default 1000)
@@ -62,6 +65,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       'floor-rounds': { type: 'string', default: '3' },
       'influx-batch': { type: 'string' },
       'influx-rounds': { type: 'string', default: '3' },
+      'rules-rounds': { type: 'string', default: '3' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'alert-devices': { type: 'string', default: '1000' },
@@ -86,6 +90,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     measureMs: number('seconds', values.seconds, 1, false) * 1000,
     floorRounds: number('floor-rounds', values['floor-rounds'], 1),
     influxRounds: number('influx-rounds', values['influx-rounds'], 1),
+    rulesRounds: number('rules-rounds', values['rules-rounds'], 1),
     influxBatch: values['influx-batch'] === undefined ? undefined : number('influx-batch', values['influx-batch'], 1),
     out: values.out,
     cpuProfDir: values['cpu-prof'],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatAlerts, summarizeRules } from '../../bench/alerts.js';
 import { Histogram } from '../../bench/histogram.js';
 import { parseOptions, type BenchOptions } from '../../bench/options.js';
 import { formatReport } from '../../bench/report.js';
@@ -68,5 +69,32 @@ describe('the bench against the durable floor, in rounds', () => {
     expect(report).not.toContain('throughput gateway / durable floor');
     expect(report).not.toContain('rounds, msgs/s floor');
     expect(report).toContain('no durable floor measured (--skip floor)');
+  });
+});
+
+describe('the alert rules’ cost, in rounds', () => {
+  const rulesOff = (perS: number): TargetResult => run('gateway, rules off', perS, { values: 3 * perS * SECONDS });
+  const rounds = [
+    { off: rulesOff(40_000), on: gateway(34_000) }, // 85 %
+    { off: rulesOff(40_000), on: gateway(38_000) }, // 95 %
+    { off: rulesOff(50_000), on: gateway(46_000) }, // 92 %
+  ];
+
+  it('reports the median round’s ratio against its target, and every round', () => {
+    const cost = summarizeRules(rounds);
+    expect(cost.ratio).toBeCloseTo(0.92, 10);
+    expect(cost.ok).toBe(true);
+    const report = formatAlerts(undefined, cost);
+    expect(report).toContain('throughput rules on ÷ off: 92.0%, median of 3 rounds (target ≥ 90%)   PASS');
+    expect(report).toContain('rounds, msgs/s off → on: 40,000 → 34,000 (85.0%), 40,000 → 38,000 (95.0%), 50,000 → 46,000 (92.0%)');
+    expect(report).toContain('CPU per message off → on (µs): 25.0 → 29.4, 25.0 → 26.3, 20.0 → 21.7'); // one core busy in each run
+    expect(formatAlerts(undefined, summarizeRules(rounds.slice(0, 1)))).toContain('throughput rules on ÷ off: 85.0% (target ≥ 90%)   BELOW TARGET');
+  });
+
+  it('fails when any run stored other than it acknowledged', () => {
+    const lost = { off: rulesOff(40_000), on: run('gateway', 38_000, { rows: 379_999, values: 3 * 379_999 }) };
+    const cost = summarizeRules([...rounds.slice(0, 2), lost]);
+    expect(cost.ok).toBe(false);
+    expect(formatAlerts(undefined, cost)).toContain('MISMATCH');
   });
 });
