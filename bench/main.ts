@@ -15,7 +15,7 @@ import { INFLUX_SKIPPED, startInfluxServer } from './influx-server.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { formatReport } from './report.js';
-import { failed, storedRows, summarize, summarizeTarget, type FloorRuns, type InfluxRuns, type TargetSummary } from './results.js';
+import { failed, summarize, type FloorRuns, type InfluxRuns, type TargetSummary } from './results.js';
 import { benchTarget, influxTarget, RULES_OFF, TARGETS } from './target.js';
 import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts, summarizeRules, type RulesCost, type RulesRound } from './alerts.js';
 import { benchFlood, formatFlood } from './flood.js';
