@@ -204,7 +204,7 @@ export function failed(r: BenchResults): boolean {
   return r.errors.length > 0 || !r.storedRows.ok || r.floorStoredRows?.ok === false || !influxOk;
 }
 
-export function storedRows({ target, stats, load }: TargetResult): StoredRows {
+export function storedRows({ stats, load }: TargetResult): StoredRows {
   const rows = stats?.rows ?? 0;
   const deadLetters = stats?.deadLetters ?? 0;
   const expected = load.totalAcked;

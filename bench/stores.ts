@@ -25,7 +25,7 @@ import { openFloorStore } from './brokers/floor-store.js';
 import { builtModule } from './build.js';
 import { progress, progressClock } from './progress.js';
 import { brokerRuntime } from './target.js';
-import { GOALS, VALUES_PER_READING, type BenchResults } from './results.js';
+import { GOALS, type BenchResults } from './results.js';
 
 const DEVICES = 100;
 /** Messages committed per store: enough batches that the first (warm-up) ones do not matter. */

@@ -254,7 +254,7 @@ describe('single sign-on through an OpenID Connect provider', () => {
   it('refuses a callback whose state is not the pending one', async () => {
     const sso = await gatewayWithSso();
     await addAccount(sso, 'dr-ada');
-    const { callback, pending } = await toCallback(sso, 'dr-ada');
+    const { callback } = await toCallback(sso, 'dr-ada');
     const forged = new URL(callback);
     forged.searchParams.set('state', 'not-the-state');
     await expectRefused(sso, await callBack(sso, forged.href, 'not-the-state'), /expired or was already used/);

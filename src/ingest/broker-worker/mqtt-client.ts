@@ -46,7 +46,7 @@ export class BrokerConnection {
   private readonly pubackCodes = new Map<number, number>();
 
   constructor(
-    private readonly options: BrokerConnectionOptions,
+    options: BrokerConnectionOptions,
     private readonly events: BrokerConnectionEvents,
   ) {
     const clean = options.sessionExpirySeconds === 'clean';
