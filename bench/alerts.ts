@@ -11,6 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { connectDevice } from './connect.js';
 import { readingsTopic } from './devices.js';
 import { Histogram } from './histogram.js';
+import { check, int, percent, verdict } from './format.js';
 import { progress } from './progress.js';
 import { startBroker, TARGETS, type TargetResult } from './target.js';
 import { median, storedRows, summarizeTarget } from './results.js';
@@ -228,15 +229,13 @@ export interface RulesCost {
 
 export function formatAlerts(r: AlertBenchResult | undefined, rules: RulesCost | undefined, withHooks?: AlertBenchResult): string {
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const int = (n: number): string => Math.round(n).toLocaleString('en-GB');
-  const percent = (r: number): string => `${(r * 100).toFixed(1)}%`;
   const latency =
     r === undefined
       ? ['  publish → alert delivered: skipped']
       : [
           `  publish → alert delivered: ${r.devices} devices, ${r.readingsPerS} readings/s paced, each opening or resolving an alert`,
-          `    p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${int(r.delivered)} of ${int(r.measured)} measured)   target p99 < ${ALERT_P99_GOAL_MS} ms   ${r.p99Ms < ALERT_P99_GOAL_MS ? 'PASS' : 'BELOW TARGET'}`,
-          `    missing ${r.missing}, duplicated or out of order ${r.unexpected}${r.errors.length > 0 ? `, errors: ${r.errors.slice(0, 3).join('; ')}` : ''}   ${r.ok ? 'OK' : 'MISMATCH'}`,
+          `    p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${int(r.delivered)} of ${int(r.measured)} measured)   target p99 < ${ALERT_P99_GOAL_MS} ms   ${verdict(r.p99Ms < ALERT_P99_GOAL_MS)}`,
+          `    missing ${r.missing}, duplicated or out of order ${r.unexpected}${r.errors.length > 0 ? `, errors: ${r.errors.slice(0, 3).join('; ')}` : ''}   ${check(r.ok)}`,
         ];
   const h = withHooks?.webhooks;
   const hooked =
@@ -244,8 +243,8 @@ export function formatAlerts(r: AlertBenchResult | undefined, rules: RulesCost |
       ? []
       : [
           `  the same with ${h.receivers} webhook receivers (a clinician each), ${h.down} of them refusing connections:`,
-          `    MQTT clinician: p50 ${ms(withHooks.p50Ms)}  p99 ${ms(withHooks.p99Ms)}  max ${ms(withHooks.maxMs)}   target p99 < ${ALERT_P99_GOAL_MS} ms   ${withHooks.p99Ms < ALERT_P99_GOAL_MS ? 'PASS' : 'BELOW TARGET'}`,
-          `    working webhooks: p50 ${ms(h.p50Ms)}  p99 ${ms(h.p99Ms)}  max ${ms(h.maxMs)}  (${int(h.delivered)} measured), missing ${h.missing}   ${withHooks.ok ? 'OK' : 'MISMATCH'}`,
+          `    MQTT clinician: p50 ${ms(withHooks.p50Ms)}  p99 ${ms(withHooks.p99Ms)}  max ${ms(withHooks.maxMs)}   target p99 < ${ALERT_P99_GOAL_MS} ms   ${verdict(withHooks.p99Ms < ALERT_P99_GOAL_MS)}`,
+          `    working webhooks: p50 ${ms(h.p50Ms)}  p99 ${ms(h.p99Ms)}  max ${ms(h.maxMs)}  (${int(h.delivered)} measured), missing ${h.missing}   ${check(withHooks.ok)}`,
         ];
   return [
     'Clinician alerts',
@@ -254,10 +253,10 @@ export function formatAlerts(r: AlertBenchResult | undefined, rules: RulesCost |
     ...(rules === undefined
       ? ['  throughput rules on ÷ off: skipped']
       : [
-          `  throughput rules on ÷ off: ${percent(rules.ratio)}${rules.rounds.length > 1 ? `, median of ${rules.rounds.length} rounds` : ''} (target ≥ ${RULES_RATIO_GOAL * 100}%)   ${rules.ratio >= RULES_RATIO_GOAL ? 'PASS' : 'BELOW TARGET'}`,
+          `  throughput rules on ÷ off: ${percent(rules.ratio)}${rules.rounds.length > 1 ? `, median of ${rules.rounds.length} rounds` : ''} (target ≥ ${RULES_RATIO_GOAL * 100}%)   ${verdict(rules.ratio >= RULES_RATIO_GOAL)}`,
           `    rounds, msgs/s off → on: ${rules.rounds.map((r) => `${int(r.offPerS)} → ${int(r.onPerS)} (${percent(r.ratio)})`).join(', ')}`,
           `    CPU per message off → on (µs): ${rules.rounds.map((r) => `${r.offCpuUs.toFixed(1)} → ${r.onCpuUs.toFixed(1)}`).join(', ')}`,
-          `    saturated, readings within range: every value evaluated, none alerting   ${rules.ok ? 'OK' : 'MISMATCH'}`,
+          `    saturated, readings within range: every value evaluated, none alerting   ${check(rules.ok)}`,
         ]),
   ].join('\n');
 }

@@ -15,6 +15,7 @@ import { CommitQueue } from '../src/pipeline/index.js';
 import { loadProfiles } from '../src/profiles/index.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { BenchFhirServer } from './fhir-server.js';
+import { int } from './format.js';
 import { progress } from './progress.js';
 
 /** Two patients, 50 devices each. */
@@ -128,7 +129,6 @@ export async function benchFhir(): Promise<FhirBenchResult> {
 }
 
 export function formatFhir(r: FhirBenchResult): string {
-  const int = (n: number): string => Math.round(n).toLocaleString('en-GB');
   const line = (label: string, text: string): string => `  ${label.padEnd(42)}${text}`;
   return [
     'FHIR output (the gateway\'s sender → an indexed FHIR transaction endpoint)',

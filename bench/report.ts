@@ -1,10 +1,6 @@
 import { GOALS, VALUES_PER_READING, type BenchResults, type InfluxResults, type StoredRows, type TargetSummary } from './results.js';
+import { check, fixed, int, percent, verdict } from './format.js';
 
-const int = (n: number): string => Math.round(n).toLocaleString('en-GB');
-const fixed = (digits: number) => (n: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
-const verdict = (met: boolean): string => (met ? 'PASS' : 'BELOW TARGET');
-const check = (ok: boolean): string => (ok ? 'OK' : 'MISMATCH');
-const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 /** A line of the sections under the table: its label in a column of its own. */
 const line = (label: string, text: string): string => `  ${label.padEnd(42)}${text}`;
 

@@ -23,6 +23,7 @@ import { seededRandom } from '../simulators/random.js';
 import { benchDeviceIds } from './devices.js';
 import { openFloorStore } from './brokers/floor-store.js';
 import { builtModule } from './build.js';
+import { int } from './format.js';
 import { progress, progressClock } from './progress.js';
 import { brokerRuntime } from './target.js';
 import { GOALS, type BenchResults } from './results.js';
@@ -147,7 +148,6 @@ export function measureStores(batchSizes: StoreBatches): StoresBenchResult {
  */
 export function formatStores(s: StoresBenchResult, r: BenchResults): string {
   const us = (n: number): string => n.toFixed(1);
-  const int = (n: number): string => Math.round(n).toLocaleString('en-GB');
   const aedes = r.raw.brokerCpuUsPerMessage;
   const gateway = r.gateway.brokerCpuUsPerMessage;
   const lines = [
