@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readingsOf, type ReadingRow } from '../../src/domain/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { row } from '../contracts/reading-store.contract.js';
+import { describeReadingStoreContract, row } from '../contracts/reading-store.contract.js';
 import { describeCareStoreContract } from '../contracts/care-store.contract.js';
 import { MemorySessionStore } from '../../src/web/index.js';
 import { tempDir } from '../helpers/gateway.js';
@@ -40,11 +40,28 @@ const retract = (store: SqliteStore, r: ReadingRow) =>
     corrections: [{ deviceId: r.deviceId, readingKey: r.idempotencyKey, action: 'retract', before: { systolic: r.value }, after: undefined, reason: 'test', requestedBy: 'test', atMs: T0 }],
   });
 
-/** Everything the rollups are read for: a chart's buckets and count, and both patients' sparklines. */
+/**
+ * Everything the rollups and the per-patient index are read for: a chart's buckets and count, both
+ * patients' sparklines, and each patient's points, latest values, newest readings, NEWS2 input,
+ * values in a period, readings listed and research values.
+ */
 function views(store: SqliteStore) {
+  const each = (nhs: string) => ({
+    points: store.views.series(nhs, 'systolic', T0, T0 + 10 * MIN, 1000),
+    latest: store.views.latest(nhs, ['systolic', 'diastolic']),
+    recent: store.views.recent(nhs, 3),
+    news2: store.readings.latest(nhs, 'systolic', T0 + 60_000),
+    period: store.derived.period(nhs, 'systolic', T0, T0 + 4 * MIN),
+    listed: store.readings.query({ patientNhs: nhs, metric: 'systolic', sinceMs: T0 + 30_000 }).map((r) => [r.id, r.value, r.status]),
+    research: store.research.valueChunks(nhs, T0, T0 + 3 * MIN).flatMap((part) => [...part]),
+  });
   return {
     chart: store.views.series(A, 'systolic', T0, T0 + 10 * MIN, 4),
     sparks: Object.fromEntries(store.views.sparks([[A, 'systolic'], [B, 'systolic']], T0 - 24 * 3_600_000, 3_600_000)),
+    triage: Object.fromEntries(store.views.latestOf([A, B], ['systolic', 'diastolic'])),
+    researched: store.research.patientsWithReadings(T0, T0 + 3 * MIN),
+    a: each(A),
+    b: each(B),
   };
 }
 
@@ -62,13 +79,15 @@ function withTrailingStore(fn: (store: SqliteStore, file: string) => void): void
   }
 }
 
-/** The rollups as stored, and the reading they run through. */
+/** The rollups and the per-patient index as stored, and the readings they run through. */
 function stored(file: string) {
   const db = new Database(file, { readonly: true });
   try {
     return {
       rollups: db.prepare('SELECT patient_nhs, metric, minute, min, max, sum, count FROM reading_rollups ORDER BY 1, 2, 3').all(),
       through: db.prepare('SELECT reading_id FROM rollups_through').pluck().get() as number,
+      index: db.prepare('SELECT * FROM reading_index').raw().all(),
+      indexedThrough: db.prepare('SELECT reading_id FROM index_through').pluck().get() as number,
       last: db.prepare('SELECT COALESCE(MAX(id), 0) FROM readings').pluck().get() as number,
     };
   } finally {
@@ -76,8 +95,8 @@ function stored(file: string) {
   }
 }
 
-describe('per-minute rollups written at most once a second', () => {
-  it('reads charts and sparklines exactly while the rollups trail the readings, and writes them when closed', () => {
+describe('per-minute rollups and the per-patient index written at most once a second', () => {
+  it('reads charts, sparklines and every per-patient query exactly while the rollups and index trail the readings, and writes them when closed', () => {
     const tmp = tempDir();
     const trailing = open(join(tmp.dir, 'trailing.db'), Number.POSITIVE_INFINITY);
     const every = open(join(tmp.dir, 'every.db'), 0);
@@ -93,15 +112,20 @@ describe('per-minute rollups written at most once a second', () => {
       // The first commit wrote the trailing store's rollups; the three after it are read from their rows.
       const behind = stored(join(tmp.dir, 'trailing.db'));
       expect(behind.through).toBe(2);
+      expect(behind.indexedThrough).toBe(2);
       expect(behind.last).toBe(7);
       expect(behind.rollups).toHaveLength(2);
+      expect(behind.index).toHaveLength(2);
       expect(views(trailing)).toEqual(views(every));
       expect((views(trailing).chart as { buckets: { count: number }[] }).buckets.reduce((n, b) => n + b.count, 0)).toBe(5);
       trailing.close();
       every.close();
       const written = stored(join(tmp.dir, 'trailing.db'));
       expect(written.through).toBe(7);
+      expect(written.indexedThrough).toBe(7);
       expect(written.rollups).toEqual(stored(join(tmp.dir, 'every.db')).rollups);
+      expect(written.index).toHaveLength(7); // every reading stored, the replay once
+      expect(written.index).toEqual(stored(join(tmp.dir, 'every.db')).index);
     } finally {
       trailing.close();
       every.close();
@@ -193,6 +217,7 @@ describe('per-minute rollups written at most once a second', () => {
           trailing.close();
           every.close();
           expect(stored(files.trailing).rollups).toEqual(stored(files.every).rollups);
+          expect(stored(files.trailing).index).toEqual(stored(files.every).index);
         } finally {
           trailing.close();
           every.close();
@@ -204,8 +229,16 @@ describe('per-minute rollups written at most once a second', () => {
   });
 });
 
-// Every chart and sparkline the web app reads, with the rollups never written while the store is open.
-describeCareStoreContract('SQLite, its rollups written only at close', () => {
+// Every chart, sparkline and per-patient query the web app and the outputs read, with the rollups
+// and the per-patient index never written while the store is open.
+describeReadingStoreContract('SqliteReadingStore, its rollups and index written only at close', () => {
+  const tmp = tempDir();
+  const store = open(join(tmp.dir, 'gateway.db'), Number.POSITIVE_INFINITY);
+  const addDevice = (id: string, patientNhs: string) => store.devices.insert(deviceRecord(id, 'bp-upper-arm', patientNhs));
+  return { store: store.readings, outbox: store.outbox, addDevice, close: () => (store.close(), tmp.remove()) };
+});
+
+describeCareStoreContract('SQLite, its rollups and index written only at close', () => {
   const tmp = tempDir();
   const store = open(join(tmp.dir, 'gateway.db'), Number.POSITIVE_INFINITY);
   const s = store;

@@ -13,6 +13,7 @@ const TIME_FIRST_KEYS = 7; // keys lead with the time
 const ROLLUPS = 11; // reading_rollups, latest_values
 const ONE_ROW = ONE_ROW_PER_READING_VERSION; // a reading is one row
 const LATEST_FROM_READINGS = 17; // latest_values dropped: latest values read from the readings
+const ROLLUPS_THROUGH = 18; // the rollups run through `rollups_through`
 
 const T = 1_000; // device time of the BP reading
 const U = 61_000; // of the pulse reading (no message id)
@@ -79,6 +80,7 @@ function oneRowReadings(db: Database.Database, v: number): void {
   db.exec(`INSERT INTO profile_metrics VALUES ('systolic', 'bp-upper-arm'), ('diastolic', 'bp-upper-arm'), ('pulse', 'bp-upper-arm');
            INSERT INTO reading_rollups SELECT patient_nhs, metric, taken_at / 60000, MIN(value), MAX(value), SUM(value), COUNT(*) FROM reading_values
              WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric, taken_at / 60000;`);
+  if (v >= ROLLUPS_THROUGH) db.exec('UPDATE rollups_through SET reading_id = (SELECT MAX(id) FROM readings)');
   if (v < LATEST_FROM_READINGS) {
     db.exec(`INSERT INTO latest_values SELECT patient_nhs, metric, id, device_id, value, unit, MAX(taken_at) FROM reading_values
                WHERE status != 'entered-in-error' GROUP BY patient_nhs, metric;`);
@@ -151,6 +153,10 @@ describe('store migration to one row per reading', () => {
           expect(db.prepare('SELECT metric, profile_id AS profile FROM profile_metrics ORDER BY metric').all()).toEqual(
             ['diastolic', 'pulse', 'systolic'].map((metric) => ({ metric, profile: 'bp-upper-arm' })),
           );
+          // Every reading is in the per-patient index, under its own patient, profile and time.
+          const keys = 'SELECT patient_nhs, profile_id, taken_at, id FROM';
+          expect(db.prepare(`${keys} reading_index ORDER BY id`).all()).toEqual(db.prepare(`${keys} readings ORDER BY id`).all());
+          expect(db.prepare('SELECT reading_id FROM index_through').pluck().get()).toBe(db.prepare('SELECT MAX(id) FROM readings').pluck().get());
           db.close();
         } finally {
           store.close();

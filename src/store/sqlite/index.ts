@@ -76,11 +76,11 @@ export class SqliteStore {
     return this.db.open;
   }
 
-  /** Idempotent. Writes the rollups of the readings stored since they were last written first. */
+  /** Idempotent. Writes the rollups and the per-patient index of the readings stored since they were last written first. */
   close(): void {
     if (!this.db.open) return;
     try {
-      this.readings.writeRollups();
+      this.readings.writeDeferred();
     } finally {
       this.db.close();
     }

@@ -387,6 +387,24 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
      reading_id INTEGER NOT NULL
    ) STRICT;
    INSERT INTO rollups_through SELECT 1, COALESCE(MAX(id), 0) FROM readings;`,
+  // 19: the per-patient index (patient, profile, time) is a table of its own, filled once a second
+  // from `index_through` (the id of the last reading it holds), with the rollups: an index on the
+  // readings wrote about one page per patient in every commit (docs/benchmarks.md). Readers add the
+  // readings after `index_through` (src/store/sqlite/reading-index.ts).
+  `CREATE TABLE reading_index (
+     patient_nhs TEXT NOT NULL,
+     profile_id TEXT NOT NULL,
+     taken_at INTEGER NOT NULL,
+     id INTEGER NOT NULL,
+     PRIMARY KEY (patient_nhs, profile_id, taken_at, id)
+   ) STRICT, WITHOUT ROWID;
+   INSERT INTO reading_index SELECT patient_nhs, profile_id, taken_at, id FROM readings ORDER BY patient_nhs, profile_id, taken_at, id;
+   CREATE TABLE index_through (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     reading_id INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO index_through SELECT 1, COALESCE(MAX(id), 0) FROM readings;
+   DROP INDEX readings_patient_profile_time;`,
 ];
 
 /** The schema version this build writes. */

@@ -3,25 +3,74 @@
  * checks) each one's plan: every step a SEARCH through a key or an index, never a SCAN of a table
  * that grows with the readings (docs/store.md lists the plans).
  *
- * A reading is one row of `readings`; `reading_values` shows its values one per row. A metric's
- * values are found through the index (patient, profile, time): `profile_metrics` names the profiles
- * whose readings carry the metric, so each is one index range, whatever else the patient measures.
+ * A reading is one row of `readings`; `reading_values` shows its values one per row. A patient's
+ * readings are found through `reading_index` (patient, profile, time, id), filled once a second
+ * (src/store/sqlite/reading-index.ts), and the readings after it, a range of the table's key.
+ * `profile_metrics` names the profiles whose readings carry a metric, so a metric's values are one
+ * range of the index per profile carrying it, whatever else the patient measures.
  */
 
 /** The profiles whose readings carry `@metric`. */
 export const PROFILES_OF_METRIC = '(SELECT profile_id FROM profile_metrics WHERE metric = @metric)';
 
+/** The id of the last reading in `reading_index`: the readings after it are not in it yet. */
+const INDEXED_THROUGH = '(SELECT reading_id FROM index_through WHERE id = 1)';
+
+/** Which of a patient's readings: of these profiles (an SQL set), taken at or after `from`, before `to` (SQL expressions). */
+export interface Among {
+  readonly profiles?: string | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
+/**
+ * The ids of a patient's readings `among` these: one range of `reading_index` per profile, and the
+ * readings not in it yet (after `index_through`: a range of the table's key, matched row by row;
+ * `+` keeps the planner from any other index).
+ */
+export const INDEXED = (patient: string, among: Among = {}): string => {
+  const where = (c: string): string =>
+    [
+      `${c}patient_nhs = ${patient}`,
+      ...(among.profiles === undefined ? [] : [`${c}profile_id IN ${among.profiles}`]),
+      ...(among.from === undefined ? [] : [`${c}taken_at >= ${among.from}`]),
+      ...(among.to === undefined ? [] : [`${c}taken_at < ${among.to}`]),
+    ].join(' AND ');
+  return `SELECT id FROM reading_index WHERE ${where('')} UNION ALL SELECT id FROM readings WHERE id > ${INDEXED_THROUGH} AND ${where('+')}`;
+};
+
+/** The readings not in `reading_index` yet, not retracted, read once by a query over many patients (`tail`). */
+const TAIL = `WITH tail AS MATERIALIZED (SELECT id, patient_nhs, profile_id, taken_at, values_json FROM readings
+     WHERE id > ${INDEXED_THROUGH} AND status != 'entered-in-error')`;
+
+/** What a newest reading must also meet: taken at or after `since`, holding `metric` (SQL expressions). */
+interface Also {
+  readonly since?: string;
+  readonly metric?: string;
+}
+
 /**
  * The id of a patient's newest reading of one profile that is not retracted and meets `also`: a
- * backward walk of the (patient, profile, time) index that stops at the first such reading,
- * usually the first it meets.
+ * backward walk of `reading_index` that stops at the first such reading (usually the first it
+ * meets), and the newest such reading not in the index yet. These are read from the table's key
+ * (`readings`: one patient's query) or from `tail` (a query over many patients: see {@link TAIL},
+ * searched through an index SQLite builds for the query). A later reading wins a tie.
  */
-const NEWEST_OF_PROFILE = (patient: string, profile: string, also = ''): string =>
-  `SELECT id FROM readings WHERE patient_nhs = ${patient} AND profile_id = ${profile} AND status != 'entered-in-error' ${also}
-       ORDER BY taken_at DESC, id DESC LIMIT 1`;
-
-/** The condition that a reading holds `metric`. */
-const HOLDS = (metric: string): string => `AND values_json -> ${metric} IS NOT NULL`;
+const NEWEST_OF_PROFILE = (patient: string, profile: string, also: Also, tail: 'readings' | 'tail'): string => {
+  const since = (t: string): string => (also.since === undefined ? '' : `AND ${t}taken_at >= ${also.since}`);
+  const holds = (r: string): string => (also.metric === undefined ? '' : `AND ${r}values_json -> ${also.metric} IS NOT NULL`);
+  const rest =
+    tail === 'readings'
+      ? `SELECT id, taken_at FROM readings t WHERE t.id > ${INDEXED_THROUGH} AND +t.patient_nhs = ${patient} AND +t.profile_id = ${profile}
+           AND t.status != 'entered-in-error' ${since('+t.')} ${holds('t.')}`
+      : `SELECT id, taken_at FROM tail t WHERE t.patient_nhs = ${patient} AND t.profile_id = ${profile} ${since('t.')} ${holds('t.')}`;
+  return `SELECT id FROM (
+       SELECT * FROM (SELECT i.id, i.taken_at FROM reading_index i CROSS JOIN readings x ON x.id = i.id
+         WHERE i.patient_nhs = ${patient} AND i.profile_id = ${profile} ${since('i.')} AND x.status != 'entered-in-error' ${holds('x.')}
+         ORDER BY i.taken_at DESC, i.id DESC LIMIT 1)
+       UNION ALL SELECT * FROM (${rest} ORDER BY t.taken_at DESC, t.id DESC LIMIT 1))
+     ORDER BY taken_at DESC, id DESC LIMIT 1`;
+};
 
 /** `@metric`'s value in reading `r`, as a rollup holds it (REAL: a mean of whole numbers is not truncated). */
 const UNROLLED_VALUE = 'CAST(r.values_json -> @metric ->> 0 AS REAL)';
@@ -47,11 +96,11 @@ export const DERIVATION_INPUT = 'id, device_id AS deviceId, patient_nhs AS patie
 export const READING_QUERIES = {
   /**
    * The latest value of a metric for one patient taken at or after `@since`, not retracted (NEWS2
-   * inputs): per profile carrying the metric, one backward step down the (patient, profile, time)
-   * index to the newest reading holding it; the newest of those (a later reading wins a tie).
+   * inputs): per profile carrying the metric, one backward step down the index to the newest
+   * reading holding it; the newest of those (a later reading wins a tie).
    */
   latestValue: `SELECT r.values_json -> @metric ->> 0 AS value, r.taken_at AS takenAtMs FROM profile_metrics pm
-     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('@patient', 'pm.profile_id', `AND taken_at >= @since ${HOLDS('@metric')}`)})
+     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('@patient', 'pm.profile_id', { since: '@since', metric: '@metric' }, 'readings')})
      WHERE pm.metric = @metric ORDER BY r.taken_at DESC, r.id DESC LIMIT 1`,
 
   /**
@@ -59,24 +108,24 @@ export const READING_QUERIES = {
    * triage list): one backward step per patient and profile, its values read by the caller. A
    * metric its profile carries but that reading lacks is looked for with {@link latestValues}.
    */
-  latestOfPatients: `SELECT p.value, r.id, r.device_id, r.profile_id, r.values_json, r.taken_at
+  latestOfPatients: `${TAIL} SELECT p.value, r.id, r.device_id, r.profile_id, r.values_json, r.taken_at
      FROM json_each(@patients) p CROSS JOIN (SELECT DISTINCT profile_id FROM profile_metrics WHERE metric IN (SELECT value FROM json_each(@metrics))) pp
-     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('p.value', 'pp.profile_id')})`,
+     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('p.value', 'pp.profile_id', {}, 'tail')})`,
 
   /** Each patient's latest value of each of `@metrics`: the step of `latestValue` per patient, metric and profile carrying it. */
-  latestValues: `SELECT p.value, r.id, r.device_id, pm.metric, r.values_json -> pm.metric ->> 0, r.values_json -> pm.metric ->> 1, r.taken_at
+  latestValues: `${TAIL} SELECT p.value, r.id, r.device_id, pm.metric, r.values_json -> pm.metric ->> 0, r.values_json -> pm.metric ->> 1, r.taken_at
      FROM json_each(@patients) p CROSS JOIN json_each(@metrics) m CROSS JOIN profile_metrics pm ON pm.metric = m.value
-     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('p.value', 'pm.profile_id', HOLDS('pm.metric'))})`,
+     CROSS JOIN readings r ON r.id = (${NEWEST_OF_PROFILE('p.value', 'pm.profile_id', { metric: 'pm.metric' }, 'tail')})`,
 
   /** One metric's values over a time range (charts with few points, lists): one index range per profile carrying it. */
   series: `SELECT ${POINT} FROM reading_values
-     WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+     WHERE id IN (${INDEXED('@patient', { profiles: PROFILES_OF_METRIC, from: '@from', to: '@to' })})
        AND metric = @metric AND status != 'entered-in-error' ORDER BY taken_at, id, position`,
 
   /** The same, downsampled into buckets of `@width` ms. */
   seriesBuckets: `SELECT CAST((taken_at - @from) / @width AS INTEGER) AS b, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, COUNT(*) AS count,
        MIN(taken_at) AS first, MAX(taken_at) AS last
-     FROM reading_values WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+     FROM reading_values WHERE id IN (${INDEXED('@patient', { profiles: PROFILES_OF_METRIC, from: '@from', to: '@to' })})
        AND metric = @metric AND status != 'entered-in-error'
      GROUP BY b ORDER BY b`,
 
@@ -101,12 +150,16 @@ export const READING_QUERIES = {
 
   /** A patient's values of one metric in a period, any status (window summaries, home BP averages). */
   period: `SELECT ${DERIVATION_INPUT} FROM reading_values
-     WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @from AND taken_at < @to
+     WHERE id IN (${INDEXED('@patient', { profiles: PROFILES_OF_METRIC, from: '@from', to: '@to' })})
        AND metric = @metric ORDER BY taken_at, id, position`,
 
-  /** The newest readings of one of a patient's profiles (an index range read backwards), with their values. */
+  /** The newest readings of one of a patient's profiles (an index range read backwards, and the readings not in it yet), with their values. */
   recent: `SELECT ${POINT} FROM reading_values
-     WHERE id IN (SELECT id FROM readings WHERE patient_nhs = @patient AND profile_id = @profile ORDER BY taken_at DESC LIMIT @limit)
+     WHERE id IN (SELECT id FROM (
+       SELECT * FROM (SELECT id, taken_at FROM reading_index WHERE patient_nhs = @patient AND profile_id = @profile ORDER BY taken_at DESC, id DESC LIMIT @limit)
+       UNION ALL SELECT * FROM (SELECT id, taken_at FROM readings WHERE id > ${INDEXED_THROUGH} AND +patient_nhs = @patient AND +profile_id = @profile
+         ORDER BY taken_at DESC, id DESC LIMIT @limit))
+       ORDER BY taken_at DESC, id DESC LIMIT @limit)
      ORDER BY taken_at DESC, id, position`,
 
   /** A reading by id (corrections, the reading page): its row. */

@@ -11,7 +11,8 @@ import type { SqliteAlerts } from './alerts.js';
 import type { SqliteAudit } from './audit.js';
 import type { SqliteDerived } from './derived.js';
 import type { SqliteOutbox } from './outbox.js';
-import { PROFILES_OF_METRIC, READING_QUERIES } from './reading-queries.js';
+import { INDEXED, PROFILES_OF_METRIC, READING_QUERIES } from './reading-queries.js';
+import { SqliteReadingIndex } from './reading-index.js';
 import { SqliteRollups, type RollupOptions } from './rollups.js';
 
 /** A commit batch with its readings as bound to the INSERT. */
@@ -45,6 +46,7 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly correctionsSinceStmt: SqliteStatement;
   private readonly latestCorrectionStmt: SqliteStatement;
   private readonly rollups: SqliteRollups;
+  private readonly index: SqliteReadingIndex;
   private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
   /** (profile, metric) pairs known to be in `profile_metrics`; pairs added by a commit join once it is durable. */
   private readonly profileMetrics = new Map<string, Set<string>>();
@@ -61,6 +63,7 @@ export class SqliteReadingStore implements ReadingStore {
     options: RollupOptions = {},
   ) {
     this.rollups = new SqliteRollups(db, options);
+    this.index = new SqliteReadingIndex(db);
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at,
          clock_offset_ms, message_id, payload_sha256)
@@ -88,8 +91,7 @@ export class SqliteReadingStore implements ReadingStore {
       this.rollUp(batch.readings, ids);
       const inserted = ids.map((id) => id !== undefined);
       // A correction's minutes are summed again from the rows: the rollups first take in every reading.
-      if (batch.corrections !== undefined && batch.corrections.length > 0) this.rollups.write();
-      else this.rollups.writeIfDue();
+      if ((batch.corrections !== undefined && batch.corrections.length > 0) || this.rollups.due()) this.catchUp();
       for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
@@ -128,12 +130,18 @@ export class SqliteReadingStore implements ReadingStore {
     }
   }
 
-  /** Writes the rollups of the readings stored since they were last written (closing the store). */
-  writeRollups(): void {
+  /** In a transaction: brings the rollups and the per-patient index up to date with every reading stored. */
+  private catchUp(): void {
+    this.rollups.write();
+    this.index.write();
+  }
+
+  /** Writes the rollups and the per-patient index of the readings stored since they were last written (closing the store). */
+  writeDeferred(): void {
     if (!this.rollups.hasPending()) return;
     let committed = false;
     try {
-      this.db.transaction(() => this.rollups.write()).immediate();
+      this.db.transaction(() => this.catchUp()).immediate();
       committed = true;
     } finally {
       this.rollups.settled(committed);
@@ -141,13 +149,16 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   query(q: ReadingQuery): StoredReading[] {
-    // Only the filters given, so the planner can use the (patient, profile, time) index. A device's
-    // values are found through its patient's (a device belongs to one patient).
+    // A patient's readings are read through the per-patient index, with only the filters given. A
+    // device's values are found through its patient's (a device belongs to one patient).
     const where: string[] = [];
-    if (q.patientNhs !== undefined) where.push('patient_nhs = @patient');
-    if (q.deviceId !== undefined) where.push('patient_nhs = (SELECT patient_nhs FROM devices WHERE id = @device) AND device_id = @device');
-    if (q.metric !== undefined) where.push(`profile_id IN ${PROFILES_OF_METRIC} AND metric = @metric`);
-    if (q.sinceMs !== undefined) where.push('taken_at >= @since');
+    const patient = q.patientNhs !== undefined ? '@patient' : q.deviceId !== undefined ? '(SELECT patient_nhs FROM devices WHERE id = @device)' : undefined;
+    const among = { profiles: q.metric === undefined ? undefined : PROFILES_OF_METRIC, from: q.sinceMs === undefined ? undefined : '@since' };
+    if (patient !== undefined) where.push(`id IN (${INDEXED(patient, among)})`);
+    else if (q.sinceMs !== undefined) where.push('taken_at >= @since');
+    if (q.patientNhs !== undefined && q.deviceId !== undefined) where.push('patient_nhs = (SELECT patient_nhs FROM devices WHERE id = @device)');
+    if (q.deviceId !== undefined) where.push('device_id = @device');
+    if (q.metric !== undefined) where.push('metric = @metric');
     const sql = `SELECT * FROM ${VALUES} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY taken_at, id, position LIMIT @limit`;
     const params = { patient: q.patientNhs, device: q.deviceId, metric: q.metric, since: q.sinceMs, limit: q.limit ?? -1 };
     const named = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));

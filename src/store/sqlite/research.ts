@@ -1,5 +1,6 @@
 import type { OptOutState, OptOutStore, ResearchValue } from '../care-views.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
+import { INDEXED } from './reading-queries.js';
 
 export type { OptOutState, ResearchValue } from '../care-views.js';
 
@@ -32,17 +33,17 @@ export class SqliteResearch implements OptOutStore {
        ON CONFLICT (patient_nhs) DO UPDATE SET opted_out = excluded.opted_out, set_at = excluded.set_at, source = excluded.source
        WHERE opted_out != excluded.opted_out`,
     );
-    // Patients come from the devices table (a handful of rows each), then each is checked for a reading in the period through the (patient, profile, time) index.
+    // Patients come from the devices table (a handful of rows each), then each is checked for a reading in the period through the per-patient index.
     this.patientsStmt = db.prepare(
       `SELECT p.patient_nhs FROM (SELECT DISTINCT patient_nhs FROM devices) p
-       WHERE EXISTS (SELECT 1 FROM readings r WHERE r.patient_nhs = p.patient_nhs AND r.profile_id IN (SELECT profile_id FROM devices d WHERE d.patient_nhs = p.patient_nhs)
-         AND r.taken_at >= ? AND r.taken_at < ?)
+       WHERE EXISTS (${INDEXED('p.patient_nhs', { profiles: '(SELECT profile_id FROM devices d WHERE d.patient_nhs = p.patient_nhs)', from: '@from', to: '@to' })})
        ORDER BY p.patient_nhs`,
     ).pluck();
     this.valuesStmt = db.prepare(
       // Corrected: this value was amended to another (a reading's other values keep theirs).
       `SELECT metric, value, unit, taken_at, profile_id, status = 'amended' AND first_value IS NOT value FROM reading_values
-       WHERE patient_nhs = ? AND taken_at >= ? AND taken_at < ? AND status != 'entered-in-error' ORDER BY taken_at, metric`,
+       WHERE id IN (${INDEXED('@patient', { from: '@from', to: '@to' })})
+         AND status != 'entered-in-error' ORDER BY taken_at, metric`,
     ).raw(true);
   }
 
@@ -78,7 +79,7 @@ export class SqliteResearch implements OptOutStore {
 
   /** Patients with a value taken in [fromMs, toMs), by NHS number. */
   patientsWithReadings(fromMs: number, toMs: number): string[] {
-    return this.patientsStmt.all(fromMs, toMs) as string[];
+    return this.patientsStmt.all({ from: fromMs, to: toMs }) as string[];
   }
 
   /**
@@ -86,6 +87,6 @@ export class SqliteResearch implements OptOutStore {
    * statement's rows as SQLite steps through them (nothing gathered first, so memory stays flat).
    */
   valueChunks(patientNhs: string, fromMs: number, toMs: number): [Iterable<ResearchValue>] {
-    return [this.valuesStmt.iterate(patientNhs, fromMs, toMs) as IterableIterator<ResearchValue>];
+    return [this.valuesStmt.iterate({ patient: patientNhs, from: fromMs, to: toMs }) as IterableIterator<ResearchValue>];
   }
 }

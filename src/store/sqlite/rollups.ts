@@ -1,7 +1,7 @@
 import type { ReadingTuple } from '../reading-encoding.js';
 import { CommitRollups } from '../rollups.js';
 import type { SqliteConnection, SqliteStatement } from './database.js';
-import { PROFILES_OF_METRIC } from './reading-queries.js';
+import { INDEXED, PROFILES_OF_METRIC } from './reading-queries.js';
 
 /**
  * How often, at most, the rollups are written while readings keep coming. Written in every commit,
@@ -70,7 +70,7 @@ export class SqliteRollups {
     this.redoStmt = db.prepare(
       `INSERT INTO reading_rollups (patient_nhs, metric, minute, min, max, sum, count)
        SELECT @patient, @metric, @minute, MIN(value), MAX(value), SUM(value), COUNT(*) FROM reading_values
-       WHERE patient_nhs = @patient AND profile_id IN ${PROFILES_OF_METRIC} AND taken_at >= @minute * 60000 AND taken_at < (@minute + 1) * 60000
+       WHERE id IN (${INDEXED('@patient', { profiles: PROFILES_OF_METRIC, from: '@minute * 60000', to: '(@minute + 1) * 60000' })})
          AND metric = @metric AND status != 'entered-in-error'
        HAVING COUNT(*) > 0`,
     );
@@ -82,9 +82,9 @@ export class SqliteRollups {
     this.pendingReadings++;
   }
 
-  /** In a transaction: writes the rollups if {@link ROLLUPS_EVERY_MS} has passed since they were last written. */
-  writeIfDue(): void {
-    if (this.now() - this.lastWriteAt >= this.everyMs) this.write();
+  /** Whether {@link ROLLUPS_EVERY_MS} has passed since the rollups were last written. */
+  due(): boolean {
+    return this.now() - this.lastWriteAt >= this.everyMs;
   }
 
   /** In a transaction: brings the rollups up to date with every reading stored. */
