@@ -4,6 +4,8 @@ import https from 'node:https';
 /** What became of a POST that got an answer. */
 export interface PostAnswer {
   readonly status: number;
+  /** Whether the status is a success (2xx). */
+  readonly ok: boolean;
   readonly headers: http.IncomingHttpHeaders;
   /** The answer's body as text, when asked for (`readBody`); else empty. */
   readonly body: string;
@@ -36,7 +38,8 @@ export class HttpPoster {
       function answered(res: http.IncomingMessage): void {
         let text = '';
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        const status = res.statusCode ?? 0;
+        res.on('end', () => resolve({ status, ok: status >= 200 && status < 300, headers: res.headers, body: text }));
         if (!readBody) return void res.resume();
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));

@@ -3,7 +3,7 @@ import { RetryClass, webhookSecret } from '../../domain/index.js';
 import type { EitherPort } from '../../store/async-port.js';
 import type { ClinicianStore } from '../../store/clinician-store.js';
 import type { AlertChange, OutboxEntry } from '../../store/reading-store.js';
-import { HttpPoster } from '../http-post.js';
+import { HttpPoster, type PostAnswer } from '../http-post.js';
 import { DeliveryError, retryClassOfNetworkError, retryClassOfStatus, type DeliverOne } from '../outbox/index.js';
 import { alertMessage } from './message.js';
 
@@ -113,17 +113,17 @@ export function webhookAlertDeliver(key: Uint8Array, timeoutMs: number, now: () 
   const deliver: DeliverOne = async (row) => {
     const d = JSON.parse(row.payload) as Delivery;
     const body = JSON.stringify(d.message);
-    let status: number;
+    let answer: PostAnswer;
     try {
       const headers = { 'content-type': 'application/json', 'x-vg-event-id': String(d.message['eventId']), 'x-vg-signature': signature(webhookSecret(key, d.clinicianId), body, now()) };
-      ({ status } = await poster.post(d.url as string, headers, body, timeoutMs));
+      answer = await poster.post(d.url as string, headers, body, timeoutMs);
     } catch (error) {
       const code = (error as { code?: string }).code;
       throw new DeliveryError(`webhook unreachable: ${error instanceof Error ? error.message : String(error)}`, retryClassOfNetworkError(code, RetryClass.Ambiguous), undefined);
     }
-    if (status >= 200 && status < 300) return 'delivered';
+    if (answer.ok) return 'delivered';
     // 401, 403, 404: the receiver is misconfigured or in maintenance: its lane waits, as for an outage.
-    throw new DeliveryError(`webhook answered ${status}`, retryClassOfStatus(status), undefined);
+    throw new DeliveryError(`webhook answered ${answer.status}`, retryClassOfStatus(answer.status), undefined);
   };
   return Object.assign(deliver, { close: () => poster.close() });
 }

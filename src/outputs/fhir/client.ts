@@ -54,7 +54,7 @@ export class FhirClient {
       throw new DeliveryError(`FHIR server unreachable (${cause})`, retryClassOfNetworkError(code, RetryClass.Ambiguous), undefined);
     }
     const text = res.body;
-    if (res.status >= 200 && res.status < 300) {
+    if (res.ok) {
       try {
         return JSON.parse(text) as unknown;
       } catch {
