@@ -276,27 +276,28 @@ export class CommitQueue {
   }
 }
 
-/** The lists of a batch other than its readings and outbox, concatenated as they come. */
-const LISTS = ['deadLetters', 'health', 'outboxResults', 'corrections', 'derived', 'derivationState', 'alerts', 'audit', 'reviews', 'breaches'] as const;
+/** The lists of a batch other than its readings, outbox and health, concatenated as they come. */
+const LISTS = ['deadLetters', 'outboxResults', 'corrections', 'derived', 'derivationState', 'alerts', 'audit', 'reviews', 'breaches'] as const;
 type ListName = (typeof LISTS)[number];
 type Lists = { -readonly [K in ListName]-?: NonNullable<CommitBatch[K]>[number][] };
 const IS_LIST: ReadonlySet<string> = new Set(LISTS);
 
 /**
- * Many submissions as one batch: readings concatenated (outbox entries' reading indexes shifted to match).
- * One pass over the submissions, copying only the lists they hold: a commit joins hundreds of
- * messages, most with readings and health alone.
+ * Many submissions as one batch: readings concatenated (outbox entries' reading indexes shifted to
+ * match), health merged per device. One pass over the submissions, copying only the lists they
+ * hold: a commit joins hundreds of messages, most with readings and health alone.
  */
 function combine(works: readonly CommitBatch[]): CommitBatch {
-  if (works.length === 1 && works[0] !== undefined) return { ...works[0], health: mergeHealth(works[0].health) };
   const readings: Reading[] = [];
   const outbox: OutboxEntry[] = [];
-  const lists: Lists = { deadLetters: [], health: [], outboxResults: [], corrections: [], derived: [], derivationState: [], alerts: [], audit: [], reviews: [], breaches: [] };
+  const health = new HealthMerge();
+  const lists: Lists = { deadLetters: [], outboxResults: [], corrections: [], derived: [], derivationState: [], alerts: [], audit: [], reviews: [], breaches: [] };
   for (const w of works) {
     const shift = readings.length;
     for (const r of w.readings) readings.push(r);
+    for (const h of w.health) health.add(h);
     if (w.outbox !== undefined) for (const e of w.outbox) outbox.push(shift === 0 ? e : shifted(e, shift));
-    // The lists it holds (a message's work holds two of the ten): fewer look-ups than asking for each.
+    // The other lists it holds (a message's work holds one of the nine): fewer look-ups than asking for each.
     for (const name in w) {
       if (!IS_LIST.has(name)) continue;
       const from = w[name as ListName];
@@ -305,7 +306,7 @@ function combine(works: readonly CommitBatch[]): CommitBatch {
       for (const x of from) to.push(x);
     }
   }
-  return { ...lists, readings, outbox, health: mergeHealth(lists.health) };
+  return { ...lists, readings, outbox, health: health.updates() };
 }
 
 /** An outbox entry whose readings moved `by` places in the combined batch (a literal: a spread costs several times more, per reading). */
@@ -321,26 +322,44 @@ function shifted(e: OutboxEntry, by: number): OutboxEntry {
  * status facts (later messages override earlier ones), so a busy device costs one upsert a batch.
  */
 export function mergeHealth(updates: readonly HealthUpdate[]): HealthUpdate[] {
-  const byDevice = new Map<string, HealthUpdate>();
-  for (const u of updates) {
-    const prev = byDevice.get(u.deviceId);
-    byDevice.set(u.deviceId, prev === undefined ? u : merged(prev, u));
+  const merge = new HealthMerge();
+  for (const u of updates) merge.add(u);
+  return merge.updates();
+}
+
+/** Health updates merged as they come: a copy per device, updated in place (never the updates given). */
+class HealthMerge {
+  private readonly byDevice = new Map<string, Mutable<HealthUpdate>>();
+
+  add(u: HealthUpdate): void {
+    const into = this.byDevice.get(u.deviceId);
+    if (into === undefined) {
+      this.byDevice.set(u.deviceId, copied(u));
+      return;
+    }
+    if (u.seenAtMs > into.seenAtMs) into.seenAtMs = u.seenAtMs;
+    if (u.readingAtMs !== undefined && (into.readingAtMs === undefined || u.readingAtMs > into.readingAtMs)) into.readingAtMs = u.readingAtMs;
+    if (u.clockOffsetMs !== undefined) into.clockOffsetMs = u.clockOffsetMs;
+    if (u.clockDrift !== undefined) into.clockDrift = u.clockDrift;
+    if (u.status !== undefined) into.status = into.status === undefined ? u.status : { ...into.status, ...u.status };
   }
-  return [...byDevice.values()];
+
+  /** In order of each device's first update. */
+  updates(): HealthUpdate[] {
+    return [...this.byDevice.values()];
+  }
+}
+
+/** `u` made field by field (a spread costs several times more, once per device and commit). */
+function copied(u: HealthUpdate): Mutable<HealthUpdate> {
+  const out: Mutable<HealthUpdate> = { deviceId: u.deviceId, seenAtMs: u.seenAtMs };
+  if (u.readingAtMs !== undefined) out.readingAtMs = u.readingAtMs;
+  if (u.clockOffsetMs !== undefined) out.clockOffsetMs = u.clockOffsetMs;
+  if (u.clockDrift !== undefined) out.clockDrift = u.clockDrift;
+  if (u.status !== undefined) out.status = u.status;
+  return out;
 }
 
 /** A readonly record made field by field. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** `u` after `prev`, made field by field (spreads of both cost several times more, once per message). */
-function merged(prev: HealthUpdate, u: HealthUpdate): HealthUpdate {
-  const out: Mutable<HealthUpdate> = { deviceId: u.deviceId, seenAtMs: Math.max(prev.seenAtMs, u.seenAtMs) };
-  const readingAtMs = prev.readingAtMs === undefined ? u.readingAtMs : u.readingAtMs === undefined ? prev.readingAtMs : Math.max(prev.readingAtMs, u.readingAtMs);
-  if (readingAtMs !== undefined) out.readingAtMs = readingAtMs;
-  const clockOffsetMs = u.clockOffsetMs ?? prev.clockOffsetMs;
-  if (clockOffsetMs !== undefined) out.clockOffsetMs = clockOffsetMs;
-  const clockDrift = u.clockDrift ?? prev.clockDrift;
-  if (clockDrift !== undefined) out.clockDrift = clockDrift;
-  if (prev.status !== undefined || u.status !== undefined) out.status = { ...prev.status, ...u.status };
-  return out;
-}

@@ -53,7 +53,9 @@ describe('mergeHealth', () => {
   it('merges any updates as later-overrides-earlier with the latest times, in order of first appearance', () => {
     fc.assert(
       fc.property(fc.array(update, { maxLength: 20 }), (updates) => {
-        expect(mergeHealth(updates)).toStrictEqual(oracle(updates));
+        // Frozen: merging updates its own copies, never the updates it was given (a write throws here).
+        const given = updates.map((u) => Object.freeze({ ...u, ...(u.status === undefined ? {} : { status: Object.freeze({ ...u.status }) }) }));
+        expect(mergeHealth(given)).toStrictEqual(oracle(given));
       }),
       { numRuns: 1000 },
     );
