@@ -28,13 +28,28 @@ export interface LoadReport {
   readonly errors: readonly string[];
 }
 
+/** A simulated device's connection. */
+interface Sender {
+  readonly client: MqttClient;
+  readonly deviceId: string;
+}
+
 /**
  * Drives a share of the simulated devices: each client keeps `window` QoS 1 readings in flight and
  * publishes the next one when a PUBACK arrives. Phases: warm-up (`start`), measured (`measure`),
  * then drain (`finish` stops new publishes and waits for the outstanding PUBACKs).
+ *
+ * The publishes a client owes after one turn of the event loop (its PUBACKs arrive together, one
+ * commit's worth) leave in one socket write, as a device sending its backlog sends them. mqtt.js
+ * handles each incoming packet in a tick of its own and writes each publish at once: a system call
+ * per reading would make the load generator, which shares the machine with the broker measured,
+ * spend about twice the CPU (docs/benchmarks.md).
  */
 export class Publisher {
-  private clients: { client: MqttClient; device: DeviceCredentials }[] = [];
+  private clients: Sender[] = [];
+  /** Publishes owed per client since the last flush, sent together at the end of the turn. */
+  private readonly owed = new Map<Sender, number>();
+  private flushScheduled = false;
   private phase: 'idle' | 'warmup' | 'measure' | 'drain' = 'idle';
   private window = 1;
   private seq = 0;
@@ -52,9 +67,9 @@ export class Publisher {
     this.window = setup.window;
     this.clients = await Promise.all(
       setup.devices.map(async (device) => {
-        const client = await connectDevice(setup.url, device);
+        const client = await connectDevice(setup.url, device, { quiet: true });
         client.on('error', (error) => this.fail(`${device.deviceId}: ${error.message}`));
-        return { client, device };
+        return { client, deviceId: device.deviceId };
       }),
     );
     return this.clients.length;
@@ -62,9 +77,8 @@ export class Publisher {
 
   start(): void {
     this.phase = 'warmup';
-    for (const { client, device } of this.clients) {
-      for (let i = 0; i < this.window; i++) this.send(client, device.deviceId);
-    }
+    for (const sender of this.clients) this.owed.set(sender, this.window);
+    this.flush();
   }
 
   measure(): void {
@@ -92,7 +106,22 @@ export class Publisher {
     await Promise.all(this.clients.map(({ client }) => client.endAsync()));
   }
 
-  private send(client: MqttClient, deviceId: string): void {
+  /** Sends what each client owes, each client's publishes corked into one socket write. */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.phase !== 'warmup' && this.phase !== 'measure') return this.owed.clear();
+    for (const [sender, count] of this.owed) {
+      const stream = sender.client.stream;
+      stream.cork();
+      for (let i = 0; i < count; i++) this.send(sender);
+      // After mqtt-packet's own uncork of each packet, also deferred to the next tick.
+      process.nextTick(() => stream.uncork());
+    }
+    this.owed.clear();
+  };
+
+  private send(sender: Sender): void {
+    const { client, deviceId } = sender;
     const payload = `{"messageId":"${deviceId}-${this.seq++}","takenAt":"${this.takenAt}","values":{"systolic":128,"diastolic":82,"pulse":71}}`;
     const sentAt = performance.now();
     this.inflight += 1;
@@ -100,9 +129,16 @@ export class Publisher {
       this.inflight -= 1;
       if (error) this.fail(`${deviceId}: ${error.message}`);
       else this.acknowledged(performance.now() - sentAt);
-      if (this.phase === 'warmup' || this.phase === 'measure') this.send(client, deviceId);
+      if (this.phase === 'warmup' || this.phase === 'measure') this.owe(sender);
       else if (this.inflight === 0) this.onDrained?.();
     });
+  }
+
+  private owe(sender: Sender): void {
+    this.owed.set(sender, (this.owed.get(sender) ?? 0) + 1);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
   }
 
   private acknowledged(latencyMs: number): void {
