@@ -41,10 +41,17 @@ describe('crash safety', () => {
     const acked = new Set<string>();
     let n = 0;
     let killed = false;
-    // Keep 50 publishes in flight; kill the gateway once 400 are acknowledged, mid-stream.
+    let closed = false;
+    // Keep 50 publishes in flight; kill the gateway once 400 are acknowledged, and keep publishing
+    // on each PUBACK still arriving until the connection is gone: the stream never pauses, so
+    // publishes are in flight whenever the gateway dies.
     await new Promise<void>((resolve) => {
+      client.once('close', () => {
+        closed = true;
+        resolve();
+      });
       const pump = (): void => {
-        if (killed) return;
+        if (closed) return;
         const id = `t-${n}`;
         sent.set(id, payload(id, n));
         n += 1;
@@ -54,8 +61,8 @@ describe('crash safety', () => {
           if (acked.size >= 400 && !killed) {
             killed = true;
             first.child.kill('SIGKILL');
-            resolve();
-          } else pump();
+          }
+          pump();
         });
       };
       for (let i = 0; i < 50; i++) pump();
