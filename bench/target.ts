@@ -9,6 +9,7 @@ import { runLoad, type LoadResult } from './load/generator.js';
 import type { BenchOptions } from './options.js';
 import { OutboxWatch, type OutboxResult } from './outbox.js';
 import { progress } from './progress.js';
+import { V8_FLAGS } from '../src/runtime/index.js';
 
 /** A broker under test: a script that starts it in its own process. */
 export interface Target {
@@ -57,11 +58,14 @@ export function startRuntime(startScript: string): StartRuntime {
 }
 
 /**
- * The runtime of every broker under test: the gateway's as `npm start` runs it (package.json), so
- * it is measured as it runs, and raw aedes and the floor under the same settings.
+ * The runtime of every broker under test: the gateway's as `npm start` runs it (package.json), with
+ * the V8 flags the gateway then sets for itself (src/runtime), so it is measured as it runs, and
+ * raw aedes and the floor under the same settings.
  */
-export const brokerRuntime = (): StartRuntime =>
-  startRuntime((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start);
+export function brokerRuntime(): StartRuntime {
+  const start = startRuntime((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start);
+  return { env: start.env, nodeFlags: [...start.nodeFlags, ...V8_FLAGS] };
+}
 
 /** Forks a broker under test (`script`) in that runtime, with `extraFlags` (profiling, GC) added to its Node flags. */
 export function startBroker(script: URL, args: readonly string[], extraFlags: readonly string[] = []): Promise<BenchChild<BrokerReady>> {

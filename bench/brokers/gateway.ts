@@ -18,6 +18,7 @@ import { systemClock } from '../../src/domain/index.js';
 import { sqliteBackend } from '../../src/backends/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/index.js';
+import { applyV8Flags } from '../../src/runtime/index.js';
 import { INFLUX_SINK } from '../../src/outputs/influx/index.js';
 import { mapLimit } from '../../simulators/concurrency.js';
 import { testNhsNumbers } from '../../simulators/nhs.js';
@@ -63,6 +64,8 @@ const config = loadConfig([
     },
   },
 ]);
+// As `vitals-gateway start` does before the gateway starts.
+applyV8Flags();
 const gcSeconds = watchGcPauses();
 const gateway = new Gateway(sqliteBackend, config, createLogger({ level: (process.env['VG_BENCH_LOG'] ?? 'silent') as 'silent' }));
 const stop = async (): Promise<void> => {

@@ -3,6 +3,7 @@ import { backendFor } from '../backends/index.js';
 import { Gateway } from '../gateway.js';
 import { brokerAddress } from '../ingest/broker-worker/index.js';
 import { createLogger } from '../observability/index.js';
+import { applyV8Flags } from '../runtime/index.js';
 import { commandConfig, type GlobalOptions } from './context.js';
 import { stdout } from './output.js';
 
@@ -26,6 +27,7 @@ export interface StartOptions {
 
 /** `vitals-gateway start`: runs until SIGINT/SIGTERM, then stops gracefully (a second signal forces exit). */
 export async function start(global: GlobalOptions, options: StartOptions): Promise<void> {
+  applyV8Flags();
   const config = commandConfig(global, {
     'mqtt.port': options.mqttPort,
     'mqtt.host': options.mqttHost,

@@ -3,6 +3,11 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundledProfilesDir } from '../../src/config/index.js';
+import { DeviceRegistry, type DeviceCredentials } from '../../src/devices/index.js';
+import { systemClock } from '../../src/domain/index.js';
+import { loadProfiles } from '../../src/profiles/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { TEST_NHS } from './gateway.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** The built command line (test/helpers/build.ts builds it before the tests run). */
@@ -35,9 +40,9 @@ export interface GatewayProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Starts `vitals-gateway start` as a child process on a free port; resolves once it prints its address. */
-export async function spawnGateway(args: string[]): Promise<GatewayProcess> {
-  const { started, out } = await spawnStart(['--mqtt-port', '0', '--mqtt-host', '127.0.0.1', ...args], /listening on mqtts?:\/\/[^:]+:(\d+)/);
+/** Starts `vitals-gateway start` as a child process on a free port (Node run with `nodeFlags`); resolves once it prints its address. */
+export async function spawnGateway(args: string[], nodeFlags: readonly string[] = []): Promise<GatewayProcess> {
+  const { started, out } = await spawnStart(['--mqtt-port', '0', '--mqtt-host', '127.0.0.1', ...args], /listening on mqtts?:\/\/[^:]+:(\d+)/, {}, nodeFlags);
   return { ...started, port: Number(out[1]) };
 }
 
@@ -47,8 +52,8 @@ export async function spawnWorker(args: string[], env: NodeJS.ProcessEnv = {}): 
 }
 
 /** `vitals-gateway start` with `args` (HTTP and web on free ports), until its output matches `ready`. */
-function spawnStart(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ started: Omit<GatewayProcess, 'port'>; out: RegExpExecArray }> {
-  const child = spawn(process.execPath, [MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO, env: { ...process.env, ...env } });
+function spawnStart(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): Promise<{ started: Omit<GatewayProcess, 'port'>; out: RegExpExecArray }> {
+  const child = spawn(process.execPath, [...nodeFlags, MAIN, 'start', '--http-port', '0', '--web-port', '0', ...args], { cwd: REPO, env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -86,4 +91,14 @@ export function unlimitedProfiles(dir: string): string {
     writeFileSync(file, JSON.stringify({ ...profile, maxMessagesPerMinute: 1_000_000 }));
   }
   return target;
+}
+
+/** Provisions thermometer `thermo-1` in the store under `dataDir`, before a gateway process opens it. */
+export async function provisionThermometer(dataDir: string, profilesDir: string): Promise<DeviceCredentials> {
+  const store = new SqliteStore(join(dataDir, 'gateway.db'));
+  try {
+    return await new DeviceRegistry(store.devices, loadProfiles(profilesDir), systemClock).add({ profileId: 'thermometer', patient: TEST_NHS, deviceId: 'thermo-1' });
+  } finally {
+    store.close();
+  }
 }

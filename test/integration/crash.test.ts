@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { join } from 'node:path';
-import { DeviceRegistry, type DeviceCredentials } from '../../src/devices/index.js';
-import { systemClock } from '../../src/domain/index.js';
-import { loadProfiles } from '../../src/profiles/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { tempDir, TEST_NHS } from '../helpers/gateway.js';
-import { spawnGateway, unlimitedProfiles, type GatewayProcess } from '../helpers/process.js';
+import { tempDir } from '../helpers/gateway.js';
+import { provisionThermometer, spawnGateway, unlimitedProfiles, type GatewayProcess } from '../helpers/process.js';
 import { useCleanups } from '../helpers/cleanup.js';
 
 const defer = useCleanups();
-
-async function provision(dataDir: string, profilesDir: string): Promise<DeviceCredentials> {
-  const store = new SqliteStore(join(dataDir, 'gateway.db'));
-  try {
-    return await new DeviceRegistry(store.devices, loadProfiles(profilesDir), systemClock).add({ profileId: 'thermometer', patient: TEST_NHS, deviceId: 'thermo-1' });
-  } finally {
-    store.close();
-  }
-}
 
 const payload = (id: string, i: number) =>
   JSON.stringify({ messageId: id, takenAt: new Date(Date.now() - 1000).toISOString(), values: { bodyTemperature: 36 + (i % 20) / 10 } });
@@ -28,7 +16,7 @@ describe('crash safety', () => {
     const tmp = tempDir();
     defer(tmp.remove);
     const profilesDir = unlimitedProfiles(tmp.dir);
-    const creds = await provision(tmp.dir, profilesDir);
+    const creds = await provisionThermometer(tmp.dir, profilesDir);
     const args = ['--data-dir', tmp.dir, '--profiles-dir', profilesDir, '--log-level', 'silent'];
 
     const first: GatewayProcess = await spawnGateway(args);
