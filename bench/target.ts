@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { V8_FLAGS } from '../src/runtime/index.js';
 import type { GatewayStats } from './brokers/gateway.js';
 import type { BrokerReady, InfluxBatching } from './brokers/control.js';
 import { BenchChild } from './child.js';
@@ -9,7 +10,6 @@ import { runLoad, type LoadResult } from './load/generator.js';
 import type { BenchOptions } from './options.js';
 import { OutboxWatch, type OutboxResult } from './outbox.js';
 import { progress } from './progress.js';
-import { V8_FLAGS } from '../src/runtime/index.js';
 
 /** A broker under test: a script that starts it in its own process. */
 export interface Target {

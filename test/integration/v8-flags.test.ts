@@ -9,7 +9,7 @@ import { provisionThermometer, REPO, spawnGateway, unlimitedProfiles } from '../
 
 const defer = useCleanups();
 
-/** V8 prints a line starting so for every scavenge that finds objects of a site it is judging. */
+/** In each line V8's trace prints for a scavenge that finds objects of a site it is judging. */
 const JUDGED = 'pretenuring:';
 const TRACE = '--trace-pretenuring-statistics';
 
