@@ -36,10 +36,12 @@ function survivorsRun(apply: boolean): Promise<string> {
 }
 
 describe("the gateway's V8 flags", () => {
-  it('stop V8 allocating long-lived objects straight in the old generation (its pretenuring)', async () => {
+  it('stop V8 judging allocation sites for allocating straight in the old generation (its pretenuring)', async () => {
     const [judged, untouched] = await Promise.all([survivorsRun(false), survivorsRun(true)]);
-    // Without them V8 judges the sites whose objects survive, and pretenures them.
-    expect(judged).toMatch(/=> tenure/);
+    // Without them V8 judges the sites whose objects survive scavenges. Whether it then pretenures
+    // them ("=> tenure") changes from run to run, which is the reason for the flag: the test asks
+    // only that the judging happens without the flags and never with them.
+    expect(judged).toContain(JUDGED);
     expect(untouched).not.toContain(JUDGED);
     expect(untouched).toContain('kept 400000');
   });
