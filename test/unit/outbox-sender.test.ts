@@ -31,8 +31,11 @@ function harness(deliver: (payloads: readonly string[]) => Promise<void>, record
     { outboxDelivered: (_s, n) => delivered.push(n), outboxFailed: (_s, retry) => failures.push(retry) },
     createLogger({ level: 'silent' }),
   );
-  const add = (payload: string) => void entries.push({ id: Math.max(0, ...entries.map((e) => e.id)) + 1, payload, items: 1, dead: false });
-  return { clock, sender, failures, delivered, entries: () => entries, add };
+  let lastId = entries.length;
+  // Ids never repeat, as in the adapters (AUTOINCREMENT, a sequence).
+  const add = (payload: string) => void entries.push({ id: ++lastId, payload, items: 1, dead: false });
+  const requeue = () => void (entries = entries.map((e) => ({ ...e, dead: false })));
+  return { clock, sender, failures, delivered, entries: () => entries, add, requeue };
 }
 
 const failWith = (retry: RetryClass, retryAfterMs?: number) => Object.assign(new Error('no'), { retry, retryAfterMs });
@@ -85,6 +88,24 @@ describe('OutboxSender', () => {
     });
     await h.sender.tick();
     expect(h.entries()).toEqual([{ id: 3, payload: 'c', items: 1, dead: true }]);
+  });
+
+  it('sends an entry put back after a fix (requeued: older than those it sent since) on its next tick', async () => {
+    let fixed = false;
+    const sent: string[][] = [];
+    const h = harness(async (p) => {
+      if (p.includes('c') && !fixed) throw failWith(RetryClass.Permanent);
+      sent.push([...p]);
+    });
+    await h.sender.tick();
+    h.add('e');
+    await h.sender.tick();
+    expect(h.entries()).toEqual([{ id: 3, payload: 'c', items: 1, dead: true }]);
+    fixed = true;
+    h.requeue(); // `outbox requeue`, from the command line or the web app, while the gateway runs
+    await h.sender.tick();
+    expect(h.entries()).toEqual([]);
+    expect(sent.at(-1)).toEqual(['c']);
   });
 });
 

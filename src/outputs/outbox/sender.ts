@@ -67,7 +67,7 @@ export class OutboxSender {
   private pausedUntilMs = 0;
   /** Why the output is paused for its configuration or authorisation; undefined while it runs. */
   private pausedReason: string | undefined;
-  /** Highest outbox id sent in this run: the next batch is read after it while the last one's results commit. */
+  /** Highest outbox id sent in this cycle: the next batch is read after it while the last one's results commit. */
   private cursor = 0;
   private recording: Promise<void> = Promise.resolve();
 
@@ -102,6 +102,9 @@ export class OutboxSender {
   }
 
   private async drain(): Promise<void> {
+    // Each cycle reads from the oldest pending entry: every earlier cycle's results are recorded,
+    // and an entry put back after a fix (`outbox requeue`) is older than those sent since.
+    this.cursor = 0;
     while (!this.cycle.stopped && this.clock.now() >= this.pausedUntilMs) {
       const batch = await this.source.pending(this.options.sink, this.cursor, this.options.batchSize);
       if (batch.length === 0) break;
