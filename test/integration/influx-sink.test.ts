@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '@influxdata/influxdb-client';
 import { readingFromRows } from '../../src/domain/index.js';
-import { InfluxPointSink, classify, readingPoint } from '../../src/outputs/influx/index.js';
+import { InfluxPointSink, classify, readingPoint, toLine, utf8Body } from '../../src/outputs/influx/index.js';
 import { row } from '../contracts/reading-store.contract.js';
 import { shippedProfile } from '../helpers/profiles.js';
 import { VictoriaMetrics, victoriaMetricsMissing } from '../helpers/victoria-metrics.js';
@@ -32,6 +32,22 @@ describe.skipIf(victoriaMetricsMissing)('InfluxPointSink against a real InfluxDB
     expect(systolic?.values).toEqual([121, 122, 123]);
     expect(systolic?.timestamps).toEqual([t0, t0 + 1_000, t0 + 2_000]);
     await sink.close();
+  });
+
+  it('sends a body of many lines, compressed, with tags beyond ASCII intact', async () => {
+    const sink = sinkFor(vm.url);
+    const t0 = (await vm.clock()).now() - 120_000;
+    const tags = { device: 'tensiomètre-ü1', profile: 'bp-upper-arm', patient: 'p-€' };
+    const points = Array.from({ length: 40 }, (_, i) => ({ measurement: 'blood_pressure', tags, fields: { systolic: 100 + i }, timeMs: t0 + i * 1_000 }));
+    expect(Buffer.byteLength(points.map(toLine).join('\n'))).toBeGreaterThan(1_000); // above the gzip threshold
+    // As the sender gives them: whole lines, and newline-joined groups of lines.
+    const lines = points.map(toLine);
+    await sink.writeLines([lines.slice(0, 15).join('\n'), ...lines.slice(15)], 40);
+    const [series] = await vm.waitFor('blood_pressure_systolic{device="tensiomètre-ü1"}', (s) => s.length === 1 && s[0]?.values.length === 40);
+    expect(series?.metric).toMatchObject(tags);
+    expect(series?.values).toEqual(points.map((p) => p.fields.systolic));
+    expect(series?.timestamps).toEqual(points.map((p) => p.timeMs));
+    expect(utf8Body(['a', 'ü€', '', 'b'])).toEqual(Buffer.from('a\nü€\n\nb'));
   });
 
   it('reports an unreachable server as a transient failure', async () => {

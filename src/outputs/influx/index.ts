@@ -4,5 +4,5 @@
  * the sender that ships the outbox with the official client.
  */
 export { readingPoint, type PointData } from './point.js';
-export { InfluxPointSink, classify, toLine, type InfluxOptions } from './sink.js';
+export { InfluxPointSink, classify, toLine, utf8Body, type InfluxOptions } from './sink.js';
 export { INFLUX_SINK, influxLines, influxPlanner, influxSender, pseudonymizer } from './output.js';
