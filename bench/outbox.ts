@@ -38,14 +38,18 @@ export class OutboxWatch {
     this.edges.set(edge, await this.sample());
   };
 
-  /** Waits for the outbox to empty; call once the load is over. */
-  async drain(): Promise<OutboxResult> {
+  /**
+   * Waits for the outbox to empty and the `expected` points (one per acknowledged reading) to be
+   * counted; call once the load is over. The count follows the store: a sender's results are
+   * committed (and the outbox seen empty) a moment before the gateway counts them.
+   */
+  async drain(expected: number): Promise<OutboxResult> {
     const start = this.edges.get('measure-start');
     const end = this.edges.get('measure-end');
     const first = this.edges.get('load-end');
     if (start === undefined || end === undefined || first === undefined) throw new Error('the outbox was not sampled at every edge of the load');
     let last = first;
-    while (last.stats.pending > 0 && last.atMs - first.atMs < DRAIN_DEADLINE_MS) {
+    while ((last.stats.pending > 0 || last.stats.delivered < expected) && last.atMs - first.atMs < DRAIN_DEADLINE_MS) {
       await sleep(DRAIN_POLL_MS);
       last = await this.sample();
     }

@@ -107,7 +107,7 @@ export async function benchTarget(target: Target, options: BenchOptions): Promis
     const load = await runLoad(broker, url, devices.slice(0, options.devices), options, { serverPid: target.influx?.pid, onEdge: outbox?.mark });
     const after = await stats();
     if (outbox !== undefined) progress(`${target.name}: waiting for the outbox to drain`);
-    const influx = outbox === undefined ? undefined : { batching: broker.ready.influx, outbox: await outbox.drain() };
+    const influx = outbox === undefined ? undefined : { batching: broker.ready.influx, outbox: await outbox.drain(load.totalAcked) };
     const commitsUnderLoad =
       before === undefined || after === undefined
         ? undefined
