@@ -17,10 +17,11 @@ export interface InfluxOptions {
 
 /**
  * Writes points to InfluxDB (v2 write API: millisecond precision, gzip above 1 KB) through the
- * official client's transport, compressing bodies itself (at zlib's fastest level). The outbox already holds line protocol joined by newlines, each
- * send one request body: the client's WriteApi, which buffers line by line (and measures each), and
- * its in-memory retries are not used. Durability and retries belong to the gateway's SQLite
- * outbox, so a failed write is reported, classified, and nothing is held here.
+ * official client's transport, compressing bodies itself (at zlib's fastest level). The outbox
+ * already holds line protocol joined by newlines, each send one request body: the client's
+ * WriteApi, which buffers line by line (and measures each), and its in-memory retries are not used.
+ * Durability and retries belong to the gateway's SQLite outbox, so a failed write is reported,
+ * classified, and nothing is held here.
  */
 export class InfluxPointSink {
   private readonly transport: Transport;
