@@ -10,7 +10,7 @@ import { channelRouter } from './ingest/channel-router.js';
 import { ClinicianRegistry } from './clinicians/index.js';
 import { ALERT_MQTT_SINK, ALERT_WEBHOOK_SINK, recipientsReadFrom, mqttAlertDeliver, webhookAlertDeliver, type AlertEngine, type ClinicianDelivery } from './outputs/alerts/index.js';
 import { GatewayMetrics, healthReport, type Logger } from './observability/index.js';
-import type { Ingestor } from './pipeline/index.js';
+import type { CommitQueue, Ingestor } from './pipeline/index.js';
 import { INFLUX_SINK, influxSender } from './outputs/influx/index.js';
 import { Derivations, FHIR_SINK, fhirOutputSender } from './outputs/fhir/index.js';
 import { LaneSender } from './outputs/outbox/index.js';
@@ -97,7 +97,7 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
         worker !== undefined ? worker.deliverToClinician(id, message, mqttAckTimeoutMs) : broker === undefined ? Promise.resolve('away' as const) : broker.deliverToClinician(id, message, mqttAckTimeoutMs);
       const alertSenders = this.alertSenders(backend, webhookKey, record, metrics, toClinician);
       const alerts = await backend.alertEngine({ config, queue, profiles, clock, metrics, log: log.child({ component: 'alerts' }), closers, committed: () => alertSenders.forEach((s) => void s.tick()) });
-      const outputs = await this.outputs(backend, record, metrics);
+      const outputs = await this.outputs(backend, queue, record, metrics);
       const derivations = new Derivations(
         {
           gatewayId: fhirServiceId(config),
@@ -229,12 +229,12 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
    * store, the entries this worker claims, for a minute or three of its timeouts); resolves with
    * each one's outbox size for `/metrics`.
    */
-  private outputs(backend: Backend<S>, record: (r: readonly OutboxResult[]) => Promise<unknown>, metrics: GatewayMetrics): Promise<[string, () => OutboxStats][]> {
+  private outputs(backend: Backend<S>, queue: CommitQueue, record: (r: readonly OutboxResult[]) => Promise<unknown>, metrics: GatewayMetrics): Promise<[string, () => OutboxStats][]> {
     const { config, clock, log, closers } = this;
     const started: Promise<[string, () => OutboxStats]>[] = [];
     const influxUrl = config.influx.url;
     if (influxUrl !== undefined) {
-      const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, backend.outputSource(leaseMs(config.influx.timeoutMs)), record, clock, metrics, log.child({ component: 'influx' }));
+      const { sender, sink } = influxSender({ ...config.influx, url: influxUrl }, backend.outputSource(INFLUX_SINK, leaseMs(config.influx.timeoutMs), queue), record, clock, metrics, log.child({ component: 'influx' }));
       closers.push(() => sink.close());
       closers.push(() => sender.stop());
       sender.start();
@@ -242,7 +242,7 @@ export class Gateway<S extends GatewayStore = GatewayStore> {
     }
     const fhirUrl = config.fhir.url;
     if (fhirUrl !== undefined) {
-      const { sender, close } = fhirOutputSender({ ...config.fhir, url: fhirUrl }, backend.outputSource(leaseMs(config.fhir.timeoutMs)), record, clock, metrics, log.child({ component: 'fhir' }));
+      const { sender, close } = fhirOutputSender({ ...config.fhir, url: fhirUrl }, backend.outputSource(FHIR_SINK, leaseMs(config.fhir.timeoutMs), queue), record, clock, metrics, log.child({ component: 'fhir' }));
       closers.push(close);
       closers.push(() => sender.stop());
       sender.start();

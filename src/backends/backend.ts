@@ -66,8 +66,12 @@ export interface Backend<S extends GatewayStore = GatewayStore> {
    */
   readonly local: { readonly devices: DeviceStore; readonly clinicians: ClinicianStore } | undefined;
   isOpen(): boolean;
-  /** Where an output (InfluxDB, FHIR) takes its pending entries; `leaseMs`: how long a claim holds them on a shared store. */
-  outputSource(leaseMs: number): OutboxSource;
+  /**
+   * Where an output (InfluxDB, FHIR) takes its pending entries of `sink`: its own store's (their
+   * payloads held as `queue`'s commits wrote them), or those this worker claims from a shared store
+   * for `leaseMs`.
+   */
+  outputSource(sink: string, leaseMs: number, queue: CommitQueue): OutboxSource;
   /** Where alert deliveries' lanes take their pending entries; `leaseMs` as for {@link outputSource}. */
   laneSource(leaseMs: number): LaneSource;
   /** An outbox's size as `/metrics` and `/healthz` read it without waiting: at once, or polled. */

@@ -42,7 +42,7 @@ export const postgresBackend: OpenBackend<PgStore> = async (config, closers, log
     sessions: store.sessions,
     local: undefined,
     isOpen: () => open,
-    outputSource: (leaseMs) => ({ pending: (sink, _afterId, limit) => store.outbox.claim(sink, config.gatewayId, limit, clock.now(), leaseMs) }),
+    outputSource: (_sink, leaseMs) => ({ pending: (sink, _afterId, limit) => store.outbox.claim(sink, config.gatewayId, limit, clock.now(), leaseMs) }),
     // Each drain holds the lanes (recipients) it sends for the lease, so a lane's deliveries go in order, each by one worker.
     laneSource: (leaseMs) => ({ lanes: (sink, skip, limit) => store.outbox.claimLanes(sink, config.gatewayId, skip, limit, clock.now(), leaseMs) }),
     // The size for `/metrics` and `/healthz`, read from the shared outbox every few seconds.

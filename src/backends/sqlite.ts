@@ -1,11 +1,19 @@
 import { refreshed, type Clock } from '../domain/index.js';
 import { AlertEngine, News2Watch, recipientsOf } from '../outputs/alerts/index.js';
+import { HeldOutbox } from '../outputs/outbox/index.js';
 import { alertsInCareRecord } from '../outputs/fhir/index.js';
 import { fhirServiceId } from '../outputs/planner.js';
 import type { ReadingWriter } from '../pipeline/index.js';
 import { SqliteStore, SqliteWriterThread } from '../store/sqlite/index.js';
 import { LiveFeed, MemorySessionStore } from '../web/index.js';
 import type { AlertParts, OpenBackend } from './backend.js';
+
+/**
+ * Outbox payload held in memory for each output, in characters: about 16 MB, some 150,000 InfluxDB
+ * points (several seconds of a saturated gateway); beyond it, an output that is down reads its
+ * oldest rows back from the store when it answers again.
+ */
+const HELD_PAYLOAD_CHARS = 16 * 1024 * 1024;
 
 /**
  * The embedded store: one SQLite file that this gateway alone writes (`dbFile`), its commits on a
@@ -29,7 +37,11 @@ export const sqliteBackend: OpenBackend<SqliteStore> = (config, closers) => {
     sessions: new MemorySessionStore(),
     local: { devices: store.devices, clinicians: store.clinicians },
     isOpen: () => store.isOpen(),
-    outputSource: () => store.outbox,
+    outputSource(sink, _leaseMs, queue) {
+      const held = new HeldOutbox(store.outbox, sink, HELD_PAYLOAD_CHARS);
+      closers.push(queue.onCommitted((_batch, receipt) => held.committed(receipt.outbox ?? [])));
+      return held;
+    },
     laneSource: () => store.outbox,
     outboxStats: (sink) => Promise.resolve(() => store.outbox.stats(sink)),
     alertEngine: (parts) => Promise.resolve(alertEngine(store, parts)),

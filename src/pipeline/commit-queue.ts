@@ -123,10 +123,13 @@ export class CommitQueue {
     this.depth = writer.pipelined === true ? PIPELINED_COMMITS : 1;
   }
 
-  private readonly watchers: ((committed: CommitBatch) => void)[] = [];
+  private readonly watchers: ((committed: CommitBatch, receipt: CommitReceipt) => void)[] = [];
 
-  /** Told of each durable commit (the web app's live updates); must not throw. */
-  onCommitted(watcher: (committed: CommitBatch) => void): () => void {
+  /**
+   * Told of each durable commit, in the order committed (the web app's live updates, the outbox
+   * rows an output sends); must not throw.
+   */
+  onCommitted(watcher: (committed: CommitBatch, receipt: CommitReceipt) => void): () => void {
     this.watchers.push(watcher);
     return () => {
       const i = this.watchers.indexOf(watcher);
@@ -197,7 +200,7 @@ export class CommitQueue {
    */
   private async write(batch: Pending[], before?: Promise<void>, replans = 0): Promise<void> {
     const started = performance.now();
-    let inserted: readonly boolean[] = [];
+    let receipt: CommitReceipt = { inserted: [] };
     let plan: CommitPlan | undefined;
     let combined: CommitBatch = EMPTY;
     let failure: { error: unknown } | undefined;
@@ -205,8 +208,7 @@ export class CommitQueue {
       plan = this.held(await this.planner?.plan(batch));
       const works = batch.map((p) => p.work);
       combined = combine(plan === undefined ? works : [...works, plan.work]);
-      const receipt = await this.writer.commit(combined, before !== undefined && this.planner !== undefined);
-      inserted = receipt.inserted;
+      receipt = await this.writer.commit(combined, before !== undefined && this.planner !== undefined);
     } catch (error) {
       failure = { error };
       this.draining = true; // nothing more starts beside it before its failure is handled
@@ -215,8 +217,9 @@ export class CommitQueue {
     if (failure !== undefined) return this.failed(batch, plan, failure.error, replans);
     this.lastCommitFailed = false;
     plan?.settle(true);
+    const { inserted } = receipt;
     this.stats.committed(batch.length, inserted.length, performance.now() - started);
-    for (const watch of this.watchers) watch(combined);
+    for (const watch of this.watchers) watch(combined, receipt);
     let offset = 0;
     for (const p of batch) {
       p.settled(inserted, offset);

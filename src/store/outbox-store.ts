@@ -9,6 +9,11 @@ export interface PendingOutboxEntry {
   readonly items: number;
 }
 
+/** A row a commit added to the outbox (not a laned one), as its receipt tells it. */
+export interface QueuedOutboxEntry extends PendingOutboxEntry {
+  readonly sink: string;
+}
+
 export interface DeadOutboxEntry extends PendingOutboxEntry {
   readonly sink: string;
   readonly error: string;
@@ -51,10 +56,15 @@ export interface OutboxStats {
  * and put back by an operator.
  */
 export interface OutboxStore {
-  /** Inside the commit's transaction, with the inserted flags of the batch's rows: new entries, and the results of sends. */
-  apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): void;
+  /**
+   * Inside the commit's transaction, with the inserted flags of the batch's rows: new entries, and
+   * the results of sends. Returns the rows it added, laned ones aside, in id order.
+   */
+  apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): QueuedOutboxEntry[];
   /** Pending entries of a sink after `afterId`, oldest first. */
   pending(sink: string, afterId: number, limit: number): PendingOutboxEntry[];
+  /** The ids of {@link pending}'s rows alone: what a sender that holds their payloads reads. */
+  pendingIds(sink: string, afterId: number, limit: number): number[];
   /** Pending entries of a laned sink, oldest first, leaving out the lanes in `skip`. */
   lanes(sink: string, skip: readonly string[], limit: number): LaneOutboxEntry[];
   deadMatching(f: DeadFilter): DeadOutboxEntry[];

@@ -1,4 +1,5 @@
 import type { Issue, Reading, ReadingRow } from '../domain/index.js';
+import type { QueuedOutboxEntry } from './outbox-store.js';
 
 /** A message the gateway could not accept (or not wholly), kept for inspection and replay. */
 export interface DeadLetter {
@@ -260,9 +261,12 @@ export interface PatientReview {
   readonly atMs: number;
 }
 
-/** For each reading of the batch (same order): true if stored now, false if its idempotency key was already there. */
+/** What a commit stored. */
 export interface CommitReceipt {
+  /** For each reading of the batch (same order): true if stored now, false if its idempotency key was already there. */
   readonly inserted: readonly boolean[];
+  /** The outbox rows it added (laned ones aside), in id order: a sender in this process sends them without reading them back. */
+  readonly outbox?: readonly QueuedOutboxEntry[];
 }
 
 export interface StoredReading extends ReadingRow {

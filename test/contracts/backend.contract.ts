@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/domain/index.js';
 import { Closers } from '../../src/lifecycle.js';
 import { createLogger } from '../../src/observability/index.js';
+import type { OutboxRow } from '../../src/outputs/outbox/index.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import type { AlertChange, CommitBatch, OutboxEntry } from '../../src/store/reading-store.js';
 import type { LiveEvent } from '../../src/web/index.js';
@@ -57,14 +58,25 @@ export function describeBackendContract(name: string, shared: boolean, create: (
       expect(backend.isOpen()).toBe(false);
     }));
 
-    it("offers an output's entry committed through the writer, counted pending, until its result is recorded", withBackend(async (_f, _closers, backend) => {
+    it("offers an output's entries, committed through the group commit or beside it, counted pending, until their results are recorded", withBackend(async (_f, closers, backend) => {
+      const queue = new CommitQueue(backend.writer, 1_000, NO_METRICS);
+      closers.push(() => queue.close());
+      const source = backend.outputSource('influx', 60_000, queue);
+      // Each read goes on after the last row read, as a sender's do, until none is left.
+      const readAll = async (): Promise<OutboxRow[]> => {
+        const read: OutboxRow[] = [];
+        for (let rows = await source.pending('influx', 0, 10); rows.length > 0; rows = await source.pending('influx', rows.at(-1)?.id ?? 0, 10)) read.push(...rows);
+        return read;
+      };
+      // One written beside the queue (as a tool writes), then two through it (their rows in the receipts).
       await backend.writer.commit(batch({ outbox: [entry('influx', 'vitals,patient=p1 v=1')] }));
-      const source = backend.outputSource(60_000);
-      const rows = await source.pending('influx', 0, 10);
-      expect(rows.map((r) => r.payload)).toEqual(['vitals,patient=p1 v=1']);
-      expect((await backend.outboxStats('influx'))()).toMatchObject({ pending: 1, dead: 0 });
-      await backend.writer.commit(batch({ outboxResults: [{ id: rows[0]?.id ?? 0, delivered: true }] }));
-      expect(await source.pending('influx', 0, 10)).toEqual([]);
+      await queue.submit(batch({ outbox: [entry('influx', 'vitals,patient=p1 v=2'), entry('fhir', 'obs')] }));
+      await queue.submit(batch({ outbox: [entry('influx', 'vitals,patient=p1 v=3')] }));
+      const rows = await readAll();
+      expect(rows.map((r) => r.payload)).toEqual(['vitals,patient=p1 v=1', 'vitals,patient=p1 v=2', 'vitals,patient=p1 v=3']);
+      expect((await backend.outboxStats('influx'))()).toMatchObject({ pending: 3, dead: 0 });
+      await queue.submit(batch({ outboxResults: rows.map((r) => ({ id: r.id, delivered: true })) }));
+      expect(await readAll()).toEqual([]);
       expect((await backend.outboxStats('influx'))()).toMatchObject({ pending: 0, dead: 0 });
     }));
 
@@ -102,14 +114,16 @@ export function describeBackendContract(name: string, shared: boolean, create: (
 
     if (shared) it('gives an entry or a lane one gateway holds to no other until its lease ends', withBackend(async (f, closers, backend, clock) => {
       const other = await f.open(f.config('gw-b'), closers, log, clock);
-      await backend.writer.commit(batch({ outbox: [entry('influx', 'vitals v=1'), entry('alert-mqtt', 'to a', 'dr-a')] }));
-      expect(await backend.outputSource(60_000).pending('influx', 0, 10)).toHaveLength(1);
-      expect(await other.outputSource(60_000).pending('influx', 0, 10)).toEqual([]);
+      const queue = new CommitQueue(backend.writer, 1_000, NO_METRICS);
+      closers.push(() => queue.close());
+      await queue.submit(batch({ outbox: [entry('influx', 'vitals v=1'), entry('alert-mqtt', 'to a', 'dr-a')] }));
+      expect(await backend.outputSource('influx', 60_000, queue).pending('influx', 0, 10)).toHaveLength(1);
+      expect(await other.outputSource('influx', 60_000, queue).pending('influx', 0, 10)).toEqual([]);
       expect(await backend.laneSource(60_000).lanes('alert-mqtt', [], 10)).toHaveLength(1);
       expect(await other.laneSource(60_000).lanes('alert-mqtt', [], 10)).toEqual([]);
       // The first gateway stopped answering: once the leases end, the other takes both.
       clock.advance(60_001);
-      expect((await other.outputSource(60_000).pending('influx', 0, 10)).map((r) => r.payload)).toEqual(['vitals v=1']);
+      expect((await other.outputSource('influx', 60_000, queue).pending('influx', 0, 10)).map((r) => r.payload)).toEqual(['vitals v=1']);
       expect((await other.laneSource(60_000).lanes('alert-mqtt', [], 10)).map((r) => r.payload)).toEqual(['to a']);
     }));
   });

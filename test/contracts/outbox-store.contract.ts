@@ -22,6 +22,23 @@ export function describeOutboxStoreContract(name: string, create: FixtureFactory
       expect(await store.pending('influx', 0, 10)).toHaveLength(1);
     }));
 
+    it('returns the rows a commit adds as pending reads them (laned ones aside), and lists pending ids alone', withStore(async (store) => {
+      const queued = await store.apply([entry('influx', 'p0', 0), entry('influx', 'p1', 1), entry('fhir', 'obs', 0, 2), entry('alerts', 'to-a', 0, 0, 'dr-a')], [], [true, true], 1_000);
+      const [influx] = await store.pending('influx', 0, 10);
+      const [fhir] = await store.pending('fhir', 0, 10);
+      expect(queued).toEqual([{ sink: 'influx', ...influx }, { sink: 'fhir', ...fhir }]);
+      expect(await store.apply([entry('influx', 'dup', 0)], [], [false], 2_000)).toEqual([]);
+      await store.apply([entry('influx', 'p2', 0)], [], [true], 3_000);
+      await store.apply([entry('influx', 'p3', 0)], [], [true], 4_000);
+      const ids = (await store.pending('influx', 0, 10)).map((e) => e.id);
+      expect(ids).toHaveLength(3);
+      expect(await store.pendingIds('influx', 0, 10)).toEqual(ids);
+      expect(await store.pendingIds('influx', ids[0] ?? 0, 1)).toEqual([ids[1]]);
+      // Neither a delivered entry nor a dead one is pending.
+      await store.apply([], [{ id: ids[0] ?? 0, delivered: true }, { id: ids[1] ?? 0, delivered: false, error: '400 Bad Request' }], [], 5_000);
+      expect(await store.pendingIds('influx', 0, 10)).toEqual([ids[2]]);
+    }));
+
     it('reads pending entries in order after an id, deletes what was delivered, keeps refused items and failed entries as dead', withStore(async (store) => {
       await store.apply([entry('influx', 'a')], [], [true], 1_000);
       await store.apply([entry('influx', 'b')], [], [true], 2_000);

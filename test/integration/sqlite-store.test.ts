@@ -8,6 +8,7 @@ import { shippedProfile } from '../helpers/profiles.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
+import type { CommitReceipt } from '../../src/store/reading-store.js';
 import { describeBrokerCredentialStoreContract } from '../contracts/broker-credential-store.contract.js';
 import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
 import { describeOutboxStoreContract } from '../contracts/outbox-store.contract.js';
@@ -274,14 +275,16 @@ describe('CommitQueue on the writer thread with the alert rules: a commit planne
 });
 
 describe('SqliteWriterThread', () => {
-  it('commits on its own thread and connection, reporting new and duplicate readings', async () => {
+  it('commits on its own thread and connection, reporting new and duplicate readings, and the outbox rows it added', async () => {
     const { tmp, store, addDevice } = openStore();
     addDevice('d1', '9434765919');
     const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
     try {
-      const batch = { readings: readingsOf([row({ messageId: 'a' }), row({ messageId: 'b' })]), deadLetters: [{ deviceId: 'd1', topic: 't', receivedAtMs: 1, payload: Buffer.from('{x'), issues: [] }], health: [{ deviceId: 'd1', seenAtMs: 9 }] };
-      expect(await writer.commit(batch)).toEqual({ inserted: [true, true] });
-      expect(await writer.commit(batch)).toEqual({ inserted: [false, false] });
+      const outbox = [{ sink: 'fhir', payload: 'obs-a', firstReading: 0, readingCount: 1 }];
+      const batch = { readings: readingsOf([row({ messageId: 'a' }), row({ messageId: 'b' })]), outbox, deadLetters: [{ deviceId: 'd1', topic: 't', receivedAtMs: 1, payload: Buffer.from('{x'), issues: [] }], health: [{ deviceId: 'd1', seenAtMs: 9 }] };
+      const receipt = await writer.commit(batch);
+      expect(receipt).toEqual({ inserted: [true, true], outbox: [{ sink: 'fhir', id: store.outbox.pendingIds('fhir', 0, 10)[0], payload: 'obs-a', items: 1 }] });
+      expect(await writer.commit(batch)).toEqual({ inserted: [false, false], outbox: [] });
       // visible to the main thread's connection at once
       expect(store.readings.count()).toBe(2);
       expect(store.deadLetters.list()[0]?.payload.toString()).toBe('{x');
@@ -303,7 +306,7 @@ describe('SqliteWriterThread', () => {
         code: 'GW_STORE_WRITE_FAILED',
       });
       expect(store.readings.count()).toBe(0);
-      expect(await writer.commit({ readings: readingsOf([row({ messageId: 'ok' })]), deadLetters: [], health: [] })).toEqual({ inserted: [true] });
+      expect(await writer.commit({ readings: readingsOf([row({ messageId: 'ok' })]), deadLetters: [], health: [] })).toMatchObject({ inserted: [true] });
     } finally {
       await writer.stop();
       store.close();
@@ -316,7 +319,7 @@ describe('SqliteWriterThread', () => {
     addDevice('d1', '9434765919');
     const writer = new SqliteWriterThread(join(tmp.dir, 'gateway.db'));
     const batch = (deviceId: string, messageId: string) => ({ readings: readingsOf([row({ deviceId, messageId })]), deadLetters: [], health: [] });
-    const outcome = (p: Promise<unknown>) => p.then((r) => r, (e: GatewayError) => e.code);
+    const outcome = (p: Promise<CommitReceipt>) => p.then((r) => ({ inserted: r.inserted }), (e: GatewayError) => e.code);
     try {
       // Sent together, none awaited: the thread takes each in turn.
       const answers = await Promise.all([

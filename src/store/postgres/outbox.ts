@@ -1,5 +1,5 @@
 import type { AsyncPort } from '../async-port.js';
-import type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, OutboxStore, PendingOutboxEntry } from '../outbox-store.js';
+import type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, OutboxStore, PendingOutboxEntry, QueuedOutboxEntry } from '../outbox-store.js';
 import { MAX_ERROR_CHARS, outboxRows } from '../outbox-rows.js';
 import type { OutboxEntry, OutboxResult } from '../reading-store.js';
 import { columns } from './columns.js';
@@ -10,10 +10,15 @@ export class PgOutbox implements AsyncPort<OutboxStore> {
   constructor(private readonly db: PgQueryable) {}
 
   /** In the commit's transaction, when given it. */
-  async apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): Promise<void> {
+  async apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): Promise<QueuedOutboxEntry[]> {
     const { laned, bySink } = outboxRows(entries, inserted);
     for (const e of laned) await this.db.execute('INSERT INTO outbox (sink, payload, items, created_at, lane) VALUES ($1, $2, 1, $3, $4)', [e.sink, e.payload, nowMs, e.lane]);
-    for (const [sink, payloads] of bySink) await this.db.execute('INSERT INTO outbox (sink, payload, items, created_at) VALUES ($1, $2, $3, $4)', [sink, payloads.join('\n'), payloads.length, nowMs]);
+    const queued: QueuedOutboxEntry[] = [];
+    for (const [sink, payloads] of bySink) {
+      const payload = payloads.join('\n');
+      const [row] = await this.db.query('INSERT INTO outbox (sink, payload, items, created_at) VALUES ($1, $2, $3, $4) RETURNING id', [sink, payload, payloads.length, nowMs]);
+      queued.push({ sink, id: row?.['id'] as number, payload, items: payloads.length });
+    }
     for (const r of results) {
       if ('expire' in r) {
         const { sink, lane, beforeMs, error } = r.expire;
@@ -30,11 +35,17 @@ export class PgOutbox implements AsyncPort<OutboxStore> {
         }
       } else await this.db.execute(`UPDATE outbox SET state = 'dead', last_error = $1 WHERE id = $2`, [r.error.slice(0, MAX_ERROR_CHARS), r.id]);
     }
+    return queued;
   }
 
   async pending(sink: string, afterId: number, limit: number): Promise<PendingOutboxEntry[]> {
     const rows = await this.db.query(`SELECT id, payload, items FROM outbox WHERE sink = $1 AND state = 'pending' AND id > $2 ORDER BY id LIMIT $3`, [sink, afterId, limit]);
     return rows.map((r) => ({ id: r['id'] as number, payload: r['payload'] as string, items: r['items'] as number }));
+  }
+
+  async pendingIds(sink: string, afterId: number, limit: number): Promise<number[]> {
+    const rows = await this.db.query(`SELECT id FROM outbox WHERE sink = $1 AND state = 'pending' AND id > $2 ORDER BY id LIMIT $3`, [sink, afterId, limit]);
+    return rows.map((r) => r['id'] as number);
   }
 
   /**

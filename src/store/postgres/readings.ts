@@ -37,7 +37,7 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
       for (const c of batch.corrections ?? []) await correct(tx, c);
       const deadLetters = new PgDeadLetters(tx);
       for (const d of batch.deadLetters) await deadLetters.insert(d);
-      await new PgOutbox(tx).apply(completeLines(batch.outbox ?? [], readings), batch.outboxResults ?? [], inserted, Date.now());
+      const outbox = await new PgOutbox(tx).apply(completeLines(batch.outbox ?? [], readings), batch.outboxResults ?? [], inserted, Date.now());
       for (const r of batch.derived ?? []) {
         await tx.execute(
           `INSERT INTO derived_observations (key, patient_nhs, period_start, period_end, status, content, observation, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -75,7 +75,7 @@ export class PgReadingStore implements AsyncPort<ReadingStore> {
       for (const payload of announcer?.payloads(batch) ?? []) await tx.query('SELECT pg_notify($1, $2)', [announcer?.channel, payload]);
       // Last: the devices' health rows are the ones commits from several workers share, so their locks are held only until the commit.
       await upsertHealth(tx, batch.health);
-      return { inserted };
+      return { inserted, outbox };
     });
   }
 

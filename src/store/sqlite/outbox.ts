@@ -1,4 +1,4 @@
-import type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, OutboxStore, PendingOutboxEntry } from '../outbox-store.js';
+import type { DeadFilter, DeadOutboxEntry, LaneOutboxEntry, OutboxStats, OutboxStore, PendingOutboxEntry, QueuedOutboxEntry } from '../outbox-store.js';
 import { MAX_ERROR_CHARS, outboxRows } from '../outbox-rows.js';
 import type { OutboxEntry, OutboxResult } from '../reading-store.js';
 
@@ -16,6 +16,7 @@ export class SqliteOutbox implements OutboxStore {
   private readonly deadStmt: SqliteStatement;
   private readonly insertDeadStmt: SqliteStatement;
   private readonly pendingStmt: SqliteStatement;
+  private readonly pendingIdsStmt: SqliteStatement;
   private readonly statsStmt: SqliteStatement;
   private readonly deadListStmt: SqliteStatement;
   private readonly insertLaneStmt: SqliteStatement;
@@ -43,6 +44,8 @@ export class SqliteOutbox implements OutboxStore {
     this.deadStmt = db.prepare(`UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?`);
     this.insertDeadStmt = db.prepare(`INSERT INTO outbox (sink, payload, items, created_at, state, last_error) VALUES (?, ?, 1, ?, 'dead', ?)`);
     this.pendingStmt = db.prepare(`SELECT id, payload, items FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`);
+    // Read from the index alone (outbox_pending: sink, state, id): no payload is read.
+    this.pendingIdsStmt = db.prepare(`SELECT id FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`).pluck();
     this.deadListStmt = db.prepare(`SELECT id, payload, items, last_error AS error, created_at AS createdAtMs FROM outbox WHERE sink = ? AND state = 'dead' ORDER BY id LIMIT ?`);
     this.statsStmt = db.prepare(
       `SELECT SUM(CASE WHEN state = 'pending' THEN items END) AS pending, SUM(CASE WHEN state = 'dead' THEN items END) AS dead,
@@ -55,10 +58,15 @@ export class SqliteOutbox implements OutboxStore {
    * Call inside the commit transaction, with the inserted flags of the batch's rows: an entry is
    * kept only if one of its rows is new (or it carries no rows, as a backfill does).
    */
-  apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): void {
+  apply(entries: readonly OutboxEntry[], results: readonly OutboxResult[], inserted: readonly boolean[], nowMs: number): QueuedOutboxEntry[] {
     const { laned, bySink } = outboxRows(entries, inserted);
     for (const e of laned) this.insertLaneStmt.run(e.sink, e.payload, nowMs, e.lane);
-    for (const [sink, payloads] of bySink) this.insertStmt.run(sink, payloads.join('\n'), payloads.length, nowMs);
+    const queued: QueuedOutboxEntry[] = [];
+    for (const [sink, payloads] of bySink) {
+      const payload = payloads.join('\n');
+      const id = Number(this.insertStmt.run(sink, payload, payloads.length, nowMs).lastInsertRowid);
+      queued.push({ sink, id, payload, items: payloads.length });
+    }
     for (const r of results) {
       if ('expire' in r) {
         const { sink, lane, beforeMs, error } = r.expire;
@@ -68,11 +76,16 @@ export class SqliteOutbox implements OutboxStore {
         for (const item of r.refused ?? []) this.insertDeadStmt.run(item.sink, item.payload, nowMs, item.error.slice(0, MAX_ERROR_CHARS));
       } else this.deadStmt.run(r.error.slice(0, MAX_ERROR_CHARS), r.id);
     }
+    return queued;
   }
 
   /** Pending rows of a sink after `afterId`, oldest first. */
   pending(sink: string, afterId: number, limit: number): PendingOutboxEntry[] {
     return this.pendingStmt.all(sink, afterId, limit) as PendingOutboxEntry[];
+  }
+
+  pendingIds(sink: string, afterId: number, limit: number): number[] {
+    return this.pendingIdsStmt.all(sink, afterId, limit) as number[];
   }
 
   /** Pending entries of a laned sink, oldest first, leaving out the lanes in `skip` (paused, or their recipient away). */

@@ -47,7 +47,7 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly latestCorrectionStmt: SqliteStatement;
   private readonly rollups: SqliteRollups;
   private readonly index: SqliteReadingIndex;
-  private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => boolean[]>;
+  private readonly commitTx: SqliteTransaction<(batch: EncodedBatch) => CommitReceipt>;
   /** (profile, metric) pairs known to be in `profile_metrics`; pairs added by a commit join once it is durable. */
   private readonly profileMetrics = new Map<string, Set<string>>();
   private pendingProfileMetrics: [profile: string, metric: string][] = [];
@@ -95,12 +95,12 @@ export class SqliteReadingStore implements ReadingStore {
       for (const c of batch.corrections ?? []) this.correct(c);
       for (const d of batch.deadLetters) this.deadLetters.insert(d);
       for (const h of batch.health) this.health.upsert(h);
-      this.outbox.apply(completeLines(batch.outbox ?? [], batch.readings), batch.outboxResults ?? [], inserted, Date.now());
+      const outbox = this.outbox.apply(completeLines(batch.outbox ?? [], batch.readings), batch.outboxResults ?? [], inserted, Date.now());
       if (batch.derived !== undefined || batch.derivationState !== undefined) this.derived.apply(batch.derived ?? [], batch.derivationState ?? []);
       if (batch.alerts !== undefined) this.alerts.apply(batch.alerts);
       if (batch.breaches !== undefined) this.alerts.applyBreaches(batch.breaches);
       if (batch.audit !== undefined || batch.reviews !== undefined) this.audit.apply(batch.audit ?? [], batch.reviews ?? []);
-      return inserted;
+      return { inserted, outbox };
     });
   }
 
@@ -116,14 +116,14 @@ export class SqliteReadingStore implements ReadingStore {
   private commitEncoded(batch: EncodedBatch): CommitReceipt {
     let committed = false;
     try {
-      const inserted = this.commitTx.immediate(batch);
+      const receipt = this.commitTx.immediate(batch);
       committed = true;
       for (const [profile, metric] of this.pendingProfileMetrics) {
         const known = this.profileMetrics.get(profile);
         if (known === undefined) this.profileMetrics.set(profile, new Set([metric]));
         else known.add(metric);
       }
-      return { inserted };
+      return receipt;
     } finally {
       this.rollups.settled(committed);
       this.pendingProfileMetrics = [];

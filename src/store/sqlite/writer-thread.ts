@@ -1,7 +1,7 @@
 /**
  * Entry of the SQLite writer thread: owns the connection that commits readings, so the SQLite work
  * (index updates, fsync) runs beside the event loop that serves MQTT instead of blocking it.
- * Protocol: `{ id, batch, afterPrevious }` in, `{ id, inserted }`, `{ id, error }` or `{ id, refused }`
+ * Protocol: `{ id, batch, afterPrevious }` in, `{ id, receipt }`, `{ id, error }` or `{ id, refused }`
  * out; `{ close: true }` ends it. Requests are written in the order they come; one sent
  * `afterPrevious` (planned on what the request before it changes) is refused, unwritten, when that
  * one was not committed: failed, or refused itself (so a chain of requests planned each on the one
@@ -9,6 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './index.js';
+import type { CommitReceipt } from '../reading-store.js';
 import type { PackedBatch } from './readings.js';
 
 export interface CommitRequest {
@@ -16,7 +17,7 @@ export interface CommitRequest {
   readonly batch: PackedBatch;
   readonly afterPrevious: boolean;
 }
-export type CommitReply = { readonly id: number; readonly inserted: boolean[] } | { readonly id: number; readonly error: string } | { readonly id: number; readonly refused: true };
+export type CommitReply = { readonly id: number; readonly receipt: CommitReceipt } | { readonly id: number; readonly error: string } | { readonly id: number; readonly refused: true };
 
 const port = parentPort;
 if (port === null) throw new Error('writer-thread must run in a worker thread');
@@ -41,7 +42,7 @@ port.on('message', (msg: CommitRequest | { close: true }) => {
   try {
     // Structured clone turns Buffers into Uint8Arrays; SQLite binds BLOBs from Buffers.
     const deadLetters = msg.batch.deadLetters.map((d) => ({ ...d, payload: Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength) }));
-    reply = { id: msg.id, inserted: store.readings.commitPacked({ ...msg.batch, deadLetters }).inserted as boolean[] };
+    reply = { id: msg.id, receipt: store.readings.commitPacked({ ...msg.batch, deadLetters }) };
     previousCommitted = true;
   } catch (error) {
     reply = { id: msg.id, error: error instanceof Error ? error.message : String(error) };

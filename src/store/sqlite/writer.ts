@@ -53,7 +53,7 @@ export class SqliteWriterThread {
       if (w === undefined) return;
       if ('refused' in reply) w.reject(new GatewayError('GW_COMMIT_UNSETTLED', 'planned on the commit before it, which failed'));
       else if ('error' in reply) w.reject(new GatewayError('GW_STORE_WRITE_FAILED', `commit failed: ${reply.error}`));
-      else w.resolve({ inserted: reply.inserted });
+      else w.resolve(reply.receipt);
     });
     const fail = (why: string): void => {
       if (this.worker === worker) this.worker = undefined;
