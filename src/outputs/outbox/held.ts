@@ -62,7 +62,7 @@ export class HeldOutbox implements OutboxSource {
     return this.store.pending(sink, afterId, unheld);
   }
 
-  /** How many rows are held (for tests and metrics). */
+  /** How many rows are held. */
   get size(): number {
     return this.held.size;
   }
