@@ -5,6 +5,9 @@ import type { OutboxEntry, OutboxResult } from '../reading-store.js';
 import { columns } from './columns.js';
 import type { PgQueryable, PgRow } from './database.js';
 
+/** A sink's pending rows after an id, oldest first: read whole, or their ids alone. */
+const PENDING = `FROM outbox WHERE sink = $1 AND state = 'pending' AND id > $2 ORDER BY id LIMIT $3`;
+
 /** The outbox on PostgreSQL: the same rows as the SQLite store's (a commit's payloads for a sink together). */
 export class PgOutbox implements AsyncPort<OutboxStore> {
   constructor(private readonly db: PgQueryable) {}
@@ -39,12 +42,12 @@ export class PgOutbox implements AsyncPort<OutboxStore> {
   }
 
   async pending(sink: string, afterId: number, limit: number): Promise<PendingOutboxEntry[]> {
-    const rows = await this.db.query(`SELECT id, payload, items FROM outbox WHERE sink = $1 AND state = 'pending' AND id > $2 ORDER BY id LIMIT $3`, [sink, afterId, limit]);
+    const rows = await this.db.query(`SELECT id, payload, items ${PENDING}`, [sink, afterId, limit]);
     return rows.map((r) => ({ id: r['id'] as number, payload: r['payload'] as string, items: r['items'] as number }));
   }
 
   async pendingIds(sink: string, afterId: number, limit: number): Promise<number[]> {
-    const rows = await this.db.query(`SELECT id FROM outbox WHERE sink = $1 AND state = 'pending' AND id > $2 ORDER BY id LIMIT $3`, [sink, afterId, limit]);
+    const rows = await this.db.query(`SELECT id ${PENDING}`, [sink, afterId, limit]);
     return rows.map((r) => r['id'] as number);
   }
 

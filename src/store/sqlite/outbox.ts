@@ -43,9 +43,10 @@ export class SqliteOutbox implements OutboxStore {
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.deadStmt = db.prepare(`UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?`);
     this.insertDeadStmt = db.prepare(`INSERT INTO outbox (sink, payload, items, created_at, state, last_error) VALUES (?, ?, 1, ?, 'dead', ?)`);
-    this.pendingStmt = db.prepare(`SELECT id, payload, items FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`);
-    // Read from the index alone (outbox_pending: sink, state, id): no payload is read.
-    this.pendingIdsStmt = db.prepare(`SELECT id FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`).pluck();
+    // The same rows, the ids alone read from the index (outbox_pending: sink, state, id): no payload is read.
+    const pending = `FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`;
+    this.pendingStmt = db.prepare(`SELECT id, payload, items ${pending}`);
+    this.pendingIdsStmt = db.prepare(`SELECT id ${pending}`).pluck();
     this.deadListStmt = db.prepare(`SELECT id, payload, items, last_error AS error, created_at AS createdAtMs FROM outbox WHERE sink = ? AND state = 'dead' ORDER BY id LIMIT ?`);
     this.statsStmt = db.prepare(
       `SELECT SUM(CASE WHEN state = 'pending' THEN items END) AS pending, SUM(CASE WHEN state = 'dead' THEN items END) AS dead,
