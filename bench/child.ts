@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { builtModule } from './build.js';
 import type { CommandReply } from './ipc.js';
-import { cpuMs, rssBytes } from './proc.js';
+import { cpuMs, rssBytes, threadTimes, type ThreadTime } from './proc.js';
 
 const EXIT_TIMEOUT_MS = 15_000;
 
@@ -82,6 +82,10 @@ export class BenchChild<Ready = unknown> {
 
   cpuMs(): number {
     return cpuMs(this.pid);
+  }
+
+  threadTimes(): Map<number, ThreadTime> {
+    return threadTimes(this.pid);
   }
 
   /** Asks the child to clean up and exit; kills it if it has not gone within the timeout. */

@@ -24,6 +24,63 @@ export function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
 }
 
+/** A thread's time so far, in ms: on a core, and runnable but waiting for one (when the kernel keeps scheduler statistics). */
+export interface ThreadTime {
+  readonly cpuMs: number;
+  readonly waitMs: number | undefined;
+}
+
+/** Each thread of a process, by thread id: {@link ThreadTime}. */
+export function threadTimes(pid: number): Map<number, ThreadTime> {
+  const threads = new Map<number, ThreadTime>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      threads.set(Number(tid), threadTime(`${pid}/task/${tid}`));
+    } catch {
+      // ended since the directory was listed
+    }
+  }
+  return threads;
+}
+
+function threadTime(path: string): ThreadTime {
+  try {
+    // [proc(5)] /proc/<pid>/task/<tid>/schedstat: time on a CPU (ns), time waiting on a runqueue (ns), timeslices.
+    const [onCpu, waiting] = readFileSync(`/proc/${path}/schedstat`, 'utf8').split(' ').map(Number);
+    if (onCpu !== undefined && waiting !== undefined && Number.isFinite(onCpu) && Number.isFinite(waiting)) return { cpuMs: onCpu / 1e6, waitMs: waiting / 1e6 };
+  } catch {
+    // a kernel without scheduler statistics: CPU time from stat, in clock ticks
+  }
+  const { fields } = stat(path);
+  return { cpuMs: (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK, waitMs: undefined };
+}
+
+/** A thread's share of one core over an interval: on it, and waiting for one (undefined without scheduler statistics). */
+export interface ThreadCores {
+  readonly cpu: number;
+  readonly waiting: number | undefined;
+}
+
+/**
+ * A process's main thread (thread id = process id) and its busiest other thread over an interval of
+ * `ms`, from {@link threadTimes} at its two ends. A thread started within the interval counts from zero.
+ */
+export function threadCores(pid: number, before: ReadonlyMap<number, ThreadTime>, after: ReadonlyMap<number, ThreadTime>, ms: number): { main: ThreadCores; busiestOther: ThreadCores } {
+  const cores = (tid: number, t: ThreadTime): ThreadCores => {
+    const b = before.get(tid);
+    const waited = t.waitMs === undefined ? undefined : t.waitMs - (b?.waitMs ?? 0);
+    return { cpu: (t.cpuMs - (b?.cpuMs ?? 0)) / ms, waiting: waited === undefined ? undefined : waited / ms };
+  };
+  let main: ThreadCores = { cpu: 0, waiting: undefined };
+  let busiestOther: ThreadCores = { cpu: 0, waiting: undefined };
+  for (const [tid, t] of after) {
+    const c = cores(tid, t);
+    if (tid === pid) main = c;
+    else if (c.cpu >= busiestOther.cpu) busiestOther = c;
+  }
+  return { main, busiestOther };
+}
+
 /** The id of a process this one started, found by its command name (which the kernel cuts to 15 bytes). */
 export function childPid(comm: string): number | undefined {
   const name = comm.slice(0, 15);

@@ -1,8 +1,12 @@
 import { GOALS, VALUES_PER_READING, type BenchResults, type InfluxResults, type StoredRows, type TargetSummary } from './results.js';
 import { check, fixed, int, percent, verdict } from './format.js';
+import type { ThreadCores } from './proc.js';
 
 /** A line of the sections under the table: its label in a column of its own. */
 const line = (label: string, text: string): string => `  ${label.padEnd(42)}${text}`;
+
+/** A thread's wait for a core, or '–' where the kernel keeps no scheduler statistics. */
+const waiting = (t: ThreadCores): string => (t.waiting === undefined ? '–' : fixed(2)(t.waiting));
 
 /** One table row: a label and how to read its value off each broker's summary. */
 type Row = readonly [label: string, value: (t: TargetSummary) => string];
@@ -12,6 +16,8 @@ const ROWS: readonly Row[] = [
   ['publish→PUBACK p50 (ms)', (t) => fixed(2)(t.p50Ms)],
   ['publish→PUBACK p99 (ms)', (t) => fixed(2)(t.p99Ms)],
   ['broker CPU while measured (cores)', (t) => fixed(2)(t.brokerCores)],
+  ['  main thread, busiest other (cores)', (t) => `${fixed(2)(t.brokerThreads.main.cpu)}, ${fixed(2)(t.brokerThreads.busiestOther.cpu)}`],
+  ['  each waiting for a core (cores)', (t) => `${waiting(t.brokerThreads.main)}, ${waiting(t.brokerThreads.busiestOther)}`],
   ['broker CPU per message (µs)', (t) => fixed(1)(t.brokerCpuUsPerMessage)],
   ['broker capacity at 1 core (msgs/s)', (t) => int(1e6 / t.brokerCpuUsPerMessage)],
   ['load-generator CPU (cores)', (t) => fixed(2)(t.loadCores)],

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import type { InfluxBatching } from './brokers/control.js';
 import type { BenchOptions } from './options.js';
+import type { ThreadCores } from './proc.js';
 import type { TargetResult } from './target.js';
 
 /** Targets the gateway is held to (reported, never enforced by the exit code). */
@@ -28,6 +29,8 @@ export interface TargetSummary {
   readonly totalAcked: number;
   readonly brokerCores: number;
   readonly brokerCpuUsPerMessage: number;
+  /** The broker's main thread and its busiest other thread (the gateway's SQLite writer), in cores: on a core, and waiting for one. */
+  readonly brokerThreads: { readonly main: ThreadCores; readonly busiestOther: ThreadCores };
   readonly loadCores: number;
   /** The InfluxDB-compatible server the broker writes to (if it has one). */
   readonly serverCores?: number;
@@ -277,6 +280,7 @@ export function summarizeTarget({ load, idle, commitsUnderLoad: commits }: Targe
     totalAcked: load.totalAcked,
     brokerCores: load.brokerCores,
     brokerCpuUsPerMessage: (load.brokerCores * 1e6) / load.messagesPerS,
+    brokerThreads: load.brokerThreads,
     loadCores: load.loadCores,
     ...(load.serverCores === undefined ? {} : { serverCores: load.serverCores }),
     otherCores: load.otherCores,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceCredentials } from '../../src/devices/index.js';
 import { BenchChild } from '../child.js';
 import { Histogram } from '../histogram.js';
-import { cpuMs, machineBusyMs } from '../proc.js';
+import { cpuMs, machineBusyMs, threadCores, type ThreadCores } from '../proc.js';
 import type { LoadReport } from './publisher.js';
 
 /** How the load is shaped. */
@@ -34,6 +34,11 @@ export interface LoadResult {
   readonly latency: Histogram;
   /** CPU time over the measured interval, as a share of one core (1 = one core busy). */
   readonly brokerCores: number;
+  /**
+   * The broker's main thread and its busiest other thread (in the gateway, the SQLite writer): the
+   * share of one core each was on a core, and runnable but waiting for one.
+   */
+  readonly brokerThreads: { readonly main: ThreadCores; readonly busiestOther: ThreadCores };
   readonly loadCores: number;
   /** The server the broker writes to (`LoadWatch.serverPid`), if any. */
   readonly serverCores: number | undefined;
@@ -68,6 +73,7 @@ export async function runLoad(
       at: performance.now(),
       machine: machineBusyMs(),
       broker: broker.cpuMs(),
+      threads: broker.threadTimes(),
       load: sum(workers.map((w) => w.cpuMs())),
       server: serverPid === undefined ? 0 : cpuMs(serverPid),
     });
@@ -77,6 +83,7 @@ export async function runLoad(
     await sleep(options.measureMs);
     const cpuAfter = cpu();
     await watch.onEdge?.('measure-end');
+    const brokerThreads = threadCores(broker.pid, cpuBefore.threads, cpuAfter.threads, cpuAfter.at - cpuBefore.at);
     const cores = (of: 'machine' | 'broker' | 'load' | 'server'): number => (cpuAfter[of] - cpuBefore[of]) / (cpuAfter.at - cpuBefore.at);
     const reports = await everyone('finish');
     await watch.onEdge?.('load-end');
@@ -92,6 +99,7 @@ export async function runLoad(
       wallMs,
       latency,
       brokerCores: cores('broker'),
+      brokerThreads,
       loadCores: cores('load'),
       serverCores: serverPid === undefined ? undefined : cores('server'),
       otherCores: cores('machine') - cores('broker') - cores('load') - cores('server'),

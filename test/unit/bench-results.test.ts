@@ -17,7 +17,7 @@ function run(name: string, perS: number, store: { rows?: number; values?: number
   return {
     target: { name, script: new URL('file:///broker.js'), stores: store !== undefined },
     idle: undefined,
-    load: { messagesPerS: perS, measuredAcks: acked, totalAcked: acked, wallMs: SECONDS * 1000, latency, brokerCores: 1, loadCores: 0.5, serverCores: undefined, otherCores: 0, errors: [] },
+    load: { messagesPerS: perS, measuredAcks: acked, totalAcked: acked, wallMs: SECONDS * 1000, latency, brokerCores: 1, brokerThreads: { main: { cpu: 0.6, waiting: 0.2 }, busiestOther: { cpu: 0.4, waiting: 0.2 } }, loadCores: 0.5, serverCores: undefined, otherCores: 0, errors: [] },
     stats: store === undefined ? undefined : { rows: store.rows ?? acked, ...(store.values === undefined ? {} : { values: store.values }), deadLetters: 0, commits: 100, commitSeconds: 1, gcSeconds: 0.1 },
     commitsUnderLoad: store === undefined ? undefined : { commits: 100, seconds: 1, gcSeconds: 0.1 },
     influx: undefined,
