@@ -17,10 +17,10 @@ function stat(pid: number | string): { comm: string; fields: string[] } {
   return { comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), fields: text.slice(text.lastIndexOf(')') + 2).split(' ') };
 }
 
-/** CPU time (user + system, all threads) a process has used so far, in ms. */
-export function cpuMs(pid: number): number {
+/** CPU time (user + system) used so far, in ms: a process's (all threads), or one thread's as `<pid>/task/<tid>`. */
+export function cpuMs(path: number | string): number {
   // [proc(5)] utime is field 14, stime 15.
-  const { fields } = stat(pid);
+  const { fields } = stat(path);
   return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
 }
 
@@ -51,8 +51,7 @@ function threadTime(path: string): ThreadTime {
   } catch {
     // a kernel without scheduler statistics: CPU time from stat, in clock ticks
   }
-  const { fields } = stat(path);
-  return { cpuMs: (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK, waitMs: undefined };
+  return { cpuMs: cpuMs(path), waitMs: undefined };
 }
 
 /** A thread's share of one core over an interval: on it, and waiting for one (undefined without scheduler statistics). */
