@@ -11,10 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { bundledProfilesDir } from '../src/config/index.js';
-import { DeviceRegistry, type DeviceCredentials } from '../src/devices/index.js';
-import { systemClock } from '../src/domain/index.js';
-import { loadProfiles } from '../src/profiles/index.js';
+import type { DeviceCredentials } from '../src/devices/index.js';
+import { benchRegistry } from './provision.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { connectDevice } from './connect.js';
 import { Histogram } from './histogram.js';
@@ -58,7 +56,7 @@ export interface FloodBenchResult {
 async function provision(dataDir: string): Promise<{ calm: DeviceCredentials[]; cuffs: DeviceCredentials[] }> {
   const store = new SqliteStore(join(dataDir, 'gateway.db'));
   try {
-    const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
+    const registry = benchRegistry(store.devices);
     const add = (profileId: string, deviceId: string) => registry.add({ profileId, patient: '9434765919', deviceId });
     const calm = await Promise.all(Array.from({ length: CALM_DEVICES }, (_, i) => add('wrist-wearable', `calm-watch-${i}`)));
     const cuffs = await Promise.all(Array.from({ length: ROUNDS }, (_, r) => add('bp-upper-arm', `flood-cuff-${r}`)));

@@ -12,12 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { bundledProfilesDir } from '../src/config/index.js';
-import { DeviceRegistry, type DeviceCredentials } from '../src/devices/index.js';
-import { systemClock } from '../src/domain/index.js';
-import { loadProfiles } from '../src/profiles/index.js';
+import type { DeviceCredentials } from '../src/devices/index.js';
+import { provisionCuffs } from './provision.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
-import { nhsNumbers } from '../test/helpers/nhs.js';
 import { cpuMs } from './proc.js';
 import { progress } from './progress.js';
 import { BUILT_MAIN as MAIN } from './build.js';
@@ -61,11 +58,7 @@ export async function benchWorker(): Promise<WorkerBenchResult> {
 async function provision(file: string): Promise<DeviceCredentials[]> {
   const store = new SqliteStore(file);
   try {
-    const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
-    const patients = nhsNumbers(DEVICES);
-    const out: DeviceCredentials[] = [];
-    for (let d = 0; d < DEVICES; d++) out.push(await registry.add({ profileId: 'bp-upper-arm', patient: patients[d] ?? '', deviceId: `cuff-${d}` }));
-    return out;
+    return await provisionCuffs(store.devices, DEVICES);
   } finally {
     store.close();
   }

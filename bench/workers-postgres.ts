@@ -11,12 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundledProfilesDir } from '../src/config/index.js';
-import { DeviceRegistry, type DeviceCredentials } from '../src/devices/index.js';
-import { systemClock } from '../src/domain/index.js';
-import { loadProfiles } from '../src/profiles/index.js';
+import type { DeviceCredentials } from '../src/devices/index.js';
+import { provisionCuffs } from './provision.js';
 import { PgDatabase, PgStore } from '../src/store/postgres/index.js';
-import { nhsNumbers } from '../test/helpers/nhs.js';
 import { cpuMs, cpuTreeMs } from './proc.js';
 import { progress } from './progress.js';
 import { commitRows, DEVICES, publishBacklog, READINGS, startWorker, stopWorker } from './worker.js';
@@ -74,11 +71,7 @@ export async function benchPgWorkers(): Promise<PgWorkersResult> {
 async function provision(url: string): Promise<DeviceCredentials[]> {
   const store = await PgStore.open(url);
   try {
-    const registry = new DeviceRegistry(store.devices, loadProfiles(bundledProfilesDir()), systemClock);
-    const patients = nhsNumbers(DEVICES);
-    const out: DeviceCredentials[] = [];
-    for (let d = 0; d < DEVICES; d++) out.push(await registry.add({ profileId: 'bp-upper-arm', patient: patients[d] ?? '', deviceId: `cuff-${d}` }));
-    return out;
+    return await provisionCuffs(store.devices, DEVICES);
   } finally {
     await store.close();
   }
