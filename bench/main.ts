@@ -25,6 +25,7 @@ import { benchMigration, formatMigration } from './migration.js';
 import { benchWorker, formatWorker } from './worker.js';
 import { benchPgWorkers, formatPgWorkers } from './workers-postgres.js';
 import { benchStores, formatStores } from './stores.js';
+import { pairInOrder } from './rounds.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -66,38 +67,45 @@ const FLOOR_BATCH = 1_000;
 const batchOf = (t: TargetSummary): number => Math.max(1, Math.round(t.groupCommit?.messagesPerCommit ?? FLOOR_BATCH));
 
 /**
- * The alert rules' cost: the gateway with its rules off and then on, back to back, for each round
- * (neither with the idle-memory phase, so they differ only by the rules), as the median round's
- * ratio. A pair run together shares the machine's minute; runs minutes apart differ by up to 15 %.
+ * The alert rules' cost: the gateway with its rules off and on, back to back, for each round (in
+ * turns, see {@link pairInOrder}; neither with the idle-memory phase, so they differ only by the
+ * rules), as the median round's ratio. A pair run together shares the machine's minute; runs
+ * minutes apart differ by up to 15 %.
  */
 async function benchRules(options: BenchOptions): Promise<RulesCost> {
   const rulesOptions = { ...options, idleDevices: 0 };
   const rounds: RulesRound[] = [];
   for (let i = 0; i < options.rulesRounds; i++) {
-    const off = await benchTarget(RULES_OFF, rulesOptions);
-    rounds.push({ off, on: await benchTarget(TARGETS.gateway, rulesOptions) });
+    const [off, on] = await pairInOrder(i, () => benchTarget(RULES_OFF, rulesOptions), () => benchTarget(TARGETS.gateway, rulesOptions));
+    rounds.push({ off, on });
   }
   return summarizeRules(rounds);
 }
 
 /**
- * The durable floor and then the gateway, back to back, for each round: a run's machine can be 15 %
- * faster or slower a minute later, and a pair run together shares it. The floor checks no
- * credentials and keeps no sessions, so it has no idle-memory phase; the gateway has it in the
- * first round only (its figures are the table's), the later rounds' pairs differ only by the broker.
+ * The durable floor and the gateway, back to back, for each round (in turns, see {@link
+ * pairInOrder}): a run's machine can be 15 % faster or slower a minute later, and a pair run
+ * together shares it. The floor checks no credentials and keeps no sessions, so it has no
+ * idle-memory phase; the gateway has it in the first round only (its figures are the table's), the
+ * later rounds' pairs differ only by the broker.
  */
 async function benchAgainstFloor(options: BenchOptions): Promise<FloorRuns[]> {
   const rounds: FloorRuns[] = [];
   for (let i = 0; i < options.floorRounds; i++) {
-    const floor = await benchTarget(TARGETS.floor, { ...options, idleDevices: 0 });
-    rounds.push({ floor, gateway: await benchTarget(TARGETS.gateway, i === 0 ? options : { ...options, idleDevices: 0 }) });
+    const [floor, gateway] = await pairInOrder(
+      i,
+      () => benchTarget(TARGETS.floor, { ...options, idleDevices: 0 }),
+      () => benchTarget(TARGETS.gateway, i === 0 ? options : { ...options, idleDevices: 0 }),
+    );
+    rounds.push({ floor, gateway });
   }
   return rounds;
 }
 
 /**
- * The gateway without and then with its InfluxDB output, back to back, for each round (neither with
- * the idle-memory phase, so they differ only by the output); skipped when there is no server.
+ * The gateway without and with its InfluxDB output, back to back, for each round (in turns, see
+ * {@link pairInOrder}; neither with the idle-memory phase, so they differ only by the output);
+ * skipped when there is no server.
  */
 async function benchInflux(options: BenchOptions): Promise<InfluxRuns | { skipped: string }> {
   const server = await startInfluxServer();
@@ -106,8 +114,8 @@ async function benchInflux(options: BenchOptions): Promise<InfluxRuns | { skippe
     const influxOptions = { ...options, idleDevices: 0 };
     const rounds: InfluxRuns['rounds'][number][] = [];
     for (let i = 0; i < options.influxRounds; i++) {
-      const without = await benchTarget(TARGETS.gateway, influxOptions);
-      rounds.push({ without, with: await benchTarget(influxTarget(server), influxOptions) });
+      const [without, withOutput] = await pairInOrder(i, () => benchTarget(TARGETS.gateway, influxOptions), () => benchTarget(influxTarget(server), influxOptions));
+      rounds.push({ without, with: withOutput });
     }
     return { rounds, options: influxOptions };
   } finally {

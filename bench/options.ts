@@ -42,9 +42,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --window N         QoS 1 publishes in flight per device (default 32)
   --warmup S         warm-up seconds per broker (default 3)
   --seconds S        measured seconds per broker (default 10)
-  --floor-rounds N   rounds of the durable floor comparison, each the floor then the gateway (default 3)
+  --floor-rounds N   rounds of the durable floor comparison, each the floor then the gateway (default 5)
   --influx-batch N   points per InfluxDB write (default: the gateway's, influx.batchSize)
-  --influx-rounds N  rounds of the InfluxDB comparison, each the gateway without then with it (default 3)
+  --influx-rounds N  rounds of the InfluxDB comparison, each the gateway without then with it (default 5)
   --rules-rounds N   rounds of the alert rules' cost, each the gateway with its rules off then on (default 3)
   --out FILE         also write the results as JSON to FILE
   --cpu-prof DIR     write a CPU profile of each broker under test to DIR
@@ -62,9 +62,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       window: { type: 'string', default: '32' },
       warmup: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '10' },
-      'floor-rounds': { type: 'string', default: '3' },
+      'floor-rounds': { type: 'string', default: '5' },
       'influx-batch': { type: 'string' },
-      'influx-rounds': { type: 'string', default: '3' },
+      'influx-rounds': { type: 'string', default: '5' },
       'rules-rounds': { type: 'string', default: '3' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
