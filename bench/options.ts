@@ -42,10 +42,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --window N         QoS 1 publishes in flight per device (default 32)
   --warmup S         warm-up seconds per broker (default 3)
   --seconds S        measured seconds per broker (default 10)
-  --floor-rounds N   rounds of the durable floor comparison, each the floor then the gateway (default 5)
+  --floor-rounds N   rounds of the durable floor comparison, each the floor and the gateway, in turns first (default 5)
   --influx-batch N   points per InfluxDB write (default: the gateway's, influx.batchSize)
-  --influx-rounds N  rounds of the InfluxDB comparison, each the gateway without then with it (default 5)
-  --rules-rounds N   rounds of the alert rules' cost, each the gateway with its rules off then on (default 3)
+  --influx-rounds N  rounds of the InfluxDB comparison, each the gateway without and with it, in turns first (default 5)
+  --rules-rounds N   rounds of the alert rules' cost, each the gateway with its rules off and on, in turns first (default 3)
   --out FILE         also write the results as JSON to FILE
   --cpu-prof DIR     write a CPU profile of each broker under test to DIR
   --alert-devices N  devices sending 1,000 readings/s in all for the alert latency, 0 to skip (default 1000)
