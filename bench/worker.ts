@@ -92,8 +92,8 @@ async function round(url: string, brokerPid: number, dir: string, template: stri
   const db = new Database(join(data, 'gateway.db'), { readonly: true });
   const count = db.prepare('SELECT COUNT(*) AS n FROM readings');
   let stored = 0;
-  const deadline = Date.now() + 300_000;
-  while (stored < READINGS && Date.now() < deadline) {
+  const deadline = performance.now() + 300_000;
+  while (stored < READINGS && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
     stored = (count.get() as { n: number }).n;
   }

@@ -109,8 +109,8 @@ async function round(brokerUrl: string, brokerPid: number, postgresPid: number, 
   const workerCpu0 = running.reduce((n, w) => n + cpuMs(w.child.pid ?? 0), 0);
   const db = new PgDatabase(url, { max: 1 });
   let stored = 0;
-  const deadline = Date.now() + 300_000;
-  while (stored < READINGS && Date.now() < deadline) {
+  const deadline = performance.now() + 300_000;
+  while (stored < READINGS && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
     stored = Number((await db.query('SELECT COUNT(*) AS n FROM readings'))[0]?.['n']);
   }

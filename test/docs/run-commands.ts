@@ -176,12 +176,12 @@ const portOpen = (port: number): Promise<boolean> =>
   });
 
 async function waitFor(what: string, ready: () => Promise<boolean> | boolean, failed: () => string | undefined, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await ready()) return;
     const why = failed();
     if (why !== undefined) throw new Error(why);
-    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${timeoutMs / 1000} s`);
+    if (performance.now() > deadline) throw new Error(`${what}: not ready within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -262,7 +262,7 @@ async function main(): Promise<number> {
           }
         } else {
           const expectations = EXPECTATIONS.filter((x) => x.match.test(text) && (x.page === undefined || x.page === command.page));
-          const deadline = Date.now() + Math.max(0, ...expectations.map((e) => e.retryMs ?? 0));
+          const deadline = performance.now() + Math.max(0, ...expectations.map((e) => e.retryMs ?? 0));
           for (;;) {
             const out = await run(text, dir);
             if (out.code !== 0) throw new Error(`exited ${out.code}\n${out.stdout.slice(-2000)}${out.stderr.slice(-2000)}`);
@@ -271,7 +271,7 @@ async function main(): Promise<number> {
               for (const e of expectations) e.capture?.(out, vars);
               break;
             }
-            if (Date.now() > deadline) throw new Error(`${problem}\n${out.stdout.slice(-2000)}`);
+            if (performance.now() > deadline) throw new Error(`${problem}\n${out.stdout.slice(-2000)}`);
             await new Promise((r) => setTimeout(r, 2_000));
           }
         }

@@ -68,7 +68,7 @@ export class MosquittoBroker {
     const child = spawn(BINARY, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const deadline = Date.now() + 10_000;
+    const deadline = performance.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${stderr}`);
       const up = await new Promise<boolean>((resolve) => {
@@ -76,7 +76,7 @@ export class MosquittoBroker {
         s.on('error', () => resolve(false));
       });
       if (up && existsSync(pidFile)) return child;
-      if (Date.now() > deadline) throw new Error(`mosquitto did not start: ${stderr}`);
+      if (performance.now() > deadline) throw new Error(`mosquitto did not start: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -1,10 +1,10 @@
 /** Polls `probe` until `done` holds (for effects in other processes or threads); fails naming `what` and the last value. */
 export async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${shown(v)}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}: ${shown(v)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -57,12 +57,12 @@ export class VictoriaMetrics {
       '-loggerLevel=ERROR',
     ], { stdio: 'ignore' });
     this.child = child;
-    const deadline = Date.now() + 15_000;
+    const deadline = performance.now() + 15_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`victoria-metrics exited with ${child.exitCode}`);
       const ok = await fetch(`${this.url}/health`).then((r) => r.ok, () => false);
       if (ok) return;
-      if (Date.now() > deadline) throw new Error('victoria-metrics did not become healthy');
+      if (performance.now() > deadline) throw new Error('victoria-metrics did not become healthy');
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -110,10 +110,10 @@ export class VictoriaMetrics {
    * deadline; returns the last answer.
    */
   async waitFor(selector: string, done: (series: ExportedSeries[]) => boolean, timeoutMs = 20_000): Promise<ExportedSeries[]> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       const series = await this.export(selector);
-      if (done(series) || Date.now() > deadline) return series;
+      if (done(series) || performance.now() > deadline) return series;
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -106,11 +106,11 @@ describe.skipIf(mosquittoMissing)('Mosquitto password and ACL files from the reg
     await withRegistry(async (devices) => devices.revoke('cuff-2'));
     expect(await writeFiles('--reload-pid', broker.pidFile)).toMatchObject({ changed: true, reloaded: true });
     expect(await writeFiles('--reload-pid', broker.pidFile)).toMatchObject({ changed: false, reloaded: false });
-    const deadline = Date.now() + 5_000;
+    const deadline = performance.now() + 5_000;
     for (;;) {
       const ok = await connectAs('cuff-3', secrets.get('cuff-3') as string).then(() => true, () => false);
       if (ok) break;
-      if (Date.now() > deadline) throw new Error('cuff-3 was not let in after the reload');
+      if (performance.now() > deadline) throw new Error('cuff-3 was not let in after the reload');
       await new Promise((r) => setTimeout(r, 100));
     }
     await expect(connectAs('cuff-2', secrets.get('cuff-2') as string)).rejects.toThrow(/not authorized|bad user name or password/i);

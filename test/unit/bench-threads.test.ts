@@ -22,7 +22,9 @@ describe('the time the benchmark reads per thread of a broker', () => {
 
   it('reads a real process: a worker thread spinning shows as its busiest other thread', async () => {
     const spin = new Worker(
-      'const { parentPort } = require("node:worker_threads"); parentPort.once("message", () => { const end = Date.now() + 400; while (Date.now() < end); parentPort.postMessage("done"); });',
+      // It spins for 400 ms of the monotonic clock: the wall clock may step (NTP, or libfaketime's
+      // first reading in a new thread), which would end the spin early.
+      'const { parentPort } = require("node:worker_threads"); parentPort.once("message", () => { const end = performance.now() + 400; while (performance.now() < end); parentPort.postMessage("done"); });',
       { eval: true },
     );
     await new Promise((resolve) => spin.once('online', resolve));

@@ -80,9 +80,9 @@ export class NodeBleStack implements BleStack {
     await within(device.connect(), connectTimeoutMs, `${address} Connect`);
     // [ble.md] gatt() reads ServicesResolved before it listens for the change, so it can miss the
     // flip and wait forever: wait for the property here, then gatt() finds the services at once.
-    const deadline = Date.now() + connectTimeoutMs;
+    const deadline = performance.now() + connectTimeoutMs;
     while (!(await within(propOf(device, 'ServicesResolved'), t, `${address} ServicesResolved`))) {
-      if (Date.now() > deadline) throw new BleTimeout(`${address}: services not resolved within ${connectTimeoutMs} ms`);
+      if (performance.now() > deadline) throw new BleTimeout(`${address}: services not resolved within ${connectTimeoutMs} ms`);
       if (!(await within(propOf(device, 'Connected'), t, `${address} Connected`))) throw new Error(`${address}: the link dropped while services were resolving`);
       await new Promise((resolve) => setTimeout(resolve, SERVICES_POLL_MS));
     }

@@ -62,6 +62,7 @@ export class BrokerWorker {
   private next = 0;
   private received = 0;
   private lastError: string | undefined;
+  /** When the last message arrived, on the monotonic clock (performance.now()): a quiet period is a duration. */
   private lastMessageAtMs = 0;
   private readonly ready: Promise<void>;
   private markReady: () => void = () => {};
@@ -150,8 +151,8 @@ export class BrokerWorker {
    */
   async retire(quietMs: number): Promise<Retirement> {
     await this.start({ retiring: true });
-    this.lastMessageAtMs = Date.now();
-    while (this.inflight.size > 0 || Date.now() - this.lastMessageAtMs < quietMs) {
+    this.lastMessageAtMs = performance.now();
+    while (this.inflight.size > 0 || performance.now() - this.lastMessageAtMs < quietMs) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(100, quietMs)));
     }
     this.draining = true;
@@ -192,7 +193,7 @@ export class BrokerWorker {
     // Stopping: never acknowledged here; the broker sends it again to this worker's return or another member.
     if (this.draining) return new Promise(() => {});
     this.received += 1;
-    this.lastMessageAtMs = Date.now();
+    this.lastMessageAtMs = performance.now();
     const work = this.handle(topic, payload);
     this.inflight.add(work);
     return work.finally(() => this.inflight.delete(work));
