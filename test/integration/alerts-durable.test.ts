@@ -183,10 +183,10 @@ describe('alert deliveries: one per change, recipient and channel', () => {
     }
     const cuff = await connectDevice(gw.url, await gw.addDevice('bp-upper-arm', { id: 'cuff-lanes-1' }));
     defer(() => cuff.endAsync());
-    const started = Date.now();
+    const started = performance.now();
     for (const [i, systolic] of [[1, 190], [2, 150], [3, 195]] as const) await cuff.publishAsync('devices/cuff-lanes-1/readings', reading(i, systolic), { qos: 1 });
     await until(async () => a.events.length + b.events.length, (n) => n >= 6, 'three changes at each working receiver', 5_000);
-    expect(Date.now() - started).toBeLessThan(1_000 + 500); // within a second of the last reading (and the publishes)
+    expect(performance.now() - started).toBeLessThan(1_000 + 500); // within a second of the last reading (and the publishes)
     const changes = gw.store.alerts.list({}).flatMap((al) => gw.store.alerts.events(al.id).map((e) => ({ ...e, id: `${al.id}:${e.state}:${e.at}` }))).sort((x, y) => x.at - y.at || x.id.localeCompare(y.id));
     expect(changes).toHaveLength(3);
     expect(a.events).toEqual(b.events);
