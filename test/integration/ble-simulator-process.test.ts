@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dbusDaemonMissing } from '../helpers/bluez.js';
+import { until } from '../helpers/until.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -42,8 +43,7 @@ describe.skipIf(dbusDaemonMissing)('npm run simulate:ble, as a person runs it', 
     const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
     if (!stopped) child.kill('SIGKILL');
     expect(stopped, `still running 10 s after Ctrl-C: ${output}`).toBe(true);
-    const deadline = performance.now() + 5_000;
-    while (processesMentioning(socket).length > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await until(async () => processesMentioning(socket), (left) => left.length === 0, 'no process left serving the bus socket', 5_000);
     expect(processesMentioning(socket)).toEqual([]);
   });
 });

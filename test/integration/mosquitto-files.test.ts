@@ -10,6 +10,7 @@ import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/gateway.js';
 import { MosquittoBroker, mosquittoMissing } from '../helpers/mosquitto.js';
 import { runCli } from '../helpers/process.js';
+import { until } from '../helpers/until.js';
 
 /**
  * `broker mosquitto-files` checked with the real Mosquitto: the registry's devices and clinicians
@@ -106,13 +107,7 @@ describe.skipIf(mosquittoMissing)('Mosquitto password and ACL files from the reg
     await withRegistry(async (devices) => devices.revoke('cuff-2'));
     expect(await writeFiles('--reload-pid', broker.pidFile)).toMatchObject({ changed: true, reloaded: true });
     expect(await writeFiles('--reload-pid', broker.pidFile)).toMatchObject({ changed: false, reloaded: false });
-    const deadline = performance.now() + 5_000;
-    for (;;) {
-      const ok = await connectAs('cuff-3', secrets.get('cuff-3') as string).then(() => true, () => false);
-      if (ok) break;
-      if (performance.now() > deadline) throw new Error('cuff-3 was not let in after the reload');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(() => connectAs('cuff-3', secrets.get('cuff-3') as string).then(() => true, () => false), (ok) => ok, 'cuff-3 let in after the reload', 5_000);
     await expect(connectAs('cuff-2', secrets.get('cuff-2') as string)).rejects.toThrow(/not authorized|bad user name or password/i);
   });
 });
