@@ -8,6 +8,7 @@ import { shippedProfile } from '../helpers/profiles.js';
 import { CommitQueue } from '../../src/pipeline/index.js';
 import { SCHEMA_VERSION, SqliteStore, SqliteWriterThread } from '../../src/store/sqlite/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
+import { INSERT_READING } from '../../src/store/sqlite/readings.js';
 import type { CommitReceipt } from '../../src/store/reading-store.js';
 import { describeBrokerCredentialStoreContract } from '../contracts/broker-credential-store.contract.js';
 import { describeClinicianStoreContract } from '../contracts/clinician-store.contract.js';
@@ -72,6 +73,26 @@ describe('SQLite store', () => {
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      db.close();
+      tmp.remove();
+    }
+  });
+
+  it("stores a reading without filling a temporary table for its status check, which still refuses an unknown status", () => {
+    const { tmp, store, addDevice } = openStore();
+    addDevice('d1', '9434765919');
+    store.readings.commit({ readings: readingsOf([row()]), deadLetters: [], health: [] });
+    store.close();
+    const db = new Database(join(tmp.dir, 'gateway.db'));
+    try {
+      // An IN list of three or more values is coded as a temporary table, filled on every insert.
+      const program = db.prepare(`EXPLAIN ${INSERT_READING}`).all('k', 'd1', '9434765919', 'bp-upper-arm', '{}', 1, 1, 1, null, null, null) as { opcode: string }[];
+      expect(program.map((step) => step.opcode)).not.toContain('OpenEphemeral');
+      const setStatus = db.prepare('UPDATE readings SET status = ?');
+      for (const status of ['amended', 'entered-in-error', 'final']) expect(setStatus.run(status).changes).toBe(1);
+      expect(() => setStatus.run('deleted')).toThrow(/CHECK constraint failed/);
+      expect(() => setStatus.run('Final')).toThrow(/CHECK constraint failed/);
     } finally {
       db.close();
       tmp.remove();

@@ -26,6 +26,11 @@ export const packBatch = (batch: CommitBatch): PackedBatch => {
   return { ...rest, readings: packReadings(readings), outbox: packOutbox(outbox ?? []) };
 };
 
+/** What stores each reading, run once per reading in a commit (its program is kept lean: see migration 20). */
+export const INSERT_READING = `INSERT OR IGNORE INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at,
+    clock_offset_ms, message_id, payload_sha256)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 /** A reading's values as one per row, shown retracted ones and all (the `reading_values` view). */
 const VALUES = 'reading_values';
 
@@ -64,11 +69,7 @@ export class SqliteReadingStore implements ReadingStore {
   ) {
     this.rollups = new SqliteRollups(db, options);
     this.index = new SqliteReadingIndex(db);
-    this.insertStmt = db.prepare(
-      `INSERT OR IGNORE INTO readings (reading_key, device_id, patient_nhs, profile_id, values_json, taken_at, device_taken_at, received_at,
-         clock_offset_ms, message_id, payload_sha256)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insertStmt = db.prepare(INSERT_READING);
     this.profileMetricStmt = db.prepare('INSERT OR IGNORE INTO profile_metrics (metric, profile_id) VALUES (?, ?)');
     this.readingByKeyStmt = db.prepare('SELECT id, patient_nhs AS patient, taken_at AS takenAt, values_json AS valuesJson FROM readings WHERE reading_key = ?');
     this.correctStmt = db.prepare('UPDATE readings SET status = ?, values_json = ?, first_values_json = COALESCE(first_values_json, ?) WHERE id = ?');
