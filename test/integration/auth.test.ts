@@ -155,6 +155,26 @@ describe('device authorization', () => {
     }
   });
 
+  it('takes what a device publishes without echoing it back to the device, and still answers on its rejected topic', async () => {
+    const a = await gw.addDevice('bp-upper-arm');
+    const client = await connectDevice(gw.url, a);
+    try {
+      const seen: string[] = [];
+      client.on('message', (topic) => seen.push(topic));
+      await client.subscribeAsync(`devices/${a.deviceId}/#`, { qos: 1 });
+      const rejection = new Promise((resolve) => client.once('message', resolve));
+      await client.publishAsync(`devices/${a.deviceId}/readings`, reading(), { qos: 1 });
+      await client.publishAsync(`devices/${a.deviceId}/status`, JSON.stringify({ batteryPct: 80 }), { qos: 0 });
+      await client.publishAsync(`devices/${a.deviceId}/readings`, 'not json', { qos: 1 });
+      await rejection;
+      // An echo of the first two would have been written to the device before the rejection.
+      expect(seen).toEqual([`devices/${a.deviceId}/rejected`]);
+      expect(gw.store.readings.query({ deviceId: a.deviceId })).toHaveLength(2);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   it('disconnects a client that sends a packet over the size limit, before buffering it', async () => {
     const a = await gw.addDevice('bp-upper-arm');
     const client = await connectDevice(gw.url, a);

@@ -1,4 +1,4 @@
-import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -51,7 +51,7 @@ const refusal = (returnCode: number, message: string): AuthenticateError =>
  * has durably committed the message (aedes writes PUBACK when that callback is called).
  */
 export class MqttBroker {
-  private aedes: Aedes | undefined;
+  private aedes: GatewayAedes | undefined;
   private server: Server | undefined;
   private readonly sessions = new WeakMap<Client, DeviceContext>();
   /** Clients that are clinicians, by clinician id. */
@@ -88,7 +88,7 @@ export class MqttBroker {
   /** Listens; resolves with the bound port (useful when configured as 0). */
   async start(): Promise<number> {
     const tls = this.options.tls === undefined ? undefined : tlsOptions(this.options.tls);
-    const aedes = await Aedes.createBroker({
+    const aedes = new GatewayAedes((client) => client !== null && this.sessions.has(client), {
       id: 'vitals-gateway',
       connectTimeout: this.options.connectTimeoutMs,
       maxClientsIdLength: 64,
@@ -121,6 +121,7 @@ export class MqttBroker {
         return clinician !== undefined && packet.topic === clinicianAlertTopic(clinician) ? packet : null;
       },
     });
+    await aedes.listen();
     aedes.on('clientReady', (client) => {
       const clinician = this.clinicians.get(client);
       if (clinician !== undefined) this.connectedClinicians.set(clinician, client);
@@ -325,5 +326,34 @@ function tlsOptions(tls: NonNullable<BrokerOptions['tls']>) {
     };
   } catch (cause) {
     throw new GatewayError('GW_TLS_FILES_UNREADABLE', `cannot read TLS files: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * aedes, less routing what devices publish. Everything a device may publish (readings, status,
+ * corrections: device → gateway, docs/mqtt.md) is taken by the gateway in `authorizePublish`, before
+ * its PUBACK; routing it afterwards could reach no one but the device itself (a device subscribes
+ * only under its own prefix, and `authorizeForward` forwards nothing else), so it would only echo a
+ * patient's readings back over the network. Skipping it saves aedes' publish of every message:
+ * matching its topic against the subscriptions twice (the emitter's and the persistence's), two
+ * promises, and the objects they make (docs/benchmarks.md). The broker's own publishes
+ * (rejections, alerts) and aedes' `$SYS` ones are routed as before.
+ */
+class GatewayAedes extends Aedes {
+  constructor(
+    /** Whether a publish from this client was taken by the gateway (a device's), not one to route. */
+    private readonly taken: (client: Client | null) => boolean,
+    options: AedesOptions,
+  ) {
+    super(options);
+  }
+
+  // aedes calls `publish(packet, client, done)` for a client's publish, `publish(packet, done)` for its own.
+  override publish(packet: PublishPacket, clientOrDone: Client | null | ((error?: Error) => void), done?: (error?: Error) => void): void {
+    if (typeof clientOrDone !== 'function' && this.taken(clientOrDone)) {
+      done?.();
+      return;
+    }
+    (super.publish as (packet: PublishPacket, client: unknown, done?: (error?: Error) => void) => void)(packet, clientOrDone, done);
   }
 }
