@@ -6,8 +6,20 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly accepted = new Counter({ name: 'vg_readings_accepted_total', help: 'Values stored', labelNames: ['profile'], registers: [this.registry] });
-  private readonly duplicates = new Counter({ name: 'vg_readings_duplicate_total', help: 'Values already stored (acknowledged, not stored again)', labelNames: ['profile'], registers: [this.registry] });
+  /**
+   * Values stored and repeated, by profile: counted on every message as plain numbers and added to
+   * their counters when the metrics are read (prom-client's `inc` builds a key from the labels on
+   * every call).
+   */
+  private readonly counted = { accepted: new Map<string, number>(), duplicates: new Map<string, number>() };
+  private readonly accepted: Counter = new Counter({
+    name: 'vg_readings_accepted_total', help: 'Values stored', labelNames: ['profile'], registers: [this.registry],
+    collect: () => addCounted(this.accepted, this.counted.accepted),
+  });
+  private readonly duplicates: Counter = new Counter({
+    name: 'vg_readings_duplicate_total', help: 'Values already stored (acknowledged, not stored again)', labelNames: ['profile'], registers: [this.registry],
+    collect: () => addCounted(this.duplicates, this.counted.duplicates),
+  });
   private readonly rejected = new Counter({ name: 'vg_messages_rejected_total', help: 'Rejection issues by code', labelNames: ['code'], registers: [this.registry] });
   private readonly commits = new Histogram({ name: 'vg_commit_rows', help: 'Rows per group commit', buckets: [1, 10, 50, 100, 500, 1000, 5000], registers: [this.registry] });
   private readonly commitFailures = new Counter({ name: 'vg_commit_failed_messages_total', help: 'Messages whose commit failed (no PUBACK; devices redeliver)', registers: [this.registry] });
@@ -35,10 +47,10 @@ export class GatewayMetrics {
     this.replans.inc();
   }
   readingsAccepted(profileId: string, values: number): void {
-    this.accepted.inc({ profile: profileId }, values);
+    this.counted.accepted.set(profileId, (this.counted.accepted.get(profileId) ?? 0) + values);
   }
   readingsDuplicate(profileId: string, values: number): void {
-    this.duplicates.inc({ profile: profileId }, values);
+    this.counted.duplicates.set(profileId, (this.counted.duplicates.get(profileId) ?? 0) + values);
   }
   messageRejected(codes: readonly string[]): void {
     for (const code of new Set(codes)) this.rejected.inc({ code });
@@ -158,4 +170,10 @@ export class GatewayMetrics {
   render(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/** Adds what was counted since the last read to a counter by profile, and starts counting afresh. */
+function addCounted(counter: Counter, counted: Map<string, number>): void {
+  for (const [profile, n] of counted) counter.inc({ profile }, n);
+  counted.clear();
 }
