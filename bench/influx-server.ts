@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { BenchChild } from './child.js';
 import { childPid } from './proc.js';
 import { progress } from './progress.js';
 
@@ -26,4 +27,14 @@ export async function startInfluxServer(): Promise<InfluxServer | undefined> {
   const { VictoriaMetrics } = await import('../test/helpers/victoria-metrics.js');
   const server = await VictoriaMetrics.start();
   return { url: server.url, pid: childPid('victoria-metrics'), stop: () => server.stop() };
+}
+
+/**
+ * Starts the write endpoint that stores nothing (influx-receiver.ts) in a process of its own, so its
+ * CPU is counted apart as a server's is.
+ */
+export async function startDiscardingReceiver(): Promise<InfluxServer> {
+  progress('starting a write endpoint that stores nothing, for the output\'s own cost');
+  const child = await BenchChild.start<{ url: string }>(new URL('./influx-receiver.ts', import.meta.url));
+  return { url: child.ready.url, pid: child.pid, stop: () => child.close() };
 }

@@ -11,12 +11,12 @@
 import { writeFileSync } from 'node:fs';
 import { buildForBench } from './build.js';
 import { benchFhir, formatFhir } from './fhir.js';
-import { INFLUX_SKIPPED, startInfluxServer } from './influx-server.js';
+import { INFLUX_SKIPPED, startDiscardingReceiver, startInfluxServer } from './influx-server.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { formatReport } from './report.js';
 import { failed, summarize, type FloorRuns, type InfluxRuns, type TargetSummary } from './results.js';
-import { benchTarget, influxTarget, RULES_OFF, TARGETS } from './target.js';
+import { benchTarget, DISCARDED_NAME, influxTarget, RULES_OFF, TARGETS, type TargetResult } from './target.js';
 import { ALERT_BENCH_DEFAULTS, benchAlerts, formatAlerts, summarizeRules, type RulesCost, type RulesRound } from './alerts.js';
 import { benchFlood, formatFlood } from './flood.js';
 import { benchWeb, formatWeb } from './web.js';
@@ -25,7 +25,7 @@ import { benchMigration, formatMigration } from './migration.js';
 import { benchWorker, formatWorker } from './worker.js';
 import { benchPgWorkers, formatPgWorkers } from './workers-postgres.js';
 import { benchStores, formatStores } from './stores.js';
-import { pairInOrder } from './rounds.js';
+import { inTurns, pairInOrder } from './rounds.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -103,23 +103,32 @@ async function benchAgainstFloor(options: BenchOptions): Promise<FloorRuns[]> {
 }
 
 /**
- * The gateway without and with its InfluxDB output, back to back, for each round (in turns, see
- * {@link pairInOrder}; neither with the idle-memory phase, so they differ only by the output);
- * skipped when there is no server.
+ * The gateway without its InfluxDB output, with it writing to the server, and with it writing to an
+ * endpoint that stores nothing (the output's own cost, the server's share of the cores left out),
+ * back to back for each round (in turns, see {@link inTurns}; none with the idle-memory phase, so
+ * they differ only by the output); skipped when there is no server.
  */
 async function benchInflux(options: BenchOptions): Promise<InfluxRuns | { skipped: string }> {
   const server = await startInfluxServer();
   if (server === undefined) return { skipped: INFLUX_SKIPPED };
+  const receiver = await startDiscardingReceiver().catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
   try {
     const influxOptions = { ...options, idleDevices: 0 };
     const rounds: InfluxRuns['rounds'][number][] = [];
     for (let i = 0; i < options.influxRounds; i++) {
-      const [without, withOutput] = await pairInOrder(i, () => benchTarget(TARGETS.gateway, influxOptions), () => benchTarget(influxTarget(server), influxOptions));
-      rounds.push({ without, with: withOutput });
+      const [without, withOutput, discarded] = await inTurns(i, [
+        () => benchTarget(TARGETS.gateway, influxOptions),
+        () => benchTarget(influxTarget(server), influxOptions),
+        () => benchTarget(influxTarget(receiver, DISCARDED_NAME), influxOptions),
+      ]);
+      rounds.push({ without: without as TargetResult, with: withOutput as TargetResult, discarded: discarded as TargetResult });
     }
     return { rounds, options: influxOptions };
   } finally {
-    await server.stop();
+    await Promise.all([server.stop(), receiver.stop()]);
   }
 }
 

@@ -151,6 +151,11 @@ function influxSection(x: InfluxResults): string[] {
     line('rounds, msgs/s without → with', x.rounds.map((r) => `${int(r.withoutPerS)} → ${int(r.withPerS)} (${percent(r.ratio)})`).join(', ')),
     line('CPU per message without → with (µs)', x.rounds.map((r) => `${fixed(1)(r.withoutCpuUs)} → ${fixed(1)(r.withCpuUs)}`).join(', ')),
     line('InfluxDB server CPU per point (µs)', x.rounds.map((r) => (r.serverCpuUsPerPoint === undefined ? '–' : fixed(1)(r.serverCpuUsPerPoint))).join(', ') + ' (the server shares the machine)'),
+    line(
+      'the target leaves output + server (µs)',
+      `${x.rounds.map((r) => `${fixed(1)(r.allowedUs)} (took ${fixed(1)(r.withCpuUs - r.withoutCpuUs)} + ${r.serverCpuUsPerPoint === undefined ? '–' : fixed(1)(r.serverCpuUsPerPoint)})`).join(', ')}: a ninth of the machine's CPU a message without the output; took: the gateway's more + the server's`,
+    ),
+    ...discardedLines(x),
     line('points/s to the server while measured', `${int(underLoad.pointsPerS)} (readings acknowledged: ${int(x.target.messagesPerS)}/s)`),
     line('backlog at the end of the measured time', `${int(underLoad.backlogAtEnd)} points`),
     line('drain after the load stopped', drained()),
@@ -159,6 +164,17 @@ function influxSection(x: InfluxResults): string[] {
       `${int(points.delivered)} ${points.delivered === points.expected ? '=' : '≠'} ${int(points.expected)} acknowledged, ${int(points.pending)} pending, ${int(points.dead)} dead   ${check(points.ok)}`,
     ),
     storedRowsLine('stored rows', x.storedRows),
+  ];
+}
+
+/** The output written to an endpoint that stores nothing: a figure beside the target, when it was run. */
+function discardedLines(x: InfluxResults): string[] {
+  if (x.discardedRatio === undefined) return [];
+  const rounds = x.rounds.flatMap((r) => (r.discarded === undefined ? [] : [{ ...r.discarded, withoutPerS: r.withoutPerS, withoutCpuUs: r.withoutCpuUs }]));
+  return [
+    line('nothing stored: with / without the output', `${percent(x.discardedRatio)}${rounds.length > 1 ? `, median of ${rounds.length} rounds` : ''} (a figure: the output's own cost, written to an endpoint that stores nothing)`),
+    line('  rounds, msgs/s without → with', rounds.map((r) => `${int(r.withoutPerS)} → ${int(r.perS)} (${percent(r.ratio)})`).join(', ')),
+    line('  CPU per message without → with (µs)', rounds.map((r) => `${fixed(1)(r.withoutCpuUs)} → ${fixed(1)(r.cpuUs)}`).join(', ')),
   ];
 }
 

@@ -78,6 +78,11 @@ export interface InfluxResults {
    * gateway run without the output then one with it, back to back under the same options.
    */
   readonly throughputRatio: number;
+  /**
+   * The same with the output writing to an endpoint that stores nothing (a figure, no target): the
+   * output's own cost, without the server's share of the machine's cores. Undefined when not run.
+   */
+  readonly discardedRatio: number | undefined;
   readonly rounds: readonly InfluxRound[];
   readonly storedRows: StoredRows;
   readonly batching: InfluxBatching | undefined;
@@ -98,6 +103,14 @@ export interface InfluxRound {
   readonly withoutCpuUs: number;
   readonly withCpuUs: number;
   readonly serverCpuUsPerPoint: number | undefined;
+  /**
+   * What the 90 % target leaves the output and its server together, in µs of the machine's CPU a
+   * message: a ninth of what the machine spent a message without the output (gateway, load
+   * generator and the rest), since the machine's cores are what the runs share.
+   */
+  readonly allowedUs: number;
+  /** The output written to an endpoint that stores nothing: throughput, its ratio to without, the gateway's CPU a message. */
+  readonly discarded?: { readonly perS: number; readonly ratio: number; readonly cpuUs: number };
 }
 
 /** One round of the durable floor comparison: the floor's run (none with `--skip floor`), then the gateway's. */
@@ -117,7 +130,8 @@ export interface FloorRound {
 
 /** The runs of the InfluxDB comparison: pairs of the gateway without and with the output, in order. */
 export interface InfluxRuns {
-  readonly rounds: readonly { readonly without: TargetResult; readonly with: TargetResult }[];
+  /** `discarded`: the gateway writing its points to an endpoint that stores nothing (the output's own cost). */
+  readonly rounds: readonly { readonly without: TargetResult; readonly with: TargetResult; readonly discarded?: TargetResult }[];
   readonly options: BenchOptions;
 }
 
@@ -163,7 +177,7 @@ export function summarize(
   const runs = [
     raw,
     ...rounds.flatMap((r) => (r.floor === undefined ? [r.gateway] : [r.floor, r.gateway])),
-    ...('rounds' in influx ? influx.rounds.flatMap((r) => [r.without, r.with]) : []),
+    ...('rounds' in influx ? influx.rounds.flatMap((r) => [r.without, r.with, ...(r.discarded === undefined ? [] : [r.discarded])]) : []),
   ];
   return {
     machine: { cpus: cpus().length, node: process.version },
@@ -221,6 +235,8 @@ function summarizeInflux({ rounds: runs, options }: InfluxRuns): InfluxResults {
     const without = summarizeTarget(r.without);
     const withOutput = summarizeTarget(r.with);
     const { messagesPerS: withPerS, serverCores } = withOutput;
+    const machineUs = ((without.brokerCores + without.loadCores + without.otherCores) * 1e6) / without.messagesPerS;
+    const discarded = r.discarded === undefined ? undefined : summarizeTarget(r.discarded);
     return {
       withoutPerS: without.messagesPerS,
       withPerS,
@@ -228,8 +244,11 @@ function summarizeInflux({ rounds: runs, options }: InfluxRuns): InfluxResults {
       withoutCpuUs: without.brokerCpuUsPerMessage,
       withCpuUs: withOutput.brokerCpuUsPerMessage,
       serverCpuUsPerPoint: serverCores === undefined ? undefined : (serverCores * 1e6) / withPerS,
+      allowedUs: machineUs * (1 / GOALS.influxThroughputRatio - 1),
+      ...(discarded === undefined ? {} : { discarded: { perS: discarded.messagesPerS, ratio: discarded.messagesPerS / without.messagesPerS, cpuUs: discarded.brokerCpuUsPerMessage } }),
     };
   });
+  const discardedRatios = rounds.flatMap((r) => (r.discarded === undefined ? [] : [r.discarded.ratio]));
   const result = (runs[runs.length - 1] as InfluxRuns['rounds'][number]).with;
   if (result.influx === undefined) throw new Error(`${result.target.name}: its outbox was not watched`);
   const { window, drain, final } = result.influx.outbox;
@@ -239,6 +258,7 @@ function summarizeInflux({ rounds: runs, options }: InfluxRuns): InfluxResults {
     options: { warmupMs: options.warmupMs, measureMs: options.measureMs },
     target,
     throughputRatio: median(rounds.map((r) => r.ratio)),
+    discardedRatio: discardedRatios.length === 0 ? undefined : median(discardedRatios),
     rounds,
     storedRows: storedRows(result),
     batching: result.influx.batching,
@@ -254,12 +274,20 @@ function summarizeInflux({ rounds: runs, options }: InfluxRuns): InfluxResults {
   };
 }
 
-/** Checks of the rounds before the last (whose figures are reported in full): stored rows and points. */
+/**
+ * Checks of the runs not reported in full (every run but the last round's with the server): stored
+ * rows, and every acknowledged reading's point delivered, none pending or dead.
+ */
 function earlierRoundErrors({ rounds }: InfluxRuns): string[] {
-  return rounds.slice(0, -1).flatMap((r, i) => {
-    const problems = [r.without, r.with].flatMap((run) => rowsMismatch(`round ${i + 1}`, run));
-    const final = r.with.influx?.outbox.final;
-    if (final === undefined || final.delivered !== r.with.load.totalAcked || final.pending > 0 || final.dead > 0) problems.push(`round ${i + 1}: InfluxDB points do not match the acknowledged readings`);
+  return rounds.flatMap((r, i) => {
+    const last = i === rounds.length - 1;
+    const round = `round ${i + 1}`;
+    const withOutput = [...(last ? [] : [r.with]), ...(r.discarded === undefined ? [] : [r.discarded])];
+    const problems = [...(last ? [] : [r.without]), ...withOutput].flatMap((run) => rowsMismatch(round, run));
+    for (const run of withOutput) {
+      const final = run.influx?.outbox.final;
+      if (final === undefined || final.delivered !== run.load.totalAcked || final.pending > 0 || final.dead > 0) problems.push(`${round}, ${run.target.name}: InfluxDB points do not match the acknowledged readings`);
+    }
     return problems;
   });
 }

@@ -30,8 +30,11 @@ export const TARGETS = {
   gateway: { name: 'gateway', script: new URL('./brokers/gateway.ts', import.meta.url), stores: true },
 } as const satisfies Record<string, Target>;
 
-/** The gateway again, with its InfluxDB output writing to `server`. */
-export const influxTarget = (server: InfluxServer): Target => ({ ...TARGETS.gateway, name: 'gateway + InfluxDB', influx: server });
+/** The gateway again, with its InfluxDB output writing to `server` (named otherwise for an endpoint that is not the server). */
+export const influxTarget = (server: InfluxServer, name = 'gateway + InfluxDB'): Target => ({ ...TARGETS.gateway, name, influx: server });
+
+/** The gateway writing its InfluxDB points to an endpoint that stores nothing (influx-receiver.ts). */
+export const DISCARDED_NAME = 'gateway + output, nothing stored';
 
 /** The gateway again, with its alert rules engine off. */
 export const RULES_OFF: Target = { ...TARGETS.gateway, name: 'gateway, rules off', args: ['--alerts-off'] };

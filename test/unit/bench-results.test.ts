@@ -72,6 +72,56 @@ describe('the bench against the durable floor, in rounds', () => {
   });
 });
 
+describe('the InfluxDB output, in rounds: against the server and against an endpoint that stores nothing', () => {
+  /** A gateway run with its output on, every acknowledged reading's point delivered (or `lost` fewer), the server at `serverCores`. */
+  const withOutput = (name: string, perS: number, serverCores: number, lost = 0): TargetResult => {
+    const r = run(name, perS, { values: 3 * perS * SECONDS });
+    const final = { delivered: perS * SECONDS - lost, pending: 0, dead: 0, oldestPendingAtMs: undefined };
+    return {
+      ...r,
+      load: { ...r.load, serverCores },
+      influx: { batching: { batchSize: 5000, flushIntervalMs: 1000 }, outbox: { window: { delivered: perS * 8, seconds: 8, backlogAtEnd: 0 }, drain: { backlog: 0, delivered: 0, seconds: 0, drained: true }, final } },
+    };
+  };
+  const rounds = (lost = 0) => [
+    { without: gateway(50_000), with: withOutput('gateway + InfluxDB', 42_000, 0.084), discarded: withOutput('gateway + output, nothing stored', 46_000, 0.01, lost) }, // 84 %, 92 %
+    { without: gateway(40_000), with: withOutput('gateway + InfluxDB', 36_000, 0.072), discarded: withOutput('gateway + output, nothing stored', 35_000, 0.01) }, // 90 %, 87.5 %
+    { without: gateway(50_000), with: withOutput('gateway + InfluxDB', 43_000, 0.086), discarded: withOutput('gateway + output, nothing stored', 45_000, 0.01) }, // 86 %, 90 %
+  ];
+
+  it('reports both medians, the server apart, and what the target leaves the output and its server', () => {
+    const r = summarize(options, raw, [{ floor: floor(60_000), gateway: gateway(50_000) }], { rounds: rounds(), options });
+    if ('skipped' in r.influx) throw new Error('not run');
+    expect(r.influx.throughputRatio).toBeCloseTo(0.86, 10);
+    expect(r.influx.discardedRatio).toBeCloseTo(0.9, 10);
+    // Without the output: the gateway 1 core, the load generator 0.5, at 50,000/s: 30 µs a message; a ninth of it.
+    expect(r.influx.rounds[0]?.allowedUs).toBeCloseTo(30 / 9, 10);
+    expect(r.errors).toEqual([]);
+    expect(failed(r)).toBe(false);
+    const report = formatReport(r);
+    expect(report).toContain('throughput gateway + InfluxDB / gateway   86.0%, median of 3 rounds (target ≥ 90%)   BELOW TARGET');
+    expect(report).toContain('InfluxDB server CPU per point (µs)        2.0, 2.0, 2.0');
+    // 50,000/s at one core: 20 µs; 42,000/s at one core: 23.8 µs, 3.8 more; the server 0.084 cores at 42,000/s: 2.0 µs a point.
+    expect(report).toContain('the target leaves output + server (µs)    3.3 (took 3.8 + 2.0), 4.2 (took 2.8 + 2.0), 3.3 (took 3.3 + 2.0)');
+    expect(report).toContain('nothing stored: with / without the output 90.0%, median of 3 rounds');
+    expect(report).toContain('50,000 → 46,000 (92.0%), 40,000 → 35,000 (87.5%), 50,000 → 45,000 (90.0%)');
+    expect(report).toContain('20.0 → 21.7, 25.0 → 28.6, 20.0 → 22.2');
+  });
+
+  it('fails the run when a run to the endpoint that stores nothing did not deliver every point', () => {
+    const r = summarize(options, raw, [{ floor: floor(60_000), gateway: gateway(50_000) }], { rounds: rounds(1), options });
+    expect(r.errors).toEqual(['round 1, gateway + output, nothing stored: InfluxDB points do not match the acknowledged readings']);
+    expect(failed(r)).toBe(true);
+  });
+
+  it('reports no such figure when no run wrote to the endpoint that stores nothing', () => {
+    const r = summarize(options, raw, [{ floor: floor(60_000), gateway: gateway(50_000) }], { rounds: rounds().map(({ without, with: w }) => ({ without, with: w })), options });
+    if ('skipped' in r.influx) throw new Error('not run');
+    expect(r.influx.discardedRatio).toBeUndefined();
+    expect(formatReport(r)).not.toContain('nothing stored');
+  });
+});
+
 describe('the alert rules’ cost, in rounds', () => {
   const rulesOff = (perS: number): TargetResult => run('gateway, rules off', perS, { values: 3 * perS * SECONDS });
   const rounds = [

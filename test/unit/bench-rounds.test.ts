@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pairInOrder } from '../../bench/rounds.js';
+import { inTurns, pairInOrder } from '../../bench/rounds.js';
 
 describe('the order of a round pair in the benchmark', () => {
   it('runs the first side first in even rounds and second in odd ones, each result in its own place, one run at a time', async () => {
@@ -24,5 +24,17 @@ describe('the order of a round pair in the benchmark', () => {
     ]);
     expect(log.filter((l) => l.endsWith('start'))).toEqual(['floor0 start', 'gateway0 start', 'gateway1 start', 'floor1 start', 'floor2 start', 'gateway2 start', 'gateway3 start', 'floor3 start']);
     expect(log).toHaveLength(16);
+  });
+
+  it('takes three runs in turns: each in each place once over three rounds, results in the order given', async () => {
+    const started: string[] = [];
+    const run = (name: string) => (): Promise<string> => {
+      started.push(name);
+      return Promise.resolve(name);
+    };
+    const results = [];
+    for (let round = 0; round < 3; round++) results.push(await inTurns(round, [run('a'), run('b'), run('c')]));
+    expect(results).toEqual([['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c']]);
+    expect(started).toEqual(['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
   });
 });
