@@ -119,12 +119,12 @@ async function benchInflux(options: BenchOptions): Promise<InfluxRuns | { skippe
     const influxOptions = { ...options, idleDevices: 0 };
     const rounds: InfluxRuns['rounds'][number][] = [];
     for (let i = 0; i < options.influxRounds; i++) {
-      const [without, withOutput, discarded] = await inTurns(i, [
+      const [without, withOutput, discarded] = await inTurns<[TargetResult, TargetResult, TargetResult]>(i, [
         () => benchTarget(TARGETS.gateway, influxOptions),
         () => benchTarget(influxTarget(server), influxOptions),
         () => benchTarget(influxTarget(receiver, DISCARDED_NAME), influxOptions),
       ]);
-      rounds.push({ without: without as TargetResult, with: withOutput as TargetResult, discarded: discarded as TargetResult });
+      rounds.push({ without, with: withOutput, discarded });
     }
     return { rounds, options: influxOptions };
   } finally {

@@ -3,9 +3,8 @@
  * whatever running second does to a broker (the disk still writing back what the first wrote, a
  * machine warming up or slowing down) falls on each side of the pair equally often.
  */
-export async function pairInOrder<T>(round: number, first: () => Promise<T>, second: () => Promise<T>): Promise<[T, T]> {
-  const [a, b] = await inTurns(round, [first, second]);
-  return [a as T, b as T];
+export function pairInOrder<T>(round: number, first: () => Promise<T>, second: () => Promise<T>): Promise<[T, T]> {
+  return inTurns<[T, T]>(round, [first, second]);
 }
 
 /**
@@ -13,11 +12,12 @@ export async function pairInOrder<T>(round: number, first: () => Promise<T>, sec
  * takes each place in the order equally often over `n` rounds (two runs: {@link pairInOrder}).
  * Resolves with the results in the order the runs were given.
  */
-export async function inTurns<T>(round: number, runs: readonly (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = new Array<T>(runs.length);
-  for (let k = 0; k < runs.length; k++) {
-    const i = (round + k) % runs.length;
-    results[i] = await (runs[i] as () => Promise<T>)();
+export async function inTurns<T extends readonly unknown[]>(round: number, runs: { readonly [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+  const list = runs as readonly (() => Promise<unknown>)[];
+  const results: unknown[] = new Array<unknown>(list.length);
+  for (let k = 0; k < list.length; k++) {
+    const i = (round + k) % list.length;
+    results[i] = await (list[i] as () => Promise<unknown>)();
   }
-  return results;
+  return results as unknown as T;
 }

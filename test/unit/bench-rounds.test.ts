@@ -33,7 +33,7 @@ describe('the order of a round pair in the benchmark', () => {
       return Promise.resolve(name);
     };
     const results = [];
-    for (let round = 0; round < 3; round++) results.push(await inTurns(round, [run('a'), run('b'), run('c')]));
+    for (let round = 0; round < 3; round++) results.push(await inTurns<[string, string, string]>(round, [run('a'), run('b'), run('c')]));
     expect(results).toEqual([['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c']]);
     expect(started).toEqual(['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
   });
