@@ -11,17 +11,15 @@ import { serveCommands } from './ipc.js';
 
 const WRITE_PATH = '/api/v2/write';
 
-let requests = 0;
 const server = createServer((req, res) => {
   const write = req.method === 'POST' && (req.url ?? '').startsWith(WRITE_PATH);
   req.resume();
   req.on('end', () => res.writeHead(write ? 204 : 404).end());
-  if (write) requests += 1;
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
-  serveCommands({ url: `http://127.0.0.1:${port}` }, { requests: () => requests }, async () => {
+  serveCommands({ url: `http://127.0.0.1:${port}` }, {}, async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
